@@ -1,0 +1,70 @@
+package reference
+
+import (
+	"fmt"
+
+	"convverify/conv"
+)
+
+// Forward runs p's op on in and returns the output, NCDHW flat, length Elems(p.DstShape()).
+// It validates p (p.Validate) and the inputs (in.Check(p)) and returns their error instead of panicking.
+func Forward(p *conv.Problem, in conv.Inputs[float64], c *Counter) ([]float64, error) {
+	if err := check(p, &in); err != nil {
+		return nil, err
+	}
+	switch p.Op {
+	case conv.OpConv:
+		return Conv(p, in.X, in.W, in.B, c), nil
+	case conv.OpDeconv:
+		return Deconv(p, in.X, in.W, in.B, c), nil
+	case conv.OpDeform:
+		return Deform(p, in.X, in.W, in.B, in.Offset, in.Mask, c), nil
+	case conv.OpDynamic:
+		return Dynamic(p, in.X, in.W, in.B, in.RouteW, in.RouteB, c), nil
+	}
+	return nil, fmt.Errorf("op: unknown op %v", p.Op)
+}
+
+// Magnitude returns, per output element, Σ|term| of the sum that produces it
+// (|x·w| for each tap, plus |b|): the scale of conv.Bound.
+//
+//   - conv, deconv: Forward on |x|, |w|, |b|.
+//   - deform: offsets unchanged (bilinear weights are ≥ 0), |x|, |w|, |b|, |mask|.
+//   - dynamic: the real α (routed from the real x), then Σₑ α_e·|w_e| as the
+//     kernel, Σₑ α_e·|b_e| as the bias and |x| as the input; |Σₑ α_e·w_e| would
+//     hide the cancellation between experts.
+//
+// It returns nil when p or in is invalid (Forward's error says why).
+func Magnitude(p *conv.Problem, in conv.Inputs[float64]) []float64 {
+	if check(p, &in) != nil {
+		return nil
+	}
+	ax, aw, ab := conv.Abs(in.X), conv.Abs(in.W), conv.Abs(in.B)
+	switch p.Op {
+	case conv.OpConv:
+		return Conv(p, ax, aw, ab, nil)
+	case conv.OpDeconv:
+		return Deconv(p, ax, aw, ab, nil)
+	case conv.OpDeform:
+		return Deform(p, ax, aw, ab, in.Offset, conv.Abs(in.Mask), nil)
+	case conv.OpDynamic:
+		alpha := Alphas(p, in.X, in.RouteW, in.RouteB)
+		return dynamicWith(p, ax, aw, ab, alpha, nil)
+	}
+	return nil
+}
+
+// check is everything Forward demands before it runs: a valid problem,
+// inputs of the right lengths, and tensors small enough to allocate.
+func check(p *conv.Problem, in *conv.Inputs[float64]) error {
+	if p == nil {
+		return fmt.Errorf("problem: nil")
+	}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if err := p.CheckBudget(8, conv.DefaultBudget); err != nil {
+		return err
+	}
+	return in.Check(p)
+}
