@@ -1,0 +1,70 @@
+package properties
+
+import (
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"convverify/conv"
+)
+
+// TestProblemGenValid checks every draw validates and that its descriptor
+// round-trips, so a shrunk counterexample's printed command reproduces it.
+func TestProblemGenValid(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		p := ProblemGen().Draw(t, "p")
+		if err := p.Validate(); err != nil {
+			t.Fatalf("%#v: %v", p, err)
+		}
+		if p.Op == conv.OpConv || p.Op == conv.OpDeconv {
+			q, err := conv.ParseDescriptor(p.Descriptor(), p.Op)
+			if err != nil {
+				t.Fatalf("%#v: descriptor does not parse: %v", p, err)
+			}
+			if q.O != p.O || q.PBegin != p.PBegin || q.PEnd != p.PEnd {
+				t.Fatalf("%#v: descriptor round trip gives %#v", p, q)
+			}
+		}
+		if p.MACs() > 400_000 {
+			t.Fatalf("%#v: %d MACs is too big for a fast property", p, p.MACs())
+		}
+	})
+}
+
+// TestProblemGenCoverage checks the generator reaches the edge shapes it promises.
+func TestProblemGenCoverage(t *testing.T) {
+	seen := map[string]bool{}
+	g := ProblemGen()
+	for i := 0; i < 3000; i++ {
+		p := g.Example(i)
+		for _, a := range p.Axes() {
+			if p.I[a] == 1 {
+				seen["1×1 spatial"] = true
+			}
+			if p.K[a] > p.I[a] {
+				seen["kernel > input"] = true
+			}
+			if p.S[a] > p.K[a] {
+				seen["stride > kernel"] = true
+			}
+			if p.Dil[a] == 4 {
+				seen["dilation 4"] = true
+			}
+			if p.PEnd[a] < 0 {
+				seen["negative end padding"] = true
+			}
+		}
+		if p.IsDepthwise() {
+			seen["depthwise"] = true
+		}
+		seen["op "+p.Op.String()] = true
+		seen["rank "+string(rune('0'+p.Rank))] = true
+	}
+	for _, want := range []string{"1×1 spatial", "kernel > input", "stride > kernel", "dilation 4",
+		"negative end padding", "depthwise", "op conv", "op deconv", "op deform", "op dynamic",
+		"rank 1", "rank 2", "rank 3"} {
+		if !seen[want] {
+			t.Errorf("generator never drew %s in 3000 examples", want)
+		}
+	}
+}
