@@ -1,0 +1,196 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"convverify/conv"
+)
+
+// description is the resolved problem as describe prints it.
+type description struct {
+	Descriptor  string         `json:"descriptor"`
+	Command     string         `json:"command"`
+	Name        string         `json:"name,omitempty"`
+	Op          string         `json:"op"`
+	Rank        int            `json:"rank"`
+	Kinds       []conv.Kind    `json:"kinds"`
+	MB          int            `json:"mb"`
+	G           int            `json:"g"`
+	IC          int            `json:"ic"`
+	OC          int            `json:"oc"`
+	Axes        []axisDesc     `json:"axes"`
+	DG          int            `json:"dg,omitempty"`
+	Mask        bool           `json:"mask,omitempty"`
+	Experts     int            `json:"experts,omitempty"`
+	Routing     string         `json:"routing,omitempty"`
+	Temperature float64        `json:"temperature,omitempty"`
+	Shapes      map[string]any `json:"shapes"`
+	Params      int            `json:"params"`
+	ParamsBias  int            `json:"params_with_bias"`
+	MACs        int64          `json:"macs"`
+	FLOPs       int64          `json:"flops"`
+	BenchFLOPs  int64          `json:"benchdnn_flops"`
+	ActBytes    int64          `json:"activation_bytes_f32"`
+	TotalBytes  int64          `json:"total_bytes_f32"`
+}
+
+type axisDesc struct {
+	Axis          string `json:"axis"`
+	I             int    `json:"i"`
+	O             int    `json:"o"`
+	K             int    `json:"k"`
+	S             int    `json:"s"`
+	PBegin        int    `json:"p_begin"`
+	PEnd          int    `json:"p_end"`
+	Dilation      int    `json:"dilation"`          // framework convention, 1 = dense
+	BenchdnnDil   int    `json:"benchdnn_dilation"` // benchdnn convention, 0 = dense
+	OutputPadding int    `json:"output_padding,omitempty"`
+}
+
+func describe(p conv.Problem) description {
+	d := description{
+		Descriptor: p.Descriptor(), Command: p.Command(), Name: p.DisplayName(), Op: p.Op.String(),
+		Rank: p.Rank, Kinds: p.Kinds(), MB: p.MB, G: p.G, IC: p.IC, OC: p.OC,
+		Params: p.Params(false), ParamsBias: p.Params(true),
+		MACs: p.MACs(), FLOPs: p.FLOPs(), BenchFLOPs: p.BenchdnnFLOPs(),
+		ActBytes: p.ActivationBytes(4), TotalBytes: p.TotalBytes(4),
+		Shapes: map[string]any{"src": p.SrcShape(), "weights": p.WeightShape(), "bias": p.BiasShape(), "dst": p.DstShape()},
+	}
+	for _, a := range p.Axes() {
+		ad := axisDesc{Axis: "dhw"[a : a+1], I: p.I[a], O: p.O[a], K: p.K[a], S: p.S[a],
+			PBegin: p.PBegin[a], PEnd: p.PEnd[a], Dilation: p.Dil[a], BenchdnnDil: p.BenchdnnDil(a)}
+		if p.Op == conv.OpDeconv {
+			ad.OutputPadding = p.OutputPadding(a)
+		}
+		d.Axes = append(d.Axes, ad)
+	}
+	switch p.Op {
+	case conv.OpDeform:
+		d.DG, d.Mask = p.DG, p.Mask
+		d.Shapes["offset"] = p.OffsetShape()
+		if p.Mask {
+			d.Shapes["mask"] = p.MaskShape()
+		}
+	case conv.OpDynamic:
+		d.Experts, d.Routing = p.E, p.Routing.String()
+		if p.Routing == conv.RoutingSoftmax {
+			d.Temperature = p.Temperature
+		}
+		d.Shapes["route_w"], d.Shapes["route_b"] = p.RouteWShape(), p.RouteBShape()
+	}
+	return d
+}
+
+func cmdDescribe(args []string) error {
+	fs := flag.NewFlagSet("describe", flag.ContinueOnError)
+	var pf problemFlags
+	pf.register(fs)
+	asJSON := fs.Bool("json", false, "print JSON (one object per problem)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("describe: want a descriptor or a shape file")
+	}
+	var descs []string
+	for _, a := range pos {
+		if st, err := os.Stat(a); err == nil && !st.IsDir() {
+			text, err := os.ReadFile(a)
+			if err != nil {
+				return usageError{err}
+			}
+			descs = append(descs, conv.ParseShapeFile(string(text))...)
+			continue
+		}
+		descs = append(descs, a)
+	}
+	// Resolve everything before printing anything, so bad input never leaves a partial listing.
+	var ds []description
+	for _, s := range descs {
+		p, err := pf.problem(s)
+		if err != nil {
+			return err
+		}
+		ds = append(ds, describe(p))
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		if len(ds) == 1 {
+			enc.SetIndent("", "  ")
+		}
+		for _, d := range ds {
+			if err := enc.Encode(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(ds) > 1 {
+		for _, d := range ds {
+			fmt.Fprintln(stdout, oneLine(d))
+		}
+		return nil
+	}
+	printLong(ds[0])
+	return nil
+}
+
+func oneLine(d description) string {
+	return fmt.Sprintf("%s  op=%s rank=%d kinds=%s params=%d flops=%d benchdnn_flops=%d bytes_f32=%d",
+		d.Descriptor, d.Op, d.Rank, joinKinds(d.Kinds), d.ParamsBias, d.FLOPs, d.BenchFLOPs, d.TotalBytes)
+}
+
+func joinKinds(ks []conv.Kind) string {
+	s := make([]string, len(ks))
+	for i, k := range ks {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ",")
+}
+
+func printLong(d description) {
+	w := stdout
+	fmt.Fprintf(w, "descriptor   %s\n", d.Descriptor)
+	fmt.Fprintf(w, "command      convverify check %s\n", d.Command)
+	if d.Name != "" {
+		fmt.Fprintf(w, "name         %s\n", d.Name)
+	}
+	fmt.Fprintf(w, "op           %s (%dD; %s)\n", d.Op, d.Rank, joinKinds(d.Kinds))
+	fmt.Fprintf(w, "mb %d  g %d  ic %d  oc %d\n", d.MB, d.G, d.IC, d.OC)
+	if d.Op == "deform" {
+		fmt.Fprintf(w, "offset groups %d  mask %v\n", d.DG, d.Mask)
+	}
+	if d.Op == "dynamic" {
+		fmt.Fprintf(w, "experts %d  routing %s", d.Experts, d.Routing)
+		if d.Routing == "softmax" {
+			fmt.Fprintf(w, "  temperature %g", d.Temperature)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "%-5s %6s %6s %4s %4s %7s %7s %9s %13s", "axis", "in", "out", "k", "s", "p_begin", "p_end", "dilation", "benchdnn_d")
+	if d.Op == "deconv" {
+		fmt.Fprintf(w, " %14s", "output_padding")
+	}
+	fmt.Fprintln(w)
+	for _, a := range d.Axes {
+		fmt.Fprintf(w, "%-5s %6d %6d %4d %4d %7d %7d %9d %13d", a.Axis, a.I, a.O, a.K, a.S, a.PBegin, a.PEnd, a.Dilation, a.BenchdnnDil)
+		if d.Op == "deconv" {
+			fmt.Fprintf(w, " %14d", a.OutputPadding)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, k := range []string{"src", "weights", "bias", "offset", "mask", "route_w", "route_b", "dst"} {
+		if s, ok := d.Shapes[k]; ok {
+			fmt.Fprintf(w, "%-8s %s\n", k, conv.ShapeString(s.([]int)))
+		}
+	}
+	fmt.Fprintf(w, "params       %d (%d with bias)\n", d.Params, d.ParamsBias)
+	fmt.Fprintf(w, "MACs         %d (dense)\n", d.MACs)
+	fmt.Fprintf(w, "FLOPs        %d dense, %d benchdnn (taps inside the unpadded input)\n", d.FLOPs, d.BenchFLOPs)
+	fmt.Fprintf(w, "memory f32   %d B activations, %d B all tensors\n", d.ActBytes, d.TotalBytes)
+}

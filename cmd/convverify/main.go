@@ -1,0 +1,108 @@
+// Command convverify proves convolution code right and measures how fast it is.
+//
+//	convverify describe DESCRIPTOR... | SHAPEFILE [--op OP] [--json]
+//	convverify check DESCRIPTOR [--op OP] [--seed N]
+//	convverify check --golden DIR...
+//	convverify check --list
+//	convverify export DESCRIPTOR --op OP DIR
+//	convverify report [--seed N] [--checks N] [-o reports/FINDINGS.md]
+//
+// Exit status: 0 when everything checked passed, 1 when a check failed, 2 for
+// bad input (a malformed descriptor, a missing file, an unknown flag).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// usageError is bad input from the command line: exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// errFailed reports that a check ran and found a failure: exit status 1.
+var errFailed = errors.New("check failed")
+
+var stdout io.Writer = os.Stdout
+
+const usage = `convverify: verify and measure convolution implementations
+
+commands:
+  describe DESCRIPTOR...|SHAPEFILE [--op OP] [--json]   print resolved problems
+  check DESCRIPTOR [--op OP] [--seed N]                   reference, oracles and every variant on random data
+  check --golden DIR...                                   verify golden cases (ONNX node tests or golden-format folders)
+  check --list                                            list the registered implementations
+  export DESCRIPTOR --op OP DIR                           write a golden-format case computed by the reference
+  report [--seed N] [--checks N] [-o FILE]                write the findings on the convolution Q&A
+
+OP is conv, deconv, deform or dynamic. Deform takes --dg N and --mask; dynamic
+takes --experts E, --routing sigmoid|softmax and --temperature T.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(os.Stderr, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmds := map[string]func([]string) error{
+		"describe": cmdDescribe,
+		"check":    cmdCheck,
+		"export":   cmdExport,
+		"report":   cmdReport,
+	}
+	f, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "convverify: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	err := f(args[1:])
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errFailed):
+		return 1
+	default:
+		fmt.Fprintf(os.Stderr, "convverify %s: %v\n", args[0], err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 2
+	}
+}
+
+// parseInterleaved parses flags that may come before, between or after the
+// positional arguments (Go's flag package stops at the first positional one).
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageError{err}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}

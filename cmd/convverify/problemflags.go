@@ -1,0 +1,54 @@
+package main
+
+import (
+	"flag"
+
+	"convverify/conv"
+)
+
+// problemFlags are the flags that complete a descriptor: the op and the
+// extras that benchdnn's grammar has no field for.
+type problemFlags struct {
+	op          string
+	dg          int
+	mask        bool
+	experts     int
+	routing     string
+	temperature float64
+	budget      int64
+}
+
+func (f *problemFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.op, "op", "conv", "operation: conv, deconv, deform or dynamic")
+	fs.IntVar(&f.dg, "dg", 1, "deform: offset groups")
+	fs.BoolVar(&f.mask, "mask", false, "deform: modulation mask (DCNv2)")
+	fs.IntVar(&f.experts, "experts", 2, "dynamic: number of expert kernels E")
+	fs.StringVar(&f.routing, "routing", "softmax", "dynamic: routing function, sigmoid (CondConv) or softmax")
+	fs.Float64Var(&f.temperature, "temperature", 1, "dynamic: softmax temperature T")
+	fs.Int64Var(&f.budget, "budget", conv.DefaultBudget, "memory budget in bytes for a problem's tensors")
+}
+
+// problem parses desc and applies the flags. Errors name the field.
+func (f *problemFlags) problem(desc string) (conv.Problem, error) {
+	op, err := conv.ParseOp(f.op)
+	if err != nil {
+		return conv.Problem{}, usageError{err}
+	}
+	p, err := conv.ParseDescriptor(desc, op)
+	if err != nil {
+		return conv.Problem{}, usageError{err}
+	}
+	switch op {
+	case conv.OpDeform:
+		p.DG, p.Mask = f.dg, f.mask
+	case conv.OpDynamic:
+		p.E, p.Temperature = f.experts, f.temperature
+		if p.Routing, err = conv.ParseRouting(f.routing); err != nil {
+			return conv.Problem{}, usageError{err}
+		}
+	}
+	if err := p.Validate(); err != nil {
+		return conv.Problem{}, usagef("descriptor %q: %v", desc, err)
+	}
+	return p, nil
+}

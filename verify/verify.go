@@ -1,0 +1,243 @@
+// Package verify is the engine behind `convverify check`: it runs the
+// reference, every oracle and every registered variant on one problem, or the
+// reference and the variants on golden cases computed elsewhere, and judges
+// each with the comparator.
+package verify
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"convverify/conv"
+	"convverify/optimized"
+	"convverify/oracles"
+	"convverify/oracles/golden"
+	"convverify/reference"
+)
+
+// Line is one judgement: an implementation against its truth.
+type Line struct {
+	Name    string       // what was checked, e.g. "oracle matrix vs reference"
+	Verdict conv.Verdict // meaningful when Err == nil and Skip == ""
+	Exact   bool         // the bound was zero: bit-exact equality was demanded
+	Skip    string       // why the check did not apply
+	Err     error        // the implementation refused or failed
+}
+
+// OK reports whether the line passed (a skipped line passes).
+func (l Line) OK() bool { return l.Skip != "" || (l.Err == nil && l.Verdict.OK()) }
+
+func (l Line) String() string {
+	switch {
+	case l.Skip != "":
+		return fmt.Sprintf("skip  %-40s %s", l.Name, l.Skip)
+	case l.Err != nil:
+		return fmt.Sprintf("FAIL  %-40s %v", l.Name, l.Err)
+	}
+	v := l.Verdict
+	status := "ok  "
+	if !v.OK() {
+		status = "FAIL"
+	}
+	mode := "bound"
+	if l.Exact {
+		mode = "exact"
+	}
+	return fmt.Sprintf("%s  %-40s max|err| %-9.3g worst %s exp %.9g got %.9g |err| %.3g %s %.3g (%d/%d outside)",
+		status, l.Name, v.MaxErr, v.Index(), v.Exp, v.Got, v.Err, mode, v.Limit, v.Failed, v.N)
+}
+
+// u64PerU32 scales conv.Bound (written for float32's u = 2⁻²⁴) to float64's u = 2⁻⁵³.
+const u64PerU32 = 0x1p-29
+
+// float64Bound is the bound for an oracle that accumulates the same terms in float64.
+func float64Bound(p *conv.Problem, c float64) conv.Bound {
+	return conv.Bound{C: c * u64PerU32, N: p.AccumLength(), Abs: 1e-300}
+}
+
+// fftBound: the FFT mixes every input into every output, so its error scales
+// with the largest magnitude of the whole output rather than the element's own:
+// about u·log₂(L)·max Σ|x·w| for transforms of length L (Higham §24.1).
+func fftBound(p *conv.Problem, mag []float64) conv.Bound {
+	maxMag := 0.0
+	for _, m := range mag {
+		maxMag = math.Max(maxMag, m)
+	}
+	l := float64(conv.Elems(p.SrcShape())) + float64(p.Taps())
+	return conv.Bound{C: u64PerU32, N: p.AccumLength(), Abs: 16 * math.Log2(l+2) * 0x1p-53 * maxMag}
+}
+
+// roundToFloat32 makes every input exactly representable in float32, so the
+// float64 reference and a float32 implementation see the same numbers.
+func roundToFloat32(in conv.Inputs[float64]) conv.Inputs[float64] {
+	return conv.ConvertInputs[float64](conv.ConvertInputs[float32](in))
+}
+
+// Random checks p on inputs drawn from seed: the reference against the dense
+// matrix and FFT oracles, the integer fill bit-exactly, and every registered
+// variant that supports p. Budget bounds the memory of the problem's tensors.
+func Random(p *conv.Problem, seed uint64, budget int64) ([]Line, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if err := p.CheckBudget(8, budget); err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x636f6e76))
+	in := roundToFloat32(oracles.RandomFill(p, rng))
+	exp, err := reference.Forward(p, in, nil)
+	if err != nil {
+		return nil, fmt.Errorf("reference: %w", err)
+	}
+	mag := reference.Magnitude(p, in)
+	shape := p.DstShape()
+	var lines []Line
+
+	y, err := oracles.ByMatrix(p, in)
+	lines = append(lines, judge64("oracle matrix vs reference", y, err, exp, mag, float64Bound(p, 2), shape))
+	if why := oracles.FFTSupports(p); why != nil {
+		lines = append(lines, Line{Name: "oracle fft vs reference", Skip: why.Error()})
+	} else {
+		y, err := oracles.ByFFT(p, in)
+		lines = append(lines, judge64("oracle fft vs reference", y, err, exp, mag, fftBound(p, mag), shape))
+	}
+
+	inI, exact := oracles.IntFill(p, rng)
+	expI, err := reference.Forward(p, inI, nil)
+	if err != nil {
+		return nil, fmt.Errorf("reference (integer fill): %w", err)
+	}
+	if exact {
+		y, err := oracles.ByMatrix(p, inI)
+		l := judge64("oracle matrix vs reference, integer fill", y, err, expI, nil, conv.Bound{}, shape)
+		l.Exact = true
+		lines = append(lines, l)
+	}
+
+	lines = append(lines, Variants(p, in, exp, mag, 1)...)
+	if exact {
+		for _, v := range optimized.For(p) {
+			if !v.Exact {
+				continue
+			}
+			l := runVariant(v, p, inI, expI, nil, conv.Bound{}, 1)
+			l.Name += ", integer fill"
+			l.Exact = true
+			lines = append(lines, l)
+		}
+	}
+	return lines, nil
+}
+
+// Variants runs every registered variant that supports p on in and judges it
+// against exp with the variant's own bound.
+func Variants(p *conv.Problem, in conv.Inputs[float64], exp, mag []float64, workers int) []Line {
+	var lines []Line
+	for _, v := range optimized.All() {
+		if !supportsOp(v, p.Op) {
+			continue
+		}
+		if why := v.Supports(p); why != nil {
+			lines = append(lines, Line{Name: "variant " + v.Name, Skip: why.Error()})
+			continue
+		}
+		b := conv.DefaultBound(p)
+		b.C = v.BoundC
+		lines = append(lines, runVariant(v, p, in, exp, mag, b, workers))
+	}
+	return lines
+}
+
+func supportsOp(v optimized.Variant, op conv.Op) bool {
+	for _, o := range v.Ops {
+		if o == op {
+			return true
+		}
+	}
+	return false
+}
+
+// guard is written around a variant's output to catch writes past its ends.
+const guard = float32(-7.3e33)
+
+// guardLen is the number of guard elements on each side of the output.
+const guardLen = 16
+
+func runVariant(v optimized.Variant, p *conv.Problem, in conv.Inputs[float64], exp, mag []float64, b conv.Bound, workers int) Line {
+	name := "variant " + v.Name
+	n := len(exp)
+	buf := make([]float32, n+2*guardLen)
+	for i := range buf {
+		buf[i] = guard
+	}
+	out := buf[guardLen : guardLen+n : guardLen+n]
+	nan := float32(math.NaN())
+	for i := range out {
+		out[i] = nan
+	}
+	if err := v.Run(p, conv.ConvertInputs[float32](in), out, workers); err != nil {
+		return Line{Name: name, Err: err}
+	}
+	for i := 0; i < guardLen; i++ {
+		if buf[i] != guard {
+			return Line{Name: name, Err: fmt.Errorf("wrote before its output: guard out[%d] smashed", i-guardLen)}
+		}
+		if buf[guardLen+n+i] != guard {
+			return Line{Name: name, Err: fmt.Errorf("wrote past its output: guard out[%d] smashed", n+i)}
+		}
+	}
+	return Line{Name: name, Verdict: conv.Compare(out, exp, mag, b, p.DstShape())}
+}
+
+func judge64(name string, got []float64, err error, exp, mag []float64, b conv.Bound, shape []int) Line {
+	if err != nil {
+		return Line{Name: name, Err: err}
+	}
+	return Line{Name: name, Verdict: conv.Compare(got, exp, mag, b, shape)}
+}
+
+// Golden checks one case computed elsewhere: the reference against the
+// outside output, then every variant that supports the problem against it.
+// The outside output carries float32 rounding of its own, so each bound adds
+// one direct-accumulation bound for it.
+func Golden(c golden.Case) []Line {
+	p := &c.Problem
+	if err := c.Want.CheckShape("y", p.DstShape()); err != nil {
+		return []Line{{Name: "golden shape", Err: err}}
+	}
+	exp, err := reference.Forward(p, c.In, nil)
+	if err != nil {
+		return []Line{{Name: "reference", Err: err}}
+	}
+	mag := reference.Magnitude(p, c.In)
+	lines := []Line{{Name: "reference vs golden",
+		Verdict: conv.Compare(c.Want.Data, exp, mag, conv.DefaultBound(p), p.DstShape())}}
+	for _, v := range optimized.For(p) {
+		b := conv.DefaultBound(p)
+		b.C = v.BoundC + 1
+		lines = append(lines, runVariant(v, p, c.In, c.Want.Data, mag, b, 1))
+	}
+	return lines
+}
+
+// ReferenceCase draws float32-representable inputs for p from seed and
+// computes the output with the reference: a golden case for other projects.
+func ReferenceCase(p *conv.Problem, seed uint64, budget int64) (golden.Case, error) {
+	if err := p.Validate(); err != nil {
+		return golden.Case{}, err
+	}
+	if err := p.CheckBudget(8, budget); err != nil {
+		return golden.Case{}, err
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x636f6e76))
+	in := roundToFloat32(oracles.RandomFill(p, rng))
+	y, err := reference.Forward(p, in, nil)
+	if err != nil {
+		return golden.Case{}, err
+	}
+	// The case stores float32: round the output as a float32 kernel would.
+	y = conv.ConvertSlice[float64](conv.ConvertSlice[float32](y))
+	return golden.Case{Name: p.Descriptor(), Source: "convverify reference", Problem: *p, In: in,
+		Want: conv.Tensor[float64]{Shape: p.DstShape(), Data: y}}, nil
+}
