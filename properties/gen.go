@@ -47,7 +47,6 @@ var primeish = []int{1, 2, 3, 5, 7, 4, 6, 9, 11, 8}
 func drawEdge(t *rapid.T, op conv.Op, rank int) conv.Problem {
 	p := conv.New(op, rank)
 	p.MB = rapid.IntRange(1, 2).Draw(t, "mb")
-	drawChannels(t, &p, 4, 3)
 	small := rank == 3
 	for _, a := range p.Axes() {
 		if small {
@@ -63,6 +62,8 @@ func drawEdge(t *rapid.T, op conv.Op, rank int) conv.Problem {
 		}
 		drawPadding(t, &p, a)
 	}
+	resolveSpatial(&p)
+	drawChannels(t, &p, 4, 3)
 	drawExtras(t, &p)
 	mustResolve(&p)
 	return p
@@ -78,7 +79,6 @@ func drawRealistic(t *rapid.T, op conv.Op, rank int) conv.Problem {
 	if rank == 1 {
 		maxI, ks = 24, []int{3, 1, 5, 7}
 	}
-	drawChannels(t, &p, 8, 4)
 	k := rapid.SampledFrom(ks).Draw(t, "k")
 	s := rapid.IntRange(1, 2).Draw(t, "s")
 	d := 1
@@ -95,21 +95,48 @@ func drawRealistic(t *rapid.T, op conv.Op, rank int) conv.Problem {
 			p.PEnd[a] = pad - rapid.IntRange(0, s-1).Draw(t, "outpad")
 		}
 	}
+	resolveSpatial(&p)
+	drawChannels(t, &p, 8, 4)
 	drawExtras(t, &p)
 	mustResolve(&p)
 	return p
 }
 
+// Budgets of one drawn problem: multiply-adds of the reference, and entries of
+// the dense matrix an oracle builds (output elements × input elements).
+const (
+	macBudget    = 150_000
+	matrixBudget = 3_000_000
+)
+
 // drawChannels sets G, IC and OC from up to maxG groups of up to maxPer
-// channels each. A third of the draws are depthwise (one input channel per
-// group, so G = IC, optionally with a channel multiplier).
+// channels each, within the budgets given the spatial shape already drawn. A
+// third of the grouped draws are depthwise (one input channel per group, so
+// G = IC, optionally with a channel multiplier).
 func drawChannels(t *rapid.T, p *conv.Problem, maxPer, maxG int) {
-	g := rapid.IntRange(1, maxG).Draw(t, "g")
-	icg := rapid.IntRange(1, maxPer).Draw(t, "icg")
-	ocg := rapid.IntRange(1, maxPer).Draw(t, "ocg")
+	work := int64(p.Taps())
+	if p.Op == conv.OpDeconv {
+		work *= int64(conv.Spatial(p.I))
+	} else {
+		work *= int64(conv.Spatial(p.O))
+	}
+	mb := int64(p.MB)
+	cells := int64(conv.Spatial(p.I)) * int64(conv.Spatial(p.O)) * mb * mb
+	// limit is the largest icg·ocg that g groups may have.
+	limit := func(g int) int {
+		return int(min(macBudget/(mb*int64(g)*work), matrixBudget/(int64(g*g)*cells)))
+	}
+	gmax := maxG
+	for gmax > 1 && limit(gmax) < 1 {
+		gmax--
+	}
+	g := rapid.IntRange(1, gmax).Draw(t, "g")
+	l := max(limit(g), 1)
+	icg := rapid.IntRange(1, min(maxPer, l)).Draw(t, "icg")
 	if g > 1 && rapid.IntRange(0, 2).Draw(t, "depthwise") == 0 {
 		icg = 1
 	}
+	ocg := rapid.IntRange(1, max(1, min(maxPer, l/icg))).Draw(t, "ocg")
 	p.G, p.IC, p.OC = g, g*icg, g*ocg
 }
 
@@ -146,6 +173,18 @@ func drawExtras(t *rapid.T, p *conv.Problem) {
 		if rapid.Bool().Draw(t, "softmax") {
 			p.Routing = conv.RoutingSoftmax
 			p.Temperature = rapid.SampledFrom([]float64{1, 0.5, 4}).Draw(t, "temperature")
+		}
+	}
+}
+
+// resolveSpatial sets O before the channels are drawn, so that drawChannels
+// can size them to the budget.
+func resolveSpatial(p *conv.Problem) {
+	for a := 0; a < 3; a++ {
+		if p.Op == conv.OpDeconv {
+			p.O[a] = conv.DeconvOutSize(p.I[a], p.K[a], p.S[a], p.PBegin[a], p.PEnd[a], p.Dil[a])
+		} else {
+			p.O[a] = conv.OutSize(p.I[a], p.K[a], p.S[a], p.PBegin[a], p.PEnd[a], p.Dil[a])
 		}
 	}
 }

@@ -25,8 +25,11 @@ func TestProblemGenValid(t *testing.T) {
 				t.Fatalf("%#v: descriptor round trip gives %#v", p, q)
 			}
 		}
-		if p.MACs() > 400_000 {
+		if p.MACs() > macBudget {
 			t.Fatalf("%#v: %d MACs is too big for a fast property", p, p.MACs())
+		}
+		if cells := conv.Elems(p.SrcShape()) * conv.Elems(p.DstShape()); cells > matrixBudget {
+			t.Fatalf("%#v: a dense matrix of %d entries is too big", p, cells)
 		}
 	})
 }
