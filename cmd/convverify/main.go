@@ -30,7 +30,10 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 // errFailed reports that a check ran and found a failure: exit status 1.
 var errFailed = errors.New("check failed")
 
-var stdout io.Writer = os.Stdout
+var (
+	stdout io.Writer = os.Stdout
+	stderr io.Writer = os.Stderr
+)
 
 const usage = `convverify: verify and measure convolution implementations
 
@@ -52,7 +55,7 @@ func main() {
 
 func run(args []string) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(os.Stderr, usage)
+		fmt.Fprint(stderr, usage)
 		if len(args) == 0 {
 			return 2
 		}
@@ -66,7 +69,7 @@ func run(args []string) int {
 	}
 	f, ok := cmds[args[0]]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "convverify: unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "convverify: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
 	err := f(args[1:])
@@ -78,11 +81,7 @@ func run(args []string) int {
 	case errors.Is(err, errFailed):
 		return 1
 	default:
-		fmt.Fprintf(os.Stderr, "convverify %s: %v\n", args[0], err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			return 2
-		}
+		fmt.Fprintf(stderr, "convverify %s: %v\n", args[0], err)
 		return 2
 	}
 }
@@ -90,6 +89,7 @@ func run(args []string) int {
 // parseInterleaved parses flags that may come before, between or after the
 // positional arguments (Go's flag package stops at the first positional one).
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(stderr)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {

@@ -11,9 +11,9 @@ import (
 func runCLI(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	var buf bytes.Buffer
-	old := stdout
-	stdout = &buf
-	defer func() { stdout = old }()
+	oldOut, oldErr := stdout, stderr
+	stdout, stderr = &buf, &buf
+	defer func() { stdout, stderr = oldOut, oldErr }()
 	code := run(args)
 	return code, buf.String()
 }
@@ -68,6 +68,8 @@ func TestBadInputExitsTwoWithField(t *testing.T) {
 		if code == 0 {
 			t.Errorf("%v: exit 0, want failure; output %s", tc.args, out)
 		}
-		_ = tc.field
+		if !strings.Contains(out, tc.field) {
+			t.Errorf("%v: message does not name %q: %s", tc.args, tc.field, out)
+		}
 	}
 }
