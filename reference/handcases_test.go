@@ -154,3 +154,57 @@ func TestForwardErrors(t *testing.T) {
 		})
 	}
 }
+
+// A 1D deconvolution whose stride exceeds the kernel leaves gaps that receive
+// nothing but the bias: x = [2 3], w = [5], s = 3 gives o = 3·1 + 1 = 4 and
+// y = [b + 10, b, b, b + 15]. A second output channel (w = [−1]) checks the
+// [IC, OC/G, K] layout.
+func TestDeconvGapsAreBias(t *testing.T) {
+	p := problem(t, conv.OpDeconv, 1, func(p *conv.Problem) {
+		p.OC = 2
+		p.I[conv.W], p.S[conv.W] = 2, 3
+	})
+	var c Counter
+	y, err := Forward(p, conv.Inputs[float64]{X: []float64{2, 3}, W: []float64{5, -1}, B: []float64{7, 100}}, &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{17, 7, 7, 22, 98, 100, 100, 97}
+	if d := cmp.Diff(want, y); d != "" {
+		t.Errorf("y (-want +got):\n%s", d)
+	}
+	if c.Taps != 4 || c.MACs != 4 {
+		t.Errorf("counter %+v, want 4 taps and 4 MACs", c)
+	}
+}
+
+// Negative end padding on a deconvolution extends the output (output padding):
+// x = [1 1], w = [1 1], s = 2, pe = −1 gives o = 2·1 + 2 + 1 = 5 and the last
+// element receives nothing: y = [1 1 1 1 0]. A begin padding of 1 crops the
+// first element instead: o = 3, y = [1 1 1].
+func TestDeconvOutputPaddingAndCrop(t *testing.T) {
+	p := problem(t, conv.OpDeconv, 1, func(p *conv.Problem) {
+		p.I[conv.W], p.K[conv.W], p.S[conv.W], p.PEnd[conv.W] = 2, 2, 2, -1
+	})
+	y, err := Forward(p, conv.Inputs[float64]{X: []float64{1, 1}, W: []float64{1, 1}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]float64{1, 1, 1, 1, 0}, y); d != "" {
+		t.Errorf("output padding: y (-want +got):\n%s", d)
+	}
+	p = problem(t, conv.OpDeconv, 1, func(p *conv.Problem) {
+		p.I[conv.W], p.K[conv.W], p.S[conv.W], p.PBegin[conv.W] = 2, 2, 2, 1
+	})
+	var c Counter
+	y, err = Forward(p, conv.Inputs[float64]{X: []float64{1, 1}, W: []float64{1, 1}}, &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]float64{1, 1, 1}, y); d != "" {
+		t.Errorf("crop: y (-want +got):\n%s", d)
+	}
+	if c.Taps != 4 || c.MACs != 3 {
+		t.Errorf("crop: counter %+v, want 4 taps and 3 MACs", c)
+	}
+}
