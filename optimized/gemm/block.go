@@ -1,0 +1,118 @@
+package gemm
+
+import "sync"
+
+// workspace is one goroutine's packing buffers.
+type workspace struct {
+	a, b, tile []float32
+}
+
+var workspaces sync.Pool
+
+func getWorkspace(kern *kernel) *workspace {
+	ws, _ := workspaces.Get().(*workspace)
+	if ws == nil {
+		ws = new(workspace)
+	}
+	// One spare panel in each buffer lets the kernel over-read harmlessly.
+	ws.a = grow(ws.a, (kern.mc+kern.mr)*kern.kc)
+	ws.b = grow(ws.b, (kern.nc+kern.nr)*kern.kc)
+	ws.tile = grow(ws.tile, kern.mr*kern.nr)
+	return ws
+}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]float32, n)
+}
+
+// region is a part of C, rows i0:i1 and columns j0:j1, that one goroutine computes.
+type region struct{ i0, i1, j0, j1 int }
+
+// split cuts C into at most workers regions along whichever of m, n has more
+// tiles, on tile boundaries, so that each C element belongs to the same
+// register tile (and is summed in the same order) whatever workers is.
+func split(workers, m, n, mr, nr int) []region {
+	tm, tn := (m+mr-1)/mr, (n+nr-1)/nr
+	if tn >= tm {
+		w := max(1, min(workers, tn))
+		rs := make([]region, w)
+		for i := range rs {
+			rs[i] = region{0, m, min(n, tn*i/w*nr), min(n, tn*(i+1)/w*nr)}
+		}
+		return rs
+	}
+	w := max(1, min(workers, tm))
+	rs := make([]region, w)
+	for i := range rs {
+		rs[i] = region{min(m, tm*i/w*mr), min(m, tm*(i+1)/w*mr), 0, n}
+	}
+	return rs
+}
+
+// run computes C = A·B + beta·C for k ≥ 1 with kernel kern on up to workers goroutines.
+func run(kern *kernel, workers, m, n, k int, a []float32, lda int, bs bSource, beta float32, c []float32, ldc int) {
+	rs := split(workers, m, n, kern.mr, kern.nr)
+	var wg sync.WaitGroup
+	for _, r := range rs[1:] {
+		wg.Go(func() { runRegion(kern, r, k, a, lda, bs, beta, c, ldc) })
+	}
+	runRegion(kern, rs[0], k, a, lda, bs, beta, c, ldc)
+	wg.Wait()
+}
+
+func runRegion(kern *kernel, r region, k int, a []float32, lda int, bs bSource, beta float32, c []float32, ldc int) {
+	ws := getWorkspace(kern)
+	defer workspaces.Put(ws)
+	for jc := r.j0; jc < r.j1; jc += kern.nc {
+		ncur := min(kern.nc, r.j1-jc)
+		for pc := 0; pc < k; pc += kern.kc {
+			kcur := min(kern.kc, k-pc)
+			bp := bs.panels(kern, ws, pc, kcur, jc, ncur)
+			// Later KC blocks add onto what the earlier ones stored.
+			accum, bt := true, float32(1)
+			if pc == 0 {
+				accum, bt = beta != 0, beta
+			}
+			for ic := r.i0; ic < r.i1; ic += kern.mc {
+				mcur := min(kern.mc, r.i1-ic)
+				ap := packA(ws.a, a, lda, ic, mcur, pc, kcur, kern.mr)
+				macro(kern, ws, ap, bp, mcur, ncur, kcur, c[ic*ldc+jc:], ldc, bt, accum)
+			}
+		}
+	}
+}
+
+// macro runs the micro-kernel over an mcur×ncur block of C whose packed
+// operands are ap and bp. Edge tiles go through ws.tile so that only the
+// valid part of C is written.
+func macro(kern *kernel, ws *workspace, ap, bp []float32, mcur, ncur, kcur int, c []float32, ldc int, beta float32, accum bool) {
+	mr, nr := kern.mr, kern.nr
+	for jr := 0; jr < ncur; jr += nr {
+		nn := min(nr, ncur-jr)
+		bpan := bp[jr/nr*kcur*nr:]
+		for ir := 0; ir < mcur; ir += mr {
+			mm := min(mr, mcur-ir)
+			apan := ap[ir/mr*kcur*mr:]
+			ct := c[ir*ldc+jr:]
+			if mm == mr && nn == nr {
+				kern.micro(kcur, apan, bpan, ct, ldc, beta, accum)
+				continue
+			}
+			kern.micro(kcur, apan, bpan, ws.tile, nr, 0, false)
+			for i := 0; i < mm; i++ {
+				src := ws.tile[i*nr : i*nr+nn]
+				dst := ct[i*ldc : i*ldc+nn]
+				if !accum {
+					copy(dst, src)
+					continue
+				}
+				for j, s := range src {
+					dst[j] = s + beta*dst[j]
+				}
+			}
+		}
+	}
+}

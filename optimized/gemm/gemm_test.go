@@ -1,0 +1,239 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"pgregory.net/rapid"
+)
+
+// configs are the kernels under test: every kernel this machine runs, with its
+// real blocking and with tiny blocks (as gonum shrinks blockSize) so that
+// every KC, MC and NC boundary is crossed at small, cheap sizes.
+func configs() []*kernel {
+	var ks []*kernel
+	for _, name := range Kernels() {
+		k := findKernel(name)
+		ks = append(ks, k, tiny(k))
+	}
+	return ks
+}
+
+func tiny(k *kernel) *kernel {
+	t := *k
+	t.name += "-tiny"
+	t.kc, t.mc, t.nc = 5, 2*k.mr, 2*k.nr
+	return &t
+}
+
+func upTo(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i + 1
+	}
+	return s
+}
+
+// sizes sweeps one dimension at a time around the blocking of kern: every
+// size up to two register tiles + 1, then each cache block −1, +0, +1 and
+// three blocks + 1, the others held at sizes with an edge tile.
+func sizes(kern *kernel) [][3]int {
+	mr, nr, kc, mc, nc := kern.mr, kern.nr, kern.kc, kern.mc, kern.nc
+	ms := append(upTo(2*mr+1), mc-1, mc, mc+1, 2*mc+1, 3*mc+1)
+	ns := append(upTo(2*nr+1), nc-1, nc, nc+1, 2*nc+1, 3*nc+1)
+	ks := append(upTo(4), kc-1, kc, kc+1, 2*kc, 3*kc+1)
+	if raceEnabled {
+		ms, ns, ks = ms[len(ms)-6:], ns[len(ns)-6:], ks[len(ks)-4:]
+	}
+	// k0 is small for the m and n sweeps (they may be long); the k sweep crosses KC.
+	m0, n0, k0 := mr+3, nr+5, 7
+	var out [][3]int
+	for _, m := range ms {
+		out = append(out, [3]int{m, n0, k0})
+	}
+	for _, n := range ns {
+		out = append(out, [3]int{m0, n, k0})
+	}
+	for _, k := range ks {
+		out = append(out, [3]int{m0, n0, k})
+	}
+	if kc*mc*nc < 1<<16 { // tiny blocks: all three dimensions past three blocks at once
+		out = append(out, [3]int{3*mc + 1, 3*nc + 1, 3*kc + 1})
+	}
+	out = slices.DeleteFunc(out, func(s [3]int) bool { return s[0] < 1 || s[1] < 1 || s[2] < 1 })
+	return out
+}
+
+var betas = []float32{0, 1, -0.75}
+
+func betaFor(beta float32, ints bool) float32 {
+	if ints && beta == -0.75 {
+		return 2 // keeps integer data exact
+	}
+	return beta
+}
+
+func TestSgemmSizes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	workers := []int{1, 2, 3}
+	if raceEnabled {
+		workers = []int{3}
+	}
+	for _, kern := range configs() {
+		if raceEnabled && !slices.Contains([]string{"tiny"}, kern.name[max(0, len(kern.name)-4):]) {
+			continue
+		}
+		t.Run(kern.name, func(t *testing.T) {
+			fails := 0
+			for _, s := range sizes(kern) {
+				for _, w := range workers {
+					for _, beta := range betas {
+						for _, ints := range []bool{false, true} {
+							o := newOperands(rng, s[0], s[1], s[2], betaFor(beta, ints), ints)
+							sgemm(kern, w, o.m, o.n, o.k, o.aArg(), o.lda, rawB{o.bArg(), o.ldb}, o.beta, o.cArg(), o.ldc)
+							if !o.check(t, fmt.Sprintf("%s workers=%d", o, w)) {
+								fails++
+							}
+							if fails > 5 {
+								t.Fatal("too many failures")
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSgemmPublic runs the exported entry points under every kernel.
+func TestSgemmPublic(t *testing.T) {
+	defer SetKernel(Kernels()[0])
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, name := range Kernels() {
+		if err := SetKernel(name); err != nil {
+			t.Fatal(err)
+		}
+		if Kernel() != name {
+			t.Fatalf("Kernel() = %q after SetKernel(%q)", Kernel(), name)
+		}
+		for _, s := range [][3]int{{1, 1, 1}, {37, 71, 300}, {100, 33, 513}} {
+			for _, beta := range betas {
+				o := newOperands(rng, s[0], s[1], s[2], beta, false)
+				Sgemm(2, o.m, o.n, o.k, o.aArg(), o.lda, o.bArg(), o.ldb, o.beta, o.cArg(), o.ldc)
+				o.check(t, name+" Sgemm "+o.String())
+
+				o = newOperands(rng, s[0], s[1], s[2], beta, false)
+				pb := PackB(o.k, o.n, o.bArg(), o.ldb)
+				if pb.Kernel() != name || pb.K() != o.k || pb.N() != o.n {
+					t.Fatalf("PackB: kernel %q k %d n %d", pb.Kernel(), pb.K(), pb.N())
+				}
+				SgemmPacked(2, o.m, o.aArg(), o.lda, pb, o.beta, o.cArg(), o.ldc)
+				o.check(t, name+" SgemmPacked "+o.String())
+			}
+		}
+	}
+	if SetKernel("no-such-kernel") == nil {
+		t.Error("SetKernel accepted an unknown name")
+	}
+}
+
+// TestKZero checks that k = 0 scales C by beta, and that beta = 0 clears NaN.
+func TestKZero(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, beta := range betas {
+		o := newOperands(rng, 5, 7, 0, beta, false)
+		Sgemm(1, o.m, o.n, 0, nil, 1, nil, o.n, o.beta, o.cArg(), o.ldc)
+		o.check(t, o.String())
+	}
+}
+
+// TestDeterminism demands bit-identical C for workers 1…4, for shapes split
+// along m and along n, and from SgemmPacked as from Sgemm.
+func TestDeterminism(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, kern := range configs() {
+		shapes := [][3]int{{3*kern.mc + 1, kern.nr + 3, kern.kc + 7}, {kern.mr + 1, 3*kern.nr + 5, 2*kern.kc + 1}}
+		if kern.kc*kern.mc*kern.nc < 1<<16 {
+			shapes = append(shapes, [3]int{3*kern.mc + 1, 3*kern.nc + 1, 3*kern.kc + 1})
+		}
+		for _, s := range shapes {
+			o := newOperands(rng, s[0], s[1], s[2], -0.75, false)
+			var first []float32
+			for w := 1; w <= 4; w++ {
+				c := slices.Clone(o.cbuf)
+				sgemm(kern, w, o.m, o.n, o.k, o.aArg(), o.lda, rawB{o.bArg(), o.ldb}, o.beta, c[guardWords:guardWords+(o.m-1)*o.ldc+o.n], o.ldc)
+				if first == nil {
+					first = c
+				} else if i := firstDiff(first, c); i >= 0 {
+					t.Errorf("%s %s: workers=%d differs from workers=1 at cbuf[%d]: %v vs %v", kern.name, o, w, i, c[i], first[i])
+				}
+				pb := packBFor(kern, o.k, o.n, o.bArg(), o.ldb)
+				c = slices.Clone(o.cbuf)
+				sgemm(pb.kern, w, o.m, o.n, o.k, o.aArg(), o.lda, pb, o.beta, c[guardWords:guardWords+(o.m-1)*o.ldc+o.n], o.ldc)
+				if i := firstDiff(first, c); i >= 0 {
+					t.Errorf("%s %s: packed, workers=%d differs from Sgemm at cbuf[%d]: %v vs %v", kern.name, o, w, i, c[i], first[i])
+				}
+			}
+			copy(o.cbuf, first)
+			o.check(t, kern.name+" "+o.String())
+		}
+	}
+}
+
+func firstDiff(x, y []float32) int {
+	for i := range x {
+		if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestSgemmRapid draws shapes, strides, beta, workers and kernel at random.
+func TestSgemmRapid(t *testing.T) {
+	ks := configs()
+	rapid.Check(t, func(rt *rapid.T) {
+		kern := ks[rapid.IntRange(0, len(ks)-1).Draw(rt, "kernel")]
+		m := rapid.IntRange(1, 3*kern.mr+2).Draw(rt, "m")
+		n := rapid.IntRange(1, 3*kern.nr+2).Draw(rt, "n")
+		k := rapid.IntRange(1, 40).Draw(rt, "k")
+		beta := rapid.SampledFrom([]float32{0, 1, -0.75, 0.5}).Draw(rt, "beta")
+		w := rapid.IntRange(1, 4).Draw(rt, "workers")
+		ints := rapid.Bool().Draw(rt, "ints")
+		seed := rapid.Uint64().Draw(rt, "seed")
+		o := newOperands(rand.New(rand.NewPCG(seed, 9)), m, n, k, betaFor(beta, ints), ints)
+		sgemm(kern, w, m, n, k, o.aArg(), o.lda, rawB{o.bArg(), o.ldb}, o.beta, o.cArg(), o.ldc)
+		o.check(rt, fmt.Sprintf("%s workers=%d %s", kern.name, w, o))
+	})
+}
+
+func TestArgErrors(t *testing.T) {
+	buf := make([]float32, 100)
+	cases := []struct {
+		want string
+		call func()
+	}{
+		{errNegDim, func() { Sgemm(1, -1, 2, 2, buf, 2, buf, 2, 0, buf, 2) }},
+		{errShortLdA, func() { Sgemm(1, 2, 2, 3, buf, 2, buf, 2, 0, buf, 2) }},
+		{errShortLdB, func() { Sgemm(1, 2, 3, 2, buf, 2, buf, 2, 0, buf, 3) }},
+		{errShortLdC, func() { Sgemm(1, 2, 3, 2, buf, 2, buf, 3, 0, buf, 2) }},
+		{errShortA, func() { Sgemm(1, 20, 2, 9, buf, 9, buf, 2, 0, buf, 2) }},
+		{errShortB, func() { Sgemm(1, 1, 2, 90, buf, 90, buf, 2, 0, buf, 2) }},
+		{errShortC, func() { Sgemm(1, 60, 2, 1, buf, 1, buf, 2, 0, buf, 2) }},
+		{errPackedNil, func() { SgemmPacked(1, 2, buf, 2, nil, 0, buf, 2) }},
+		{errShortLdB, func() { PackB(2, 3, buf, 2) }},
+	}
+	for _, c := range cases {
+		func() {
+			defer func() {
+				if r := recover(); r != c.want {
+					t.Errorf("panic %v, want %q", r, c.want)
+				}
+			}()
+			c.call()
+		}()
+	}
+}

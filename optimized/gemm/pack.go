@@ -1,0 +1,122 @@
+package gemm
+
+// packA copies A[ic:ic+mcur, pc:pc+kcur] into dst as ⌈mcur/mr⌉ panels; panel q
+// holds, for p = 0…kcur−1, the mr values A[ic+q·mr+i, pc+p], rows past mcur as 0.
+func packA(dst, a []float32, lda, ic, mcur, pc, kcur, mr int) []float32 {
+	panels := (mcur + mr - 1) / mr
+	dst = dst[:panels*kcur*mr]
+	for q := 0; q < panels; q++ {
+		pan := dst[q*kcur*mr : (q+1)*kcur*mr]
+		rows := min(mr, mcur-q*mr)
+		for i := 0; i < rows; i++ {
+			src := a[(ic+q*mr+i)*lda+pc:]
+			src = src[:kcur]
+			for p, v := range src {
+				pan[p*mr+i] = v
+			}
+		}
+		for i := rows; i < mr; i++ {
+			for p := 0; p < kcur; p++ {
+				pan[p*mr+i] = 0
+			}
+		}
+	}
+	return dst
+}
+
+// packB copies B[pc:pc+kcur, jc:jc+ncur] into dst as ⌈ncur/nr⌉ panels; panel q
+// holds, for p = 0…kcur−1, the nr values B[pc+p, jc+q·nr+j], columns past ncur as 0.
+func packB(dst, b []float32, ldb, pc, kcur, jc, ncur, nr int) []float32 {
+	panels := (ncur + nr - 1) / nr
+	dst = dst[:panels*kcur*nr]
+	for p := 0; p < kcur; p++ {
+		src := b[(pc+p)*ldb+jc:]
+		src = src[:ncur]
+		for q := 0; q < panels; q++ {
+			d := dst[q*kcur*nr+p*nr : q*kcur*nr+p*nr+nr]
+			n := copy(d, src[q*nr:])
+			clear(d[n:])
+		}
+	}
+	return dst
+}
+
+// bSource yields the packed B block for rows pc:pc+kcur, columns jc:jc+ncur
+// (jc a multiple of nr): either by packing now or by slicing a PackedB.
+type bSource interface {
+	panels(kern *kernel, ws *workspace, pc, kcur, jc, ncur int) []float32
+}
+
+type rawB struct {
+	b   []float32
+	ldb int
+}
+
+func (r rawB) panels(kern *kernel, ws *workspace, pc, kcur, jc, ncur int) []float32 {
+	return packB(ws.b, r.b, r.ldb, pc, kcur, jc, ncur, kern.nr)
+}
+
+// PackedB is B (k×n) packed once for the kernel that was active in PackB, so
+// that a weight matrix reused across many products (a convolution over a
+// batch) is packed only once. It is read-only and safe for concurrent use.
+type PackedB struct {
+	k, n int
+	kern *kernel
+	// data holds the KC blocks of rows in order; block pc holds all
+	// ⌈n/NR⌉ column panels of its kcur rows (see packB).
+	data []float32
+}
+
+// K and N are the dimensions of the packed B (k×n).
+func (pb *PackedB) K() int { return pb.k }
+func (pb *PackedB) N() int { return pb.n }
+
+// Kernel names the kernel whose layout pb uses; SgemmPacked always runs that kernel.
+func (pb *PackedB) Kernel() string { return pb.kern.name }
+
+// PackB packs the k×n row-major matrix B (leading dimension ldb) for SgemmPacked.
+func PackB(k, n int, b []float32, ldb int) *PackedB {
+	if k < 0 || n < 0 {
+		panic(errNegDim)
+	}
+	if ldb < max(1, n) {
+		panic(errShortLdB)
+	}
+	if k > 0 && n > 0 && len(b) < (k-1)*ldb+n {
+		panic(errShortB)
+	}
+	return packBFor(active(), k, n, b, ldb)
+}
+
+func packBFor(kern *kernel, k, n int, b []float32, ldb int) *PackedB {
+	nr := kern.nr
+	panels := (n + nr - 1) / nr
+	pb := &PackedB{k: k, n: n, kern: kern, data: make([]float32, k*panels*nr)}
+	if n == 0 {
+		return pb
+	}
+	for pc := 0; pc < k; pc += kern.kc {
+		kcur := min(kern.kc, k-pc)
+		packB(pb.data[pc*panels*nr:], b, ldb, pc, kcur, 0, n, nr)
+	}
+	return pb
+}
+
+func (pb *PackedB) panels(kern *kernel, _ *workspace, pc, kcur, jc, ncur int) []float32 {
+	nr := kern.nr
+	panels := (pb.n + nr - 1) / nr
+	off := pc*panels*nr + (jc/nr)*kcur*nr
+	return pb.data[off : off+(ncur+nr-1)/nr*kcur*nr]
+}
+
+// SgemmPacked computes C = A·B + beta·C like Sgemm, with B given packed by
+// PackB (so k = pb.K(), n = pb.N()). It runs the kernel pb was packed for, and
+// its result is bit-identical to Sgemm's with that kernel, whatever workers is.
+func SgemmPacked(workers, m int, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int) {
+	if pb == nil {
+		panic(errPackedNil)
+	}
+	n, k := pb.n, pb.k
+	checkAC(m, n, k, a, lda, c, ldc)
+	sgemm(pb.kern, workers, m, n, k, a, lda, pb, beta, c, ldc)
+}
