@@ -1,0 +1,57 @@
+//go:build !noasm
+
+package gemm
+
+import "golang.org/x/sys/cpu"
+
+// kern14x32 and kern6x16 are the assembly micro-kernels (kernel_amd64.s): they
+// compute an MR×NR tile from packed panels a (MR values per p) and b (NR per p)
+// over k steps, storing S, or S + beta·C when accum ≠ 0.
+//
+//go:noescape
+func kern14x32(k int, a, b, c *float32, ldc int, beta float32, accum int)
+
+//go:noescape
+func kern6x16(k int, a, b, c *float32, ldc int, beta float32, accum int)
+
+// Blocking for the 14×32 kernel: a B micro-panel (KC·32·4 B = 32 KiB) stays in
+// the 48 KiB L1d while A panels stream from the MC×KC block in L2.
+var avx512 = &kernel{
+	name: "avx512",
+	mr:   14, nr: 32,
+	kc: 256, mc: 14 * 24, nc: 32 * 128,
+	micro: asmMicro(kern14x32, 14, 32),
+}
+
+var avx2 = &kernel{
+	name: "avx2",
+	mr:   6, nr: 16,
+	kc: 256, mc: 6 * 24, nc: 16 * 256,
+	micro: asmMicro(kern6x16, 6, 16),
+}
+
+// asmMicro adapts an assembly kernel to kernel.micro, checking with the slice
+// bounds that every word the assembly touches lies inside a, b and c.
+func asmMicro(f func(k int, a, b, c *float32, ldc int, beta float32, accum int), mr, nr int) func(int, []float32, []float32, []float32, int, float32, bool) {
+	return func(kc int, a, b, c []float32, ldc int, beta float32, accum bool) {
+		_ = a[kc*mr-1]
+		_ = b[kc*nr-1]
+		_ = c[(mr-1)*ldc+nr-1]
+		acc := 0
+		if accum {
+			acc = 1
+		}
+		f(kc, &a[0], &b[0], &c[0], ldc, beta, acc)
+	}
+}
+
+func init() {
+	var fast []*kernel
+	if cpu.X86.HasAVX512F {
+		fast = append(fast, avx512)
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		fast = append(fast, avx2)
+	}
+	kernels = append(fast, kernels...)
+}

@@ -1,0 +1,231 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// func kern14x32(k int, a, b, c *float32, ldc int, beta float32, accum int)
+//
+// C[0:14, 0:32] (row stride ldc floats) = Σ_p a[14p+i]·b[32p+j], or that + beta·C
+// when accum ≠ 0. Z0–Z27 hold the 14×32 sums (row i in Z(2i), Z(2i+1)); each p
+// loads one B row into Z28, Z29 and broadcasts the 14 A values into Z30/Z31.
+#define ROW512(off, acc0, acc1, bc) \
+	VBROADCASTSS off(SI), bc; \
+	VFMADD231PS  Z28, bc, acc0; \
+	VFMADD231PS  Z29, bc, acc1
+
+#define STEP512(aoff, boff) \
+	VMOVUPS boff(DI), Z28; \
+	VMOVUPS boff+64(DI), Z29; \
+	ROW512(aoff+0, Z0, Z1, Z30); \
+	ROW512(aoff+4, Z2, Z3, Z31); \
+	ROW512(aoff+8, Z4, Z5, Z30); \
+	ROW512(aoff+12, Z6, Z7, Z31); \
+	ROW512(aoff+16, Z8, Z9, Z30); \
+	ROW512(aoff+20, Z10, Z11, Z31); \
+	ROW512(aoff+24, Z12, Z13, Z30); \
+	ROW512(aoff+28, Z14, Z15, Z31); \
+	ROW512(aoff+32, Z16, Z17, Z30); \
+	ROW512(aoff+36, Z18, Z19, Z31); \
+	ROW512(aoff+40, Z20, Z21, Z30); \
+	ROW512(aoff+44, Z22, Z23, Z31); \
+	ROW512(aoff+48, Z24, Z25, Z30); \
+	ROW512(aoff+52, Z26, Z27, Z31)
+
+#define STORE512(acc0, acc1) \
+	VMOVUPS acc0, (DX); \
+	VMOVUPS acc1, 64(DX); \
+	ADDQ    R8, DX
+
+#define ACC512(acc0, acc1) \
+	VFMADD231PS (DX), Z30, acc0; \
+	VFMADD231PS 64(DX), Z30, acc1; \
+	VMOVUPS     acc0, (DX); \
+	VMOVUPS     acc1, 64(DX); \
+	ADDQ        R8, DX
+
+TEXT ·kern14x32(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+
+	// Two p per iteration, then the odd one.
+	MOVQ CX, BX
+	SHRQ $1, BX
+	JZ   tail512
+
+loop512:
+	STEP512(0, 0)
+	STEP512(56, 128)
+	ADDQ $112, SI
+	ADDQ $256, DI
+	DECQ BX
+	JNZ  loop512
+
+tail512:
+	TESTQ $1, CX
+	JZ    store512
+	STEP512(0, 0)
+
+store512:
+	MOVQ accum+48(FP), AX
+	TESTQ AX, AX
+	JNZ  accum512
+	STORE512(Z0, Z1)
+	STORE512(Z2, Z3)
+	STORE512(Z4, Z5)
+	STORE512(Z6, Z7)
+	STORE512(Z8, Z9)
+	STORE512(Z10, Z11)
+	STORE512(Z12, Z13)
+	STORE512(Z14, Z15)
+	STORE512(Z16, Z17)
+	STORE512(Z18, Z19)
+	STORE512(Z20, Z21)
+	STORE512(Z22, Z23)
+	STORE512(Z24, Z25)
+	STORE512(Z26, Z27)
+	VZEROUPPER
+	RET
+
+accum512:
+	VBROADCASTSS beta+40(FP), Z30
+	ACC512(Z0, Z1)
+	ACC512(Z2, Z3)
+	ACC512(Z4, Z5)
+	ACC512(Z6, Z7)
+	ACC512(Z8, Z9)
+	ACC512(Z10, Z11)
+	ACC512(Z12, Z13)
+	ACC512(Z14, Z15)
+	ACC512(Z16, Z17)
+	ACC512(Z18, Z19)
+	ACC512(Z20, Z21)
+	ACC512(Z22, Z23)
+	ACC512(Z24, Z25)
+	ACC512(Z26, Z27)
+	VZEROUPPER
+	RET
+
+// func kern6x16(k int, a, b, c *float32, ldc int, beta float32, accum int)
+//
+// The AVX2+FMA kernel: C[0:6, 0:16] as kern14x32, with Y0–Y11 as the 6×16
+// sums, Y12, Y13 the B row and Y14/Y15 the broadcast A values.
+#define ROW256(off, acc0, acc1, bc) \
+	VBROADCASTSS off(SI), bc; \
+	VFMADD231PS  Y12, bc, acc0; \
+	VFMADD231PS  Y13, bc, acc1
+
+#define STEP256(aoff, boff) \
+	VMOVUPS boff(DI), Y12; \
+	VMOVUPS boff+32(DI), Y13; \
+	ROW256(aoff+0, Y0, Y1, Y14); \
+	ROW256(aoff+4, Y2, Y3, Y15); \
+	ROW256(aoff+8, Y4, Y5, Y14); \
+	ROW256(aoff+12, Y6, Y7, Y15); \
+	ROW256(aoff+16, Y8, Y9, Y14); \
+	ROW256(aoff+20, Y10, Y11, Y15)
+
+#define STORE256(acc0, acc1) \
+	VMOVUPS acc0, (DX); \
+	VMOVUPS acc1, 32(DX); \
+	ADDQ    R8, DX
+
+#define ACC256(acc0, acc1) \
+	VFMADD231PS (DX), Y14, acc0; \
+	VFMADD231PS 32(DX), Y14, acc1; \
+	VMOVUPS     acc0, (DX); \
+	VMOVUPS     acc1, 32(DX); \
+	ADDQ        R8, DX
+
+TEXT ·kern6x16(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	MOVQ CX, BX
+	SHRQ $1, BX
+	JZ   tail256
+
+loop256:
+	STEP256(0, 0)
+	STEP256(24, 64)
+	ADDQ $48, SI
+	ADDQ $128, DI
+	DECQ BX
+	JNZ  loop256
+
+tail256:
+	TESTQ $1, CX
+	JZ    store256
+	STEP256(0, 0)
+
+store256:
+	MOVQ accum+48(FP), AX
+	TESTQ AX, AX
+	JNZ  accum256
+	STORE256(Y0, Y1)
+	STORE256(Y2, Y3)
+	STORE256(Y4, Y5)
+	STORE256(Y6, Y7)
+	STORE256(Y8, Y9)
+	STORE256(Y10, Y11)
+	VZEROUPPER
+	RET
+
+accum256:
+	VBROADCASTSS beta+40(FP), Y14
+	ACC256(Y0, Y1)
+	ACC256(Y2, Y3)
+	ACC256(Y4, Y5)
+	ACC256(Y6, Y7)
+	ACC256(Y8, Y9)
+	ACC256(Y10, Y11)
+	VZEROUPPER
+	RET
