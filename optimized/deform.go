@@ -1,0 +1,114 @@
+package optimized
+
+import (
+	"math"
+
+	"convverify/conv"
+)
+
+func deformVariant() rawVariant {
+	return rawVariant{
+		Variant: Variant{
+			Name:     "deform-im2col",
+			Ops:      []conv.Op{conv.OpDeform},
+			Supports: func(p *conv.Problem) error { return nil },
+			// C = 2: as im2col-gemm (C = 1) plus one more rounding per term:
+			// each sample mask·bilinear(x) is computed in float64 (positions
+			// and weights exact) and rounded once to float32 before the GEMM,
+			// so a term w·col carries 2u instead of u.
+			BoundC: 2,
+			// Integer offsets put every sample on a pixel (bilinear weights
+			// 1, 0, 0, 0), so integer inputs stay exact.
+			Exact:         true,
+			Deterministic: true,
+		},
+		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
+			deform(p, in, out, workers)
+			return nil
+		},
+	}
+}
+
+// deform computes a deformable convolution (DCNv1, or DCNv2 with a mask)
+// with a deformable im2col: for input channel c of offset group
+// dg = c/(IC/DG), tap k = (dg·KH + kh)·KW + kw and output j = (oh, ow),
+//
+//	col[(c, kh, kw), j] = mask[k, j] · bilinear(x[c], oh·SH − PH + kh·DH + Δy[k, j],
+//	                                              ow·SW − PW + kw·DW + Δx[k, j])
+//
+// with neighbours outside the unpadded input reading 0 (torchvision
+// deform_conv2d, ONNX DeformConv); then out_g = W_g·col as in im2col-gemm.
+func deform(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) {
+	icg, ocg := p.ICG(), p.OCG()
+	KH, KW := p.K[1], p.K[2]
+	taps := KH * KW
+	k := icg * taps
+	IH, IW := p.I[1], p.I[2]
+	OW := p.O[2]
+	osp, isp := conv.Spatial(p.O), conv.Spatial(p.I)
+	cpg := p.IC / p.DG // channels per offset group
+	tiles := ceilDiv(osp, colTile)
+	cols := newScratch(workers)
+	forEach(workers, p.MB*p.G*tiles, func(wk, task int) {
+		t := task % tiles
+		g := (task / tiles) % p.G
+		n := task / (tiles * p.G)
+		j0, j1 := t*colTile, min(osp, (t+1)*colTile)
+		nt := j1 - j0
+		col := cols.get(wk, k*nt)
+		for ci := 0; ci < icg; ci++ {
+			c := g*icg + ci
+			dg := c / cpg
+			xc := in.X[(n*p.IC+c)*isp : (n*p.IC+c+1)*isp]
+			for kh := 0; kh < KH; kh++ {
+				for kw := 0; kw < KW; kw++ {
+					kidx := (dg*KH+kh)*KW + kw
+					offY := in.Offset[(n*2*p.DG*taps+2*kidx)*osp:]
+					offX := in.Offset[(n*2*p.DG*taps+2*kidx+1)*osp:]
+					var mask []float32
+					if in.Mask != nil {
+						mask = in.Mask[(n*p.DG*taps+kidx)*osp:]
+					}
+					row := col[(ci*taps+kh*KW+kw)*nt : (ci*taps+kh*KW+kw+1)*nt]
+					for j := j0; j < j1; j++ {
+						oh, ow := j/OW, j%OW
+						py := float64(oh*p.S[1]-p.PBegin[1]+kh*p.Dil[1]) + float64(offY[j])
+						px := float64(ow*p.S[2]-p.PBegin[2]+kw*p.Dil[2]) + float64(offX[j])
+						v := bilinear(xc, IH, IW, py, px)
+						if mask != nil {
+							v *= float64(mask[j])
+						}
+						row[j-j0] = float32(v)
+					}
+				}
+			}
+		}
+		c := out[(n*p.OC+g*ocg)*osp+j0:]
+		beta := float32(0)
+		if in.B != nil {
+			beta = 1
+			for o := 0; o < ocg; o++ {
+				fill(c[o*osp:o*osp+nt], in.B[g*ocg+o])
+			}
+		}
+		asmGemm(ocg, nt, k, in.W[g*ocg*k:], k, col, nt, beta, c, osp)
+	})
+}
+
+// bilinear samples the IH×IW plane x at (py, px) in float64, every
+// neighbour outside the plane reading 0.
+func bilinear(x []float32, IH, IW int, py, px float64) float64 {
+	if !(py > -1 && py < float64(IH) && px > -1 && px < float64(IW)) {
+		return 0 // all four neighbours outside (also rejects NaN)
+	}
+	fy, fx := math.Floor(py), math.Floor(px)
+	y0, x0 := int(fy), int(fx)
+	ly, lx := py-fy, px-fx
+	at := func(r, c int) float64 {
+		if r < 0 || r >= IH || c < 0 || c >= IW {
+			return 0
+		}
+		return float64(x[r*IW+c])
+	}
+	return (1-ly)*(1-lx)*at(y0, x0) + (1-ly)*lx*at(y0, x0+1) + ly*(1-lx)*at(y0+1, x0) + ly*lx*at(y0+1, x0+1)
+}

@@ -1,0 +1,237 @@
+package optimized
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"math/cmplx"
+
+	"convverify/conv"
+)
+
+// fftC is the FFT variant's error factor. The transforms run in complex128
+// on float32 inputs (exact in float64): a radix-2 FFT of size L has normwise
+// error ≲ log₂L·u₆₄ (Higham §24.1), so the float64 result differs from the
+// exact sum by at most ~3·log₂L·2⁻⁵³·‖x‖‖w‖, some 2²⁴ below the float32
+// resolution; rounding the result to float32 then costs u₃₂·|y| ≤ u₃₂·Σ|x·w|.
+// The total is within 1·N·u₃₂·Σ|x·w| for every element whose magnitude is not
+// below 2⁻²⁴ of the problem's largest; C = 2 leaves room for the float32
+// bias addition. Elements whose every tap falls in padding (magnitude 0)
+// carry the float64 residue ~2⁻⁵⁰·‖x‖‖w‖ instead of an exact zero, which
+// only an absolute tolerance of that size absorbs.
+const fftC = 2
+
+// fftMaxBytes caps the frequency-domain buffers of one run.
+const fftMaxBytes = 1 << 30
+
+func fftSizes(p *conv.Problem) (n [3]int, lx [3]int) {
+	for a := 0; a < 3; a++ {
+		lx[a] = p.O[a] + p.ExtK(a) - 1
+		n[a] = 1 << bits.Len(uint(lx[a]-1))
+		if lx[a] == 1 {
+			n[a] = 1
+		}
+	}
+	return n, lx
+}
+
+func fftVariant() rawVariant {
+	return rawVariant{
+		Variant: Variant{
+			Name: "fft",
+			Ops:  []conv.Op{conv.OpConv},
+			Supports: func(p *conv.Problem) error {
+				for _, a := range p.Axes() {
+					if p.S[a] != 1 {
+						return fmt.Errorf("fft: stride %v, needs 1", p.S)
+					}
+				}
+				n, _ := fftSizes(p)
+				if b := float64(p.OC*p.ICG()+p.IC+p.OC) * float64(conv.Spatial(n)) * 16; b > fftMaxBytes {
+					return fmt.Errorf("fft: frequency buffers need %.0f MiB, over %d MiB", b/(1<<20), fftMaxBytes>>20)
+				}
+				return nil
+			},
+			BoundC:        fftC,
+			Exact:         false,
+			Deterministic: true,
+		},
+		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
+			fftConv(p, in.X, in.W, in.B, out, workers)
+			return nil
+		},
+	}
+}
+
+// fftConv computes each output channel as the circular correlation
+//
+//	y[o] = Σ_t xp[o + t]·wd[t] = IFFT(FFT(xp) ⊙ conj(FFT(wd)))[o]
+//
+// where xp is the input shifted by the begin padding (xp[j] = x[j − P], zero
+// outside) and wd the dilated kernel. The transform size per axis is a power
+// of two ≥ O + ExtK − 1, so no wrapped term reaches an output o < O.
+func fftConv(p *conv.Problem, x, w, b, out []float32, workers int) {
+	icg, ocg := p.ICG(), p.OCG()
+	n, lx := fftSizes(p)
+	ns := conv.Spatial(n)
+	isp, osp := conv.Spatial(p.I), conv.Spatial(p.O)
+	taps := p.Taps()
+	plans := [3]*fftPlan{newFFTPlan(n[0]), newFFTPlan(n[1]), newFFTPlan(n[2])}
+	wf := make([]complex128, p.OC*icg*ns)
+	forEach(workers, p.OC*icg, func(_, t int) {
+		f := wf[t*ns : (t+1)*ns]
+		wt := w[t*taps : (t+1)*taps]
+		for kd := 0; kd < p.K[0]; kd++ {
+			for kh := 0; kh < p.K[1]; kh++ {
+				for kw := 0; kw < p.K[2]; kw++ {
+					f[((kd*p.Dil[0])*n[1]+kh*p.Dil[1])*n[2]+kw*p.Dil[2]] = complex(float64(wt[(kd*p.K[1]+kh)*p.K[2]+kw]), 0)
+				}
+			}
+		}
+		fft3(f, n, plans, false)
+		for i, v := range f {
+			f[i] = cmplx.Conj(v)
+		}
+	})
+	xf := make([]complex128, p.IC*ns)
+	acc := make([][]complex128, min(workers, p.OC))
+	for i := range acc {
+		acc[i] = make([]complex128, ns)
+	}
+	for img := 0; img < p.MB; img++ {
+		forEach(workers, p.IC, func(_, c int) {
+			f := xf[c*ns : (c+1)*ns]
+			clear(f)
+			xc := x[(img*p.IC+c)*isp:]
+			for jd := 0; jd < lx[0]; jd++ {
+				id := jd - p.PBegin[0]
+				if id < 0 || id >= p.I[0] {
+					continue
+				}
+				for jh := 0; jh < lx[1]; jh++ {
+					ih := jh - p.PBegin[1]
+					if ih < 0 || ih >= p.I[1] {
+						continue
+					}
+					for jw := 0; jw < lx[2]; jw++ {
+						if iw := jw - p.PBegin[2]; iw >= 0 && iw < p.I[2] {
+							f[(jd*n[1]+jh)*n[2]+jw] = complex(float64(xc[(id*p.I[1]+ih)*p.I[2]+iw]), 0)
+						}
+					}
+				}
+			}
+			fft3(f, n, plans, false)
+		})
+		forEach(workers, p.OC, func(wk, oc int) {
+			g := oc / ocg
+			a := acc[wk]
+			clear(a)
+			for c := 0; c < icg; c++ {
+				xs := xf[(g*icg+c)*ns : (g*icg+c+1)*ns]
+				ws := wf[(oc*icg+c)*ns : (oc*icg+c+1)*ns]
+				for i := range a {
+					a[i] += xs[i] * ws[i]
+				}
+			}
+			fft3(a, n, plans, true)
+			bias := 0.0
+			if b != nil {
+				bias = float64(b[oc])
+			}
+			inv := 1 / float64(ns)
+			y := out[(img*p.OC+oc)*osp:]
+			for od := 0; od < p.O[0]; od++ {
+				for oh := 0; oh < p.O[1]; oh++ {
+					for ow := 0; ow < p.O[2]; ow++ {
+						y[(od*p.O[1]+oh)*p.O[2]+ow] = float32(bias + real(a[(od*n[1]+oh)*n[2]+ow])*inv)
+					}
+				}
+			}
+		})
+	}
+}
+
+// fftPlan is an iterative radix-2 FFT of one power-of-two size.
+type fftPlan struct {
+	n   int
+	rev []int
+	tw  []complex128 // e^{−2πik/n}, k < n/2
+}
+
+func newFFTPlan(n int) *fftPlan {
+	pl := &fftPlan{n: n, rev: make([]int, n), tw: make([]complex128, n/2)}
+	lg := bits.Len(uint(n)) - 1
+	for i := range pl.rev {
+		pl.rev[i] = int(bits.Reverse(uint(i)) >> (bits.UintSize - lg))
+	}
+	if n == 1 {
+		pl.rev[0] = 0
+	}
+	for k := range pl.tw {
+		s, c := math.Sincos(-2 * math.Pi * float64(k) / float64(n))
+		pl.tw[k] = complex(c, s)
+	}
+	return pl
+}
+
+// transform runs the FFT (or the unscaled inverse) on buf in place.
+func (pl *fftPlan) transform(buf []complex128, inverse bool) {
+	n := pl.n
+	for i, j := range pl.rev {
+		if i < j {
+			buf[i], buf[j] = buf[j], buf[i]
+		}
+	}
+	for size := 2; size <= n; size <<= 1 {
+		half, step := size/2, n/size
+		for start := 0; start < n; start += size {
+			for k := 0; k < half; k++ {
+				t := pl.tw[k*step]
+				if inverse {
+					t = cmplx.Conj(t)
+				}
+				a, b := buf[start+k], buf[start+k+half]*t
+				buf[start+k], buf[start+k+half] = a+b, a-b
+			}
+		}
+	}
+}
+
+// fft3 transforms a row-major n[0]×n[1]×n[2] array along each axis.
+func fft3(f []complex128, n [3]int, plans [3]*fftPlan, inverse bool) {
+	if n[2] > 1 {
+		for r := 0; r < n[0]*n[1]; r++ {
+			plans[2].transform(f[r*n[2]:(r+1)*n[2]], inverse)
+		}
+	}
+	var line []complex128
+	for a := 1; a >= 0; a-- {
+		if n[a] == 1 {
+			continue
+		}
+		if cap(line) < n[a] {
+			line = make([]complex128, n[a])
+		}
+		line = line[:n[a]]
+		stride := 1
+		for b := a + 1; b < 3; b++ {
+			stride *= n[b]
+		}
+		outer := 1
+		for b := 0; b < a; b++ {
+			outer *= n[b]
+		}
+		for o := 0; o < outer; o++ {
+			for in := 0; in < stride; in++ {
+				base := o*n[a]*stride + in
+				for i := range line {
+					line[i] = f[base+i*stride]
+				}
+				plans[a].transform(line, inverse)
+				for i, v := range line {
+					f[base+i*stride] = v
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,197 @@
+package optimized
+
+import (
+	"fmt"
+
+	"convverify/conv"
+	"convverify/optimized/gemm"
+)
+
+// gemmFunc computes C = A·B + beta·C (row-major, m×k times k×n) on the
+// calling goroutine. With beta = 0 it must not read C (callers poison it).
+type gemmFunc func(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+
+// asmGemm is the packed micro-kernel GEMM of optimized/gemm.
+func asmGemm(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemm.Sgemm(1, m, n, k, a, lda, b, ldb, beta, c, ldc)
+}
+
+// colTile is the number of output positions per im2col task. It is fixed,
+// not derived from workers, so the GEMM calls (and their summation order)
+// are the same whatever the parallel split.
+const colTile = 512
+
+// im2colTile writes the im2col (vol2col in 3D) block of output positions
+// [j0, j1) into col, a (icg·KD·KH·KW) × (j1−j0) row-major matrix:
+//
+//	col[(c,kd,kh,kw), j] = x[c, od·SD−PD+kd·DD, oh·SH−PH+kh·DH, ow·SW−PW+kw·DW]
+//
+// (0 outside the input) with (od, oh, ow) the position j. Dilation enters the
+// indexing only; the kernel is never inflated. x starts at the group's first
+// channel of one image.
+func im2colTile(p *conv.Problem, x []float32, icg, j0, j1 int, col []float32) {
+	nt := j1 - j0
+	isp := conv.Spatial(p.I)
+	IH, IW := p.I[1], p.I[2]
+	OH, OW := p.O[1], p.O[2]
+	od0, oh0, ow0 := j0/(OH*OW), (j0/OW)%OH, j0%OW
+	r := 0
+	for c := 0; c < icg; c++ {
+		xc := x[c*isp : (c+1)*isp]
+		for kd := 0; kd < p.K[0]; kd++ {
+			for kh := 0; kh < p.K[1]; kh++ {
+				for kw := 0; kw < p.K[2]; kw++ {
+					row := col[r*nt : (r+1)*nt]
+					r++
+					od, oh, ow := od0, oh0, ow0
+					for t := 0; t < nt; {
+						cnt := min(OW-ow, nt-t)
+						seg := row[t : t+cnt]
+						id := od*p.S[0] - p.PBegin[0] + kd*p.Dil[0]
+						ih := oh*p.S[1] - p.PBegin[1] + kh*p.Dil[1]
+						if id < 0 || id >= p.I[0] || ih < 0 || ih >= IH {
+							clear(seg)
+						} else {
+							gatherRow(seg, xc[(id*IH+ih)*IW:(id*IH+ih+1)*IW], ow*p.S[2]-p.PBegin[2]+kw*p.Dil[2], p.S[2])
+						}
+						t += cnt
+						ow = 0
+						if oh++; oh == OH {
+							oh, od = 0, od+1
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// gatherRow sets seg[t] = xrow[iw0 + t·s], 0 where that index leaves xrow.
+func gatherRow(seg, xrow []float32, iw0, s int) {
+	n := len(seg)
+	// valid t: 0 ≤ iw0 + t·s < len(xrow)
+	lo := 0
+	if iw0 < 0 {
+		lo = ceilDiv(-iw0, s)
+	}
+	hi := 0
+	if last := len(xrow) - 1 - iw0; last >= 0 {
+		hi = last/s + 1
+	}
+	lo, hi = min(lo, n), min(hi, n)
+	if hi <= lo {
+		clear(seg)
+		return
+	}
+	clear(seg[:lo])
+	clear(seg[hi:])
+	if s == 1 {
+		copy(seg[lo:hi], xrow[iw0+lo:iw0+hi])
+		return
+	}
+	for t, iw := lo, iw0+lo*s; t < hi; t, iw = t+1, iw+s {
+		seg[t] = xrow[iw]
+	}
+}
+
+// isIdentityGather reports whether the im2col matrix of p is the input
+// itself: one tap, stride 1, no padding, so output j reads input j.
+func isIdentityGather(p *conv.Problem) bool {
+	return p.Taps() == 1 && p.IsPointwise() && p.I == p.O
+}
+
+// convGemm computes a forward convolution (OpConv semantics, groups, stride,
+// dilation, any padding) of x [MB, IC, I…] with w [OC, IC/G, K…] and optional
+// bias b into out [MB, OC, O…], as one GEMM per (image, group, column tile):
+//
+//	out[n, g·OCG + o, j] = b[o] + Σ_r W_g[o, r] · col_{n,g}[r, j],  r over (IC/G)·KD·KH·KW
+//
+// When gather is false and the im2col is the identity (pointwise), B is the
+// input itself with leading dimension Spatial(I).
+func convGemm(p *conv.Problem, x, w, b, out []float32, workers int, mm gemmFunc, gather bool) {
+	icg, ocg := p.ICG(), p.OCG()
+	k := icg * p.Taps()
+	osp, isp := conv.Spatial(p.O), conv.Spatial(p.I)
+	tiles := ceilDiv(osp, colTile)
+	direct := !gather && isIdentityGather(p)
+	cols := newScratch(workers)
+	forEach(workers, p.MB*p.G*tiles, func(wk, task int) {
+		t := task % tiles
+		g := (task / tiles) % p.G
+		n := task / (tiles * p.G)
+		j0, j1 := t*colTile, min(osp, (t+1)*colTile)
+		nt := j1 - j0
+		xg := x[(n*p.IC+g*icg)*isp : (n*p.IC+(g+1)*icg)*isp]
+		c := out[(n*p.OC+g*ocg)*osp+j0:]
+		beta := float32(0)
+		if b != nil {
+			beta = 1
+			for o := 0; o < ocg; o++ {
+				fill(c[o*osp:o*osp+nt], b[g*ocg+o])
+			}
+		}
+		var bm []float32
+		ldb := nt
+		if direct {
+			bm, ldb = xg[j0:], isp
+		} else {
+			bm = cols.get(wk, k*nt)
+			im2colTile(p, xg, icg, j0, j1, bm)
+		}
+		mm(ocg, nt, k, w[g*ocg*k:], k, bm, ldb, beta, c, osp)
+	})
+}
+
+func fill(s []float32, v float32) {
+	for i := range s {
+		s[i] = v
+	}
+}
+
+func im2colGemmVariant() rawVariant {
+	return rawVariant{
+		Variant: Variant{
+			Name: "im2col-gemm",
+			Ops:  []conv.Op{conv.OpConv},
+			Supports: func(p *conv.Problem) error {
+				return nil
+			},
+			// C = 1: each output is bias + one GEMM dot product of length
+			// (IC/G)·taps whose terms are exactly the direct products x·w
+			// (padding contributes exact zeros); a dot product of that length
+			// in any order has error ≤ N·u·Σ|x·w|.
+			BoundC:        1,
+			Exact:         true,
+			Deterministic: true,
+		},
+		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
+			convGemm(p, in.X, in.W, in.B, out, workers, asmGemm, true)
+			return nil
+		},
+	}
+}
+
+func pointwiseVariant() rawVariant {
+	return rawVariant{
+		Variant: Variant{
+			Name: "pointwise-gemm",
+			Ops:  []conv.Op{conv.OpConv},
+			Supports: func(p *conv.Problem) error {
+				if p.Taps() != 1 {
+					return fmt.Errorf("pointwise-gemm: kernel %v, needs 1×1", p.K)
+				}
+				return nil
+			},
+			// C = 1: a GEMM over input channels, terms as in direct summation.
+			BoundC:        1,
+			Exact:         true,
+			Deterministic: true,
+		},
+		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
+			// Stride 1 and no padding: the input is B as it stands. Otherwise
+			// (stride, padding) a one-tap gather builds B.
+			convGemm(p, in.X, in.W, in.B, out, workers, asmGemm, false)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,58 @@
+package optimized
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// forEach runs f(worker, task) for every task in [0, n) on at most workers
+// goroutines (the caller's among them). The caller fixes the decomposition
+// into tasks independently of workers and each output element belongs to one
+// task, so which worker runs a task never changes the result. worker is in
+// [0, min(workers, n)) and indexes per-worker scratch.
+func forEach(workers, n int, f func(worker, task int)) {
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			f(0, i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	run := func(w int) {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
+			}
+			f(w, i)
+		}
+	}
+	wg.Add(workers - 1)
+	for w := 1; w < workers; w++ {
+		go func(w int) {
+			defer wg.Done()
+			run(w)
+		}(w)
+	}
+	run(0)
+	wg.Wait()
+}
+
+// ceilDiv is ⌈a/b⌉ for a ≥ 0, b > 0.
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// scratch holds one float32 buffer per worker, grown on demand.
+type scratch [][]float32
+
+func newScratch(workers int) scratch { return make(scratch, workers) }
+
+func (s scratch) get(w, n int) []float32 {
+	if cap(s[w]) < n {
+		s[w] = make([]float32, n)
+	}
+	return s[w][:n]
+}

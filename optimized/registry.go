@@ -1,0 +1,141 @@
+// Package optimized holds the fast convolution implementations of convverify
+// and the registry through which tests, checks and benchmarks find them.
+//
+// Every variant computes the same mathematical operation as the reference
+// (see conv.Problem) in float32. They differ in how they order and transform
+// the sums, which the registry records as an error factor (BoundC), whether
+// integer inputs give bit-exact results (Exact), and whether the result
+// depends on the number of workers (Deterministic).
+//
+// This package imports neither reference/ nor oracles/: a check that calls
+// what it checks proves nothing.
+package optimized
+
+import (
+	"fmt"
+	"math"
+
+	"convverify/conv"
+	"convverify/optimized/gemm"
+)
+
+// Variant is one implementation of one or more ops.
+type Variant struct {
+	Name string
+	Ops  []conv.Op
+	// Supports returns nil if the variant handles p, else why not.
+	Supports func(p *conv.Problem) error
+	// Run computes p's op into out (len Elems(p.DstShape())). It writes every
+	// element of out and nothing outside it, uses at most workers goroutines
+	// (≤ 1 = the calling goroutine) and returns an error, never panics, for a
+	// problem it does not support or inputs of the wrong size.
+	Run func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error
+	// BoundC is the variant's error factor relative to direct float32
+	// accumulation (conv.Bound.C); each variant's constructor derives it.
+	BoundC float64
+	// Exact: on integer-filled inputs (every partial sum < 2^24) the result is bit-exact.
+	Exact bool
+	// Deterministic: the result does not depend on workers.
+	Deterministic bool
+}
+
+// Handles reports whether v lists op.
+func (v Variant) Handles(op conv.Op) bool {
+	for _, o := range v.Ops {
+		if o == op {
+			return true
+		}
+	}
+	return false
+}
+
+// rawVariant is a variant before the registry wraps its Run with the checks
+// every variant shares (validation, support, input and output sizes).
+type rawVariant struct {
+	Variant
+	run func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error
+}
+
+var registry []Variant
+
+func register(r rawVariant) {
+	v := r.Variant
+	sup := r.Supports
+	run := r.run
+	name := v.Name
+	v.Supports = func(p *conv.Problem) error {
+		if p == nil {
+			return fmt.Errorf("%s: nil problem", name)
+		}
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if !v.Handles(p.Op) {
+			return fmt.Errorf("%s: op %v not handled", name, p.Op)
+		}
+		return sup(p)
+	}
+	v.Run = func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
+		if err := v.Supports(p); err != nil {
+			return err
+		}
+		if err := in.Check(p); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if want := conv.Elems(p.DstShape()); len(out) != want {
+			return fmt.Errorf("%s: out: %d elements, want %d for shape %s", name, len(out), want, conv.ShapeString(p.DstShape()))
+		}
+		if err := p.CheckBudget(4, conv.DefaultBudget); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if workers < 1 {
+			workers = 1
+		}
+		return run(p, in, out, workers)
+	}
+	registry = append(registry, v)
+}
+
+// All returns every registered variant, in registration order.
+func All() []Variant { return append([]Variant(nil), registry...) }
+
+// For returns the variants that support p.
+func For(p *conv.Problem) []Variant {
+	var vs []Variant
+	for _, v := range registry {
+		if v.Supports(p) == nil {
+			vs = append(vs, v)
+		}
+	}
+	return vs
+}
+
+// Lookup finds a variant by name.
+func Lookup(name string) (Variant, bool) {
+	for _, v := range registry {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return Variant{}, false
+}
+
+// Kernel names the GEMM micro-kernel in use (gemm.Kernel()).
+func Kernel() string { return gemm.Kernel() }
+
+func init() {
+	register(im2colGemmVariant())
+	register(pointwiseVariant())
+	register(directTiledVariant())
+	register(depthwiseVariant())
+	register(winogradVariant())
+	register(fftVariant())
+	register(deconvCol2imVariant())
+	register(deconvZeroInsertVariant())
+	register(deformVariant())
+	register(dynamicMixVariant())
+	register(dynamicGroupedVariant())
+	register(im2colBlas32Variant())
+}
+
+var nan32 = float32(math.NaN())
