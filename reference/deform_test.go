@@ -35,61 +35,74 @@ func TestDeformZeroOffsetIsConv(t *testing.T) {
 	})
 }
 
-// Offsets that are the same at every output position make the deformable
-// convolution a blend of ordinary convolutions:
+// Offsets that do not depend on the tap (beyond a fixed stretch) make the
+// deformable convolution, at each output position, a blend of ordinary
+// convolutions:
 //
 //   - an offset of (ey·kh, ex·kw) on tap (kh, kw) moves the taps apart:
-//     dilation Dil+e, with the end padding shrunk to keep the output size;
-//   - a further uniform (fy, fx) = (iy + ly, ix + lx) shifts the whole grid: the
-//     bilinear read is the (1−ly)(1−lx), (1−ly)lx, ly(1−lx), ly·lx blend of the
-//     four convolutions with begin padding PB − iy − {0,1}, PB − ix − {0,1};
-//     zero padding of conv matches the zero neighbours of the deformable one;
-//   - a mask that depends only on the tap and offset group scales the weights.
+//     dilation Dil+e, with the end padding changed to keep the output size;
+//   - a further (fy, fx) = (iy + ly, ix + lx), drawn per sample and output
+//     position, shifts the grid there: the bilinear read is the (1−ly)(1−lx),
+//     (1−ly)lx, ly(1−lx), ly·lx blend of the four convolutions with begin
+//     padding PB − iy − {0,1}, PB − ix − {0,1}, read at that position; conv's
+//     zero padding matches the zero neighbours of the deformable one;
+//   - a mask tapMask[kidx]·posMask[n, oh, ow] scales the weights and the position.
 //
 // Fractions are quarters and data integers, so every sum is exact and the two
 // sides must agree bit for bit. Integer offsets (lx = ly = 0) are the pure
 // shifted convolution.
-func TestDeformUniformOffsetIsBlendOfConvs(t *testing.T) {
+func TestDeformOffsetIsBlendOfShiftedConvs(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		p := genDeform(t)
 		kh, kw := p.K[conv.H], p.K[conv.W]
+		taps := p.DG * kh * kw
+		osp := p.O[conv.H] * p.O[conv.W]
 		e := [3]int{}
-		i := [3]int{}
-		l := [3]float64{}
+		for _, a := range []int{conv.H, conv.W} {
+			e[a] = rapid.IntRange(1-p.Dil[a], 2).Draw(t, "e"+"dhw"[a:a+1])
+		}
+		// shift[a][n·osp + o] and frac[a][…]: the grid shift at each sample and position.
+		var shift [3][]int
+		var frac [3][]float64
 		for _, a := range []int{conv.H, conv.W} {
 			n := "dhw"[a : a+1]
-			e[a] = rapid.IntRange(1-p.Dil[a], 2).Draw(t, "e"+n)
 			// The shifted convs need begin padding PB − i − 1 ≥ 0 unless l = 0.
-			i[a] = rapid.IntRange(-2, p.PBegin[a]).Draw(t, "i"+n)
-			l[a] = float64(rapid.IntRange(0, 3).Draw(t, "l"+n)) / 4
-			if i[a] == p.PBegin[a] {
-				l[a] = 0
+			shift[a] = rapid.SliceOfN(rapid.IntRange(-2, p.PBegin[a]), p.MB*osp, p.MB*osp).Draw(t, "i"+n)
+			frac[a] = make([]float64, p.MB*osp)
+			for k, q := range rapid.SliceOfN(rapid.IntRange(0, 3), p.MB*osp, p.MB*osp).Draw(t, "l"+n) {
+				if shift[a][k] < p.PBegin[a] {
+					frac[a][k] = float64(q) / 4
+				}
 			}
 		}
 		x := ints(t, conv.Elems(p.SrcShape()), 8, "x")
 		w := ints(t, conv.Elems(p.WeightShape()), 8, "w")
 		b := ints(t, p.OC, 8, "b")
-		var tapMask []float64 // per kidx
+		tapMask, posMask := fill(taps, 1), fill(p.MB*osp, 1)
 		var mask []float64
 		if p.Mask {
-			tapMask = make([]float64, p.DG*kh*kw)
-			for k := range tapMask {
-				tapMask[k] = float64(rapid.IntRange(0, 4).Draw(t, "m")) / 4
+			quarters := rapid.SliceOfN(rapid.IntRange(0, 4), taps+p.MB*osp, taps+p.MB*osp).Draw(t, "mask")
+			for k, q := range quarters {
+				if k < taps {
+					tapMask[k] = float64(q) / 4
+				} else {
+					posMask[k-taps] = float64(q) / 4
+				}
 			}
 			mask = make([]float64, conv.Elems(p.MaskShape()))
 		}
 		offset := make([]float64, conv.Elems(p.OffsetShape()))
-		osp := p.O[conv.H] * p.O[conv.W]
 		for n := 0; n < p.MB; n++ {
 			for dg := 0; dg < p.DG; dg++ {
 				for r := 0; r < kh; r++ {
 					for s := 0; s < kw; s++ {
 						kidx := (dg*kh+r)*kw + s
 						for o := 0; o < osp; o++ {
-							offset[(n*2*p.DG*kh*kw+2*kidx)*osp+o] = float64(e[conv.H]*r+i[conv.H]) + l[conv.H]
-							offset[(n*2*p.DG*kh*kw+2*kidx+1)*osp+o] = float64(e[conv.W]*s+i[conv.W]) + l[conv.W]
+							no := n*osp + o
+							offset[(n*2*taps+2*kidx)*osp+o] = float64(e[conv.H]*r+shift[conv.H][no]) + frac[conv.H][no]
+							offset[(n*2*taps+2*kidx+1)*osp+o] = float64(e[conv.W]*s+shift[conv.W][no]) + frac[conv.W][no]
 							if p.Mask {
-								mask[(n*p.DG*kh*kw+kidx)*osp+o] = tapMask[kidx]
+								mask[(n*taps+kidx)*osp+o] = tapMask[kidx] * posMask[no]
 							}
 						}
 					}
@@ -98,51 +111,58 @@ func TestDeformUniformOffsetIsBlendOfConvs(t *testing.T) {
 		}
 		got := Deform(p, x, w, b, offset, mask, nil)
 
-		// The mask folded into the weights: input channel ic = g·IC/G + ci
+		// The tap mask folded into the weights: input channel ic = g·IC/G + ci
 		// belongs to offset group ic / (IC/DG).
 		wm := append([]float64(nil), w...)
-		if p.Mask {
-			icg := p.ICG()
-			for m := 0; m < p.OC; m++ {
-				for ci := 0; ci < icg; ci++ {
-					dg := (m/p.OCG()*icg + ci) / (p.IC / p.DG)
-					for r := 0; r < kh; r++ {
-						for s := 0; s < kw; s++ {
-							wm[((m*icg+ci)*kh+r)*kw+s] *= tapMask[(dg*kh+r)*kw+s]
-						}
+		icg := p.ICG()
+		for m := 0; m < p.OC; m++ {
+			for ci := 0; ci < icg; ci++ {
+				dg := (m/p.OCG()*icg + ci) / (p.IC / p.DG)
+				for r := 0; r < kh; r++ {
+					for s := 0; s < kw; s++ {
+						wm[((m*icg+ci)*kh+r)*kw+s] *= tapMask[(dg*kh+r)*kw+s]
 					}
 				}
 			}
 		}
+		// shifted returns the convolution with the grid moved by (dy, dx), memoised.
+		memo := map[[2]int][]float64{}
+		shifted := func(dy, dx int) []float64 {
+			if y, ok := memo[[2]int{dy, dx}]; ok {
+				return y
+			}
+			q := *p
+			q.Op, q.DG, q.Mask = conv.OpConv, 1, false
+			for a, d := range map[int]int{conv.H: dy, conv.W: dx} {
+				q.Dil[a] = p.Dil[a] + e[a]
+				q.PBegin[a] = p.PBegin[a] - d
+				q.PEnd[a] = p.PEnd[a] + d + e[a]*(p.K[a]-1)
+			}
+			mustResolve(t, &q)
+			if q.O != p.O {
+				t.Fatalf("shifted conv output %v, want %v", q.O, p.O)
+			}
+			y := Conv(&q, x, wm, nil, nil)
+			memo[[2]int{dy, dx}] = y
+			return y
+		}
 		want := make([]float64, len(got))
-		for y := 0; y < 2; y++ {
-			for xx := 0; xx < 2; xx++ {
-				wt := blend(l[conv.H], y) * blend(l[conv.W], xx)
-				if wt == 0 {
-					continue
-				}
-				q := *p
-				q.Op, q.DG, q.Mask = conv.OpConv, 1, false
-				for a, d := range map[int]int{conv.H: y, conv.W: xx} {
-					shift := i[a] + d
-					q.Dil[a] = p.Dil[a] + e[a]
-					q.PBegin[a] = p.PBegin[a] - shift
-					q.PEnd[a] = p.PEnd[a] + shift + e[a]*(p.K[a]-1)
-				}
-				mustResolve(t, &q)
-				if q.O != p.O {
-					t.Fatalf("shifted conv output %v, want %v", q.O, p.O)
-				}
-				for k, v := range Conv(&q, x, wm, nil, nil) {
-					want[k] += wt * v
+		for k := range want {
+			n, m, o := k/(p.OC*osp), k/osp%p.OC, k%osp
+			no := n*osp + o
+			var v float64
+			for dy := 0; dy < 2; dy++ {
+				for dx := 0; dx < 2; dx++ {
+					wt := blend(frac[conv.H][no], dy) * blend(frac[conv.W][no], dx)
+					if wt != 0 {
+						v += wt * shifted(shift[conv.H][no]+dy, shift[conv.W][no]+dx)[k]
+					}
 				}
 			}
-		}
-		for k := range want {
-			want[k] += b[k/osp%p.OC]
+			want[k] = b[m] + posMask[no]*v
 		}
 		if !equalExact(got, want) {
-			t.Fatalf("%#v e=%v i=%v l=%v\ndeform %v\nblend  %v", *p, e, i, l, got, want)
+			t.Fatalf("%#v e=%v shift=%v frac=%v\ndeform %v\nblend  %v", *p, e, shift, frac, got, want)
 		}
 	})
 }

@@ -20,6 +20,9 @@ func TestMagnitudeBoundsForward(t *testing.T) {
 		in := inputsFor(t, p)
 		in.X = reals(t, len(in.X), "xr")
 		in.W = reals(t, len(in.W), "wr")
+		if in.Mask != nil {
+			in.Mask = reals(t, len(in.Mask), "maskr") // the format does not forbid negative masks
+		}
 		y, err := Forward(p, in, nil)
 		if err != nil {
 			t.Fatal(err)
