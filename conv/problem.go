@@ -247,6 +247,9 @@ func New(op Op, rank int) Problem {
 // Resolve sets O from I, K, S, PBegin, PEnd and Dil on every axis, then validates.
 func (p *Problem) Resolve() error {
 	for a := 0; a < 3; a++ {
+		if p.S[a] <= 0 {
+			continue // OutSize would divide by zero; Validate names the stride
+		}
 		if p.Op == OpDeconv {
 			p.O[a] = DeconvOutSize(p.I[a], p.K[a], p.S[a], p.PBegin[a], p.PEnd[a], p.Dil[a])
 		} else {
