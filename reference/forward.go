@@ -8,6 +8,8 @@ import (
 
 // Forward runs p's op on in and returns the output, NCDHW flat, length Elems(p.DstShape()).
 // It validates p (p.Validate) and the inputs (in.Check(p)) and returns their error instead of panicking.
+// It also refuses problems whose tensors exceed conv.DefaultBudget in float64.
+// For deform, a mask present in in is applied even when p.Mask is false (in.Check has checked its shape).
 func Forward(p *conv.Problem, in conv.Inputs[float64], c *Counter) ([]float64, error) {
 	if err := check(p, &in); err != nil {
 		return nil, err

@@ -126,6 +126,22 @@ func TestForwardErrors(t *testing.T) {
 	bad.G = 2 // IC divides, OC = 3 does not
 	badO := *good
 	badO.O[conv.W]++
+	deform := problem(t, conv.OpDeform, 2, func(p *conv.Problem) {
+		p.IC, p.OC = 2, 3
+		p.I[conv.H], p.I[conv.W] = 4, 4
+		p.K[conv.H], p.K[conv.W] = 3, 3
+	})
+	deformMask := *deform
+	deformMask.Mask = true
+	dynamic := problem(t, conv.OpDynamic, 2, func(p *conv.Problem) {
+		p.IC, p.OC, p.E = 2, 3, 2
+		p.I[conv.H], p.I[conv.W] = 4, 4
+		p.K[conv.H], p.K[conv.W] = 3, 3
+	})
+	huge := problem(t, conv.OpConv, 3, func(p *conv.Problem) {
+		p.IC, p.OC = 64, 64
+		p.I = [3]int{512, 512, 512}
+	})
 	cases := []struct {
 		name string
 		p    *conv.Problem
@@ -138,6 +154,13 @@ func TestForwardErrors(t *testing.T) {
 		{"short x", good, conv.Inputs[float64]{X: iota64(31), W: okIn.W}, "x"},
 		{"missing w", good, conv.Inputs[float64]{X: okIn.X}, "w"},
 		{"long bias", good, conv.Inputs[float64]{X: okIn.X, W: okIn.W, B: iota64(4)}, "b"},
+		{"deform without offset", deform, conv.Inputs[float64]{X: okIn.X, W: okIn.W}, "offset"},
+		{"deform mask missing", &deformMask, conv.Inputs[float64]{X: okIn.X, W: okIn.W, Offset: iota64(2 * 9 * 4)}, "mask"},
+		{"deform mask short", deform, conv.Inputs[float64]{X: okIn.X, W: okIn.W, Offset: iota64(2 * 9 * 4), Mask: iota64(3)}, "mask"},
+		{"dynamic without route_w", dynamic, conv.Inputs[float64]{X: okIn.X, W: iota64(2 * 54), RouteB: iota64(2)}, "route_w"},
+		{"dynamic short route_b", dynamic, conv.Inputs[float64]{X: okIn.X, W: iota64(2 * 54), RouteW: iota64(4), RouteB: iota64(1)}, "route_b"},
+		{"dynamic single-expert w", dynamic, conv.Inputs[float64]{X: okIn.X, W: okIn.W, RouteW: iota64(4), RouteB: iota64(2)}, "w"},
+		{"too big", huge, conv.Inputs[float64]{}, "memory"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
