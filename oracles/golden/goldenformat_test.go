@@ -195,10 +195,16 @@ func TestGoldenFormatErrors(t *testing.T) {
 		{"missing x", "test_Conv2d", func(t *testing.T, dir string) { must(t, os.Remove(filepath.Join(dir, "x.npy"))) }, []string{"x.npy", "missing"}},
 		{"missing case.json", "test_Conv2d", func(t *testing.T, dir string) { must(t, os.Remove(filepath.Join(dir, "case.json"))) }, []string{"case.json", "missing"}},
 		{"malformed JSON", "test_Conv2d", func(t *testing.T, dir string) { writeJSON(t, dir, `{"op": "conv", "problem": `) }, []string{"case.json", "malformed JSON"}},
-		{"unknown op", "test_Conv2d", func(t *testing.T, dir string) { writeJSON(t, dir, `{"op": "pool", "problem": "mb2ic3ih7iw5oc4oh5ow4kh3kw2"}`) }, []string{"case.json", "field op", "pool"}},
+		{"unknown op", "test_Conv2d", func(t *testing.T, dir string) {
+			writeJSON(t, dir, `{"op": "pool", "problem": "mb2ic3ih7iw5oc4oh5ow4kh3kw2"}`)
+		}, []string{"case.json", "field op", "pool"}},
 		{"missing op", "test_Conv2d", func(t *testing.T, dir string) { writeJSON(t, dir, `{"problem": "mb2ic3ih7iw5oc4oh5ow4kh3kw2"}`) }, []string{"case.json", "field op"}},
-		{"bad descriptor", "test_Conv2d", func(t *testing.T, dir string) { writeJSON(t, dir, `{"op": "conv", "problem": "g2mb2ic3ih7iw5oc4oh5ow4kh3kw2"}`) }, []string{"case.json", "field problem", "ic"}},
-		{"descriptor disagrees with x", "test_Conv2d", func(t *testing.T, dir string) { writeJSON(t, dir, `{"op": "conv", "problem": "mb2ic3ih8iw5oc4oh6ow4kh3kw2"}`) }, []string{"x.npy", "shape [2 3 7 5], want [2 3 8 5]"}},
+		{"bad descriptor", "test_Conv2d", func(t *testing.T, dir string) {
+			writeJSON(t, dir, `{"op": "conv", "problem": "g2mb2ic3ih7iw5oc4oh5ow4kh3kw2"}`)
+		}, []string{"case.json", "field problem", "ic"}},
+		{"descriptor disagrees with x", "test_Conv2d", func(t *testing.T, dir string) {
+			writeJSON(t, dir, `{"op": "conv", "problem": "mb2ic3ih8iw5oc4oh6ow4kh3kw2"}`)
+		}, []string{"x.npy", "shape [2 3 7 5], want [2 3 8 5]"}},
 		{"offset for conv", "test_Conv2d", func(t *testing.T, dir string) {
 			must(t, os.WriteFile(filepath.Join(dir, "offset.npy"), npyBytes(t, []float32{1}), 0o644))
 		}, []string{"offset.npy", "op conv takes no such input"}},

@@ -153,7 +153,9 @@ func TestONNXErrors(t *testing.T) {
 	}{
 		{"truncated input", func(t *testing.T, dir string) { truncate(t, filepath.Join(dir, "test_data_set_0", "input_2.pb"), 5) }, []string{"input_2.pb", "raw_data"}},
 		{"truncated output", func(t *testing.T, dir string) { cut(t, filepath.Join(dir, "test_data_set_0", "output_0.pb"), 3) }, []string{"output_0.pb"}},
-		{"missing input", func(t *testing.T, dir string) { must(t, os.Remove(filepath.Join(dir, "test_data_set_0", "input_4.pb"))) }, []string{"input_4.pb", "missing"}},
+		{"missing input", func(t *testing.T, dir string) {
+			must(t, os.Remove(filepath.Join(dir, "test_data_set_0", "input_4.pb")))
+		}, []string{"input_4.pb", "missing"}},
 		{"truncated model", func(t *testing.T, dir string) { truncate(t, filepath.Join(dir, "model.onnx"), 40) }, []string{"model.onnx"}},
 		{"wrong shape", func(t *testing.T, dir string) {
 			src := filepath.Join(onnxDir, "test_basic_deform_conv_with_padding", "test_data_set_0", "input_2.pb")
