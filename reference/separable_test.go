@@ -55,5 +55,8 @@ func TestSeparableByDefinition(t *testing.T) {
 		if wantTaps := s.Depthwise.MACs() + s.Pointwise.MACs(); c.Taps != wantTaps {
 			t.Fatalf("Taps %d, want %d", c.Taps, wantTaps)
 		}
+		if wantMACs := s.Depthwise.BenchdnnMACs() + s.Pointwise.BenchdnnMACs(); c.MACs != wantMACs {
+			t.Fatalf("MACs %d, want %d", c.MACs, wantMACs)
+		}
 	})
 }
