@@ -114,8 +114,8 @@ func ParseDescriptor(s string, op Op) (Problem, error) {
 	// Per-axis raw values: i, o, k, s, p, d (benchdnn dilation) and whether p was given.
 	type axis struct {
 		i, o, k, s, p, d int
-		pGiven, sGiven  bool
-		present         bool
+		pGiven, sGiven   bool
+		present          bool
 	}
 	var ax [3]axis
 	for a := 0; a < 3; a++ {
