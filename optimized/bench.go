@@ -1,0 +1,94 @@
+package optimized
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"convverify/conv"
+)
+
+// BenchProblem is one layer of the benchmark set.
+type BenchProblem struct {
+	Shape   string // benchdnn descriptor, also the benchmark's shape= key
+	Problem conv.Problem
+}
+
+// benchShapes are the benchmark layers: op, descriptor, and the extras that
+// descriptors cannot express (deform mask, dynamic experts and routing).
+var benchShapes = []struct {
+	op    conv.Op
+	desc  string
+	extra func(p *conv.Problem)
+}{
+	{conv.OpConv, "mb1ic64ih56oc64oh56kh3ph1", nil},      // ResNet-50 res2a 3×3
+	{conv.OpConv, "mb1ic256ih56oc64oh56kh1", nil},        // ResNet-50 1×1 reduce
+	{conv.OpConv, "mb1g32ic32ih112oc32oh112kh3ph1", nil}, // MobileNet depthwise
+	{conv.OpConv, "mb1ic32id16oc32od16kd3pd1", nil},      // 3D (C3D/I3D-like)
+	{conv.OpConv, "mb1ic16ih64oc16oh64kh11ph5", nil},     // large kernel (FFT territory)
+	{conv.OpDeconv, "mb1ic64ih28oc32oh56kh4sh2ph1", nil}, // 2D transposed, stride 2
+	{conv.OpDeconv, "mb1ic32id8oc16od16kd4sd2pd1", nil},  // 3D transposed, stride 2
+	{conv.OpDeform, "mb1ic32ih28oc32oh28kh3ph1", func(p *conv.Problem) { p.Mask = true }},
+	{conv.OpDynamic, "mb2ic32ih28oc32oh28kh3ph1", func(p *conv.Problem) {
+		p.E, p.Routing, p.Temperature = 4, conv.RoutingSoftmax, 1
+	}},
+}
+
+// BenchProblems returns the benchmark layers, resolved.
+func BenchProblems() []BenchProblem {
+	var out []BenchProblem
+	for _, s := range benchShapes {
+		p, err := conv.ParseDescriptor(s.desc, s.op)
+		if err != nil {
+			panic(fmt.Sprintf("optimized: bench shape %s: %v", s.desc, err))
+		}
+		if s.extra != nil {
+			s.extra(&p)
+		}
+		if err := p.Validate(); err != nil {
+			panic(fmt.Sprintf("optimized: bench shape %s: %v", s.desc, err))
+		}
+		out = append(out, BenchProblem{Shape: s.desc, Problem: p})
+	}
+	return out
+}
+
+// Shapes returns the benchmark descriptors, in BenchProblems order.
+func Shapes() []string {
+	var s []string
+	for _, b := range benchShapes {
+		s = append(s, b.desc)
+	}
+	return s
+}
+
+// BenchName is the sub-benchmark name of v on bp: op=…/impl=…/shape=….
+func BenchName(v Variant, bp BenchProblem) string {
+	return fmt.Sprintf("op=%v/impl=%s/shape=%s", bp.Problem.Op, v.Name, bp.Shape)
+}
+
+// BenchInputs returns reproducible inputs for timing p: values uniform in
+// [−1, 1], offsets in [−2, 2] and a mask in [0, 1] for deform.
+func BenchInputs(p *conv.Problem, seed uint64) conv.Inputs[float32] {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	u := func(n int, lo, hi float32) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = lo + (hi-lo)*rng.Float32()
+		}
+		return s
+	}
+	in := conv.Inputs[float32]{X: u(conv.Elems(p.SrcShape()), -1, 1), W: u(conv.Elems(p.WeightShape()), -1, 1), B: u(conv.Elems(p.BiasShape()), -1, 1)}
+	switch p.Op {
+	case conv.OpDeform:
+		in.Offset = u(conv.Elems(p.OffsetShape()), -2, 2)
+		if p.Mask {
+			in.Mask = u(conv.Elems(p.MaskShape()), 0, 1)
+		}
+	case conv.OpDynamic:
+		in.RouteW = u(conv.Elems(p.RouteWShape()), -1, 1)
+		in.RouteB = u(conv.Elems(p.RouteBShape()), -1, 1)
+	}
+	return in
+}
+
+func dstLen(p *conv.Problem) int { return conv.Elems(p.DstShape()) }
