@@ -1,0 +1,54 @@
+package properties
+
+import (
+	"runtime"
+
+	"pgregory.net/rapid"
+
+	"convverify/conv"
+	"convverify/reference"
+)
+
+// PropCostsCounted: for a 2D conv with one group and one sample, section 14's
+// formulas against what the reference does and allocates:
+//
+//   - FLOPs 2·KH·KW·Cin·Cout·Hout·Wout = 2·(taps the reference visits);
+//     benchdnn's count (taps that land inside the unpadded input) is at most
+//     that, equal exactly when no tap reads padding;
+//   - Params KH·KW·Cin·Cout = the weight elements allocated (bias adds Cout);
+//   - Memory Cout·Hout·Wout·bytes = the output the reference allocates, which
+//     is measured (float64, so 8 bytes) with runtime.MemStats. The input is
+//     not in the Q&A's formula although a forward pass must hold it.
+func PropCostsCounted(t *rapid.T) {
+	p := ProblemGen(conv.OpConv).Filter(func(p conv.Problem) bool { return p.Rank == 2 }).Draw(t, "p")
+	p.G, p.MB = 1, 1
+	p = rapid.Just(p).Draw(t, "p")
+	rng := RNG(t)
+	x, w := normals(rng, conv.Elems(p.SrcShape())), normals(rng, conv.Elems(p.WeightShape()))
+	var c reference.Counter
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	y := reference.Conv(&p, x, w, nil, &c)
+	runtime.ReadMemStats(&after)
+	k2 := int64(p.K[conv.H] * p.K[conv.W])
+	hw := int64(len(y)) / int64(p.OC)
+	flops := 2 * k2 * int64(p.IC) * int64(p.OC) * hw
+	if 2*c.Taps != flops {
+		t.Fatalf("FLOPs formula %d, counted 2·%d", flops, c.Taps)
+	}
+	if c.MACs > c.Taps || (c.MACs == c.Taps) != (p.BenchdnnMACs() == p.MACs()) {
+		t.Fatalf("in-bounds MACs %d vs taps %d disagree with BenchdnnMACs %d vs MACs %d", c.MACs, c.Taps, p.BenchdnnMACs(), p.MACs())
+	}
+	if int64(len(w)) != k2*int64(p.IC*p.OC) || p.Params(true) != len(w)+p.OC {
+		t.Fatalf("params: %d weights allocated, formula K²·Cin·Cout = %d, with bias %d", len(w), k2*int64(p.IC*p.OC), p.Params(true))
+	}
+	bytes := int64(len(y)) * 8
+	if bytes != int64(p.OC)*hw*8 {
+		t.Fatalf("output elements %d ≠ Cout·Hout·Wout", len(y))
+	}
+	got := int64(after.TotalAlloc - before.TotalAlloc)
+	// The allocator rounds up to a size class (≤ 12.5 %) or to whole pages.
+	if got < bytes || got > bytes+bytes/8+8192 {
+		t.Fatalf("the reference allocated %d bytes for an output of %d bytes", got, bytes)
+	}
+}
