@@ -8,9 +8,8 @@
 // when accum ≠ 0. Z0–Z27 hold the 14×32 sums (row i in Z(2i), Z(2i+1)); each p
 // loads one B row into Z28, Z29 and broadcasts the 14 A values into Z30/Z31.
 #define ROW512(off, acc0, acc1, bc) \
-	VBROADCASTSS off(SI), bc; \
-	VFMADD231PS  Z28, bc, acc0; \
-	VFMADD231PS  Z29, bc, acc1
+	VFMADD231PS.BCST off(SI), Z28, acc0; \
+	VFMADD231PS.BCST off(SI), Z29, acc1
 
 #define STEP512(aoff, boff) \
 	VMOVUPS boff(DI), Z28; \

@@ -5,24 +5,46 @@ package gemm
 func packA(dst, a []float32, lda, ic, mcur, pc, kcur, mr int) []float32 {
 	panels := (mcur + mr - 1) / mr
 	dst = dst[:panels*kcur*mr]
+	var rowBuf [maxMR][]float32
 	for q := 0; q < panels; q++ {
 		pan := dst[q*kcur*mr : (q+1)*kcur*mr]
-		rows := min(mr, mcur-q*mr)
-		for i := 0; i < rows; i++ {
-			src := a[(ic+q*mr+i)*lda+pc:]
-			src = src[:kcur]
-			for p, v := range src {
-				pan[p*mr+i] = v
-			}
+		rows := rowBuf[:min(mr, mcur-q*mr)]
+		for i := range rows {
+			off := (ic+q*mr+i)*lda + pc
+			rows[i] = a[off : off+kcur]
 		}
-		for i := rows; i < mr; i++ {
-			for p := 0; p < kcur; p++ {
-				pan[p*mr+i] = 0
+		if len(rows) < mr {
+			clear(pan)
+		}
+		// One cache line of each row at a time: rows lda apart may share an
+		// L1 set (lda = 1024 puts them all in one), so a line must be used up
+		// before the next row's line evicts it.
+		for p0 := 0; p0 < kcur; p0 += 16 {
+			pe := min(p0+16, kcur)
+			d := pan[p0*mr : pe*mr]
+			i := 0
+			for ; i+4 <= len(rows); i += 4 {
+				r0 := rows[i][p0:pe]
+				r1 := rows[i+1][p0:pe][:len(r0)]
+				r2 := rows[i+2][p0:pe][:len(r0)]
+				r3 := rows[i+3][p0:pe][:len(r0)]
+				for p := range r0 {
+					q := (*[4]float32)(d[p*mr+i:])
+					q[0], q[1], q[2], q[3] = r0[p], r1[p], r2[p], r3[p]
+				}
+			}
+			for ; i < len(rows); i++ {
+				for p, v := range rows[i][p0:pe] {
+					d[p*mr+i] = v
+				}
 			}
 		}
 	}
 	return dst
 }
+
+// maxMR bounds the register-tile height of every kernel.
+const maxMR = 16
 
 // packB copies B[pc:pc+kcur, jc:jc+ncur] into dst as ⌈ncur/nr⌉ panels; panel q
 // holds, for p = 0…kcur−1, the nr values B[pc+p, jc+q·nr+j], columns past ncur as 0.

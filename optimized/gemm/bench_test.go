@@ -1,0 +1,95 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+func reportGFLOPS(b *testing.B, flopsPerOp float64) {
+	b.ReportMetric(flopsPerOp*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkPeak times the FMA peak probes: the ceiling for BenchmarkSgemm.
+func BenchmarkPeak(b *testing.B) {
+	const iters = 10000
+	probes := []struct {
+		name string
+		f    func(int)
+	}{{PeakUnit(), PeakProbe}}
+	if PeakUnit() == "avx512" {
+		probes = append(probes, struct {
+			name string
+			f    func(int)
+		}{"avx2", PeakProbeAVX2})
+	}
+	for _, p := range probes {
+		b.Run("impl="+p.name, func(b *testing.B) {
+			for b.Loop() {
+				p.f(iters)
+			}
+			reportGFLOPS(b, iters*PeakFlopsPerIter)
+		})
+	}
+}
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = rng.Float32()*2 - 1
+	}
+	return s
+}
+
+// BenchmarkSgemm times square C = A·B on one worker, per kernel and size.
+func BenchmarkSgemm(b *testing.B) {
+	defer SetKernel(Kernels()[0])
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, name := range Kernels() {
+		for _, n := range []int{256, 512, 768, 1024} {
+			b.Run(fmt.Sprintf("impl=%s/size=%d", name, n), func(b *testing.B) {
+				if err := SetKernel(name); err != nil {
+					b.Fatal(err)
+				}
+				x, y, z := randSlice(rng, n*n), randSlice(rng, n*n), make([]float32, n*n)
+				for b.Loop() {
+					Sgemm(1, n, n, n, x, n, y, n, 0, z, n)
+				}
+				reportGFLOPS(b, 2*float64(n)*float64(n)*float64(n))
+			})
+		}
+	}
+}
+
+// BenchmarkSgemmWorkers times the multi-goroutine split (run with -cpu 2).
+func BenchmarkSgemmWorkers(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 1024
+	x, y, z := randSlice(rng, n*n), randSlice(rng, n*n), make([]float32, n*n)
+	for _, w := range []int{1, 2} {
+		b.Run(fmt.Sprintf("impl=%s/size=%d/workers=%d", Kernel(), n, w), func(b *testing.B) {
+			for b.Loop() {
+				Sgemm(w, n, n, n, x, n, y, n, 0, z, n)
+			}
+			reportGFLOPS(b, 2*n*n*n)
+		})
+	}
+}
+
+// BenchmarkKernel times the micro-kernel alone on packed panels of KC steps
+// that sit in L1, accumulating into one C tile.
+func BenchmarkKernel(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 3))
+	for _, name := range Kernels() {
+		kern := findKernel(name)
+		b.Run("impl="+name, func(b *testing.B) {
+			ap := randSlice(rng, kern.kc*kern.mr)
+			bp := randSlice(rng, kern.kc*kern.nr)
+			c := make([]float32, kern.mr*kern.nr)
+			for b.Loop() {
+				kern.micro(kern.kc, ap, bp, c, kern.nr, 1, true)
+			}
+			reportGFLOPS(b, 2*float64(kern.kc*kern.mr*kern.nr))
+		})
+	}
+}
