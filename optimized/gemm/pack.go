@@ -16,10 +16,17 @@ func packA(dst, a []float32, lda, ic, mcur, pc, kcur, mr int) []float32 {
 		if len(rows) < mr {
 			clear(pan)
 		}
+		p0 := 0
+		if mr == 14 && len(rows) == 14 && packFull14 != nil && kcur >= 16 {
+			chunks := kcur / 16
+			off := (ic+q*mr)*lda + pc
+			packFull14(chunks, a[off:], lda, pan)
+			p0 = 16 * chunks
+		}
 		// One cache line of each row at a time: rows lda apart may share an
 		// L1 set (lda = 1024 puts them all in one), so a line must be used up
 		// before the next row's line evicts it.
-		for p0 := 0; p0 < kcur; p0 += 16 {
+		for ; p0 < kcur; p0 += 16 {
 			pe := min(p0+16, kcur)
 			d := pan[p0*mr : pe*mr]
 			i := 0
@@ -42,6 +49,10 @@ func packA(dst, a []float32, lda, ic, mcur, pc, kcur, mr int) []float32 {
 	}
 	return dst
 }
+
+// packFull14, when set, packs 16·chunks columns of a full 14-row panel
+// (the AVX-512 kernel's) with an in-register transpose.
+var packFull14 func(chunks int, src []float32, lda int, dst []float32)
 
 // maxMR bounds the register-tile height of every kernel.
 const maxMR = 16
