@@ -10,6 +10,14 @@ import (
 var descFields = []string{"g", "mb", "ic", "id", "ih", "iw", "oc", "od", "oh", "ow",
 	"kd", "kh", "kw", "sd", "sh", "sw", "pd", "ph", "pw", "dd", "dh", "dw"}
 
+// maxDescValue bounds every descriptor value, and maxDescProduct the products
+// s·i, s·o and (k−1)·(d+1), so that the size formulas cannot overflow int64
+// and wrap to a plausible size (benchdnn's shapes_large_conv reaches 2^32+15).
+const (
+	maxDescValue   = 1 << 40
+	maxDescProduct = 1 << 60
+)
+
 // DescError is a malformed or inconsistent descriptor. Field names the
 // descriptor field at fault ("ic", "oh", "pw", …) or "descriptor".
 type DescError struct {
@@ -75,8 +83,8 @@ func ParseDescriptor(s string, op Op) (Problem, error) {
 			return fail(key, "missing value")
 		}
 		v, err := strconv.ParseInt(s[dstart:pos], 10, 64)
-		if err != nil {
-			return fail(key, "value %q out of range", s[dstart:pos])
+		if err != nil || v > maxDescValue {
+			return fail(key, "value %q out of range (at most %d)", s[dstart:pos], maxDescValue)
 		}
 		if _, dup := vals[key]; dup {
 			return fail(key, "given twice")
@@ -139,6 +147,12 @@ func ParseDescriptor(s string, op Op) (Problem, error) {
 		}
 		if x.s <= 0 {
 			return fail("s"+n, "%d must be > 0", x.s)
+		}
+		if x.k > 1 && x.d+1 > maxDescProduct/(x.k-1) {
+			return fail("d"+n, "kernel %d with dilation %d is too large", x.k, x.d)
+		}
+		if m := max(x.i, x.o); x.s > maxDescProduct/m {
+			return fail("s"+n, "stride %d times size %d is too large", x.s, m)
 		}
 		ek := (x.k-1)*(x.d+1) + 1
 		if x.o == 0 {
