@@ -1,0 +1,119 @@
+package golden
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"convverify/conv"
+)
+
+// FuzzReadTensorProto: no input panics, and an accepted tensor holds exactly
+// Πdims elements. Seeds: every .pb file of the ONNX anchors.
+func FuzzReadTensorProto(f *testing.F) {
+	pbs, _ := filepath.Glob(filepath.Join(onnxDir, "*", "test_data_set_0", "*.pb"))
+	more, _ := filepath.Glob(filepath.Join(onnxDir, "*", "*", "test_data_set_0", "*.pb"))
+	for _, p := range append(pbs, more...) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tp, _, err := ReadTensorProto(b)
+		if err != nil {
+			return
+		}
+		if len(tp.Data) != conv.Elems(tp.Shape) {
+			t.Fatalf("shape %v with %d elements", tp.Shape, len(tp.Data))
+		}
+	})
+}
+
+// FuzzParseONNXModel: no model.onnx panics the minimal model parser.
+func FuzzParseONNXModel(f *testing.F) {
+	models, _ := filepath.Glob(filepath.Join(onnxDir, "*", "model.onnx"))
+	for _, p := range models {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := parseONNXModel(b)
+		if err != nil {
+			return
+		}
+		for _, n := range m.nodes {
+			if roles, ok := nodeRoles[n.opType]; ok {
+				// Resolution must not panic on whatever shapes a fuzzed model implies.
+				_, _ = resolveAttrs(n.opType, n.attrs, onnxShapes{x: []int{1, 2, 5, 5}, w: []int{2, 1, 3, 3}})
+				_ = roles
+			}
+		}
+	})
+}
+
+// fuzzBases are the folders FuzzLoadGoldenFormat mutates: one per op and layout.
+var fuzzBases = []string{"test_Conv2d", "test_convtranspose_output_shape", "test_deform_conv_with_mask_bias", "dynamic_softmax_test_Conv2d_groups", "test_Conv3d_no_bias", "test_Conv1d_groups"}
+
+var fuzzFiles = []string{"x.npy", "w.npy", "b.npy", "offset.npy", "mask.npy", "route_w.npy", "route_b.npy", "y.npy"}
+
+// FuzzLoadGoldenFormat writes a fuzzed case.json and one fuzzed .npy file
+// (chosen by which) over a committed folder. No input panics, and an accepted
+// case is consistent: its problem validates and every tensor has its shape.
+func FuzzLoadGoldenFormat(f *testing.F) {
+	base := map[string]map[string][]byte{}
+	for bi, name := range fuzzBases {
+		files := map[string][]byte{}
+		entries, err := os.ReadDir(filepath.Join(goldenDir, name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, e := range entries {
+			b, err := os.ReadFile(filepath.Join(goldenDir, name, e.Name()))
+			if err != nil {
+				f.Fatal(err)
+			}
+			files[e.Name()] = b
+		}
+		base[name] = files
+		for fi, fn := range fuzzFiles {
+			if npy, ok := files[fn]; ok {
+				f.Add(files["case.json"], npy, uint8(bi*len(fuzzFiles)+fi))
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, caseJSON, npy []byte, which uint8) {
+		name := fuzzBases[int(which)/len(fuzzFiles)%len(fuzzBases)]
+		target := fuzzFiles[int(which)%len(fuzzFiles)]
+		dir := t.TempDir()
+		for fn, b := range base[name] {
+			if err := os.WriteFile(filepath.Join(dir, fn), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, "case.json"), caseJSON, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, target), npy, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := LoadGoldenFormat(dir)
+		if err != nil {
+			return
+		}
+		p := c.Problem
+		if err := p.Validate(); err != nil {
+			t.Fatalf("accepted an invalid problem: %v", err)
+		}
+		if err := c.In.Check(&p); err != nil {
+			t.Fatalf("accepted inputs that do not fit: %v", err)
+		}
+		if err := c.Want.CheckShape("y", p.DstShape()); err != nil {
+			t.Fatalf("accepted y: %v", err)
+		}
+	})
+}
