@@ -282,3 +282,58 @@ func TestByMatrixErrors(t *testing.T) {
 		t.Errorf("invalid problem accepted")
 	}
 }
+
+// TestDeformOffsetGroupsSplitChannels: with one conv group, a deformable conv
+// with DG offset groups is the sum over dg of the DG = 1 deformable convs of
+// the IC/DG input channels of group dg, with that group's offsets and mask
+// (channel ic belongs to offset group ic / (IC/DG)); the bias is added once.
+func TestDeformOffsetGroupsSplitChannels(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		p := drawProblem(t, []conv.Op{conv.OpDeform}, false)
+		p.G = 1
+		p.IC *= rapid.IntRange(1, 2).Draw(t, "icmul")
+		p.DG = rapid.SampledFrom([]int{1, 2, p.IC}).Draw(t, "dg")
+		if p.IC%p.DG != 0 {
+			p.DG = 1
+		}
+		if err := p.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		in := RandomFill(&p, drawRNG(t))
+		got, err := ByMatrix(&p, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := p
+		q.IC, q.DG = p.IC/p.DG, 1
+		nI, nO, taps := conv.Spatial(p.I), conv.Spatial(p.O), p.Taps()
+		want := make([]float64, len(got))
+		for dg := 0; dg < p.DG; dg++ {
+			part := conv.Inputs[float64]{}
+			for n := 0; n < p.MB; n++ {
+				part.X = append(part.X, in.X[(n*p.IC+dg*q.IC)*nI:(n*p.IC+(dg+1)*q.IC)*nI]...)
+				part.Offset = append(part.Offset, in.Offset[(n*p.DG+dg)*2*taps*nO:(n*p.DG+dg+1)*2*taps*nO]...)
+				if in.Mask != nil {
+					part.Mask = append(part.Mask, in.Mask[(n*p.DG+dg)*taps*nO:(n*p.DG+dg+1)*taps*nO]...)
+				}
+			}
+			for oc := 0; oc < p.OC; oc++ {
+				part.W = append(part.W, in.W[(oc*p.IC+dg*q.IC)*taps:(oc*p.IC+(dg+1)*q.IC)*taps]...)
+			}
+			if dg == 0 {
+				part.B = in.B
+			}
+			y, err := ByMatrix(&q, part)
+			if err != nil {
+				t.Fatalf("offset group %d as %#v: %v", dg, q, err)
+			}
+			for i := range want {
+				want[i] += y[i]
+			}
+		}
+		tol := 8 * float64(p.AccumLength()+p.DG) * u64 * (fftMagnitude(&conv.Problem{Op: conv.OpConv, MB: p.MB, G: 1, IC: p.IC, OC: p.OC, I: p.I, K: p.K}, conv.Inputs[float64]{X: in.X, W: in.W, B: in.B}) + 1)
+		if v := conv.Compare(got, want, nil, conv.Bound{Abs: tol}, p.DstShape()); !v.OK() {
+			t.Fatalf("%#v: offset groups do not split the channels: %v", p, v)
+		}
+	})
+}
