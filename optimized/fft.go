@@ -16,9 +16,9 @@ import (
 // resolution; rounding the result to float32 then costs u₃₂·|y| ≤ u₃₂·Σ|x·w|.
 // The total is within 1·N·u₃₂·Σ|x·w| for every element whose magnitude is not
 // below 2⁻²⁴ of the problem's largest; C = 2 leaves room for the float32
-// bias addition. Elements whose every tap falls in padding (magnitude 0)
-// carry the float64 residue ~2⁻⁵⁰·‖x‖‖w‖ instead of an exact zero, which
-// only an absolute tolerance of that size absorbs.
+// bias addition. Elements whose every tap falls in padding (magnitude 0) are
+// written as the bias alone, since the transform would leave a float64
+// residue ~2⁻⁵⁰·‖x‖‖w‖ there instead of an exact zero.
 const fftC = 2
 
 // fftMaxBytes caps the frequency-domain buffers of one run.
@@ -93,6 +93,20 @@ func fftConv(p *conv.Problem, x, w, b, out []float32, workers int) {
 			f[i] = cmplx.Conj(v)
 		}
 	})
+	// reach[a][o]: some tap of output o lands inside the input along axis a.
+	// Outputs that reach nothing are exactly the bias; the transform would
+	// leave a float64 residue there instead of 0.
+	var reach [3][]bool
+	for a := 0; a < 3; a++ {
+		reach[a] = make([]bool, p.O[a])
+		for o := range reach[a] {
+			for k := 0; k < p.K[a]; k++ {
+				if i := o*p.S[a] - p.PBegin[a] + k*p.Dil[a]; i >= 0 && i < p.I[a] {
+					reach[a][o] = true
+				}
+			}
+		}
+	}
 	xf := make([]complex128, p.IC*ns)
 	acc := make([][]complex128, min(workers, p.OC))
 	for i := range acc {
@@ -143,7 +157,11 @@ func fftConv(p *conv.Problem, x, w, b, out []float32, workers int) {
 			for od := 0; od < p.O[0]; od++ {
 				for oh := 0; oh < p.O[1]; oh++ {
 					for ow := 0; ow < p.O[2]; ow++ {
-						y[(od*p.O[1]+oh)*p.O[2]+ow] = float32(bias + real(a[(od*n[1]+oh)*n[2]+ow])*inv)
+						v := bias
+						if reach[0][od] && reach[1][oh] && reach[2][ow] {
+							v += real(a[(od*n[1]+oh)*n[2]+ow]) * inv
+						}
+						y[(od*p.O[1]+oh)*p.O[2]+ow] = float32(v)
 					}
 				}
 			}

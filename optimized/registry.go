@@ -37,6 +37,11 @@ type Variant struct {
 	Exact bool
 	// Deterministic: the result does not depend on workers.
 	Deterministic bool
+	// Normwise: the BoundC bound holds per output plane, not per element:
+	// the variant's transforms mix products that cancel in exact arithmetic
+	// (Winograd), so an element's error scales with the largest magnitude
+	// Σ|x·w| of its (image, output channel) plane rather than its own.
+	Normwise bool
 }
 
 // Handles reports whether v lists op.

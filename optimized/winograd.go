@@ -30,9 +30,14 @@ import (
 // magnitude expansion of 64/9 ≈ 7.1 when the |d|, |g| of one tile are of
 // comparable size. Each path has at most IC/G + 12 roundings (2+2 in Bᵀ d B,
 // one for U, IC/G in the GEMM, 2+2 in Aᵀ M A, bias) against N = 9·IC/G + 1,
-// a ratio ≤ 13/10. C = 7.1·1.3 ≈ 9.3, rounded to 10. Inputs whose magnitudes
-// differ wildly inside one tile can exceed it: Winograd's error is not
-// componentwise-bounded by Σ|x·w|.
+// a ratio ≤ 13/10. C = 7.1·1.3 ≈ 9.3, rounded to 10.
+//
+// The expansion includes products x_i·g_k that direct summation never forms
+// (they cancel exactly), so an element whose own Σ|x·w| is small (a small
+// weight tap, or most taps in padding) can carry an error set by its
+// neighbours' products: the bound is normwise (Variant.Normwise), judged
+// against the largest Σ|x·w| of the output plane, and holds when the |x|,
+// |w| of one plane are of comparable size.
 const winogradC = 10
 
 const winoChunk = 128 // tiles per task (fixed, so the split never depends on workers)
@@ -60,6 +65,7 @@ func winogradVariant() rawVariant {
 			BoundC:        winogradC,
 			Exact:         false,
 			Deterministic: true,
+			Normwise:      true,
 		},
 		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
 			winograd(p, in.X, in.W, in.B, out, workers)
