@@ -62,13 +62,40 @@ const maxMR = 16
 func packB(dst, b []float32, ldb, pc, kcur, jc, ncur, nr int) []float32 {
 	panels := (ncur + nr - 1) / nr
 	dst = dst[:panels*kcur*nr]
-	for p := 0; p < kcur; p++ {
-		src := b[(pc+p)*ldb+jc:]
-		src = src[:ncur]
-		for q := 0; q < panels; q++ {
-			d := dst[q*kcur*nr+p*nr : q*kcur*nr+p*nr+nr]
-			n := copy(d, src[q*nr:])
-			clear(d[n:])
+	full := ncur / nr
+	// A few rows of B at a time, across all panels: the reads run along B's
+	// rows and each panel receives a contiguous run; whole-panel rows are
+	// copied as fixed-size arrays (vector moves, no memmove call).
+	const rowsPerStep = 8
+	for p0 := 0; p0 < kcur; p0 += rowsPerStep {
+		pe := min(p0+rowsPerStep, kcur)
+		for q := 0; q < full; q++ {
+			pan := dst[q*kcur*nr : (q+1)*kcur*nr]
+			src := b[pc*ldb+jc+q*nr:]
+			switch nr {
+			case 32:
+				for p := p0; p < pe; p++ {
+					*(*[32]float32)(pan[p*32:]) = *(*[32]float32)(src[p*ldb:])
+				}
+			case 16:
+				for p := p0; p < pe; p++ {
+					*(*[16]float32)(pan[p*16:]) = *(*[16]float32)(src[p*ldb:])
+				}
+			default:
+				for p := p0; p < pe; p++ {
+					copy(pan[p*nr:p*nr+nr], src[p*ldb:])
+				}
+			}
+		}
+	}
+	if full < panels {
+		pan := dst[full*kcur*nr:]
+		w := ncur - full*nr
+		src := b[pc*ldb+jc+full*nr:]
+		for p := 0; p < kcur; p++ {
+			d := pan[p*nr : p*nr+nr]
+			copy(d, src[p*ldb:p*ldb+w])
+			clear(d[w:])
 		}
 	}
 	return dst

@@ -19,3 +19,18 @@ func BenchmarkPackA(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkPackB(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 6))
+	for _, ldb := range []int{3136, 1024} {
+		b.Run(fmt.Sprintf("ldb=%d", ldb), func(b *testing.B) {
+			bm := randSlice(rng, 256*ldb)
+			dst := make([]float32, (ldb+32)*256)
+			cpu0 := cpuTime()
+			for b.Loop() {
+				packB(dst, bm, ldb, 0, 256, 0, ldb, 32)
+			}
+			b.ReportMetric(float64(256*ldb)*float64(b.N)/(cpuTime()-cpu0).Seconds()/1e9, "Gelem/s-cpu")
+		})
+	}
+}
