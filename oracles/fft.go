@@ -209,27 +209,33 @@ func wrap(t, n int) int {
 	return t
 }
 
-// FFTErrC is the constant of FFTBound. Higham (Accuracy and Stability of
-// Numerical Algorithms, Thm 24.2) bounds the norm-wise relative error of a
-// computed FFT of length L by log₂L·η with η ≈ μ + 4√2·u ≈ 6u for accurately
-// computed twiddle factors. ByFFT runs three transforms per term (x, w and
-// the inverse), so 3·6 = 18, rounded up to 24 for fftpack's mixed radices.
-const FFTErrC = 24
+// fftEta is the per-stage error of fftpack's transforms: Higham (Accuracy and
+// Stability of Numerical Algorithms, Thm 24.2) gives η = μ + γ₄(√2 + μ) ≈
+// (4√2 + 1)·u for a radix-2 stage with twiddles accurate to μ ≈ u; we double
+// it for the radix-3, -4 and -5 butterflies fftpack also uses.
+const fftEta = 2 * (4*math.Sqrt2 + 1) * u64
 
 // FFTBound returns the per-element absolute error bound of ByFFT, as a
 // conv.Bound with C = 0 and the bound in Abs:
 //
-//	|ByFFT − exact| ≤ FFTErrC · u₆₄ · (log₂ΠL + 1) · max_{n,oc} S(n, oc)
-//	S(n, oc) = Σ_icg ‖x[n, ic]‖₁ · ‖w[oc, icg]‖₁ + |b[oc]|
+//	|ByFFT − exact| ≤ (3·η·log₂ΠL + (IC/G + 4)·u₆₄) · max_{n,oc} S(n, oc)
+//	S(n, oc) = Σ_icg ‖x[n, ic]‖₂ · ‖w[oc, icg]‖₁ + |b[oc]|
 //
-// with u₆₄ = 2⁻⁵³. The error of an FFT is spread over every element of a
-// transform, so unlike direct summation it is not proportional to each
-// element's own Σ|x·w|: a tiny output next to large ones carries the large
-// ones' error. Derivation: ‖δFFT(x)‖₂ ≤ ε·√L·‖x‖₂ (ε = log₂L·η), a pointwise
-// product with FFT(w) (|FFT(w)ₖ| ≤ ‖w‖₁) and the inverse (norm 1/√L) turn that
-// into ε·‖x‖₂·‖w‖₁ ≤ ε·‖x‖₁·‖w‖₁ in each element, and likewise for w and the
-// inverse transform. Typical errors are far smaller (≈ u·√log L·‖x‖₂‖w‖₂).
-// For dynamic, w is the mixed kernel of sample n. FFTSupports' errors apply.
+// with u₆₄ = 2⁻⁵³ and η = 2·(4√2 + 1)·u₆₄ (fftEta). The error of an FFT is
+// spread over a whole transform, so unlike direct summation it is not
+// proportional to each element's own Σ|x·w|: a tiny output next to large ones
+// carries the large ones' error. With ε = η·log₂ΠL, the three terms are:
+//
+//   - FFT(x): ‖δX‖₂ ≤ ε·√L·‖x‖₂ (norm-wise, Higham 24.2); times |W_k| ≤ ‖w‖₁ and
+//     through the inverse (2-norm gain 1/√L, and ‖·‖_∞ ≤ ‖·‖₂): ε·‖x‖₂·‖w‖₁.
+//   - FFT(w): element-wise |δW_k| ≤ ε·‖w‖₁, since every butterfly stage combines
+//     partial DFTs of disjoint subsequences with unit twiddles; times X
+//     (‖X‖₂ = √L‖x‖₂) and the inverse: ε·‖x‖₂·‖w‖₁.
+//   - the inverse of the exact sum: ε·‖y‖₂ ≤ ε·Σ‖x‖₂‖w‖₁ (Young's inequality).
+//
+// The products, the sum over IC/G channels, the 1/ΠL scale and the bias add
+// (IC/G + 4)·u₆₄ relative to the same S. For dynamic, w and b are the mixed
+// kernel and bias of sample n. FFTSupports' errors apply.
 func FFTBound(p *conv.Problem, in conv.Inputs[float64]) (conv.Bound, error) {
 	if err := FFTSupports(p); err != nil {
 		return conv.Bound{}, err
@@ -238,22 +244,23 @@ func FFTBound(p *conv.Problem, in conv.Inputs[float64]) (conv.Bound, error) {
 		return conv.Bound{}, err
 	}
 	l := fftSizes(p)
-	s := fftMagnitude(p, in)
-	return conv.Bound{C: 0, N: 0, Abs: FFTErrC * u64 * (math.Log2(float64(conv.Spatial(l))) + 1) * s}, nil
+	c := 3*fftEta*math.Log2(float64(conv.Spatial(l))) + float64(p.ICG()+4)*u64
+	return conv.Bound{C: 0, N: 0, Abs: c * fftScale(p, in)}, nil
 }
 
 // u64 is the unit roundoff of float64, 2⁻⁵³.
 const u64 = 1.0 / (1 << 53)
 
-// fftMagnitude is max_{n,oc} S(n, oc) of FFTBound. It also bounds every
-// output's Σ|x·w| + |b|, so it serves the matrix oracle's rounding too.
-func fftMagnitude(p *conv.Problem, in conv.Inputs[float64]) float64 {
+// fftScale is max_{n,oc} S(n, oc) of FFTBound.
+func fftScale(p *conv.Problem, in conv.Inputs[float64]) float64 {
 	nI, taps, icg, ocg := conv.Spatial(p.I), p.Taps(), p.ICG(), p.OCG()
 	xn := make([]float64, p.MB*p.IC)
 	for c := range xn {
+		var s float64
 		for _, v := range in.X[c*nI : (c+1)*nI] {
-			xn[c] += math.Abs(v)
+			s += v * v
 		}
+		xn[c] = math.Sqrt(s)
 	}
 	kernels, biases := [][]float64{in.W}, [][]float64{in.B}
 	if p.Op == conv.OpDynamic {

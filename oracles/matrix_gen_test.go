@@ -1,10 +1,12 @@
 package oracles
 
 import (
+	"math"
 	"math/rand/v2"
 
 	"convverify/conv"
 
+	"gonum.org/v1/gonum/mat"
 	"pgregory.net/rapid"
 )
 
@@ -76,3 +78,74 @@ func drawRNG(t *rapid.T) *rand.Rand {
 
 var allOps = []conv.Op{conv.OpConv, conv.OpDeconv, conv.OpDeform, conv.OpDynamic}
 var fftOps = []conv.Op{conv.OpConv, conv.OpDeconv, conv.OpDynamic}
+
+// l1Scale is max_{n,oc} Σ_icg ‖x[n, ic]‖₁·‖w[oc, icg]‖₁ + |b[oc]| (mixed
+// kernel for dynamic): it bounds every output's Σ|terms|, a crude but safe
+// scale for comparing two float64 computations that use the same inputs.
+func l1Scale(p *conv.Problem, in conv.Inputs[float64]) float64 {
+	q := *p
+	sq := conv.Inputs[float64]{X: make([]float64, len(in.X)), W: in.W, B: in.B, RouteW: in.RouteW, RouteB: in.RouteB, Offset: in.Offset, Mask: in.Mask}
+	nI := conv.Spatial(p.I)
+	// ‖x‖₁ = (‖·‖₂ of a channel whose single nonzero is ‖x‖₁): reuse fftScale.
+	for c := 0; c < p.MB*p.IC; c++ {
+		var s float64
+		for _, v := range in.X[c*nI : (c+1)*nI] {
+			s += math.Abs(v)
+		}
+		sq.X[c*nI] = s
+	}
+	if q.Op == conv.OpDeform {
+		q.Op = conv.OpConv
+	}
+	if q.Op == conv.OpDynamic {
+		// fftScale mixes with routing computed from x: mix here from the real x.
+		alpha := RoutingWeights(p, in)
+		var worst float64
+		for n := 0; n < p.MB; n++ {
+			w, b := mixKernel(p, in, alpha[n])
+			c := q
+			c.Op, c.MB, c.E = conv.OpConv, 1, 1
+			worst = math.Max(worst, fftScale(&c, conv.Inputs[float64]{X: sq.X[n*p.IC*nI : (n+1)*p.IC*nI], W: w, B: b}))
+		}
+		return worst
+	}
+	return fftScale(&q, sq)
+}
+
+// matrixMag returns each output's Σ|terms| + |b|: the matrix of every sample
+// (mixed kernel for dynamic, taken from the real x's routing) applied to |x|.
+func matrixMag(p *conv.Problem, in conv.Inputs[float64]) []float64 {
+	nI, nO := p.IC*conv.Spatial(p.I), p.OC*conv.Spatial(p.O)
+	out := make([]float64, p.MB*nO)
+	var alpha [][]float64
+	if p.Op == conv.OpDynamic {
+		alpha = RoutingWeights(p, in)
+	}
+	for n := 0; n < p.MB; n++ {
+		var m *mat.Dense
+		bias := in.B
+		switch p.Op {
+		case conv.OpConv, conv.OpDeconv:
+			m = Matrix(p, conv.Abs(in.W))
+		case conv.OpDeform:
+			m = MatrixDeform(p, conv.Abs(in.W), in.Offset, conv.Abs(in.Mask), n)
+		case conv.OpDynamic:
+			var w []float64
+			w, bias = mixKernel(p, in, alpha[n])
+			m = Matrix(p, conv.Abs(w))
+		}
+		x := mat.NewVecDense(nI, conv.Abs(in.X[n*nI:(n+1)*nI]))
+		y := mat.NewVecDense(nO, out[n*nO:(n+1)*nO])
+		y.MulVec(m, x)
+		addBias(out[n*nO:(n+1)*nO], conv.Abs(bias), conv.Spatial(p.O))
+	}
+	return out
+}
+
+// matrixBound is the error bound of one ByMatrix result in float64: γ over the
+// N accumulated terms, the E-term kernel mix and a few roundings of the
+// bilinear coefficients, relative to each element's Σ|terms| (matrixMag),
+// expressed in conv.Bound's units of float32's u.
+func matrixBound(p *conv.Problem, abs float64) conv.Bound {
+	return conv.Bound{C: u64 / conv.U32, N: p.AccumLength() + p.E + 8, Abs: abs}
+}

@@ -205,9 +205,10 @@ func TestONNXAnchors(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				b, _ := FFTBound(&p, in)
+				fb, _ := FFTBound(&p, in)
+				b := matrixBound(&p, fb.Abs)
 				for i := range want {
-					if d := math.Abs(fft[i] - got[i]); d > b.Abs+float64(p.AccumLength())*u64*mag[i] {
+					if d := math.Abs(fft[i] - got[i]); d > b.At(mag[i]) {
 						t.Fatalf("%#v: ByFFT y%s = %.17g, ByMatrix %.17g", p, conv.MultiIndex(p.DstShape(), i), fft[i], got[i])
 					}
 				}

@@ -201,7 +201,7 @@ func TestDeformIntegerOffsetIsShiftedConv(t *testing.T) {
 				want[i] = (1-frac)*y0[i] + frac*y1[i]
 			}
 		}
-		tol := 8 * float64(p.AccumLength()) * u64 * (fftMagnitude(&conv.Problem{Op: conv.OpConv, MB: p.MB, G: p.G, IC: p.IC, OC: p.OC, I: p.I, K: p.K}, conv.Inputs[float64]{X: in.X, W: in.W, B: in.B}) + 1)
+		tol := 8 * float64(p.AccumLength()) * u64 * (l1Scale(&p, in) + 1)
 		if v := conv.Compare(got, want, nil, conv.Bound{Abs: tol}, p.DstShape()); !v.OK() {
 			t.Fatalf("%#v offsets (%d%+g, %d): %v", p, dy, frac, dx, v)
 		}
@@ -255,7 +255,7 @@ func TestDynamicRouting(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tol := 8 * float64(p.AccumLength()+p.E) * u64 * (fftMagnitude(&q, conv.Inputs[float64]{X: in.X, W: in.W[:kl], B: in.B[:bl]}) + 1)
+		tol := 8 * float64(p.AccumLength()+p.E) * u64 * (l1Scale(&p, in) + 1)
 		if v := conv.Compare(got, want, nil, conv.Bound{Abs: tol}, p.DstShape()); !v.OK() {
 			t.Fatalf("%#v: identical experts under softmax differ from the plain conv: %v", p, v)
 		}
@@ -331,7 +331,7 @@ func TestDeformOffsetGroupsSplitChannels(t *testing.T) {
 				want[i] += y[i]
 			}
 		}
-		tol := 8 * float64(p.AccumLength()+p.DG) * u64 * (fftMagnitude(&conv.Problem{Op: conv.OpConv, MB: p.MB, G: 1, IC: p.IC, OC: p.OC, I: p.I, K: p.K}, conv.Inputs[float64]{X: in.X, W: in.W, B: in.B}) + 1)
+		tol := 8 * float64(p.AccumLength()+p.DG) * u64 * (l1Scale(&p, in) + 1)
 		if v := conv.Compare(got, want, nil, conv.Bound{Abs: tol}, p.DstShape()); !v.OK() {
 			t.Fatalf("%#v: offset groups do not split the channels: %v", p, v)
 		}
