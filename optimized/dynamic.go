@@ -14,7 +14,9 @@ import (
 // BoundC = 2 for both variants: routing and mixing run in float64 and each
 // mixed weight is rounded once to float32, one rounding more per term than
 // direct float32 summation with the mixed kernel (whose magnitude
-// Σ|x|·|W_n| ≤ Σ|x|·Σα|W_e|). Not Exact: α is irrational even for integer inputs.
+// Σ|x|·|W_n| ≤ Σ|x|·Σα|W_e|). Exact on the integer fill, whose routing
+// makes every α a dyadic rational (0, ½, 1, 1/2ʲ), so the float64 mix of
+// small integers is exact and so is its float32 rounding.
 
 // mixKernels returns the per-sample kernels [MB, OC, IC/G, K…] and biases
 // [MB, OC] (nil without bias).
@@ -73,7 +75,7 @@ func dynamicMixVariant() rawVariant {
 			Ops:           []conv.Op{conv.OpDynamic},
 			Supports:      func(p *conv.Problem) error { return nil },
 			BoundC:        2,
-			Exact:         false,
+			Exact:         true,
 			Deterministic: true,
 		},
 		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
@@ -101,7 +103,7 @@ func dynamicGroupedVariant() rawVariant {
 			Ops:           []conv.Op{conv.OpDynamic},
 			Supports:      func(p *conv.Problem) error { return nil },
 			BoundC:        2,
-			Exact:         false,
+			Exact:         true,
 			Deterministic: true,
 		},
 		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {

@@ -207,11 +207,15 @@ func drawBlocking(t *rapid.T, op conv.Op) conv.Problem {
 	for _, a := range p.Axes() {
 		p.I[a] = rapid.IntRange(lo, hi).Draw(t, "i")
 		p.K[a], p.S[a] = k, s
-		p.PBegin[a] = rapid.IntRange(0, k-1).Draw(t, "pbegin")
+		// Begin padding up to 3 past the kernel extent: conv outputs that
+		// read only padding, and deconv padding that crops the zero-inserted input.
+		p.PBegin[a] = rapid.IntRange(0, k+2).Draw(t, "pbegin")
 		p.PEnd[a] = rapid.IntRange(0, k-1).Draw(t, "pend")
 		if op == conv.OpDeconv {
 			p.PEnd[a] -= rapid.IntRange(0, s-1).Draw(t, "outpad")
 			p.PEnd[a] = max(p.PEnd[a], p.PBegin[a]-(s-1))
+			// keep O = S·(I−1) + K − PBegin − PEnd ≥ 1
+			p.PEnd[a] = min(p.PEnd[a], s*(p.I[a]-1)+k-1-p.PBegin[a])
 		}
 	}
 	if op == conv.OpDeform {
@@ -296,7 +300,7 @@ func problemFeatures(p *conv.Problem) []string {
 	for _, a := range p.Axes() {
 		add(p.S[a] > p.K[a], "stride>kernel")
 		add(p.I[a] == 1, "1-pixel")
-		add(p.PBegin[a] >= p.ExtK(a)-1 && p.PBegin[a] > 0, "large-padding")
+		add(p.PBegin[a] >= p.ExtK(a), "large-padding") // wider than the kernel
 		add(p.PEnd[a] < 0, "negative-end-pad")
 		add(p.PEnd[a] < p.PBegin[a] && p.Op == conv.OpDeconv, "output-padding")
 	}

@@ -29,9 +29,11 @@ func TestVariantsMatchReference(t *testing.T) {
 			t.Errorf("im2col-gemm never hit %s", f)
 		}
 	}
-	for _, f := range []string{"output-padding", "groups", "3d"} {
-		if h["deconv-col2im"][f] == 0 {
-			t.Errorf("deconv-col2im never hit %s", f)
+	for _, name := range []string{"deconv-col2im", "deconv-zeroinsert"} {
+		for _, f := range []string{"output-padding", "groups", "3d", "large-padding", "multi-tile"} {
+			if h[name][f] == 0 {
+				t.Errorf("%s never hit %s", name, f)
+			}
 		}
 	}
 }
