@@ -86,12 +86,26 @@ func FuzzLoadGoldenFormat(f *testing.F) {
 			}
 		}
 	}
+	// One folder per worker process, restored from the base after each run,
+	// keeps the per-run file work to a few small writes.
+	dir, err := os.MkdirTemp("", "fuzzgolden")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { os.RemoveAll(dir) })
 	f.Fuzz(func(t *testing.T, caseJSON, npy []byte, which uint8) {
 		name := fuzzBases[int(which)/len(fuzzFiles)%len(fuzzBases)]
 		target := fuzzFiles[int(which)%len(fuzzFiles)]
-		dir := t.TempDir()
-		for fn, b := range base[name] {
-			if err := os.WriteFile(filepath.Join(dir, fn), b, 0o644); err != nil {
+		for _, fn := range append([]string{"case.json"}, fuzzFiles...) {
+			b, ok := base[name][fn]
+			path := filepath.Join(dir, fn)
+			if !ok {
+				if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+					t.Fatal(err)
+				}
+				continue
+			}
+			if err := os.WriteFile(path, b, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
