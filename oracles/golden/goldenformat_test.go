@@ -274,6 +274,15 @@ func TestNpyVersions(t *testing.T) {
 			t.Errorf("got %v %v", got.Shape, got.Data)
 		}
 	}
+	// What we write is 1.0 with the data 64-byte aligned, as numpy.save writes it.
+	enc, err := encodeNpy([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6})
+	must(t, err)
+	if enc[6] != 1 || (10+int(binary.LittleEndian.Uint16(enc[8:])))%64 != 0 || enc[9+int(binary.LittleEndian.Uint16(enc[8:]))] != '\n' {
+		t.Errorf("written header %q", enc[:min(len(enc), 80)])
+	}
+	if got, err := decodeNpy(enc); err != nil || got.Data[4] != 5 {
+		t.Errorf("written file reads as %v, %v", got, err)
+	}
 	// A header that claims 4 GiB must not be allocated.
 	huge := append([]byte("\x93NUMPY\x02\x00"), 0xff, 0xff, 0xff, 0xff, '{')
 	if _, err := decodeNpy(huge); err == nil || !strings.Contains(err.Error(), "truncated") {

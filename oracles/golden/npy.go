@@ -114,7 +114,33 @@ func encodeNpy(shape []int, data []float32) ([]byte, error) {
 	if err := npyio.Write(&buf, nest(shape, data).Interface()); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return toVersion1(buf.Bytes())
+}
+
+// toVersion1 rewrites npyio's format 2.0 header as the 1.0 header numpy.save
+// writes (2-byte length, padded so the data starts at a multiple of 64), which
+// every .npy reader understands; some (cnpy) read 1.0 only.
+func toVersion1(b []byte) ([]byte, error) {
+	if len(b) < 12 || !bytes.Equal(b[:6], npyMagic) || b[6] != 2 {
+		return b, nil
+	}
+	hl := int(binary.LittleEndian.Uint32(b[8:]))
+	if 12+hl > len(b) {
+		return nil, errors.New("npyio wrote a short header")
+	}
+	dict := bytes.TrimRight(b[12:12+hl], " \n")
+	n := 10 + len(dict) + 1
+	pad := (64 - n%64) % 64
+	if len(dict)+pad+1 > 0xffff {
+		return b, nil
+	}
+	out := append([]byte(nil), npyMagic...)
+	out = append(out, 1, 0)
+	out = binary.LittleEndian.AppendUint16(out, uint16(len(dict)+pad+1))
+	out = append(out, dict...)
+	out = append(out, bytes.Repeat([]byte{' '}, pad)...)
+	out = append(out, '\n')
+	return append(out, b[12+hl:]...), nil
 }
 
 // nest turns flat C-order data into [][]…[]float32 of len(shape) levels.
