@@ -105,12 +105,14 @@ func BenchmarkKernel(b *testing.B) {
 	}
 }
 
-// BenchmarkSgemmConv times shapes a convolution lowers to (im2col of
-// resnet_50 res2a 3×3 and res4a): weights·columns (m = OC) and its transpose
-// (n = OC), where packing B, or A, is a larger share of the work.
+// BenchmarkSgemmConv times the shapes optimized's im2col convolution hands
+// to Sgemm: weights (m = OC/G) × a column tile (k = IC/G·KH·KW, n = 512
+// output positions), for resnet_50 3×3 and 1×1 layers, and one whole-image
+// 7×7 plane. With small m each packed B element is used by few rows, so
+// packing B is a large share of the work.
 func BenchmarkSgemmConv(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 5))
-	for _, s := range [][3]int{{64, 3136, 576}, {3136, 64, 576}, {256, 196, 2304}} {
+	for _, s := range [][3]int{{64, 512, 576}, {256, 512, 64}, {128, 512, 1152}, {512, 49, 4608}} {
 		m, n, k := s[0], s[1], s[2]
 		b.Run(fmt.Sprintf("impl=%s/m=%d/n=%d/k=%d", Kernel(), m, n, k), func(b *testing.B) {
 			x, y, z := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)

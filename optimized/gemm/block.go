@@ -66,11 +66,27 @@ func run(kern *kernel, workers, m, n, k int, a []float32, lda int, bs bSource, b
 func runRegion(kern *kernel, r region, k int, a []float32, lda int, bs bSource, beta float32, c []float32, ldc int) {
 	ws := getWorkspace(kern)
 	defer workspaces.Put(ws)
+	raw, fuse := bs.(rawB)
+	fuse = fuse && kern.microPack != nil
+	nr := kern.nr
 	for jc := r.j0; jc < r.j1; jc += kern.nc {
 		ncur := min(kern.nc, r.j1-jc)
 		for pc := 0; pc < k; pc += kern.kc {
 			kcur := min(kern.kc, k-pc)
-			bp := bs.panels(kern, ws, pc, kcur, jc, ncur)
+			var bp []float32
+			var src *rawB
+			if fuse {
+				// Full B panels are packed by the first MC block's micro-kernel
+				// calls as they stream B; only a ragged last panel is packed here.
+				full := ncur / nr
+				bp = ws.b[:(ncur+nr-1)/nr*kcur*nr]
+				if full*nr < ncur {
+					packB(bp[full*kcur*nr:], raw.b, raw.ldb, pc, kcur, jc+full*nr, ncur-full*nr, nr)
+				}
+				src = &rawB{b: raw.b[pc*raw.ldb+jc:], ldb: raw.ldb}
+			} else {
+				bp = bs.panels(kern, ws, pc, kcur, jc, ncur)
+			}
 			// Later KC blocks add onto what the earlier ones stored.
 			accum, bt := true, float32(1)
 			if pc == 0 {
@@ -79,16 +95,19 @@ func runRegion(kern *kernel, r region, k int, a []float32, lda int, bs bSource, 
 			for ic := r.i0; ic < r.i1; ic += kern.mc {
 				mcur := min(kern.mc, r.i1-ic)
 				ap := packA(ws.a, a, lda, ic, mcur, pc, kcur, kern.mr)
-				macro(kern, ws, ap, bp, mcur, ncur, kcur, c[ic*ldc+jc:], ldc, bt, accum)
+				macro(kern, ws, ap, bp, src, mcur, ncur, kcur, c[ic*ldc+jc:], ldc, bt, accum)
+				src = nil
 			}
 		}
 	}
 }
 
 // macro runs the micro-kernel over an mcur×ncur block of C whose packed
-// operands are ap and bp. Edge tiles go through ws.tile so that only the
-// valid part of C is written.
-func macro(kern *kernel, ws *workspace, ap, bp []float32, mcur, ncur, kcur int, c []float32, ldc int, beta float32, accum bool) {
+// operands are ap and bp. If src is not nil, the full panels of bp are not
+// packed yet: the first tile of each packs its panel from src while
+// computing. Edge tiles go through ws.tile so that only the valid part of C
+// is written.
+func macro(kern *kernel, ws *workspace, ap, bp []float32, src *rawB, mcur, ncur, kcur int, c []float32, ldc int, beta float32, accum bool) {
 	mr, nr := kern.mr, kern.nr
 	for jr := 0; jr < ncur; jr += nr {
 		nn := min(nr, ncur-jr)
@@ -97,11 +116,19 @@ func macro(kern *kernel, ws *workspace, ap, bp []float32, mcur, ncur, kcur int, 
 			mm := min(mr, mcur-ir)
 			apan := ap[ir/mr*kcur*mr:]
 			ct := c[ir*ldc+jr:]
-			if mm == mr && nn == nr {
-				kern.micro(kcur, apan, bpan, ct, ldc, beta, accum)
+			full := mm == mr && nn == nr
+			tc, tldc, tbeta, taccum := ct, ldc, beta, accum
+			if !full {
+				tc, tldc, tbeta, taccum = ws.tile, nr, 0, false
+			}
+			if ir == 0 && src != nil && nn == nr {
+				kern.microPack(kcur, apan, src.b[jr:], src.ldb, bpan, tc, tldc, tbeta, taccum)
+			} else {
+				kern.micro(kcur, apan, bpan, tc, tldc, tbeta, taccum)
+			}
+			if full {
 				continue
 			}
-			kern.micro(kcur, apan, bpan, ws.tile, nr, 0, false)
 			for i := 0; i < mm; i++ {
 				src := ws.tile[i*nr : i*nr+nn]
 				dst := ct[i*ldc : i*ldc+nn]

@@ -14,6 +14,10 @@ type kernel struct {
 	// micro computes the mr×nr tile S[i,j] = Σ_{p<kc} a[p·mr+i]·b[p·nr+j], p
 	// ascending, and stores c[i·ldc+j] = S (accum false) or S + beta·c (accum true).
 	micro func(kc int, a, b, c []float32, ldc int, beta float32, accum bool)
+
+	// microPack, if not nil, is micro that also packs its B panel: it reads
+	// B row p from bsrc[p·ldb : p·ldb+nr] and stores it to b[p·nr:] as it goes.
+	microPack func(kc int, a, bsrc []float32, ldb int, b, c []float32, ldc int, beta float32, accum bool)
 }
 
 // kernels holds the kernels this machine can run, fastest first; the

@@ -11,6 +11,12 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func kern14x32(k int, a, b, c *float32, ldc int, beta float32, accum int)
 
+// kern14x32pack is kern14x32 reading each B row from bsrc (stride ldb
+// floats) and storing it to the packed panel b as it goes.
+//
+//go:noescape
+func kern14x32pack(k int, a, b, c *float32, ldc int, beta float32, accum int, bsrc *float32, ldb int)
+
 //go:noescape
 func kern6x16(k int, a, b, c *float32, ldc int, beta float32, accum int)
 
@@ -21,6 +27,17 @@ var avx512 = &kernel{
 	mr:   14, nr: 32,
 	kc: 256, mc: 14 * 24, nc: 32 * 128,
 	micro: asmMicro(kern14x32, 14, 32),
+	microPack: func(kc int, a, bsrc []float32, ldb int, b, c []float32, ldc int, beta float32, accum bool) {
+		_ = a[kc*14-1]
+		_ = bsrc[(kc-1)*ldb+31]
+		_ = b[kc*32-1]
+		_ = c[13*ldc+31]
+		acc := 0
+		if accum {
+			acc = 1
+		}
+		kern14x32pack(kc, &a[0], &b[0], &c[0], ldc, beta, acc, &bsrc[0], ldb)
+	},
 }
 
 var avx2 = &kernel{

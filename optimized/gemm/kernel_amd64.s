@@ -136,6 +136,130 @@ accum512:
 	VZEROUPPER
 	RET
 
+// func kern14x32pack(k int, a, b, c *float32, ldc int, beta float32, accum int, bsrc *float32, ldb int)
+//
+// kern14x32 that loads each B row from bsrc (R10, stride ldb in R11) and
+// stores it into the packed panel b, so the first tile of a panel packs it
+// while its FMAs run.
+#define STEPPACK512(aoff, boff) \
+	VMOVUPS (R10), Z28; \
+	VMOVUPS 64(R10), Z29; \
+	ADDQ    R11, R10; \
+	VMOVUPS Z28, boff(DI); \
+	VMOVUPS Z29, boff+64(DI); \
+	ROW512(aoff+0, Z0, Z1, Z30); \
+	ROW512(aoff+4, Z2, Z3, Z31); \
+	ROW512(aoff+8, Z4, Z5, Z30); \
+	ROW512(aoff+12, Z6, Z7, Z31); \
+	ROW512(aoff+16, Z8, Z9, Z30); \
+	ROW512(aoff+20, Z10, Z11, Z31); \
+	ROW512(aoff+24, Z12, Z13, Z30); \
+	ROW512(aoff+28, Z14, Z15, Z31); \
+	ROW512(aoff+32, Z16, Z17, Z30); \
+	ROW512(aoff+36, Z18, Z19, Z31); \
+	ROW512(aoff+40, Z20, Z21, Z30); \
+	ROW512(aoff+44, Z22, Z23, Z31); \
+	ROW512(aoff+48, Z24, Z25, Z30); \
+	ROW512(aoff+52, Z26, Z27, Z31)
+
+TEXT ·kern14x32pack(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	MOVQ bsrc+56(FP), R10
+	MOVQ ldb+64(FP), R11
+	SHLQ $2, R11
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+
+	// Two p per iteration, then the odd one.
+	MOVQ CX, BX
+	SHRQ $1, BX
+	JZ   tail512p
+
+loop512p:
+	STEPPACK512(0, 0)
+	STEPPACK512(56, 128)
+	ADDQ $112, SI
+	ADDQ $256, DI
+	DECQ BX
+	JNZ  loop512p
+
+tail512p:
+	TESTQ $1, CX
+	JZ    store512p
+	STEPPACK512(0, 0)
+
+store512p:
+	MOVQ accum+48(FP), AX
+	TESTQ AX, AX
+	JNZ  accum512p
+	STORE512(Z0, Z1)
+	STORE512(Z2, Z3)
+	STORE512(Z4, Z5)
+	STORE512(Z6, Z7)
+	STORE512(Z8, Z9)
+	STORE512(Z10, Z11)
+	STORE512(Z12, Z13)
+	STORE512(Z14, Z15)
+	STORE512(Z16, Z17)
+	STORE512(Z18, Z19)
+	STORE512(Z20, Z21)
+	STORE512(Z22, Z23)
+	STORE512(Z24, Z25)
+	STORE512(Z26, Z27)
+	VZEROUPPER
+	RET
+
+accum512p:
+	VBROADCASTSS beta+40(FP), Z30
+	ACC512(Z0, Z1)
+	ACC512(Z2, Z3)
+	ACC512(Z4, Z5)
+	ACC512(Z6, Z7)
+	ACC512(Z8, Z9)
+	ACC512(Z10, Z11)
+	ACC512(Z12, Z13)
+	ACC512(Z14, Z15)
+	ACC512(Z16, Z17)
+	ACC512(Z18, Z19)
+	ACC512(Z20, Z21)
+	ACC512(Z22, Z23)
+	ACC512(Z24, Z25)
+	ACC512(Z26, Z27)
+	VZEROUPPER
+	RET
+
 // func kern6x16(k int, a, b, c *float32, ldc int, beta float32, accum int)
 //
 // The AVX2+FMA kernel: C[0:6, 0:16] as kern14x32, with Y0–Y11 as the 6×16
