@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"convverify/conv"
@@ -280,14 +279,4 @@ func baseName(name string) string {
 		return name[i+1:]
 	}
 	return name
-}
-
-// Names returns the case names in order, for messages.
-func Names(cs []Case) []string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = c.Name
-	}
-	sort.Strings(out)
-	return out
 }
