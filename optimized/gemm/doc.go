@@ -27,11 +27,31 @@
 // depends only on k and KC, never on the number of workers: workers split the
 // rows (in multiples of MR) or the columns (in multiples of NR) of C, never k.
 //
-// # Kernels
+// # Kernels and blocks
 //
-// The micro-kernel is chosen at start-up: "avx512" (14×32, Go assembly, 28 Z
-// accumulators), else "avx2" (6×16, Go assembly with FMA), else "portable"
-// (pure Go). Building with -tags noasm, or for another GOARCH, leaves only
-// "portable". Kernels lists what this machine can run, and SetKernel picks
-// one, so tests and benchmarks can cover each.
+// The micro-kernel is chosen at start-up (golang.org/x/sys/cpu), fastest first:
+//
+//	kernel    MR×NR  KC   MC   NC    accumulators
+//	avx512    14×32  256  336  4096  Z0–Z27; B row in Z28–Z29; A by embedded broadcast (VFMADD231PS.BCST)
+//	avx2       6×16  256  144  4096  Y0–Y11; B row in Y12–Y13; A by VBROADCASTSS into Y14–Y15
+//	portable   2×4   256  128  4096  8 Go float32 locals (more spill to the stack)
+//
+// For avx512 a B micro-panel (KC·NR·4 B = 32 KiB) stays in the 48 KiB L1d
+// while the A block (MC·KC·4 B = 336 KiB) sits in the 2 MiB L2 and the B
+// block (KC·NC·4 B = 4 MiB) in L3. Packing is also vectorised there: full
+// 14-row A panels are transposed 16×16 in registers, and the first MC block's
+// kernel calls copy their B panel into the packed buffer while computing, so
+// B is not read twice. Building with -tags noasm, or for another GOARCH,
+// leaves only "portable". Kernels lists what this machine can run; SetKernel
+// picks one, so that tests and benchmarks cover each.
+//
+// PackB packs B once for the active kernel; SgemmPacked then multiplies many
+// A by it (a convolution's weights across a batch) with a bit-identical result.
+//
+// # Peak
+//
+// PeakProbe runs independent FMAs (24 Z accumulators, no memory operands), the
+// ceiling a GEMM is judged against; BenchmarkPeak, BenchmarkKernel and
+// BenchmarkSgemm report GFLOP/s (wall) and GFLOP/s-cpu (over process CPU
+// time, steadier on a shared machine).
 package gemm
