@@ -81,6 +81,11 @@ func loadListed(root string, e listedCase, source string) (Case, error) {
 	data := filepath.Join(root, filepath.FromSlash(e.Name), "test_data_set_0")
 	tensors := map[string]*conv.Tensor[float32]{}
 	for _, f := range append(append([]listedFile(nil), e.Inputs...), e.Outputs...) {
+		switch f.Role {
+		case "X", "W", "B", "offset", "mask", "Y":
+		default:
+			return Case{}, fmt.Errorf("%s: unknown role %q", f.File, f.Role)
+		}
 		if tensors[f.Role] != nil {
 			return Case{}, fmt.Errorf("role %s: given twice", f.Role)
 		}
