@@ -1,0 +1,204 @@
+package claims
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"convverify/properties"
+)
+
+// Titles are the Q&A's section headings.
+var Titles = map[int]string{
+	1: "卷积有什么特点 (features of convolution)", 2: "不同层次的卷积都提取什么类型的特征 (what each depth extracts)",
+	3: "卷积核大小如何选取 (choosing the kernel size)", 4: "卷积感受野的相关概念 (receptive field)",
+	5: "网络每一层是否只能用一种尺寸的卷积核 (several kernel sizes per layer)", 6: "1*1卷积的作用 (1×1 convolution)",
+	7: "转置卷积的作用 (transposed convolution)", 8: "空洞卷积的作用 (dilated convolution)",
+	9: "什么是转置卷积的棋盘效应 (checkerboard artefacts)", 10: "什么是有效感受野 (effective receptive field)",
+	11: "分组卷积的相关知识 (grouped convolution)", 12: "什么是可变形卷积？ (deformable convolution)",
+	13: "什么是3D卷积？ (3D convolution)", 14: "分析一下卷积层的时间复杂度和空间复杂度 (time and space complexity)",
+	15: "AIGC时代一共有多少种主流卷积类型？ (nine kinds of convolution)", 16: "卷积神经网络的本质是什么？ (the essence of CNNs)",
+}
+
+// Options configure a report run.
+type Options struct {
+	Seed   uint64
+	Checks int
+	IDs    []string
+	// Out is the markdown file; figures go next to it.
+	Out string
+	// Progress receives progress lines (may be nil).
+	Progress func(string)
+	// Command is the command line to print as the reproduction recipe.
+	Command string
+}
+
+// Generate decides the selected claims and writes the report and its figures.
+func Generate(o Options) ([]Decided, error) {
+	cs, err := Select(o.IDs)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(o.Out)
+	if err := ensureDir(dir); err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	f, err := os.Create(o.Out)
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	ctx := NewContext(o.Seed, o.Checks, dir, o.Progress)
+	start := time.Now()
+	ds := Run(ctx, cs)
+	props := runAllProperties(ctx, o.IDs == nil)
+	werr := Write(f, ds, props, o, time.Since(start))
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return ds, fmt.Errorf("output: %w", werr)
+	}
+	return ds, ctx.FigureErr()
+}
+
+// propertyRow is one property's outcome for the appendix.
+type propertyRow struct {
+	P properties.Property
+	O properties.Outcome
+}
+
+// runAllProperties runs every property (those the claims did not already
+// run) for the appendix, when the whole report is generated.
+func runAllProperties(ctx *Context, all bool) []propertyRow {
+	var rows []propertyRow
+	for _, p := range properties.All() {
+		if _, done := ctx.outcomes[p.Name]; !done && !all {
+			continue
+		}
+		o, _ := ctx.Property(p.Name)
+		rows = append(rows, propertyRow{p, o})
+	}
+	return rows
+}
+
+// Machine describes where the report ran.
+func Machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %s/%s, %d logical CPUs", model, runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+}
+
+func anchor(id string) string { return strings.ToLower(id) }
+
+// Write renders the report.
+func Write(w io.Writer, ds []Decided, props []propertyRow, o Options, took time.Duration) error {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	p("# Findings: the convolution Q&A, checked by code")
+	p("")
+	p("Every checkable statement of [the convolution Q&A](../../shared/seed/convolution-qa.md) (16 sections, in Chinese) is quoted below, paraphrased in English, and decided by code in this repository when the report runs: the verdicts and every number are computed, none is typed in. Quotes render the Q&A's LaTeX as plain symbols; `…` marks omitted text.")
+	p("")
+	p("- Command: `%s`", o.Command)
+	p("- Seed %d, %d rapid checks per property; %s", o.Seed, o.Checks, runtime.Version())
+	p("- Machine: %s", Machine())
+	p("- Generated %s in %.1f s", time.Now().UTC().Format("2006-01-02 15:04 UTC"), took.Seconds())
+	p("")
+	count := map[Verdict]int{}
+	for _, d := range ds {
+		count[d.Verdict]++
+	}
+	p("**%d claims: %d hold, %d hold with a caveat, %d are refuted, %d are not checkable offline.**", len(ds), count[Holds], count[HoldsWithCaveat], count[Refuted], count[NotCheckable])
+	p("")
+	p("## Summary")
+	p("")
+	p("| § | Claim | Verdict | Evidence |")
+	p("|---:|---|---|---|")
+	for _, d := range ds {
+		p("| %d | [%s](#%s) | %s | %s |", d.Section, cell(d.Paraphrase), anchor(d.ID), d.Verdict.Badge(), cell(d.Evidence))
+	}
+	p("")
+	sec := 0
+	for _, d := range ds {
+		if d.Section != sec {
+			sec = d.Section
+			p("## %d. %s", sec, Titles[sec])
+			p("")
+		}
+		p("### %s", d.ID)
+		p("")
+		p("> %s", d.Quote)
+		p("")
+		p("*%s*", d.Paraphrase)
+		p("")
+		p("**Verdict: %s.** %s", d.Verdict.Badge(), d.Evidence)
+		p("")
+		p("Checked by: %s.", d.Check)
+		p("")
+		for _, l := range d.Details {
+			p("%s", l)
+			if !strings.HasPrefix(l, "|") {
+				p("")
+			}
+		}
+		if len(d.Details) > 0 && strings.HasPrefix(d.Details[len(d.Details)-1], "|") {
+			p("")
+		}
+		for _, ce := range d.Counterexamples {
+			p("Shrunk counterexample of `%s`: %s", ce.Property, ce.Message)
+			p("")
+			p("```")
+			for _, dr := range ce.Draws {
+				p("%s", dr)
+			}
+			p("```")
+			p("")
+			p("Reproduce with:")
+			p("")
+			p("```sh")
+			p("%s", ce.Repro)
+			p("```")
+			p("")
+		}
+		for _, f := range d.Figures {
+			p("![%s](%s)", f, f)
+			p("")
+		}
+	}
+	if len(props) > 0 {
+		p("## Appendix: every property")
+		p("")
+		p("| Property | States | Outcome |")
+		p("|---|---|---|")
+		for _, r := range props {
+			out := "passed"
+			switch {
+			case r.P.Refutes && r.O.Failed:
+				out = "counterexample found (expected): `" + cell(strings.Join(r.O.Draws, "; ")) + "`"
+			case r.P.Refutes:
+				out = "**no counterexample found**"
+			case r.O.Failed:
+				out = "**FAILED**: " + cell(firstLine(r.O.Message))
+			}
+			p("| `%s` | %s | %s |", r.P.Name, cell(r.P.Doc), out)
+		}
+		p("")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// cell escapes text for a markdown table cell.
+func cell(s string) string {
+	return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s)
+}

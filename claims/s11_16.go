@@ -1,0 +1,568 @@
+package claims
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"convverify/conv"
+	"convverify/reference"
+)
+
+func init() {
+	sections = append(sections, section11, section12, section13, section14, section15, section16)
+}
+
+func section11() []Claim {
+	return []Claim{
+		{
+			ID: "s11-alexnet", Section: 11,
+			Quote:      "分组卷积（Group Convolution）最早出现在AlexNet网络中，分组卷积被用来切分网络，使其能在多个GPU上并行运行。",
+			Paraphrase: "Grouped convolution first appeared in AlexNet to split the model over GPUs.",
+			Check:      "none: history",
+			Decide: func(c *Context) Result {
+				return Result{Verdict: NotCheckable, Evidence: "history of the literature; nothing to compute"}
+			},
+		},
+		{
+			ID: "s11-standard-params", Section: 11,
+			Quote:      "每个卷积核的尺寸为 C×K×K ，N个卷积核的总参数量为 N×C×K×K 。",
+			Paraphrase: "N kernels of C×K×K hold N·C·K² parameters.",
+			Check:      "paramsOf against the allocated weight length (C = 64, N = 128, K = 3)",
+			Decide: func(c *Context) Result {
+				p := conv2d(64, 128, 16, 3, 1, 1, 1, 1)
+				got, want := paramsOf(&p, false), int64(128*64*3*3)
+				return Result{Verdict: either(got == want && int64(conv.Elems(p.WeightShape())) == want, HoldsWithCaveat, Refuted),
+					Evidence: fmt.Sprintf("N·C·K² = %s weights; plus N = 128 biases if the layer has them", num(got))}
+			},
+		},
+		{
+			ID: "s11-grouped-params", Section: 11,
+			Quote:      "卷积核的总参数量为 N×C/G×K×K ，易得总的参数量减少为原来的 1/G 。",
+			Paraphrase: "A G-group conv holds N·(C/G)·K² parameters, 1/G of the dense count.",
+			Check:      "paramsOf for G = 1, 2, 4, 32 at C = 64, N = 128; property GroupedCost (counted MACs too)",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("GroupedCost", "GroupedIsConcat")
+				var ev []string
+				dense := conv2d(64, 128, 16, 3, 1, 1, 1, 1)
+				for _, g := range []int{2, 4, 32} {
+					p := conv2d(64, 128, 16, 3, 1, 1, 1, g)
+					ev = append(ev, fmt.Sprintf("G=%d: %s", g, num(paramsOf(&p, false))))
+					ok = ok && paramsOf(&p, false)*int64(g) == paramsOf(&dense, false)
+				}
+				return Result{Verdict: either(ok, Holds, Refuted),
+					Evidence: fmt.Sprintf("dense %s; %s; counted MACs divide by G too", num(paramsOf(&dense, false)), strings.Join(ev, ", ")),
+					Details:  append([]string{"Biases (N of them) do not divide by G."}, lines...), Counterexamples: ces}
+			},
+		},
+		{
+			ID: "s11-sparse", Section: 11,
+			Quote:      "分组卷积可以看成是稀疏操作，有时可以在较少参数量的情况下获得更好的效果（相当于正则化操作）。",
+			Paraphrase: "Grouped conv is a sparse operation, sometimes better with fewer parameters (like regularisation).",
+			Check:      "property GroupedIsBlockDiagonal",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("GroupedIsBlockDiagonal")
+				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
+					Evidence: "it is exactly a dense conv with a block-diagonal kernel (a fraction 1 − 1/G of zeros); 'better results' needs training",
+					Details:  lines, Counterexamples: ces}
+			},
+		},
+		{
+			ID: "s11-depthwise", Section: 11,
+			Quote:      "当分组数量等于输入feature map通道数量，输出feature map数量也等于输入feature map数量时，分组卷积就成了Depthwise卷积，可以使参数量进一步缩减。",
+			Paraphrase: "With G = C = N, grouped conv is depthwise conv, with even fewer parameters.",
+			Check:      "property Depthwise; paramsOf at C = 64",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("Depthwise")
+				dw, dense := conv2d(64, 64, 16, 3, 1, 1, 1, 64), conv2d(64, 64, 16, 3, 1, 1, 1, 1)
+				ok = ok && dw.IsDepthwise()
+				return Result{Verdict: either(ok, Holds, Refuted),
+					Evidence: fmt.Sprintf("C = 64: %s weights (C·K²) against %s dense (C²·K²)", num(paramsOf(&dw, false)), num(paramsOf(&dense, false))),
+					Details:  append([]string{"Frameworks also call G = C with N a multiple of C (a channel multiplier) depthwise."}, lines...), Counterexamples: ces}
+			},
+		},
+	}
+}
+
+func section12() []Claim {
+	return []Claim{
+		{
+			ID: "s12-offsets", Section: 12,
+			Quote:      "可变形卷积通过在标准卷积的采样网格位置上添加2D偏移量，使得卷积核能够在自由形式的采样位置上进行操作。",
+			Paraphrase: "Deformable conv adds a learned 2D offset to each sampling position of the standard grid.",
+			Check:      "properties DeformZeroOffsets and DeformIntegerShift",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("DeformZeroOffsets", "DeformIntegerShift")
+				p := conv2d(64, 64, 16, 3, 1, 1, 1, 1)
+				p.Op = conv.OpDeform
+				return Result{Verdict: either(ok, Holds, Refuted),
+					Evidence: fmt.Sprintf("zero offsets give the standard conv, integer offsets shift the samples; a 3×3 layer needs an offset field of %v (2·K² channels)", p.OffsetShape()),
+					Details:  lines, Counterexamples: ces}
+			},
+		},
+		{
+			ID: "s12-offset-conv", Section: 12,
+			Quote:      "这些偏移量通过前面的特征图生成，并通过额外的卷积层进行学习，从而使得变形是基于输入特征局部和自适应的。",
+			Paraphrase: "The offsets are produced from the preceding feature map by an extra conv layer and learned.",
+			Check:      "shape only: the offset conv must output 2·DG·K² channels at the output resolution",
+			Decide: func(c *Context) Result {
+				p := conv2d(64, 64, 16, 3, 2, 1, 1, 1)
+				p.Op, p.DG = conv.OpDeform, 1
+				return Result{Verdict: HoldsWithCaveat,
+					Evidence: fmt.Sprintf("the offset branch must produce %v for a 3×3, stride-2 layer on 16×16; learning is not checkable offline", p.OffsetShape())}
+			},
+		},
+		{
+			ID: "s12-paper", Section: 12,
+			Quote:      "可变形卷积（Deformable Convolution）是一种改进传统卷积神经网络（CNN）能力的新型卷积方法，旨在解决CNN在建模几何变换方面的固有限制。",
+			Paraphrase: "Deformable conv addresses CNNs' limits in modelling geometric transformations.",
+			Check:      "none: a motivation",
+			Decide: func(c *Context) Result {
+				return Result{Verdict: NotCheckable, Evidence: "a motivation and an empirical claim about trained models"}
+			},
+		},
+	}
+}
+
+func section13() []Claim {
+	return []Claim{
+		{
+			ID: "s13-example", Section: 13,
+			Quote:      "假设我们有一个输入张量 X，其形状为 (4, 4, 4, 1) … 卷积核 W，其形状为 (2, 2, 2, 1, 1) … 步长为1，无填充（padding）。… 得到的输出张量 Y 的形状为 (3, 3, 3, 1)。",
+			Paraphrase: "A (4,4,4,1) input convolved with a (2,2,2,1,1) kernel at stride 1, no padding, gives (3,3,3,1).",
+			Check:      "property QA3DExample (reference.Conv on the exact problem)",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("QA3DExample")
+				var o [3]int
+				for a := 0; a < 3; a++ {
+					o[a] = outSize(4, 2, 1, 0, 0, 1)
+				}
+				ok = ok && o == [3]int{3, 3, 3}
+				return Result{Verdict: either(ok, Holds, Refuted),
+					Evidence: fmt.Sprintf("output %v × 1 channel; Y(0,0,0,0) is the 8-term sum over the 2×2×2 corner", o),
+					Details:  lines, Counterexamples: ces}
+			},
+		},
+		{
+			ID: "s13-formula", Section: 13,
+			Quote:      "Y(i, j, k, m) = Σ_d Σ_h Σ_w Σ_c X(i+d, j+h, k+w, c) · W(d, h, w, c, m)",
+			Paraphrase: "The 3D conv output is the sum over the kernel window and input channels.",
+			Check:      "property QA3DExample checks every output of the example against it",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("QA3DExample")
+				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
+					Evidence: "right for stride 1, no padding, no dilation (cross-correlation); in general X(s·i − p + dil·d, …)",
+					Details:  lines, Counterexamples: ces}
+			},
+		},
+		{
+			ID: "s13-output-depth", Section: 13,
+			Quote:      "输出的深度由输入数据的深度和卷积核的深度决定。",
+			Paraphrase: "The output depth is set by the input depth and the kernel depth.",
+			Check:      "outSize of depth 16 with kernel depth 3 at different stride and padding",
+			Decide: func(c *Context) Result {
+				a, b, d := outSize(16, 3, 1, 0, 0, 1), outSize(16, 3, 2, 0, 0, 1), outSize(16, 3, 1, 1, 1, 1)
+				return Result{Verdict: either(a != b || a != d, HoldsWithCaveat, Holds),
+					Evidence: fmt.Sprintf("id = 16, kd = 3: %d at stride 1, %d at stride 2, %d with padding 1: stride, padding and dilation matter too", a, b, d)}
+			},
+		},
+		{
+			ID: "s13-from-2d", Section: 13,
+			Quote:      "要理解3D卷积的原理，我们可以从2D卷积入手。",
+			Paraphrase: "(Implied) 3D conv generalises 2D conv: with a depth-1 kernel and input it is 2D conv.",
+			Check:      "property UnitDepth3DIs2D",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("UnitDepth3DIs2D")
+				return Result{Verdict: either(ok, Holds, Refuted),
+					Evidence: "kd = id = 1 gives the 2D conv bit for bit; kd = 1 with id > 1 is a 2D conv per slice",
+					Details:  lines, Counterexamples: ces}
+			},
+		},
+		{
+			ID: "s13-cost", Section: 13,
+			Quote:      "计算复杂度更高，训练时间更长。… 需要更多的内存和计算资源。",
+			Paraphrase: "3D conv costs more compute and memory.",
+			Check:      "macsOf of a 3×3×3 conv on 16×56×56 against a 3×3 conv on one 56×56 frame (64→64 channels)",
+			Decide: func(c *Context) Result {
+				p3 := conv.New(conv.OpConv, 3)
+				p3.IC, p3.OC = 64, 64
+				for a := 0; a < 3; a++ {
+					p3.I[a], p3.K[a], p3.PBegin[a], p3.PEnd[a] = 56, 3, 1, 1
+				}
+				p3.I[conv.D] = 16
+				_ = p3.Resolve()
+				p2 := conv2d(64, 64, 56, 3, 1, 1, 1, 1)
+				r := float64(macsOf(&p3)) / float64(macsOf(&p2))
+				return Result{Verdict: either(r > 1, Holds, Refuted),
+					Evidence: fmt.Sprintf("%s MACs vs %s per frame: ×%.0f = kd × output depth; params ×%d", sci(float64(macsOf(&p3))), sci(float64(macsOf(&p2))), r, paramsOf(&p3, false)/paramsOf(&p2, false))}
+			},
+		},
+	}
+}
+
+// The figures the Q&A states in section 14, quoted.
+const (
+	qaFLOPs       = 1.73e9
+	qaParams      = 1728
+	qaMemoryMB    = 12.58
+	qaSepParams   = 219
+	qaSepFLOPs    = 0.13e9
+	qaSepSpeedup  = 13
+	qaSepDWParams = 27
+	qaSepPWParams = 192
+)
+
+func section14() []Claim {
+	return []Claim{
+		{
+			ID: "s14-flops-formula", Section: 14,
+			Quote:      "FLOPs = 2 × K² × C_in × C_out × H_out × W_out",
+			Paraphrase: "A conv layer costs 2·K²·Cin·Cout·Hout·Wout FLOPs.",
+			Check:      "property CostsCounted (2 × taps the reference visits); benchdnn's in-bounds count for the example",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("CostsCounted")
+				p := qaExample()
+				cnt := counted(&p)
+				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
+					Evidence: fmt.Sprintf("= 2 × every tap visited, padding included; counting only taps inside the image (benchdnn) gives %s instead of %s for the example; bias and G ≠ 1 not covered", num(2*cnt.MACs), num(2*cnt.Taps)),
+					Details:  lines, Counterexamples: ces}
+			},
+		},
+		{
+			ID: "s14-params-formula", Section: 14,
+			Quote:      "Params = K² × C_in × C_out",
+			Paraphrase: "A conv layer has K²·Cin·Cout parameters.",
+			Check:      "property CostsCounted (allocated weight length)",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("CostsCounted")
+				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
+					Evidence: "the weights, yes; a bias adds C_out, and groups divide by G",
+					Details:  lines, Counterexamples: ces}
+			},
+		},
+		{
+			ID: "s14-memory-formula", Section: 14,
+			Quote:      "Memory = C_out × H_out × W_out × bytes-per-element",
+			Paraphrase: "A conv layer's activation memory is Cout·Hout·Wout·bytes.",
+			Check:      "property CostsCounted (bytes the reference allocates); conv.ActivationBytes",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("CostsCounted")
+				p := qaExample()
+				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
+					Evidence: fmt.Sprintf("the output only: the forward pass also holds the input (%s B for the example, %s B in all)", num(int64(conv.Elems(p.SrcShape())*4)), num(p.ActivationBytes(4))),
+					Details:  lines, Counterexamples: ces}
+			},
+		},
+		{
+			ID: "s14-example-flops", Section: 14,
+			Quote:      "2 × 3² × 3 × 64 × 224 × 224 = 1.73 × 10⁹ FLOPs",
+			Paraphrase: "The 3→64, 3×3 layer on 224×224 costs 1.73·10⁹ FLOPs.",
+			Check:      "2·macsOf and the reference's counted taps",
+			Decide: func(c *Context) Result {
+				p := qaExample()
+				f := 2 * macsOf(&p)
+				cnt := counted(&p)
+				ok := agrees(qaFLOPs, float64(2*cnt.Taps), 0.005e9)
+				ev := fmt.Sprintf("the product is %s = %s FLOPs, not %s (off by 10×)", num(2*cnt.Taps), sci(float64(2*cnt.Taps)), sci(qaFLOPs))
+				if f != 2*cnt.Taps {
+					ev += fmt.Sprintf("; the FLOPs formula gives %s, which disagrees with the count", num(f))
+				}
+				return Result{Verdict: either(ok, Holds, Refuted), Evidence: ev,
+					Details: []string{fmt.Sprintf("2·K²·Cin·Cout·Hout·Wout = 2·9·3·64·224·224: the reference visits %s taps (×2 = %s FLOPs); the formula gives %s; only %s taps land inside the image (benchdnn's count).", num(cnt.Taps), num(2*cnt.Taps), num(f), num(cnt.MACs))}}
+			},
+		},
+		{
+			ID: "s14-example-params", Section: 14,
+			Quote:      "3² × 3 × 64 = 1,728 参数",
+			Paraphrase: "The example layer has 1,728 parameters.",
+			Check:      "paramsOf",
+			Decide: func(c *Context) Result {
+				p := qaExample()
+				got := paramsOf(&p, false)
+				return Result{Verdict: either(got == qaParams, Holds, Refuted),
+					Evidence: fmt.Sprintf("%s weights (%s with the 64 biases)", num(got), num(paramsOf(&p, true)))}
+			},
+		},
+		{
+			ID: "s14-example-memory", Section: 14,
+			Quote:      "64 × 224 × 224 × 4 Bytes = 12.58 MB",
+			Paraphrase: "The example's output activations take 12.58 MB.",
+			Check:      "output elements of the reference × 4 bytes, in MB and MiB",
+			Decide: func(c *Context) Result {
+				p := qaExample()
+				bytes := int64(conv.Elems(p.DstShape())) * 4
+				mb, mib := float64(bytes)/1e6, float64(bytes)/(1<<20)
+				ok := agrees(qaMemoryMB, mb, 0.005) || agrees(qaMemoryMB, mib, 0.005)
+				return Result{Verdict: either(ok, Holds, Refuted),
+					Evidence: fmt.Sprintf("%s B = %.2f MB = %.2f MiB; 12.58 is neither", num(bytes), mb, mib)}
+			},
+		},
+		{
+			ID: "s14-separable-params", Section: 14,
+			Quote:      "参数量降至 3² × 3 + 3 × 64 = 27 + 192 = 219",
+			Paraphrase: "The depthwise separable version has 27 + 192 = 219 parameters.",
+			Check:      "conv.NewSeparable and paramsOf of both halves",
+			Decide: func(c *Context) Result {
+				s, _ := conv.NewSeparable(qaExample())
+				dw, pw := paramsOf(&s.Depthwise, false), paramsOf(&s.Pointwise, false)
+				ok := dw == qaSepDWParams && pw == qaSepPWParams && dw+pw == qaSepParams
+				return Result{Verdict: either(ok, Holds, Refuted),
+					Evidence: fmt.Sprintf("depthwise %s + pointwise %s = %s (without biases)", num(dw), num(pw), num(dw+pw))}
+			},
+		},
+		{
+			ID: "s14-separable-flops", Section: 14,
+			Quote:      "FLOPs降至 3² × 3 × 224² + 3 × 64 × 224² = 0.13 × 10⁹ FLOPs",
+			Paraphrase: "The separable version costs 0.13·10⁹ FLOPs.",
+			Check:      "the reference's counted MACs of reference.Separable",
+			Decide: func(c *Context) Result {
+				s, _ := conv.NewSeparable(qaExample())
+				cnt := countedSeparable(s)
+				macs := cnt.Taps
+				ok := agrees(qaSepFLOPs, float64(macs), 0.005e9) || agrees(qaSepFLOPs, float64(2*macs), 0.005e9)
+				return Result{Verdict: either(ok, Holds, Refuted),
+					Evidence: fmt.Sprintf("the sum is %s = %s MACs (%s FLOPs counting 2 per MAC as the standard figure did), not %s", num(macs), sci(float64(macs)), sci(float64(2*macs)), sci(qaSepFLOPs)),
+					Details:  []string{"The Q&A's expression has no factor 2, unlike its standard-conv figure, so even its own two numbers are on different scales."}}
+			},
+		},
+		{
+			ID: "s14-separable-speedup", Section: 14,
+			Quote:      "计算量减少约13倍，适用于移动端部署。",
+			Paraphrase: "Depthwise separable conv cuts the compute about 13×.",
+			Check:      "counted MACs of the standard and separable example layers; 1/(1/N + 1/K²); property SeparableCost",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("SeparableCost")
+				p := qaExample()
+				s, _ := conv.NewSeparable(p)
+				r := float64(counted(&p).Taps) / float64(countedSeparable(s).Taps)
+				formula := 1 / (1/float64(p.OC) + 1/float64(p.Taps()))
+				hold := ok && agrees(qaSepSpeedup, r, 0.5)
+				fig := c.SeparableFigure()
+				return Result{Verdict: either(hold, Holds, Refuted),
+					Evidence: fmt.Sprintf("counted: ×%.2f = 1/(1/64 + 1/9) = %.2f, not 13 (13 came from the two wrong figures, 1.73/0.13)", r, formula),
+					Details:  lines, Counterexamples: ces, Figures: nonEmpty(fig)}
+			},
+		},
+	}
+}
+
+func section15() []Claim {
+	return []Claim{
+		{
+			ID: "s15-standard-formula", Section: 15,
+			Quote:      "y(i,j) = Σ_m Σ_n x(i+m, j+n) · k(m,n)",
+			Paraphrase: "Standard convolution is y(i,j) = Σ x(i+m, j+n)·k(m,n).",
+			Check:      "reference.Conv against the formula and against the flipped-kernel (mathematical) convolution on an asymmetric kernel",
+			Decide: func(c *Context) Result {
+				rng := rand.New(rand.NewPCG(c.Seed, 17))
+				p := conv2d(1, 1, 6, 3, 1, 0, 1, 1)
+				x, k := ints(rng, 36), []float64{1, 2, 3, 4, 5, 6, 7, 8, 10}
+				y := reference.Conv(&p, x, k, nil, nil)
+				corr, flip := true, false
+				for i := 0; i < 4; i++ {
+					for j := 0; j < 4; j++ {
+						var s, f float64
+						for m := 0; m < 3; m++ {
+							for n := 0; n < 3; n++ {
+								s += x[(i+m)*6+j+n] * k[m*3+n]
+								f += x[(i+m)*6+j+n] * k[(2-m)*3+2-n]
+							}
+						}
+						corr = corr && y[i*4+j] == s
+						flip = flip || y[i*4+j] != f
+					}
+				}
+				return Result{Verdict: either(corr && flip, HoldsWithCaveat, Refuted),
+					Evidence: "it is cross-correlation, what every framework computes; the mathematical convolution flips the kernel and differs for an asymmetric one",
+				}
+			},
+		},
+		{
+			ID: "s15-separable-cost", Section: 15,
+			Quote:      "标准卷积： D_K × D_K × M × N 深度可分离： D_K × D_K × M + M × N",
+			Paraphrase: "Standard conv costs D_K²·M·N, depthwise separable D_K²·M + M·N.",
+			Check:      "property SeparableCost (the reference's counted MACs)",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("SeparableCost", "SeparableIsFactoredConv")
+				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
+					Evidence: "per output pixel (× D_F² for the layer); ratio 1/N + 1/D_K²; separable = a dense conv with kernel pw[n,m]·dw[m,k]",
+					Details:  lines, Counterexamples: ces}
+			},
+		},
+		{
+			ID: "s15-dilated-params", Section: 15,
+			Quote:      "在卷积核元素间插入空洞（间隔），扩大感受野且不增加参数量。",
+			Paraphrase: "Dilation enlarges the receptive field without adding parameters.",
+			Check:      "paramsOf and extKernel of nn.Conv2d(…, kernel_size=3, dilation=2); property DilationIsInflatedKernel",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("DilationIsInflatedKernel")
+				a, b := conv2d(16, 16, 32, 3, 1, 1, 1, 1), conv2d(16, 16, 32, 3, 1, 2, 2, 1)
+				ok = ok && paramsOf(&a, true) == paramsOf(&b, true) && b.ExtK(conv.W) > a.ExtK(conv.W)
+				return Result{Verdict: either(ok, Holds, Refuted),
+					Evidence: fmt.Sprintf("kernel_size=3, dilation=2 spans %d×%d with the same %s parameters", extKernel(3, 2), extKernel(3, 2), num(paramsOf(&b, true))),
+					Details:  lines, Counterexamples: ces}
+			},
+		},
+		{
+			ID: "s15-deconv-example", Section: 15,
+			Quote:      "输入2×2 → 转置卷积（kernel=3, stride=2）→ 输出5×5。",
+			Paraphrase: "A 2×2 input through a transposed conv with kernel 3, stride 2 gives 5×5.",
+			Check:      "deconvOutSize and the reference's output length",
+			Decide: func(c *Context) Result {
+				o := deconvOutSize(2, 3, 2, 0, 0, 1)
+				p := conv.New(conv.OpDeconv, 2)
+				for _, a := range p.Axes() {
+					p.I[a], p.K[a], p.S[a] = 2, 3, 2
+				}
+				_ = p.Resolve()
+				y := reference.Deconv(&p, make([]float64, 4), make([]float64, 9), nil, nil)
+				return Result{Verdict: either(o == 5 && len(y) == 25, Holds, Refuted),
+					Evidence: fmt.Sprintf("s·(i−1)+k = %d; the reference writes %d outputs", o, len(y))}
+			},
+		},
+		{
+			ID: "s15-grouped", Section: 15,
+			Quote:      "将输入通道分组，每组独立卷积后拼接结果，减少计算量。 … nn.Conv2d(64, 128, kernel_size=3, groups=32)",
+			Paraphrase: "Grouped conv convolves channel groups independently and concatenates; nn.Conv2d(64, 128, 3, groups=32).",
+			Check:      "property GroupedIsConcat; paramsOf and counted MACs of the example",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("GroupedIsConcat")
+				g, d := conv2d(64, 128, 16, 3, 1, 1, 1, 32), conv2d(64, 128, 16, 3, 1, 1, 1, 1)
+				ok = ok && counted(&g).Taps*32 == counted(&d).Taps
+				return Result{Verdict: either(ok, Holds, Refuted),
+					Evidence: fmt.Sprintf("the example holds %s weights (+128 biases) vs %s dense, and 1/32 of the MACs", num(paramsOf(&g, false)), num(paramsOf(&d, false))),
+					Details:  lines, Counterexamples: ces}
+			},
+		},
+		{
+			ID: "s15-deform", Section: 15,
+			Quote:      "通过偏移量学习动态调整卷积核采样位置，适应不规则形状。",
+			Paraphrase: "Deformable conv moves the sampling positions by learned offsets.",
+			Check:      "properties DeformZeroOffsets and DeformIntegerShift",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("DeformZeroOffsets", "DeformIntegerShift")
+				return Result{Verdict: either(ok, Holds, Refuted),
+					Evidence: "offsets move the samples (zero offsets = standard conv); torchvision's DeformConv2d takes them as an input computed by a separate conv",
+					Details:  lines, Counterexamples: ces}
+			},
+		},
+		{
+			ID: "s15-pointwise", Section: 15,
+			Quote:      "仅融合通道信息，不改变空间尺寸，用于升维/降维。 … nn.Conv2d(256, 128, kernel_size=1)",
+			Paraphrase: "1×1 conv only fuses channels and keeps the spatial size.",
+			Check:      "property PointwiseIsMatmul; outSize of a stride-2 1×1 conv; paramsOf of the example",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("PointwiseIsMatmul")
+				p := conv2d(256, 128, 56, 1, 1, 0, 1, 1)
+				s2 := outSize(56, 1, 2, 0, 0, 1)
+				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
+					Evidence: fmt.Sprintf("at stride 1; ResNet's stride-2 1×1 shortcut maps 56 → %d. The example has %s weights (+128 biases)", s2, num(paramsOf(&p, false))),
+					Details:  lines, Counterexamples: ces}
+			},
+		},
+		{
+			ID: "s15-dynamic", Section: 15,
+			Quote:      "根据输入动态生成卷积核权重，增强模型适应性。",
+			Paraphrase: "Dynamic conv generates its kernel from the input.",
+			Check:      "properties DynamicMixedKernel, DynamicOneExpert and DynamicLinearInX",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("DynamicMixedKernel", "DynamicOneExpert", "DynamicLinearInX")
+				return Result{Verdict: either(ok, Holds, Refuted),
+					Evidence: "per sample it is the standard conv with Σₑ αₑ(x)·wₑ; one expert with α = 1 is the standard conv; it is not linear in x",
+					Details:  lines, Counterexamples: ces}
+			},
+		},
+		{
+			ID: "s15-empirical", Section: 15,
+			Quote:      "DCN（可变形卷积网络）提升COCO数据集目标检测AP 3%~5%。… SqueezeNet通过1×1卷积压缩参数，模型体积减少50倍。… CondConv在ImageNet分类任务中提升精度1.2%。",
+			Paraphrase: "Benchmark gains: DCN +3–5 AP on COCO, SqueezeNet 50× smaller, CondConv +1.2 % on ImageNet.",
+			Check:      "none offline: trained-model results",
+			Decide: func(c *Context) Result {
+				return Result{Verdict: NotCheckable, Evidence: "results of trained models on datasets; SqueezeNet's 50× is against AlexNet and comes from several design choices, not 1×1 convs alone"}
+			},
+		},
+	}
+}
+
+func section16() []Claim {
+	return []Claim{
+		{
+			ID: "s16-invariance", Section: 16,
+			Quote:      "赋予平移不变性 (Translation Invariance)：这是CNN最强大的特性之一！",
+			Paraphrase: "Weight sharing gives CNNs translation invariance.",
+			Check:      "properties ShiftEquivariance, TranslationInvariance and StridedShiftEquivariance",
+			Decide: func(c *Context) Result {
+				ok, ces, lines := c.properties("ShiftEquivariance", "TranslationInvariance", "StridedShiftEquivariance")
+				return Result{Verdict: either(ok, Refuted, Holds),
+					Evidence: "weight sharing gives equivariance (conv(shift x) = shift conv(x)) at stride 1, not invariance; at stride > 1 not even that for 1-pixel shifts (counterexamples below)",
+					Details: append([]string{
+						"A conv layer's output moves with its input: equivariance. Invariance needs something that forgets position, such as global pooling (see s16-fingerprint), and a stride s breaks even the equivariance for shifts that are not multiples of s.",
+					}, lines...), Counterexamples: ces}
+			},
+		},
+		{
+			ID: "s16-filter-params", Section: 16,
+			Quote:      "一个滤波器只有 Kernel_Width * Kernel_Height * Input_Channels 个参数，无论输入图像有多大。",
+			Paraphrase: "A filter has KW·KH·Cin parameters whatever the input size.",
+			Check:      "paramsOf of one filter at input 32 and 224",
+			Decide: func(c *Context) Result {
+				a, b := conv2d(3, 1, 32, 3, 1, 1, 1, 1), conv2d(3, 1, 224, 3, 1, 1, 1, 1)
+				ok := paramsOf(&a, false) == paramsOf(&b, false) && paramsOf(&a, false) == 27
+				return Result{Verdict: either(ok, Holds, Refuted),
+					Evidence: fmt.Sprintf("3×3×3 filter: %d weights at 32×32 and at 224×224 (+1 bias)", paramsOf(&a, false))}
+			},
+		},
+		{
+			ID: "s16-local-connectivity", Section: 16,
+			Quote:      "极大减少了参数量和计算量，让处理高分辨率图像成为可能。",
+			Paraphrase: "Local connectivity greatly reduces parameters and compute.",
+			Check:      "as s1-local-connectivity, plus counted MACs against a dense layer's",
+			Decide: func(c *Context) Result {
+				p := qaExample()
+				fc := int64(conv.Elems(p.SrcShape())) * int64(conv.Elems(p.DstShape()))
+				m := counted(&p).Taps
+				return Result{Verdict: either(m < fc, Holds, Refuted),
+					Evidence: fmt.Sprintf("the example conv executes %s MACs; a dense layer between the same activations %s", sci(float64(m)), sci(float64(fc)))}
+			},
+		},
+		{
+			ID: "s16-fingerprint", Section: 16,
+			Quote:      "无论指纹图像在输入时是居中还是稍微偏移，只要脊线模式相同，CNN都能正确识别张三，因为检测关键特征的滤波器在图像任何位置都有效。",
+			Paraphrase: "A CNN recognises a fingerprint whether centred or slightly shifted, because filters work at every position.",
+			Check:      "global average of conv(x) against conv(shift x) at stride 1 and 2, input with a zero margin",
+			Decide: func(c *Context) Result {
+				rng := rand.New(rand.NewPCG(c.Seed, 19))
+				gap := func(s int, shift int) float64 {
+					p := conv2d(1, 2, 16, 3, s, 0, 1, 1)
+					x := make([]float64, 256)
+					for i := 4; i < 10; i++ {
+						for j := 4; j < 10; j++ {
+							x[i*16+j+shift] = float64((i*7 + j*3) % 5)
+						}
+					}
+					w := ints(rand.New(rand.NewPCG(c.Seed, 23)), 18)
+					var sum float64
+					for _, v := range reference.Conv(&p, x, w, nil, nil) {
+						sum += v
+					}
+					return sum
+				}
+				_ = rng
+				inv1 := gap(1, 0) == gap(1, 1)
+				inv2 := gap(2, 0) == gap(2, 1)
+				return Result{Verdict: either(inv1 && !inv2, HoldsWithCaveat, Refuted),
+					Evidence: fmt.Sprintf("a global pool over a stride-1 conv is exactly shift-invariant (%v); over a stride-2 conv a 1-pixel shift changes it (%.0f vs %.0f)", inv1, gap(2, 0), gap(2, 1)),
+					Details:  []string{"Invariance comes from pooling over positions on top of equivariant layers, and only for shifts that keep the content away from the borders; strided layers make it approximate (Zhang, 'Making convolutional networks shift-invariant again', 2019)."}}
+			},
+		},
+		{
+			ID: "s16-applications", Section: 16,
+			Quote:      "Tesla的HydraNet。它使用一个大型共享的CNN骨干网络（如ResNet变体）同时处理多个摄像头输入。",
+			Paraphrase: "Application claims (HydraNet, Stable Diffusion's U-Net, YOLO, V1→IT analogy).",
+			Check:      "none offline",
+			Decide: func(c *Context) Result {
+				return Result{Verdict: NotCheckable, Evidence: "descriptions of products, architectures and neuroscience; nothing to compute"}
+			},
+		},
+	}
+}

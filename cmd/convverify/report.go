@@ -1,0 +1,99 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"convverify/claims"
+)
+
+// cmdReport decides every claim of the convolution Q&A and writes the
+// findings document with its figures:
+//
+//	convverify report [--seed N] [--checks N] [--claims ID,…|list] [-o reports/FINDINGS.md]
+func cmdReport(args []string) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	seedText := fs.String("seed", "1", "seed of every random draw (rapid and fills); a non-negative integer")
+	checks := fs.Int("checks", 100, "rapid checks per property (deepen for nightly runs)")
+	ids := fs.String("claims", "", "comma-separated claim IDs to decide (default all); 'list' prints them")
+	out := fs.String("o", filepath.Join("reports", "FINDINGS.md"), "markdown file to write; figures go next to it")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("report: unexpected argument %q", pos[0])
+	}
+	seed, err := strconv.ParseUint(*seedText, 10, 64)
+	if err != nil {
+		return usagef("--seed: %q is not a non-negative integer", *seedText)
+	}
+	if *checks < 1 {
+		return usagef("--checks: %d must be ≥ 1", *checks)
+	}
+	if *ids == "list" {
+		for _, c := range claims.All() {
+			fmt.Fprintf(stdout, "%-28s §%-2d %s\n", c.ID, c.Section, c.Paraphrase)
+		}
+		return nil
+	}
+	var sel []string
+	if *ids != "" {
+		for _, id := range strings.Split(*ids, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				sel = append(sel, id)
+			}
+		}
+		if _, err := claims.Select(sel); err != nil {
+			return usageError{err}
+		}
+	}
+	if err := writable(*out); err != nil {
+		return usagef("-o: %v", err)
+	}
+	cmd := "convverify report --seed " + strconv.FormatUint(seed, 10) + " --checks " + strconv.Itoa(*checks)
+	if *ids != "" {
+		cmd += " --claims " + *ids
+	}
+	cmd += " -o " + *out
+	ds, err := claims.Generate(claims.Options{
+		Seed: seed, Checks: *checks, IDs: sel, Out: *out, Command: cmd,
+		Progress: func(s string) { fmt.Fprintln(stderr, "report:", s) },
+	})
+	if err != nil {
+		return err
+	}
+	count := map[claims.Verdict]int{}
+	for _, d := range ds {
+		count[d.Verdict]++
+	}
+	fmt.Fprintf(stderr, "report: wrote %s: %d claims, %d hold, %d with caveat, %d refuted, %d not checkable\n",
+		*out, len(ds), count[claims.Holds], count[claims.HoldsWithCaveat], count[claims.Refuted], count[claims.NotCheckable])
+	return nil
+}
+
+// writable checks, before any work, that the output file can be created:
+// its directory exists or can be made, and the path is not a directory.
+func writable(path string) error {
+	if path == "" {
+		return fmt.Errorf("empty output path")
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s is a directory", path)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create directory %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".convverify-report-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
