@@ -2,6 +2,7 @@ package golden
 
 import (
 	"fmt"
+	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -182,7 +183,7 @@ func parseAttr(b []byte) (string, onnxAttr, error) {
 		case num == 1 && typ == protowire.BytesType:
 			name = string(p)
 		case num == 2 && typ == protowire.Fixed32Type:
-			a.f = float32FromBits(uint32(v))
+			a.f = math.Float32frombits(uint32(v))
 		case num == 3 && typ == protowire.VarintType:
 			a.i, a.hasI = int64(v), true
 		case num == 4 && typ == protowire.BytesType:
