@@ -2,6 +2,8 @@ package oracles
 
 import (
 	"convverify/conv"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // RoutingWeights returns α[n][e], the expert weights of a dynamic convolution
@@ -69,4 +71,12 @@ func mixKernel(p *conv.Problem, in conv.Inputs[float64], alpha []float64) (w, b 
 		}
 	}
 	return w, b
+}
+
+// MatrixDynamic returns the matrix of sample n of a dynamic convolution,
+// Matrix of its mixed kernel, and the mixed bias (nil without bias):
+// y[n] = M_n·x[n] + b_n. The inputs must have passed in.Check(p).
+func MatrixDynamic(p *conv.Problem, in conv.Inputs[float64], n int) (*mat.Dense, []float64) {
+	w, b := MixedKernel(p, in, n)
+	return Matrix(p, w), b
 }
