@@ -11,7 +11,7 @@ import (
 //
 //	go test ./optimized -run '^$' -bench Conv -cpu 1 -count 5
 func BenchmarkConv(b *testing.B) {
-	b.Logf("gemm kernel: %s", Kernel())
+	b.Logf("gemm kernel: %s, row kernel: %s", Kernel(), multiTapKernel())
 	for _, bp := range BenchProblems() {
 		p := bp.Problem
 		in := BenchInputs(&p, 1)
@@ -20,18 +20,24 @@ func BenchmarkConv(b *testing.B) {
 				continue
 			}
 			b.Run(BenchName(v, bp), func(b *testing.B) {
-				out := make([]float32, len(in.X)*0+dstLen(&p))
+				out := make([]float32, dstLen(&p))
 				workers := runtime.GOMAXPROCS(0)
 				if err := v.Run(&p, in, out, workers); err != nil {
 					b.Fatal(err)
 				}
 				b.ResetTimer()
+				cpu0 := cpuTime()
 				for b.Loop() {
 					if err := v.Run(&p, in, out, workers); err != nil {
 						b.Fatal(err)
 					}
 				}
-				b.ReportMetric(float64(p.FLOPs())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				flops := float64(p.FLOPs()) * float64(b.N)
+				b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				if cpu := cpuTime() - cpu0; cpu > 0 {
+					// Over process CPU time: meaningful at -cpu 1 (one worker).
+					b.ReportMetric(flops/cpu.Seconds()/1e9, "GFLOP/s-cpu")
+				}
 			})
 		}
 	}

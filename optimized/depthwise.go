@@ -35,6 +35,10 @@ func depthwiseVariant() rawVariant {
 // w·x over the row's valid width span, a loop across width that the
 // compiler keeps branch-free (an axpy when the stride is 1).
 func depthwise(p *conv.Problem, x, w, b, out []float32, workers int) {
+	if p.S[2] == 1 {
+		depthwiseRows(p, x, w, b, out, workers)
+		return
+	}
 	mult := p.OCG()
 	taps := p.Taps()
 	isp, osp := conv.Spatial(p.I), conv.Spatial(p.O)
@@ -107,4 +111,37 @@ func axpy(y, x []float32, a float32) {
 	for i := range y {
 		y[i] += a * x[i]
 	}
+}
+
+// depthwiseRows is depthwise at unit width stride: each task writes one
+// input channel into a padded volume, then every output row of its OC/G
+// output channels is one row-kernel call (bias, then the taps in
+// (kd, kh, kw) order; padding taps add exact zeros), vectorised across the row.
+func depthwiseRows(p *conv.Problem, x, w, b, out []float32, workers int) {
+	mult := p.OCG()
+	taps := p.Taps()
+	isp, osp := conv.Spatial(p.I), conv.Spatial(p.O)
+	OD, OH, OW := p.O[0], p.O[1], p.O[2]
+	pv := newPaddedVolume(p)
+	plan := newTapPlan(pv.tapOffsets(p, 1))
+	pads := newScratch(workers)
+	forEach(workers, p.MB*p.G, func(wk, task int) {
+		n, g := task/p.G, task%p.G
+		buf := pads.get(wk, pv.size())
+		pv.fill(p, x[(n*p.IC+g)*isp:(n*p.IC+g+1)*isp], buf)
+		for o := 0; o < mult; o++ {
+			oc := g*mult + o
+			bias := float32(0)
+			if b != nil {
+				bias = b[oc]
+			}
+			wc := w[oc*taps : (oc+1)*taps]
+			for od := 0; od < OD; od++ {
+				for oh := 0; oh < OH; oh++ {
+					orow := out[(n*p.OC+oc)*osp+(od*OH+oh)*OW:][:OW]
+					plan.run(orow, buf[pv.rowBase(p, od, oh):], wc, bias)
+				}
+			}
+		}
+	})
 }

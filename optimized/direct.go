@@ -31,6 +31,10 @@ func directTiledVariant() rawVariant {
 }
 
 func directTiled(p *conv.Problem, x, w, b, out []float32, workers int) {
+	if p.S[2] == 1 {
+		directRows(p, x, w, b, out, workers)
+		return
+	}
 	icg, ocg := p.ICG(), p.OCG()
 	taps := p.Taps()
 	isp, osp := conv.Spatial(p.I), conv.Spatial(p.O)
@@ -90,6 +94,46 @@ func directTiled(p *conv.Problem, x, w, b, out []float32, workers int) {
 			for o := 0; o < nob; o++ {
 				copy(out[(n*p.OC+oc0+o)*osp+(od*OH+oh)*OW+ow0:][:nw], acc[o][:nw])
 			}
+		}
+	})
+}
+
+// directRows is the direct convolution at unit width stride. The input is
+// written once into padded volumes; each task owns an ocBlock of output
+// channels on one output row and runs each channel's row as one row-kernel
+// call over all (IC/G)·taps terms, whose offsets are the same for every row
+// and whose weights are the channel's contiguous [c][kd][kh][kw] block: the
+// row (64 outputs per pass) accumulates in registers.
+func directRows(p *conv.Problem, x, w, b, out []float32, workers int) {
+	icg, ocg := p.ICG(), p.OCG()
+	taps := p.Taps()
+	isp, osp := conv.Spatial(p.I), conv.Spatial(p.O)
+	OD, OH, OW := p.O[0], p.O[1], p.O[2]
+	pv := newPaddedVolume(p)
+	psz := pv.size()
+	padded := make([]float32, p.MB*p.IC*psz)
+	forEach(workers, p.MB*p.IC, func(_, nc int) {
+		pv.fill(p, x[nc*isp:(nc+1)*isp], padded[nc*psz:(nc+1)*psz])
+	})
+	plan := newTapPlan(pv.tapOffsets(p, icg))
+	nb := ceilDiv(ocg, ocBlock)
+	forEach(workers, p.MB*p.G*nb*OD*OH, func(_, task int) {
+		row := task % (OD * OH)
+		od, oh := row/OH, row%OH
+		task /= OD * OH
+		ob := task % nb
+		task /= nb
+		g := task % p.G
+		n := task / p.G
+		oc0 := g*ocg + ob*ocBlock
+		nob := min(ocBlock, (g+1)*ocg-oc0)
+		base := padded[(n*p.IC+g*icg)*psz+pv.rowBase(p, od, oh):]
+		for oc := oc0; oc < oc0+nob; oc++ {
+			bias := float32(0)
+			if b != nil {
+				bias = b[oc]
+			}
+			plan.run(out[(n*p.OC+oc)*osp+(od*OH+oh)*OW:][:OW], base, w[oc*icg*taps:(oc+1)*icg*taps], bias)
 		}
 	})
 }

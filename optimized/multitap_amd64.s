@@ -1,0 +1,99 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// MASK sets k to the lanes of the next 16-wide vector: min(R12, 16) ones,
+// and takes them off R12 (remaining outputs, never below 0).
+#define MASK(k) \
+	MOVQ   R12, CX; \
+	CMPQ   CX, $16; \
+	JLE    2(PC); \
+	MOVQ   $16, CX; \
+	MOVQ   $1, AX; \
+	SHLQ   CX, AX; \
+	DECQ   AX; \
+	KMOVW  AX, k; \
+	SUBQ   CX, R12
+
+// func multiTapAVX512(out *float32, n int, base *float32, offs *int, w *float32, taps int, bias float32)
+//
+// out[i] = bias + Σ_t w[t]·base[offs[t] + i] for i < n, taps ≥ 1, one fused
+// multiply-add per tap in tap order, 64 outputs (four accumulators) per pass;
+// the last pass masks its vectors to the remaining outputs (masked-off lanes
+// are neither loaded nor stored).
+TEXT ·multiTapAVX512(SB), NOSPLIT, $0-52
+	MOVQ         out+0(FP), DI
+	MOVQ         n+8(FP), CX
+	MOVQ         base+16(FP), R13
+	MOVQ         offs+24(FP), R8
+	MOVQ         w+32(FP), R9
+	MOVQ         taps+40(FP), R10
+	VBROADCASTSS bias+48(FP), Z9
+	XORQ         BX, BX
+	LEAQ         (R13), R14          // R14 = base + 4·i
+
+loop64:
+	MOVQ CX, AX
+	SUBQ BX, AX
+	CMPQ AX, $64
+	JLT  tail
+	VMOVAPS Z9, Z0
+	VMOVAPS Z9, Z1
+	VMOVAPS Z9, Z2
+	VMOVAPS Z9, Z3
+	XORQ    DX, DX
+
+tap64:
+	MOVQ         (R8)(DX*8), SI
+	VBROADCASTSS (R9)(DX*4), Z4
+	VFMADD231PS  (R14)(SI*4), Z4, Z0
+	VFMADD231PS  64(R14)(SI*4), Z4, Z1
+	VFMADD231PS  128(R14)(SI*4), Z4, Z2
+	VFMADD231PS  192(R14)(SI*4), Z4, Z3
+	INCQ         DX
+	CMPQ         DX, R10
+	JLT          tap64
+	VMOVUPS Z0, (DI)(BX*4)
+	VMOVUPS Z1, 64(DI)(BX*4)
+	VMOVUPS Z2, 128(DI)(BX*4)
+	VMOVUPS Z3, 192(DI)(BX*4)
+	ADDQ    $64, BX
+	ADDQ    $256, R14
+	JMP     loop64
+
+tail:
+	TESTQ AX, AX
+	JZ    done
+	MOVQ  AX, R12
+	MASK(K1)
+	MASK(K2)
+	MASK(K3)
+	MASK(K4)
+	VMOVAPS Z9, Z0
+	VMOVAPS Z9, Z1
+	VMOVAPS Z9, Z2
+	VMOVAPS Z9, Z3
+	XORQ    DX, DX
+
+tapTail:
+	MOVQ         (R8)(DX*8), SI
+	VBROADCASTSS (R9)(DX*4), Z4
+	VMOVUPS.Z    (R14)(SI*4), K1, Z5
+	VMOVUPS.Z    64(R14)(SI*4), K2, Z6
+	VMOVUPS.Z    128(R14)(SI*4), K3, Z7
+	VMOVUPS.Z    192(R14)(SI*4), K4, Z8
+	VFMADD231PS  Z5, Z4, Z0
+	VFMADD231PS  Z6, Z4, Z1
+	VFMADD231PS  Z7, Z4, Z2
+	VFMADD231PS  Z8, Z4, Z3
+	INCQ         DX
+	CMPQ         DX, R10
+	JLT          tapTail
+	VMOVUPS Z0, K1, (DI)(BX*4)
+	VMOVUPS Z1, K2, 64(DI)(BX*4)
+	VMOVUPS Z2, K3, 128(DI)(BX*4)
+	VMOVUPS Z3, K4, 192(DI)(BX*4)
+
+done:
+	VZEROUPPER
+	RET
