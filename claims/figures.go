@@ -7,12 +7,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 
 	"convverify/conv"
 	"convverify/properties"
@@ -48,7 +48,11 @@ func (c *Context) figure(name string, build func() (*plot.Plot, error)) string {
 		if err != nil {
 			return err
 		}
-		return p.Save(16*vg.Centimeter, 12*vg.Centimeter, filepath.Join(c.FigDir, name))
+		w, h := 16*vg.Centimeter, 12*vg.Centimeter
+		if strings.HasPrefix(name, "erf_heat") || strings.HasPrefix(name, "checkerboard") {
+			w, h = 14*vg.Centimeter, 15*vg.Centimeter
+		}
+		return p.Save(w, h, filepath.Join(c.FigDir, name))
 	}()
 	c.figures[name] = err
 	if err != nil {
@@ -68,34 +72,37 @@ func (c *Context) FigureErr() error {
 	return nil
 }
 
-func heat(title string, g grid) (*plot.Plot, error) {
+func heat(title string, g grid, labels bool) (*plot.Plot, error) {
 	p := plot.New()
-	p.Title.Text = title
 	cm := moreland.Kindlmann()
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range g.v {
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
+	p.Title.Text = fmt.Sprintf("%s\nblack = %.3g, white = %.3g", title, lo, hi)
 	if hi == lo {
 		hi = lo + 1
 	}
 	cm.SetMin(lo)
 	cm.SetMax(hi)
-	h := plotter.NewHeatMap(g, cm.Palette(64))
-	p.Add(h)
-	// A legend of the palette's end points.
-	for _, e := range []struct {
-		v float64
-	}{{lo}, {hi}} {
-		col, _ := cm.At(e.v)
-		sw, _ := plotter.NewScatter(plotter.XYs{{X: -10, Y: -10}})
-		sw.Color = col
-		sw.GlyphStyle.Color = col
-		sw.GlyphStyle.Radius = vg.Points(4)
-		sw.GlyphStyle.Shape = draw.BoxGlyph{}
-		p.Legend.Add(fmt.Sprintf("%.3g", e.v), sw)
+	p.Add(plotter.NewHeatMap(g, cm.Palette(64)))
+	if labels {
+		var xy plotter.XYLabels
+		for r := 0; r < g.side; r++ {
+			for c := 0; c < g.side; c++ {
+				xy.XYs = append(xy.XYs, plotter.XY{X: g.X(c) - 0.15, Y: g.Y(r) - 0.2})
+				xy.Labels = append(xy.Labels, fmt.Sprintf("%.0f", g.Z(c, r)))
+			}
+		}
+		l, err := plotter.NewLabels(xy)
+		if err != nil {
+			return nil, err
+		}
+		for i := range l.TextStyle {
+			l.TextStyle[i].Color = color.RGBA{R: 255, G: 60, B: 60, A: 255}
+		}
+		p.Add(l)
 	}
-	p.Legend.Top = true
 	p.X.Min, p.X.Max = -0.5, float64(g.side)-0.5
 	p.Y.Min, p.Y.Max = -0.5, float64(g.side)-0.5
 	return p, nil
@@ -109,7 +116,7 @@ func (c *Context) ERFFigure(n int) string {
 		rng := rand.New(rand.NewPCG(c.Seed, 1))
 		const margin = 4
 		g, side := properties.ERF(2, 3, margin, properties.RandomPositiveKernels(rng, n, 3, 2))
-		p, err := heat(fmt.Sprintf("ERF of %d stacked 3×3 convs (random positive weights)", n), grid{side, g})
+		p, err := heat(fmt.Sprintf("gradient of the centre output, %d stacked 3×3 convs (random positive weights)", n), grid{side, g}, false)
 		if err != nil {
 			return nil, err
 		}
@@ -124,7 +131,7 @@ func (c *Context) ERFFigure(n int) string {
 		l.Width = vg.Points(2)
 		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("theoretical field %d×%d", n*2+1, n*2+1), l)
+		p.Title.Text += fmt.Sprintf("; dashed: theoretical field %d×%d", n*2+1, n*2+1)
 		return p, nil
 	})
 }
@@ -167,7 +174,7 @@ func (c *Context) ERFProfileFigure(layers []int) string {
 func (c *Context) CheckerboardFigure(k, s int) string {
 	return c.figure(fmt.Sprintf("checkerboard_k%d_s%d.png", k, s), func() (*plot.Plot, error) {
 		m, o := properties.OverlapMap(2, k, s, 6)
-		return heat(fmt.Sprintf("deconv overlap, kernel %d, stride %d (ones in, ones kernel)", k, s), grid{o, m})
+		return heat(fmt.Sprintf("transposed conv overlap count, kernel %d, stride %d", k, s), grid{o, m}, true)
 	})
 }
 

@@ -117,7 +117,7 @@ func section3() []Claim {
 			Paraphrase: "Two 3×3 layers have fewer parameters and less compute than one 5×5 (18·C² vs 25·C²).",
 			Check:      "paramsOf and counted MACs of two 3×3 'same' convs vs one 5×5, C = 64 on 56×56",
 			Decide: func(c *Context) Result {
-				const ch, sz = 64, 56
+				const ch, sz = 32, 14
 				a, b := conv2d(ch, ch, sz, 3, 1, 1, 1, 1), conv2d(ch, ch, sz, 5, 1, 2, 1, 1)
 				p2, p5 := 2*paramsOf(&a, false), paramsOf(&b, false)
 				m2, m5 := 2*counted(&a).Taps, counted(&b).Taps

@@ -33,15 +33,15 @@ func section6() []Claim {
 			Paraphrase: "A 1×1 conv changes the channel count; reducing it first saves parameters.",
 			Check:      "paramsOf of a 256→256 3×3 conv against a 256→64 1×1 followed by a 64→256 3×3 (the GoogLeNet/ResNet bottleneck pattern)",
 			Decide: func(c *Context) Result {
-				direct := conv2d(256, 256, 28, 3, 1, 1, 1, 1)
-				red := conv2d(256, 64, 28, 1, 1, 0, 1, 1)
-				after := conv2d(64, 256, 28, 3, 1, 1, 1, 1)
+				direct := conv2d(256, 256, 7, 3, 1, 1, 1, 1)
+				red := conv2d(256, 64, 7, 1, 1, 0, 1, 1)
+				after := conv2d(64, 256, 7, 3, 1, 1, 1, 1)
 				pd, pb := paramsOf(&direct, false), paramsOf(&red, false)+paramsOf(&after, false)
 				md, mb := counted(&direct).Taps, counted(&red).Taps+counted(&after).Taps
 				ok := pb < pd && mb < md && red.O == red.I
 				return Result{Verdict: either(ok, Holds, Refuted),
 					Evidence: fmt.Sprintf("256→256 3×3: %s params; 1×1 to 64 then 3×3: %s (×%.2f); counted MACs ×%.2f", num(pd), num(pb), float64(pb)/float64(pd), float64(mb)/float64(md)),
-					Details:  []string{"The 1×1 conv keeps the 28×28 size and only changes the channel count; the figures are from paramsOf and the reference's counted MACs (the Q&A's own figures are images)."}}
+					Details:  []string{"The 1×1 conv keeps the 7×7 size (ResNet stage 5) and only changes the channel count; the figures are from paramsOf and the reference's counted MACs (the Q&A's own figures are images)."}}
 			},
 		},
 		{
