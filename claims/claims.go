@@ -120,9 +120,9 @@ func (c *Context) Property(name string) (properties.Outcome, bool) {
 func (c *Context) Counterexample(name string) Counterexample {
 	o := c.outcomes[name]
 	ce := Counterexample{Property: name, Draws: o.Draws, Message: firstLine(o.Message)}
-	ce.Repro = fmt.Sprintf("go test ./properties -run 'TestProperties/%s$' -rapid.seed=%d -rapid.checks=%d -v", name, c.Seed, c.Checks)
+	ce.Repro = fmt.Sprintf("# rerun the property from the same seed: it finds and shrinks the same case\ngo test ./properties -run 'TestProperties/%s$' -rapid.seed=%d -rapid.checks=%d -v", name, c.Seed, c.Checks)
 	if prob := o.Counterexample("p"); prob != "" {
-		ce.Repro += "\n" + "go run ./cmd/convverify check " + prob
+		ce.Repro += "\n# the shrunk problem through the reference, the oracles and every variant\ngo run ./cmd/convverify check " + prob
 	}
 	return ce
 }

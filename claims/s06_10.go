@@ -134,7 +134,7 @@ func section7() []Claim {
 				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
 					Evidence: fmt.Sprintf("values never come back; the size does only with output padding: inputs 5 and 6 both give %d at k3 s2 p1, and deconv gives back %d", o6, back),
 					Details: append([]string{
-						fmt.Sprintf("A strided conv maps several input sizes to one output size (5 → %d and 6 → %d for k = 3, s = 2, p = 1), so the deconvolution returns %d and needs output_padding = 1 to give 6.", o5, o6, back),
+						fmt.Sprintf("A strided conv maps several input sizes to one output size (5 → %d and 6 → %d for k = 3, s = 2, p = 1), so the deconvolution returns %d and needs output_padding = %d to give 6.", o5, o6, back, 6-back),
 					}, lines...), Counterexamples: ces}
 			},
 		},
@@ -393,7 +393,8 @@ func section10() []Claim {
 				}, rows...)
 				details = append(details, "", "Caveat: this is exact for positive kernels; Luo et al. (2016) show the same in expectation for random-sign weights, and training changes it.")
 				return Result{Verdict: either(ok && shrinking, Holds, Refuted),
-					Evidence: fmt.Sprintf("gradient zero outside the field and bell-shaped; spread σ = %.2f px for a 3 px field (1 layer), %.2f px for a 65 px field (32 layers): σ grows like √n, the field like n", sig[0], sig[len(sig)-1]),
+					Evidence: fmt.Sprintf("gradient zero outside the field and bell-shaped; spread σ = %.2f px for a %d px field (%d layer), %.2f px for a %d px field (%d layers): σ grows like √n, the field like n",
+						sig[0], 2*layers[0]+1, layers[0], sig[len(sig)-1], 2*layers[len(layers)-1]+1, layers[len(layers)-1]),
 					Details:  append(details, lines...), Counterexamples: ces, Figures: nonEmpty(f1, f2)}
 			},
 		},

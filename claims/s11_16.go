@@ -263,7 +263,7 @@ func section14() []Claim {
 				f := 2 * macsOf(&p)
 				cnt := counted(&p)
 				ok := agrees(qaFLOPs, float64(2*cnt.Taps), 0.005e9)
-				ev := fmt.Sprintf("the product is %s = %s FLOPs, not %s (off by 10×)", num(2*cnt.Taps), sci(float64(2*cnt.Taps)), sci(qaFLOPs))
+				ev := fmt.Sprintf("the product is %s = %s FLOPs, not %s (the Q&A is %.1f× too high)", num(2*cnt.Taps), sci(float64(2*cnt.Taps)), sci(qaFLOPs), qaFLOPs/float64(2*cnt.Taps))
 				if f != 2*cnt.Taps {
 					ev += fmt.Sprintf("; the FLOPs formula gives %s, which disagrees with the count", num(f))
 				}
@@ -294,7 +294,7 @@ func section14() []Claim {
 				mb, mib := float64(bytes)/1e6, float64(bytes)/(1<<20)
 				ok := agrees(qaMemoryMB, mb, 0.005) || agrees(qaMemoryMB, mib, 0.005)
 				return Result{Verdict: either(ok, Holds, Refuted),
-					Evidence: fmt.Sprintf("%s B = %.2f MB = %.2f MiB; 12.58 is neither", num(bytes), mb, mib)}
+					Evidence: fmt.Sprintf("%s B = %.2f MB = %.2f MiB; %v is neither", num(bytes), mb, mib, qaMemoryMB)}
 			},
 		},
 		{
@@ -339,7 +339,7 @@ func section14() []Claim {
 				hold := ok && agrees(qaSepSpeedup, r, 0.5)
 				fig := c.SeparableFigure()
 				return Result{Verdict: either(hold, Holds, Refuted),
-					Evidence: fmt.Sprintf("counted: ×%.2f = 1/(1/64 + 1/9) = %.2f, not 13 (13 came from the two wrong figures, 1.73/0.13)", r, formula),
+					Evidence: fmt.Sprintf("counted: ×%.2f = 1/(1/64 + 1/9) = %.2f, not %d (the Q&A divided its two wrong figures: %s / %s = %.1f)", r, formula, qaSepSpeedup, sci(qaFLOPs), sci(qaSepFLOPs), qaFLOPs/qaSepFLOPs),
 					Details:  lines, Counterexamples: ces, Figures: nonEmpty(fig)}
 			},
 		},

@@ -17,7 +17,7 @@ import (
 //	convverify report [--seed N] [--checks N] [--claims ID,…|list] [-o reports/FINDINGS.md]
 func cmdReport(args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	seedText := fs.String("seed", "1", "seed of every random draw (rapid and fills); a non-negative integer")
+	seedText := fs.String("seed", "1", "seed of every random draw (rapid and fills); a positive integer")
 	checks := fs.Int("checks", 100, "rapid checks per property (deepen for nightly runs)")
 	ids := fs.String("claims", "", "comma-separated claim IDs to decide (default all); 'list' prints them")
 	out := fs.String("o", filepath.Join("reports", "FINDINGS.md"), "markdown file to write; figures go next to it")
@@ -26,11 +26,11 @@ func cmdReport(args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("report: unexpected argument %q", pos[0])
+		return usagef("unexpected argument %q", pos[0])
 	}
 	seed, err := strconv.ParseUint(*seedText, 10, 64)
-	if err != nil {
-		return usagef("--seed: %q is not a non-negative integer", *seedText)
+	if err != nil || seed == 0 {
+		return usagef("--seed: %q is not a positive integer (0 would let rapid pick a random seed, and the report would not be reproducible)", *seedText)
 	}
 	if *checks < 1 {
 		return usagef("--checks: %d must be ≥ 1", *checks)
