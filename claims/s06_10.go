@@ -395,7 +395,7 @@ func section10() []Claim {
 				return Result{Verdict: either(ok && shrinking, Holds, Refuted),
 					Evidence: fmt.Sprintf("gradient zero outside the field and bell-shaped; spread σ = %.2f px for a %d px field (%d layer), %.2f px for a %d px field (%d layers): σ grows like √n, the field like n",
 						sig[0], 2*layers[0]+1, layers[0], sig[len(sig)-1], 2*layers[len(layers)-1]+1, layers[len(layers)-1]),
-					Details:  append(details, lines...), Counterexamples: ces, Figures: nonEmpty(f1, f2)}
+					Details: append(details, lines...), Counterexamples: ces, Figures: nonEmpty(f1, f2)}
 			},
 		},
 		{
