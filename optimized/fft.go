@@ -21,8 +21,12 @@ import (
 // residue ~2⁻⁵⁰·‖x‖‖w‖ there instead of an exact zero.
 const fftC = 2
 
-// fftMaxBytes caps the frequency-domain buffers of one run.
-const fftMaxBytes = 1 << 30
+// fftMaxBytes caps the frequency-domain buffers of one run (weights, inputs
+// and one accumulator per output channel, complex128). Small kernels on large
+// channel counts exceed it: their OC·IC/G weight transforms of the whole
+// padded image cost far more than direct summation, the regime where no one
+// would pick FFT convolution.
+const fftMaxBytes = 128 << 20
 
 func fftSizes(p *conv.Problem) (n [3]int, lx [3]int) {
 	for a := 0; a < 3; a++ {
