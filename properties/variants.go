@@ -151,8 +151,8 @@ func maxOf(s []float64) float64 {
 // CheckVariant on every registered variant that supports it (one reference
 // run serves them all; a failure names the variant).
 func PropVariantsMatchReference(t *rapid.T) {
-	// conv has most variants, so it is drawn as often as the other three together.
-	op := rapid.SampledFrom([]conv.Op{conv.OpConv, conv.OpConv, conv.OpConv, conv.OpDeconv, conv.OpDeform, conv.OpDynamic}).Draw(t, "op")
+	// conv has most variants and deconv two algorithms with tiled paths: they are drawn most.
+	op := rapid.SampledFrom([]conv.Op{conv.OpConv, conv.OpConv, conv.OpConv, conv.OpDeconv, conv.OpDeconv, conv.OpDeform, conv.OpDynamic}).Draw(t, "op")
 	p := variantProblemGen(op).Draw(t, "p")
 	vs := optimized.For(&p)
 	if len(vs) == 0 {
@@ -350,4 +350,46 @@ func VariantHitsTable() string {
 		fmt.Fprintf(&b, "%-18s %4d problems  %s\n", v.Name, m["problems"], strings.Join(fs, " "))
 	}
 	return b.String()
+}
+
+// PropSeparableMatchesReference: optimized.Separable (depthwise-direct then
+// pointwise-gemm) against reference.Separable. The depthwise half's error
+// (≤ N₁·u·its magnitude) passes through the pointwise weights, which scale it
+// by at most the pointwise magnitude, and the pointwise half adds its own
+// N₂·u: the bound is N = N₁ + N₂ against the magnitude of the whole
+// composition (reference.Separable on absolute inputs).
+func PropSeparableMatchesReference(t *rapid.T) {
+	p := ProblemGen(conv.OpConv).Draw(t, "p")
+	s, err := conv.NewSeparable(p)
+	if err != nil {
+		t.Skipf("no separable counterpart: %v", err)
+	}
+	rng := RNG(t)
+	dw := roundInputs(oracles.RandomFill(&s.Depthwise, rng))
+	pw := roundInputs(oracles.RandomFill(&s.Pointwise, rng))
+	exp := reference.Separable(s, dw.X, dw.W, dw.B, pw.W, pw.B, nil)
+	mag := reference.Separable(s, conv.Abs(dw.X), conv.Abs(dw.W), conv.Abs(dw.B), conv.Abs(pw.W), conv.Abs(pw.B), nil)
+	n := conv.Elems(s.Pointwise.DstShape())
+	buf := make([]float32, n+2*guardLen)
+	for i := range buf {
+		buf[i] = float32(math.NaN())
+	}
+	for i := 0; i < guardLen; i++ {
+		buf[i], buf[guardLen+n+i] = guardBefore, guardAfter
+	}
+	out := buf[guardLen : guardLen+n : guardLen+n]
+	pw32 := conv.ConvertInputs[float32](pw)
+	pw32.X = nil
+	if err := optimized.Separable(s, conv.ConvertInputs[float32](dw), pw32, out, 2); err != nil {
+		t.Fatalf("Separable on %s: %v", p.Command(), err)
+	}
+	for i := 0; i < guardLen; i++ {
+		if buf[i] != guardBefore || buf[guardLen+n+i] != guardAfter {
+			t.Fatalf("Separable on %s wrote outside out", p.Command())
+		}
+	}
+	b := conv.Bound{C: 1, N: s.Depthwise.AccumLength() + s.Pointwise.AccumLength(), Abs: variantAbs*maxOf(mag) + 1e-30}
+	if vd := conv.Compare(out, exp, mag, b, s.Pointwise.DstShape()); !vd.OK() {
+		t.Fatalf("Separable on %s: %v", p.Command(), vd)
+	}
 }

@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"fmt"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -9,31 +10,58 @@ import (
 )
 
 // TestVariantsMatchReference checks every optimized variant against the
-// reference, then demands that each variant was exercised: at least
-// minVariantProblems problems, and conv's GEMM path on tails and multiple tiles.
+// reference, then demands that each variant was exercised (at least
+// minVariantProblems problems) and that the draws reached the paths named
+// below. Reaching a path is a matter of chance, so the property runs again
+// (up to maxRounds rounds of -rapid.checks each) until every path was hit.
 func TestVariantsMatchReference(t *testing.T) {
-	rapid.Check(t, PropVariantsMatchReference)
-	t.Logf("problems per variant and paths hit:\n%s", VariantHitsTable())
-	if t.Failed() {
-		return
+	const maxRounds = 4
+	for round := 0; round < maxRounds; round++ {
+		rapid.Check(t, PropVariantsMatchReference)
+		if t.Failed() {
+			t.Logf("problems per variant and paths hit:\n%s", VariantHitsTable())
+			return
+		}
+		if len(missingVariantPaths()) == 0 {
+			break
+		}
 	}
-	const minVariantProblems = 3
+	t.Logf("problems per variant and paths hit:\n%s", VariantHitsTable())
+	for _, m := range missingVariantPaths() {
+		t.Error(m)
+	}
+}
+
+const minVariantProblems = 3
+
+func missingVariantPaths() []string {
+	var miss []string
 	h := VariantHits()
 	for _, v := range optimized.All() {
 		if n := h[v.Name]["problems"]; n < minVariantProblems {
-			t.Errorf("variant %s checked on %d problems, want ≥ %d", v.Name, n, minVariantProblems)
+			miss = append(miss, fmt.Sprintf("variant %s checked on %d problems, want ≥ %d", v.Name, n, minVariantProblems))
 		}
 	}
-	for _, f := range []string{"groups", "3d", "1d", "multi-tile", "oc-tail>16", "stride>kernel", "1-pixel", "large-padding", "negative-end-pad"} {
-		if h["im2col-gemm"][f] == 0 {
-			t.Errorf("im2col-gemm never hit %s", f)
-		}
+	want := map[string][]string{
+		"im2col-gemm":       {"groups", "3d", "1d", "multi-tile", "oc-tail>16", "stride>kernel", "1-pixel", "large-padding", "negative-end-pad"},
+		"direct-tiled":      {"groups", "3d", "1d", "dilated", "stride>kernel", "large-padding"},
+		"depthwise-direct":  {"3d", "dilated", "stride>kernel"},
+		"winograd-f2x3":     {"groups", "multi-tile", "large-padding"},
+		"deconv-col2im":     {"output-padding", "groups", "3d", "large-padding", "multi-tile"},
+		"deconv-zeroinsert": {"output-padding", "groups", "3d", "large-padding", "multi-tile"},
+		"deform-im2col":     {"groups", "multi-tile", "dilated"},
+		"dynamic-grouped":   {"groups", "batch"},
 	}
-	for _, name := range []string{"deconv-col2im", "deconv-zeroinsert"} {
-		for _, f := range []string{"output-padding", "groups", "3d", "large-padding", "multi-tile"} {
+	for name, fs := range want {
+		for _, f := range fs {
 			if h[name][f] == 0 {
-				t.Errorf("%s never hit %s", name, f)
+				miss = append(miss, fmt.Sprintf("%s never hit %s", name, f))
 			}
 		}
 	}
+	return miss
+}
+
+func TestSeparableMatchesReference(t *testing.T) {
+	rapid.Check(t, PropSeparableMatchesReference)
 }
