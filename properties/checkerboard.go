@@ -4,7 +4,6 @@ import (
 	"pgregory.net/rapid"
 
 	"convverify/conv"
-	"convverify/reference"
 )
 
 func onesVec(n int) []float64 {
@@ -28,7 +27,7 @@ func OverlapMap(rank, k, s, n int) ([]float64, int) {
 	if err := p.Resolve(); err != nil {
 		return nil, 0
 	}
-	return reference.Deconv(&p, onesVec(conv.Elems(p.SrcShape())), onesVec(conv.Elems(p.WeightShape())), nil, nil), p.O[conv.W]
+	return refDeconv(&p, onesVec(conv.Elems(p.SrcShape())), onesVec(conv.Elems(p.WeightShape())), nil, nil), p.O[conv.W]
 }
 
 // ResizeConvMap returns the same count for the alternative of section 9:
@@ -42,7 +41,7 @@ func ResizeConvMap(rank, k, s, n int) ([]float64, int) {
 	if err := up.Resolve(); err != nil {
 		return nil, 0
 	}
-	return reference.Conv(&up, onesVec(conv.Elems(up.SrcShape())), onesVec(conv.Elems(up.WeightShape())), nil, nil), up.O[conv.W]
+	return refConv(&up, onesVec(conv.Elems(up.SrcShape())), onesVec(conv.Elems(up.WeightShape())), nil, nil), up.O[conv.W]
 }
 
 // Interior returns the values of a rank-r map of side o at positions lo..hi

@@ -28,7 +28,7 @@ func PropCostsCounted(t *rapid.T) {
 	var c reference.Counter
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	y := reference.Conv(&p, x, w, nil, &c)
+	y := refConv(&p, x, w, nil, &c)
 	runtime.ReadMemStats(&after)
 	k2 := int64(p.K[conv.H] * p.K[conv.W])
 	hw := int64(len(y)) / int64(p.OC)

@@ -6,7 +6,6 @@ import (
 	"pgregory.net/rapid"
 
 	"convverify/conv"
-	"convverify/reference"
 )
 
 // each3 calls f on every (d, h, w) of a [D, H, W] extent.
@@ -64,7 +63,7 @@ func PropDeconvOutSize(t *rapid.T) {
 		}
 		return v
 	}
-	y := reference.Deconv(&full, ones(conv.Elems(full.SrcShape())), ones(conv.Elems(full.WeightShape())), nil, nil)
+	y := refDeconv(&full, ones(conv.Elems(full.SrcShape())), ones(conv.Elems(full.WeightShape())), nil, nil)
 	var last [3]int
 	each3(full.O, func(d, h, w int) {
 		if y[at(full.OC, full.O, 0, 0, d, h, w)] != 0 {
@@ -82,8 +81,8 @@ func PropDeconvOutSize(t *rapid.T) {
 		}
 	}
 	x, w := ints(rng, conv.Elems(p.SrcShape()), 4), ints(rng, conv.Elems(p.WeightShape()), 4)
-	yf := reference.Deconv(&full, x, w, nil, nil)
-	yp := reference.Deconv(&p, x, w, nil, nil)
+	yf := refDeconv(&full, x, w, nil, nil)
+	yp := refDeconv(&p, x, w, nil, nil)
 	for n := 0; n < p.MB; n++ {
 		for c := 0; c < p.OC; c++ {
 			each3(p.O, func(d, h, ww int) {
@@ -121,8 +120,8 @@ func PropAdjoint(t *rapid.T) {
 	w := ints(rng, conv.Elems(p.WeightShape()), 4)
 	x := ints(rng, conv.Elems(p.SrcShape()), 4)
 	y := ints(rng, conv.Elems(p.DstShape()), 4)
-	lhs := dot(reference.Conv(&q, y, w, nil, nil), x)
-	rhs := dot(y, reference.Deconv(&p, x, w, nil, nil))
+	lhs := dot(refConv(&q, y, w, nil, nil), x)
+	rhs := dot(y, refDeconv(&p, x, w, nil, nil))
 	if lhs != rhs {
 		t.Fatalf("⟨conv(y), x⟩ = %v but ⟨y, deconv(x)⟩ = %v", lhs, rhs)
 	}
@@ -141,7 +140,7 @@ func PropDeconvIsZeroInsertConv(t *rapid.T) {
 	p := ProblemGen(conv.OpDeconv).Draw(t, "p")
 	rng := RNG(t)
 	in := fill(&p, rng, true)
-	want := reference.Deconv(&p, in.X, in.W, in.B, nil)
+	want := refDeconv(&p, in.X, in.W, in.B, nil)
 
 	c := conv.New(conv.OpConv, p.Rank)
 	c.MB, c.G, c.IC, c.OC = p.MB, p.G, p.IC, p.OC
@@ -181,7 +180,7 @@ func PropDeconvIsZeroInsertConv(t *rapid.T) {
 			}
 		}
 	}
-	got := reference.Conv(&c, z, wc, in.B, nil)
+	got := refConv(&c, z, wc, in.B, nil)
 	if len(got) != len(want) {
 		t.Fatalf("zero-inserted conv has %d outputs, deconv %d", len(got), len(want))
 	}
@@ -208,7 +207,7 @@ func PropDeconvRestoresShapeNotValues(t *rapid.T) {
 		t.Fatalf("deconv of the conv output has size %v, the conv input %v", q.O, p.I)
 	}
 	x, w := normals(rng, conv.Elems(p.SrcShape())), normals(rng, conv.Elems(p.WeightShape()))
-	back := reference.Deconv(&q, reference.Conv(&p, x, w, nil, nil), w, nil, nil)
+	back := refDeconv(&q, refConv(&p, x, w, nil, nil), w, nil, nil)
 	var diff float64
 	for i := range x {
 		diff = math.Max(diff, math.Abs(back[i]-x[i]))

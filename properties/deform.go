@@ -23,7 +23,7 @@ func PropDeformZeroOffsets(t *rapid.T) {
 	}
 	c := p
 	c.Op = conv.OpConv
-	equalExact(t, "deform with zero offsets vs conv", p.DstShape(), got, reference.Conv(&c, in.X, in.W, in.B, nil))
+	equalExact(t, "deform with zero offsets vs conv", p.DstShape(), got, refConv(&c, in.X, in.W, in.B, nil))
 }
 
 // PropDeformIntegerShift: with the same integer offset (δh, δw) on every tap
@@ -51,7 +51,7 @@ func PropDeformIntegerShift(t *rapid.T) {
 	c := p
 	c.Op = conv.OpConv
 	delta := [3]int{0, dh, dw}
-	want := reference.Conv(&c, shift(in.X, p.MB, p.IC, p.I, [3]int{0, -dh, -dw}), in.W, in.B, nil)
+	want := refConv(&c, shift(in.X, p.MB, p.IC, p.I, [3]int{0, -dh, -dw}), in.W, in.B, nil)
 	comparable := func(a, o int) bool {
 		for k := 0; k < p.K[a]; k++ {
 			q := o*p.S[a] - p.PBegin[a] + k*p.Dil[a]

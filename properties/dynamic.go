@@ -54,7 +54,7 @@ func PropDynamicMixedKernel(t *rapid.T) {
 				b[i] += a * in.B[e*p.OC+i]
 			}
 		}
-		want := reference.Conv(&one, in.X[n*xn:(n+1)*xn], w, b, nil)
+		want := refConv(&one, in.X[n*xn:(n+1)*xn], w, b, nil)
 		mag := reference.Magnitude(&one, conv.Inputs[float64]{X: in.X[n*xn : (n+1)*xn], W: conv.Abs(w), B: conv.Abs(b)})
 		for i := range want {
 			if d := got[n*yn+i] - want[i]; d > tol64(p.AccumLength()*p.E*4, mag[i]*float64(p.E)) || -d > tol64(p.AccumLength()*p.E*4, mag[i]*float64(p.E)) {
@@ -76,5 +76,5 @@ func PropDynamicOneExpert(t *rapid.T) {
 	}
 	c := p
 	c.Op = conv.OpConv
-	equalExact(t, "one-expert dynamic vs conv", p.DstShape(), got, reference.Conv(&c, in.X, in.W, in.B, nil))
+	equalExact(t, "one-expert dynamic vs conv", p.DstShape(), got, refConv(&c, in.X, in.W, in.B, nil))
 }

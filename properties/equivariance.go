@@ -4,7 +4,6 @@ import (
 	"pgregory.net/rapid"
 
 	"convverify/conv"
-	"convverify/reference"
 )
 
 // shift returns x moved by delta along each spatial axis (x'[i] = x[i − δ]),
@@ -52,8 +51,8 @@ func convAtStride(t *rapid.T, strides []int) conv.Problem {
 // o whose window, and whose window moved back by δ, lie inside the input, and
 // returns the first position where it fails.
 func equivariant(p *conv.Problem, x, w []float64, delta [3]int) (bad string, tested int) {
-	y := reference.Conv(p, x, w, nil, nil)
-	ys := reference.Conv(p, shift(x, p.MB, p.IC, p.I, delta), w, nil, nil)
+	y := refConv(p, x, w, nil, nil)
+	ys := refConv(p, shift(x, p.MB, p.IC, p.I, delta), w, nil, nil)
 	var od [3]int
 	for a := 0; a < 3; a++ {
 		od[a] = delta[a] / p.S[a]
@@ -106,8 +105,8 @@ func PropStridedShiftEquivariance(t *rapid.T) {
 	p := convAtStride(t, []int{1, 2, 3})
 	rng := RNG(t)
 	x, w := ints(rng, conv.Elems(p.SrcShape()), 4), ints(rng, conv.Elems(p.WeightShape()), 4)
-	y := reference.Conv(&p, x, w, nil, nil)
-	ys := reference.Conv(&p, shift(x, p.MB, p.IC, p.I, [3]int{0, 0, 1}), w, nil, nil)
+	y := refConv(&p, x, w, nil, nil)
+	ys := refConv(&p, shift(x, p.MB, p.IC, p.I, [3]int{0, 0, 1}), w, nil, nil)
 	for n := 0; n < p.MB; n++ {
 		for m := 0; m < p.OC; m++ {
 			each3(p.O, func(d, h, ww int) {
@@ -135,8 +134,8 @@ func PropTranslationInvariance(t *rapid.T) {
 	p := convAtStride(t, []int{1})
 	rng := RNG(t)
 	x, w := ints(rng, conv.Elems(p.SrcShape()), 4), ints(rng, conv.Elems(p.WeightShape()), 4)
-	y := reference.Conv(&p, x, w, nil, nil)
-	ys := reference.Conv(&p, shift(x, p.MB, p.IC, p.I, [3]int{0, 0, 1}), w, nil, nil)
+	y := refConv(&p, x, w, nil, nil)
+	ys := refConv(&p, shift(x, p.MB, p.IC, p.I, [3]int{0, 0, 1}), w, nil, nil)
 	for i := range y {
 		if y[i] != ys[i] {
 			t.Fatalf("conv(x) = %v but conv(shift₁(x)) = %v at %s", y[i], ys[i], conv.MultiIndex(p.DstShape(), i))

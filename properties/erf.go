@@ -7,7 +7,6 @@ import (
 	"pgregory.net/rapid"
 
 	"convverify/conv"
-	"convverify/reference"
 )
 
 // ERF pulls an impulse at the centre output of a stack of stride-1,
@@ -41,7 +40,7 @@ func ERF(rank, k, margin int, kernels [][]float64) ([]float64, int) {
 	for l := n - 1; l >= 0; l-- {
 		d := probs[l]
 		d.Op, d.I, d.O = conv.OpDeconv, probs[l].O, probs[l].I
-		g = reference.Deconv(&d, g, kernels[l], nil, nil)
+		g = refDeconv(&d, g, kernels[l], nil, nil)
 	}
 	return g, side
 }

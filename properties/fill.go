@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"convverify/conv"
+	"convverify/reference"
 )
 
 // ints returns n integers drawn uniformly from [−r, r], as float64: sums and
@@ -94,3 +95,11 @@ func maxAbs(v []float64) float64 {
 // tol64 is the float64 error bound for a sum of n terms of total magnitude
 // mag: n·ε·mag with ε = 2⁻⁵³, doubled for the second computation being compared.
 func tol64(n int, mag float64) float64 { return 2*float64(n)*0x1p-53*mag + 1e-300 }
+
+// refConv and refDeconv are the reference ops the properties call directly.
+// They are variables only so that mutation_test.go can swap in a broken op
+// and check that the properties catch it; nothing else assigns them.
+var (
+	refConv   = reference.Conv
+	refDeconv = reference.Deconv
+)

@@ -103,7 +103,7 @@ func PropGroupedIsConcat(t *rapid.T) {
 func PropGroupedIsBlockDiagonal(t *rapid.T) {
 	p := ProblemGen(conv.OpConv).Draw(t, "p")
 	in := fill(&p, RNG(t), true)
-	want := reference.Conv(&p, in.X, in.W, in.B, nil)
+	want := refConv(&p, in.X, in.W, in.B, nil)
 	d := p
 	d.G = 1
 	taps, icg, ocg := p.Taps(), p.ICG(), p.OCG()
@@ -123,7 +123,7 @@ func PropGroupedIsBlockDiagonal(t *rapid.T) {
 	if off := len(wd) - len(in.W); zeros < off {
 		t.Fatalf("block-diagonal kernel has %d zeros, fewer than the %d off-diagonal entries", zeros, off)
 	}
-	equalExact(t, "dense conv with block-diagonal kernel", p.DstShape(), reference.Conv(&d, in.X, wd, in.B, nil), want)
+	equalExact(t, "dense conv with block-diagonal kernel", p.DstShape(), refConv(&d, in.X, wd, in.B, nil), want)
 }
 
 // PropDepthwise: with G = IC = OC every output channel c is the single-channel
@@ -140,13 +140,13 @@ func PropDepthwise(t *rapid.T) {
 		t.Fatalf("%#v: G = IC = OC is not reported depthwise", p)
 	}
 	in := fill(&p, RNG(t), true)
-	want := reference.Conv(&p, in.X, in.W, in.B, nil)
+	want := refConv(&p, in.X, in.W, in.B, nil)
 	one := p
 	one.G, one.IC, one.OC = 1, 1, 1
 	got := make([]float64, len(want))
 	taps := p.Taps()
 	for ch := 0; ch < c; ch++ {
-		y := reference.Conv(&one, channels(in.X, p.MB, c, p.I, ch, ch+1), in.W[ch*taps:(ch+1)*taps], in.B[ch:ch+1], nil)
+		y := refConv(&one, channels(in.X, p.MB, c, p.I, ch, ch+1), in.W[ch*taps:(ch+1)*taps], in.B[ch:ch+1], nil)
 		putChannels(got, y, p.MB, c, p.O, ch, ch+1)
 	}
 	equalExact(t, "per-channel convs", p.DstShape(), got, want)

@@ -26,7 +26,7 @@ func PropPointwiseIsMatmul(t *rapid.T) {
 	}
 	p = rapid.Just(p).Draw(t, "p")
 	in := fill(&p, RNG(t), true)
-	got := reference.Conv(&p, in.X, in.W, in.B, nil)
+	got := refConv(&p, in.X, in.W, in.B, nil)
 	n := conv.Spatial(sp)
 	for b := 0; b < p.MB; b++ {
 		for pix := 0; pix < n; pix++ {
@@ -64,7 +64,7 @@ func PropSeparableCost(t *rapid.T) {
 	rng := RNG(t)
 	x := ints(rng, conv.Elems(d.SrcShape()), 3)
 	var cd, cs reference.Counter
-	reference.Conv(&d, x, ints(rng, conv.Elems(d.WeightShape()), 3), nil, &cd)
+	refConv(&d, x, ints(rng, conv.Elems(d.WeightShape()), 3), nil, &cd)
 	reference.Separable(s, x, ints(rng, conv.Elems(s.Depthwise.WeightShape()), 3), nil,
 		ints(rng, conv.Elems(s.Pointwise.WeightShape()), 3), nil, &cs)
 	n, k2 := int64(d.OC), int64(d.Taps())
@@ -100,5 +100,5 @@ func PropSeparableIsFactoredConv(t *rapid.T) {
 		}
 	}
 	equalExact(t, "dense conv with factored kernel", d.DstShape(),
-		reference.Conv(&d, x, w, nil, nil), reference.Separable(s, x, dw, nil, pw, nil, nil))
+		refConv(&d, x, w, nil, nil), reference.Separable(s, x, dw, nil, pw, nil, nil))
 }

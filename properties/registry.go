@@ -87,14 +87,17 @@ type Outcome struct {
 // counterexample for a property that Refutes.
 func (o Outcome) OK(p Property) bool { return o.Failed == p.Refutes }
 
-// Counterexample returns the draw whose label is label ("p" for a problem), or "".
+// Counterexample returns the last draw whose label is label ("p" for a
+// problem; a property that adjusts a drawn problem draws the adjusted one
+// again under the same label), or "".
 func (o Outcome) Counterexample(label string) string {
+	v := ""
 	for _, d := range o.Draws {
-		if v, ok := strings.CutPrefix(d, label+": "); ok {
-			return v
+		if s, ok := strings.CutPrefix(d, label+": "); ok {
+			v = s
 		}
 	}
-	return ""
+	return v
 }
 
 var flagsOnce sync.Once

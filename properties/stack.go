@@ -6,7 +6,6 @@ import (
 	"pgregory.net/rapid"
 
 	"convverify/conv"
-	"convverify/reference"
 )
 
 // ComposeKernels returns the single kernel of two stacked stride-1, unpadded,
@@ -83,7 +82,7 @@ func PropStackedKernelsConvolve(t *rapid.T) {
 		}
 		w := ints(rng, conv.Elems(p.WeightShape()), 2)
 		weights += len(w)
-		y, cur = reference.Conv(&p, y, w, nil, nil), p.O
+		y, cur = refConv(&p, y, w, nil, nil), p.O
 		if l == 0 {
 			comp, compK = w, ks[0]
 		} else {
@@ -95,7 +94,7 @@ func PropStackedKernelsConvolve(t *rapid.T) {
 	if err := one.Resolve(); err != nil {
 		t.Fatalf("composed conv: %v", err)
 	}
-	equalExact(t, fmt.Sprintf("one conv with the %d kernels convolved", n), one.DstShape(), reference.Conv(&one, x, comp, nil, nil), y)
+	equalExact(t, fmt.Sprintf("one conv with the %d kernels convolved", n), one.DstShape(), refConv(&one, x, comp, nil, nil), y)
 	layers := make([]conv.Layer, n)
 	for l := range layers {
 		layers[l] = conv.Layer{K: ks[l][conv.W], S: 1, Dil: 1}
@@ -200,7 +199,7 @@ func PropReceptiveFieldMeasured(t *rapid.T) {
 		for j := range ones {
 			ones[j] = 1
 		}
-		g = reference.Deconv(&d, g, ones, nil, nil)
+		g = refDeconv(&d, g, ones, nil, nil)
 	}
 	lo, hi := -1, -1
 	for i, v := range g {

@@ -4,7 +4,6 @@ import (
 	"pgregory.net/rapid"
 
 	"convverify/conv"
-	"convverify/reference"
 )
 
 // PropUnitDepth3DIs2D: a 3D convolution whose kernel has depth 1 (kd = 1, no
@@ -22,7 +21,7 @@ func PropUnitDepth3DIs2D(t *rapid.T) {
 	}
 	q = rapid.Just(q).Draw(t, "p3d")
 	in := fill(&q, rng, true)
-	y3 := reference.Conv(&q, in.X, in.W, in.B, nil)
+	y3 := refConv(&q, in.X, in.W, in.B, nil)
 	// The same weights, read as 2D: [OC, IC/G, 1, KH, KW] and [OC, IC/G, KH, KW] lie alike in memory.
 	ni, no := conv.Spatial(p.I), conv.Spatial(p.O)
 	for d := 0; d < depth; d++ {
@@ -33,7 +32,7 @@ func PropUnitDepth3DIs2D(t *rapid.T) {
 				x = append(x, in.X[base:base+ni]...)
 			}
 		}
-		y2 := reference.Conv(&p, x, in.W, in.B, nil)
+		y2 := refConv(&p, x, in.W, in.B, nil)
 		for n := 0; n < p.MB; n++ {
 			for m := 0; m < p.OC; m++ {
 				for i := 0; i < no; i++ {
@@ -65,7 +64,7 @@ func PropQA3DExample(t *rapid.T) {
 	p := QA3D()
 	rng := RNG(t)
 	x, w := ints(rng, 64, 5), ints(rng, 8, 5)
-	y := reference.Conv(&p, x, w, nil, nil)
+	y := refConv(&p, x, w, nil, nil)
 	if s := p.DstShape(); conv.ShapeString(s) != "[1 1 3 3 3]" || len(y) != 27 {
 		t.Fatalf("output shape %v (%d elements), the Q&A says (3,3,3,1)", s, len(y))
 	}
