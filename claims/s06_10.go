@@ -315,6 +315,9 @@ func section9() []Claim {
 			Decide: func(c *Context) Result {
 				var ev []string
 				uneven := false
+				m1, o1 := properties.OverlapMap(2, 3, 1, 6)
+				lo1, hi1 := properties.DeconvInterior(3, 1, 6)
+				stride1 := distinct(properties.Interior(m1, 2, o1, lo1, hi1))
 				for _, k := range []int{2, 3, 4} {
 					m, o := properties.OverlapMap(2, k, 2, 6)
 					lo, hi := properties.DeconvInterior(k, 2, 6)
