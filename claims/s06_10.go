@@ -329,7 +329,8 @@ func section9() []Claim {
 				}
 				return Result{Verdict: either(uneven, Refuted, Holds),
 					Evidence: "stride 2 alone does not remove it: interior overlap counts " + strings.Join(ev, "; "),
-					Details:  []string{"Each output gets exactly one input pixel only when the kernel equals the stride (k = s = 2); k = 4, s = 2 is uniform with overlap 4; k = 3, s = 2 is the checkerboard. The condition is that s divides k."}}
+					Details: []string{"Each output gets exactly one input pixel only when the kernel equals the stride; when the stride divides the kernel size the overlap is uniform, (k/s)² per output; otherwise it is the checkerboard (property Checkerboard).",
+						fmt.Sprintf("Stride 1 never has the pattern (every k is a multiple of 1): k = 3 at stride 1 gives interior counts %v. The Q&A's figure is an image this check cannot see; if it showed k = s = 2, the sentence is right for that kernel only.", stride1)}}
 			},
 		},
 		{
