@@ -230,7 +230,8 @@ func sci(x float64) string {
 	if err != nil {
 		return fmt.Sprintf("%.3g", x)
 	}
-	return fmt.Sprintf("%s×10^%d", m, ex)
+	sup := strings.NewReplacer("-", "⁻", "0", "⁰", "1", "¹", "2", "²", "3", "³", "4", "⁴", "5", "⁵", "6", "⁶", "7", "⁷", "8", "⁸", "9", "⁹")
+	return m + "×10" + sup.Replace(strconv.Itoa(ex))
 }
 
 // propertyResult turns one or more properties into a verdict: ok when each

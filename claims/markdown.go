@@ -120,6 +120,20 @@ func Write(w io.Writer, ds []Decided, props []propertyRow, o Options, took time.
 	}
 	p("**%d claims: %d hold, %d hold with a caveat, %d are refuted, %d are not checkable offline.**", len(ds), count[Holds], count[HoldsWithCaveat], count[Refuted], count[NotCheckable])
 	p("")
+	var refuted []Decided
+	for _, d := range ds {
+		if d.Verdict == Refuted {
+			refuted = append(refuted, d)
+		}
+	}
+	if len(refuted) > 0 {
+		p("## What the Q&A gets wrong")
+		p("")
+		for _, d := range refuted {
+			p("- **§%d [%s](#%s)**: %s", d.Section, d.ID, anchor(d.ID), d.Evidence)
+		}
+		p("")
+	}
 	p("## Summary")
 	p("")
 	p("| § | Claim | Verdict | Evidence |")
