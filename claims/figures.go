@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"convverify/conv"
 	"convverify/properties"
@@ -163,7 +164,7 @@ func (c *Context) ERFProfileFigure(layers []int) string {
 		ls.Color, ps.Color = color.RGBA{R: 200, A: 255}, color.RGBA{R: 200, A: 255}
 		p.Add(lf, pf, ls, ps)
 		p.Legend.Add("theoretical field 2n+1", lf, pf)
-		p.Legend.Add("ERF width ±2σ = 4σ (≈95 % of the gradient)", ls, ps)
+		p.Legend.Add("ERF width 4σ (σ: spread of the gradient)", ls, ps)
 		p.Legend.Top, p.Legend.Left = true, true
 		return p, nil
 	})
@@ -258,3 +259,52 @@ func (c *Context) SeparableFigure() string {
 
 // ensureDir makes the figure directory.
 func ensureDir(dir string) error { return os.MkdirAll(dir, 0o755) }
+
+// SeparableLayersFigure plots parameters and MACs of standard against
+// depthwise separable versions of a few MobileNet-shaped layers (3×3 kernels,
+// 'same' padding), on a log scale, from paramsOf and macsOf.
+func (c *Context) SeparableLayersFigure() string {
+	return c.figure("separable_layers.png", func() (*plot.Plot, error) {
+		type layer struct{ ic, oc, size int }
+		layers := []layer{{3, 64, 224}, {32, 64, 112}, {128, 128, 56}, {256, 256, 28}, {512, 512, 14}, {1024, 1024, 7}}
+		p := plot.New()
+		p.Title.Text = "Standard vs depthwise separable 3×3 conv"
+		p.Y.Label.Text = "count"
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		var ticks []plot.Tick
+		series := map[string]plotter.XYs{}
+		names := []string{"params, standard", "params, separable", "MACs, standard", "MACs, separable"}
+		for i, l := range layers {
+			d := conv2d(l.ic, l.oc, l.size, 3, 1, 1, 1, 1)
+			s, err := conv.NewSeparable(d)
+			if err != nil {
+				return nil, err
+			}
+			x := float64(i)
+			series[names[0]] = append(series[names[0]], plotter.XY{X: x, Y: float64(paramsOf(&d, false))})
+			series[names[1]] = append(series[names[1]], plotter.XY{X: x, Y: float64(paramsOf(&s.Depthwise, false) + paramsOf(&s.Pointwise, false))})
+			series[names[2]] = append(series[names[2]], plotter.XY{X: x, Y: float64(macsOf(&d))})
+			series[names[3]] = append(series[names[3]], plotter.XY{X: x, Y: float64(macsOf(&s.Depthwise) + macsOf(&s.Pointwise))})
+			ticks = append(ticks, plot.Tick{Value: x, Label: fmt.Sprintf("%d→%d\n%d²", l.ic, l.oc, l.size)})
+		}
+		p.X.Tick.Marker = plot.ConstantTicks(ticks)
+		p.X.Min, p.X.Max = -0.3, float64(len(layers))-0.7
+		cols := []color.Color{color.RGBA{B: 200, A: 255}, color.RGBA{B: 200, A: 255}, color.RGBA{R: 200, A: 255}, color.RGBA{R: 200, A: 255}}
+		for i, n := range names {
+			l, pts, err := plotter.NewLinePoints(series[n])
+			if err != nil {
+				return nil, err
+			}
+			l.Color, pts.Color = cols[i], cols[i]
+			if i%2 == 1 {
+				l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+				pts.Shape = draw.BoxGlyph{}
+			}
+			p.Add(l, pts)
+			p.Legend.Add(n, l, pts)
+		}
+		p.Legend.Top = false // bottom right, below the large counts of the deep layers
+		return p, nil
+	})
+}

@@ -337,10 +337,10 @@ func section14() []Claim {
 				r := float64(counted(&p).Taps) / float64(countedSeparable(s).Taps)
 				formula := 1 / (1/float64(p.OC) + 1/float64(p.Taps()))
 				hold := ok && agrees(qaSepSpeedup, r, 0.5)
-				fig := c.SeparableFigure()
+				fig, fig2 := c.SeparableFigure(), c.SeparableLayersFigure()
 				return Result{Verdict: either(hold, Holds, Refuted),
 					Evidence: fmt.Sprintf("counted: ×%.2f = 1/(1/64 + 1/9) = %.2f, not %d (the Q&A divided its two wrong figures: %s / %s = %.1f)", r, formula, qaSepSpeedup, sci(qaFLOPs), sci(qaSepFLOPs), qaFLOPs/qaSepFLOPs),
-					Details:  lines, Counterexamples: ces, Figures: nonEmpty(fig)}
+					Details:  lines, Counterexamples: ces, Figures: nonEmpty(fig, fig2)}
 			},
 		},
 	}
