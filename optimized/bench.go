@@ -3,6 +3,7 @@ package optimized
 import (
 	"fmt"
 	"math/rand/v2"
+	"testing"
 
 	"convverify/conv"
 )
@@ -92,3 +93,36 @@ func BenchInputs(p *conv.Problem, seed uint64) conv.Inputs[float32] {
 }
 
 func dstLen(p *conv.Problem) int { return conv.Elems(p.DstShape()) }
+
+// BenchFunc returns the benchmark body of v on bp with the given workers, for
+// testing.B.Run or testing.Benchmark (the CLI's bench command). It reports
+// GFLOP/s from p.FLOPs() over wall time and, as GFLOP/s-cpu, over the
+// process's CPU time (meaningful with one worker on a shared machine).
+func BenchFunc(v Variant, bp BenchProblem, workers int) func(b *testing.B) {
+	return func(b *testing.B) {
+		p := bp.Problem
+		in := BenchInputs(&p, 1)
+		out := make([]float32, dstLen(&p))
+		if err := v.Run(&p, in, out, workers); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		cpu0 := cpuTime()
+		for b.Loop() {
+			if err := v.Run(&p, in, out, workers); err != nil {
+				b.Fatal(err)
+			}
+		}
+		flops := float64(p.FLOPs()) * float64(b.N)
+		b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		if cpu := cpuTime() - cpu0; cpu > 0 {
+			b.ReportMetric(flops/cpu.Seconds()/1e9, "GFLOP/s-cpu")
+		}
+	}
+}
+
+// KernelInfo names the kernels in use, for benchmark logs: the GEMM
+// micro-kernel and the direct/depthwise row kernel.
+func KernelInfo() string {
+	return fmt.Sprintf("gemm=%s row=%s", Kernel(), multiTapKernel())
+}

@@ -49,6 +49,7 @@ func deform(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int
 	cpg := p.IC / p.DG // channels per offset group
 	tiles := ceilDiv(osp, colTile)
 	cols := newScratch(workers)
+	defer cols.release()
 	forEach(workers, p.MB*p.G*tiles, func(wk, task int) {
 		t := task % tiles
 		g := (task / tiles) % p.G

@@ -125,6 +125,7 @@ func depthwiseRows(p *conv.Problem, x, w, b, out []float32, workers int) {
 	pv := newPaddedVolume(p)
 	plan := newTapPlan(pv.tapOffsets(p, 1))
 	pads := newScratch(workers)
+	defer pads.release()
 	forEach(workers, p.MB*p.G, func(wk, task int) {
 		n, g := task/p.G, task%p.G
 		buf := pads.get(wk, pv.size())

@@ -115,6 +115,7 @@ func convGemm(p *conv.Problem, x, w, b, out []float32, workers int, mm gemmFunc,
 	tiles := ceilDiv(osp, colTile)
 	direct := !gather && isIdentityGather(p)
 	cols := newScratch(workers)
+	defer cols.release()
 	forEach(workers, p.MB*p.G*tiles, func(wk, task int) {
 		t := task % tiles
 		g := (task / tiles) % p.G

@@ -103,6 +103,8 @@ func winograd(p *conv.Problem, x, w, b, out []float32, workers int) {
 	tiles := th * tw
 	chunks := ceilDiv(tiles, winoChunk)
 	vs, ms := newScratch(workers), newScratch(workers)
+	defer vs.release()
+	defer ms.release()
 	forEach(workers, p.MB*p.G*chunks, func(wk, task int) {
 		ch := task % chunks
 		g := (task / chunks) % p.G
