@@ -75,47 +75,75 @@ func moments(v []float64) (tot, mean, m2, m3, m4 float64) {
 	return
 }
 
-// PropEffectiveReceptiveField: pull the centre output of n stacked 1D convs
-// with random positive kernels back to the input. The gradient is zero outside
-// the theoretical field and nonzero on all of it, and read as a distribution
-// it is the law of a sum of n independent taps, one per layer: its mean,
-// variance and third and fourth cumulants are the sums of the layers' (checked
-// to 1e-9). So its spread grows like √n while the field grows like n, and its
-// excess kurtosis shrinks like 1/n: the Gaussian-like decay of section 10 is
-// the central limit theorem.
+// marginal sums a rank-r map of side n over every axis but axis a (0 is the
+// outermost), giving its marginal distribution along a.
+func marginal(m []float64, rank, n, a int) []float64 {
+	out := make([]float64, n)
+	stride := 1
+	for r := a + 1; r < rank; r++ {
+		stride *= n
+	}
+	for i, v := range m {
+		out[(i/stride)%n] += v
+	}
+	return out
+}
+
+// PropEffectiveReceptiveField: pull the centre output of n stacked 1D or 2D
+// convs with random positive kernels back to the input. The gradient is zero
+// outside the theoretical field and nonzero on all of it, and read as a
+// distribution it is the law of a sum of n independent taps, one per layer:
+// along each axis the mean, variance and third and fourth cumulants of its
+// marginal are the sums of the layers' marginals' (checked to 1e-9). So its
+// spread grows like √n while the field grows like n, and its excess kurtosis
+// shrinks like 1/n: the Gaussian-like decay of section 10 is the central
+// limit theorem.
 func PropEffectiveReceptiveField(t *rapid.T) {
+	rank := rapid.IntRange(1, 2).Draw(t, "rank")
 	n := rapid.IntRange(1, 8).Draw(t, "layers")
 	k := rapid.IntRange(2, 5).Draw(t, "k")
 	rng := RNG(t)
 	const margin = 3
+	taps := k
+	if rank == 2 {
+		taps = k * k
+	}
 	ks := make([][]float64, n)
-	var mean, k2, k3, k4 float64
 	for l := range ks {
-		ks[l] = make([]float64, k)
+		ks[l] = make([]float64, taps)
 		for i := range ks[l] {
 			ks[l][i] = 1 + float64(rng.IntN(4))
 		}
-		_, m, c2, c3, c4 := moments(ks[l])
-		// The adjoint reads kernels forward, so tap a moves the field by +a.
-		mean += m
-		k2 += c2
-		k3 += c3
-		k4 += c4 - 3*c2*c2
 	}
-	g, _ := ERF(1, k, margin, ks)
+	g, side := ERF(rank, k, margin, ks)
 	field := n*(k-1) + 1
 	for i, v := range g {
-		inside := i >= margin && i < margin+field
+		inside := true
+		for r, j := 0, i; r < rank; r, j = r+1, j/side {
+			c := j % side
+			inside = inside && c >= margin && c < margin+field
+		}
 		if inside != (v > 0) {
-			t.Fatalf("position %d: gradient %v, inside the field [%d, %d): %v", i, v, margin, margin+field, inside)
+			t.Fatalf("position %d: gradient %v, inside the field of %d from %d: %v", i, v, field, margin, inside)
 		}
 	}
-	_, gm, g2, g3, g4 := moments(g)
-	got := []float64{gm - margin, g2, g3, g4 - 3*g2*g2}
-	want := []float64{mean, k2, k3, k4}
-	for i := range got {
-		if math.Abs(got[i]-want[i]) > 1e-9*(1+math.Abs(want[i])) {
-			t.Fatalf("cumulant %d of the gradient %v, sum over layers %v (n=%d, k=%d)", i+1, got[i], want[i], n, k)
+	for a := 0; a < rank; a++ {
+		var mean, k2, k3, k4 float64
+		for _, w := range ks {
+			// The adjoint reads kernels forward, so tap a moves the field by +a.
+			_, m, c2, c3, c4 := moments(marginal(w, rank, k, a))
+			mean += m
+			k2 += c2
+			k3 += c3
+			k4 += c4 - 3*c2*c2
+		}
+		_, gm, g2, g3, g4 := moments(marginal(g, rank, side, a))
+		got := []float64{gm - margin, g2, g3, g4 - 3*g2*g2}
+		want := []float64{mean, k2, k3, k4}
+		for i := range got {
+			if math.Abs(got[i]-want[i]) > 1e-9*(1+math.Abs(want[i])) {
+				t.Fatalf("axis %d: cumulant %d of the gradient %v, sum over layers %v (n=%d, k=%d)", a, i+1, got[i], want[i], n, k)
+			}
 		}
 	}
 }

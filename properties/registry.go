@@ -46,7 +46,7 @@ func All() []Property {
 		{Name: "QA3DExample", Doc: "(4,4,4,1) ⊛ (2,2,2,1,1) → (3,3,3,1), Y(0,0,0,0) is the 8-term sum", Check: PropQA3DExample},
 		{Name: "CostsCounted", Doc: "FLOPs 2·K²·Cin·Cout·Hout·Wout, params K²·Cin·Cout and output memory against counted work and allocated bytes", Check: PropCostsCounted},
 		{Name: "Checkerboard", Doc: "deconv overlap (ones in, ones kernel) is uniform in the interior exactly when s divides k; resize+conv always is", Check: PropCheckerboard},
-		{Name: "EffectiveReceptiveField", Doc: "the adjoint of a stack of n positive kernels is inside the field, its mean and variance add per layer (spread ~√n, field ~n)", Check: PropEffectiveReceptiveField},
+		{Name: "EffectiveReceptiveField", Doc: "the gradient of the centre output of n stacked 1D/2D positive kernels (by the adjoint) fills exactly the field, and its cumulants add per layer (spread ~√n, field ~n, Gaussian limit)", Check: PropEffectiveReceptiveField},
 		{Name: "ShiftEquivariance", Doc: "stride 1: conv(shift(x)) = shift(conv(x)) away from borders", Check: PropShiftEquivariance},
 		{Name: "StridedShiftEquivariance", Doc: "claim: equivariance to a one-pixel shift at any stride (false for stride > 1)", Check: PropStridedShiftEquivariance, Refutes: true},
 		{Name: "TranslationInvariance", Doc: "claim (section 16): conv(shift(x)) = conv(x) (false: it is equivariant, not invariant)", Check: PropTranslationInvariance, Refutes: true},
