@@ -102,6 +102,19 @@ func winograd(p *conv.Problem, x, w, b, out []float32, workers int) {
 	th, tw := ceilDiv(OH, 2), ceilDiv(OW, 2)
 	tiles := th * tw
 	chunks := ceilDiv(tiles, winoChunk)
+	// Every 4×4 input tile read from a zero-padded copy: tile (a, b) starts
+	// at padded (2a, 2b), input (ih, iw) sits at (PH + ih, PW + iw).
+	hp, wp := max(2*th+2, p.PBegin[1]+IH), max(2*tw+2, p.PBegin[2]+IW)
+	psz := hp * wp
+	padded := make([]float32, p.MB*p.IC*psz)
+	forEach(workers, p.MB*p.IC, func(_, nc int) {
+		pl := padded[nc*psz : (nc+1)*psz]
+		xc := x[nc*isp : (nc+1)*isp]
+		for ih := 0; ih < IH; ih++ {
+			r := (p.PBegin[1] + ih) * wp
+			copy(pl[r+p.PBegin[2]:r+p.PBegin[2]+IW], xc[ih*IW:(ih+1)*IW])
+		}
+	})
 	vs, ms := newScratch(workers), newScratch(workers)
 	defer vs.release()
 	defer ms.release()
@@ -113,43 +126,29 @@ func winograd(p *conv.Problem, x, w, b, out []float32, workers int) {
 		nt := t1 - t0
 		v := vs.get(wk, 16*icg*nt)
 		m := ms.get(wk, 16*ocg*nt)
+		stride := icg * nt
 		for c := 0; c < icg; c++ {
-			xc := x[(n*p.IC+g*icg+c)*isp : (n*p.IC+g*icg+c+1)*isp]
+			pl := padded[(n*p.IC+g*icg+c)*psz : (n*p.IC+g*icg+c+1)*psz]
 			for t := t0; t < t1; t++ {
-				ih0, iw0 := 2*(t/tw)-p.PBegin[1], 2*(t%tw)-p.PBegin[2]
-				var d [4][4]float32
-				for i := 0; i < 4; i++ {
-					ih := ih0 + i
-					if ih < 0 || ih >= IH {
-						continue
-					}
-					for j := 0; j < 4; j++ {
-						if iw := iw0 + j; iw >= 0 && iw < IW {
-							d[i][j] = xc[ih*IW+iw]
-						}
-					}
-				}
-				var r [4][4]float32 // Bᵀ d
-				for j := 0; j < 4; j++ {
-					r[0][j] = d[0][j] - d[2][j]
-					r[1][j] = d[1][j] + d[2][j]
-					r[2][j] = d[2][j] - d[1][j]
-					r[3][j] = d[1][j] - d[3][j]
-				}
-				base := c*nt + t - t0
-				stride := icg * nt
-				for i := 0; i < 4; i++ { // (Bᵀ d) B
-					v[(i*4+0)*stride+base] = r[i][0] - r[i][2]
-					v[(i*4+1)*stride+base] = r[i][1] + r[i][2]
-					v[(i*4+2)*stride+base] = r[i][2] - r[i][1]
-					v[(i*4+3)*stride+base] = r[i][1] - r[i][3]
-				}
+				b := 2*(t/tw)*wp + 2*(t%tw)
+				r0, r1, r2, r3 := pl[b:b+4], pl[b+wp:b+wp+4], pl[b+2*wp:b+2*wp+4], pl[b+3*wp:b+3*wp+4]
+				// Bᵀ d, one column at a time
+				a00, a10, a20, a30 := bt4(r0[0], r1[0], r2[0], r3[0])
+				a01, a11, a21, a31 := bt4(r0[1], r1[1], r2[1], r3[1])
+				a02, a12, a22, a32 := bt4(r0[2], r1[2], r2[2], r3[2])
+				a03, a13, a23, a33 := bt4(r0[3], r1[3], r2[3], r3[3])
+				vv := v[c*nt+t-t0:]
+				// (Bᵀ d) B, one row at a time
+				vv[0*stride], vv[1*stride], vv[2*stride], vv[3*stride] = bt4(a00, a01, a02, a03)
+				vv[4*stride], vv[5*stride], vv[6*stride], vv[7*stride] = bt4(a10, a11, a12, a13)
+				vv[8*stride], vv[9*stride], vv[10*stride], vv[11*stride] = bt4(a20, a21, a22, a23)
+				vv[12*stride], vv[13*stride], vv[14*stride], vv[15*stride] = bt4(a30, a31, a32, a33)
 			}
 		}
 		for xi := 0; xi < 16; xi++ {
 			asmGemm(ocg, nt, icg, u[xi*ocic+g*ocg*icg:], icg, v[xi*icg*nt:], nt, 0, m[xi*ocg*nt:], nt)
 		}
-		stride := ocg * nt
+		stride = ocg * nt
 		for o := 0; o < ocg; o++ {
 			oc := g*ocg + o
 			bias := float32(0)
@@ -158,28 +157,42 @@ func winograd(p *conv.Problem, x, w, b, out []float32, workers int) {
 			}
 			y := out[(n*p.OC+oc)*osp : (n*p.OC+oc+1)*osp]
 			for t := t0; t < t1; t++ {
-				base := o*nt + t - t0
-				var mm [4][4]float32
-				for i := 0; i < 16; i++ {
-					mm[i/4][i%4] = m[i*stride+base]
-				}
-				var s [2][4]float32 // Aᵀ M
-				for j := 0; j < 4; j++ {
-					s[0][j] = mm[0][j] + mm[1][j] + mm[2][j]
-					s[1][j] = mm[1][j] - mm[2][j] - mm[3][j]
-				}
+				mm := m[o*nt+t-t0:]
+				// Aᵀ M, one column at a time, then (Aᵀ M) A per row
+				s00, s10 := at4(mm[0], mm[4*stride], mm[8*stride], mm[12*stride])
+				s01, s11 := at4(mm[1*stride], mm[5*stride], mm[9*stride], mm[13*stride])
+				s02, s12 := at4(mm[2*stride], mm[6*stride], mm[10*stride], mm[14*stride])
+				s03, s13 := at4(mm[3*stride], mm[7*stride], mm[11*stride], mm[15*stride])
+				y00, y01 := at4(s00, s01, s02, s03)
+				y10, y11 := at4(s10, s11, s12, s13)
 				oh0, ow0 := 2*(t/tw), 2*(t%tw)
-				for i := 0; i < 2; i++ {
-					oh := oh0 + i
-					if oh >= OH {
-						break
-					}
-					y[oh*OW+ow0] = bias + (s[i][0] + s[i][1] + s[i][2])
+				if oh0+1 < OH && ow0+1 < OW {
+					r0 := y[oh0*OW+ow0 : oh0*OW+ow0+2]
+					r1 := y[(oh0+1)*OW+ow0 : (oh0+1)*OW+ow0+2]
+					r0[0], r0[1], r1[0], r1[1] = bias+y00, bias+y01, bias+y10, bias+y11
+					continue
+				}
+				y[oh0*OW+ow0] = bias + y00
+				if ow0+1 < OW {
+					y[oh0*OW+ow0+1] = bias + y01
+				}
+				if oh0+1 < OH {
+					y[(oh0+1)*OW+ow0] = bias + y10
 					if ow0+1 < OW {
-						y[oh*OW+ow0+1] = bias + (s[i][1] - s[i][2] - s[i][3])
+						y[(oh0+1)*OW+ow0+1] = bias + y11
 					}
 				}
 			}
 		}
 	})
+}
+
+// bt4 is one 1D input transform Bᵀ·(a0, a1, a2, a3).
+func bt4(a0, a1, a2, a3 float32) (float32, float32, float32, float32) {
+	return a0 - a2, a1 + a2, a2 - a1, a1 - a3
+}
+
+// at4 is one 1D output transform Aᵀ·(m0, m1, m2, m3).
+func at4(m0, m1, m2, m3 float32) (float32, float32) {
+	return m0 + m1 + m2, m1 - m2 - m3
 }
