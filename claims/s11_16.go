@@ -531,7 +531,6 @@ func section16() []Claim {
 			Paraphrase: "A CNN recognises a fingerprint whether centred or slightly shifted, because filters work at every position.",
 			Check:      "global average of conv(x) against conv(shift x) at stride 1 and 2, input with a zero margin",
 			Decide: func(c *Context) Result {
-				rng := rand.New(rand.NewPCG(c.Seed, 19))
 				gap := func(s int, shift int) float64 {
 					p := conv2d(1, 2, 16, 3, s, 0, 1, 1)
 					x := make([]float64, 256)
@@ -547,7 +546,6 @@ func section16() []Claim {
 					}
 					return sum
 				}
-				_ = rng
 				inv1 := gap(1, 0) == gap(1, 1)
 				inv2 := gap(2, 0) == gap(2, 1)
 				return Result{Verdict: either(inv1 && !inv2, HoldsWithCaveat, Refuted),

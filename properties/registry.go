@@ -57,6 +57,8 @@ func All() []Property {
 		{Name: "DeformIntegerShift", Doc: "deformable conv with one integer offset everywhere is conv of the shifted input", Check: PropDeformIntegerShift},
 		{Name: "DynamicMixedKernel", Doc: "dynamic conv = per-sample conv with the routed mixture of experts", Check: PropDynamicMixedKernel},
 		{Name: "DynamicOneExpert", Doc: "one expert with softmax routing (α = 1) is standard conv", Check: PropDynamicOneExpert},
+		{Name: "VariantsMatchReference", Doc: "every optimized variant that supports a drawn problem matches the reference within conv.Bound (variants.go)", Check: PropVariantsMatchReference},
+		{Name: "SeparableMatchesReference", Doc: "the optimized depthwise separable conv matches the reference (variants.go)", Check: PropSeparableMatchesReference},
 	}
 }
 
