@@ -146,6 +146,9 @@ func deconvZeroInsertVariant() rawVariant {
 	}
 }
 
+// zeroInsertMaxBytes caps the zero-inserted input, Π S larger than x.
+const zeroInsertMaxBytes = 1 << 30
+
 // zeroInsertProblem returns the forward convolution equal to the transposed
 // convolution p: along each axis, z holds x with S−1 zeros between elements
 // (length S·(I−1)+1); then
@@ -178,6 +181,9 @@ func zeroInsertProblem(p *conv.Problem) (conv.Problem, error) {
 	}
 	if q.O != p.O {
 		return q, fmt.Errorf("deconv-zeroinsert: equivalent convolution has output %v, want %v", q.O, p.O)
+	}
+	if b := 4 * float64(conv.Elems(q.SrcShape())); b > zeroInsertMaxBytes {
+		return q, fmt.Errorf("deconv-zeroinsert: zero-inserted input needs %.0f MiB, over %d MiB", b/(1<<20), zeroInsertMaxBytes>>20)
 	}
 	return q, nil
 }

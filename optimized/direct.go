@@ -2,10 +2,16 @@ package optimized
 
 import "convverify/conv"
 
-// Register and cache blocking of the direct convolution: each task owns
-// ocBlock output channels of one output row and walks it in tiles of wTile
-// positions, keeping the ocBlock×wTile accumulators in a small array that
-// stays in L1 while every (input channel, tap) is added.
+// The direct convolution is blocked as output-channel blocks × output rows:
+// each task owns ocBlock output channels of one output row.
+//
+//   - Unit width stride (directRows): the input is copied once into padded
+//     volumes and each output row is one call of the AVX-512 row kernel
+//     (multiTap), whose accumulators hold up to 64 outputs in four ZMM
+//     registers while all (IC/G)·taps terms stream through.
+//   - Other strides (pure Go): the row is walked in tiles of wTile positions,
+//     the ocBlock×wTile accumulators in a small array that stays in L1 while
+//     every (input channel, tap) is added.
 const (
 	ocBlock = 4
 	wTile   = 16
@@ -17,8 +23,10 @@ func directTiledVariant() rawVariant {
 			Name:     "direct-tiled",
 			Ops:      []conv.Op{conv.OpConv},
 			Supports: func(p *conv.Problem) error { return nil },
-			// C = 1: every output is bias + Σ x·w over in-range taps, summed
-			// recursively in float32 in (c, kd, kh, kw) order.
+			// C = 1: every output is bias + Σ x·w over its taps (padding taps
+			// add exact zeros), summed recursively in float32 in (c, kd, kh,
+			// kw) order, each step a multiply-add (fused in the row kernel,
+			// which only removes roundings).
 			BoundC:        1,
 			Exact:         true,
 			Deterministic: true,
