@@ -1,5 +1,5 @@
 // Package claims holds every checkable statement of the convolution Q&A
-// (../shared/seed/convolution-qa.md) as code: the section, the sentence quoted
+// (docs/seed/convolution-qa.md) as code: the section, the sentence quoted
 // in Chinese, an English paraphrase, and a Decide function that computes the
 // verdict and its evidence when it runs. Nothing in a verdict or in a number
 // is typed in by hand: the Q&A's own figures are quoted as data, and every

@@ -107,7 +107,7 @@ func Write(w io.Writer, ds []Decided, props []propertyRow, o Options, took time.
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	p("# Findings: the convolution Q&A, checked by code")
 	p("")
-	p("Every checkable statement of [the convolution Q&A](../../shared/seed/convolution-qa.md) (16 sections, in Chinese) is quoted below, paraphrased in English, and decided by code in this repository when the report runs: the verdicts and every number are computed, none is typed in. Quotes render the Q&A's LaTeX as plain symbols; `…` marks omitted text.")
+	p("Every checkable statement of [the convolution Q&A](../docs/seed/convolution-qa.md) (16 sections, in Chinese) is quoted below, paraphrased in English, and decided by code in this repository when the report runs: the verdicts and every number are computed, none is typed in. Quotes render the Q&A's LaTeX as plain symbols; `…` marks omitted text.")
 	p("")
 	p("- Command: `%s`", o.Command)
 	p("- Seed %d, %d rapid checks per property; %s", o.Seed, o.Checks, runtime.Version())
