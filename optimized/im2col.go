@@ -109,6 +109,10 @@ func isIdentityGather(p *conv.Problem) bool {
 // When gather is false and the im2col is the identity (pointwise), B is the
 // input itself with leading dimension Spatial(I).
 func convGemm(p *conv.Problem, x, w, b, out []float32, workers int, mm gemmFunc, gather bool) {
+	if gather && useWideIm2col(p) {
+		convGemmWide(p, x, w, b, out, workers, mm)
+		return
+	}
 	icg, ocg := p.ICG(), p.OCG()
 	k := icg * p.Taps()
 	osp, isp := conv.Spatial(p.O), conv.Spatial(p.I)
@@ -195,4 +199,71 @@ func pointwiseVariant() rawVariant {
 			return nil
 		},
 	}
+}
+
+// useWideIm2col picks the wide im2col for unit stride in H and W (and D)
+// when the padded row is at most a quarter longer than the output row.
+func useWideIm2col(p *conv.Problem) bool {
+	if p.S[0] != 1 || p.S[1] != 1 || p.S[2] != 1 {
+		return false
+	}
+	pv := newPaddedVolume(p)
+	return 4*pv.wp <= 5*p.O[2]
+}
+
+// convGemmWide is im2col + GEMM at unit stride over a zero-padded copy of
+// the input whose rows are wp ≥ OW long. On that grid the im2col row of tap
+// (c, kd, kh, kw) for R consecutive output rows of one output plane is one
+// contiguous run of R·wp padded elements starting at the tap's offset: a
+// single copy instead of one gather per output row. The GEMM computes the
+// wp − OW extra columns of each row too (they read past the row end and are
+// discarded), and the valid columns go to out with the bias added.
+func convGemmWide(p *conv.Problem, x, w, b, out []float32, workers int, mm gemmFunc) {
+	icg, ocg := p.ICG(), p.OCG()
+	k := icg * p.Taps()
+	isp, osp := conv.Spatial(p.I), conv.Spatial(p.O)
+	OD, OH, OW := p.O[0], p.O[1], p.O[2]
+	pv := newPaddedVolume(p)
+	psz, wp := pv.size(), pv.wp
+	// Slack after the last volume: the discarded columns of the last row read
+	// up to ExtKW − 1 elements past it.
+	padded := make([]float32, p.MB*p.IC*psz+wp+p.ExtK(2))
+	forEach(workers, p.MB*p.IC, func(_, nc int) {
+		pv.fill(p, x[nc*isp:(nc+1)*isp], padded[nc*psz:(nc+1)*psz])
+	})
+	offs := pv.tapOffsets(p, icg)
+	rows := max(1, colTile/wp) // output rows per task
+	blocks := ceilDiv(OH, rows)
+	cols, cs := newScratch(workers), newScratch(workers)
+	defer cols.release()
+	defer cs.release()
+	forEach(workers, p.MB*p.G*OD*blocks, func(wk, task int) {
+		blk := task % blocks
+		od := (task / blocks) % OD
+		g := (task / (blocks * OD)) % p.G
+		n := task / (blocks * OD * p.G)
+		oh0, oh1 := blk*rows, min(OH, (blk+1)*rows)
+		nt := (oh1 - oh0) * wp
+		col := cols.get(wk, k*nt)
+		base := padded[(n*p.IC+g*icg)*psz+pv.rowBase(p, od, oh0):]
+		for r, off := range offs {
+			copy(col[r*nt:(r+1)*nt], base[off:off+nt])
+		}
+		c := cs.get(wk, ocg*nt)
+		mm(ocg, nt, k, w[g*ocg*k:], k, col, nt, 0, c, nt)
+		for o := 0; o < ocg; o++ {
+			bias := float32(0)
+			if b != nil {
+				bias = b[g*ocg+o]
+			}
+			y := out[(n*p.OC+g*ocg+o)*osp+od*OH*OW:]
+			for oh := oh0; oh < oh1; oh++ {
+				src := c[o*nt+(oh-oh0)*wp:][:OW]
+				dst := y[oh*OW : (oh+1)*OW]
+				for i, v := range src {
+					dst[i] = v + bias
+				}
+			}
+		}
+	})
 }
