@@ -98,6 +98,12 @@ func agreeProblems(t *testing.T) []conv.Problem {
 		d.PBegin[2], d.PEnd[2] = 5, -2 // padding wider than the kernel, negative end
 		ps = append(ps, mustResolve(t, d))
 	}
+	// End padding so negative that every scatter target misses the output:
+	// the zero-inserted input is cropped away entirely.
+	far := conv.New(conv.OpDeconv, 1)
+	far.IC, far.OC = 2, 3
+	far.I, far.K, far.PBegin, far.PEnd = [3]int{1, 1, 2}, [3]int{1, 1, 2}, [3]int{0, 0, 4}, [3]int{0, 0, -4}
+	ps = append(ps, mustResolve(t, far))
 	df := conv.New(conv.OpDeform, 2)
 	df.MB, df.G, df.IC, df.OC, df.DG, df.Mask = 2, 2, 4, 4, 2, true
 	df.I, df.K, df.S = [3]int{1, 5, 6}, [3]int{1, 3, 2}, [3]int{1, 1, 2}

@@ -33,7 +33,7 @@ func depthwiseVariant() rawVariant {
 // (G = IC, OC = IC·multiplier, output channel oc reads input channel
 // oc/multiplier). Each task owns one output row; each in-range tap adds
 // w·x over the row's valid width span, a loop across width that the
-// compiler keeps branch-free (an axpy when the stride is 1).
+// compiler keeps branch-free; unit width stride goes to depthwiseRows.
 func depthwise(p *conv.Problem, x, w, b, out []float32, workers int) {
 	if p.S[2] == 1 {
 		depthwiseRows(p, x, w, b, out, workers)
@@ -91,10 +91,6 @@ func depthwise(p *conv.Problem, x, w, b, out []float32, workers int) {
 						}
 						wv := wc[(kd*p.K[1]+kh)*p.K[2]+kw]
 						off := kw*dw - pw
-						if sw == 1 {
-							axpy(orow[l:h], xrow[l+off:h+off], wv)
-							continue
-						}
 						for ow, iw := l, l*sw+off; ow < h; ow, iw = ow+1, iw+sw {
 							orow[ow] += wv * xrow[iw]
 						}

@@ -176,11 +176,8 @@ func winograd(p *conv.Problem, x, w, b, out []float32, workers int) {
 				if ow0+1 < OW {
 					y[oh0*OW+ow0+1] = bias + y01
 				}
-				if oh0+1 < OH {
+				if oh0+1 < OH { // then ow0+1 = OW: the tile's second column is cut
 					y[(oh0+1)*OW+ow0] = bias + y10
-					if ow0+1 < OW {
-						y[(oh0+1)*OW+ow0+1] = bias + y11
-					}
 				}
 			}
 		}
