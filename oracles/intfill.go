@@ -63,6 +63,9 @@ func IntFillDensity(p *conv.Problem) float64 {
 // millions) or a softmax temperature too large for ±1000·T; the inputs are
 // still integers then, but a test must compare them within a bound.
 // MaxAbsSum(p, in) < ExactLimit holds whenever exact is true.
+//
+// IntFill allocates every input of p in float64: check p.CheckBudget(8, budget)
+// first for problems that may not fit in memory.
 func IntFill(p *conv.Problem, rng *rand.Rand) (in conv.Inputs[float64], exact bool) {
 	exact = true
 	rho := IntFillDensity(p)
