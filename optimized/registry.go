@@ -7,6 +7,29 @@
 // integer inputs give bit-exact results (Exact), and whether the result
 // depends on the number of workers (Deterministic).
 //
+// The variants (BoundC, Exact; every one is Deterministic):
+//
+//	im2col-gemm        conv      im2col/vol2col + packed GEMM; wide copy at unit stride   1   exact
+//	pointwise-gemm     conv 1×1  GEMM on the input itself (stride/padding: one-tap gather) 1   exact
+//	direct-tiled       conv      oc blocks × rows, AVX-512 row kernel (Go when strided)    1   exact
+//	depthwise-direct   conv g=ic row kernel across width per output row                   1   exact
+//	winograd-f2x3      conv 3×3 s1 d1 2D, F(2×2,3×3), 16 GEMMs over tiles (normwise)       10
+//	fft                conv s1   complex128 radix-2 FFT, correlation theorem              2
+//	deconv-col2im      deconv    GEMM Wᵀ·X then col2im scatter-add                        1   exact
+//	deconv-zeroinsert  deconv    zero insertion + flipped kernel + im2col-gemm            1   exact
+//	deform-im2col      deform    bilinear deformable im2col (float64 samples) + GEMM      2   exact
+//	dynamic-mix        dynamic   routed kernel mix per sample + im2col-gemm               2   exact*
+//	dynamic-grouped    dynamic   the batch as one grouped conv, G' = MB·G                 2   exact*
+//	im2col-blas32      conv      im2col + gonum blas32.Gemm (baseline)                    1   exact
+//
+// (* on the integer fill, whose routing weights are dyadic.) Separable
+// composes depthwise-direct and pointwise-gemm.
+//
+// Parallelism: every variant cuts its work into tasks fixed by the problem
+// alone (batch × group × output-channel block × spatial tile) and hands them
+// to at most workers goroutines; each output element is reduced inside one
+// task, so the result never depends on workers.
+//
 // This package imports neither reference/ nor oracles/: a check that calls
 // what it checks proves nothing.
 package optimized
