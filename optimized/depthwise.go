@@ -134,10 +134,10 @@ func depthwiseRows(p *conv.Problem, x, w, b, out []float32, workers int) {
 			}
 			wc := w[oc*taps : (oc+1)*taps]
 			for od := 0; od < OD; od++ {
-				for oh := 0; oh < OH; oh++ {
-					orow := out[(n*p.OC+oc)*osp+(od*OH+oh)*OW:][:OW]
-					plan.run(orow, buf[pv.rowBase(p, od, oh):], wc, bias)
-				}
+				// all OH rows of the plane in one call: output rows OW apart,
+				// their input rows SH padded rows apart
+				plane := out[(n*p.OC+oc)*osp+od*OH*OW:][:OH*OW]
+				plan.run(plane, OW, OH, OW, buf[pv.rowBase(p, od, 0):], p.S[1]*pv.wp, wc, bias)
 			}
 		}
 	})

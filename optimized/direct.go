@@ -13,8 +13,9 @@ import "convverify/conv"
 //     the ocBlock×wTile accumulators in a small array that stays in L1 while
 //     every (input channel, tap) is added.
 const (
-	ocBlock = 4
-	wTile   = 16
+	ocBlock  = 4
+	wTile    = 16
+	rowBlock = 8 // output rows per task of the unit-stride path
 )
 
 func directTiledVariant() rawVariant {
@@ -108,10 +109,10 @@ func directTiled(p *conv.Problem, x, w, b, out []float32, workers int) {
 
 // directRows is the direct convolution at unit width stride. The input is
 // written once into padded volumes; each task owns an ocBlock of output
-// channels on one output row and runs each channel's row as one row-kernel
-// call over all (IC/G)·taps terms, whose offsets are the same for every row
-// and whose weights are the channel's contiguous [c][kd][kh][kw] block: the
-// row (64 outputs per pass) accumulates in registers.
+// channels on rowBlock output rows and runs each channel's rows as one
+// row-kernel call over all (IC/G)·taps terms, whose offsets are the same for
+// every row and whose weights are the channel's contiguous [c][kd][kh][kw]
+// block: each row (64 outputs per pass) accumulates in registers.
 func directRows(p *conv.Problem, x, w, b, out []float32, workers int) {
 	icg, ocg := p.ICG(), p.OCG()
 	taps := p.Taps()
@@ -125,23 +126,27 @@ func directRows(p *conv.Problem, x, w, b, out []float32, workers int) {
 	})
 	plan := newTapPlan(pv.tapOffsets(p, icg))
 	nb := ceilDiv(ocg, ocBlock)
-	forEach(workers, p.MB*p.G*nb*OD*OH, func(_, task int) {
-		row := task % (OD * OH)
-		od, oh := row/OH, row%OH
-		task /= OD * OH
+	rb := ceilDiv(OH, rowBlock)
+	forEach(workers, p.MB*p.G*nb*OD*rb, func(_, task int) {
+		blk := task % rb
+		task /= rb
+		od := task % OD
+		task /= OD
 		ob := task % nb
 		task /= nb
 		g := task % p.G
 		n := task / p.G
 		oc0 := g*ocg + ob*ocBlock
 		nob := min(ocBlock, (g+1)*ocg-oc0)
-		base := padded[(n*p.IC+g*icg)*psz+pv.rowBase(p, od, oh):]
+		oh0, oh1 := blk*rowBlock, min(OH, (blk+1)*rowBlock)
+		base := padded[(n*p.IC+g*icg)*psz+pv.rowBase(p, od, oh0):]
 		for oc := oc0; oc < oc0+nob; oc++ {
 			bias := float32(0)
 			if b != nil {
 				bias = b[oc]
 			}
-			plan.run(out[(n*p.OC+oc)*osp+(od*OH+oh)*OW:][:OW], base, w[oc*icg*taps:(oc+1)*icg*taps], bias)
+			rows := out[(n*p.OC+oc)*osp+(od*OH+oh0)*OW:][:(oh1-oh0)*OW]
+			plan.run(rows, OW, oh1-oh0, OW, base, p.S[1]*pv.wp, w[oc*icg*taps:(oc+1)*icg*taps], bias)
 		}
 	})
 }

@@ -29,26 +29,34 @@ func newTapPlan(offs []int) tapPlan {
 	return tapPlan{offs: offs, span: span}
 }
 
-// run sets out[i] = bias + Σ_t w[t]·base[offs[t] + i] for i < len(out),
+// run computes rows output rows of n elements, row r at out[r·ldo:], its
+// taps reading base[r·ldb + offs[t] + i]:
+//
+//	out[r·ldo + i] = bias + Σ_t w[t]·base[r·ldb + offs[t] + i],  i < n,
+//
 // adding the taps in order: the inner loop of the direct and depthwise
-// convolutions at unit width stride (one output row, each tap a shifted
-// input row of a padded volume). It checks once that every read is inside base.
-func (tp tapPlan) run(out, base []float32, w []float32, bias float32) {
-	n := len(out)
-	if n == 0 {
+// convolutions at unit width stride (each tap a shifted row of a padded
+// volume). It checks once that every access is inside out and base.
+func (tp tapPlan) run(out []float32, n, rows, ldo int, base []float32, ldb int, w []float32, bias float32) {
+	if n <= 0 || rows <= 0 {
 		return
 	}
+	_ = out[(rows-1)*ldo+n-1]
 	if len(tp.offs) == 0 {
-		fill(out, bias)
+		for r := 0; r < rows; r++ {
+			fill(out[r*ldo:r*ldo+n], bias)
+		}
 		return
 	}
-	_ = base[tp.span-1+n-1]
+	_ = base[(rows-1)*ldb+tp.span-1+n-1]
 	_ = w[len(tp.offs)-1]
 	if hasMultiTapAsm {
-		multiTapAsm(out, base, tp.offs, w, bias)
+		multiTapAsm(out, n, rows, ldo, base, ldb, tp.offs, w, bias)
 		return
 	}
-	multiTapGo(out, base, tp.offs, w, bias)
+	for r := 0; r < rows; r++ {
+		multiTapGo(out[r*ldo:r*ldo+n], base[r*ldb:], tp.offs, w, bias)
+	}
 }
 
 func multiTapGo(out, base []float32, offs []int, w []float32, bias float32) {

@@ -15,22 +15,39 @@
 	KMOVW  AX, k; \
 	SUBQ   CX, R12
 
-// func multiTapAVX512(out *float32, n int, base *float32, offs *int, w *float32, taps int, bias float32)
+// func multiTapAVX512(out *float32, n, rows, ldo int, base *float32, ldb int, offs *int, w *float32, taps int, bias float32)
 //
-// out[i] = bias + Σ_t w[t]·base[offs[t] + i] for i < n, taps ≥ 1, one fused
-// multiply-add per tap in tap order, 64 outputs (four accumulators) per pass;
-// the last pass masks its vectors to the remaining outputs (masked-off lanes
-// are neither loaded nor stored).
-TEXT ·multiTapAVX512(SB), NOSPLIT, $0-52
+// For each row r < rows: out[r·ldo + i] = bias + Σ_t w[t]·base[r·ldb + offs[t] + i]
+// for i < n, taps ≥ 1, one fused multiply-add per tap in tap order, 64
+// outputs (four accumulators) per pass. The last pass of a row takes the
+// n mod 64 remaining outputs in two or four vectors masked to them
+// (masked-off lanes are neither loaded nor stored); the masks are the same
+// for every row and set once.
+TEXT ·multiTapAVX512(SB), NOSPLIT, $0-76
 	MOVQ         out+0(FP), DI
 	MOVQ         n+8(FP), CX
-	MOVQ         base+16(FP), R13
-	MOVQ         offs+24(FP), R8
-	MOVQ         w+32(FP), R9
-	MOVQ         taps+40(FP), R10
-	VBROADCASTSS bias+48(FP), Z9
-	XORQ         BX, BX
-	LEAQ         (R13), R14          // R14 = base + 4·i
+	MOVQ         rows+16(FP), R11
+	MOVQ         ldo+24(FP), R15
+	SHLQ         $2, R15
+	MOVQ         base+32(FP), R13
+	MOVQ         offs+48(FP), R8
+	MOVQ         w+56(FP), R9
+	MOVQ         taps+64(FP), R10
+	VBROADCASTSS bias+72(FP), Z9
+	MOVQ         CX, R12
+	ANDQ         $63, R12
+	MOVQ         CX, DX
+	MASK(K1)
+	MASK(K2)
+	MASK(K3)
+	MASK(K4)
+	MOVQ         DX, CX
+
+row:
+	TESTQ R11, R11
+	JZ    done
+	XORQ  BX, BX
+	MOVQ  R13, R14                   // R14 = base row + 4·i
 
 loop64:
 	MOVQ CX, AX
@@ -63,19 +80,35 @@ tap64:
 
 tail:
 	TESTQ AX, AX
-	JZ    done
-	MOVQ  AX, R12
-	MASK(K1)
-	MASK(K2)
-	MASK(K3)
-	MASK(K4)
+	JZ    nextrow
+	CMPQ  AX, $32
+	JG    tail4
+	VMOVAPS Z9, Z0
+	VMOVAPS Z9, Z1
+	XORQ    DX, DX
+
+tap2:
+	MOVQ         (R8)(DX*8), SI
+	VBROADCASTSS (R9)(DX*4), Z4
+	VMOVUPS.Z    (R14)(SI*4), K1, Z5
+	VMOVUPS.Z    64(R14)(SI*4), K2, Z6
+	VFMADD231PS  Z5, Z4, Z0
+	VFMADD231PS  Z6, Z4, Z1
+	INCQ         DX
+	CMPQ         DX, R10
+	JLT          tap2
+	VMOVUPS Z0, K1, (DI)(BX*4)
+	VMOVUPS Z1, K2, 64(DI)(BX*4)
+	JMP     nextrow
+
+tail4:
 	VMOVAPS Z9, Z0
 	VMOVAPS Z9, Z1
 	VMOVAPS Z9, Z2
 	VMOVAPS Z9, Z3
 	XORQ    DX, DX
 
-tapTail:
+tap4:
 	MOVQ         (R8)(DX*8), SI
 	VBROADCASTSS (R9)(DX*4), Z4
 	VMOVUPS.Z    (R14)(SI*4), K1, Z5
@@ -88,11 +121,19 @@ tapTail:
 	VFMADD231PS  Z8, Z4, Z3
 	INCQ         DX
 	CMPQ         DX, R10
-	JLT          tapTail
+	JLT          tap4
 	VMOVUPS Z0, K1, (DI)(BX*4)
 	VMOVUPS Z1, K2, 64(DI)(BX*4)
 	VMOVUPS Z2, K3, 128(DI)(BX*4)
 	VMOVUPS Z3, K4, 192(DI)(BX*4)
+
+nextrow:
+	ADDQ R15, DI
+	MOVQ ldb+40(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, R13
+	DECQ R11
+	JMP  row
 
 done:
 	VZEROUPPER

@@ -4,4 +4,6 @@ package optimized
 
 const hasMultiTapAsm = false
 
-func multiTapAsm(out, base []float32, offs []int, w []float32, bias float32) { panic("unreachable") }
+func multiTapAsm(out []float32, n, rows, ldo int, base []float32, ldb int, offs []int, w []float32, bias float32) {
+	panic("unreachable")
+}

@@ -28,7 +28,7 @@ func TestMultiTapMatchesGo(t *testing.T) {
 			for i := range a {
 				a[i], b[i] = float32(i), float32(i)
 			}
-			tp.run(a[1:n+1], base, w, 3)
+			tp.run(a[1:n+1], n, 1, n, base, 0, w, 3)
 			multiTapGo(b[1:n+1], base, offs, w, 3)
 			for i := range a {
 				if a[i] != b[i] {
@@ -36,5 +36,38 @@ func TestMultiTapMatchesGo(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestMultiTapRows checks the multi-row form against row-by-row Go, with
+// output and input row strides and guard elements between rows.
+func TestMultiTapRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{1, 15, 16, 17, 31, 33, 48, 63, 64, 65, 112, 130} {
+		const rows, taps = 5, 4
+		ldo, ldb := n+3, n+7
+		base := make([]float32, rows*ldb+16)
+		for i := range base {
+			base[i] = float32(rng.IntN(9) - 4)
+		}
+		offs := []int{0, 1, 5, 2}
+		w := []float32{1, -2, 3, 2}
+		tp := newTapPlan(offs)
+		a := make([]float32, rows*ldo)
+		for i := range a {
+			a[i] = -99
+		}
+		tp.run(a, n, rows, ldo, base, ldb, w, 0.5)
+		for r := 0; r < rows; r++ {
+			want := make([]float32, n)
+			multiTapGo(want, base[r*ldb:], offs, w, 0.5)
+			for i := 0; i < ldo; i++ {
+				got := a[r*ldo+i]
+				if i < n && got != want[i] || i >= n && got != -99 {
+					t.Fatalf("n=%d row %d col %d: got %v", n, r, i, got)
+				}
+			}
+		}
+		_ = taps
 	}
 }
