@@ -50,6 +50,7 @@ func deform(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int
 	tiles := ceilDiv(osp, colTile)
 	cols := newScratch(workers)
 	defer cols.release()
+	samples := make([][]bilinearTap, workers)
 	forEach(workers, p.MB*p.G*tiles, func(wk, task int) {
 		t := task % tiles
 		g := (task / tiles) % p.G
@@ -57,31 +58,45 @@ func deform(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int
 		j0, j1 := t*colTile, min(osp, (t+1)*colTile)
 		nt := j1 - j0
 		col := cols.get(wk, k*nt)
+		if cap(samples[wk]) < taps*nt {
+			samples[wk] = make([]bilinearTap, taps*nt)
+		}
+		smp := samples[wk][:taps*nt]
+		curDG := -1
 		for ci := 0; ci < icg; ci++ {
 			c := g*icg + ci
-			dg := c / cpg
-			xc := in.X[(n*p.IC+c)*isp : (n*p.IC+c+1)*isp]
-			for kh := 0; kh < KH; kh++ {
-				for kw := 0; kw < KW; kw++ {
-					kidx := (dg*KH+kh)*KW + kw
-					offY := in.Offset[(n*2*p.DG*taps+2*kidx)*osp:]
-					offX := in.Offset[(n*2*p.DG*taps+2*kidx+1)*osp:]
-					var mask []float32
-					if in.Mask != nil {
-						mask = in.Mask[(n*p.DG*taps+kidx)*osp:]
-					}
-					row := col[(ci*taps+kh*KW+kw)*nt : (ci*taps+kh*KW+kw+1)*nt]
-					for j := j0; j < j1; j++ {
-						oh, ow := j/OW, j%OW
-						py := float64(oh*p.S[1]-p.PBegin[1]+kh*p.Dil[1]) + float64(offY[j])
-						px := float64(ow*p.S[2]-p.PBegin[2]+kw*p.Dil[2]) + float64(offX[j])
-						v := bilinear(xc, IH, IW, py, px)
-						if mask != nil {
-							v *= float64(mask[j])
+			if dg := c / cpg; dg != curDG {
+				// Sampling positions and weights depend on the offset group,
+				// not the channel: computed once per group and tile.
+				curDG = dg
+				for kh := 0; kh < KH; kh++ {
+					for kw := 0; kw < KW; kw++ {
+						kidx := (dg*KH+kh)*KW + kw
+						offY := in.Offset[(n*2*p.DG*taps+2*kidx)*osp:]
+						offX := in.Offset[(n*2*p.DG*taps+2*kidx+1)*osp:]
+						var mask []float32
+						if in.Mask != nil {
+							mask = in.Mask[(n*p.DG*taps+kidx)*osp:]
 						}
-						row[j-j0] = float32(v)
+						st := smp[(kh*KW+kw)*nt : (kh*KW+kw+1)*nt]
+						for j := j0; j < j1; j++ {
+							oh, ow := j/OW, j%OW
+							py := float64(oh*p.S[1]-p.PBegin[1]+kh*p.Dil[1]) + float64(offY[j])
+							px := float64(ow*p.S[2]-p.PBegin[2]+kw*p.Dil[2]) + float64(offX[j])
+							m := 1.0
+							if mask != nil {
+								m = float64(mask[j])
+							}
+							st[j-j0] = newBilinearTap(IH, IW, py, px, m)
+						}
 					}
 				}
+			}
+			xc := in.X[(n*p.IC+c)*isp : (n*p.IC+c+1)*isp]
+			row := col[ci*taps*nt : (ci+1)*taps*nt]
+			for i, s := range smp {
+				row[i] = float32(s.w[0]*float64(xc[s.idx[0]]) + s.w[1]*float64(xc[s.idx[1]]) +
+					s.w[2]*float64(xc[s.idx[2]]) + s.w[3]*float64(xc[s.idx[3]]))
 			}
 		}
 		c := out[(n*p.OC+g*ocg)*osp+j0:]
@@ -96,20 +111,32 @@ func deform(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int
 	})
 }
 
-// bilinear samples the IH×IW plane x at (py, px) in float64, every
-// neighbour outside the plane reading 0.
-func bilinear(x []float32, IH, IW int, py, px float64) float64 {
+// bilinearTap is one deformable sample: four neighbour indices into an
+// IH×IW plane and their weights (bilinear weight × mask, 0 for a neighbour
+// outside the plane, whose index is then 0 so the read stays in bounds).
+type bilinearTap struct {
+	idx [4]int32
+	w   [4]float64
+}
+
+// newBilinearTap locates (py, px) in float64 (positions and weights exact
+// for float32 offsets) with every neighbour outside the unpadded plane
+// weighted 0 (zero padding).
+func newBilinearTap(IH, IW int, py, px, mask float64) bilinearTap {
+	var s bilinearTap
 	if !(py > -1 && py < float64(IH) && px > -1 && px < float64(IW)) {
-		return 0 // all four neighbours outside (also rejects NaN)
+		return s // all four neighbours outside (also rejects NaN)
 	}
 	fy, fx := math.Floor(py), math.Floor(px)
 	y0, x0 := int(fy), int(fx)
 	ly, lx := py-fy, px-fx
-	at := func(r, c int) float64 {
-		if r < 0 || r >= IH || c < 0 || c >= IW {
-			return 0
+	ws := [4]float64{(1 - ly) * (1 - lx), (1 - ly) * lx, ly * (1 - lx), ly * lx}
+	for i, d := range [4][2]int{{0, 0}, {0, 1}, {1, 0}, {1, 1}} {
+		y, x := y0+d[0], x0+d[1]
+		if y >= 0 && y < IH && x >= 0 && x < IW {
+			s.idx[i] = int32(y*IW + x)
+			s.w[i] = ws[i] * mask
 		}
-		return float64(x[r*IW+c])
 	}
-	return (1-ly)*(1-lx)*at(y0, x0) + (1-ly)*lx*at(y0, x0+1) + ly*(1-lx)*at(y0+1, x0) + ly*lx*at(y0+1, x0+1)
+	return s
 }
