@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -60,12 +61,31 @@ func sizes(kern *kernel) [][3]int {
 	for _, k := range ks {
 		out = append(out, [3]int{m0, n0, k})
 	}
+	if *long {
+		bm := append(upTo(mr+1), mc-1, mc+1, 3*mc+1)
+		bn := append(upTo(nr+1), nc-1, nc+1, 3*nc+1)
+		bk := []int{1, 2, kc - 1, kc + 1, 3*kc + 1}
+		if kc*mc*nc >= 1<<16 { // real blocks: one large dimension at most
+			bm, bn, bk = append(upTo(mr+1), mc+1), upTo(nr+1), []int{1, kc + 1}
+		}
+		for _, m := range bm {
+			for _, n := range bn {
+				for _, k := range bk {
+					out = append(out, [3]int{m, n, k})
+				}
+			}
+		}
+	}
 	if kc*mc*nc < 1<<16 { // tiny blocks: all three dimensions past three blocks at once
 		out = append(out, [3]int{3*mc + 1, 3*nc + 1, 3*kc + 1})
 	}
 	out = slices.DeleteFunc(out, func(s [3]int) bool { return s[0] < 1 || s[1] < 1 || s[2] < 1 })
 	return out
 }
+
+// long adds every pair of boundary sizes (all three dimensions at once) to
+// the one-dimension-at-a-time sweeps.
+var long = flag.Bool("gemm.long", false, "sweep pairs of boundary sizes too (slow)")
 
 var betas = []float32{0, 1, -0.75}
 
