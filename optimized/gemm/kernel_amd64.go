@@ -2,7 +2,11 @@
 
 package gemm
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // kern14x32 and kern6x16 are the assembly micro-kernels (kernel_amd64.s): they
 // compute an MR×NR tile from packed panels a (MR values per p) and b (NR per p)
@@ -51,14 +55,16 @@ var avx2 = &kernel{
 // bounds that every word the assembly touches lies inside a, b and c.
 func asmMicro(f func(k int, a, b, c *float32, ldc int, beta float32, accum int), mr, nr int) func(int, []float32, []float32, []float32, int, float32, bool) {
 	return func(kc int, a, b, c []float32, ldc int, beta float32, accum bool) {
-		_ = a[kc*mr-1]
-		_ = b[kc*nr-1]
+		kc = max(kc, 0)
+		_ = a[:kc*mr]
+		_ = b[:kc*nr]
 		_ = c[(mr-1)*ldc+nr-1]
 		acc := 0
 		if accum {
 			acc = 1
 		}
-		f(kc, &a[0], &b[0], &c[0], ldc, beta, acc)
+		// SliceData: with kc = 0 the kernel reads neither a nor b, which may be empty.
+		f(kc, unsafe.SliceData(a), unsafe.SliceData(b), &c[0], ldc, beta, acc)
 	}
 }
 

@@ -1,0 +1,124 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestMicroKernels checks each micro-kernel against the contract in
+// kernel.micro, alone, at every kc from 0 to 70 and a few past KC, in both
+// store modes, with NaN in C for the overwrite mode and guard words around
+// and between the rows of the tile (ldc > NR), as math/big checks each
+// assembly routine against its pure-Go twin. Integer data makes it exact.
+func TestMicroKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, name := range Kernels() {
+		kern := findKernel(name)
+		mr, nr := kern.mr, kern.nr
+		kcs := append(upTo(70), 0, kern.kc-1, kern.kc, kern.kc+1, 2*kern.kc+3)
+		for _, kc := range kcs {
+			for _, accum := range []bool{false, true} {
+				for _, fused := range []bool{false, true} {
+					if fused && kern.microPack == nil {
+						continue
+					}
+					a := make([]float32, kc*mr+1)
+					b := make([]float32, kc*nr+1)
+					for i := range a {
+						a[i] = float32(rng.IntN(17) - 8)
+					}
+					for i := range b {
+						b[i] = float32(rng.IntN(17) - 8)
+					}
+					ldc := nr + 3
+					buf := make([]float32, 2*guardWords+mr*ldc)
+					for i := range buf {
+						buf[i] = guard
+					}
+					beta := float32(-2)
+					want := make([]float32, mr*nr)
+					for i := range mr {
+						for j := range nr {
+							var s float32
+							for p := range kc {
+								s += a[p*mr+i] * b[p*nr+j]
+							}
+							c0 := float32(math.NaN())
+							if accum {
+								c0 = float32(rng.IntN(9) - 4)
+								s += beta * c0
+							}
+							buf[guardWords+i*ldc+j] = c0
+							want[i*nr+j] = s
+						}
+					}
+					c := buf[guardWords : guardWords+(mr-1)*ldc+nr]
+					label := fmt.Sprintf("%s kc=%d accum=%v fused=%v", name, kc, accum, fused)
+					if fused {
+						// B rows spread ldb apart, NaN between them; the packed copy must come out equal to b.
+						ldb := nr + 5
+						src := make([]float32, max(1, kc)*ldb)
+						for i := range src {
+							src[i] = float32(math.NaN())
+						}
+						for p := range kc {
+							copy(src[p*ldb:], b[p*nr:(p+1)*nr])
+						}
+						packed := make([]float32, len(b))
+						packed[len(packed)-1] = b[len(b)-1]
+						if kc == 0 {
+							continue // microPack needs a first B row to read
+						}
+						kern.microPack(kc, a, src, ldb, packed, c, ldc, beta, accum)
+						if !slices.Equal(packed, b) {
+							t.Errorf("%s: packed B panel differs from B", label)
+						}
+					} else if kc == 0 {
+						kern.micro(0, a, b, c, ldc, beta, accum)
+					} else {
+						kern.micro(kc, a, b, c, ldc, beta, accum)
+					}
+					for i, v := range buf {
+						r, col := (i-guardWords)/ldc, (i-guardWords)%ldc
+						inTile := i >= guardWords && r < mr && col < nr
+						if !inTile {
+							if math.Float32bits(v) != math.Float32bits(guard) {
+								t.Errorf("%s: smashed guard at buf[%d]", label, i)
+							}
+							continue
+						}
+						if got, w := v, want[r*nr+col]; got != w {
+							t.Errorf("%s: C[%d,%d] = %v, want %v", label, r, col, got, w)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPackAssembly compares the assembly A packer with the Go one on every
+// panel height and many widths: the packed panels must be identical.
+func TestPackAssembly(t *testing.T) {
+	if packFull14 == nil {
+		t.Skip("no assembly packer on this machine or build")
+	}
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, mcur := range []int{1, 13, 14, 15, 28, 41} {
+		for _, kcur := range []int{1, 15, 16, 17, 31, 32, 33, 64, 255, 256} {
+			lda := kcur + 1 + rng.IntN(5)
+			a := randSlice(rng, (mcur+1)*lda)
+			got := packA(make([]float32, (mcur+14)*kcur), a, lda, 1, mcur, 1, kcur, 14)
+			saved := packFull14
+			packFull14 = nil
+			want := packA(make([]float32, (mcur+14)*kcur), a, lda, 1, mcur, 1, kcur, 14)
+			packFull14 = saved
+			if i := firstDiff(got, want); i >= 0 {
+				t.Errorf("mcur=%d kcur=%d lda=%d: packed[%d] = %v, want %v", mcur, kcur, lda, i, got[i], want[i])
+			}
+		}
+	}
+}
