@@ -9,14 +9,18 @@ type workspace struct {
 
 var workspaces sync.Pool
 
-func getWorkspace(kern *kernel) *workspace {
+// getWorkspace returns buffers big enough for region r: no bigger, so that a
+// small product does not zero megabytes after the pool was emptied by a GC.
+func getWorkspace(kern *kernel, r region, k int, packsB bool) *workspace {
 	ws, _ := workspaces.Get().(*workspace)
 	if ws == nil {
 		ws = new(workspace)
 	}
-	// One spare panel in each buffer lets the kernel over-read harmlessly.
-	ws.a = grow(ws.a, (kern.mc+kern.mr)*kern.kc)
-	ws.b = grow(ws.b, (kern.nc+kern.nr)*kern.kc)
+	kc := min(kern.kc, k)
+	ws.a = grow(ws.a, (min(kern.mc, r.i1-r.i0)+kern.mr)*kc)
+	if packsB {
+		ws.b = grow(ws.b, (min(kern.nc, r.j1-r.j0)+kern.nr)*kc)
+	}
 	ws.tile = grow(ws.tile, kern.mr*kern.nr)
 	return ws
 }
@@ -54,6 +58,10 @@ func split(workers, m, n, mr, nr int) []region {
 
 // run computes C = A·B + beta·C for k ≥ 1 with kernel kern on up to workers goroutines.
 func run(kern *kernel, workers, m, n, k int, a []float32, lda int, bs bSource, beta float32, c []float32, ldc int) {
+	if workers <= 1 {
+		runRegion(kern, region{0, m, 0, n}, k, a, lda, bs, beta, c, ldc)
+		return
+	}
 	rs := split(workers, m, n, kern.mr, kern.nr)
 	var wg sync.WaitGroup
 	for _, r := range rs[1:] {
@@ -64,10 +72,10 @@ func run(kern *kernel, workers, m, n, k int, a []float32, lda int, bs bSource, b
 }
 
 func runRegion(kern *kernel, r region, k int, a []float32, lda int, bs bSource, beta float32, c []float32, ldc int) {
-	ws := getWorkspace(kern)
+	raw, isRaw := bs.(rawB) // else B comes packed and ws.b is not needed
+	ws := getWorkspace(kern, r, k, isRaw)
 	defer workspaces.Put(ws)
-	raw, fuse := bs.(rawB)
-	fuse = fuse && kern.microPack != nil
+	fuse := isRaw && kern.microPack != nil
 	nr := kern.nr
 	for jc := r.j0; jc < r.j1; jc += kern.nc {
 		ncur := min(kern.nc, r.j1-jc)
