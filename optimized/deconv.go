@@ -50,7 +50,12 @@ func deconvCol2im(p *conv.Problem, x, w, b, out []float32, workers int) {
 			}
 		}
 	}
-	col := make([]float32, rows*isp)
+	colBuf := getBuf(rows * isp)
+	defer bufPool.Put(colBuf)
+	if cap(*colBuf) < rows*isp {
+		*colBuf = make([]float32, rows*isp)
+	}
+	col := (*colBuf)[:rows*isp]
 	tiles := ceilDiv(isp, colTile)
 	// Valid input span per tap along each axis: 0 ≤ i·S − P + k·Dil < O.
 	span := func(a, k int) (lo, hi int) {
@@ -100,8 +105,10 @@ func deconvCol2im(p *conv.Problem, x, w, b, out []float32, workers int) {
 										addTo(dst[wlo+owOff:whi+owOff], src[wlo:whi])
 										continue
 									}
-									for iw := wlo; iw < whi; iw++ {
-										dst[iw*p.S[2]+owOff] += src[iw]
+									sw := p.S[2]
+									d := dst[wlo*sw+owOff : (whi-1)*sw+owOff+1]
+									for i, v := range src[wlo:whi] {
+										d[i*sw] += v
 									}
 								}
 							}
