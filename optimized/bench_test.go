@@ -1,16 +1,22 @@
 package optimized
 
 import (
+	"fmt"
 	"runtime"
+	"sync"
 	"testing"
 )
+
+var printKernels sync.Once
 
 // BenchmarkConv times every registered variant on every benchmark layer it
 // supports, with GOMAXPROCS workers (so -cpu 1 is one worker):
 //
 //	go test ./optimized -run '^$' -bench Conv -cpu 1 -count 5
 func BenchmarkConv(b *testing.B) {
-	b.Logf("kernels: %s", KernelInfo())
+	// A "key: value" line is configuration in the Go benchmark format, so
+	// benchstat and x/perf keep the kernels with the results.
+	printKernels.Do(func() { fmt.Printf("conv-kernels: %s\n", KernelInfo()) })
 	for _, bp := range BenchProblems() {
 		for _, v := range All() {
 			if v.Supports(&bp.Problem) != nil {
