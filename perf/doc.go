@@ -1,0 +1,26 @@
+// Package perf decides whether a benchmark got slower: it reads two files in
+// the Go benchmark format and gives, per benchmark, benchstat's statistics and
+// a verdict.
+//
+// The statistics are benchmath's AssumeNothing, computed by benchmath itself,
+// so every number equals what benchstat prints for the same files:
+//
+//   - Center: the sample median of the n measurements x₍₁₎ ≤ … ≤ x₍ₙ₎.
+//   - Confidence interval of the median: the order statistics [x₍ₗ₎, x₍ᵤ₎]
+//     with the narrowest l, u such that P(l ≤ B < u) ≥ confidence, B ~
+//     Binomial(n, ½) being how many measurements fall below the true median.
+//     It makes no assumption on the distribution; at 95 % it needs n ≥ 6,
+//     below that a bound is ±∞ (benchmath warns).
+//   - Mann-Whitney U test of "old and new come from the same distribution":
+//     U = Σᵢⱼ [oldᵢ > newⱼ] + ½[oldᵢ = newⱼ], two-sided p exact for small
+//     samples without ties, else the normal approximation with tie correction.
+//     With n₁ = n₂ = n the smallest attainable p is 2/C(2n, n): 0.1 at n = 3,
+//     0.029 at n = 4, so α = 0.05 needs n ≥ 4 per side ("too few samples").
+//
+// Verdict, with δ = new/old − 1 on the medians and b = +1 when higher is
+// better (GFLOP/s), −1 when lower is (sec/op): the change is significant
+// when p ≤ α (benchstat's rule: it prints "~" only when p > α); then
+// −b·δ > threshold is a regression, b·δ > threshold an improvement, and
+// anything else — not significant, or significant but smaller than the
+// threshold — is "~".
+package perf
