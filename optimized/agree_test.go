@@ -191,3 +191,26 @@ func TestRunRejectsBadInput(t *testing.T) {
 		t.Error("im2col-gemm accepted a short input")
 	}
 }
+
+func TestJudgeNormwisePlanes(t *testing.T) {
+	p := conv.New(conv.OpConv, 1)
+	p.MB, p.IC, p.OC = 2, 1, 2
+	p.I = [3]int{1, 1, 3}
+	p = mustResolve(t, p)
+	mag := []float64{1, 5, 2, 0, 0, 7, 3, 3, 3, 1, 0, 0}
+	w, _ := Lookup("winograd-f2x3")
+	b, s := w.Judge(&p, mag)
+	want := []float64{5, 5, 5, 7, 7, 7, 3, 3, 3, 1, 1, 1}
+	for i := range want {
+		if s[i] != want[i] {
+			t.Fatalf("normwise scale %v, want %v", s, want)
+		}
+	}
+	if b.C != w.BoundC || b.N != p.AccumLength() || !(b.Abs > 0 && b.Abs < 1e-11) {
+		t.Fatalf("bound %+v", b)
+	}
+	d, _ := Lookup("im2col-gemm")
+	if _, s := d.Judge(&p, mag); &s[0] != &mag[0] {
+		t.Fatal("componentwise variant must judge against mag itself")
+	}
+}

@@ -23,19 +23,17 @@ const (
 	guardAfter  = float32(8888.5)
 )
 
-// variantAbs is the bound's absolute term, relative to the largest element
-// magnitude of the problem: 2⁻⁴⁰·max Σ|x·w|, 2¹⁶ below the float32 resolution
-// of that element. It absorbs the float64 residue (~2⁻⁵⁰·scale) that a
-// transform method leaves in outputs whose every tap lies in padding, where
-// the exact value is 0 and the componentwise bound would otherwise be 0.
+// variantAbs is the absolute term of the separable bound relative to the
+// largest magnitude, as optimized.Variant.Judge uses for single variants.
 const variantAbs = 0x1p-40
 
 // CheckVariant checks one variant on one problem:
 //
 //  1. real inputs (oracles.RandomFill, rounded to float32 so that both sides
 //     see the same numbers, bias present or not): every output element within
-//     conv.Bound{C: v.BoundC, N: p.AccumLength()} of reference.Forward, scaled
-//     by reference.Magnitude (its plane maximum for a Normwise variant); the output slice is NaN-poisoned and surrounded
+//     the bound v.Judge gives (conv.Bound{C: v.BoundC, N: p.AccumLength()}
+//     scaled by reference.Magnitude, its plane maximum for a Normwise
+//     variant) of reference.Forward; the output slice is NaN-poisoned and surrounded
 //     by guard values that must survive;
 //  2. integer inputs (oracles.IntFill): bit-exact when v.Exact and the fill
 //     is exact, else within the same bound;
@@ -53,10 +51,9 @@ func CheckVariant(t *rapid.T, v optimized.Variant, p *conv.Problem) {
 	if err != nil {
 		t.Fatalf("reference: %v", err)
 	}
-	mag := variantMagnitude(v, p, in)
+	b, mag := v.Judge(p, reference.Magnitude(p, in))
 	in32 := conv.ConvertInputs[float32](in)
 	got := runGuarded(t, v, p, in32, 1)
-	b := conv.Bound{C: v.BoundC, N: p.AccumLength(), Abs: variantAbs*maxOf(mag) + 1e-30}
 	if vd := conv.Compare(got, exp, mag, b, p.DstShape()); !vd.OK() {
 		t.Fatalf("%s on %s (real fill, bias %v): %v", v.Name, p.Command(), in.B != nil, vd)
 	}
@@ -81,8 +78,7 @@ func CheckVariant(t *rapid.T, v optimized.Variant, p *conv.Problem) {
 			t.Fatalf("%s on %s (integer fill) is not bit-exact: %v", v.Name, p.Command(), vd)
 		}
 	} else {
-		magI := variantMagnitude(v, p, inI)
-		bI := conv.Bound{C: v.BoundC, N: p.AccumLength(), Abs: variantAbs*maxOf(magI) + 1e-30}
+		bI, magI := v.Judge(p, reference.Magnitude(p, inI))
 		if vd := conv.Compare(gotI, expI, magI, bI, p.DstShape()); !vd.OK() {
 			t.Fatalf("%s on %s (integer fill): %v", v.Name, p.Command(), vd)
 		}
@@ -114,23 +110,6 @@ func runGuarded(t *rapid.T, v optimized.Variant, p *conv.Problem, in conv.Inputs
 		}
 	}
 	return out
-}
-
-// variantMagnitude is reference.Magnitude, or for a Normwise variant each
-// element's (image, output channel) plane maximum of it.
-func variantMagnitude(v optimized.Variant, p *conv.Problem, in conv.Inputs[float64]) []float64 {
-	mag := reference.Magnitude(p, in)
-	if !v.Normwise {
-		return mag
-	}
-	osp := conv.Spatial(p.O)
-	for i := 0; i < len(mag); i += osp {
-		m := maxOf(mag[i : i+osp])
-		for j := i; j < i+osp; j++ {
-			mag[j] = m
-		}
-	}
-	return mag
 }
 
 // roundInputs rounds every input to float32 and back, so that the float64
