@@ -44,6 +44,8 @@ commands:
   check --list                                            list the registered implementations
   export DESCRIPTOR --op OP DIR                           write a golden-format case computed by the reference
   report [--seed N] [--checks N] [-o FILE]                write the findings on the convolution Q&A
+  bench [--count N] [--benchtime D] [--impl RE] [--shape RE] [--op OP] [--workers W] [-o FILE]   benchmark the variants (Go benchmark format)
+  compare OLD NEW [--alpha A] [--threshold 5%] [--metric sec/op|GFLOP/s]   benchstat-style regression verdicts (exit 1 on a regression)
 
 OP is conv, deconv, deform or dynamic. Deform takes --dg N and --mask; dynamic
 takes --experts E, --routing sigmoid|softmax and --temperature T.
@@ -66,6 +68,8 @@ func run(args []string) int {
 		"check":    cmdCheck,
 		"export":   cmdExport,
 		"report":   cmdReport,
+		"bench":    cmdBench,
+		"compare":  cmdCompare,
 	}
 	f, ok := cmds[args[0]]
 	if !ok {

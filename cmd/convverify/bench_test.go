@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/perf/benchfmt"
+
+	"convverify/optimized"
+	"convverify/perf"
+)
+
+// runSplit runs the command with args and returns its exit status, stdout and stderr.
+func runSplit(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	oldOut, oldErr := stdout, stderr
+	stdout, stderr = &out, &errOut
+	defer func() { stdout, stderr = oldOut, oldErr }()
+	code := run(args)
+	return code, out.String(), errOut.String()
+}
+
+// parseBench reads benchmark data as benchstat would and fails on any
+// syntax error; it returns the results (cloned) and the unit metadata.
+func parseBench(t *testing.T, data, name string) ([]*benchfmt.Result, benchfmt.UnitMetadataMap) {
+	t.Helper()
+	r := benchfmt.NewReader(strings.NewReader(data), name)
+	var res []*benchfmt.Result
+	for r.Scan() {
+		switch rec := r.Result().(type) {
+		case *benchfmt.SyntaxError:
+			t.Fatalf("benchfmt: %v\n%s", rec, data)
+		case *benchfmt.Result:
+			res = append(res, rec.Clone())
+		}
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return res, r.Units()
+}
+
+// tinyBench selects one cheap pair: the depthwise row kernel on the MobileNet layer.
+var tinyBench = []string{"bench", "--impl", "^depthwise-direct$", "--shape", "g32", "--count", "1", "--benchtime", "1x"}
+
+func TestBenchWritesBenchfmt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.txt")
+	code, out, errOut := runSplit(t, append(tinyBench, "-o", path)...)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, units := parseBench(t, string(data), path)
+	var peaks, convs int
+	for _, r := range res {
+		if got := r.GetConfig("kernel"); got != optimized.Kernel() {
+			t.Errorf("%s: kernel config %q, want %q", r.Name, got, optimized.Kernel())
+		}
+		if r.GetConfig("cpu") == "" || r.GetConfig("goarch") == "" || r.GetConfig("pkg") != "convverify/optimized" {
+			t.Errorf("%s: missing header configuration: %+v", r.Name, r.Config)
+		}
+		g, ok := r.Value("GFLOP/s")
+		if !ok || !(g > 0) {
+			t.Errorf("%s: GFLOP/s %v (present %v), want > 0", r.Name, g, ok)
+		}
+		switch name := r.Name.String(); {
+		case strings.HasPrefix(name, "Peak/unit="):
+			peaks++
+		case name == "Conv/op=conv/impl=depthwise-direct/shape=mb1g32ic32ih112oc32oh112kh3ph1":
+			convs++
+			if r.Iters != 1 {
+				t.Errorf("--benchtime 1x ran %d iterations", r.Iters)
+			}
+		default:
+			t.Errorf("unexpected benchmark %q", name)
+		}
+	}
+	if peaks != 2 || convs != 1 {
+		t.Errorf("%d peak and %d conv results, want 2 (before, after) and 1:\n%s", peaks, convs, data)
+	}
+	if units.GetBetter("GFLOP/s") != 1 {
+		t.Error("GFLOP/s not declared higher-is-better")
+	}
+	// The summary goes to stdout when the data goes to the file; progress to stderr.
+	for _, want := range []string{"depthwise-direct", "mb1g32ic32ih112oc32oh112kh3ph1", kernelOf("depthwise-direct"), "peak ("} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "BenchmarkConv") || !strings.Contains(errOut, "[2/3]") {
+		t.Errorf("stdout has raw lines or stderr lacks progress:\nstdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+	// Without -o, stdout is nothing but benchmark data.
+	code, out, errOut = runSplit(t, tinyBench...)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, errOut)
+	}
+	if res, _ := parseBench(t, out, "stdout"); len(res) != 3 || strings.Contains(out, "min–max") || !strings.Contains(errOut, "min–max") {
+		t.Errorf("stdout: %d results, summary misplaced:\nstdout:\n%s\nstderr:\n%s", len(res), out, errOut)
+	}
+}
+
+func TestBenchBadInputExitsTwo(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--impl", "^nosuch$"}, "--impl"},
+		{[]string{"--impl", "("}, "--impl"},
+		{[]string{"--shape", "nosuchshape"}, "--shape"},
+		{[]string{"--op", "pool"}, "--op"},
+		{[]string{"--op", "deform", "--impl", "^fft$"}, "supports"},
+		{[]string{"--count", "0"}, "--count"},
+		{[]string{"--workers", "0"}, "--workers"},
+		{[]string{"--benchtime", "fast"}, "--benchtime"},
+		{[]string{"--bogus"}, "bogus"},
+		{[]string{"extra"}, "extra"},
+	} {
+		code, out, errOut := runSplit(t, append([]string{"bench"}, tc.args...)...)
+		if code != 2 || !strings.Contains(errOut, tc.want) || strings.Contains(out, "Benchmark") {
+			t.Errorf("bench %q: exit %d, stderr %q, want 2 naming %q and no benchmark run", tc.args, code, errOut, tc.want)
+		}
+	}
+}
+
+// benchFile writes a benchmark file with one line per value (ns/op) of each
+// benchmark and returns its path.
+func benchFile(t *testing.T, name string, values map[string][]float64) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("goos: linux\ngoarch: amd64\npkg: convverify/optimized\nkernel: avx512\n")
+	for _, bench := range []string{"Conv/op=conv/impl=a/shape=s", "Conv/op=conv/impl=b/shape=s"} {
+		for _, v := range values[bench] {
+			fmt.Fprintf(&b, "Benchmark%s \t 100\t %g ns/op\t %g GFLOP/s\n", bench, v, 1e6/v)
+		}
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+var (
+	base   = []float64{1000, 1010, 990, 1005, 995, 1002}
+	slower = []float64{1200, 1210, 1190, 1205, 1195, 1202}
+)
+
+func TestCompareVerdictsAndExitStatus(t *testing.T) {
+	old := benchFile(t, "old.txt", map[string][]float64{"Conv/op=conv/impl=a/shape=s": base, "Conv/op=conv/impl=b/shape=s": base})
+	regressed := benchFile(t, "new.txt", map[string][]float64{"Conv/op=conv/impl=a/shape=s": slower, "Conv/op=conv/impl=b/shape=s": base})
+
+	code, out, errOut := runSplit(t, "compare", old, regressed)
+	if code != 1 || !strings.Contains(out, "regression") || !strings.Contains(out, "+19.98%") || !strings.Contains(out, "1 regression(s)") {
+		t.Errorf("20%% slower: exit %d, want 1 and a regression row:\n%s%s", code, out, errOut)
+	}
+	// The same files in GFLOP/s: still a regression, now a drop.
+	code, out, _ = runSplit(t, "compare", "--metric", "GFLOP/s", old, regressed)
+	if code != 1 || !strings.Contains(out, "-16.6") || !strings.Contains(out, "higher is better") {
+		t.Errorf("GFLOP/s: exit %d:\n%s", code, out)
+	}
+	// A 25 % threshold lets a 20 % change through.
+	if code, out, _ = runSplit(t, "compare", "--threshold", "25%", old, regressed); code != 0 || strings.Contains(out, "regression") {
+		t.Errorf("threshold 25%%: exit %d:\n%s", code, out)
+	}
+	// Swapped, it is an improvement: exit 0.
+	if code, out, _ = runSplit(t, "compare", regressed, old); code != 0 || !strings.Contains(out, "improvement") {
+		t.Errorf("swapped: exit %d:\n%s", code, out)
+	}
+	// Identical files: "~" everywhere, exit 0.
+	code, out, _ = runSplit(t, "compare", old, old)
+	if code != 0 || strings.Count(out, " ~") != 2 {
+		t.Errorf("identical: exit %d, want two ~ rows:\n%s", code, out)
+	}
+}
+
+func TestCompareTooFewSamples(t *testing.T) {
+	old := benchFile(t, "old.txt", map[string][]float64{"Conv/op=conv/impl=a/shape=s": base[:3]})
+	new := benchFile(t, "new.txt", map[string][]float64{"Conv/op=conv/impl=a/shape=s": slower[:3]})
+	code, out, _ := runSplit(t, "compare", old, new)
+	if code != 0 || !strings.Contains(out, "too few samples") || !strings.Contains(out, "need >= 4 samples") {
+		t.Errorf("3 vs 3: exit %d, want 0 with too few samples and benchmath's note:\n%s", code, out)
+	}
+}
+
+func TestCompareBadInputExitsTwo(t *testing.T) {
+	good := benchFile(t, "good.txt", map[string][]float64{"Conv/op=conv/impl=a/shape=s": base})
+	bad := filepath.Join(t.TempDir(), "bad.txt")
+	os.WriteFile(bad, []byte("goos: linux\nBenchmarkA \t 10\t 5 ns/op\nBenchmarkA \t ten\t 5 ns/op\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{good, bad}, "bad.txt:3"},
+		{[]string{good, filepath.Join(filepath.Dir(bad), "missing.txt")}, "missing.txt"},
+		{[]string{good}, "OLD and NEW"},
+		{[]string{"--threshold", "five", good, good}, "--threshold"},
+		{[]string{"--metric", "widgets", good, good}, "widgets"},
+		{[]string{"--alpha", "2", good, good}, "alpha"},
+	} {
+		code, _, errOut := runSplit(t, append([]string{"compare"}, tc.args...)...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("compare %q: exit %d, stderr %q, want 2 naming %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
+
+// TestCommittedBaseline: the baselines in benchdata stay readable and compare
+// cleanly with themselves.
+func TestCommittedBaseline(t *testing.T) {
+	files, _ := filepath.Glob("../../benchdata/baseline-*.txt")
+	if len(files) == 0 {
+		t.Skip("no committed baseline")
+	}
+	for _, f := range files {
+		s, err := perf.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Names) < 2 {
+			t.Errorf("%s: %d benchmarks", f, len(s.Names))
+		}
+		if code, out, errOut := runSplit(t, "compare", f, f); code != 0 {
+			t.Errorf("compare %s with itself: exit %d\n%s%s", f, code, out, errOut)
+		}
+	}
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"golang.org/x/perf/benchunit"
+
+	"convverify/perf"
+)
+
+func cmdCompare(args []string) error {
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	alpha := fs.Float64("alpha", 0.05, "significance level of the Mann-Whitney U test")
+	threshold := fs.String("threshold", "5%", "smallest relative change that counts (5% or 0.05)")
+	metric := fs.String("metric", "sec/op", "unit to compare: sec/op (ns/op), GFLOP/s, GFLOP/s-cpu, …")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usagef("compare: want OLD and NEW files, got %d arguments", len(pos))
+	}
+	th, err := parseThreshold(*threshold)
+	if err != nil {
+		return err
+	}
+	old, err := perf.ReadFile(pos[0])
+	if err != nil {
+		return usageError{err}
+	}
+	new, err := perf.ReadFile(pos[1])
+	if err != nil {
+		return usageError{err}
+	}
+	rep, err := perf.Compare(old, new, perf.Options{Metric: *metric, Alpha: *alpha, Threshold: th})
+	if err != nil {
+		return usagef("compare %s %s: %v", pos[0], pos[1], err)
+	}
+	writeComparison(stdout, rep, pos[0], pos[1], *alpha, th)
+	if n := rep.Regressions(); n > 0 {
+		fmt.Fprintf(stdout, "\n%d regression(s)\n", n)
+		return errFailed
+	}
+	return nil
+}
+
+// parseThreshold reads "5%" as 0.05 and a bare number as a fraction.
+func parseThreshold(s string) (float64, error) {
+	num, pct := strings.CutSuffix(strings.TrimSpace(s), "%")
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, usagef("compare: --threshold %q: want a percentage like 5%% or a fraction like 0.05", s)
+	}
+	if pct {
+		v /= 100
+	}
+	return v, nil
+}
+
+// writeComparison prints benchstat's columns (median ± half-width of the
+// confidence interval as a percentage, delta, p, n) plus the verdict, then
+// benchmath's warnings as footnotes.
+func writeComparison(w io.Writer, rep perf.Report, oldName, newName string, alpha, th float64) {
+	dir := "lower is better"
+	if rep.Better > 0 {
+		dir = "higher is better"
+	}
+	fmt.Fprintf(w, "old: %s\nnew: %s\n%s (%s); medians ± 95%% confidence interval; significant when p ≤ %g; threshold %g%%\n\n",
+		oldName, newName, rep.Metric, dir, alpha, 100*th)
+	cls := benchunit.ClassOf(rep.Metric)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "benchmark\told %s\tnew %s\tdelta\tp\tn\tverdict\n", rep.Metric, rep.Metric)
+	var notes []string
+	for _, r := range rep.Rows {
+		delta := "?"
+		if !math.IsNaN(r.Delta) {
+			delta = fmt.Sprintf("%+.2f%%", 100*r.Delta)
+		}
+		n := fmt.Sprintf("%d", r.Cmp.N1)
+		if r.Cmp.N1 != r.Cmp.N2 {
+			n = fmt.Sprintf("%d+%d", r.Cmp.N1, r.Cmp.N2)
+		}
+		mark := ""
+		for _, warn := range r.Warnings {
+			if m := footnote(&notes, warn.Error()); !strings.Contains(mark, m) {
+				mark += m
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s ± %s\t%s ± %s\t%s\tp=%.3f\t%s\t%s%s\n", r.Name,
+			benchunit.Scale(r.Old.Center, cls), r.Old.PctRangeString(),
+			benchunit.Scale(r.New.Center, cls), r.New.PctRangeString(),
+			delta, r.Cmp.P, n, r.Verdict, mark)
+	}
+	tw.Flush()
+	for i, note := range notes {
+		fmt.Fprintf(w, "[%d] %s\n", i+1, note)
+	}
+	for _, name := range rep.OnlyOld {
+		fmt.Fprintf(w, "only in %s: %s\n", oldName, name)
+	}
+	for _, name := range rep.OnlyNew {
+		fmt.Fprintf(w, "only in %s: %s\n", newName, name)
+	}
+}
+
+// footnote returns the " [k]" mark of note, adding it to notes if new.
+func footnote(notes *[]string, note string) string {
+	for i, n := range *notes {
+		if n == note {
+			return fmt.Sprintf(" [%d]", i+1)
+		}
+	}
+	*notes = append(*notes, note)
+	return fmt.Sprintf(" [%d]", len(*notes))
+}
