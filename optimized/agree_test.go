@@ -214,3 +214,49 @@ func TestJudgeNormwisePlanes(t *testing.T) {
 		t.Fatal("componentwise variant must judge against mag itself")
 	}
 }
+
+// TestVariantsAgreeOnBenchLayers runs every variant on every benchmark layer
+// (full size: the paths small problems never take, such as many row blocks
+// and large planes) on small-integer inputs, where every exact variant must
+// match the first one bit for bit. Skipped with -short.
+func TestVariantsAgreeOnBenchLayers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("full-size layers")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, bp := range BenchProblems() {
+		p := bp.Problem
+		in := intInputs(&p, rng, true)
+		if p.Op == conv.OpDynamic {
+			// dyadic routing (α ∈ {0, ½, 1}) keeps the mixed kernels exact
+			for e := range in.RouteW {
+				in.RouteW[e] = 0
+			}
+			for e := range in.RouteB {
+				in.RouteB[e] = float32([]int{-1000, 0, 1000}[e%3])
+			}
+		}
+		var ref []float32
+		var refName string
+		for _, v := range For(&p) {
+			got := make([]float32, conv.Elems(p.DstShape()))
+			if err := v.Run(&p, in, got, 2); err != nil {
+				t.Fatalf("%s on %s: %v", v.Name, bp.Shape, err)
+			}
+			if ref == nil {
+				ref, refName = got, v.Name
+				continue
+			}
+			for i := range got {
+				d := math.Abs(float64(got[i]) - float64(ref[i]))
+				tol := 0.0
+				if !v.Exact {
+					tol = 1e-4 * (1 + math.Abs(float64(ref[i])))
+				}
+				if !(d <= tol) {
+					t.Fatalf("%s vs %s on %s: element %s: %v vs %v", v.Name, refName, bp.Shape, conv.MultiIndex(p.DstShape(), i), got[i], ref[i])
+				}
+			}
+		}
+	}
+}
