@@ -92,7 +92,7 @@ func fftConv(p *conv.Problem, x, w, b, out []float32, workers int) {
 				}
 			}
 		}
-		fft3(f, n, plans, false)
+		fft3(f, n, plans, false, [3]int{p.ExtK(0), p.ExtK(1), n[2]})
 		for i, v := range f {
 			f[i] = cmplx.Conj(v)
 		}
@@ -138,7 +138,7 @@ func fftConv(p *conv.Problem, x, w, b, out []float32, workers int) {
 					}
 				}
 			}
-			fft3(f, n, plans, false)
+			fft3(f, n, plans, false, [3]int{min(lx[0], p.PBegin[0]+p.I[0]), min(lx[1], p.PBegin[1]+p.I[1]), n[2]})
 		})
 		forEach(workers, p.OC, func(wk, oc int) {
 			g := oc / ocg
@@ -151,7 +151,7 @@ func fftConv(p *conv.Problem, x, w, b, out []float32, workers int) {
 					a[i] += xs[i] * ws[i]
 				}
 			}
-			fft3(a, n, plans, true)
+			fft3(a, n, plans, true, n)
 			bias := 0.0
 			if b != nil {
 				bias = float64(b[oc])
@@ -219,11 +219,17 @@ func (pl *fftPlan) transform(buf []complex128, inverse bool) {
 	}
 }
 
-// fft3 transforms a row-major n[0]×n[1]×n[2] array along each axis.
-func fft3(f []complex128, n [3]int, plans [3]*fftPlan, inverse bool) {
+// fft3 transforms a row-major n[0]×n[1]×n[2] array along each axis. Only
+// the box [0, nz[0]) × [0, nz[1]) × [0, n[2]) may be non-zero on entry: lines
+// outside it are zero and stay zero in the first passes, so they are skipped
+// (a K×K kernel in a 128×128 grid needs K row transforms, not 128).
+func fft3(f []complex128, n [3]int, plans [3]*fftPlan, inverse bool, nz [3]int) {
 	if n[2] > 1 {
-		for r := 0; r < n[0]*n[1]; r++ {
-			plans[2].transform(f[r*n[2]:(r+1)*n[2]], inverse)
+		for d := 0; d < nz[0]; d++ {
+			for h := 0; h < nz[1]; h++ {
+				r := d*n[1] + h
+				plans[2].transform(f[r*n[2]:(r+1)*n[2]], inverse)
+			}
 		}
 	}
 	var line []complex128
@@ -240,8 +246,8 @@ func fft3(f []complex128, n [3]int, plans [3]*fftPlan, inverse bool) {
 			stride *= n[b]
 		}
 		outer := 1
-		for b := 0; b < a; b++ {
-			outer *= n[b]
+		if a == 1 {
+			outer = nz[0] // planes past nz[0] are still zero
 		}
 		for o := 0; o < outer; o++ {
 			for in := 0; in < stride; in++ {
