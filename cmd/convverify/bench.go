@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -79,7 +80,9 @@ func cmdBench(args []string) error {
 		err = ferr
 	}
 	if err != nil {
-		return err
+		// main prints nothing for errFailed: say what failed here.
+		fmt.Fprintf(stderr, "convverify bench: %v\n", err)
+		return errFailed
 	}
 	writeBenchSummary(summary, res)
 	return nil
@@ -191,7 +194,7 @@ func runBenchmarks(w *bufio.Writer, pairs []benchPair, count, workers int) (*ben
 		fmt.Fprintf(stderr, "bench [%d/%d] %s\n", done, total, strings.TrimPrefix(name, "Benchmark"))
 		r := testing.Benchmark(f)
 		if r.N == 0 {
-			return 0, fmt.Errorf("%s: %w (the benchmark body failed)", name, errFailed)
+			return 0, fmt.Errorf("%s: the benchmark body failed", name)
 		}
 		fmt.Fprintf(w, "%s\t%s\n", name, r.String())
 		return r.Extra["GFLOP/s"], w.Flush()
@@ -213,7 +216,7 @@ func runBenchmarks(w *bufio.Writer, pairs []benchPair, count, workers int) (*ben
 		for i, p := range pairs {
 			g, err := run(p.name(), optimized.BenchFunc(p.v, p.bp, workers))
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%w: %w", err, runError(p, workers))
 			}
 			res.gflops[i] = append(res.gflops[i], g)
 		}
@@ -222,6 +225,17 @@ func runBenchmarks(w *bufio.Writer, pairs []benchPair, count, workers int) (*ben
 		return nil, err
 	}
 	return res, nil
+}
+
+// runError runs p once outside the benchmark, whose failure message
+// testing.Benchmark discards, to say why it failed.
+func runError(p benchPair, workers int) error {
+	in := optimized.BenchInputs(&p.bp.Problem, 1)
+	out := make([]float32, conv.Elems(p.bp.Problem.DstShape()))
+	if err := p.v.Run(&p.bp.Problem, in, out, workers); err != nil {
+		return err
+	}
+	return errors.New("no error when run outside the benchmark")
 }
 
 // peakBench times gemm.PeakProbe: independent FMAs, no memory traffic, the

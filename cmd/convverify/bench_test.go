@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"convverify/conv"
 	"convverify/optimized"
 	"convverify/perf"
 )
@@ -231,5 +234,27 @@ func TestCommittedBaseline(t *testing.T) {
 		if code, out, errOut := runSplit(t, "compare", f, f); code != 0 {
 			t.Errorf("compare %s with itself: exit %d\n%s%s", f, code, out, errOut)
 		}
+	}
+}
+
+// TestBenchFailingVariant: a variant whose Run fails stops the run with
+// exit status 1 and its error, not a zero measurement.
+func TestBenchFailingVariant(t *testing.T) {
+	broken := optimized.Variant{Name: "broken", Run: func(*conv.Problem, conv.Inputs[float32], []float32, int) error {
+		return errors.New("boom")
+	}}
+	var buf bytes.Buffer
+	oldErr := stderr
+	stderr = &buf
+	defer func() { stderr = oldErr }()
+	restore, err := setBenchtime("1x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	w := bufio.NewWriter(&buf)
+	_, err = runBenchmarks(w, []benchPair{{broken, optimized.BenchProblems()[0]}}, 1, 1)
+	if err == nil || !strings.Contains(err.Error(), "boom") || !strings.Contains(err.Error(), "impl=broken") {
+		t.Errorf("err = %v, want the variant's error naming the benchmark", err)
 	}
 }
