@@ -140,7 +140,7 @@ func benchFile(t *testing.T, name string, values map[string][]float64) string {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("goos: linux\ngoarch: amd64\npkg: convverify/optimized\nkernel: avx512\n")
-	for _, bench := range []string{"Conv/op=conv/impl=a/shape=s", "Conv/op=conv/impl=b/shape=s"} {
+	for _, bench := range []string{"Peak/unit=avx512", "Conv/op=conv/impl=a/shape=s", "Conv/op=conv/impl=b/shape=s"} {
 		for _, v := range values[bench] {
 			fmt.Fprintf(&b, "Benchmark%s \t 100\t %g ns/op\t %g GFLOP/s\n", bench, v, 1e6/v)
 		}
@@ -256,5 +256,16 @@ func TestBenchFailingVariant(t *testing.T) {
 	_, err = runBenchmarks(w, []benchPair{{broken, optimized.BenchProblems()[0]}}, 1, 1)
 	if err == nil || !strings.Contains(err.Error(), "boom") || !strings.Contains(err.Error(), "impl=broken") {
 		t.Errorf("err = %v, want the variant's error naming the benchmark", err)
+	}
+}
+
+// TestComparePeakNeverFails: a slower FMA peak is the machine; it gets a
+// verdict and a note but exit status 0.
+func TestComparePeakNeverFails(t *testing.T) {
+	old := benchFile(t, "old.txt", map[string][]float64{"Peak/unit=avx512": base, "Conv/op=conv/impl=a/shape=s": base})
+	new := benchFile(t, "new.txt", map[string][]float64{"Peak/unit=avx512": slower, "Conv/op=conv/impl=a/shape=s": base})
+	code, out, _ := runSplit(t, "compare", old, new)
+	if code != 0 || !strings.Contains(out, "regression") || !strings.Contains(out, "FMA peak itself moved +20.0%") {
+		t.Errorf("slower peak: exit %d, want 0 with a regression verdict and the note:\n%s", code, out)
 	}
 }
