@@ -129,7 +129,15 @@ func winograd(p *conv.Problem, x, w, b, out []float32, workers int) {
 		stride := icg * nt
 		for c := 0; c < icg; c++ {
 			pl := padded[(n*p.IC+g*icg+c)*psz : (n*p.IC+g*icg+c+1)*psz]
-			for t := t0; t < t1; t++ {
+			// the 16 transform-domain rows of channel c, each nt long
+			var vr [16][]float32
+			for xi := range vr {
+				vr[xi] = v[xi*stride+c*nt:][:nt]
+			}
+			v0, v1, v2, v3, v4, v5, v6, v7 := vr[0], vr[1][:nt], vr[2][:nt], vr[3][:nt], vr[4][:nt], vr[5][:nt], vr[6][:nt], vr[7][:nt]
+			v8, v9, v10, v11, v12, v13, v14, v15 := vr[8][:nt], vr[9][:nt], vr[10][:nt], vr[11][:nt], vr[12][:nt], vr[13][:nt], vr[14][:nt], vr[15][:nt]
+			for i := range v0 {
+				t := t0 + i
 				b := 2*(t/tw)*wp + 2*(t%tw)
 				r0, r1, r2, r3 := pl[b:b+4], pl[b+wp:b+wp+4], pl[b+2*wp:b+2*wp+4], pl[b+3*wp:b+3*wp+4]
 				// Bᵀ d, one column at a time
@@ -137,12 +145,11 @@ func winograd(p *conv.Problem, x, w, b, out []float32, workers int) {
 				a01, a11, a21, a31 := bt4(r0[1], r1[1], r2[1], r3[1])
 				a02, a12, a22, a32 := bt4(r0[2], r1[2], r2[2], r3[2])
 				a03, a13, a23, a33 := bt4(r0[3], r1[3], r2[3], r3[3])
-				vv := v[c*nt+t-t0:]
 				// (Bᵀ d) B, one row at a time
-				vv[0*stride], vv[1*stride], vv[2*stride], vv[3*stride] = bt4(a00, a01, a02, a03)
-				vv[4*stride], vv[5*stride], vv[6*stride], vv[7*stride] = bt4(a10, a11, a12, a13)
-				vv[8*stride], vv[9*stride], vv[10*stride], vv[11*stride] = bt4(a20, a21, a22, a23)
-				vv[12*stride], vv[13*stride], vv[14*stride], vv[15*stride] = bt4(a30, a31, a32, a33)
+				v0[i], v1[i], v2[i], v3[i] = bt4(a00, a01, a02, a03)
+				v4[i], v5[i], v6[i], v7[i] = bt4(a10, a11, a12, a13)
+				v8[i], v9[i], v10[i], v11[i] = bt4(a20, a21, a22, a23)
+				v12[i], v13[i], v14[i], v15[i] = bt4(a30, a31, a32, a33)
 			}
 		}
 		for xi := 0; xi < 16; xi++ {
@@ -156,13 +163,19 @@ func winograd(p *conv.Problem, x, w, b, out []float32, workers int) {
 				bias = b[oc]
 			}
 			y := out[(n*p.OC+oc)*osp : (n*p.OC+oc+1)*osp]
-			for t := t0; t < t1; t++ {
-				mm := m[o*nt+t-t0:]
+			var mr [16][]float32
+			for xi := range mr {
+				mr[xi] = m[xi*stride+o*nt:][:nt]
+			}
+			m0, m1, m2, m3, m4, m5, m6, m7 := mr[0], mr[1][:nt], mr[2][:nt], mr[3][:nt], mr[4][:nt], mr[5][:nt], mr[6][:nt], mr[7][:nt]
+			m8, m9, m10, m11, m12, m13, m14, m15 := mr[8][:nt], mr[9][:nt], mr[10][:nt], mr[11][:nt], mr[12][:nt], mr[13][:nt], mr[14][:nt], mr[15][:nt]
+			for i := range m0 {
+				t := t0 + i
 				// Aᵀ M, one column at a time, then (Aᵀ M) A per row
-				s00, s10 := at4(mm[0], mm[4*stride], mm[8*stride], mm[12*stride])
-				s01, s11 := at4(mm[1*stride], mm[5*stride], mm[9*stride], mm[13*stride])
-				s02, s12 := at4(mm[2*stride], mm[6*stride], mm[10*stride], mm[14*stride])
-				s03, s13 := at4(mm[3*stride], mm[7*stride], mm[11*stride], mm[15*stride])
+				s00, s10 := at4(m0[i], m4[i], m8[i], m12[i])
+				s01, s11 := at4(m1[i], m5[i], m9[i], m13[i])
+				s02, s12 := at4(m2[i], m6[i], m10[i], m14[i])
+				s03, s13 := at4(m3[i], m7[i], m11[i], m15[i])
 				y00, y01 := at4(s00, s01, s02, s03)
 				y10, y11 := at4(s10, s11, s12, s13)
 				oh0, ow0 := 2*(t/tw), 2*(t%tw)
