@@ -33,7 +33,7 @@ func (p benchPair) name() string { return "BenchmarkConv/" + optimized.BenchName
 
 func cmdBench(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	count := fs.Int("count", 5, "measurements per benchmark (rounds, interleaved across benchmarks)")
+	count := fs.Int("count", 6, "measurements per benchmark (rounds, interleaved across benchmarks); 6 is the fewest that gives a finite 95 % median interval")
 	benchtime := fs.String("benchtime", "200ms", "time (or Nx iterations) per measurement, as go test -benchtime")
 	workers := fs.Int("workers", 1, "goroutines per convolution")
 	implRe := fs.String("impl", "", "regular expression selecting variants by name")
