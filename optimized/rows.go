@@ -3,17 +3,27 @@ package optimized
 import "convverify/conv"
 
 // paddedVolume is one channel's input with its padding written out as zeros
-// on every axis, so that every tap of every output row of a unit-width-stride
-// problem reads in bounds: input (id, ih, iw) sits at (PD + id, PH + ih, PW + iw)
-// and output (od, oh, ow)'s tap (kd, kh, kw) reads
-// (od·SD + kd·DD, oh·SH + kh·DH, ow + kw·DW).
+// on every axis, so that every tap of every output row reads in bounds:
+// input (id, ih, iw) sits at padded (PD + id, PH + ih, PW + iw) and output
+// (od, oh, ow)'s tap (kd, kh, kw) reads padded (od·SD + kd·DD, oh·SH + kh·DH,
+// ow·SW + kw·DW).
+//
+// Each padded row is stored in SW phases of ph elements: padded column j at
+// (j mod SW)·ph + j div SW. A tap's reads for consecutive outputs ow are then
+// consecutive, ow + kw·DW div SW in phase kw·DW mod SW, so the row kernel
+// runs contiguous at any width stride (SW = 1 is the plain padded row).
 type paddedVolume struct {
-	dp, hp, wp int
+	dp, hp int
+	sw, ph int // width stride and phase length
+	wp     int // stored row length sw·ph
 }
 
 func newPaddedVolume(p *conv.Problem) paddedVolume {
 	ext := func(a int) int { return max((p.O[a]-1)*p.S[a]+p.ExtK(a), p.PBegin[a]+p.I[a]) }
-	return paddedVolume{dp: ext(0), hp: ext(1), wp: ext(2)}
+	sw := p.S[2]
+	// ph ≥ OW + (ExtKW−1) div SW: a tap's last read stays inside its phase.
+	ph := ceilDiv(ext(2), sw)
+	return paddedVolume{dp: ext(0), hp: ext(1), sw: sw, ph: ph, wp: sw * ph}
 }
 
 func (v paddedVolume) size() int { return v.dp * v.hp * v.wp }
@@ -32,9 +42,18 @@ func (v paddedVolume) fill(p *conv.Problem, x, dst []float32) {
 		clear(pl[(ph+IH)*v.wp:])
 		for ih := 0; ih < IH; ih++ {
 			row := pl[(ph+ih)*v.wp : (ph+ih+1)*v.wp]
-			clear(row[:pw])
-			copy(row[pw:pw+IW], x[(id*IH+ih)*IW:(id*IH+ih+1)*IW])
-			clear(row[pw+IW:])
+			src := x[(id*IH+ih)*IW : (id*IH+ih+1)*IW]
+			if v.sw == 1 {
+				clear(row[:pw])
+				copy(row[pw:pw+IW], src)
+				clear(row[pw+IW:])
+				continue
+			}
+			clear(row)
+			for iw, val := range src {
+				j := pw + iw
+				row[(j%v.sw)*v.ph+j/v.sw] = val
+			}
 		}
 	}
 }
@@ -53,7 +72,8 @@ func (v paddedVolume) tapOffsets(p *conv.Problem, channels int) []int {
 		for kd := 0; kd < p.K[0]; kd++ {
 			for kh := 0; kh < p.K[1]; kh++ {
 				for kw := 0; kw < p.K[2]; kw++ {
-					offs = append(offs, c*v.size()+(kd*p.Dil[0]*v.hp+kh*p.Dil[1])*v.wp+kw*p.Dil[2])
+					j := kw * p.Dil[2]
+					offs = append(offs, c*v.size()+(kd*p.Dil[0]*v.hp+kh*p.Dil[1])*v.wp+(j%v.sw)*v.ph+j/v.sw)
 				}
 			}
 		}
