@@ -21,13 +21,14 @@ var benchShapes = []struct {
 	desc  string
 	extra func(p *conv.Problem)
 }{
-	{conv.OpConv, "mb1ic64ih56oc64oh56kh3ph1", nil},      // ResNet-50 res2a 3×3
-	{conv.OpConv, "mb1ic256ih56oc64oh56kh1", nil},        // ResNet-50 1×1 reduce
-	{conv.OpConv, "mb1g32ic32ih112oc32oh112kh3ph1", nil}, // MobileNet depthwise
-	{conv.OpConv, "mb1ic32id16oc32od16kd3pd1", nil},      // 3D (C3D/I3D-like)
-	{conv.OpConv, "mb1ic16ih64oc16oh64kh11ph5", nil},     // large kernel (FFT territory)
-	{conv.OpDeconv, "mb1ic64ih28oc32oh56kh4sh2ph1", nil}, // 2D transposed, stride 2
-	{conv.OpDeconv, "mb1ic32id8oc16od16kd4sd2pd1", nil},  // 3D transposed, stride 2
+	{conv.OpConv, "mb1ic64ih56oc64oh56kh3ph1", nil},        // ResNet-50 res2a 3×3
+	{conv.OpConv, "mb1ic256ih56oc64oh56kh1", nil},          // ResNet-50 1×1 reduce
+	{conv.OpConv, "mb1g32ic32ih112oc32oh112kh3ph1", nil},   // MobileNet depthwise
+	{conv.OpConv, "mb1g64ic64ih112oc64oh56kh3sh2ph1", nil}, // MobileNet depthwise, stride 2
+	{conv.OpConv, "mb1ic32id16oc32od16kd3pd1", nil},        // 3D (C3D/I3D-like)
+	{conv.OpConv, "mb1ic16ih64oc16oh64kh11ph5", nil},       // large kernel (FFT territory)
+	{conv.OpDeconv, "mb1ic64ih28oc32oh56kh4sh2ph1", nil},   // 2D transposed, stride 2
+	{conv.OpDeconv, "mb1ic32id8oc16od16kd4sd2pd1", nil},    // 3D transposed, stride 2
 	{conv.OpDeform, "mb1ic32ih28oc32oh28kh3ph1", func(p *conv.Problem) { p.Mask = true }},
 	{conv.OpDynamic, "mb2ic32ih28oc32oh28kh3ph1", func(p *conv.Problem) {
 		p.E, p.Routing, p.Temperature = 4, conv.RoutingSoftmax, 1

@@ -11,8 +11,8 @@
 //
 //	im2col-gemm        conv      im2col/vol2col + packed GEMM; wide copy at unit stride   1   exact
 //	pointwise-gemm     conv 1×1  GEMM on the input itself (stride/padding: one-tap gather) 1   exact
-//	direct-tiled       conv      oc blocks × rows, AVX-512 row kernel (Go when strided)    1   exact
-//	depthwise-direct   conv g=ic row kernel across width per output row                   1   exact
+//	direct-tiled       conv      oc blocks × row blocks, AVX-512 row kernel, any stride    1   exact
+//	depthwise-direct   conv g=ic row kernel across width, one call per output plane      1   exact
 //	winograd-f2x3      conv 3×3 s1 d1 2D, F(2×2,3×3), 16 GEMMs over tiles (normwise)       10
 //	fft                conv s1   complex128 radix-2 FFT, correlation theorem              2
 //	deconv-col2im      deconv    GEMM Wᵀ·X then col2im scatter-add                        1   exact

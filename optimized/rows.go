@@ -49,10 +49,29 @@ func (v paddedVolume) fill(p *conv.Problem, x, dst []float32) {
 				clear(row[pw+IW:])
 				continue
 			}
-			clear(row)
-			for iw, val := range src {
-				j := pw + iw
-				row[(j%v.sw)*v.ph+j/v.sw] = val
+			if v.sw == 2 {
+				v.deinterleave2(row, src, pw)
+				continue
+			}
+			// phase r holds padded columns j = q·SW + r, input iw = j − PW
+			for r := 0; r < v.sw; r++ {
+				slot := row[r*v.ph : (r+1)*v.ph]
+				qlo, qhi := 0, 0
+				if pw > r {
+					qlo = ceilDiv(pw-r, v.sw)
+				}
+				if last := pw + IW - 1 - r; last >= 0 {
+					qhi = last/v.sw + 1
+				}
+				qlo, qhi = min(qlo, v.ph), min(qhi, v.ph)
+				if qhi < qlo {
+					qhi = qlo
+				}
+				clear(slot[:qlo])
+				for q, iw := qlo, qlo*v.sw+r-pw; q < qhi; q, iw = q+1, iw+v.sw {
+					slot[q] = src[iw]
+				}
+				clear(slot[qhi:])
 			}
 		}
 	}
@@ -79,4 +98,26 @@ func (v paddedVolume) tapOffsets(p *conv.Problem, channels int) []int {
 		}
 	}
 	return offs
+}
+
+// deinterleave2 writes one input row into a padded row at width stride 2:
+// padded column j = PW + iw goes to phase j mod 2, index j div 2; every other
+// element of row is zero.
+func (v paddedVolume) deinterleave2(row, src []float32, pw int) {
+	clear(row)
+	even, odd := row[:v.ph], row[v.ph:2*v.ph]
+	j := pw
+	if j&1 == 1 && len(src) > 0 {
+		odd[j>>1] = src[0]
+		src, j = src[1:], j+1
+	}
+	n := len(src) / 2
+	e, o := even[j>>1:j>>1+n], odd[j>>1:j>>1+n]
+	s := src[:2*n]
+	for q := range e {
+		e[q], o[q] = s[2*q], s[2*q+1]
+	}
+	if len(src)&1 == 1 {
+		even[(j+2*n)>>1] = src[2*n]
+	}
 }
