@@ -176,9 +176,8 @@ func Variants(p *conv.Problem, in conv.Inputs[float64], exp, mag []float64, work
 			lines = append(lines, Line{Name: "variant " + v.Name, Skip: why.Error()})
 			continue
 		}
-		b := conv.DefaultBound(p)
-		b.C = v.BoundC
-		lines = append(lines, runVariant(v, p, in, exp, mag, b, workers))
+		b, scale := v.Judge(p, mag)
+		lines = append(lines, runVariant(v, p, in, exp, scale, b, workers))
 	}
 	return lines
 }
@@ -248,9 +247,9 @@ func Golden(c golden.Case) []Line {
 	lines := []Line{{Name: "reference vs golden",
 		Verdict: conv.Compare(c.Want.Data, exp, mag, conv.DefaultBound(p), p.DstShape())}}
 	for _, v := range optimized.For(p) {
-		b := conv.DefaultBound(p)
-		b.C = v.BoundC + 1
-		lines = append(lines, runVariant(v, p, c.In, c.Want.Data, mag, b, 1))
+		b, scale := v.Judge(p, mag)
+		b.C++
+		lines = append(lines, runVariant(v, p, c.In, c.Want.Data, scale, b, 1))
 	}
 	return lines
 }
