@@ -170,7 +170,7 @@ func checkGolden(dirs []string) error {
 			failed++
 		}
 		fmt.Fprintf(stdout, "%s  %-55s %-8s %-40s ref max|err| %.3g, %d variants\n", status, c.Name, c.Problem.Op,
-			c.Problem.Descriptor(), worst.Verdict.MaxErr, len(lines)-1)
+			unnamed(c.Problem), worst.Verdict.MaxErr, len(lines)-1)
 	}
 	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
 	if failed > 0 {
@@ -182,4 +182,10 @@ func checkGolden(dirs []string) error {
 // exportCase is the golden case export writes: inputs from the seed, output from the reference.
 func exportCase(p conv.Problem, seed uint64, budget int64) (golden.Case, error) {
 	return verify.ReferenceCase(&p, seed, budget)
+}
+
+// unnamed drops the name, which the case line already prints.
+func unnamed(p conv.Problem) string {
+	p.Name = ""
+	return p.Descriptor()
 }
