@@ -2,6 +2,7 @@ package conv
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -33,7 +34,7 @@ func Convert[U, T Float](t Tensor[T]) Tensor[U] {
 
 // CheckShape returns an error naming the tensor if t's shape is not want.
 func (t Tensor[T]) CheckShape(name string, want []int) error {
-	if !equalInts(t.Shape, want) {
+	if !slices.Equal(t.Shape, want) {
 		return fmt.Errorf("%s: shape %s, want %s", name, shapeString(t.Shape), shapeString(want))
 	}
 	if len(t.Data) != Elems(t.Shape) {
@@ -105,18 +106,6 @@ func ConvertInputs[U, T Float](in Inputs[T]) Inputs[U] {
 		return o
 	}
 	return Inputs[U]{X: c(in.X), W: c(in.W), B: c(in.B), Offset: c(in.Offset), Mask: c(in.Mask), RouteW: c(in.RouteW), RouteB: c(in.RouteB)}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func shapeString(s []int) string {

@@ -1,6 +1,7 @@
 package reference
 
 import (
+	"slices"
 	"testing"
 
 	"convverify/conv"
@@ -100,7 +101,7 @@ func TestGroupsAreIndependentConvs(t *testing.T) {
 					copy(want[(n*p.OC+g*one.OC)*osp:], y[n*one.OC*osp:(n+1)*one.OC*osp])
 				}
 			}
-			if !equalExact(got, want) {
+			if !slices.Equal(got, want) {
 				t.Fatalf("%#v: grouped output differs from per-group convolutions\ngot  %v\nwant %v", *p, got, want)
 			}
 		})

@@ -2,6 +2,7 @@ package reference
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"convverify/conv"
@@ -57,20 +58,8 @@ func TestNilCounter(t *testing.T) {
 		var c Counter
 		a := Conv(p, in.X, in.W, in.B, &c)
 		b := Conv(p, in.X, in.W, in.B, nil)
-		if !equalExact(a, b) {
+		if !slices.Equal(a, b) {
 			t.Fatal("counting changed the output")
 		}
 	})
-}
-
-func equalExact(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -1,6 +1,7 @@
 package reference
 
 import (
+	"slices"
 	"testing"
 
 	"convverify/conv"
@@ -26,7 +27,7 @@ func TestDeformZeroOffsetIsConv(t *testing.T) {
 		pc := *p
 		pc.Op = conv.OpConv
 		want := Conv(&pc, x, w, b, &cc)
-		if !equalExact(got, want) {
+		if !slices.Equal(got, want) {
 			t.Fatalf("deform with zero offsets\n got %v\nconv %v", got, want)
 		}
 		if cd.Taps != cc.Taps || cd.MACs != cd.Taps {
@@ -170,7 +171,7 @@ func checkDeformBlend(t *rapid.T, fractions bool) {
 		}
 		want[k] = b[m] + posMask[no]*v
 	}
-	if !equalExact(got, want) {
+	if !slices.Equal(got, want) {
 		t.Fatalf("%#v e=%v shift=%v frac=%v\ndeform %v\nblend  %v", *p, e, shift, frac, got, want)
 	}
 }
@@ -215,7 +216,7 @@ func TestDeformBilinearByHand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !equalExact(y, tc.want) {
+		if !slices.Equal(y, tc.want) {
 			t.Errorf("%s: y = %v, want %v", tc.name, y, tc.want)
 		}
 	}

@@ -2,6 +2,7 @@ package reference
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"convverify/conv"
@@ -26,7 +27,7 @@ func TestDynamicOneExpertSoftmaxIsConv(t *testing.T) {
 		pc := *p
 		pc.Op = conv.OpConv
 		want := Conv(&pc, in.X, in.W, in.B, &cc)
-		if !equalExact(got, want) {
+		if !slices.Equal(got, want) {
 			t.Fatalf("dynamic E=1\n got %v\nconv %v", got, want)
 		}
 		if cd != cc {
@@ -111,7 +112,7 @@ func TestMixKernelByHand(t *testing.T) {
 		t.Fatal(err)
 	}
 	wn, bn := MixKernel(&p, []float64{1, 2, 10, 20}, []float64{3, 4, 30, 40}, []float64{0.5, 0.25})
-	if !equalExact(wn, []float64{3, 6}) || !equalExact(bn, []float64{9, 12}) {
+	if !slices.Equal(wn, []float64{3, 6}) || !slices.Equal(bn, []float64{9, 12}) {
 		t.Errorf("MixKernel = %v, %v; want [3 6], [9 12]", wn, bn)
 	}
 	if _, bn := MixKernel(&p, []float64{1, 2, 10, 20}, nil, []float64{0.5, 0.25}); bn != nil {

@@ -1,6 +1,7 @@
 package reference
 
 import (
+	"slices"
 	"testing"
 
 	"convverify/conv"
@@ -49,7 +50,7 @@ func TestMagnitudeOfNonNegativeInputsIsForward(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if mag := Magnitude(p, in); !equalExact(mag, y) {
+		if mag := Magnitude(p, in); !slices.Equal(mag, y) {
 			t.Fatalf("%#v\nmagnitude %v\nforward   %v", *p, mag, y)
 		}
 	})
@@ -87,7 +88,7 @@ func TestDynamicMagnitudeRoutesOnRealX(t *testing.T) {
 	in := conv.Inputs[float64]{X: []float64{1, -1}, W: []float64{4, 8}, RouteW: []float64{10, -10}, RouteB: []float64{0, 0}}
 	mag := Magnitude(&p, in)
 	want := []float64{6, 6} // |x|·(½·4 + ½·8)
-	if !equalExact(mag, want) {
+	if !slices.Equal(mag, want) {
 		t.Errorf("magnitude %v, want %v", mag, want)
 	}
 }

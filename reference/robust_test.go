@@ -1,6 +1,7 @@
 package reference
 
 import (
+	"slices"
 	"testing"
 
 	"convverify/conv"
@@ -86,7 +87,7 @@ func TestInputsUnchanged(t *testing.T) {
 			"x": {in.X, keep.X}, "w": {in.W, keep.W}, "b": {in.B, keep.B}, "offset": {in.Offset, keep.Offset},
 			"mask": {in.Mask, keep.Mask}, "route_w": {in.RouteW, keep.RouteW}, "route_b": {in.RouteB, keep.RouteB},
 		} {
-			if !equalExact(pair[0], pair[1]) {
+			if !slices.Equal(pair[0], pair[1]) {
 				t.Fatalf("%s was modified", name)
 			}
 		}

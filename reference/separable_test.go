@@ -1,6 +1,7 @@
 package reference
 
 import (
+	"slices"
 	"testing"
 
 	"convverify/conv"
@@ -49,7 +50,7 @@ func TestSeparableByDefinition(t *testing.T) {
 				}
 			}
 		}
-		if !equalExact(got, want) {
+		if !slices.Equal(got, want) {
 			t.Fatalf("%#v\nseparable  %v\ndefinition %v", *std, got, want)
 		}
 		if wantTaps := s.Depthwise.MACs() + s.Pointwise.MACs(); c.Taps != wantTaps {

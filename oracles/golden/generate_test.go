@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -176,7 +177,7 @@ func TestGoldenFoldersLoad(t *testing.T) {
 			t.Errorf("%s: no ONNX case %s to compare with", d.Name(), base)
 			continue
 		}
-		if !equalF(got.In.X, src.In.X) || !equalF(got.Want.Data, src.Want.Data) || !equalShape(got.Want.Shape, src.Want.Shape) {
+		if !equalF(got.In.X, src.In.X) || !equalF(got.Want.Data, src.Want.Data) || !slices.Equal(got.Want.Shape, src.Want.Shape) {
 			t.Errorf("%s: x or y differ from %s", d.Name(), src.Name)
 		}
 		if got.Problem.Op != conv.OpDynamic {

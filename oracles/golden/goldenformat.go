@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"convverify/conv"
 )
@@ -133,7 +134,7 @@ func LoadGoldenFormat(dir string) (Case, error) {
 		"offset.npy": p.OffsetShape(), "mask.npy": p.MaskShape(), "route_w.npy": p.RouteWShape(), "route_b.npy": p.RouteBShape(),
 	}
 	for _, n := range names {
-		if t := ts[n]; t != nil && !equalShape(t.Shape, want[n]) {
+		if t := ts[n]; t != nil && !slices.Equal(t.Shape, want[n]) {
 			return Case{}, shapeErr(n, t.Shape, want[n])
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -270,7 +271,7 @@ func TestNpyVersions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !equalShape(got.Shape, []int{2, 3}) || got.Data[5] != 6 {
+		if !slices.Equal(got.Shape, []int{2, 3}) || got.Data[5] != 6 {
 			t.Errorf("got %v %v", got.Shape, got.Data)
 		}
 	}

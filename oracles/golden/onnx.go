@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"convverify/conv"
@@ -94,7 +95,7 @@ func loadListed(root string, e listedCase, source string) (Case, error) {
 		if err != nil {
 			return Case{}, err
 		}
-		if !equalShape(t.Shape, f.Shape) {
+		if !slices.Equal(t.Shape, f.Shape) {
 			return Case{}, fmt.Errorf("%s: shape %v, but the listing says %v", path, t.Shape, f.Shape)
 		}
 		tensors[f.Role] = &t

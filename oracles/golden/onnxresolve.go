@@ -2,6 +2,7 @@ package golden
 
 import (
 	"fmt"
+	"slices"
 
 	"convverify/conv"
 )
@@ -248,7 +249,7 @@ func problemFromONNX(op string, r resolved, sh onnxShapes, name string) (conv.Pr
 		return conv.Problem{}, fmt.Errorf("problem: %w", err)
 	}
 	check := func(role string, got, want []int) error {
-		if !equalShape(got, want) {
+		if !slices.Equal(got, want) {
 			return fmt.Errorf("%s: shape %v, want %v for %s", role, got, want, p.Command())
 		}
 		return nil
@@ -275,16 +276,4 @@ func problemFromONNX(op string, r resolved, sh onnxShapes, name string) (conv.Pr
 		return conv.Problem{}, err
 	}
 	return p, nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

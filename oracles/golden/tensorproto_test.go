@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -218,7 +219,7 @@ func TestResolveAttrs(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, err)
 			continue
 		}
-		if !equalShape(r.Pads, tc.pads) || (tc.out != nil && !equalShape(r.OutputSpatialShape, tc.out)) {
+		if !slices.Equal(r.Pads, tc.pads) || (tc.out != nil && !slices.Equal(r.OutputSpatialShape, tc.out)) {
 			t.Errorf("%s: pads %v out %v, want %v %v", tc.name, r.Pads, r.OutputSpatialShape, tc.pads, tc.out)
 		}
 	}
