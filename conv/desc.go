@@ -206,11 +206,12 @@ func ParseDescriptor(s string, op Op) (Problem, error) {
 		}
 	}
 	if err := p.Validate(); err != nil {
-		field := "descriptor"
-		if i := strings.IndexByte(err.Error(), ':'); i > 0 {
-			field = err.Error()[:i]
+		// Validate's messages start with the field ("oc: 6 is not divisible by g=4").
+		field, msg, ok := strings.Cut(err.Error(), ": ")
+		if !ok {
+			field, msg = "descriptor", err.Error()
 		}
-		return Problem{}, &DescError{Desc: s, Field: field, Msg: err.Error()}
+		return Problem{}, &DescError{Desc: s, Field: field, Msg: msg}
 	}
 	return p, nil
 }

@@ -230,8 +230,9 @@ func judge64(name string, got []float64, err error, exp, mag []float64, b conv.B
 	return Line{Name: name, Verdict: conv.Compare(got, exp, mag, b, shape)}
 }
 
-// Golden checks one case computed elsewhere: the reference against the
-// outside output, then every variant that supports the problem against it.
+// Golden checks one case computed elsewhere: the outside output (printed as
+// got) against the reference (exp), then every variant that supports the
+// problem against the outside output.
 // The outside output carries float32 rounding of its own, so each bound adds
 // one direct-accumulation bound for it.
 func Golden(c golden.Case) []Line {
@@ -244,7 +245,7 @@ func Golden(c golden.Case) []Line {
 		return []Line{{Name: "reference", Err: err}}
 	}
 	mag := reference.Magnitude(p, c.In)
-	lines := []Line{{Name: "reference vs golden",
+	lines := []Line{{Name: "golden vs reference",
 		Verdict: conv.Compare(c.Want.Data, exp, mag, conv.DefaultBound(p), p.DstShape())}}
 	for _, v := range optimized.For(p) {
 		b, scale := v.Judge(p, mag)

@@ -25,7 +25,7 @@ func TestOutsideGoldens(t *testing.T) {
 			if !l.OK() {
 				t.Errorf("%s (%s): %s", c.Name, c.Problem.Command(), l)
 			}
-			if l.Skip == "" && l.Name != "reference vs golden" {
+			if l.Skip == "" && l.Name != "golden vs reference" {
 				variants++
 			}
 			if l.Verdict.Mistrusted() {

@@ -32,7 +32,7 @@ func cmdCheck(args []string) error {
 		if len(pos) == 0 {
 			return usagef("check --golden: want at least one folder")
 		}
-		return checkGolden(pos)
+		return checkGolden(pos, pf.budget)
 	}
 	if len(pos) != 1 {
 		return usagef("check: want exactly one descriptor, got %d arguments", len(pos))
@@ -141,7 +141,7 @@ func isCase(d string) bool {
 	return false
 }
 
-func checkGolden(dirs []string) error {
+func checkGolden(dirs []string, budget int64) error {
 	fmt.Fprintf(stdout, "kernel %s\n", optimized.Kernel())
 	cases, errs := goldenCases(dirs)
 	passed, failed := 0, 0
@@ -150,7 +150,12 @@ func checkGolden(dirs []string) error {
 		failed++
 	}
 	for _, c := range cases {
-		lines := verify.Golden(c)
+		var lines []verify.Line
+		if err := c.Problem.CheckBudget(8, budget); err != nil {
+			lines = []verify.Line{{Name: "budget", Err: err}}
+		} else {
+			lines = verify.Golden(c)
+		}
 		ok := true
 		var worst verify.Line
 		for _, l := range lines {
@@ -158,7 +163,7 @@ func checkGolden(dirs []string) error {
 				ok = false
 				fmt.Fprintf(stdout, "      %s: %s\n", c.Name, l)
 			}
-			if l.Name == "reference vs golden" {
+			if l.Name == "golden vs reference" {
 				worst = l
 			}
 		}

@@ -53,7 +53,7 @@ type axisDesc struct {
 
 func describe(p conv.Problem) description {
 	d := description{
-		Descriptor: p.Descriptor(), Command: p.Command(), Name: p.DisplayName(), Op: p.Op.String(),
+		Descriptor: p.Descriptor(), Command: "convverify check " + p.Command(), Name: p.DisplayName(), Op: p.Op.String(),
 		Rank: p.Rank, Kinds: p.Kinds(), MB: p.MB, G: p.G, IC: p.IC, OC: p.OC,
 		Params: p.Params(false), ParamsBias: p.Params(true),
 		MACs: p.MACs(), FLOPs: p.FLOPs(), BenchFLOPs: p.BenchdnnFLOPs(),
@@ -97,30 +97,30 @@ func cmdDescribe(args []string) error {
 	if len(pos) == 0 {
 		return usagef("describe: want a descriptor or a shape file")
 	}
-	var descs []string
-	for _, a := range pos {
-		if st, err := os.Stat(a); err == nil && !st.IsDir() {
-			text, err := os.ReadFile(a)
-			if err != nil {
-				return usageError{err}
-			}
-			descs = append(descs, conv.ParseShapeFile(string(text))...)
-			continue
-		}
-		descs = append(descs, a)
-	}
-	// Resolve everything before printing anything, so bad input never leaves a partial listing.
+	// Resolve everything before printing anything, so bad input never leaves
+	// a partial listing. A shape file, or several arguments, is list mode.
 	var ds []description
-	for _, s := range descs {
-		p, err := pf.problem(s)
+	list := len(pos) > 1
+	for _, a := range pos {
+		descs, where, err := descriptorsOf(a)
 		if err != nil {
 			return err
 		}
-		ds = append(ds, describe(p))
+		list = list || where != nil
+		for i, s := range descs {
+			p, err := pf.problem(s)
+			if err != nil {
+				if where != nil {
+					return usagef("%s: %v", where[i], err)
+				}
+				return err
+			}
+			ds = append(ds, describe(p))
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
-		if len(ds) == 1 {
+		if !list {
 			enc.SetIndent("", "  ")
 		}
 		for _, d := range ds {
@@ -130,7 +130,7 @@ func cmdDescribe(args []string) error {
 		}
 		return nil
 	}
-	if len(ds) > 1 {
+	if list {
 		for _, d := range ds {
 			fmt.Fprintln(stdout, oneLine(d))
 		}
@@ -141,8 +141,8 @@ func cmdDescribe(args []string) error {
 }
 
 func oneLine(d description) string {
-	return fmt.Sprintf("%s  op=%s rank=%d kinds=%s params=%d flops=%d benchdnn_flops=%d bytes_f32=%d",
-		d.Descriptor, d.Op, d.Rank, joinKinds(d.Kinds), d.ParamsBias, d.FLOPs, d.BenchFLOPs, d.TotalBytes)
+	return fmt.Sprintf("%s  op=%s rank=%d kinds=%s params=%d params_with_bias=%d flops=%d benchdnn_flops=%d activation_bytes_f32=%d total_bytes_f32=%d",
+		d.Descriptor, d.Op, d.Rank, joinKinds(d.Kinds), d.Params, d.ParamsBias, d.FLOPs, d.BenchFLOPs, d.ActBytes, d.TotalBytes)
 }
 
 func joinKinds(ks []conv.Kind) string {
@@ -156,7 +156,7 @@ func joinKinds(ks []conv.Kind) string {
 func printLong(d description) {
 	w := stdout
 	fmt.Fprintf(w, "descriptor   %s\n", d.Descriptor)
-	fmt.Fprintf(w, "command      convverify check %s\n", d.Command)
+	fmt.Fprintf(w, "command      %s\n", d.Command)
 	if d.Name != "" {
 		fmt.Fprintf(w, "name         %s\n", d.Name)
 	}
@@ -193,4 +193,35 @@ func printLong(d description) {
 	fmt.Fprintf(w, "MACs         %d (dense)\n", d.MACs)
 	fmt.Fprintf(w, "FLOPs        %d dense, %d benchdnn (taps inside the unpadded input)\n", d.FLOPs, d.BenchFLOPs)
 	fmt.Fprintf(w, "memory f32   %d B activations, %d B all tensors\n", d.ActBytes, d.TotalBytes)
+}
+
+// descriptorsOf returns the descriptors an argument stands for: the argument
+// itself, or every problem of a shape file with where each one stands
+// (file:line). An argument that looks like a path but names no file is an
+// error about the file, not a malformed descriptor.
+func descriptorsOf(arg string) (descs, where []string, err error) {
+	st, statErr := os.Stat(arg)
+	if statErr != nil {
+		if _, perr := conv.ParseDescriptor(arg, conv.OpConv); perr != nil && strings.ContainsRune(arg, '/') {
+			return nil, nil, usageError{statErr}
+		}
+		return []string{arg}, nil, nil
+	}
+	if st.IsDir() {
+		return nil, nil, usagef("%s: a folder, not a shape file", arg)
+	}
+	text, err := os.ReadFile(arg)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	for i, line := range strings.Split(string(text), "\n") {
+		for _, d := range conv.ParseShapeFile(line) {
+			descs = append(descs, d)
+			where = append(where, fmt.Sprintf("%s:%d", arg, i+1))
+		}
+	}
+	if len(descs) == 0 {
+		return nil, nil, usagef("%s: no problem in the shape file", arg)
+	}
+	return descs, where, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -63,6 +64,10 @@ func TestBadInputExitsTwoWithField(t *testing.T) {
 		{[]string{"check", "mb1ic1iw4294967311oc1ow4294967311kw1"}, "memory"},
 		{[]string{"check", "--golden", "/nonexistent/folder"}, ""},
 		{[]string{"nonsense"}, ""},
+		{[]string{"describe", "--mask", "ic4ih5oc4kh3"}, "--mask"},
+		{[]string{"describe", "--experts", "3", "--op", "deform", "ic4ih5oc4kh3"}, "--experts"},
+		{[]string{"describe", "/nonexistent/shapes_x"}, "/nonexistent/shapes_x"},
+		{[]string{"check", "--golden", "--budget", "100", "../../testdata/onnx/test_convtranspose"}, "budget"},
 	} {
 		code, out := runCLI(t, tc.args...)
 		if code == 0 {
@@ -71,5 +76,23 @@ func TestBadInputExitsTwoWithField(t *testing.T) {
 		if !strings.Contains(out, tc.field) {
 			t.Errorf("%v: message does not name %q: %s", tc.args, tc.field, out)
 		}
+	}
+}
+
+// TestDescribeShapeFileIsAList: a shape file is list mode even when it holds
+// one problem, and an error in it names the file and line.
+func TestDescribeShapeFileIsAList(t *testing.T) {
+	code, out := runCLI(t, "describe", "--json", "../../shapes/benchdnn/conv/shapes_vit")
+	if code != 0 || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Errorf("one-problem shape file: exit %d, want one JSON line:\n%s", code, out)
+	}
+	dir := t.TempDir()
+	f := dir + "/shapes_bad"
+	if err := os.WriteFile(f, []byte("ic4ih5oc4kh3\n# comment\nic4ih5oc6kh3g4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out = runCLI(t, "describe", f)
+	if code != 2 || !strings.Contains(out, f+":3") || !strings.Contains(out, "oc: 6 is not divisible") || strings.Contains(out, "ic4ih5iw5") {
+		t.Errorf("bad line 3: exit %d, want 2, the file:line, the field, and no partial listing:\n%s", code, out)
 	}
 }

@@ -16,9 +16,17 @@ type problemFlags struct {
 	routing     string
 	temperature float64
 	budget      int64
+	fs          *flag.FlagSet
+}
+
+// opOnly names the flags that belong to one op.
+var opOnly = map[string]conv.Op{
+	"dg": conv.OpDeform, "mask": conv.OpDeform,
+	"experts": conv.OpDynamic, "routing": conv.OpDynamic, "temperature": conv.OpDynamic,
 }
 
 func (f *problemFlags) register(fs *flag.FlagSet) {
+	f.fs = fs
 	fs.StringVar(&f.op, "op", "conv", "operation: conv, deconv, deform or dynamic")
 	fs.IntVar(&f.dg, "dg", 1, "deform: offset groups")
 	fs.BoolVar(&f.mask, "mask", false, "deform: modulation mask (DCNv2)")
@@ -33,6 +41,15 @@ func (f *problemFlags) problem(desc string) (conv.Problem, error) {
 	op, err := conv.ParseOp(f.op)
 	if err != nil {
 		return conv.Problem{}, usageError{err}
+	}
+	var misplaced error
+	f.fs.Visit(func(fl *flag.Flag) {
+		if want, ok := opOnly[fl.Name]; ok && want != op && misplaced == nil {
+			misplaced = usagef("--%s: applies to --op %s only, not --op %s", fl.Name, want, op)
+		}
+	})
+	if misplaced != nil {
+		return conv.Problem{}, misplaced
 	}
 	p, err := conv.ParseDescriptor(desc, op)
 	if err != nil {
