@@ -31,20 +31,28 @@ func PropCostsCounted(t *rapid.T) {
 	y := refConv(&p, x, w, nil, &c)
 	runtime.ReadMemStats(&after)
 	k2 := int64(p.K[conv.H] * p.K[conv.W])
-	hw := int64(len(y)) / int64(p.OC)
+	// Hout·Wout from the size formula, per axis, not from the output length:
+	// the memory check below compares the reference's output with it.
+	var hw int64 = 1
+	for _, a := range []int{conv.H, conv.W} {
+		hw *= int64(conv.OutSize(p.I[a], p.K[a], p.S[a], p.PBegin[a], p.PEnd[a], p.Dil[a]))
+	}
+	if hw != int64(conv.Spatial(p.O)) {
+		t.Fatalf("OutSize gives Hout·Wout = %d, the problem's output %v has %d", hw, p.O, conv.Spatial(p.O))
+	}
 	flops := 2 * k2 * int64(p.IC) * int64(p.OC) * hw
-	if 2*c.Taps != flops {
-		t.Fatalf("FLOPs formula %d, counted 2·%d", flops, c.Taps)
+	if 2*c.Taps != flops || flops != 2*p.MACs() {
+		t.Fatalf("FLOPs formula %d, counted 2·%d, 2·MACs() %d", flops, c.Taps, 2*p.MACs())
 	}
 	if c.MACs > c.Taps || (c.MACs == c.Taps) != (p.BenchdnnMACs() == p.MACs()) {
 		t.Fatalf("in-bounds MACs %d vs taps %d disagree with BenchdnnMACs %d vs MACs %d", c.MACs, c.Taps, p.BenchdnnMACs(), p.MACs())
 	}
-	if int64(len(w)) != k2*int64(p.IC*p.OC) || p.Params(true) != len(w)+p.OC {
-		t.Fatalf("params: %d weights allocated, formula K²·Cin·Cout = %d, with bias %d", len(w), k2*int64(p.IC*p.OC), p.Params(true))
+	if int64(len(w)) != k2*int64(p.IC*p.OC) || p.Params(false) != len(w) || p.Params(true) != len(w)+p.OC {
+		t.Fatalf("params: %d weights allocated, formula K²·Cin·Cout = %d, Params %d, with bias %d", len(w), k2*int64(p.IC*p.OC), p.Params(false), p.Params(true))
 	}
-	bytes := int64(len(y)) * 8
-	if bytes != int64(p.OC)*hw*8 {
-		t.Fatalf("output elements %d ≠ Cout·Hout·Wout", len(y))
+	bytes := int64(p.OC) * hw * 8
+	if int64(len(y))*8 != bytes || int64(conv.Elems(p.DstShape()))*8 != bytes {
+		t.Fatalf("the reference wrote %d outputs, DstShape %v holds %d, formula Cout·Hout·Wout = %d", len(y), p.DstShape(), conv.Elems(p.DstShape()), int64(p.OC)*hw)
 	}
 	got := int64(after.TotalAlloc - before.TotalAlloc)
 	// The allocator rounds up to a size class (≤ 12.5 %) or to whole pages.

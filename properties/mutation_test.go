@@ -83,6 +83,21 @@ func TestPropertiesCatchMutants(t *testing.T) {
 			},
 			caught: []string{"PointwiseIsMatmul", "SeparableIsFactoredConv"},
 		},
+		{
+			// Consistent with itself (taps, output length and bytes all
+			// grow together), so only a check against the problem's own
+			// output size catches it.
+			name: "conv that pads one extra stride on the right and writes an extra output column",
+			conv: func(p *conv.Problem, x, w, b []float64, c *reference.Counter) []float64 {
+				q := *p
+				q.PEnd[conv.W] += q.S[conv.W]
+				if err := q.Resolve(); err != nil {
+					panic(err)
+				}
+				return reference.Conv(&q, x, w, b, c)
+			},
+			caught: []string{"CostsCounted"},
+		},
 	}
 	for _, m := range mutants {
 		t.Run(m.name, func(t *testing.T) {
