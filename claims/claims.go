@@ -84,6 +84,9 @@ type Context struct {
 
 	outcomes map[string]properties.Outcome
 	figures  map[string]error
+	// against names the properties of the claim being decided that did not
+	// give their expected outcome.
+	against []string
 }
 
 // NewContext returns a context for a run.
@@ -120,11 +123,20 @@ func (c *Context) Property(name string) (properties.Outcome, bool) {
 func (c *Context) Counterexample(name string) Counterexample {
 	o := c.outcomes[name]
 	ce := Counterexample{Property: name, Draws: o.Draws, Message: firstLine(o.Message)}
-	ce.Repro = fmt.Sprintf("# rerun the property from the same seed: it finds and shrinks the same case\ngo test ./properties -run 'TestProperties/%s$' -rapid.seed=%d -rapid.checks=%d -v", name, c.Seed, c.Checks)
+	ce.Repro = Repro(name, c.Seed, c.Checks)
 	if prob := o.Counterexample("p"); prob != "" {
-		ce.Repro += "\n# the shrunk problem through the reference, the oracles and every variant\ngo run ./cmd/convverify check " + prob
+		ce.Repro += "\n# not the property: a debugging aid that runs the shrunk problem through the reference, the oracles and every variant\ngo run ./cmd/convverify check " + prob
 	}
 	return ce
+}
+
+// Repro is the go test command that runs the named property from the
+// report's seed with its number of checks, so rapid draws, finds and shrinks
+// the same counterexample (a property that refutes a claim passes there and
+// logs it; one that should hold fails and names its fail file).
+func Repro(property string, seed uint64, checks int) string {
+	return fmt.Sprintf("# rerun the property from the report's seed and checks: rapid finds and shrinks the same case\n"+
+		"go test ./properties -run '%s' -rapid.seed=%d -rapid.checks=%d -v", properties.RunPattern(property), seed, checks)
 }
 
 func firstLine(s string) string {
@@ -184,12 +196,28 @@ func Run(ctx *Context, cs []Claim) []Decided {
 }
 
 func decide(ctx *Context, c Claim) (r Result) {
+	ctx.against = nil
 	defer func() {
 		if p := recover(); p != nil {
 			r = Result{Verdict: Refuted, Evidence: fmt.Sprintf("the check itself panicked: %v", p)}
 		}
 	}()
-	return c.Decide(ctx)
+	r = c.Decide(ctx)
+	return againstExpectation(r, ctx.against)
+}
+
+// againstExpectation marks the evidence of a claim whose properties did not
+// come out as expected: the evidence sentences of property-backed claims
+// describe what the properties establish when they pass (or, for one that
+// refutes, when rapid finds a counterexample), so they must not stand
+// unqualified when a property says otherwise.
+func againstExpectation(r Result, props []string) Result {
+	if len(props) == 0 {
+		return r
+	}
+	r.Evidence = fmt.Sprintf("**property %s did not give its expected outcome (see below), so this is not established:** %s",
+		strings.Join(props, ", "), r.Evidence)
+	return r
 }
 
 // sections registers each file's claims.
@@ -242,6 +270,9 @@ func (c *Context) properties(names ...string) (ok bool, ces []Counterexample, li
 		o, good := c.Property(n)
 		p, _ := properties.Lookup(n)
 		ok = ok && good
+		if !good {
+			c.against = append(c.against, n)
+		}
 		status := "passed"
 		switch {
 		case p.Refutes && o.Failed:
@@ -256,4 +287,81 @@ func (c *Context) properties(names ...string) (ok bool, ces []Counterexample, li
 		lines = append(lines, fmt.Sprintf("Property `%s` (%s), %d checks, seed %d: %s.", n, p.Doc, c.Checks, c.Seed, status))
 	}
 	return ok, ces, lines
+}
+
+// vsQA says how a recomputed figure compares with the Q&A's: that it matches
+// (ok, decided by the caller's tolerance), or by how much it is off.
+func vsQA(ok bool, qa, got float64, format func(float64) string) string {
+	if ok {
+		return fmt.Sprintf("the Q&A's %s matches", format(qa))
+	}
+	dir := "too high"
+	if qa < got {
+		dir = "too low"
+	}
+	return fmt.Sprintf("the Q&A's %s is %s (%s the recomputed figure)", format(qa), dir, ratio(qa, got))
+}
+
+// ratio says what multiple of b a is: "9.98×", "0.979×".
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "against zero"
+	}
+	return fmt.Sprintf("%.3g×", a/b)
+}
+
+// invertible says whether an n×m matrix of rank r is invertible.
+func invertible(r, n, m int) string {
+	if r == n && r == m {
+		return "is invertible"
+	}
+	return "is not invertible"
+}
+
+// invertibleVerdict judges "convolution is not invertible" from whether a
+// stride-1 'same' conv is invertible and a stride-2 one is not.
+func invertibleVerdict(sameInvertible, stridedSingular bool) string {
+	switch {
+	case sameInvertible && stridedSingular:
+		return "So 'convolution is not invertible' is false in general and holds for convs that reduce the size or the channels."
+	case sameInvertible:
+		return "So here even the strided conv is invertible: 'convolution is not invertible' is false for both."
+	case stridedSingular:
+		return "Both are singular here, as the Q&A says."
+	}
+	return "The stride-1 conv is singular here, the stride-2 one is not."
+}
+
+// sizeNote says whether the size comes back without output padding.
+func sizeNote(collide bool, back int) string {
+	if collide {
+		return fmt.Sprintf(": two input sizes share one output size, so the size comes back only with output padding (6 needs %d)", 6-back)
+	}
+	return ": each input size has its own output size here"
+}
+
+// evenness names a set of distinct overlap counts.
+func evenness(distinct []float64) string {
+	if len(distinct) == 1 {
+		return "uniform"
+	}
+	return "uneven"
+}
+
+// restricted says whether a set of 5×5 kernels of lower dimension than 25
+// misses almost all of them.
+func restricted(lower bool) string {
+	if lower {
+		return "a restricted set: almost no 5×5 kernel is in it"
+	}
+	return "full-dimensional: not a restriction"
+}
+
+// fullFrom says from which number of intermediate channels the reachable
+// 5×5 kernels are full-dimensional (0: none of those tried).
+func fullFrom(m int) string {
+	if m == 0 {
+		return "none of these reaches the full 25 dimensions"
+	}
+	return fmt.Sprintf("from M = %d intermediate channels on the reachable 5×5 kernels form a full-dimensional set (in the linear case)", m)
 }

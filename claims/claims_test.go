@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"convverify/conv"
+	"convverify/optimized"
+	"convverify/properties"
+	"convverify/reference"
 )
 
 func decideOne(t *testing.T, id string) Result {
@@ -67,8 +70,103 @@ func TestBrokenFormulaFlipsVerdict(t *testing.T) {
 			if before.Verdict == after.Verdict {
 				t.Fatalf("%s: verdict %v before and after breaking its formula (%s → %s)", c.id, before.Verdict, before.Evidence, after.Evidence)
 			}
+			if before.Evidence == after.Evidence {
+				t.Errorf("%s: the verdict flipped but the evidence did not change: %s", c.id, after.Evidence)
+			}
 			t.Logf("%s: %v → %v", c.id, before.Verdict, after.Verdict)
 		})
+	}
+}
+
+// TestEvidenceFollowsTheComparison fakes the counts the Q&A's figures are
+// compared with so that each figure agrees, and checks that the verdict flips
+// and that the evidence says the figure matches instead of how far off it is:
+// the evidence sentences are chosen from the comparison, not typed in.
+func TestEvidenceFollowsTheComparison(t *testing.T) {
+	example := qaExample()
+	sep, _ := conv.NewSeparable(example)
+	realTaps, realSepTaps := counted(&example).Taps, countedSeparable(sep).Taps
+	cases := []struct {
+		id            string
+		fake          func()
+		banned, wants []string
+	}{
+		{"s14-example-flops", func() {
+			counted = func(p *conv.Problem) reference.Counter {
+				c := countedMemo(p)
+				if p.Command() == example.Command() {
+					c.Taps = int64(qaFLOPs / 2) // the Q&A's 1.73×10⁹ FLOPs, as taps
+				}
+				return c
+			}
+		}, []string{"too high", "too low", "not ", "neither"}, []string{"the Q&A's 1.73×10⁹ matches"}},
+		{"s14-separable-flops", func() {
+			countedSeparable = func(s conv.Separable) reference.Counter {
+				c := countSeparable(s)
+				c.Taps = int64(qaSepFLOPs) // the Q&A's 0.13×10⁹, as MACs
+				return c
+			}
+		}, []string{"neither", "not "}, []string{"matches the MAC count"}},
+		{"s14-separable-speedup", func() {
+			countedSeparable = func(s conv.Separable) reference.Counter {
+				c := countSeparable(s)
+				c.Taps = realTaps / qaSepSpeedup
+				return c
+			}
+		}, []string{"too high", "too low", "not "}, []string{"the Q&A's ×13 matches"}},
+	}
+	for _, c := range cases {
+		t.Run(c.id, func(t *testing.T) {
+			before := decideOne(t, c.id)
+			c.fake()
+			after := decideOne(t, c.id)
+			counted, countedSeparable = countedMemo, countSeparable
+			if before.Verdict != Refuted || after.Verdict != Holds {
+				t.Fatalf("verdict %v with the real count, %v with the Q&A's: want refuted then holds", before.Verdict, after.Verdict)
+			}
+			for _, b := range c.banned {
+				if strings.Contains(after.Evidence, b) {
+					t.Errorf("evidence with the Q&A's figure made true still says %q: %s", b, after.Evidence)
+				}
+			}
+			for _, w := range c.wants {
+				if !strings.Contains(after.Evidence, w) {
+					t.Errorf("evidence with the Q&A's figure made true lacks %q: %s", w, after.Evidence)
+				}
+				if strings.Contains(before.Evidence, w) {
+					t.Errorf("evidence with the real count says %q: %s", w, before.Evidence)
+				}
+			}
+		})
+	}
+	if counted(&example).Taps != realTaps || countedSeparable(sep).Taps != realSepTaps {
+		t.Fatal("the fakes were not undone")
+	}
+}
+
+// TestPropertyVerdictsAreLive plants a failed outcome for a property a claim
+// rests on: the verdict flips and the evidence says the property disagreed
+// instead of standing unqualified.
+func TestPropertyVerdictsAreLive(t *testing.T) {
+	for _, c := range []struct{ id, property string }{
+		{"s11-grouped-params", "GroupedCost"},
+		{"s16-invariance", "TranslationInvariance"},
+	} {
+		cs, err := Select([]string{c.id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := NewContext(1, 20, "", nil)
+		before := Run(ctx, cs)[0]
+		p, _ := properties.Lookup(c.property)
+		ctx.outcomes[c.property] = properties.Outcome{Failed: !p.Refutes, Message: "planted"}
+		after := Run(ctx, cs)[0]
+		if before.Verdict == after.Verdict {
+			t.Errorf("%s: verdict %v whatever %s says", c.id, before.Verdict, c.property)
+		}
+		if strings.Contains(before.Evidence, "not established") || !strings.Contains(after.Evidence, "property "+c.property+" did not give its expected outcome") {
+			t.Errorf("%s: evidence does not follow %s:\nbefore: %s\nafter:  %s", c.id, c.property, before.Evidence, after.Evidence)
+		}
 	}
 }
 
@@ -174,10 +272,15 @@ func TestGenerateWritesReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Summary", "s16-invariance", "Shrunk counterexample", "--op conv", "checkerboard_k3_s2.png", "separable_cost.png"} {
+	for _, want := range []string{"## Summary", "s16-invariance", "Shrunk counterexample", "--op conv", "checkerboard_k3_s2.png", "separable_cost.png",
+		"go test ./properties -run '^TestProperties$/^TranslationInvariance$' -rapid.seed=2 -rapid.checks=10 -v",
+		"`gemm=" + optimized.Kernel() + " ", "](../docs/seed/convolution-qa.md)"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report lacks %q", want)
 		}
+	}
+	if strings.Contains(string(md), "shared/") {
+		t.Errorf("report links outside the repository (shared/)")
 	}
 	for _, d := range ds {
 		for _, f := range d.Figures {
@@ -188,5 +291,18 @@ func TestGenerateWritesReport(t *testing.T) {
 	}
 	if _, err := Generate(Options{Seed: 1, Checks: 1, IDs: []string{"s13-example"}, Out: filepath.Join(out, "x", "y.md")}); err == nil {
 		t.Errorf("writing under a file path succeeded")
+	}
+}
+
+// TestReproRunsTheProperty: the printed command runs the property itself,
+// including those TestProperties skips because a test of their own runs them.
+func TestReproRunsTheProperty(t *testing.T) {
+	for name, want := range map[string]string{
+		"VariantsMatchReference": "-run '^TestVariantsMatchReference$' -rapid.seed=7 -rapid.checks=50",
+		"CostsCounted":           "-run '^TestProperties$/^CostsCounted$' -rapid.seed=7 -rapid.checks=50",
+	} {
+		if r := Repro(name, 7, 50); !strings.Contains(r, want) {
+			t.Errorf("Repro(%s) = %q, want it to contain %q", name, r, want)
+		}
 	}
 }

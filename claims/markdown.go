@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"convverify/optimized"
 	"convverify/properties"
 )
 
@@ -112,6 +113,7 @@ func Write(w io.Writer, ds []Decided, props []propertyRow, o Options, took time.
 	p("- Command: `%s`", o.Command)
 	p("- Seed %d, %d rapid checks per property; %s", o.Seed, o.Checks, runtime.Version())
 	p("- Machine: %s", Machine())
+	p("- Kernels of the optimized variants (checked by VariantsMatchReference): `%s`", optimized.KernelInfo())
 	p("- Generated %s in %.1f s", time.Now().UTC().Format("2006-01-02 15:04 UTC"), took.Seconds())
 	p("")
 	count := map[Verdict]int{}

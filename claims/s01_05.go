@@ -138,9 +138,9 @@ func section3() []Claim {
 				ok, ces, lines := c.properties("StackedKernelsConvolve")
 				r1 := factorJacobianRank(1, rng)
 				return Result{Verdict: either(ok && r1 < 25, HoldsWithCaveat, Refuted),
-					Evidence: fmt.Sprintf("only with an activation between them: a linear 3×3∘3×3 stack is exactly one 5×5 conv, and a restricted one (a %d-dim set of 5×5 kernels)", r1),
+					Evidence: fmt.Sprintf("only with an activation between them: a linear 3×3∘3×3 stack is exactly one 5×5 conv, whose kernels form a %d-dim set of the 25-dim 5×5 kernels (%s)", r1, restricted(r1 < 25)),
 					Details: append([]string{
-						"The extra nonlinearity comes from the activation between the layers, not from the kernels: without it the stack is one convolution whose kernel is the two kernels convolved, so it is *less* expressive than a free 5×5 (see s3-5x5-factorisation).",
+						"The extra nonlinearity comes from the activation between the layers, not from the kernels: without it the stack is one convolution whose kernel is the two kernels convolved (see s3-5x5-factorisation for what that kernel can reach).",
 					}, lines...), Counterexamples: ces}
 			},
 		},
@@ -172,9 +172,9 @@ func section3() []Claim {
 				return Result{Verdict: either(refuted, Refuted, HoldsWithCaveat),
 					Evidence: fmt.Sprintf("single channel: 18 parameters reach a %d-dim set of the 25-dim 5×5 kernels; a random 5×5 leaves residual %.3f (a true product: %.1e)", ranks[0], resRandom, resControl),
 					Details: []string{
-						fmt.Sprintf("The map (a, b) ↦ a∗b from two 3×3 kernels to a 5×5 kernel has Jacobian rank %d (18 parameters, one lost to the scale a·t, b/t), so its image is a set of dimension %d in the 25-dimensional space of 5×5 kernels: almost no 5×5 kernel is a product of two 3×3.", ranks[0], ranks[0]),
-						fmt.Sprintf("Evidence: alternating least squares from 20 random starts fits the random integer kernel %v only to a relative residual of %.4f, while it recovers a genuine product a∗b to %.1e.", k, resRandom, resControl),
-						fmt.Sprintf("With M intermediate channels the stack computes Σₘ aₘ∗bₘ; the Jacobian rank is %v for M = 1, 2, 3, so from M = %d intermediate channels on the reachable 5×5 kernels form a full-dimensional set (in the linear case).", ranks, minM),
+						fmt.Sprintf("The map (a, b) ↦ a∗b from two 3×3 kernels (18 parameters, one lost to the scale a·t, b/t) to a 5×5 kernel has Jacobian rank %d, so its image is a set of dimension %d in the 25-dimensional space of 5×5 kernels: %s.", ranks[0], ranks[0], restricted(ranks[0] < 25)),
+						fmt.Sprintf("Alternating least squares from 20 random starts fits the random integer kernel %v to a relative residual of %.4f, and a genuine product a∗b (the control: the fit must reach it) to %.1e.", k, resRandom, resControl),
+						fmt.Sprintf("With M intermediate channels the stack computes Σₘ aₘ∗bₘ; the Jacobian rank is %v for M = 1, 2, 3: %s.", ranks, fullFrom(minM)),
 					}}
 			},
 		},

@@ -114,10 +114,10 @@ func section7() []Claim {
 				ok, ces, lines := c.properties("Adjoint", "DeconvRestoresShapeNotValues")
 				ok = ok && r2 < m2
 				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
-					Evidence: fmt.Sprintf("not the inverse, but exactly the adjoint (conv's backward pass); a stride-1 'same' conv is invertible (rank %d of %d×%d), a stride-2 one is not (rank %d of %d×%d)", r1, n1, m1, r2, n2, m2),
+					Evidence: fmt.Sprintf("not the inverse, but exactly the adjoint (conv's backward pass); a stride-1 'same' conv %s (rank %d of %d×%d), a stride-2 one %s (rank %d of %d×%d)", invertible(r1, n1, m1), r1, n1, m1, invertible(r2, n2, m2), r2, n2, m2),
 					Details: append([]string{
 						"Transposed convolution is not the inverse, but it *is* convolution's backward operation in the sense of backpropagation: ⟨conv(x), y⟩ = ⟨x, deconv(y)⟩, so deconv computes the gradient of conv with respect to its input.",
-						fmt.Sprintf("'Convolution is not invertible' is false in general: the matrix of an 8×8 single-channel 3×3 conv at stride 1 with padding 1 and a random kernel has full rank %d of %d, so it is invertible. It holds for convs that reduce the size or the channels: at stride 2 the rank is %d < %d inputs.", r1, m1, r2, m2),
+						fmt.Sprintf("The matrix of an 8×8 single-channel 3×3 conv at stride 1 with padding 1 and a random kernel has rank %d of %d×%d: it %s. At stride 2 the rank is %d of %d×%d: it %s. %s", r1, n1, m1, invertible(r1, n1, m1), r2, n2, m2, invertible(r2, n2, m2), invertibleVerdict(r1 == n1 && r1 == m1, r2 < m2)),
 					}, lines...), Counterexamples: ces}
 			},
 		},
@@ -132,9 +132,9 @@ func section7() []Claim {
 				back := deconvOutSize(o6, 3, 2, 1, 1, 1)
 				ok = ok && o5 == o6
 				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
-					Evidence: fmt.Sprintf("values never come back; the size does only with output padding: inputs 5 and 6 both give %d at k3 s2 p1, and deconv gives back %d", o6, back),
+					Evidence: fmt.Sprintf("values do not come back (property DeconvRestoresShapeNotValues); at k3 s2 p1 input 5 gives %d and input 6 gives %d, and deconv gives back %d%s", o5, o6, back, sizeNote(o5 == o6, back)),
 					Details: append([]string{
-						fmt.Sprintf("A strided conv maps several input sizes to one output size (5 → %d and 6 → %d for k = 3, s = 2, p = 1), so the deconvolution returns %d and needs output_padding = %d to give 6.", o5, o6, back, 6-back),
+						fmt.Sprintf("For k = 3, s = 2, p = 1 the conv maps 5 → %d and 6 → %d; the deconvolution returns %d and needs output_padding = %d to give 6.", o5, o6, back, 6-back),
 					}, lines...), Counterexamples: ces}
 			},
 		},
@@ -237,18 +237,27 @@ func section8() []Claim {
 			Decide: func(c *Context) Result {
 				ok, ces, lines := c.properties("DilationIsInflatedKernel")
 				var ev []string
-				refuted := false
+				refuted, minusOne := false, true
 				for _, d := range []int{1, 2, 4} {
 					w, ext := properties.Inflate([]float64{1, 2, 3}, 1, 1, [3]int{1, 1, 3}, [3]int{1, 1, d})
 					gaps := properties.ZerosBetweenTaps(w, ext, conv.W)
 					ev = append(ev, fmt.Sprintf("d=%d: %v zeros between taps, extent %d", d, gaps, ext[conv.W]))
-					if gaps[0] != d {
-						refuted = true
+					for _, g := range gaps {
+						refuted = refuted || g != d
+						minusOne = minusOne && g == d-1
 					}
 				}
-				_ = ok
-				return Result{Verdict: either(refuted, Refuted, Holds),
-					Evidence: "d − 1 zeros between neighbouring taps, not d: " + strings.Join(ev, "; "),
+				summary := "d zeros between neighbouring taps, as the Q&A says"
+				switch {
+				case refuted && minusOne:
+					summary = "d − 1 zeros between neighbouring taps, one fewer than the Q&A's d"
+				case refuted:
+					summary = "zero counts that are neither d nor d − 1"
+				}
+				// The verdict rests on Inflate; the property checks that
+				// Inflate is what the reference's dilation computes.
+				return Result{Verdict: either(!ok, NotCheckable, either(refuted, Refuted, Holds)),
+					Evidence: summary + ": " + strings.Join(ev, "; "),
 					Details: append([]string{"With the framework convention (PyTorch dilation=1 is a dense kernel) rate d inserts d − 1 zeros; benchdnn writes d − 1 itself. The kernel's extent is d·(k−1)+1."},
 						lines...), Counterexamples: ces}
 			},
@@ -275,12 +284,26 @@ func section8() []Claim {
 				st2 := receptiveField([]conv.Layer{l(1), l(2)})
 				st4 := receptiveField([]conv.Layer{l(1), l(2), l(4)})
 				p := conv2d(1, 1, 9, 3, 1, 0, 2, 1)
-				refuted := one2 != 7 && st2[1].Size == 7
+				refuted := one2 != 7
+				patch := fmt.Sprintf("one 2-dilated 3×3 spans %d×%d, matching the Q&A's 7×7", one2, one2)
+				if refuted {
+					patch = fmt.Sprintf("one 2-dilated 3×3 spans %d×%d, not the Q&A's 7×7", one2, one2)
+					if st2[1].Size == 7 {
+						patch += "; 7×7 is the field of 1-dilated then 2-dilated"
+					}
+				}
+				right := func(ok bool) string {
+					if ok {
+						return "as the Q&A says"
+					}
+					return "unlike the Q&A"
+				}
+				hole := extKernel(3, 2)/2 - 1 // zeros between neighbouring taps of a 3-tap kernel
 				return Result{Verdict: either(refuted, Refuted, Holds),
-					Evidence: fmt.Sprintf("one 2-dilated 3×3 spans %d×%d, not 7×7; 7×7 is the field of 1-dilated then 2-dilated; (c): one layer %d×%d, stack 1-2-4 %d×%d", one2, one2, one4, one4, st4[2].Size, st4[2].Size),
+					Evidence: fmt.Sprintf("%s; (c): one layer %d×%d, stack 1-2-4 %d×%d", patch, one4, one4, st4[2].Size, st4[2].Size),
 					Details: []string{
-						fmt.Sprintf("Kernel size 3×3 and %d parameters: right. Hole 1 (= d − 1): right.", paramsOf(&p, false)),
-						fmt.Sprintf("But a single 2-dilated 3×3 kernel covers %d×%d pixels. The 7×7 in the figure of Yu & Koltun (2016) is the receptive field of the *stack* (a) then (b): %d×%d. Likewise (c) is the stack (a), (b), (c) with field %d×%d, while one 4-dilated 3×3 covers %d×%d.", one2, one2, st2[1].Size, st2[1].Size, st4[2].Size, st4[2].Size, one4, one4),
+						fmt.Sprintf("Kernel size 3×3 and %d parameters (%s: 9). Hole %d (%s: 1).", paramsOf(&p, false), right(paramsOf(&p, false) == 9), hole, right(hole == 1)),
+						fmt.Sprintf("A single 2-dilated 3×3 kernel covers %d×%d pixels; the stack (a) then (b) of Yu & Koltun's figure (2016) has field %d×%d. The stack (a), (b), (c) has field %d×%d, while one 4-dilated 3×3 covers %d×%d.", one2, one2, st2[1].Size, st2[1].Size, st4[2].Size, st4[2].Size, one4, one4),
 					}}
 			},
 		},
@@ -300,9 +323,12 @@ func section9() []Claim {
 				lo, hi := properties.DeconvInterior(3, 2, 6)
 				in3 := properties.Interior(m3, 2, o3, lo, hi)
 				vals := distinct(in3)
+				m4, o4 := properties.OverlapMap(2, 4, 2, 6)
+				lo4, hi4 := properties.DeconvInterior(4, 2, 6)
+				vals4 := distinct(properties.Interior(m4, 2, o4, lo4, hi4))
 				f3, f4 := c.CheckerboardFigure(3, 2), c.CheckerboardFigure(4, 2)
 				return Result{Verdict: either(ok && len(vals) > 1, Holds, Refuted),
-					Evidence: fmt.Sprintf("k=3, s=2: interior overlap counts %v (uneven); k=4, s=2: uniform", vals),
+					Evidence: fmt.Sprintf("k=3, s=2: interior overlap counts %v (%s); k=4, s=2: %v (%s)", vals, evenness(vals), vals4, evenness(vals4)),
 					Details: append([]string{"The overlap is uneven exactly when the stride does not divide the kernel size. Learned weights can still produce artefacts when it divides it (Odena et al. 2016), but not from overlap."},
 						lines...), Counterexamples: ces, Figures: nonEmpty(f3, f4)}
 			},
@@ -327,10 +353,14 @@ func section9() []Claim {
 						uneven = true
 					}
 				}
+				lead := "at stride 2 every kernel gives uniform overlap"
+				if uneven {
+					lead = "stride 2 alone does not remove it"
+				}
 				return Result{Verdict: either(uneven, Refuted, Holds),
-					Evidence: "stride 2 alone does not remove it: interior overlap counts " + strings.Join(ev, "; "),
-					Details: []string{"Each output gets exactly one input pixel only when the kernel equals the stride; when the stride divides the kernel size the overlap is uniform, (k/s)² per output; otherwise it is the checkerboard (property Checkerboard).",
-						fmt.Sprintf("Stride 1 never has the pattern (every k is a multiple of 1): k = 3 at stride 1 gives interior counts %v. The Q&A's figure is an image this check cannot see; if it showed k = s = 2, the sentence is right for that kernel only.", stride1)}}
+					Evidence: lead + ": interior overlap counts " + strings.Join(ev, "; "),
+					Details: []string{"When the stride divides the kernel size the overlap is uniform, (k/s)² per output, and one input pixel per output only when k = s; otherwise it is the checkerboard (property Checkerboard).",
+						fmt.Sprintf("k = 3 at stride 1 gives interior counts %v (%s). The Q&A's figure is an image this check cannot see; if it showed k = s = 2, the sentence is right for that kernel only.", stride1, evenness(stride1))}}
 			},
 		},
 		{

@@ -212,6 +212,12 @@ const (
 	qaSepPWParams = 192
 )
 
+// The Q&A's expressions for the two FLOP figures of section 14, term by term
+// as it writes them (2 × 3² × 3 × 64 × 224 × 224 and 3² × 3 × 224² + 3 × 64
+// × 224²), so a claim can say which scale each is on.
+func qaStdFLOPsExpr() int64 { return 2 * 3 * 3 * 3 * 64 * 224 * 224 }
+func qaSepFLOPsExpr() int64 { return 3*3*3*224*224 + 3*64*224*224 }
+
 func section14() []Claim {
 	return []Claim{
 		{
@@ -263,7 +269,7 @@ func section14() []Claim {
 				f := 2 * macsOf(&p)
 				cnt := counted(&p)
 				ok := agrees(qaFLOPs, float64(2*cnt.Taps), 0.005e9)
-				ev := fmt.Sprintf("the product is %s = %s FLOPs, not %s (the Q&A is %.1f× too high)", num(2*cnt.Taps), sci(float64(2*cnt.Taps)), sci(qaFLOPs), qaFLOPs/float64(2*cnt.Taps))
+				ev := fmt.Sprintf("the product is %s = %s FLOPs; %s", num(2*cnt.Taps), sci(float64(2*cnt.Taps)), vsQA(ok, qaFLOPs, float64(2*cnt.Taps), sci))
 				if f != 2*cnt.Taps {
 					ev += fmt.Sprintf("; the FLOPs formula gives %s, which disagrees with the count", num(f))
 				}
@@ -292,9 +298,18 @@ func section14() []Claim {
 				p := qaExample()
 				bytes := int64(conv.Elems(p.DstShape())) * 4
 				mb, mib := float64(bytes)/1e6, float64(bytes)/(1<<20)
-				ok := agrees(qaMemoryMB, mb, 0.005) || agrees(qaMemoryMB, mib, 0.005)
-				return Result{Verdict: either(ok, Holds, Refuted),
-					Evidence: fmt.Sprintf("%s B = %.2f MB = %.2f MiB; %v is neither", num(bytes), mb, mib, qaMemoryMB)}
+				inMB, inMiB := agrees(qaMemoryMB, mb, 0.005), agrees(qaMemoryMB, mib, 0.005)
+				var vs string
+				switch {
+				case inMB:
+					vs = fmt.Sprintf("the Q&A's %v matches in decimal MB", qaMemoryMB)
+				case inMiB:
+					vs = fmt.Sprintf("the Q&A's %v matches in MiB", qaMemoryMB)
+				default:
+					vs = fmt.Sprintf("the Q&A's %v matches neither (%s the MB figure)", qaMemoryMB, ratio(qaMemoryMB, mb))
+				}
+				return Result{Verdict: either(inMB || inMiB, Holds, Refuted),
+					Evidence: fmt.Sprintf("%s B = %.2f MB = %.2f MiB; %s", num(bytes), mb, mib, vs)}
 			},
 		},
 		{
@@ -319,10 +334,38 @@ func section14() []Claim {
 				s, _ := conv.NewSeparable(qaExample())
 				cnt := countedSeparable(s)
 				macs := cnt.Taps
-				ok := agrees(qaSepFLOPs, float64(macs), 0.005e9) || agrees(qaSepFLOPs, float64(2*macs), 0.005e9)
-				return Result{Verdict: either(ok, Holds, Refuted),
-					Evidence: fmt.Sprintf("the sum is %s = %s MACs (%s FLOPs counting 2 per MAC as the standard figure did), not %s", num(macs), sci(float64(macs)), sci(float64(2*macs)), sci(qaSepFLOPs)),
-					Details:  []string{"The Q&A's expression has no factor 2, unlike its standard-conv figure, so even its own two numbers are on different scales."}}
+				asMACs, asFLOPs := agrees(qaSepFLOPs, float64(macs), 0.005e9), agrees(qaSepFLOPs, float64(2*macs), 0.005e9)
+				var vs string
+				switch {
+				case asMACs:
+					vs = fmt.Sprintf("the Q&A's %s matches the MAC count", sci(qaSepFLOPs))
+				case asFLOPs:
+					vs = fmt.Sprintf("the Q&A's %s matches the FLOP count", sci(qaSepFLOPs))
+				default:
+					vs = fmt.Sprintf("the Q&A's %s matches neither (%s the MACs, %s the FLOPs)", sci(qaSepFLOPs), ratio(qaSepFLOPs, float64(macs)), ratio(qaSepFLOPs, float64(2*macs)))
+				}
+				// The Q&A's own expressions, evaluated: which scale each is on.
+				std, sep := qaStdFLOPsExpr(), qaSepFLOPsExpr()
+				p := qaExample()
+				scale := func(v int64, m int64) string {
+					switch v {
+					case m:
+						return "MACs (no factor 2)"
+					case 2 * m:
+						return "FLOPs (2 per MAC)"
+					}
+					return fmt.Sprintf("neither MACs nor FLOPs (%s the MACs)", ratio(float64(v), float64(m)))
+				}
+				detail := fmt.Sprintf("Evaluated, the Q&A's separable expression is %s = %s, which counts %s; its standard-conv expression is %s = %s, which counts %s.",
+					num(sep), sci(float64(sep)), scale(sep, macs), num(std), sci(float64(std)), scale(std, counted(&p).Taps))
+				if scale(sep, macs) == scale(std, counted(&p).Taps) {
+					detail += " Both are on the same scale."
+				} else {
+					detail += " Its two figures are on different scales."
+				}
+				return Result{Verdict: either(asMACs || asFLOPs, Holds, Refuted),
+					Evidence: fmt.Sprintf("the sum is %s = %s MACs (%s FLOPs at 2 per MAC); %s", num(macs), sci(float64(macs)), sci(float64(2*macs)), vs),
+					Details:  []string{detail}}
 			},
 		},
 		{
@@ -339,7 +382,7 @@ func section14() []Claim {
 				hold := ok && agrees(qaSepSpeedup, r, 0.5)
 				fig, fig2 := c.SeparableFigure(), c.SeparableLayersFigure()
 				return Result{Verdict: either(hold, Holds, Refuted),
-					Evidence: fmt.Sprintf("counted: ×%.2f = 1/(1/64 + 1/9) = %.2f, not %d (the Q&A divided its two wrong figures: %s / %s = %.1f)", r, formula, qaSepSpeedup, sci(qaFLOPs), sci(qaSepFLOPs), qaFLOPs/qaSepFLOPs),
+					Evidence: fmt.Sprintf("counted: ×%.2f = 1/(1/%d + 1/%d) = %.2f; %s (the Q&A's own figures give %s / %s = %.1f)", r, p.OC, p.Taps(), formula, vsQA(agrees(qaSepSpeedup, r, 0.5), qaSepSpeedup, r, func(x float64) string { return fmt.Sprintf("×%.0f", x) }), sci(qaFLOPs), sci(qaSepFLOPs), qaFLOPs/qaSepFLOPs),
 					Details:  lines, Counterexamples: ces, Figures: nonEmpty(fig, fig2)}
 			},
 		},
@@ -546,10 +589,16 @@ func section16() []Claim {
 					}
 					return sum
 				}
-				inv1 := gap(1, 0) == gap(1, 1)
-				inv2 := gap(2, 0) == gap(2, 1)
+				a1, b1, a2, b2 := gap(1, 0), gap(1, 1), gap(2, 0), gap(2, 1)
+				inv1, inv2 := a1 == b1, a2 == b2
+				says := func(inv bool) string {
+					if inv {
+						return "leaves it unchanged"
+					}
+					return "changes it"
+				}
 				return Result{Verdict: either(inv1 && !inv2, HoldsWithCaveat, Refuted),
-					Evidence: fmt.Sprintf("a global pool over a stride-1 conv is exactly shift-invariant (%v); over a stride-2 conv a 1-pixel shift changes it (%.0f vs %.0f)", inv1, gap(2, 0), gap(2, 1)),
+					Evidence: fmt.Sprintf("a 1-pixel shift of the input %s under a global pool over a stride-1 conv (%.0f vs %.0f) and %s over a stride-2 conv (%.0f vs %.0f)", says(inv1), a1, b1, says(inv2), a2, b2),
 					Details:  []string{"Invariance comes from pooling over positions on top of equivariant layers, and only for shifts that keep the content away from the borders; strided layers make it approximate (Zhang, 'Making convolutional networks shift-invariant again', 2019)."}}
 			},
 		},

@@ -14,8 +14,8 @@ import (
 func TestProperties(t *testing.T) {
 	for _, p := range All() {
 		t.Run(p.Name, func(t *testing.T) {
-			if p.Name == "VariantsMatchReference" || p.Name == "SeparableMatchesReference" {
-				t.Skip("run by variants_test.go")
+			if name, ok := dedicatedTests[p.Name]; ok {
+				t.Skip("run by " + name)
 			}
 			if !p.Refutes {
 				rapid.Check(t, p.Check)

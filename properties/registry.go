@@ -62,6 +62,25 @@ func All() []Property {
 	}
 }
 
+// dedicatedTests maps the properties that TestProperties skips to the test
+// of their own that runs them (with demands of its own, such as coverage of
+// every variant's paths).
+var dedicatedTests = map[string]string{
+	"VariantsMatchReference":    "TestVariantsMatchReference",
+	"SeparableMatchesReference": "TestSeparableMatchesReference",
+}
+
+// RunPattern is the `go test -run` pattern that runs the named property in
+// this package's tests: its subtest of TestProperties, or its dedicated test.
+// With -rapid.seed and -rapid.checks equal to Run's, rapid draws, finds and
+// shrinks the same cases as Run.
+func RunPattern(name string) string {
+	if t, ok := dedicatedTests[name]; ok {
+		return "^" + t + "$"
+	}
+	return "^TestProperties$/^" + name + "$"
+}
+
 // Lookup returns the property named name.
 func Lookup(name string) (Property, bool) {
 	for _, p := range All() {
