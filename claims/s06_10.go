@@ -41,7 +41,8 @@ func section6() []Claim {
 				ok := pb < pd && mb < md && red.O == red.I
 				return Result{Verdict: either(ok, Holds, Refuted),
 					Evidence: fmt.Sprintf("256→256 3×3: %s params; 1×1 to 64 then 3×3: %s (×%.2f); counted MACs ×%.2f", num(pd), num(pb), float64(pb)/float64(pd), float64(mb)/float64(md)),
-					Details:  []string{"The 1×1 conv keeps the 7×7 size (ResNet stage 5) and only changes the channel count; the figures are from paramsOf and the reference's counted MACs (the Q&A's own figures are images)."}}
+					Details: []string{fmt.Sprintf("The 1×1 conv maps the %d×%d input (ResNet stage 5) to %d×%d and %d to %d channels; the figures are from paramsOf and the reference's counted MACs (the Q&A's own figures are images).",
+						red.I[conv.H], red.I[conv.W], red.O[conv.H], red.O[conv.W], red.IC, red.OC)}}
 			},
 		},
 		{

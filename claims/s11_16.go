@@ -230,7 +230,7 @@ func section14() []Claim {
 				p := qaExample()
 				cnt := counted(&p)
 				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
-					Evidence: fmt.Sprintf("= 2 × every tap visited, padding included; counting only taps inside the image (benchdnn) gives %s instead of %s for the example; bias and G ≠ 1 not covered", num(2*cnt.MACs), num(2*cnt.Taps)),
+					Evidence: fmt.Sprintf("= 2 × every tap visited, padding included; counting only taps inside the image (benchdnn) gives %s against %s for the example; bias and G ≠ 1 not covered", num(2*cnt.MACs), num(2*cnt.Taps)),
 					Details:  lines, Counterexamples: ces}
 			},
 		},
