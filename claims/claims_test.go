@@ -151,6 +151,7 @@ func TestPropertyVerdictsAreLive(t *testing.T) {
 	for _, c := range []struct{ id, property string }{
 		{"s11-grouped-params", "GroupedCost"},
 		{"s16-invariance", "TranslationInvariance"},
+		{"s8-zeros-inserted", "DilationIsInflatedKernel"},
 	} {
 		cs, err := Select([]string{c.id})
 		if err != nil {
