@@ -45,10 +45,26 @@ func depthwise(p *conv.Problem, x, w, b, out []float32, workers int) {
 	plan := newTapPlan(pv.tapOffsets(p, 1))
 	pads := newScratch(workers)
 	defer pads.release()
+	// a pooled buffer holds anything: each worker clears its own once, and
+	// fill keeps its padding zero from then on
+	cleared := make([]bool, workers)
 	forEach(workers, p.MB*p.G, func(wk, task int) {
 		n, g := task/p.G, task%p.G
-		buf := pads.get(wk, pv.size())
-		pv.fill(p, x[(n*p.IC+g)*isp:(n*p.IC+g+1)*isp], buf)
+		size := pv.size()
+		if pv.dp == 1 {
+			size = dwWindow(p) * pv.wp
+		}
+		buf := pads.get(wk, size)
+		if !cleared[wk] {
+			clear(buf)
+			cleared[wk] = true
+		}
+		xc := x[(n*p.IC+g)*isp : (n*p.IC+g+1)*isp]
+		if pv.dp == 1 {
+			depthwisePlane(p, pv, plan, xc, w, b, out[n*p.OC*osp:], buf, g)
+			return
+		}
+		pv.fill(p, xc, buf)
 		for o := 0; o < mult; o++ {
 			oc := g*mult + o
 			bias := float32(0)
@@ -64,6 +80,56 @@ func depthwise(p *conv.Problem, x, w, b, out []float32, workers int) {
 			}
 		}
 	})
+}
+
+// dwRows is the output-row block of depthwisePlane.
+const dwRows = 8
+
+// dwWindow is the number of padded rows a block of dwRows output rows reads.
+func dwWindow(p *conv.Problem) int { return (dwRows-1)*p.S[1] + p.ExtK(1) }
+
+// depthwisePlane is depthwise's task for one input channel g of a single
+// input plane (rank ≤ 2). For each block of dwRows output rows it copies the
+// padded rows the block reads into win (dwWindow rows, reused: their
+// padding slots stay zero once cleared) and runs the row kernel on them: the
+// window stays in L1 for both the copy's stores and the kernel's loads,
+// where a whole padded plane would not (the rows shared by two blocks are
+// copied twice, ExtKH − SH of every dwRows·SH). out is the image's output
+// [OC][OH·OW].
+func depthwisePlane(p *conv.Problem, pv paddedVolume, plan tapPlan, x, w, b, out, win []float32, g int) {
+	mult, taps := p.OCG(), p.Taps()
+	IH, IW := p.I[1], p.I[2]
+	OH, OW := p.O[1], p.O[2]
+	SH, PH := p.S[1], p.PBegin[1]
+	for oh0 := 0; oh0 < OH; oh0 += dwRows {
+		oh1 := min(OH, oh0+dwRows)
+		// padded rows [pr0, pr1) are window rows [0, pr1 − pr0); those
+		// outside the input are padding
+		pr0 := oh0 * SH
+		pr1 := (oh1-1)*SH + p.ExtK(1)
+		ih0, ih1 := max(0, pr0-PH), min(IH, pr1-PH)
+		if ih1 <= ih0 {
+			clear(win[:(pr1-pr0)*pv.wp])
+		} else {
+			clear(win[:(ih0+PH-pr0)*pv.wp])
+			clear(win[(ih1+PH-pr0)*pv.wp : (pr1-pr0)*pv.wp])
+			pv.copyRows(p, win[(ih0+PH-pr0)*pv.wp:], x[ih0*IW:], ih1-ih0)
+		}
+		// the next block's new input rows stream in while this one computes
+		next := min(IH, (min(OH, oh1+dwRows)-1)*SH+p.ExtK(1)-PH)
+		if lo := max(ih1, 0); next > lo {
+			prefetch(x[lo*IW : next*IW])
+		}
+		for o := 0; o < mult; o++ {
+			oc := g*mult + o
+			bias := float32(0)
+			if b != nil {
+				bias = b[oc]
+			}
+			rows := out[oc*OH*OW+oh0*OW:][:(oh1-oh0)*OW]
+			plan.run(rows, OW, oh1-oh0, OW, win, SH*pv.wp, w[oc*taps:(oc+1)*taps], bias)
+		}
+	}
 }
 
 // axpy sets y[i] += a·x[i] (len(x) ≥ len(y)).

@@ -7,3 +7,9 @@ const hasMultiTapAsm = false
 func multiTapAsm(out []float32, n, rows, ldo int, base []float32, ldb int, offs []int, w []float32, bias float32) {
 	panic("unreachable")
 }
+
+func deinterleave2Rows(dst *float32, ph, ldd int, src *float32, soff, lds, rows int, masks *uint64, chunks int) {
+	panic("unreachable")
+}
+
+func prefetch(x []float32) {}

@@ -16,6 +16,11 @@ type paddedVolume struct {
 	dp, hp int
 	sw, ph int // width stride and phase length
 	wp     int // stored row length sw·ph
+	// span[r] = [lo, hi): the slots of phase r that hold input columns,
+	// the same for every row (computed once: a division per row and phase
+	// costs as much as the row's copy)
+	span [][2]int
+	s2   split2 // at SW = 2
 }
 
 func newPaddedVolume(p *conv.Problem) paddedVolume {
@@ -23,55 +28,68 @@ func newPaddedVolume(p *conv.Problem) paddedVolume {
 	sw := p.S[2]
 	// ph ≥ OW + (ExtKW−1) div SW: a tap's last read stays inside its phase.
 	ph := ceilDiv(ext(2), sw)
-	return paddedVolume{dp: ext(0), hp: ext(1), sw: sw, ph: ph, wp: sw * ph}
+	pw, IW := p.PBegin[2], p.I[2]
+	span := make([][2]int, sw)
+	for r := range span {
+		qlo, qhi := 0, 0
+		if pw > r {
+			qlo = ceilDiv(pw-r, sw)
+		}
+		if last := pw + IW - 1 - r; last >= 0 {
+			qhi = last/sw + 1
+		}
+		// pw + IW ≤ SW·ph, so qhi ≤ ph
+		span[r] = [2]int{qlo, max(qlo, qhi)}
+	}
+	v := paddedVolume{dp: ext(0), hp: ext(1), sw: sw, ph: ph, wp: sw * ph, span: span}
+	if sw == 2 {
+		v.s2 = newSplit2(pw, IW)
+	}
+	return v
 }
 
 func (v paddedVolume) size() int { return v.dp * v.hp * v.wp }
 
-// fill copies one channel x [ID, IH, IW] into dst (v.size() floats),
-// zeroing only what lies outside the copied rows.
+// fill copies one channel x [ID, IH, IW] into dst (v.size() floats). It
+// writes only the slots that hold input (and, at width stride 2, the odd
+// padding slot of a pair): the rest of dst must already be zero, as it is
+// in a fresh buffer or one this volume filled before. Padding is the same
+// for every channel, so a reused buffer is cleared once, not per channel.
 func (v paddedVolume) fill(p *conv.Problem, x, dst []float32) {
-	IH, IW := p.I[1], p.I[2]
-	pd, ph, pw := p.PBegin[0], p.PBegin[1], p.PBegin[2]
-	plane := v.hp * v.wp
-	clear(dst[:pd*plane])
-	clear(dst[(pd+p.I[0])*plane:])
 	for id := 0; id < p.I[0]; id++ {
-		pl := dst[(pd+id)*plane : (pd+id+1)*plane]
-		clear(pl[:ph*v.wp])
-		clear(pl[(ph+IH)*v.wp:])
-		for ih := 0; ih < IH; ih++ {
-			row := pl[(ph+ih)*v.wp : (ph+ih+1)*v.wp]
-			src := x[(id*IH+ih)*IW : (id*IH+ih+1)*IW]
-			if v.sw == 1 {
-				clear(row[:pw])
-				copy(row[pw:pw+IW], src)
-				clear(row[pw+IW:])
-				continue
-			}
-			if v.sw == 2 {
-				v.deinterleave2(row, src, pw)
-				continue
-			}
-			// phase r holds padded columns j = q·SW + r, input iw = j − PW
-			for r := 0; r < v.sw; r++ {
+		v.fillRows(p, x, dst, id, 0, p.I[1])
+	}
+}
+
+// fillRows is fill restricted to input rows [ih0, ih1) of depth id.
+func (v paddedVolume) fillRows(p *conv.Problem, x, dst []float32, id, ih0, ih1 int) {
+	if ih1 <= ih0 {
+		return
+	}
+	pd, ph := p.PBegin[0], p.PBegin[1]
+	v.copyRows(p, dst[((pd+id)*v.hp+ph+ih0)*v.wp:], x[(id*p.I[1]+ih0)*p.I[2]:], ih1-ih0)
+}
+
+// copyRows writes rows input rows (src, IW apart) into padded rows (dst,
+// wp apart), data slots only (see fill).
+func (v paddedVolume) copyRows(p *conv.Problem, dst, src []float32, rows int) {
+	IW, pw := p.I[2], p.PBegin[2]
+	switch v.sw {
+	case 1:
+		for r := 0; r < rows; r++ {
+			copy(dst[r*v.wp+pw:r*v.wp+pw+IW], src[r*IW:(r+1)*IW])
+		}
+	case 2:
+		v.s2.rows(dst, v.ph, v.wp, src, IW, rows)
+	default:
+		// phase r holds padded columns j = q·SW + r, input iw = j − PW
+		for ih := 0; ih < rows; ih++ {
+			row, in := dst[ih*v.wp:(ih+1)*v.wp], src[ih*IW:(ih+1)*IW]
+			for r, sp := range v.span {
 				slot := row[r*v.ph : (r+1)*v.ph]
-				qlo, qhi := 0, 0
-				if pw > r {
-					qlo = ceilDiv(pw-r, v.sw)
+				for q, iw := sp[0], sp[0]*v.sw+r-pw; q < sp[1]; q, iw = q+1, iw+v.sw {
+					slot[q] = in[iw]
 				}
-				if last := pw + IW - 1 - r; last >= 0 {
-					qhi = last/v.sw + 1
-				}
-				qlo, qhi = min(qlo, v.ph), min(qhi, v.ph)
-				if qhi < qlo {
-					qhi = qlo
-				}
-				clear(slot[:qlo])
-				for q, iw := qlo, qlo*v.sw+r-pw; q < qhi; q, iw = q+1, iw+v.sw {
-					slot[q] = src[iw]
-				}
-				clear(slot[qhi:])
 			}
 		}
 	}
@@ -98,26 +116,4 @@ func (v paddedVolume) tapOffsets(p *conv.Problem, channels int) []int {
 		}
 	}
 	return offs
-}
-
-// deinterleave2 writes one input row into a padded row at width stride 2:
-// padded column j = PW + iw goes to phase j mod 2, index j div 2; every other
-// element of row is zero.
-func (v paddedVolume) deinterleave2(row, src []float32, pw int) {
-	clear(row)
-	even, odd := row[:v.ph], row[v.ph:2*v.ph]
-	j := pw
-	if j&1 == 1 && len(src) > 0 {
-		odd[j>>1] = src[0]
-		src, j = src[1:], j+1
-	}
-	n := len(src) / 2
-	e, o := even[j>>1:j>>1+n], odd[j>>1:j>>1+n]
-	s := src[:2*n]
-	for q := range e {
-		e[q], o[q] = s[2*q], s[2*q+1]
-	}
-	if len(src)&1 == 1 {
-		even[(j+2*n)>>1] = src[2*n]
-	}
 }

@@ -1,0 +1,58 @@
+package optimized
+
+// split2 is the width-stride-2 row split of a paddedVolume: padded column
+// j = PW + iw goes to phase j mod 2, slot j div 2. Every row writes the same
+// pair slots [qa, qb): pair q holds padded columns 2q and 2q + 1, input
+// columns s = soff + 2(q − qa) and s + 1 (soff = 2qa − PW ∈ {−1, 0}); a
+// column outside [0, IW) is padding and gets a zero.
+type split2 struct {
+	qa, qb, soff int
+	// masks[c] for chunk c of 16 pairs: bits 0–31 the source lanes inside
+	// [0, IW), bits 32–47 the pairs below qb (see deinterleave2Rows).
+	masks []uint64
+}
+
+func newSplit2(pw, iw int) split2 {
+	qa, qb := pw/2, (pw+iw+1)/2
+	s := split2{qa: qa, qb: qb, soff: 2*qa - pw}
+	for c := 0; 16*c < qb-qa; c++ {
+		var m uint64
+		for k := 0; k < 32; k++ {
+			if src := s.soff + 32*c + k; src >= 0 && src < iw {
+				m |= 1 << k
+			}
+		}
+		for k := 0; k < 16 && 16*c+k < qb-qa; k++ {
+			m |= 1 << (32 + k)
+		}
+		s.masks = append(s.masks, m)
+	}
+	return s
+}
+
+// rows splits rows input rows of len iw (src, row r at r·iw) into padded
+// rows (dst, row r at r·ldd, phase 1 ph after phase 0): one call per plane,
+// the copy being the whole overhead of a stride-2 depthwise layer.
+func (s split2) rows(dst []float32, ph, ldd int, src []float32, iw, rows int) {
+	if rows == 0 || s.qb == s.qa {
+		return
+	}
+	_ = dst[(rows-1)*ldd+ph+s.qb-1]
+	_ = src[rows*iw-1]
+	if hasMultiTapAsm {
+		deinterleave2Rows(&dst[s.qa], ph, ldd, &src[0], s.soff, iw, rows, &s.masks[0], len(s.masks))
+		return
+	}
+	for r := 0; r < rows; r++ {
+		d, x := dst[r*ldd:], src[r*iw:(r+1)*iw]
+		at := func(i int) float32 {
+			if i < 0 || i >= iw {
+				return 0
+			}
+			return x[i]
+		}
+		for q, i := s.qa, s.soff; q < s.qb; q, i = q+1, i+2 {
+			d[q], d[ph+q] = at(i), at(i+1)
+		}
+	}
+}

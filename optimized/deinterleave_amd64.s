@@ -1,0 +1,122 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+DATA evenLanes<>+0(SB)/4, $0
+DATA evenLanes<>+4(SB)/4, $2
+DATA evenLanes<>+8(SB)/4, $4
+DATA evenLanes<>+12(SB)/4, $6
+DATA evenLanes<>+16(SB)/4, $8
+DATA evenLanes<>+20(SB)/4, $10
+DATA evenLanes<>+24(SB)/4, $12
+DATA evenLanes<>+28(SB)/4, $14
+DATA evenLanes<>+32(SB)/4, $16
+DATA evenLanes<>+36(SB)/4, $18
+DATA evenLanes<>+40(SB)/4, $20
+DATA evenLanes<>+44(SB)/4, $22
+DATA evenLanes<>+48(SB)/4, $24
+DATA evenLanes<>+52(SB)/4, $26
+DATA evenLanes<>+56(SB)/4, $28
+DATA evenLanes<>+60(SB)/4, $30
+GLOBL evenLanes<>(SB), RODATA|NOPTR, $64
+
+DATA oddLanes<>+0(SB)/4, $1
+DATA oddLanes<>+4(SB)/4, $3
+DATA oddLanes<>+8(SB)/4, $5
+DATA oddLanes<>+12(SB)/4, $7
+DATA oddLanes<>+16(SB)/4, $9
+DATA oddLanes<>+20(SB)/4, $11
+DATA oddLanes<>+24(SB)/4, $13
+DATA oddLanes<>+28(SB)/4, $15
+DATA oddLanes<>+32(SB)/4, $17
+DATA oddLanes<>+36(SB)/4, $19
+DATA oddLanes<>+40(SB)/4, $21
+DATA oddLanes<>+44(SB)/4, $23
+DATA oddLanes<>+48(SB)/4, $25
+DATA oddLanes<>+52(SB)/4, $27
+DATA oddLanes<>+56(SB)/4, $29
+DATA oddLanes<>+60(SB)/4, $31
+GLOBL oddLanes<>(SB), RODATA|NOPTR, $64
+
+// func deinterleave2Rows(dst *float32, ph, ldd int, src *float32, soff, lds, rows int, masks *uint64, chunks int)
+//
+// For each row r < rows and chunk c < chunks (16 column pairs each), with
+// S = src + r·lds + soff + 32c and D = dst + r·ldd + 16c:
+//
+//	D[i] = S[2i], D[ph + i] = S[2i + 1]   for the lanes of masks[c]
+//
+// masks[c] bits 0–15 and 16–31 select the 32 source lanes that lie inside
+// the row (the others load as zero and are never touched, so S may start
+// one element before the row), bits 32–47 the pairs to store. Two loads,
+// two two-table permutes and two stores per 16 pairs.
+TEXT ·deinterleave2Rows(SB), NOSPLIT, $0-72
+	MOVQ      dst+0(FP), DI
+	MOVQ      ph+8(FP), R8
+	SHLQ      $2, R8
+	MOVQ      ldd+16(FP), R9
+	SHLQ      $2, R9
+	MOVQ      src+24(FP), SI
+	MOVQ      soff+32(FP), AX
+	SHLQ      $2, AX
+	ADDQ      AX, SI
+	MOVQ      lds+40(FP), R10
+	SHLQ      $2, R10
+	MOVQ      rows+48(FP), R11
+	MOVQ      masks+56(FP), R12
+	MOVQ      chunks+64(FP), R13
+	VMOVDQU32 evenLanes<>(SB), Z6
+	VMOVDQU32 oddLanes<>(SB), Z7
+
+row:
+	TESTQ R11, R11
+	JZ    done
+	XORQ  CX, CX
+	MOVQ  SI, DX
+	MOVQ  DI, BX
+
+chunk:
+	CMPQ      CX, R13
+	JGE       nextrow
+	MOVQ      (R12)(CX*8), AX
+	KMOVW     AX, K1
+	SHRQ      $16, AX
+	KMOVW     AX, K2
+	SHRQ      $16, AX
+	KMOVW     AX, K3
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS.Z 64(DX), K2, Z1
+	VMOVAPS   Z6, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVAPS   Z7, Z3
+	VPERMI2PS Z1, Z0, Z3
+	VMOVUPS   Z2, K3, (BX)
+	VMOVUPS   Z3, K3, (BX)(R8*1)
+	ADDQ      $128, DX
+	ADDQ      $64, BX
+	INCQ      CX
+	JMP       chunk
+
+nextrow:
+	ADDQ R10, SI
+	ADDQ R9, DI
+	DECQ R11
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func prefetchLines(p *float32, n int)
+//
+// PREFETCHT1 on every 64-byte line of p[0:n] (n ≥ 1): a hint, never a fault.
+TEXT ·prefetchLines(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	LEAQ (SI)(CX*4), CX
+
+pf:
+	PREFETCHT1 (SI)
+	ADDQ       $64, SI
+	CMPQ       SI, CX
+	JLT        pf
+	RET
