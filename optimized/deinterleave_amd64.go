@@ -8,7 +8,7 @@ func deinterleave2Rows(dst *float32, ph, ldd int, src *float32, soff, lds, rows 
 //go:noescape
 func prefetchLines(p *float32, n int)
 
-// prefetch asks for x into L2 ahead of its use.
+// prefetch asks for x into L2 ahead of its use (see prefetchLines).
 func prefetch(x []float32) {
 	if len(x) > 0 {
 		prefetchLines(&x[0], len(x))

@@ -42,6 +42,9 @@ func depthwise(p *conv.Problem, x, w, b, out []float32, workers int) {
 	isp, osp := conv.Spatial(p.I), conv.Spatial(p.O)
 	OD, OH, OW := p.O[0], p.O[1], p.O[2]
 	pv := newPaddedVolume(p)
+	if pv.dp == 1 {
+		pv = pv.alignRows()
+	}
 	plan := newTapPlan(pv.tapOffsets(p, 1))
 	pads := newScratch(workers)
 	defer pads.release()
@@ -52,12 +55,15 @@ func depthwise(p *conv.Problem, x, w, b, out []float32, workers int) {
 		n, g := task/p.G, task%p.G
 		size := pv.size()
 		if pv.dp == 1 {
-			size = dwWindow(p) * pv.wp
+			size = dwWindow(p)*pv.wp + vecAlign
 		}
 		buf := pads.get(wk, size)
 		if !cleared[wk] {
 			clear(buf)
 			cleared[wk] = true
+		}
+		if pv.dp == 1 {
+			buf = alignVec(buf)
 		}
 		xc := x[(n*p.IC+g)*isp : (n*p.IC+g+1)*isp]
 		if pv.dp == 1 {

@@ -3,7 +3,21 @@ package optimized
 import (
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
+
+// vecAlign is one AVX-512 vector in float32s.
+const vecAlign = 16
+
+// alignVec drops the first elements of buf (fewer than vecAlign) so that it
+// starts on a 64-byte boundary.
+func alignVec(buf []float32) []float32 {
+	if len(buf) == 0 {
+		return buf
+	}
+	mis := int(uintptr(unsafe.Pointer(&buf[0])) % 64 / 4)
+	return buf[(vecAlign-mis)%vecAlign:]
+}
 
 // forEach runs f(worker, task) for every task in [0, n) on at most workers
 // goroutines (the caller's among them). The caller fixes the decomposition

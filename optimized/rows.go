@@ -48,6 +48,17 @@ func newPaddedVolume(p *conv.Problem) paddedVolume {
 	return v
 }
 
+// alignRows rounds the phase length up to a whole number of 16-float
+// vectors, so that in a 64-byte-aligned buffer every padded row and phase
+// starts on a cache line: the row kernel's loads for taps with kw·DW < SW
+// (two of three at 3×3 stride 2) and the row split's stores (PW ≤ 1) then
+// straddle no line.
+func (v paddedVolume) alignRows() paddedVolume {
+	v.ph = (v.ph + vecAlign - 1) / vecAlign * vecAlign
+	v.wp = v.sw * v.ph
+	return v
+}
+
 func (v paddedVolume) size() int { return v.dp * v.hp * v.wp }
 
 // fill copies one channel x [ID, IH, IW] into dst (v.size() floats). It
