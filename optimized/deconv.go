@@ -68,11 +68,16 @@ func deconvCol2im(p *conv.Problem, x, w, b, out []float32, workers int) {
 		}
 		return min(lo, p.I[a]), min(hi, p.I[a])
 	}
+	for _, a := range p.Axes() {
+		hitIf(p.PEnd[a] < 0, pathCol2imNegEnd)
+		hitIf(p.OutputPadding(a) > 0, pathCol2imOutPad)
+	}
 	for n := 0; n < p.MB; n++ {
 		for g := 0; g < p.G; g++ {
 			xg := x[(n*p.IC+g*icg)*isp:]
 			forEach(workers, tiles, func(_, t int) {
 				j0, j1 := t*colTile, min(isp, (t+1)*colTile)
+				hitIf(tiles > 1 && j1-j0 < colTile, pathCol2imTileRem)
 				asmGemm(rows, j1-j0, icg, wt[g*rows*icg:], icg, xg[j0:], isp, 0, col[j0:], isp)
 			})
 			forEach(workers, ocg, func(_, o int) {
@@ -83,15 +88,18 @@ func deconvCol2im(p *conv.Problem, x, w, b, out []float32, workers int) {
 					bias = b[oc]
 				}
 				fill(y, bias)
+				var tapOut, crop bool
 				for kd := 0; kd < p.K[0]; kd++ {
 					dlo, dhi := span(0, kd)
 					for kh := 0; kh < p.K[1]; kh++ {
 						hlo, hhi := span(1, kh)
 						for kw := 0; kw < p.K[2]; kw++ {
 							wlo, whi := span(2, kw)
-							if wlo >= whi {
+							if wlo >= whi || dlo >= dhi || hlo >= hhi {
+								tapOut = true
 								continue
 							}
+							crop = crop || dlo > 0 || hlo > 0 || wlo > 0 || dhi < p.I[0] || hhi < p.I[1] || whi < p.I[2]
 							tap := (kd*p.K[1]+kh)*p.K[2] + kw
 							cr := col[(o*taps+tap)*isp : (o*taps+tap+1)*isp]
 							owOff := kw*p.Dil[2] - p.PBegin[2]
@@ -114,6 +122,13 @@ func deconvCol2im(p *conv.Problem, x, w, b, out []float32, workers int) {
 							}
 						}
 					}
+				}
+				hitIf(tapOut, pathCol2imTapOut)
+				hitIf(crop, pathCol2imCrop)
+				if p.S[2] == 1 {
+					hit(pathCol2imUnit)
+				} else {
+					hit(pathCol2imStrided)
 				}
 			})
 		}
@@ -202,6 +217,7 @@ func zeroInsert(p, q *conv.Problem, x []float32) []float32 {
 	var crop [3]int
 	for _, a := range p.Axes() {
 		crop[a] = max(0, p.PBegin[a]-(p.ExtK(a)-1))
+		hitIf(crop[a] > 0, pathZeroInsCrop)
 	}
 	for nc := 0; nc < p.MB*p.IC; nc++ {
 		xs, zs := x[nc*isp:(nc+1)*isp], z[nc*zsp:(nc+1)*zsp]

@@ -63,6 +63,9 @@ func deform(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int
 		}
 		smp := samples[wk][:taps*nt]
 		curDG := -1
+		hitIf(in.Mask != nil, pathDeformMask)
+		hitIf(p.DG > 1, pathDeformDG)
+		var outside, edge bool
 		for ci := 0; ci < icg; ci++ {
 			c := g*icg + ci
 			if dg := c / cpg; dg != curDG {
@@ -87,7 +90,12 @@ func deform(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int
 							if mask != nil {
 								m = float64(mask[j])
 							}
-							st[j-j0] = newBilinearTap(IH, IW, py, px, m)
+							s := newBilinearTap(IH, IW, py, px, m)
+							st[j-j0] = s
+							if s.in != 0xf {
+								outside = outside || s.in == 0
+								edge = edge || s.in != 0
+							}
 						}
 					}
 				}
@@ -107,6 +115,8 @@ func deform(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int
 				fill(c[o*osp:o*osp+nt], in.B[g*ocg+o])
 			}
 		}
+		hitIf(outside, pathDeformOut)
+		hitIf(edge, pathDeformEdge)
 		asmGemm(ocg, nt, k, in.W[g*ocg*k:], k, col, nt, beta, c, osp)
 	})
 }
@@ -115,6 +125,7 @@ func deform(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int
 // IH×IW plane and their weights (bilinear weight × mask, 0 for a neighbour
 // outside the plane, whose index is then 0 so the read stays in bounds).
 type bilinearTap struct {
+	in  uint8 // bit i: neighbour i lies inside the plane
 	idx [4]int32
 	w   [4]float64
 }
@@ -134,6 +145,7 @@ func newBilinearTap(IH, IW int, py, px, mask float64) bilinearTap {
 	for i, d := range [4][2]int{{0, 0}, {0, 1}, {1, 0}, {1, 1}} {
 		y, x := y0+d[0], x0+d[1]
 		if y >= 0 && y < IH && x >= 0 && x < IW {
+			s.in |= 1 << i
 			s.idx[i] = int32(y*IW + x)
 			s.w[i] = ws[i] * mask
 		}

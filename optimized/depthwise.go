@@ -66,10 +66,13 @@ func depthwise(p *conv.Problem, x, w, b, out []float32, workers int) {
 			buf = alignVec(buf)
 		}
 		xc := x[(n*p.IC+g)*isp : (n*p.IC+g+1)*isp]
+		hitIf(mult > 1, pathDwMultiplier)
 		if pv.dp == 1 {
+			hit(pathDwWindow)
 			depthwisePlane(p, pv, plan, xc, w, b, out[n*p.OC*osp:], buf, g)
 			return
 		}
+		hit(pathDwVolume)
 		pv.fill(p, xc, buf)
 		for o := 0; o < mult; o++ {
 			oc := g*mult + o
@@ -114,7 +117,9 @@ func depthwisePlane(p *conv.Problem, pv paddedVolume, plan tapPlan, x, w, b, out
 		pr0 := oh0 * SH
 		pr1 := (oh1-1)*SH + p.ExtK(1)
 		ih0, ih1 := max(0, pr0-PH), min(IH, pr1-PH)
+		hitIf(oh1-oh0 < dwRows, pathDwRowRem)
 		if ih1 <= ih0 {
+			hit(pathDwWindowPad)
 			clear(win[:(pr1-pr0)*pv.wp])
 		} else {
 			clear(win[:(ih0+PH-pr0)*pv.wp])

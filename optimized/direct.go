@@ -70,6 +70,8 @@ func directRows(p *conv.Problem, x, w, b, out []float32, workers int) {
 		oc0 := g*ocg + ob*ocBlock
 		nob := min(ocBlock, (g+1)*ocg-oc0)
 		oh0, oh1 := blk*rowBlock, min(OH, (blk+1)*rowBlock)
+		hitIf(nob < ocBlock, pathDirectOCRem)
+		hitIf(rb > 1 && oh1-oh0 < rowBlock, pathDirectRowRem)
 		base := padded[(n*p.IC+g*icg)*psz+pv.rowBase(p, od, oh0):]
 		for oc := oc0; oc < oc0+nob; oc++ {
 			bias := float32(0)

@@ -27,6 +27,9 @@ func mixKernels(p *conv.Problem, in conv.Inputs[float32], workers int) (wmix, bm
 	if in.B != nil {
 		bmix = make([]float32, p.MB*p.OC)
 	}
+	hitIf(p.Routing == conv.RoutingSoftmax, pathDynSoftmax)
+	hitIf(p.Routing != conv.RoutingSoftmax, pathDynSigmoid)
+	hitIf(in.B != nil, pathDynBias)
 	forEach(workers, p.MB, func(_, n int) {
 		r := make([]float64, p.E)
 		for e := range r {

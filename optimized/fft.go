@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"math/cmplx"
+	"slices"
 
 	"convverify/conv"
 )
@@ -110,6 +111,11 @@ func fftConv(p *conv.Problem, x, w, b, out []float32, workers int) {
 				}
 			}
 		}
+	}
+	for a := 0; a < 3; a++ {
+		hitIf(n[a] == 1 && a >= 3-p.Rank, pathFFTUnitAxis) // a 1-output, 1-tap axis of the problem
+		hitIf(slices.Contains(reach[a], false), pathFFTUnreached)
+		hitIf(p.PBegin[a] > 0 || p.PBegin[a]+p.I[a] < lx[a], pathFFTPadSkip)
 	}
 	xf := make([]complex128, p.IC*ns)
 	acc := make([][]complex128, min(workers, p.OC))

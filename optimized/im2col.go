@@ -13,6 +13,10 @@ type gemmFunc func(m, n, k int, a []float32, lda int, b []float32, ldb int, beta
 
 // asmGemm is the packed micro-kernel GEMM of optimized/gemm.
 func asmGemm(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if mr, nr := gemmTile(); mr > 0 {
+		hitIf(m%mr != 0, pathGemmMTail)
+		hitIf(n%nr != 0, pathGemmNTail)
+	}
 	gemm.Sgemm(1, m, n, k, a, lda, b, ldb, beta, c, ldc)
 }
 
@@ -36,6 +40,7 @@ func im2colTile(p *conv.Problem, x []float32, icg, j0, j1 int, col []float32) {
 	OH, OW := p.O[1], p.O[2]
 	od0, oh0, ow0 := j0/(OH*OW), (j0/OW)%OH, j0%OW
 	r := 0
+	padRows, padCols := false, false
 	for c := 0; c < icg; c++ {
 		xc := x[c*isp : (c+1)*isp]
 		for kd := 0; kd < p.K[0]; kd++ {
@@ -50,9 +55,12 @@ func im2colTile(p *conv.Problem, x []float32, icg, j0, j1 int, col []float32) {
 						id := od*p.S[0] - p.PBegin[0] + kd*p.Dil[0]
 						ih := oh*p.S[1] - p.PBegin[1] + kh*p.Dil[1]
 						if id < 0 || id >= p.I[0] || ih < 0 || ih >= IH {
+							padRows = true
 							clear(seg)
 						} else {
-							gatherRow(seg, xc[(id*IH+ih)*IW:(id*IH+ih+1)*IW], ow*p.S[2]-p.PBegin[2]+kw*p.Dil[2], p.S[2])
+							if gatherRow(seg, xc[(id*IH+ih)*IW:(id*IH+ih+1)*IW], ow*p.S[2]-p.PBegin[2]+kw*p.Dil[2], p.S[2]) {
+								padCols = true
+							}
 						}
 						t += cnt
 						ow = 0
@@ -64,10 +72,14 @@ func im2colTile(p *conv.Problem, x []float32, icg, j0, j1 int, col []float32) {
 			}
 		}
 	}
+	hitIf(padRows, pathIm2colPadRow)
+	hitIf(padCols, pathIm2colPadCol)
+	hitIf(p.S[2] > 1, pathIm2colStrided)
 }
 
-// gatherRow sets seg[t] = xrow[iw0 + t·s], 0 where that index leaves xrow.
-func gatherRow(seg, xrow []float32, iw0, s int) {
+// gatherRow sets seg[t] = xrow[iw0 + t·s], 0 where that index leaves xrow,
+// and reports whether some but not all of seg lay outside xrow.
+func gatherRow(seg, xrow []float32, iw0, s int) (clipped bool) {
 	n := len(seg)
 	// valid t: 0 ≤ iw0 + t·s < len(xrow)
 	lo := 0
@@ -81,17 +93,18 @@ func gatherRow(seg, xrow []float32, iw0, s int) {
 	lo, hi = min(lo, n), min(hi, n)
 	if hi <= lo {
 		clear(seg)
-		return
+		return false
 	}
 	clear(seg[:lo])
 	clear(seg[hi:])
 	if s == 1 {
 		copy(seg[lo:hi], xrow[iw0+lo:iw0+hi])
-		return
+	} else {
+		for t, iw := lo, iw0+lo*s; t < hi; t, iw = t+1, iw+s {
+			seg[t] = xrow[iw]
+		}
 	}
-	for t, iw := lo, iw0+lo*s; t < hi; t, iw = t+1, iw+s {
-		seg[t] = xrow[iw]
-	}
+	return lo > 0 || hi < n
 }
 
 // isIdentityGather reports whether the im2col matrix of p is the input
@@ -126,6 +139,7 @@ func convGemm(p *conv.Problem, x, w, b, out []float32, workers int, mm gemmFunc,
 		n := task / (tiles * p.G)
 		j0, j1 := t*colTile, min(osp, (t+1)*colTile)
 		nt := j1 - j0
+		hitIf(tiles > 1 && nt < colTile, pathIm2colTileRem)
 		xg := x[(n*p.IC+g*icg)*isp : (n*p.IC+(g+1)*icg)*isp]
 		c := out[(n*p.OC+g*ocg)*osp+j0:]
 		beta := float32(0)
@@ -138,8 +152,10 @@ func convGemm(p *conv.Problem, x, w, b, out []float32, workers int, mm gemmFunc,
 		var bm []float32
 		ldb := nt
 		if direct {
+			hit(pathIm2colIdent)
 			bm, ldb = xg[j0:], isp
 		} else {
+			hit(pathIm2colGather)
 			bm = cols.get(wk, k*nt)
 			im2colTile(p, xg, icg, j0, j1, bm)
 		}
@@ -243,6 +259,8 @@ func convGemmWide(p *conv.Problem, x, w, b, out []float32, workers int, mm gemmF
 		g := (task / (blocks * OD)) % p.G
 		n := task / (blocks * OD * p.G)
 		oh0, oh1 := blk*rows, min(OH, (blk+1)*rows)
+		hit(pathIm2colWide)
+		hitIf(blocks > 1 && oh1-oh0 < rows, pathWideRowRem)
 		nt := (oh1 - oh0) * wp
 		col := cols.get(wk, k*nt)
 		base := padded[(n*p.IC+g*icg)*psz+pv.rowBase(p, od, oh0):]

@@ -49,6 +49,9 @@ func (tp tapPlan) run(out []float32, n, rows, ldo int, base []float32, ldb int, 
 		return
 	}
 	_ = base[(rows-1)*ldb+tp.span-1+n-1]
+	hitIf(n >= 64, pathRowFull64)
+	hitIf(n%64 > 0 && n%64 <= 32, pathRowTail2)
+	hitIf(n%64 > 32, pathRowTail4)
 	_ = w[len(tp.offs)-1]
 	if hasMultiTapAsm {
 		multiTapAsm(out, n, rows, ldo, base, ldb, tp.offs, w, bias)

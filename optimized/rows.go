@@ -87,12 +87,16 @@ func (v paddedVolume) copyRows(p *conv.Problem, dst, src []float32, rows int) {
 	IW, pw := p.I[2], p.PBegin[2]
 	switch v.sw {
 	case 1:
+		hit(pathPadStride1)
 		for r := 0; r < rows; r++ {
 			copy(dst[r*v.wp+pw:r*v.wp+pw+IW], src[r*IW:(r+1)*IW])
 		}
 	case 2:
+		hit(pathPadSplit2)
+		hitIf(v.s2.soff != 0, pathPadSplit2Odd)
 		v.s2.rows(dst, v.ph, v.wp, src, IW, rows)
 	default:
+		hit(pathPadSplitN)
 		// phase r holds padded columns j = q·SW + r, input iw = j − PW
 		for ih := 0; ih < rows; ih++ {
 			row, in := dst[ih*v.wp:(ih+1)*v.wp], src[ih*IW:(ih+1)*IW]

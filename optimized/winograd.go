@@ -124,6 +124,8 @@ func winograd(p *conv.Problem, x, w, b, out []float32, workers int) {
 		n := task / (chunks * p.G)
 		t0, t1 := ch*winoChunk, min(tiles, (ch+1)*winoChunk)
 		nt := t1 - t0
+		hitIf(chunks > 1 && nt < winoChunk, pathWinoChunkRem)
+		edgeCol, edgeRow := false, false
 		v := vs.get(wk, 16*icg*nt)
 		m := ms.get(wk, 16*ocg*nt)
 		stride := icg * nt
@@ -185,6 +187,8 @@ func winograd(p *conv.Problem, x, w, b, out []float32, workers int) {
 					r0[0], r0[1], r1[0], r1[1] = bias+y00, bias+y01, bias+y10, bias+y11
 					continue
 				}
+				edgeCol = edgeCol || ow0+1 == OW
+				edgeRow = edgeRow || oh0+1 == OH
 				y[oh0*OW+ow0] = bias + y00
 				if ow0+1 < OW {
 					y[oh0*OW+ow0+1] = bias + y01
@@ -194,6 +198,8 @@ func winograd(p *conv.Problem, x, w, b, out []float32, workers int) {
 				}
 			}
 		}
+		hitIf(edgeCol, pathWinoEdgeCol)
+		hitIf(edgeRow, pathWinoEdgeRow)
 	})
 }
 

@@ -163,10 +163,18 @@ func drawBlocking(t *rapid.T, op conv.Op) conv.Problem {
 	// spatial size, few channels), 1 channel tails (up to 40 channels on a
 	// small image), 2 a Winograd-shaped 2D layer, 3 anything in between.
 	target := rapid.IntRange(0, 3).Draw(t, "target")
+	// wide: rows past the row kernel's 64-output pass (≥ 70 wide, k–8 high);
+	// hugePad: begin padding past a whole depthwise row window (every
+	// row a block reads is padding), for ops whose output grows with it.
+	wide := target == 0 && rapid.Bool().Draw(t, "wide")
+	hugePad := target == 1 && op != conv.OpDeconv && rapid.Bool().Draw(t, "huge-padding")
 	rank := 2
 	if op != conv.OpDeform && target == 3 && rapid.Bool().Draw(t, "rank3") {
 		rank = 3
 	}
+	// unit: the first axis one pixel, one tap, no padding (a transform of
+	// length 1 for the FFT, a single-row plane for the others)
+	unit := target == 3 && rank >= 2 && rapid.Bool().Draw(t, "unit-axis")
 	p := conv.New(op, rank)
 	p.MB = rapid.IntRange(1, 2).Draw(t, "mb")
 	k := rapid.SampledFrom([]int{3, 1, 2, 4, 5}).Draw(t, "k")
@@ -184,11 +192,21 @@ func drawBlocking(t *rapid.T, op conv.Op) conv.Problem {
 		lo, hi = max(3, k), 9
 	}
 	for _, a := range p.Axes() {
-		p.I[a] = rapid.IntRange(lo, hi).Draw(t, "i")
+		switch {
+		case wide && a == conv.W:
+			p.I[a] = rapid.IntRange(70, 160).Draw(t, "i-wide")
+		case wide:
+			p.I[a] = rapid.IntRange(k, 8).Draw(t, "i-short")
+		default:
+			p.I[a] = rapid.IntRange(lo, hi).Draw(t, "i")
+		}
 		p.K[a], p.S[a] = k, s
 		// Begin padding up to 3 past the kernel extent: conv outputs that
 		// read only padding, and deconv padding that crops the zero-inserted input.
 		p.PBegin[a] = rapid.IntRange(0, k+2).Draw(t, "pbegin")
+		if hugePad {
+			p.PBegin[a] = rapid.IntRange(k+3, 4*k+12).Draw(t, "pbegin-huge")
+		}
 		p.PEnd[a] = rapid.IntRange(0, k-1).Draw(t, "pend")
 		if op == conv.OpDeconv {
 			p.PEnd[a] -= rapid.IntRange(0, s-1).Draw(t, "outpad")
@@ -196,6 +214,10 @@ func drawBlocking(t *rapid.T, op conv.Op) conv.Problem {
 			// keep O = S·(I−1) + K − PBegin − PEnd ≥ 1
 			p.PEnd[a] = min(p.PEnd[a], s*(p.I[a]-1)+k-1-p.PBegin[a])
 		}
+	}
+	if unit {
+		a := p.Axes()[0]
+		p.I[a], p.K[a], p.S[a], p.PBegin[a], p.PEnd[a] = 1, 1, 1, 0, 0
 	}
 	if op == conv.OpDeform {
 		p.DG, p.Mask = 1, rapid.Bool().Draw(t, "mask")
@@ -224,6 +246,9 @@ func drawBlocking(t *rapid.T, op conv.Op) conv.Problem {
 		ocg = rapid.IntRange(17, 40).Draw(t, "ocg-tail")
 	}
 	icg := rapid.IntRange(1, max(1, min(40, per/(ocg*p.G*p.G)))).Draw(t, "icg")
+	if hugePad && rapid.Bool().Draw(t, "huge-padding-depthwise") {
+		icg = 1 // depthwise-direct's windows of padding rows only
+	}
 	p.IC, p.OC = p.G*icg, p.G*ocg
 	if op == conv.OpDeform && rapid.Bool().Draw(t, "dg2") && p.IC%2 == 0 {
 		p.DG = 2
@@ -327,6 +352,34 @@ func VariantHitsTable() string {
 		}
 		sort.Strings(fs)
 		fmt.Fprintf(&b, "%-18s %4d problems  %s\n", v.Name, m["problems"], strings.Join(fs, " "))
+	}
+	return b.String()
+}
+
+// MissingCodePaths lists, sorted, the code paths optimized counts that no
+// run has taken since the last optimized.ResetPathHits.
+func MissingCodePaths() []string {
+	var miss []string
+	for name, n := range optimized.PathHits() {
+		if n == 0 {
+			miss = append(miss, name)
+		}
+	}
+	sort.Strings(miss)
+	return miss
+}
+
+// CodePathsTable prints optimized.PathHits one path a line, sorted by name.
+func CodePathsTable() string {
+	h := optimized.PathHits()
+	names := make([]string, 0, len(h))
+	for name := range h {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, name := range names {
+		fmt.Fprintf(&b, "%-34s %d\n", name, h[name])
 	}
 	return b.String()
 }

@@ -2,6 +2,7 @@ package properties
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -11,24 +12,33 @@ import (
 
 // TestVariantsMatchReference checks every optimized variant against the
 // reference, then demands that each variant was exercised (at least
-// minVariantProblems problems) and that the draws reached the paths named
-// below. Reaching a path is a matter of chance, so the property runs again
-// (up to maxRounds rounds of -rapid.checks each) until every path was hit.
+// minVariantProblems problems), that the draws had the features named
+// below, and that they took every code path optimized counts
+// (optimized.PathHits: row-kernel tails, block remainders, padding skips,
+// edge tiles…). Reaching a path is a matter of chance, so the property runs
+// again (up to maxRounds rounds of -rapid.checks each) until every path was hit.
 func TestVariantsMatchReference(t *testing.T) {
-	const maxRounds = 4
+	const maxRounds = 6
+	optimized.ResetPathHits()
 	for round := 0; round < maxRounds; round++ {
 		rapid.Check(t, PropVariantsMatchReference)
 		if t.Failed() {
 			t.Logf("problems per variant and paths hit:\n%s", VariantHitsTable())
 			return
 		}
-		if len(missingVariantPaths()) == 0 {
+		miss := append(missingVariantPaths(), MissingCodePaths()...)
+		if len(miss) == 0 {
 			break
 		}
+		t.Logf("after round %d, not yet reached: %s", round+1, strings.Join(miss, "; "))
 	}
 	t.Logf("problems per variant and paths hit:\n%s", VariantHitsTable())
+	t.Logf("code paths taken:\n%s", CodePathsTable())
 	for _, m := range missingVariantPaths() {
 		t.Error(m)
+	}
+	if miss := MissingCodePaths(); len(miss) > 0 {
+		t.Errorf("code paths never taken: %s", strings.Join(miss, ", "))
 	}
 }
 
