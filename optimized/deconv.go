@@ -103,20 +103,26 @@ func deconvCol2im(p *conv.Problem, x, w, b, out []float32, workers int) {
 							tap := (kd*p.K[1]+kh)*p.K[2] + kw
 							cr := col[(o*taps+tap)*isp : (o*taps+tap+1)*isp]
 							owOff := kw*p.Dil[2] - p.PBegin[2]
+							// the problem's sizes as locals: the stores into y
+							// would otherwise reload them from p every row
+							IH, IW, OH, OW, SW := p.I[1], p.I[2], p.O[1], p.O[2], p.S[2]
+							ohOff := kh*p.Dil[1] - p.PBegin[1]
 							for id := dlo; id < dhi; id++ {
 								od := id*p.S[0] - p.PBegin[0] + kd*p.Dil[0]
 								for ih := hlo; ih < hhi; ih++ {
-									oh := ih*p.S[1] - p.PBegin[1] + kh*p.Dil[1]
-									src := cr[(id*p.I[1]+ih)*p.I[2]:]
-									dst := y[(od*p.O[1]+oh)*p.O[2]:]
-									if p.S[2] == 1 {
-										addTo(dst[wlo+owOff:whi+owOff], src[wlo:whi])
-										continue
-									}
-									sw := p.S[2]
-									d := dst[wlo*sw+owOff : (whi-1)*sw+owOff+1]
-									for i, v := range src[wlo:whi] {
-										d[i*sw] += v
+									oh := ih*p.S[1] + ohOff
+									src := cr[(id*IH+ih)*IW+wlo : (id*IH+ih)*IW+whi]
+									dst := y[(od*OH+oh)*OW : (od*OH+oh+1)*OW]
+									switch SW {
+									case 1:
+										addTo(dst[wlo+owOff:whi+owOff], src)
+									case 2:
+										addTo2(dst[2*wlo+owOff:], src)
+									default:
+										d := dst[wlo*SW+owOff : (whi-1)*SW+owOff+1]
+										for i, v := range src {
+											d[i*SW] += v
+										}
 									}
 								}
 							}
@@ -136,6 +142,17 @@ func deconvCol2im(p *conv.Problem, x, w, b, out []float32, workers int) {
 }
 
 // addTo sets y[i] += x[i].
+// addTo2 sets y[2i] += x[i] (len(y) ≥ 2·len(x) − 1).
+func addTo2(y, x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	y = y[:2*len(x)-1]
+	for i, v := range x {
+		y[2*i] += v
+	}
+}
+
 func addTo(y, x []float32) {
 	x = x[:len(y)]
 	for i := range y {

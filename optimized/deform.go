@@ -90,11 +90,11 @@ func deform(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int
 							if mask != nil {
 								m = float64(mask[j])
 							}
-							s := newBilinearTap(IH, IW, py, px, m)
-							st[j-j0] = s
-							if s.in != 0xf {
-								outside = outside || s.in == 0
-								edge = edge || s.in != 0
+							var inside uint8
+							st[j-j0], inside = newBilinearTap(IH, IW, py, px, m)
+							if inside != 0xf {
+								outside = outside || inside == 0
+								edge = edge || inside != 0
 							}
 						}
 					}
@@ -125,18 +125,17 @@ func deform(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int
 // IH×IW plane and their weights (bilinear weight × mask, 0 for a neighbour
 // outside the plane, whose index is then 0 so the read stays in bounds).
 type bilinearTap struct {
-	in  uint8 // bit i: neighbour i lies inside the plane
 	idx [4]int32
 	w   [4]float64
 }
 
 // newBilinearTap locates (py, px) in float64 (positions and weights exact
 // for float32 offsets) with every neighbour outside the unpadded plane
-// weighted 0 (zero padding).
-func newBilinearTap(IH, IW int, py, px, mask float64) bilinearTap {
-	var s bilinearTap
+// weighted 0 (zero padding); bit i of inside is set when neighbour i lies
+// inside the plane.
+func newBilinearTap(IH, IW int, py, px, mask float64) (s bilinearTap, inside uint8) {
 	if !(py > -1 && py < float64(IH) && px > -1 && px < float64(IW)) {
-		return s // all four neighbours outside (also rejects NaN)
+		return s, 0 // all four neighbours outside (also rejects NaN)
 	}
 	fy, fx := math.Floor(py), math.Floor(px)
 	y0, x0 := int(fy), int(fx)
@@ -145,10 +144,10 @@ func newBilinearTap(IH, IW int, py, px, mask float64) bilinearTap {
 	for i, d := range [4][2]int{{0, 0}, {0, 1}, {1, 0}, {1, 1}} {
 		y, x := y0+d[0], x0+d[1]
 		if y >= 0 && y < IH && x >= 0 && x < IW {
-			s.in |= 1 << i
+			inside |= 1 << i
 			s.idx[i] = int32(y*IW + x)
 			s.w[i] = ws[i] * mask
 		}
 	}
-	return s
+	return s, inside
 }
