@@ -31,11 +31,14 @@ func depthwiseVariant() rawVariant {
 
 // depthwise computes a convolution with one input channel per group
 // (G = IC, OC = IC·multiplier, output channel oc reads input channel
-// oc/multiplier): each task writes one input channel into a padded volume
-// (phase-split rows at width stride > 1, see paddedVolume), then each output
-// plane of its OC/G output channels is one row-kernel call over all its rows
-// (bias, then the taps in (kd, kh, kw) order; padding taps add exact zeros),
-// vectorised across each row.
+// oc/multiplier): each task owns one input channel. In 2D (and 1D) it
+// copies the padded rows of dwRows output rows at a time into a small
+// window (depthwisePlane); in 3D it writes the whole padded volume. Rows
+// are phase-split at width stride > 1 (see paddedVolume), so the row
+// kernel reads every tap contiguously and one call covers a block (a
+// plane in 3D) of each of its OC/G output channels: bias, then the taps in
+// (kd, kh, kw) order (padding taps add exact zeros), vectorised across
+// each row. The sum per output does not depend on the blocking.
 func depthwise(p *conv.Problem, x, w, b, out []float32, workers int) {
 	mult := p.OCG()
 	taps := p.Taps()

@@ -12,7 +12,7 @@
 //	im2col-gemm        conv      im2col/vol2col + packed GEMM; wide copy at unit stride   1   exact
 //	pointwise-gemm     conv 1×1  GEMM on the input itself (stride/padding: one-tap gather) 1   exact
 //	direct-tiled       conv      oc blocks × row blocks, AVX-512 row kernel, any stride    1   exact
-//	depthwise-direct   conv g=ic row kernel across width, one call per output plane      1   exact
+//	depthwise-direct   conv g=ic row kernel across width over L1 row windows (2D)         1   exact
 //	winograd-f2x3      conv 3×3 s1 d1 2D, F(2×2,3×3), 16 GEMMs over tiles (normwise)       10
 //	fft                conv s1   complex128 radix-2 FFT, correlation theorem              2
 //	deconv-col2im      deconv    GEMM Wᵀ·X then col2im scatter-add                        1   exact
@@ -29,6 +29,10 @@
 // alone (batch × group × output-channel block × spatial tile) and hands them
 // to at most workers goroutines; each output element is reduced inside one
 // task, so the result never depends on workers.
+//
+// Code paths: PathHits counts, by name, the branches the variants took
+// (row-kernel tails, block remainders, padding skips, edge tiles…), so that
+// tests can check afterwards that their random problems reached each one.
 //
 // This package imports neither reference/ nor oracles/: a check that calls
 // what it checks proves nothing.
