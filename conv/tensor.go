@@ -25,11 +25,7 @@ func NewTensor[T Float](shape ...int) Tensor[T] {
 
 // Convert returns a copy of t with element type U.
 func Convert[U, T Float](t Tensor[T]) Tensor[U] {
-	out := Tensor[U]{Shape: append([]int(nil), t.Shape...), Data: make([]U, len(t.Data))}
-	for i, v := range t.Data {
-		out.Data[i] = U(v)
-	}
-	return out
+	return Tensor[U]{Shape: append([]int(nil), t.Shape...), Data: ConvertSlice[U](t.Data)}
 }
 
 // CheckShape returns an error naming the tensor if t's shape is not want.
@@ -99,11 +95,7 @@ func ConvertInputs[U, T Float](in Inputs[T]) Inputs[U] {
 		if s == nil {
 			return nil
 		}
-		o := make([]U, len(s))
-		for i, v := range s {
-			o[i] = U(v)
-		}
-		return o
+		return ConvertSlice[U](s)
 	}
 	return Inputs[U]{X: c(in.X), W: c(in.W), B: c(in.B), Offset: c(in.Offset), Mask: c(in.Mask), RouteW: c(in.RouteW), RouteB: c(in.RouteB)}
 }
