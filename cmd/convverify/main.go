@@ -16,7 +16,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+
+	"convverify/conv"
 )
 
 // usageError is bad input from the command line: exit status 2.
@@ -27,8 +30,49 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
+// ioError is a failure to read or write a file, or a resource limit (memory
+// budget, --timeout): exit status 3.
+type ioError struct{ err error }
+
+func (e ioError) Error() string { return e.err.Error() }
+func (e ioError) Unwrap() error { return e.err }
+
+func ioErrorf(format string, args ...any) error { return ioError{fmt.Errorf(format, args...)} }
+
 // errFailed reports that a check ran and found a failure: exit status 1.
 var errFailed = errors.New("check failed")
+
+// Exit statuses, one meaning each.
+const (
+	exitOK       = 0 // everything checked passed
+	exitFailed   = 1 // a verification or regression failure
+	exitUsage    = 2 // bad input: a malformed descriptor, an unknown flag, a value with no effect
+	exitResource = 3 // an I/O or resource error: a file unreadable or unwritable, memory budget, timeout
+)
+
+// exitCode maps an error to its exit status. Errors that are not marked are
+// classified by what they wrap: a file-system error or a budget refusal is
+// an I/O or resource error, anything else is bad input.
+func exitCode(err error) int {
+	var ue usageError
+	var ie ioError
+	var pe *fs.PathError
+	var le *os.LinkError
+	var be *conv.BudgetError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.Is(err, errFailed):
+		return exitFailed
+	case errors.As(err, &ie):
+		return exitResource
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.As(err, &be), errors.As(err, &pe), errors.As(err, &le):
+		return exitResource
+	}
+	return exitUsage
+}
 
 var (
 	stdout io.Writer = os.Stdout
@@ -52,6 +96,7 @@ takes --experts E, --routing sigmoid|softmax and --temperature T.
 `
 
 func main() {
+	handleSignals()
 	os.Exit(run(os.Args[1:]))
 }
 
@@ -77,17 +122,11 @@ func run(args []string) int {
 		return 2
 	}
 	err := f(args[1:])
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.Is(err, errFailed):
-		return 1
-	default:
+	code := exitCode(err)
+	if code == exitUsage || code == exitResource {
 		fmt.Fprintf(stderr, "convverify %s: %v\n", args[0], err)
-		return 2
 	}
+	return code
 }
 
 // parseInterleaved parses flags that may come before, between or after the

@@ -1,0 +1,101 @@
+package atomicfile
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestWriteReplacesWholeAndLeavesNoTemporary(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "out.txt")
+	if err := os.WriteFile(p, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(p, []byte("new contents")); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	if string(b) != "new contents" {
+		t.Fatalf("got %q", b)
+	}
+	if st, _ := os.Stat(p); st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want the old file's 0600 kept", st.Mode().Perm())
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("folder holds %d entries, want only out.txt", len(ents))
+	}
+}
+
+func TestFailedFillKeepsOldFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "out.txt")
+	os.WriteFile(p, []byte("old"), 0o644)
+	boom := errors.New("boom")
+	err := Write(p, func(w io.Writer) error { w.Write([]byte("half")); return boom })
+	if !errors.Is(err, boom) {
+		t.Fatalf("err %v", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "old" {
+		t.Fatalf("old file changed to %q", b)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("temporary left behind: %v", ents)
+	}
+}
+
+// TestRefusesNonRegularTargets: a folder, a device or a FIFO is never replaced.
+func TestRefusesNonRegularTargets(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(dir, "sub")
+	os.Mkdir(sub, 0o755)
+	os.WriteFile(filepath.Join(sub, "keep"), []byte("x"), 0o644)
+	for _, target := range []string{fifo, sub, "/dev/null", "/dev/full"} {
+		if _, err := os.Lstat(target); err != nil {
+			continue
+		}
+		err := WriteFile(target, []byte("y"))
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("%s: err %v, want a refusal", target, err)
+		}
+	}
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("fifo damaged: %v %v", st, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(sub, "keep")); err != nil || string(b) != "x" {
+		t.Errorf("folder content damaged: %q %v", b, err)
+	}
+	if st, err := os.Stat("/dev/null"); err != nil || st.Mode()&os.ModeDevice == 0 {
+		t.Errorf("/dev/null damaged: %v %v", st, err)
+	}
+}
+
+func TestRemoveTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	f, err := Create(filepath.Join(dir, "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := MkdirTemp(filepath.Join(dir, "case"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{f.Name(), d} {
+		if !IsTemporary(filepath.Base(p)) {
+			t.Errorf("%s: temporary is not hidden", p)
+		}
+	}
+	RemoveTemporaries()
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("left: %v", ents)
+	}
+	f.Abort()
+}
