@@ -1,14 +1,19 @@
 // Command convverify proves convolution code right and measures how fast it is.
 //
-//	convverify describe DESCRIPTOR... | SHAPEFILE [--op OP] [--json]
+//	convverify describe DESCRIPTOR...|SHAPEFILE... [--op OP] [--json]
 //	convverify check DESCRIPTOR [--op OP] [--seed N]
 //	convverify check --golden DIR...
 //	convverify check --list
-//	convverify export DESCRIPTOR --op OP DIR
+//	convverify export DESCRIPTOR DIR [--op OP] [--force]
 //	convverify report [--seed N] [--checks N] [-o reports/FINDINGS.md]
+//	convverify bench [...] [-o FILE]
+//	convverify compare OLD NEW [--allow-missing]
+//	convverify help [CMD] | --version
 //
-// Exit status: 0 when everything checked passed, 1 when a check failed, 2 for
-// bad input (a malformed descriptor, a missing file, an unknown flag).
+// Exit status: 0 when everything checked passed, 1 when a check or a
+// regression failed, 2 for bad input (a malformed descriptor, an unknown flag,
+// a flag with no effect), 3 for an I/O or resource error (a file that cannot
+// be read or written, the memory budget, --timeout).
 package main
 
 import (
@@ -18,6 +23,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime/debug"
+	"strings"
+	"time"
 
 	"convverify/conv"
 )
@@ -79,21 +87,81 @@ var (
 	stderr io.Writer = os.Stderr
 )
 
-const usage = `convverify: verify and measure convolution implementations
+// command is one subcommand: its synopsis (with the positional arguments),
+// a one-line summary, and the function that runs it.
+type command struct {
+	name, synopsis, summary string
+}
 
-commands:
-  describe DESCRIPTOR...|SHAPEFILE [--op OP] [--json]   print resolved problems
-  check DESCRIPTOR [--op OP] [--seed N]                   reference, oracles and every variant on random data
-  check --golden DIR...                                   verify golden cases (ONNX node tests or golden-format folders)
-  check --list                                            list the registered implementations
-  export DESCRIPTOR --op OP DIR                           write a golden-format case computed by the reference
-  report [--seed N] [--checks N] [-o FILE]                write the findings on the convolution Q&A
-  bench [--count N] [--benchtime D] [--impl RE] [--shape RE] [--op OP] [--workers W] [-o FILE]   benchmark the variants (Go benchmark format)
-  compare OLD NEW [--alpha A] [--threshold 5%] [--metric sec/op|GFLOP/s]   benchstat-style regression verdicts (exit 1 on a regression)
+// runner returns the function that runs a command. It is a switch, not a
+// field of the table, because the commands read the table for their usage.
+func runner(name string) func([]string) error {
+	switch name {
+	case "describe":
+		return cmdDescribe
+	case "check":
+		return cmdCheck
+	case "export":
+		return cmdExport
+	case "report":
+		return cmdReport
+	case "bench":
+		return cmdBench
+	case "compare":
+		return cmdCompare
+	}
+	return nil
+}
+
+// commands is the single table behind dispatch, `help`, `help CMD` and `CMD -h`.
+var commands = []command{
+	{"describe", "describe DESCRIPTOR...|SHAPEFILE... [--op OP] [--json]", "print resolved problems: shapes, parameters, MACs, FLOPs, memory"},
+	{"check", "check DESCRIPTOR [--op OP] [--seed N] [--budget B]\ncheck --golden DIR... [--budget B]\ncheck --list", "reference, oracles and every variant on random data; or verify golden case folders; or list the variants"},
+	{"export", "export DESCRIPTOR DIR [--op OP] [--seed N] [--force]", "write a golden-format case computed by the reference"},
+	{"report", "report [--seed N] [--checks N] [--claims ID,...|list] [-o FILE]", "write the findings on the convolution Q&A"},
+	{"bench", "bench [--count N] [--benchtime D] [--impl RE] [--shape RE] [--op OP] [--workers W] [-o FILE]", "benchmark the variants (Go benchmark format)"},
+	{"compare", "compare OLD NEW [--alpha A] [--threshold 5%] [--metric sec/op|GFLOP/s] [--allow-missing]", "benchstat-style regression verdicts"},
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+const exitDoc = `exit status:
+  0  everything checked passed
+  1  a verification or regression failure
+  2  a usage error: bad flag, malformed descriptor or case, a flag with no effect
+  3  an I/O or resource error: unreadable or unwritable file, memory budget, --timeout
+`
+
+const globalDoc = `global flags (any command, anywhere on the line):
+  --timeout D   stop with exit status 3 after D (e.g. 30s, 5m), naming the stage that was running
+`
+
+func usageText() string {
+	var b strings.Builder
+	b.WriteString("convverify: verify and measure convolution implementations\n\nusage:\n")
+	for _, c := range commands {
+		for _, l := range strings.Split(c.synopsis, "\n") {
+			fmt.Fprintf(&b, "  convverify %s\n", l)
+		}
+		fmt.Fprintf(&b, "        %s\n", c.summary)
+	}
+	b.WriteString(`  convverify help [CMD]    this text, or one command's synopsis and flags
+  convverify --version     module version and commit
 
 OP is conv, deconv, deform or dynamic. Deform takes --dg N and --mask; dynamic
-takes --experts E, --routing sigmoid|softmax and --temperature T.
-`
+takes --experts E, --routing sigmoid|softmax and --temperature T (softmax only).
+
+`)
+	b.WriteString(globalDoc + "\n" + exitDoc)
+	return b.String()
+}
 
 func main() {
 	handleSignals()
@@ -101,41 +169,175 @@ func main() {
 }
 
 func run(args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, usage)
-		if len(args) == 0 {
-			return 2
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usageText())
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		fmt.Fprint(stdout, usageText())
+		return exitOK
+	case "-version", "--version", "version":
+		fmt.Fprintln(stdout, versionText())
+		return exitOK
+	case "help":
+		if len(args) == 1 {
+			fmt.Fprint(stdout, usageText())
+			return exitOK
 		}
-		return 0
+		if len(args) > 2 {
+			fmt.Fprintf(stderr, "convverify help: want one command, got %d arguments\n", len(args)-1)
+			return exitUsage
+		}
+		c, ok := lookup(args[1])
+		if !ok {
+			fmt.Fprintf(stderr, "convverify help: unknown command %q (have %s)\n", args[1], commandNames())
+			return exitUsage
+		}
+		helpTo = stdout
+		defer func() { helpTo = nil }()
+		runner(c.name)([]string{"-h"})
+		return exitOK
 	}
-	cmds := map[string]func([]string) error{
-		"describe": cmdDescribe,
-		"check":    cmdCheck,
-		"export":   cmdExport,
-		"report":   cmdReport,
-		"bench":    cmdBench,
-		"compare":  cmdCompare,
-	}
-	f, ok := cmds[args[0]]
+	c, ok := lookup(args[0])
 	if !ok {
-		fmt.Fprintf(stderr, "convverify: unknown command %q\n\n%s", args[0], usage)
-		return 2
+		fmt.Fprintf(stderr, "convverify: unknown command %q (have %s; try convverify help)\n", args[0], commandNames())
+		return exitUsage
 	}
-	err := f(args[1:])
+	rest, timeout, err := timeoutFlag(args[1:])
+	if err != nil {
+		fmt.Fprintf(stderr, "convverify %s: %v\n", c.name, err)
+		return exitUsage
+	}
+	stop := startTimeout(c.name, timeout)
+	err = runner(c.name)(rest)
+	stop()
+	endStages()
 	code := exitCode(err)
 	if code == exitUsage || code == exitResource {
-		fmt.Fprintf(stderr, "convverify %s: %v\n", args[0], err)
+		fmt.Fprintf(stderr, "%s\n", errorLine(c.name, err))
 	}
 	return code
 }
 
+// errorLine prefixes err with "convverify CMD: " once: messages that already
+// start with the command's name (as "check --golden: …") keep theirs.
+func errorLine(name string, err error) string {
+	msg := err.Error()
+	if strings.HasPrefix(msg, name+": ") || strings.HasPrefix(msg, name+" ") {
+		return "convverify " + msg
+	}
+	return "convverify " + name + ": " + msg
+}
+
+func commandNames() string {
+	var n []string
+	for _, c := range commands {
+		n = append(n, c.name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// timeoutFlag removes the global --timeout D from args (in any of the flag
+// package's spellings) and returns the rest and D (0 when absent).
+func timeoutFlag(args []string) ([]string, time.Duration, error) {
+	var rest []string
+	var d time.Duration
+	seen := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "timeout" {
+			rest = append(rest, a)
+			continue
+		}
+		if !hasVal {
+			if i+1 >= len(args) {
+				return nil, 0, usagef("--timeout: missing value (want a duration such as 30s)")
+			}
+			i++
+			val = args[i]
+		}
+		if seen {
+			return nil, 0, usagef("--timeout: given twice")
+		}
+		seen = true
+		v, err := time.ParseDuration(val)
+		if err != nil || v <= 0 {
+			return nil, 0, usagef("--timeout: %q: want a positive duration such as 30s or 5m", val)
+		}
+		d = v
+	}
+	return rest, d, nil
+}
+
+// versionText is the module version and the VCS commit the binary was built
+// from, as the Go toolchain stamped them (go build stamps the commit; go run
+// does not).
+func versionText() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "convverify (no build information)"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, when, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = " (modified)"
+			}
+		}
+	}
+	if rev == "" {
+		return fmt.Sprintf("convverify %s (module %s), commit unknown (built without VCS stamping, as go run does; go build stamps it)", v, bi.Main.Path)
+	}
+	return fmt.Sprintf("convverify %s (module %s), commit %s%s %s, %s", v, bi.Main.Path, rev, dirty, when, bi.GoVersion)
+}
+
+// helpTo, when set, receives a command's usage (help CMD prints to stdout;
+// CMD -h to stderr, as the flag package does).
+var helpTo io.Writer
+
 // parseInterleaved parses flags that may come before, between or after the
 // positional arguments (Go's flag package stops at the first positional one).
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(stderr)
+	out := stderr
+	if helpTo != nil {
+		out = helpTo
+	}
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		if c, ok := lookup(fs.Name()); ok {
+			for i, l := range strings.Split(c.synopsis, "\n") {
+				lead := "usage: "
+				if i > 0 {
+					lead = "       "
+				}
+				fmt.Fprintf(out, "%sconvverify %s\n", lead, l)
+			}
+			fmt.Fprintf(out, "\n%s\n\nflags:\n", c.summary)
+		}
+		fs.PrintDefaults()
+		fmt.Fprintf(out, "\n%s\n%s", globalDoc, exitDoc)
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
 			return nil, usageError{err}
 		}
 		rest := fs.Args()

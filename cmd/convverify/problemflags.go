@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"math"
 
 	"convverify/conv"
 )
@@ -51,6 +52,9 @@ func (f *problemFlags) problem(desc string) (conv.Problem, error) {
 	if misplaced != nil {
 		return conv.Problem{}, misplaced
 	}
+	if f.budget <= 0 {
+		return conv.Problem{}, usagef("--budget: %d bytes: want a positive number of bytes", f.budget)
+	}
 	p, err := conv.ParseDescriptor(desc, op)
 	if err != nil {
 		return conv.Problem{}, usageError{err}
@@ -63,9 +67,35 @@ func (f *problemFlags) problem(desc string) (conv.Problem, error) {
 		if p.Routing, err = conv.ParseRouting(f.routing); err != nil {
 			return conv.Problem{}, usageError{err}
 		}
+		// A temperature only scales softmax logits: with sigmoid routing a
+		// value would be silently ignored, so any explicit one is refused.
+		if p.Routing == conv.RoutingSigmoid && setFlag(f.fs, "temperature") {
+			return conv.Problem{}, usagef("--temperature: has no effect with --routing sigmoid (it scales softmax logits only)")
+		}
+		if t := f.temperature; !(t > 0) || math.IsInf(t, 0) {
+			return conv.Problem{}, usagef("--temperature: %v: want a finite number > 0", t)
+		}
 	}
 	if err := p.Validate(); err != nil {
 		return conv.Problem{}, usagef("descriptor %q: %v", desc, err)
 	}
 	return p, nil
+}
+
+// setFlag reports whether the flag name was given on the command line.
+func setFlag(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(fl *flag.Flag) { set = set || fl.Name == name })
+	return set
+}
+
+// noEffect returns a usage error naming the first of the flags that was given
+// although it does nothing in this context (why says which context).
+func noEffect(fs *flag.FlagSet, why string, names ...string) error {
+	for _, n := range names {
+		if setFlag(fs, n) {
+			return usagef("--%s: has no effect %s", n, why)
+		}
+	}
+	return nil
 }

@@ -3,10 +3,30 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"convverify/conv"
+	"convverify/internal/boundedread"
 )
+
+// maxShapeFile bounds a shape file's size: benchdnn's largest is under
+// 100 KiB, so 16 MiB is generous and still keeps /dev/zero out.
+const maxShapeFile = 16 << 20
+
+// shapeFileOpWarning returns a warning when a shape file's path says which
+// op it holds (benchdnn keeps deconvolutions under deconv/) and --op says
+// otherwise: benchdnn's grammar is the same for both, so a deconv file read
+// as conv parses into plausible nonsense (negative end padding, huge FLOPs).
+func shapeFileOpWarning(path string, op conv.Op) string {
+	parts := strings.Split(filepath.ToSlash(filepath.Clean(path)), "/")
+	deconvPath := slices.Contains(parts[:len(parts)-1], "deconv") || strings.Contains(filepath.Base(path), "deconv")
+	if deconvPath && op != conv.OpDeconv {
+		return fmt.Sprintf("warning: %s looks like a deconvolution shape file (its path names deconv) but is read as --op %s; add --op deconv", path, op)
+	}
+	return ""
+}
 
 // descriptorsOf returns the descriptors an argument stands for: the argument
 // itself, or every problem of a shape file with where each one stands
@@ -16,16 +36,16 @@ func descriptorsOf(arg string) (descs, where []string, err error) {
 	st, statErr := os.Stat(arg)
 	if statErr != nil {
 		if _, perr := conv.ParseDescriptor(arg, conv.OpConv); perr != nil && strings.ContainsRune(arg, '/') {
-			return nil, nil, usageError{statErr}
+			return nil, nil, ioError{statErr}
 		}
 		return []string{arg}, nil, nil
 	}
 	if st.IsDir() {
 		return nil, nil, usagef("%s: a folder, not a shape file", arg)
 	}
-	text, err := os.ReadFile(arg)
+	text, err := boundedread.ReadFile(arg, maxShapeFile)
 	if err != nil {
-		return nil, nil, usageError{err}
+		return nil, nil, ioError{err}
 	}
 	for i, line := range strings.Split(string(text), "\n") {
 		for _, d := range conv.ParseShapeFile(line) {
