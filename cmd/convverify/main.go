@@ -72,12 +72,12 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.Is(err, errFailed):
 		return exitFailed
-	case errors.As(err, &ie):
+	case errors.As(err, &ie), errors.As(err, &be), errors.As(err, &pe), errors.As(err, &le):
+		// Checked before usageError: a budget refusal or a missing file stays
+		// a resource error even where a caller wrapped it as bad input.
 		return exitResource
 	case errors.As(err, &ue):
 		return exitUsage
-	case errors.As(err, &be), errors.As(err, &pe), errors.As(err, &le):
-		return exitResource
 	}
 	return exitUsage
 }
@@ -317,8 +317,11 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	if helpTo != nil {
 		out = helpTo
 	}
-	fs.SetOutput(out)
-	fs.Usage = func() {
+	// The flag package prints its own error and the whole usage on any
+	// parse error; we print the error once (in run) and the usage only when
+	// it was asked for.
+	fs.SetOutput(io.Discard)
+	printUsage := func() {
 		if c, ok := lookup(fs.Name()); ok {
 			for i, l := range strings.Split(c.synopsis, "\n") {
 				lead := "usage: "
@@ -329,16 +332,19 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 			}
 			fmt.Fprintf(out, "\n%s\n\nflags:\n", c.summary)
 		}
+		fs.SetOutput(out)
 		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 		fmt.Fprintf(out, "\n%s\n%s", globalDoc, exitDoc)
 	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				printUsage()
 				return nil, err
 			}
-			return nil, usageError{err}
+			return nil, usagef("%v (see convverify help %s)", err, fs.Name())
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
