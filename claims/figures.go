@@ -3,6 +3,7 @@ package claims
 import (
 	"fmt"
 	"image/color"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"convverify/conv"
+	"convverify/internal/atomicfile"
 	"convverify/properties"
 	"convverify/reference"
 )
@@ -53,7 +55,7 @@ func (c *Context) figure(name string, build func() (*plot.Plot, error)) string {
 		if strings.HasPrefix(name, "erf_heat") || strings.HasPrefix(name, "checkerboard") {
 			w, h = 14*vg.Centimeter, 15*vg.Centimeter
 		}
-		return p.Save(w, h, filepath.Join(c.FigDir, name))
+		return savePlot(p, w, h, filepath.Join(c.FigDir, name))
 	}()
 	c.figures[name] = err
 	if err != nil {
@@ -259,6 +261,23 @@ func (c *Context) SeparableFigure() string {
 
 // ensureDir makes the figure directory.
 func ensureDir(dir string) error { return os.MkdirAll(dir, 0o755) }
+
+// savePlot renders p in the format its file extension names and writes it
+// through atomicfile, not plot.Save: Save truncates the file first and then
+// renders into it, so a run killed in between left an empty or half-written
+// PNG where the committed figure was. Rendering happens before the temporary
+// is even created, so a plot that fails to draw leaves nothing behind.
+func savePlot(p *plot.Plot, w, h vg.Length, path string) error {
+	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
+	wt, err := p.WriterTo(w, h, format)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return atomicfile.Write(path, func(f io.Writer) error {
+		_, err := wt.WriteTo(f)
+		return err
+	})
+}
 
 // SeparableLayersFigure plots parameters and MACs of standard against
 // depthwise separable versions of a few MobileNet-shaped layers (3×3 kernels,

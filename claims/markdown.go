@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"convverify/internal/atomicfile"
 	"convverify/optimized"
 	"convverify/properties"
 )
@@ -39,32 +40,55 @@ type Options struct {
 }
 
 // Generate decides the selected claims and writes the report and its figures.
+//
+// Every file is written through atomicfile (a synced temporary renamed over
+// the target), and the markdown only once everything it describes has been
+// computed and every figure it links has been written: a run that fails, or
+// is killed at any instant of its long computation, leaves the previous
+// report whole. (Creating o.Out at the start, as this once did, left the
+// committed report at 0 bytes when a run was interrupted.) Each file is
+// replaced whole, but not all of them as one: a run killed between two
+// figures leaves new figures beside the old markdown, which links the same
+// file names.
 func Generate(o Options) ([]Decided, error) {
 	cs, err := Select(o.IDs)
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Dir(o.Out)
-	if err := ensureDir(dir); err != nil {
+	// Refuse a folder or a device as the output before the long computation,
+	// not after it.
+	if err := atomicfile.CheckTarget(o.Out); err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
-	f, err := os.Create(o.Out)
-	if err != nil {
+	dir := filepath.Dir(o.Out)
+	if err := ensureDir(dir); err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
 	ctx := NewContext(o.Seed, o.Checks, dir, o.Progress)
 	start := time.Now()
 	ds := Run(ctx, cs)
 	props := runAllProperties(ctx, o.IDs == nil)
-	werr := Write(f, ds, props, o, time.Since(start))
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
+	// A report whose figures failed would link missing or stale images: keep
+	// the old one and say which figure failed.
+	if err := ctx.FigureErr(); err != nil {
+		return ds, fmt.Errorf("%w; %s left unchanged", err, o.Out)
 	}
-	if werr != nil {
-		return ds, fmt.Errorf("output: %w", werr)
+	took := time.Since(start)
+	err = atomicfile.Write(o.Out, func(w io.Writer) error {
+		if err := Write(w, ds, props, o, took); err != nil {
+			return err
+		}
+		return writeHook(w)
+	})
+	if err != nil {
+		return ds, fmt.Errorf("output %s: %w", o.Out, err)
 	}
-	return ds, ctx.FigureErr()
+	return ds, nil
 }
+
+// writeHook runs after the markdown is written to the temporary and before it
+// is committed; tests set it to fail there, as a full disk or a signal would.
+var writeHook = func(io.Writer) error { return nil }
 
 // propertyRow is one property's outcome for the appendix.
 type propertyRow struct {

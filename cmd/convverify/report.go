@@ -1,14 +1,17 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"convverify/claims"
+	"convverify/internal/atomicfile"
 )
 
 // cmdReport decides every claim of the convolution Q&A and writes the
@@ -53,7 +56,7 @@ func cmdReport(args []string) error {
 		}
 	}
 	if err := writable(*out); err != nil {
-		return usagef("-o: %v", err)
+		return err
 	}
 	cmd := "convverify report --seed " + strconv.FormatUint(seed, 10) + " --checks " + strconv.Itoa(*checks)
 	if *ids != "" {
@@ -65,7 +68,8 @@ func cmdReport(args []string) error {
 		Progress: func(s string) { fmt.Fprintln(stderr, "report:", s) },
 	})
 	if err != nil {
-		return err
+		// Every claim ID was checked above: what is left is writing the files.
+		return ioError{err}
 	}
 	count := map[claims.Verdict]int{}
 	for _, d := range ds {
@@ -76,24 +80,45 @@ func cmdReport(args []string) error {
 	return nil
 }
 
-// writable checks, before any work, that the output file can be created:
-// its directory exists or can be made, and the path is not a directory.
+// writable checks, before the long computation, that the report can be
+// written, and leaves nothing behind: the path must not be a folder, a
+// device or anything else atomicfile will not replace, and the nearest
+// existing folder on its path must accept a new entry. The probe is an
+// atomicfile temporary, removed at once (and by the signal handler if a
+// signal lands in between); missing folders are not made here but by
+// claims.Generate, once the claim IDs and the output have been accepted.
 func writable(path string) error {
 	if path == "" {
-		return fmt.Errorf("empty output path")
+		return usagef("-o: empty output path")
 	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return fmt.Errorf("%s is a directory", path)
+	if err := atomicfile.CheckTarget(path); err != nil {
+		return usagef("-o: %v", err)
 	}
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create directory %s: %w", dir, err)
+	for {
+		st, err := os.Stat(dir)
+		if err == nil && !st.IsDir() {
+			return usagef("-o %s: %s is not a folder", path, dir)
+		}
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) || filepath.Dir(dir) == dir {
+			return ioErrorf("-o %s: %w", path, err)
+		}
+		dir = filepath.Dir(dir)
 	}
-	f, err := os.CreateTemp(dir, ".convverify-report-*")
+	if dir == filepath.Dir(path) {
+		f, err := atomicfile.Create(path)
+		if err != nil {
+			return ioErrorf("-o %s: cannot write in %s: %w", path, dir, err)
+		}
+		f.Abort()
+		return nil
+	}
+	tmp, err := atomicfile.MkdirTemp(filepath.Join(dir, filepath.Base(path)))
 	if err != nil {
-		return fmt.Errorf("cannot write in %s: %w", dir, err)
+		return ioErrorf("-o %s: cannot create folders in %s: %w", path, dir, err)
 	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(name)
+	return atomicfile.RemoveTemp(tmp)
 }
