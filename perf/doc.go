@@ -23,4 +23,14 @@
 // −b·δ > threshold is a regression, b·δ > threshold an improvement, and
 // anything else — not significant, or significant but smaller than the
 // threshold — is "~".
+//
+// Completeness: verdicts on incomplete evidence look like verdicts on
+// complete evidence (a benchmark missing from one file has no row, a
+// 1-sample row reads "~"), so Completeness lists the gaps a caller should
+// refuse: benchmarks only one file measured, and benchmarks with fewer
+// samples than their file promised in a "# convverify-count: N" comment line
+// (CountPrefix; a comment, because benchstat splits tables on configuration
+// values and files of different counts must still compare), or, where a
+// file promised nothing (files from before that line), fewer than
+// MinSamples(α), the least that can reach a verdict.
 package perf

@@ -1,12 +1,17 @@
 package perf
 
 import (
+	"bytes"
 	"fmt"
 	"io"
-	"os"
+	"sort"
+	"strconv"
+	"strings"
 
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchproc"
+
+	"convverify/internal/boundedread"
 )
 
 // A Set is the measurements of one benchmark file: for every full benchmark
@@ -17,17 +22,72 @@ type Set struct {
 	Names  []string                        // full names, in order of first appearance
 	Values map[string]map[string][]float64 // name → unit → values
 	Units  benchfmt.UnitMetadataMap        // "Unit … better=…" metadata lines
+	// Promised is, per benchmark, how many samples the file's count lines
+	// ("# convverify-count: N", see CountPrefix) say it should hold. A
+	// benchmark is absent when any of its results comes before every count
+	// line: then nothing was promised for it (files from before the line
+	// existed, such as benchdata/baseline-avx512.txt).
+	Promised map[string]int
 }
 
-// ReadFile reads a benchmark file. A missing file, a malformed benchmark line
-// (the error names file and line) or a file without any result is an error.
+// CountPrefix starts the line with which convverify bench records how many
+// samples per benchmark the run intends (its --count):
+//
+//	# convverify-count: 6
+//
+// It is a comment, not a "key: value" configuration line, on purpose:
+// benchstat splits its tables on every configuration value that differs,
+// so a count key would keep a 6-sample baseline and a 10-sample run from
+// being compared, by benchstat and by anything grouping on configuration.
+// benchfmt ignores the line; Read scans for it itself.
+//
+// A count line promises N samples to every benchmark whose results follow
+// it, up to the next count line. Files concatenated from several runs (cat
+// a.txt b.txt, to pool samples) therefore promise each benchmark the sum of
+// the counts of the runs that measured it. A benchmark may hold more than
+// it was promised (bench's FMA probe runs N times before and N after).
+const CountPrefix = "# convverify-count:"
+
+// countLine is one count line: its line number and N.
+type countLine struct{ line, n int }
+
+// countLines finds the count lines of data; a malformed one is an error
+// naming the file and line.
+func countLines(data []byte, name string) ([]countLine, error) {
+	var cs []countLine
+	for i, l := range strings.Split(string(data), "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimRight(l, "\r"), CountPrefix)
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		n := 0
+		var err error
+		if len(f) > 0 {
+			n, err = strconv.Atoi(f[0])
+		}
+		if len(f) == 0 || err != nil || n < 1 {
+			return nil, fmt.Errorf("%s:%d: %s: want a positive sample count, as %q", name, i+1, strings.TrimSpace(CountPrefix), CountPrefix+" 6")
+		}
+		cs = append(cs, countLine{i + 1, n})
+	}
+	return cs, nil
+}
+
+// MaxFileSize bounds what ReadFile reads: a whole-suite run at --count 100
+// is well under a megabyte, so a bigger file is not benchmark output.
+const MaxFileSize = 64 << 20
+
+// ReadFile reads a benchmark file. A missing file, anything but a regular
+// file (a FIFO would block, /dev/zero never end), one over MaxFileSize, a
+// malformed benchmark or count line (the error names file and line) or a
+// file without any result is an error.
 func ReadFile(path string) (*Set, error) {
-	f, err := os.Open(path)
+	b, err := boundedread.ReadFile(path, MaxFileSize)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	return Read(f, path)
+	return Read(bytes.NewReader(b), path)
 }
 
 // Read reads benchmark results from r; name is used in errors.
@@ -37,8 +97,23 @@ func Read(r io.Reader, name string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Set{File: name, Values: map[string]map[string][]float64{}}
-	rd := benchfmt.NewReader(r, name)
+	// The whole file is read first (benchmark files are kilobytes) because
+	// benchfmt drops the comment lines that carry the promised count.
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	counts, err := countLines(data, name)
+	if err != nil {
+		return nil, err
+	}
+	s := &Set{File: name, Values: map[string]map[string][]float64{}, Promised: map[string]int{}}
+	// segment[name] is the last count line (index into counts) that has
+	// added to Promised[name]; unpromised names have seen a result that no
+	// count line precedes.
+	segment := map[string]int{}
+	unpromised := map[string]bool{}
+	rd := benchfmt.NewReader(bytes.NewReader(data), name)
 	for rd.Scan() {
 		switch rec := rd.Result().(type) {
 		case *benchfmt.SyntaxError:
@@ -54,6 +129,15 @@ func Read(r io.Reader, name string) (*Set, error) {
 			for _, v := range rec.Values {
 				units[v.Unit] = append(units[v.Unit], v.Value)
 			}
+			_, line := rec.Pos()
+			// The count line in force is the last one above this result.
+			k := sort.Search(len(counts), func(i int) bool { return counts[i].line > line }) - 1
+			if k < 0 {
+				unpromised[full] = true
+			} else if last, seen := segment[full]; !seen || last != k {
+				segment[full] = k
+				s.Promised[full] += counts[k].n
+			}
 		}
 	}
 	if err := rd.Err(); err != nil {
@@ -61,6 +145,9 @@ func Read(r io.Reader, name string) (*Set, error) {
 	}
 	if len(s.Names) == 0 {
 		return nil, fmt.Errorf("%s: no benchmark results", name)
+	}
+	for n := range unpromised {
+		delete(s.Promised, n)
 	}
 	s.Units = rd.Units()
 	return s, nil

@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"convverify/conv"
+	"convverify/internal/atomicfile"
 	"convverify/optimized"
 	"convverify/optimized/gemm"
+	"convverify/perf"
 )
 
 // peakIters is the FMA probe's iterations per benchmark op: 10⁴·768 flops,
@@ -63,30 +65,59 @@ func cmdBench(args []string) error {
 	}
 	defer restore()
 
-	data, summary := stdout, stderr
+	// With -o the data goes to a hidden temporary beside FILE that becomes
+	// FILE only once the whole run has succeeded: an interrupted or failed
+	// run used to leave FILE shortened to the lines written so far, which
+	// look valid and would pass for a complete run. Without -o, stdout is
+	// streamed as each result comes; a consumer that needs it whole must
+	// check the count line (compare does).
+	data, summary, dataName := stdout, stderr, "stdout"
+	var f *atomicfile.File
 	if *outPath != "" {
-		f, err := os.Create(*outPath)
-		if err != nil {
-			return usageError{err}
+		if err := atomicfile.CheckTarget(*outPath); err != nil {
+			return usagef("bench: -o: %v", err)
 		}
-		defer f.Close()
-		data, summary = f, stdout
+		if f, err = atomicfile.Create(*outPath); err != nil {
+			return ioErrorf("bench: -o %s: %w", *outPath, err)
+		}
+		defer f.Abort() // does nothing after Commit
+		data, summary, dataName = f, stdout, *outPath
 	}
 	w := bufio.NewWriter(data)
 	writeBenchHeader(w, *workers, *benchtime, *count)
 	res, err := runBenchmarks(w, pairs, *count, *workers)
 	fmt.Fprintf(w, "# load average at end: %s\n", loadAverage())
-	if ferr := w.Flush(); err == nil && ferr != nil {
-		err = ferr
+	// bufio.Writer keeps its first write error, so a write that failed
+	// mid-run (and stopped it) shows here too: that is an I/O error, not a
+	// failed benchmark.
+	if ferr := w.Flush(); ferr != nil {
+		return ioErrorf("bench: writing %s: %w%s", dataName, ferr, unchanged(*outPath))
 	}
 	if err != nil {
 		// main prints nothing for errFailed: say what failed here.
-		fmt.Fprintf(stderr, "convverify bench: %v\n", err)
+		fmt.Fprintf(stderr, "convverify bench: %v%s\n", err, unchanged(*outPath))
 		return errFailed
+	}
+	if f != nil {
+		if err := f.Commit(); err != nil {
+			return ioErrorf("bench: -o %s: %w", *outPath, err)
+		}
 	}
 	writeBenchSummary(summary, res)
 	return nil
 }
+
+// unchanged is the note that a failed run left -o's file as it was.
+func unchanged(outPath string) string {
+	if outPath == "" {
+		return ""
+	}
+	return "; " + outPath + " left unchanged"
+}
+
+// benchVariants is the registry bench selects from; tests add a variant that
+// fails mid-run.
+var benchVariants = optimized.All
 
 // benchSelection returns the variant × layer pairs the filters select, in
 // layer order. A filter that matches nothing is bad input.
@@ -109,7 +140,7 @@ func benchSelection(implRe, shapeRe, opName string) ([]benchPair, error) {
 	}
 	var variants []optimized.Variant
 	var names []string
-	for _, v := range optimized.All() {
+	for _, v := range benchVariants() {
 		names = append(names, v.Name)
 		if impl.MatchString(v.Name) {
 			variants = append(variants, v)
@@ -162,9 +193,13 @@ func setBenchtime(d string) (func(), error) {
 // run to run without changing what is measured (date, load, benchtime) goes
 // in comment lines: benchstat splits its tables on every differing
 // configuration value, so those would keep two runs from being compared.
+// The count, too, is a comment, in the form perf.CountPrefix defines, so
+// compare can tell a run cut short (fewer samples than promised) from one
+// that asked for few, while files of different counts still compare.
 func writeBenchHeader(w io.Writer, workers int, benchtime string, count int) {
 	fmt.Fprintf(w, "# convverify bench, %s; load average %s; benchtime %s, count %d\n",
 		time.Now().UTC().Format(time.RFC3339), loadAverage(), benchtime, count)
+	fmt.Fprintf(w, "%s %d (samples per benchmark, twice that for the FMA probe: before and after; compare refuses fewer)\n", perf.CountPrefix, count)
 	fmt.Fprintf(w, "goos: %s\ngoarch: %s\npkg: convverify/optimized\ncpu: %s\n", runtime.GOOS, runtime.GOARCH, cpuModel())
 	fmt.Fprintf(w, "kernel: %s\nkernels: %s\npeak-unit: %s\n", optimized.Kernel(), optimized.KernelInfo(), gemm.PeakUnit())
 	fmt.Fprintf(w, "workers: %d\ngomaxprocs: %d\n", workers, runtime.GOMAXPROCS(0))

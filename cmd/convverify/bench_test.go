@@ -185,12 +185,19 @@ func TestCompareVerdictsAndExitStatus(t *testing.T) {
 	}
 }
 
+// TestCompareTooFewSamples: files that record no intended count must hold
+// enough samples for a verdict; 3 against 3 cannot reach α = 0.05, so compare
+// fails saying so, and with --allow-missing shows the "too few samples" row.
 func TestCompareTooFewSamples(t *testing.T) {
 	old := benchFile(t, "old.txt", map[string][]float64{"Conv/op=conv/impl=a/shape=s": base[:3]})
 	new := benchFile(t, "new.txt", map[string][]float64{"Conv/op=conv/impl=a/shape=s": slower[:3]})
 	code, out, _ := runSplit(t, "compare", old, new)
+	if code != 1 || !strings.Contains(out, "too few samples") || !strings.Contains(out, "records no intended count") || !strings.Contains(out, "needs at least 4") {
+		t.Errorf("3 vs 3: exit %d, want 1 with too few samples and why:\n%s", code, out)
+	}
+	code, out, _ = runSplit(t, "compare", "--allow-missing", old, new)
 	if code != 0 || !strings.Contains(out, "too few samples") || !strings.Contains(out, "need >= 4 samples") {
-		t.Errorf("3 vs 3: exit %d, want 0 with too few samples and benchmath's note:\n%s", code, out)
+		t.Errorf("3 vs 3 --allow-missing: exit %d, want 0 with too few samples and benchmath's note:\n%s", code, out)
 	}
 }
 
@@ -203,7 +210,6 @@ func TestCompareBadInputExitsTwo(t *testing.T) {
 		want string
 	}{
 		{[]string{good, bad}, "bad.txt:3"},
-		{[]string{good, filepath.Join(filepath.Dir(bad), "missing.txt")}, "missing.txt"},
 		{[]string{good}, "OLD and NEW"},
 		{[]string{"--threshold", "five", good, good}, "--threshold"},
 		{[]string{"--metric", "widgets", good, good}, "widgets"},
@@ -212,6 +218,14 @@ func TestCompareBadInputExitsTwo(t *testing.T) {
 		code, _, errOut := runSplit(t, append([]string{"compare"}, tc.args...)...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("compare %q: exit %d, stderr %q, want 2 naming %q", tc.args, code, errOut, tc.want)
+		}
+	}
+	// A file that cannot be read is an I/O error (3), and so is anything
+	// but a regular file: a FIFO would block, a device never end.
+	for _, f := range []string{filepath.Join(filepath.Dir(bad), "missing.txt"), t.TempDir(), "/dev/zero"} {
+		code, _, errOut := runSplit(t, "compare", good, f)
+		if code != 3 || !strings.Contains(errOut, f) {
+			t.Errorf("compare %s: exit %d, stderr %q, want 3 naming it", f, code, errOut)
 		}
 	}
 }
@@ -267,5 +281,119 @@ func TestComparePeakNeverFails(t *testing.T) {
 	code, out, _ := runSplit(t, "compare", old, new)
 	if code != 0 || !strings.Contains(out, "regression") || !strings.Contains(out, "FMA peak itself moved +20.0%") {
 		t.Errorf("slower peak: exit %d, want 0 with a regression verdict and the note:\n%s", code, out)
+	}
+}
+
+const oldBenchData = "old bench data, must survive whole\n"
+
+// TestBenchOutputReplacedWhole: a successful bench -o replaces the old file
+// whole, records the intended count, keeps the old file's mode and leaves no
+// temporary.
+func TestBenchOutputReplacedWhole(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.txt")
+	if err := os.WriteFile(path, []byte(oldBenchData), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := append(append([]string{}, tinyBench[:len(tinyBench)-4]...), "--count", "2", "--benchtime", "1x", "-o", path)
+	if code, out, errOut := runSplit(t, args...); code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.HasPrefix(string(data), "# convverify bench, ") || strings.Contains(string(data), oldBenchData) ||
+		!strings.Contains(string(data), "\n"+perf.CountPrefix+" 2 ") || !strings.HasSuffix(string(data), "\n") {
+		t.Errorf("out.txt is not one whole new run with its count line:\n%s", data)
+	}
+	s, err := perf.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := perf.Completeness(s, s, "sec/op", 0.05); len(g) != 0 {
+		t.Errorf("a whole run is incomplete: %v", g)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want the old file's 0600", st.Mode().Perm())
+	}
+	if h := hiddenEntries(t, dir); len(h) > 0 {
+		t.Errorf("temporaries left behind: %v", h)
+	}
+}
+
+// TestBenchFailureKeepsOldOutput: a run that fails midway (a variant that
+// errors after another has been measured) exits 1 and leaves the old -o file
+// byte-identical and no temporary. While the run is under way the data are
+// in a hidden temporary and the target is still the old file — what a kill
+// at that instant leaves.
+func TestBenchFailureKeepsOldOutput(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.txt")
+	os.WriteFile(path, []byte(oldBenchData), 0o644)
+	var midRun, temporary string
+	broken := optimized.Variant{Name: "broken-midrun", Ops: []conv.Op{conv.OpConv},
+		Supports: func(*conv.Problem) error { return nil },
+		Run: func(*conv.Problem, conv.Inputs[float32], []float32, int) error {
+			if midRun == "" {
+				b, _ := os.ReadFile(path)
+				midRun = string(b)
+				if h := hiddenEntries(t, dir); len(h) == 1 {
+					tb, _ := os.ReadFile(filepath.Join(dir, h[0]))
+					temporary = string(tb)
+				}
+			}
+			return errors.New("boom")
+		}}
+	old := benchVariants
+	benchVariants = func() []optimized.Variant { return append(old(), broken) }
+	defer func() { benchVariants = old }()
+
+	code, out, errOut := runSplit(t, "bench", "--impl", "^(depthwise-direct|broken-midrun)$", "--shape", "g32", "--count", "1", "--benchtime", "1x", "-o", path)
+	if code != 1 || !strings.Contains(errOut, "boom") || !strings.Contains(errOut, path+" left unchanged") {
+		t.Errorf("exit %d, want 1 with the variant's error and the file left unchanged:\n%s%s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(path); string(b) != oldBenchData {
+		t.Errorf("out.txt changed to:\n%s", b)
+	}
+	if midRun != oldBenchData {
+		t.Errorf("mid-run, out.txt held %q, want the old file", midRun)
+	}
+	if !strings.Contains(temporary, "impl=depthwise-direct") {
+		t.Errorf("mid-run, no hidden temporary held the results so far:\n%s", temporary)
+	}
+	if h := hiddenEntries(t, dir); len(h) > 0 {
+		t.Errorf("temporaries left behind: %v", h)
+	}
+}
+
+// TestBenchRefusesNonRegularOutput: -o naming a folder or a device is
+// refused before anything runs, and the thing is left as it was; -o in a
+// missing folder is an I/O error that creates nothing.
+func TestBenchRefusesNonRegularOutput(t *testing.T) {
+	dir := t.TempDir()
+	folder := filepath.Join(dir, "folder")
+	os.Mkdir(folder, 0o755)
+	os.WriteFile(filepath.Join(folder, "keep"), []byte("x"), 0o644)
+	targets := []string{folder}
+	if st, err := os.Stat("/dev/full"); err == nil && st.Mode()&os.ModeDevice != 0 {
+		targets = append(targets, "/dev/full")
+	}
+	for _, target := range targets {
+		code, out, errOut := runSplit(t, append(tinyBench, "-o", target)...)
+		if code != 2 || !strings.Contains(errOut, target) || !strings.Contains(errOut, "not a regular file") || strings.Contains(errOut, "bench [1/") {
+			t.Errorf("-o %s: exit %d, want 2 naming it before any benchmark:\n%s%s", target, code, out, errOut)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(folder, "keep")); err != nil || string(b) != "x" {
+		t.Errorf("the folder given as -o was changed: %v", err)
+	}
+	if h := hiddenEntries(t, folder); len(h) > 0 {
+		t.Errorf("temporaries left in the folder: %v", h)
+	}
+	missing := filepath.Join(dir, "no", "such", "out.txt")
+	code, _, errOut := runSplit(t, append(tinyBench, "-o", missing)...)
+	if code != 3 || !strings.Contains(errOut, missing) || strings.Contains(errOut, "bench [1/") {
+		t.Errorf("-o in a missing folder: exit %d, want 3 naming it before any benchmark:\n%s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "no")); err == nil {
+		t.Errorf("-o in a missing folder created folders")
 	}
 }

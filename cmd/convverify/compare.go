@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 
 	"golang.org/x/perf/benchunit"
 
+	"convverify/internal/boundedread"
 	"convverify/perf"
 )
 
@@ -19,6 +21,7 @@ func cmdCompare(args []string) error {
 	alpha := fs.Float64("alpha", 0.05, "significance level of the Mann-Whitney U test")
 	threshold := fs.String("threshold", "5%", "smallest relative change that counts (5% or 0.05)")
 	metric := fs.String("metric", "sec/op", "unit to compare: sec/op (ns/op), GFLOP/s, GFLOP/s-cpu, …")
+	allowMissing := fs.Bool("allow-missing", false, "compare what both files have even when a benchmark is missing from one or has fewer samples than promised (default: exit 1)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -30,13 +33,13 @@ func cmdCompare(args []string) error {
 	if err != nil {
 		return err
 	}
-	old, err := perf.ReadFile(pos[0])
+	old, err := readBenchFile(pos[0])
 	if err != nil {
-		return usageError{err}
+		return err
 	}
-	new, err := perf.ReadFile(pos[1])
+	new, err := readBenchFile(pos[1])
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	rep, err := perf.Compare(old, new, perf.Options{Metric: *metric, Alpha: *alpha, Threshold: th})
 	if err != nil {
@@ -54,11 +57,49 @@ func cmdCompare(args []string) error {
 			n++
 		}
 	}
+	// An interrupted bench leaves benchmarks out and rows short, and those
+	// read as "~" (or have no row at all): without this, a gate counting
+	// regressions passes on evidence that was never gathered.
+	gaps := perf.Completeness(old, new, *metric, *alpha)
+	writeGaps(stdout, gaps, *allowMissing)
 	if n > 0 {
 		fmt.Fprintf(stdout, "\n%d regression(s)\n", n)
+	}
+	if n > 0 || (len(gaps) > 0 && !*allowMissing) {
 		return errFailed
 	}
 	return nil
+}
+
+// writeGaps prints why the evidence is incomplete: as the reason for
+// failing, or with --allow-missing as a warning.
+func writeGaps(w io.Writer, gaps []perf.Gap, allowed bool) {
+	if len(gaps) == 0 {
+		return
+	}
+	if allowed {
+		fmt.Fprintf(w, "\nwarning: incomplete evidence, compared anyway (--allow-missing):\n")
+	} else {
+		fmt.Fprintf(w, "\nincomplete evidence (pass --allow-missing to compare only what both files have):\n")
+	}
+	for _, g := range gaps {
+		fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(g.String(), "\n", "\n  "))
+	}
+}
+
+// readBenchFile reads a benchmark file: one that cannot be read (missing,
+// not a regular file, too big) is an I/O error, one that is not benchmark
+// data is bad input.
+func readBenchFile(path string) (*perf.Set, error) {
+	b, err := boundedread.ReadFile(path, perf.MaxFileSize)
+	if err != nil {
+		return nil, ioError{err}
+	}
+	s, err := perf.Read(bytes.NewReader(b), path)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return s, nil
 }
 
 // peakPrefix names bench's FMA probe rows. They measure the machine, not a
@@ -80,7 +121,8 @@ func parseThreshold(s string) (float64, error) {
 
 // writeComparison prints benchstat's columns (median ± half-width of the
 // confidence interval as a percentage, delta, p, n) plus the verdict, then
-// benchmath's warnings as footnotes.
+// benchmath's warnings as footnotes. Benchmarks only one file has are not
+// rows: writeGaps names them.
 func writeComparison(w io.Writer, rep perf.Report, oldName, newName string, alpha, th float64) {
 	dir := "lower is better"
 	if rep.Better > 0 {
@@ -115,12 +157,6 @@ func writeComparison(w io.Writer, rep perf.Report, oldName, newName string, alph
 	tw.Flush()
 	for i, note := range notes {
 		fmt.Fprintf(w, "[%d] %s\n", i+1, note)
-	}
-	for _, name := range rep.OnlyOld {
-		fmt.Fprintf(w, "only in %s: %s\n", oldName, name)
-	}
-	for _, name := range rep.OnlyNew {
-		fmt.Fprintf(w, "only in %s: %s\n", newName, name)
 	}
 }
 

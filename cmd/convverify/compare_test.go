@@ -1,0 +1,191 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"convverify/perf"
+)
+
+// headLines writes the first n lines of the file at src to a new file named
+// name, as an interrupted bench leaves it, and returns its path.
+func headLines(t *testing.T, src string, n int, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if n > len(lines) {
+		t.Fatalf("%s has %d lines, cannot keep %d", src, len(lines), n)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(strings.Join(lines[:n], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// lineOf returns the 1-based number of the k-th line (k ≥ 1) of the file
+// that starts with prefix.
+func lineOf(t *testing.T, path, prefix string, k int) int {
+	t.Helper()
+	b, _ := os.ReadFile(path)
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			if k--; k == 0 {
+				return i + 1
+			}
+		}
+	}
+	t.Fatalf("%s has fewer than %d lines starting %q", path, k, prefix)
+	return 0
+}
+
+const baseline = "../../benchdata/baseline-avx512.txt"
+
+// TestCompareRefusesTruncatedBaseline is the case: the committed
+// baseline (no count line) against a run interrupted in its first round —
+// 6 benchmarks with one sample each and 26 not measured. That used to exit 0
+// with "~" rows; now it names the missing benchmarks and the short rows and
+// exits 1, unless --allow-missing.
+func TestCompareRefusesTruncatedBaseline(t *testing.T) {
+	if _, err := os.Stat(baseline); err != nil {
+		t.Skip("no committed baseline")
+	}
+	// Keep the header, the six peak lines and the first six layer lines.
+	partial := headLines(t, baseline, lineOf(t, baseline, "BenchmarkConv/", 6), "partial.txt")
+
+	code, out := runCLI(t, "compare", baseline, partial)
+	if code != 1 {
+		t.Errorf("truncated new file: exit %d, want 1:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"incomplete evidence", "--allow-missing",
+		partial + " lacks 26 benchmarks that " + baseline + " has:",
+		"\n    Conv/op=conv/impl=", // each missing one named, indented under the file
+		partial + ": Conv/op=conv/impl=im2col-gemm/shape=mb1ic64ih56oc64oh56kh3ph1 has 1 sample;",
+		"needs at least 4",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// The table is still printed before the refusal.
+	if !strings.Contains(out, "benchmark ") || strings.Index(out, "benchmark ") > strings.Index(out, "incomplete evidence") {
+		t.Errorf("table missing or after the refusal:\n%s", out)
+	}
+
+	// Swapped, the old file is the short one.
+	if code, out := runCLI(t, "compare", partial, baseline); code != 1 || !strings.Contains(out, partial+" lacks 26 benchmarks that "+baseline) {
+		t.Errorf("truncated old file: exit %d, want 1 naming it:\n%s", code, out)
+	}
+
+	// --allow-missing compares what is there and warns.
+	code, out = runCLI(t, "compare", "--allow-missing", baseline, partial)
+	if code != 0 || !strings.Contains(out, "warning: incomplete evidence") || !strings.Contains(out, "lacks 26 benchmarks") {
+		t.Errorf("--allow-missing: exit %d, want 0 with the warning:\n%s", code, out)
+	}
+	// The complete baseline against itself passes, without a warning.
+	if code, out := runCLI(t, "compare", baseline, baseline); code != 0 || strings.Contains(out, "incomplete") {
+		t.Errorf("baseline vs itself: exit %d:\n%s", code, out)
+	}
+}
+
+// TestCompareRefusesInterruptedBench cuts real bench -o output (which has a
+// count line) short at several points and compares it with the whole file.
+func TestCompareRefusesInterruptedBench(t *testing.T) {
+	dir := t.TempDir()
+	full := filepath.Join(dir, "full.txt")
+	args := []string{"bench", "--impl", "^(depthwise-direct|direct-tiled)$", "--shape", "g32", "--count", "2", "--benchtime", "1x", "-o", full}
+	if code, out, errOut := runSplit(t, args...); code != 0 {
+		t.Fatalf("bench: exit %d:\n%s%s", code, out, errOut)
+	}
+	s, err := perf.ReadFile(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Names) != 3 {
+		t.Fatalf("bench wrote %v, want the peak and two layers", s.Names)
+	}
+	for _, n := range s.Names {
+		if s.Promised[n] != 2 {
+			t.Errorf("%s: promised %d samples, want --count's 2", n, s.Promised[n])
+		}
+	}
+
+	// Complete files pass, even with fewer samples than a verdict needs:
+	// the count line says 2 was asked for, so 2 is complete.
+	code, out := runCLI(t, "compare", full, full)
+	if code != 0 || strings.Contains(out, "incomplete") || !strings.Contains(out, "too few samples") {
+		t.Errorf("complete files: exit %d, want 0 with too-few-samples verdicts and no gap:\n%s", code, out)
+	}
+
+	// The layers in the order bench runs them (each round in this order).
+	first, second := s.Names[1], s.Names[2]
+
+	// Cut after the first layer's first-round line: that layer has 1 of 2,
+	// the other layer is missing.
+	cut1 := headLines(t, full, lineOf(t, full, "BenchmarkConv/", 1), "cut1.txt")
+	code, out = runCLI(t, "compare", full, cut1)
+	if code != 1 || !strings.Contains(out, cut1+" lacks 1 benchmark that "+full+" has:\n    "+second+"\n") ||
+		!strings.Contains(out, cut1+": "+first+" has 1 sample, fewer than the 2 promised") {
+		t.Errorf("cut in round 1: exit %d, want 1 naming the missing layer and the short one:\n%s", code, out)
+	}
+	// Cut in round 2: both layers present, the second short.
+	cut2 := headLines(t, full, lineOf(t, full, "BenchmarkConv/", 3), "cut2.txt")
+	code, out = runCLI(t, "compare", full, cut2)
+	if code != 1 || strings.Contains(out, "lacks") || strings.Count(out, "fewer than the 2 promised") != 1 || !strings.Contains(out, cut2+": "+second+" has 1 sample") {
+		t.Errorf("cut in round 2: exit %d, want 1 naming only %s as short:\n%s", code, second, out)
+	}
+	if code, out := runCLI(t, "compare", "--allow-missing", full, cut1); code != 0 || !strings.Contains(out, "warning: incomplete evidence") {
+		t.Errorf("--allow-missing: exit %d, want 0 with the warning:\n%s", code, out)
+	}
+}
+
+// TestCompareFilesOfDifferentCounts: a 3-sample run and a 2-sample run of the
+// same benchmarks are each complete and still compare in one table: the
+// count is a comment, not configuration.
+func TestCompareFilesOfDifferentCounts(t *testing.T) {
+	write := func(name string, count int, values []float64) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "goos: linux\n%s %d\n", perf.CountPrefix, count)
+		for _, v := range values {
+			fmt.Fprintf(&b, "BenchmarkConv/op=conv/impl=a/shape=s \t 100\t %g ns/op\n", v)
+		}
+		p := filepath.Join(t.TempDir(), name)
+		os.WriteFile(p, []byte(b.String()), 0o644)
+		return p
+	}
+	a := write("a.txt", 3, base[:3])
+	b := write("b.txt", 2, base[:2])
+	code, out := runCLI(t, "compare", a, b)
+	if code != 0 || strings.Contains(out, "incomplete") || strings.Count(out, "Conv/op=conv/impl=a/shape=s") != 1 || !strings.Contains(out, "3+2") {
+		t.Errorf("counts 3 and 2: exit %d, want 0 and one row with n 3+2:\n%s", code, out)
+	}
+	// The same 2-sample data promising 3 is short.
+	c := write("c.txt", 3, base[:2])
+	if code, out := runCLI(t, "compare", a, c); code != 1 || !strings.Contains(out, c+": Conv/op=conv/impl=a/shape=s has 2 samples, fewer than the 3 promised") {
+		t.Errorf("2 of 3 promised: exit %d:\n%s", code, out)
+	}
+	// A malformed count line is bad input naming file and line.
+	bad := filepath.Join(t.TempDir(), "bad.txt")
+	os.WriteFile(bad, []byte("goos: linux\n"+perf.CountPrefix+" six\nBenchmarkA \t 1\t 5 ns/op\n"), 0o644)
+	if code, out := runCLI(t, "compare", a, bad); code != 2 || !strings.Contains(out, bad+":2") {
+		t.Errorf("malformed count line: exit %d, want 2 naming %s:2:\n%s", code, bad, out)
+	}
+}
+
+// TestCompareAllowMissingStillFailsRegressions: --allow-missing forgives
+// gaps, not regressions.
+func TestCompareAllowMissingStillFailsRegressions(t *testing.T) {
+	old := benchFile(t, "old.txt", map[string][]float64{"Conv/op=conv/impl=a/shape=s": base, "Conv/op=conv/impl=b/shape=s": base})
+	new := benchFile(t, "new.txt", map[string][]float64{"Conv/op=conv/impl=a/shape=s": slower})
+	code, out := runCLI(t, "compare", "--allow-missing", old, new)
+	if code != 1 || !strings.Contains(out, "1 regression(s)") || !strings.Contains(out, new+" lacks 1 benchmark that "+old+" has:\n    Conv/op=conv/impl=b/shape=s") {
+		t.Errorf("regression and a gap with --allow-missing: exit %d, want 1 with both reported:\n%s", code, out)
+	}
+}
