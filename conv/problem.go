@@ -149,7 +149,8 @@ func (p *Problem) AccumLength() int {
 	return p.ICG()*p.Taps() + 1
 }
 
-// Validate checks that every field is consistent and names the field that is not.
+// Validate checks that every field is consistent and that every count of the
+// problem fits in int64 (CheckCounts), and names the field that is not.
 func (p *Problem) Validate() error {
 	if p.Op < OpConv || p.Op > OpDynamic {
 		return fmt.Errorf("op: unknown op %d", int(p.Op))
@@ -201,11 +202,9 @@ func (p *Problem) Validate() error {
 		if p.O[a] <= 0 {
 			return fmt.Errorf("o%s: output size %d must be > 0", n, p.O[a])
 		}
-		var want int
-		if p.Op == OpDeconv {
-			want = DeconvOutSize(p.I[a], p.K[a], p.S[a], p.PBegin[a], p.PEnd[a], p.Dil[a])
-		} else {
-			want = OutSize(p.I[a], p.K[a], p.S[a], p.PBegin[a], p.PEnd[a], p.Dil[a])
+		want, ok := outSizeChecked(p.Op, p.I[a], p.K[a], p.S[a], p.PBegin[a], p.PEnd[a], p.Dil[a])
+		if !ok {
+			return fmt.Errorf("o%s: the output size of i, k, s, p, d overflows int64", n)
 		}
 		if want != p.O[a] {
 			return fmt.Errorf("o%s: output size %d disagrees with i, k, s, p, d (which give %d)", n, p.O[a], want)
@@ -230,7 +229,9 @@ func (p *Problem) Validate() error {
 			return fmt.Errorf("temperature: %v must be > 0", p.Temperature)
 		}
 	}
-	return nil
+	// Last, because the counts read every field checked above. After this,
+	// MACs, FLOPs, Params, TotalBytes and the rest are exact.
+	return p.CheckCounts()
 }
 
 // New returns a Problem with every field set to its neutral value (rank 2,
