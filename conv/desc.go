@@ -10,9 +10,12 @@ import (
 var descFields = []string{"g", "mb", "ic", "id", "ih", "iw", "oc", "od", "oh", "ow",
 	"kd", "kh", "kw", "sd", "sh", "sw", "pd", "ph", "pw", "dd", "dh", "dw"}
 
-// maxDescValue bounds every descriptor value, and maxDescProduct the products
-// s·i, s·o and (k−1)·(d+1), so that the size formulas cannot overflow int64
-// and wrap to a plausible size (benchdnn's shapes_large_conv reaches 2^32+15).
+// maxDescValue bounds every descriptor value (given or derived output sizes
+// included, since Descriptor prints them), and maxDescProduct the products
+// s·i (deconv), s·o (conv) and (k−1)·(d+1), so that the size formulas cannot
+// overflow int64 and wrap to a plausible size (benchdnn's shapes_large_conv
+// reaches 2^32+15). Counts are bounded separately: Validate refuses a problem
+// whose MACs, FLOPs, parameters or bytes do not fit in int64.
 const (
 	maxDescValue   = 1 << 40
 	maxDescProduct = 1 << 60
@@ -151,8 +154,16 @@ func ParseDescriptor(s string, op Op) (Problem, error) {
 		if x.k > 1 && x.d+1 > maxDescProduct/(x.k-1) {
 			return fail("d"+n, "kernel %d with dilation %d is too large", x.k, x.d)
 		}
-		if m := max(x.i, x.o); x.s > maxDescProduct/m {
-			return fail("s"+n, "stride %d times size %d is too large", x.s, m)
+		// Only one size is multiplied by the stride: (i−1)·s for deconv, and
+		// (o−1)·s for conv when o is given (a derived conv o needs no product).
+		// Bounding s·max(i, o) instead rejected the descriptor that Descriptor
+		// prints for the deconv ic1iw7oc1kw1sw700000000 (o = 6·s + 1 times s).
+		scaled := x.o
+		if op == OpDeconv {
+			scaled = x.i
+		}
+		if scaled > 0 && x.s > maxDescProduct/scaled {
+			return fail("s"+n, "stride %d times size %d is too large", x.s, scaled)
 		}
 		ek := (x.k-1)*(x.d+1) + 1
 		if x.o == 0 {
@@ -163,6 +174,11 @@ func ParseDescriptor(s string, op Op) (Problem, error) {
 			}
 			if x.o <= 0 {
 				return fail("o"+n, "derived output size %d must be > 0", x.o)
+			}
+			// Descriptor prints the output size, so it must be a value that
+			// ParseDescriptor reads back.
+			if x.o > maxDescValue {
+				return fail("o"+n, "derived output size %d is over %d, the largest a descriptor can give", x.o, maxDescValue)
 			}
 		} else if !x.pGiven {
 			if op == OpDeconv {
