@@ -50,7 +50,15 @@ type axisDesc struct {
 	OutputPadding int    `json:"output_padding,omitempty"`
 }
 
-func describe(p conv.Problem) description {
+// describe resolves every count of p. The counts are closed-form, so this is
+// instant at any size, and each is exact or refused: a count over int64 is a
+// usage error naming it (macs, flops, params, total_bytes, …), never a wrapped
+// number. pf.problem has validated p, which checks the counts already; the
+// check here keeps describe honest for any caller.
+func describe(p conv.Problem) (description, error) {
+	if err := p.CheckCounts(); err != nil {
+		return description{}, usagef("descriptor %q: %v", p.Descriptor(), err)
+	}
 	d := description{
 		Descriptor: p.Descriptor(), Command: "convverify check " + p.Command(), Name: p.DisplayName(), Op: p.Op.String(),
 		Rank: p.Rank, Kinds: p.Kinds(), MB: p.MB, G: p.G, IC: p.IC, OC: p.OC,
@@ -81,7 +89,7 @@ func describe(p conv.Problem) description {
 		}
 		d.Shapes["route_w"], d.Shapes["route_b"] = p.RouteWShape(), p.RouteBShape()
 	}
-	return d
+	return d, nil
 }
 
 func cmdDescribe(args []string) error {
@@ -108,13 +116,17 @@ func cmdDescribe(args []string) error {
 		list = list || where != nil
 		for i, s := range descs {
 			p, err := pf.problem(s)
+			var d description
+			if err == nil {
+				d, err = describe(p)
+			}
 			if err != nil {
 				if where != nil {
 					return usagef("%s: %v", where[i], err)
 				}
 				return err
 			}
-			ds = append(ds, describe(p))
+			ds = append(ds, d)
 		}
 	}
 	if *asJSON {
@@ -193,4 +205,3 @@ func printLong(d description) {
 	fmt.Fprintf(w, "FLOPs        %d dense, %d benchdnn (taps inside the unpadded input)\n", d.FLOPs, d.BenchFLOPs)
 	fmt.Fprintf(w, "memory f32   %d B activations, %d B all tensors\n", d.ActBytes, d.TotalBytes)
 }
-
