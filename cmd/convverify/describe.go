@@ -104,6 +104,9 @@ func cmdDescribe(args []string) error {
 	if len(pos) == 0 {
 		return usagef("describe: want a descriptor or a shape file")
 	}
+	if err := noEffect(fs, "on describe, which allocates no tensors", "budget"); err != nil {
+		return err
+	}
 	// Resolve everything before printing anything, so bad input never leaves
 	// a partial listing. A shape file, or several arguments, is list mode.
 	var ds []description
@@ -114,6 +117,11 @@ func cmdDescribe(args []string) error {
 			return err
 		}
 		list = list || where != nil
+		if op, err := conv.ParseOp(pf.op); err == nil && where != nil {
+			if w := shapeFileOpWarning(a, op); w != "" {
+				fmt.Fprintln(stderr, w)
+			}
+		}
 		for i, s := range descs {
 			p, err := pf.problem(s)
 			var d description
