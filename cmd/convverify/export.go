@@ -1,9 +1,10 @@
 package main
 
 import (
-	"convverify/oracles/golden"
 	"flag"
 	"fmt"
+
+	"convverify/oracles/golden"
 )
 
 func cmdExport(args []string) error {
@@ -11,6 +12,7 @@ func cmdExport(args []string) error {
 	var pf problemFlags
 	pf.register(fs)
 	seed := fs.Uint64("seed", 1, "seed of the random inputs")
+	force := fs.Bool("force", false, "replace DIR if it holds a golden case (case.json and golden-format .npy files only); anything else is never replaced")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -22,13 +24,23 @@ func cmdExport(args []string) error {
 	if err != nil {
 		return err
 	}
+	dir, opt := pos[1], golden.WriteOptions{Force: *force}
+	// Refuse a DIR we may not write before spending the reference's time;
+	// Write checks again just before it swaps the new case in.
+	stage("export", "checking %s", dir)
+	if err := golden.CheckTarget(dir, opt); err != nil {
+		return ioError{err}
+	}
+	stage("export", "reference on %s", p.Command())
 	c, err := exportCase(p, *seed, pf.budget)
 	if err != nil {
-		return usageError{err}
-	}
-	if err := golden.Write(pos[1], c); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s\n", pos[1], p.Command())
+	stage("export", "writing %s", dir)
+	if err := golden.Write(dir, c, opt); err != nil {
+		return ioError{err}
+	}
+	endStages()
+	fmt.Fprintf(stdout, "wrote %s: %s\n", dir, p.Command())
 	return nil
 }

@@ -133,7 +133,7 @@ func TestGenerate(t *testing.T) {
 			t.Logf("skip %s: %d bytes", name, bytes)
 			continue
 		}
-		if err := Write(filepath.Join(goldenDir, name), c); err != nil {
+		if err := Write(filepath.Join(goldenDir, name), c, WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,18 +1,21 @@
 package golden
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 
 	"convverify/conv"
 )
 
-// caseJSON is case.json. Fields a reader does not know are ignored, so
-// writers may add their own (we add name and source).
+// caseJSON is case.json.
 type caseJSON struct {
 	Op          *string  `json:"op"`
 	Problem     *string  `json:"problem"`
@@ -22,24 +25,159 @@ type caseJSON struct {
 	Source      string   `json:"source,omitempty"`
 }
 
+// knownFields are the case.json fields, in the order messages list them.
+//
+// The original contract (docs/golden-format.md) let readers ignore unknown
+// fields. Issue 7 makes them errors: a field such as "dtype": "bf16" or
+// "stride" that we silently ignored meant a case was checked as something
+// its writer did not mean. Writers that want to annotate a case use fields
+// whose names start with "x-" (annotationPrefix); those are ignored.
+var knownFields = []string{"op", "problem", "routing", "temperature", "name", "source"}
+
+const annotationPrefix = "x-"
+
+// knownFieldsText lists the fields for error messages.
+func knownFieldsText() string {
+	return "known fields: " + strings.Join(knownFields, ", ") + "; free annotations go in fields named " + annotationPrefix + "…"
+}
+
+// parseCaseJSON reads case.json strictly: one JSON object, no field twice,
+// no field we do not know (except annotations), each of its type.
+func parseCaseJSON(path string, b []byte) (caseJSON, error) {
+	var cj caseJSON
+	malformed := func(err error) (caseJSON, error) {
+		return caseJSON{}, fmt.Errorf("%s: malformed JSON: %w", path, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	tok, err := dec.Token()
+	if err != nil {
+		return malformed(err)
+	}
+	if tok != json.Delim('{') {
+		return malformed(fmt.Errorf("want an object, got %v", tok))
+	}
+	raw := map[string]json.RawMessage{}
+	var unknown []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return malformed(err)
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return malformed(fmt.Errorf("object key %v is not a string", tok))
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return malformed(err)
+		}
+		if _, dup := raw[key]; dup {
+			return caseJSON{}, fmt.Errorf("%s: field %s: given twice", path, key)
+		}
+		raw[key] = v
+		if !slices.Contains(knownFields, key) && !strings.HasPrefix(key, annotationPrefix) {
+			unknown = append(unknown, strconv.Quote(key))
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return malformed(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return malformed(errors.New("data after the object"))
+	}
+	if len(unknown) > 0 {
+		s := ""
+		if len(unknown) > 1 {
+			s = "s"
+		}
+		return caseJSON{}, fmt.Errorf("%s: field%s %s: unknown (%s)", path, s, strings.Join(unknown, ", "), knownFieldsText())
+	}
+	for _, f := range []struct {
+		name string
+		dst  any
+	}{{"op", &cj.Op}, {"problem", &cj.Problem}, {"routing", &cj.Routing}, {"temperature", &cj.Temperature}, {"name", &cj.Name}, {"source", &cj.Source}} {
+		if v, ok := raw[f.name]; ok {
+			if err := json.Unmarshal(v, f.dst); err != nil {
+				return caseJSON{}, fmt.Errorf("%s: field %s: %s is not a %s", path, f.name, v, jsonType(f.dst))
+			}
+		}
+	}
+	return cj, nil
+}
+
+func jsonType(dst any) string {
+	switch dst.(type) {
+	case **float64:
+		return "number"
+	}
+	return "string"
+}
+
+// goldenFiles are the .npy files a golden-format folder may hold.
+var goldenFiles = []string{"x.npy", "w.npy", "b.npy", "offset.npy", "mask.npy", "route_w.npy", "route_b.npy", "y.npy"}
+
 // LoadGoldenFormat reads a golden-format folder: case.json, x.npy, w.npy,
 // optional b.npy, offset.npy and optional mask.npy (op deform), route_w.npy and
 // route_b.npy (op dynamic), and y.npy. Every array must be '<f4' in C order
 // with the shape the descriptor implies. For deform the offset groups are
 // DG = offset.shape[1] / (2·KH·KW); for dynamic the expert count E is w.shape[0],
-// and case.json's "routing" (and "temperature", default 1) select the routing.
-func LoadGoldenFormat(dir string) (Case, error) {
-	jpath := filepath.Join(dir, "case.json")
-	jb, err := os.ReadFile(jpath)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return Case{}, fmt.Errorf("%s: missing", jpath)
+// and case.json's "routing" (and "temperature", softmax only, default 1)
+// select the routing. The tensors may take conv.DefaultBudget.
+func LoadGoldenFormat(dir string) (Case, error) { return loadGoldenFormat(dir, LoadOptions{}) }
+
+// loadAttempts bounds the reloads of a folder that keeps being replaced.
+const loadAttempts = 8
+
+// loadGoldenFormat loads dir so that the case is never a mix of two: all its
+// files are read through one handle on the folder, and if the folder at dir
+// was replaced during the load (export --force swaps in a new folder), the
+// load is repeated on the new one. Files rewritten in place inside one folder
+// cannot be detected; export never does that.
+func loadGoldenFormat(dir string, opt LoadOptions) (Case, error) {
+	var last Case
+	var lastErr error
+	for range loadAttempts {
+		before, err := os.Stat(dir)
+		if err != nil {
+			return Case{}, err
 		}
+		d, err := openFolder(dir)
+		if err != nil {
+			return Case{}, err
+		}
+		opened, err := d.dir.Stat()
+		var c Case
+		if err == nil {
+			c, err = loadFolder(d, opt)
+		}
+		d.Close()
+		after, serr := os.Stat(dir)
+		if serr == nil && os.SameFile(before, opened) && os.SameFile(opened, after) {
+			return c, err
+		}
+		last, lastErr = c, err
+	}
+	// Replaced during every attempt. A load that succeeded still read one
+	// folder whole (through one handle): it is an older case, not a torn one.
+	if lastErr == nil {
+		return last, nil
+	}
+	return Case{}, fmt.Errorf("%s: replaced %d times while it was read: %w", dir, loadAttempts, lastErr)
+}
+
+// loadFolder reads one golden-format folder: case.json, then every .npy
+// header, then, once the shapes are the problem's and the problem is within
+// the budget, the data.
+func loadFolder(d *folder, opt LoadOptions) (Case, error) {
+	dir := d.path
+	jpath := d.name("case.json")
+	jb, err := d.readFile("case.json", maxCaseJSON, "a case.json may have")
+	if err != nil {
 		return Case{}, err
 	}
-	var cj caseJSON
-	if err := json.Unmarshal(jb, &cj); err != nil {
-		return Case{}, fmt.Errorf("%s: malformed JSON: %w", jpath, err)
+	cj, err := parseCaseJSON(jpath, jb)
+	if err != nil {
+		return Case{}, err
 	}
 	fail := func(field, format string, args ...any) (Case, error) {
 		return Case{}, fmt.Errorf("%s: field %s: %s", jpath, field, fmt.Sprintf(format, args...))
@@ -58,26 +196,14 @@ func LoadGoldenFormat(dir string) (Case, error) {
 	if err != nil {
 		return fail("problem", "%v", err)
 	}
-	file := func(name string) string { return filepath.Join(dir, name) }
-	load := func(name string, optional bool) (*conv.Tensor[float32], error) {
-		path := file(name)
-		if optional && !exists(path) {
-			return nil, nil
+	if op != conv.OpDynamic {
+		if cj.Routing != nil {
+			return fail("routing", "given for op %s; only op dynamic has routing", op)
 		}
-		t, err := readNpy(path)
-		if err != nil {
-			if !optional && !exists(path) {
-				return nil, fmt.Errorf("%s: missing (required for op %s)", path, op)
-			}
-			return nil, err
+		if cj.Temperature != nil {
+			return fail("temperature", "given for op %s; only op dynamic with softmax routing has a temperature", op)
 		}
-		return &t, nil
 	}
-	shapeErr := func(name string, got, want []int) error {
-		return fmt.Errorf("%s: shape %s, want %s for %s", file(name), conv.ShapeString(got), conv.ShapeString(want), p.Command())
-	}
-	ts := map[string]*conv.Tensor[float32]{}
-	names := []string{"x.npy", "w.npy", "b.npy", "offset.npy", "mask.npy", "route_w.npy", "route_b.npy", "y.npy"}
 	required := map[string]bool{"x.npy": true, "w.npy": true, "y.npy": true}
 	allowed := map[string]bool{"x.npy": true, "w.npy": true, "b.npy": true, "y.npy": true}
 	switch op {
@@ -87,32 +213,48 @@ func LoadGoldenFormat(dir string) (Case, error) {
 		required["route_w.npy"], required["route_b.npy"] = true, true
 		allowed["route_w.npy"], allowed["route_b.npy"] = true, true
 	}
-	for _, n := range names {
-		if !allowed[n] {
-			if exists(file(n)) {
-				return Case{}, fmt.Errorf("%s: present, but op %s takes no such input", file(n), op)
-			}
-			continue
+	files := map[string]*npyFile{}
+	defer func() {
+		for _, f := range files {
+			f.Close()
 		}
-		t, err := load(n, !required[n])
+	}()
+	for _, n := range goldenFiles {
+		present, err := d.exists(n)
 		if err != nil {
 			return Case{}, err
 		}
-		ts[n] = t
+		if !allowed[n] {
+			if present {
+				return Case{}, fmt.Errorf("%s: present, but op %s takes no such input", d.name(n), op)
+			}
+			continue
+		}
+		if !present {
+			if required[n] {
+				return Case{}, fmt.Errorf("%s: missing (required for op %s)", d.name(n), op)
+			}
+			continue
+		}
+		f, err := openNpy(d, n)
+		if err != nil {
+			return Case{}, err
+		}
+		files[n] = f
 	}
 	switch op {
 	case conv.OpDeform:
-		off := ts["offset.npy"].Shape
+		off := files["offset.npy"].shape
 		taps2 := 2 * p.K[conv.H] * p.K[conv.W]
 		if len(off) != 4 || off[1] == 0 || off[1]%taps2 != 0 {
-			return Case{}, fmt.Errorf("%s: shape %s: channel count must be 2·DG·KH·KW = a multiple of %d", file("offset.npy"), conv.ShapeString(off), taps2)
+			return Case{}, fmt.Errorf("%s: shape %s: channel count must be 2·DG·KH·KW = a multiple of %d", d.name("offset.npy"), conv.ShapeString(off), taps2)
 		}
 		p.DG = off[1] / taps2
-		p.Mask = ts["mask.npy"] != nil
+		p.Mask = files["mask.npy"] != nil
 	case conv.OpDynamic:
-		w := ts["w.npy"].Shape
+		w := files["w.npy"].shape
 		if len(w) == 0 || w[0] <= 0 {
-			return Case{}, fmt.Errorf("%s: shape %s: the first dimension is the expert count E", file("w.npy"), conv.ShapeString(w))
+			return Case{}, fmt.Errorf("%s: shape %s: the first dimension is the expert count E", d.name("w.npy"), conv.ShapeString(w))
 		}
 		p.E = w[0]
 		if cj.Routing == nil {
@@ -123,6 +265,9 @@ func LoadGoldenFormat(dir string) (Case, error) {
 		}
 		p.Temperature = 1
 		if cj.Temperature != nil {
+			if p.Routing != conv.RoutingSoftmax {
+				return fail("temperature", "has no effect with %s routing (it scales softmax logits only)", p.Routing)
+			}
 			p.Temperature = *cj.Temperature
 		}
 	}
@@ -133,10 +278,23 @@ func LoadGoldenFormat(dir string) (Case, error) {
 		"x.npy": p.SrcShape(), "w.npy": p.WeightShape(), "b.npy": p.BiasShape(), "y.npy": p.DstShape(),
 		"offset.npy": p.OffsetShape(), "mask.npy": p.MaskShape(), "route_w.npy": p.RouteWShape(), "route_b.npy": p.RouteBShape(),
 	}
-	for _, n := range names {
-		if t := ts[n]; t != nil && !slices.Equal(t.Shape, want[n]) {
-			return Case{}, shapeErr(n, t.Shape, want[n])
+	for _, n := range goldenFiles {
+		if f := files[n]; f != nil && !slices.Equal(f.shape, want[n]) {
+			return Case{}, fmt.Errorf("%s: shape %s, want %s for %s", d.name(n), conv.ShapeString(f.shape), conv.ShapeString(want[n]), p.Command())
 		}
+	}
+	// Only now, with every shape the problem's, is the data read: its size
+	// is what the problem implies, and the problem must fit the budget.
+	if err := p.CheckBudget(8, opt.budget()); err != nil {
+		return Case{}, fmt.Errorf("%s: %w", dir, err)
+	}
+	ts := map[string]*conv.Tensor[float32]{}
+	for n, f := range files {
+		t, err := f.readData()
+		if err != nil {
+			return Case{}, err
+		}
+		ts[n] = &t
 	}
 	name := cj.Name
 	if name == "" {
@@ -145,9 +303,11 @@ func LoadGoldenFormat(dir string) (Case, error) {
 		}
 	}
 	c := Case{
-		Name:    name,
-		Source:  SourceGoldenFormat,
-		Problem: p,
+		Name:     name,
+		Source:   SourceGoldenFormat,
+		Dir:      dir,
+		WantFile: d.name("y.npy"),
+		Problem:  p,
 		In: conv.Inputs[float64]{
 			X: widen(ts["x.npy"]), W: widen(ts["w.npy"]), B: widen(ts["b.npy"]),
 			Offset: widen(ts["offset.npy"]), Mask: widen(ts["mask.npy"]),
@@ -161,11 +321,27 @@ func LoadGoldenFormat(dir string) (Case, error) {
 	return c, nil
 }
 
-// Write writes c as a golden-format folder dir. It builds the folder under a
-// temporary name beside dir and renames it into place at the end, so a failure
-// never leaves a partial case that looks whole. An existing dir is replaced.
+// WriteOptions say what Write may replace.
+type WriteOptions struct {
+	// Force lets Write replace an existing golden case at dir: a folder that
+	// holds case.json and nothing but golden-format files (goldenFiles).
+	// Anything else at dir is refused even so: a folder with other files, a
+	// file, a symbolic link, a device.
+	Force bool
+}
+
+// Write writes c as a golden-format folder dir. It never deletes anything it
+// did not create: an existing empty folder is filled, an existing golden
+// case is replaced only with opt.Force, and anything else is refused.
+//
+// The folder is built under a hidden temporary name beside dir, each file
+// synced, and then renamed into place, or, over an existing folder,
+// exchanged with it atomically, so a concurrent reader sees the old case or
+// the new one and a failure or a kill never leaves a partial case that looks
+// whole. The temporary is registered with atomicfile, so an interrupt removes
+// it; a SIGKILL may leave it, hidden from every loader by its leading dot.
 // Every value must be exactly a float32 (the format stores float32).
-func Write(dir string, c Case) error {
+func Write(dir string, c Case, opt WriteOptions) error {
 	p := c.Problem
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("%s: problem: %w", dir, err)
@@ -195,15 +371,15 @@ func Write(dir string, c Case) error {
 	if err != nil {
 		return err
 	}
-	files := []npyFile{
+	files := []npyOut{
 		{"x.npy", p.SrcShape(), c.In.X}, {"w.npy", p.WeightShape(), c.In.W}, {"b.npy", p.BiasShape(), c.In.B},
 		{"y.npy", c.Want.Shape, c.Want.Data},
 	}
 	switch p.Op {
 	case conv.OpDeform:
-		files = append(files, npyFile{"offset.npy", p.OffsetShape(), c.In.Offset}, npyFile{"mask.npy", p.MaskShape(), c.In.Mask})
+		files = append(files, npyOut{"offset.npy", p.OffsetShape(), c.In.Offset}, npyOut{"mask.npy", p.MaskShape(), c.In.Mask})
 	case conv.OpDynamic:
-		files = append(files, npyFile{"route_w.npy", p.RouteWShape(), c.In.RouteW}, npyFile{"route_b.npy", p.RouteBShape(), c.In.RouteB})
+		files = append(files, npyOut{"route_w.npy", p.RouteWShape(), c.In.RouteW}, npyOut{"route_b.npy", p.RouteBShape(), c.In.RouteB})
 	}
 	encoded := map[string][]byte{"case.json": append(jb, '\n')}
 	for _, f := range files {
@@ -218,7 +394,7 @@ func Write(dir string, c Case) error {
 			return fmt.Errorf("%s: %s: %w", dir, f.name, err)
 		}
 	}
-	return writeAtomically(dir, encoded)
+	return writeCase(dir, encoded, opt)
 }
 
 // sameGeometry says whether two problems compute the same thing: equal fields,
@@ -231,50 +407,8 @@ func sameGeometry(a, b conv.Problem) bool {
 	return a == b
 }
 
-type npyFile struct {
+type npyOut struct {
 	name  string
 	shape []int
 	data  []float64
-}
-
-func writeAtomically(dir string, files map[string][]byte) (err error) {
-	parent := filepath.Dir(filepath.Clean(dir))
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(tmp)
-		}
-	}()
-	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(tmp, name), b, 0o644); err != nil {
-			return err
-		}
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	if _, statErr := os.Stat(dir); statErr == nil {
-		old, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".old-")
-		if err != nil {
-			return err
-		}
-		if err := os.Remove(old); err != nil {
-			return err
-		}
-		if err := os.Rename(dir, old); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, dir); err != nil {
-			os.Rename(old, dir)
-			return err
-		}
-		return os.RemoveAll(old)
-	}
-	return os.Rename(tmp, dir)
 }

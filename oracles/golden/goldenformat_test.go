@@ -109,7 +109,8 @@ func TestWriteLoadRoundTrip(t *testing.T) {
 		c := drawCase(t)
 		n++
 		dir := filepath.Join(root, "c", strings.Repeat("x", n%3+1))
-		if err := Write(dir, c); err != nil {
+		// The folders are reused: each write replaces the previous case.
+		if err := Write(dir, c, WriteOptions{Force: true}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := Load(dir)
@@ -143,12 +144,12 @@ func TestWriteRefuses(t *testing.T) {
 	bad := c
 	bad.In.X = append([]float64(nil), c.In.X...)
 	bad.In.X[3] = 0.1 // not a float32
-	if err := Write(dir, bad); err == nil || !strings.Contains(err.Error(), "x.npy: element 3") {
+	if err := Write(dir, bad, WriteOptions{}); err == nil || !strings.Contains(err.Error(), "x.npy: element 3") {
 		t.Errorf("non-float32 value: %v", err)
 	}
 	bad = c
 	bad.Want.Shape = []int{1}
-	if err := Write(dir, bad); err == nil || !strings.Contains(err.Error(), "y: shape") {
+	if err := Write(dir, bad, WriteOptions{}); err == nil || !strings.Contains(err.Error(), "y: shape") {
 		t.Errorf("wrong y shape: %v", err)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
@@ -243,16 +244,52 @@ func TestGoldenFormatErrors(t *testing.T) {
 	}
 }
 
-// TestGoldenFormatIgnoresUnknownFields: extra JSON fields are the writer's business.
-func TestGoldenFormatIgnoresUnknownFields(t *testing.T) {
-	dir := goldenCopy(t, "test_Conv2d")
-	writeJSON(t, dir, `{"op": "conv", "problem": "ic3ih7iw5oc4oh5ow4kh3kw2", "framework": {"name": "torch", "version": [2, 5]}, "atol": 1e-5}`)
-	c, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
+// TestGoldenFormatUnknownFields: a field we do not know is an error that
+// names it and lists the known ones (a silently ignored "dtype": "bf16"
+// would check the case as something its writer did not mean); fields named
+// x-… are the writer's free annotations.
+func TestGoldenFormatUnknownFields(t *testing.T) {
+	for _, tc := range []struct {
+		json string
+		want []string // in the error; nil: loads
+	}{
+		{`{"op": "conv", "problem": "ic3ih7iw5oc4oh5ow4kh3kw2", "dtype": "bf16"}`, []string{"case.json", `"dtype"`, "unknown", "known fields: op, problem, routing, temperature, name, source", "x-"}},
+		{`{"op": "conv", "problem": "ic3ih7iw5oc4oh5ow4kh3kw2", "stride": 2, "atol": 1e-5}`, []string{`fields "stride", "atol"`, "known fields"}},
+		{`{"OP": "conv", "problem": "ic3ih7iw5oc4oh5ow4kh3kw2"}`, []string{`"OP"`, "unknown"}},
+		{`{"op": "conv", "problem": "ic3ih7iw5oc4oh5ow4kh3kw2", "routing": "sigmoid"}`, []string{"field routing", "only op dynamic"}},
+		{`{"op": "conv", "problem": "ic3ih7iw5oc4oh5ow4kh3kw2", "temperature": 2}`, []string{"field temperature", "only op dynamic"}},
+		{`{"op": "conv", "op": "deconv", "problem": "ic3ih7iw5oc4oh5ow4kh3kw2"}`, []string{"field op", "twice"}},
+		{`{"op": "conv", "problem": 7}`, []string{"field problem", "not a string"}},
+		{`{"op": "conv", "problem": "ic3ih7iw5oc4oh5ow4kh3kw2"} {}`, []string{"malformed JSON"}},
+		{`["op"]`, []string{"malformed JSON", "object"}},
+		{`{"op": "conv", "problem": "ic3ih7iw5oc4oh5ow4kh3kw2", "x-framework": {"name": "torch", "version": [2, 5]}, "x-atol": 1e-5}`, nil},
+	} {
+		dir := goldenCopy(t, "test_Conv2d")
+		writeJSON(t, dir, tc.json)
+		c, err := Load(dir)
+		if tc.want == nil {
+			if err != nil {
+				t.Errorf("%s: %v", tc.json, err)
+			} else if c.Name != "test_Conv2d" || c.Problem.MB != 2 {
+				t.Errorf("%s: name %q mb %d", tc.json, c.Name, c.Problem.MB)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%s: loaded", tc.json)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not mention %q", tc.json, err, w)
+			}
+		}
 	}
-	if c.Name != "test_Conv2d" || c.Problem.MB != 2 {
-		t.Errorf("name %q mb %d", c.Name, c.Problem.MB)
+	// Temperature with sigmoid routing has no effect, so it is refused.
+	dir := goldenCopy(t, "dynamic_sigmoid_test_Conv2d")
+	writeJSON(t, dir, `{"op": "dynamic", "problem": "ic3ih7iw5oc4oh5ow4kh3kw2", "routing": "sigmoid", "temperature": 1}`)
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "field temperature") || !strings.Contains(err.Error(), "sigmoid") {
+		t.Errorf("temperature with sigmoid routing: %v", err)
 	}
 }
 
@@ -286,7 +323,7 @@ func TestNpyVersions(t *testing.T) {
 	}
 	// A header that claims 4 GiB must not be allocated.
 	huge := append([]byte("\x93NUMPY\x02\x00"), 0xff, 0xff, 0xff, 0xff, '{')
-	if _, err := decodeNpy(huge); err == nil || !strings.Contains(err.Error(), "truncated") {
+	if _, err := decodeNpy(huge); err == nil || !strings.Contains(err.Error(), "header: 4294967295 bytes declared") {
 		t.Errorf("huge header: %v", err)
 	}
 	// A shape whose element count overflows int must not wrap to the data size.

@@ -38,7 +38,10 @@ var listings = []struct{ file, source string }{
 // LoadONNX loads every case listed in dir/cases.json (ONNX node tests) and
 // dir/pytorch_cases.json (PyTorch exports), using each entry's resolved
 // attributes. A missing listing is an error: the anchors are a fixed set.
-func LoadONNX(dir string) ([]Case, error) {
+// The tensors of each case may take conv.DefaultBudget.
+func LoadONNX(dir string) ([]Case, error) { return loadONNX(dir, LoadOptions{}) }
+
+func loadONNX(dir string, opt LoadOptions) ([]Case, error) {
 	var out []Case
 	for _, l := range listings {
 		entries, err := readListing(filepath.Join(dir, l.file))
@@ -46,7 +49,7 @@ func LoadONNX(dir string) ([]Case, error) {
 			return nil, err
 		}
 		for _, e := range entries {
-			c, err := loadListed(dir, e, l.source)
+			c, err := loadListed(dir, e, l.source, opt)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %s: %w", l.file, e.Name, err)
 			}
@@ -57,11 +60,8 @@ func LoadONNX(dir string) ([]Case, error) {
 }
 
 func readListing(path string) ([]listedCase, error) {
-	b, err := os.ReadFile(path)
+	b, err := readRegular(path, maxListing, "a case listing may have")
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s: missing", path)
-		}
 		return nil, err
 	}
 	var entries []listedCase
@@ -72,7 +72,7 @@ func readListing(path string) ([]listedCase, error) {
 }
 
 // loadListed reads one listed case's .pb files and builds its Problem from "resolved".
-func loadListed(root string, e listedCase, source string) (Case, error) {
+func loadListed(root string, e listedCase, source string, opt LoadOptions) (Case, error) {
 	if e.Resolved == nil {
 		return Case{}, errors.New("field resolved: missing")
 	}
@@ -91,7 +91,13 @@ func loadListed(root string, e listedCase, source string) (Case, error) {
 			return Case{}, fmt.Errorf("role %s: given twice", f.Role)
 		}
 		path := filepath.Join(data, filepath.FromSlash(f.File))
-		t, err := readTensorFile(path)
+		// The listing gives the shape, so the file may hold its float data
+		// and a little more (dims, data_type, name), and no more.
+		limit, why := opt.budget(), "the memory budget allows"
+		if n, ok := dataBytes(f.Shape, opt.budget()); ok {
+			limit, why = n+pbOverhead, fmt.Sprintf("a TensorProto of shape %v may have", f.Shape)
+		}
+		t, err := readTensorFile(path, limit, why)
 		if err != nil {
 			return Case{}, err
 		}
@@ -100,12 +106,18 @@ func loadListed(root string, e listedCase, source string) (Case, error) {
 		}
 		tensors[f.Role] = &t
 	}
-	return assemble(e.Op, *e.Resolved, tensors, baseName(e.Name), e.Name, source)
+	c, err := assemble(e.Op, *e.Resolved, tensors, baseName(e.Name), e.Name, source, opt)
+	if err != nil {
+		return Case{}, err
+	}
+	c.Dir = filepath.Join(root, filepath.FromSlash(e.Name))
+	c.WantFile = filepath.Join(data, filepath.FromSlash(e.Outputs[0].File))
+	return c, nil
 }
 
 // assemble checks the tensors against the resolved attributes and builds the Case.
 // tensors is keyed by role: X, W, B, offset, mask, Y.
-func assemble(op string, r resolved, tensors map[string]*conv.Tensor[float32], name, caseName, source string) (Case, error) {
+func assemble(op string, r resolved, tensors map[string]*conv.Tensor[float32], name, caseName, source string, opt LoadOptions) (Case, error) {
 	for _, role := range []string{"X", "W", "Y"} {
 		if tensors[role] == nil {
 			return Case{}, fmt.Errorf("role %s: missing", role)
@@ -123,6 +135,9 @@ func assemble(op string, r resolved, tensors map[string]*conv.Tensor[float32], n
 	sh := onnxShapes{x: shape("X"), w: shape("W"), b: shape("B"), offset: shape("offset"), mask: shape("mask"), y: shape("Y")}
 	p, err := problemFromONNX(op, r, sh, name)
 	if err != nil {
+		return Case{}, err
+	}
+	if err := p.CheckBudget(8, opt.budget()); err != nil {
 		return Case{}, err
 	}
 	c := Case{
@@ -153,16 +168,21 @@ var nodeRoles = map[string][]string{
 // initializers) and test_data_set_0/input_<i>.pb, output_0.pb. As the ONNX
 // backend runner does, input_<i>.pb feeds the i-th graph input that is not an
 // initializer. A folder without model.onnx is looked up in the cases.json or
-// pytorch_cases.json of a parent folder.
-func LoadONNXDir(dir string) (Case, error) {
+// pytorch_cases.json of a parent folder. The tensors may take
+// conv.DefaultBudget, which also caps every file read.
+func LoadONNXDir(dir string) (Case, error) { return loadONNXDir(dir, LoadOptions{}) }
+
+func loadONNXDir(dir string, opt LoadOptions) (Case, error) {
 	modelPath := filepath.Join(dir, "model.onnx")
-	b, err := os.ReadFile(modelPath)
-	if errors.Is(err, os.ErrNotExist) {
-		if c, ok, lerr := loadFromParentListing(dir); ok || lerr != nil {
+	budget := opt.budget()
+	const why = "the memory budget allows"
+	if _, err := os.Lstat(modelPath); errors.Is(err, os.ErrNotExist) {
+		if c, ok, lerr := loadFromParentListing(dir, opt); ok || lerr != nil {
 			return c, lerr
 		}
 		return Case{}, fmt.Errorf("%s: missing (and no parent cases.json lists %s)", modelPath, dir)
 	}
+	b, err := readRegular(modelPath, budget, why)
 	if err != nil {
 		return Case{}, err
 	}
@@ -204,7 +224,7 @@ func LoadONNXDir(dir string) (Case, error) {
 			if j < 0 {
 				return Case{}, fmt.Errorf("%s: node input %q is neither a graph input nor an initializer", modelPath, name)
 			}
-			if t, err = readTensorFile(filepath.Join(data, fmt.Sprintf("input_%d.pb", j))); err != nil {
+			if t, err = readTensorFile(filepath.Join(data, fmt.Sprintf("input_%d.pb", j)), budget, why); err != nil {
 				return Case{}, err
 			}
 		}
@@ -214,7 +234,8 @@ func LoadONNXDir(dir string) (Case, error) {
 	if j < 0 {
 		return Case{}, fmt.Errorf("%s: node output %q is not a graph output", modelPath, node.outputs[0])
 	}
-	y, err := readTensorFile(filepath.Join(data, fmt.Sprintf("output_%d.pb", j)))
+	wantFile := filepath.Join(data, fmt.Sprintf("output_%d.pb", j))
+	y, err := readTensorFile(wantFile, budget, why)
 	if err != nil {
 		return Case{}, err
 	}
@@ -234,16 +255,17 @@ func LoadONNXDir(dir string) (Case, error) {
 	if abs, err := filepath.Abs(dir); err == nil {
 		name = filepath.Base(abs)
 	}
-	c, err := assemble(node.opType, r, tensors, name, name, source)
+	c, err := assemble(node.opType, r, tensors, name, name, source, opt)
 	if err != nil {
 		return Case{}, fmt.Errorf("%s: %w", dir, err)
 	}
+	c.Dir, c.WantFile = dir, wantFile
 	return c, nil
 }
 
 // loadFromParentListing finds dir in a cases.json or pytorch_cases.json up to
 // three folders above it; ok is false when no listing names it.
-func loadFromParentListing(dir string) (c Case, ok bool, err error) {
+func loadFromParentListing(dir string, opt LoadOptions) (c Case, ok bool, err error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return Case{}, false, err
@@ -258,10 +280,13 @@ func loadFromParentListing(dir string) (c Case, ok bool, err error) {
 			}
 			for _, e := range entries {
 				if filepath.Join(root, filepath.FromSlash(e.Name)) == abs {
-					c, err := loadListed(root, e, l.source)
+					c, err := loadListed(root, e, l.source, opt)
 					if err != nil {
 						return Case{}, true, fmt.Errorf("%s: %s: %w", filepath.Join(root, l.file), e.Name, err)
 					}
+					// Name the files as the caller reached them, not by absolute path.
+					c.Dir = dir
+					c.WantFile = filepath.Join(dir, "test_data_set_0", filepath.FromSlash(e.Outputs[0].File))
 					return c, true, nil
 				}
 			}

@@ -2,10 +2,8 @@ package golden
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
-	"os"
 
 	"convverify/conv"
 
@@ -197,13 +195,11 @@ func fieldName(num protowire.Number) string {
 	return fmt.Sprintf("field %d", num)
 }
 
-// readTensorFile reads a .pb file; every error names the path.
-func readTensorFile(path string) (conv.Tensor[float32], error) {
-	b, err := os.ReadFile(path)
+// readTensorFile reads a .pb file of at most limit bytes (why says where
+// the limit comes from); every error names the path.
+func readTensorFile(path string, limit int64, why string) (conv.Tensor[float32], error) {
+	b, err := readRegular(path, limit, why)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return conv.Tensor[float32]{}, fmt.Errorf("%s: missing", path)
-		}
 		return conv.Tensor[float32]{}, err
 	}
 	t, _, err := ReadTensorProto(b)
