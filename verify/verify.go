@@ -17,12 +17,20 @@ import (
 )
 
 // Line is one judgement: an implementation against its truth.
+//
+// The column order is fixed in every kind of line: a line named "A vs B"
+// judges A, the implementation, against B, the side trusted as the truth, and
+// prints B's value as exp (expected) and A's as got. So "reference vs golden"
+// has the golden file's value under exp and the reference's under got, and
+// "variant X vs golden" the golden's under exp and the variant's under got.
+// Lines named without "vs" (Random's "variant X") are against the reference.
 type Line struct {
 	Name    string       // what was checked, e.g. "oracle matrix vs reference"
 	Verdict conv.Verdict // meaningful when Err == nil and Skip == ""
 	Exact   bool         // the bound was zero: bit-exact equality was demanded
 	Skip    string       // why the check did not apply
 	Err     error        // the implementation refused or failed
+	Note    string       // said once after the line, e.g. which side is suspect
 }
 
 // OK reports whether the line passed (a skipped line passes).
@@ -44,8 +52,12 @@ func (l Line) String() string {
 	if l.Exact {
 		mode = "exact"
 	}
-	return fmt.Sprintf("%s  %-48s max|err| %-9.3g worst %s exp %.9g got %.9g |err| %.3g %s %.3g (%d/%d outside)",
+	s := fmt.Sprintf("%s  %-48s max|err| %-9.3g worst %s exp %.9g got %.9g |err| %.3g %s %.3g (%d/%d outside)",
 		status, l.Name, v.MaxErr, v.Index(), v.Exp, v.Got, v.Err, mode, v.Limit, v.Failed, v.N)
+	if l.Note != "" {
+		s += ": " + l.Note
+	}
+	return s
 }
 
 // u64PerU32 scales conv.Bound (written for float32's u = 2⁻²⁴) to float64's u = 2⁻⁵³.
@@ -230,11 +242,24 @@ func judge64(name string, got []float64, err error, exp, mag []float64, b conv.B
 	return Line{Name: name, Verdict: conv.Compare(got, exp, mag, b, shape)}
 }
 
-// Golden checks one case computed elsewhere: the outside output (printed as
-// got) against the reference (exp), then every variant that supports the
-// problem against the outside output.
-// The outside output carries float32 rounding of its own, so each bound adds
-// one direct-accumulation bound for it.
+// Names of the lines Golden returns first.
+const (
+	// ReferenceVsGolden judges the reference (got) against the case's
+	// expected output (exp).
+	ReferenceVsGolden = "reference vs golden"
+)
+
+// Golden checks one case computed elsewhere. First the reference is judged
+// against the golden output (ReferenceVsGolden: exp = golden, got =
+// reference). If they agree, every variant that supports the problem is
+// judged against the golden output ("variant X vs golden"), whose own float32
+// rounding adds one direct-accumulation bound to the variant's.
+//
+// If they disagree, the golden file is the suspect (the reference is checked
+// against two oracles on every problem): the reference line fails once and
+// its Note says so, and the variants are judged against the reference
+// instead ("variant X vs reference", with their own bound), so one wrong
+// y.npy does not blame every variant.
 func Golden(c golden.Case) []Line {
 	p := &c.Problem
 	if err := c.Want.CheckShape("y", p.DstShape()); err != nil {
@@ -245,12 +270,24 @@ func Golden(c golden.Case) []Line {
 		return []Line{{Name: "reference", Err: err}}
 	}
 	mag := reference.Magnitude(p, c.In)
-	lines := []Line{{Name: "golden vs reference",
-		Verdict: conv.Compare(c.Want.Data, exp, mag, conv.DefaultBound(p), p.DstShape())}}
+	ref := Line{Name: ReferenceVsGolden,
+		Verdict: conv.Compare(exp, c.Want.Data, mag, conv.DefaultBound(p), p.DstShape())}
+	truth, against, extra := c.Want.Data, "golden", 1.0
+	if !ref.OK() {
+		file := c.WantFile
+		if file == "" {
+			file = "the golden output"
+		}
+		ref.Note = fmt.Sprintf("%s disagrees with the reference; suspecting the golden file, the variants are judged against the reference", file)
+		truth, against, extra = exp, "reference", 0
+	}
+	lines := []Line{ref}
 	for _, v := range optimized.For(p) {
 		b, scale := v.Judge(p, mag)
-		b.C++
-		lines = append(lines, runVariant(v, p, c.In, c.Want.Data, scale, b, 1))
+		b.C += extra
+		l := runVariant(v, p, c.In, truth, scale, b, 1)
+		l.Name += " vs " + against
+		lines = append(lines, l)
 	}
 	return lines
 }

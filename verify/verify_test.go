@@ -3,6 +3,7 @@ package verify
 import (
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"convverify/conv"
@@ -25,7 +26,7 @@ func TestOutsideGoldens(t *testing.T) {
 			if !l.OK() {
 				t.Errorf("%s (%s): %s", c.Name, c.Problem.Command(), l)
 			}
-			if l.Skip == "" && l.Name != "golden vs reference" {
+			if l.Skip == "" && l.Name != ReferenceVsGolden {
 				variants++
 			}
 			if l.Verdict.Mistrusted() {
@@ -77,6 +78,47 @@ func TestGoldenDetectsCorruption(t *testing.T) {
 		if l := Golden(c)[0]; l.OK() {
 			t.Errorf("%s: corrupted golden passed: %s", c.Name, l)
 		}
+	}
+}
+
+// TestGoldenSuspectsBadGolden: with a wrong expected output the reference
+// line fails once and names the golden file as the suspect; the variants are
+// then judged against the reference and pass, instead of every one failing
+// against the bad file. Columns: exp is the truth side (named second).
+func TestGoldenSuspectsBadGolden(t *testing.T) {
+	c, err := golden.Load("../testdata/golden/test_Conv2d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := Golden(c)
+	if len(good) < 3 {
+		t.Fatalf("want the reference line and at least two variants, got %d lines", len(good))
+	}
+	for _, l := range good[1:] {
+		if !strings.HasSuffix(l.Name, " vs golden") || !l.OK() {
+			t.Errorf("good case: %s", l)
+		}
+	}
+	c.Want.Data = append([]float64(nil), c.Want.Data...)
+	c.Want.Data[7] += 100
+	lines := Golden(c)
+	ref := lines[0]
+	if ref.Name != ReferenceVsGolden || ref.OK() || !strings.Contains(ref.Note, "y.npy disagrees with the reference") {
+		t.Errorf("first line: %s (note %q)", ref, ref.Note)
+	}
+	if ref.Verdict.Exp != c.Want.Data[7] || ref.Verdict.Got == c.Want.Data[7] || ref.Verdict.Worst != 7 {
+		t.Errorf("reference vs golden: exp %v got %v at %d, want exp = the golden value %v", ref.Verdict.Exp, ref.Verdict.Got, ref.Verdict.Worst, c.Want.Data[7])
+	}
+	for _, l := range lines[1:] {
+		if !strings.HasSuffix(l.Name, " vs reference") {
+			t.Errorf("variant line %q: want it judged against the reference", l.Name)
+		}
+		if !l.OK() {
+			t.Errorf("a variant was blamed for the bad golden file: %s", l)
+		}
+	}
+	if len(lines) != len(good) {
+		t.Errorf("%d lines with a bad golden, %d with a good one", len(lines), len(good))
 	}
 }
 

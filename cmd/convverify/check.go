@@ -1,11 +1,10 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
+	"io/fs"
 	"strings"
 
 	"convverify/conv"
@@ -77,94 +76,40 @@ func listVariants() error {
 	return nil
 }
 
-// goldenCases expands the arguments into case folders: a folder that is a
-// case itself, an ONNX anchor folder with cases.json, or a folder of cases.
-func goldenCases(dirs []string) ([]golden.Case, []error) {
-	var cases []golden.Case
-	var errs []error
-	for _, d := range dirs {
-		st, err := os.Stat(d)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if !st.IsDir() {
-			errs = append(errs, fmt.Errorf("%s: not a folder", d))
-			continue
-		}
-		if isCase(d) {
-			c, err := golden.Load(d)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			cases = append(cases, c)
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(d, "cases.json")); err == nil {
-			cs, err := golden.LoadONNX(d)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			cases = append(cases, cs...)
-			continue
-		}
-		ents, err := os.ReadDir(d)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		var subs []string
-		for _, e := range ents {
-			if e.IsDir() && isCase(filepath.Join(d, e.Name())) {
-				subs = append(subs, filepath.Join(d, e.Name()))
-			}
-		}
-		if len(subs) == 0 {
-			errs = append(errs, fmt.Errorf("%s: no golden case in it (want case.json, model.onnx or test_data_set_0)", d))
-			continue
-		}
-		sort.Strings(subs)
-		cs, es := goldenCases(subs)
-		cases, errs = append(cases, cs...), append(errs, es...)
-	}
-	return cases, errs
-}
-
-func isCase(d string) bool {
-	for _, f := range []string{"case.json", "model.onnx", "test_data_set_0"} {
-		if _, err := os.Stat(filepath.Join(d, f)); err == nil {
-			return true
-		}
-	}
-	return false
-}
-
+// checkGolden verifies the golden cases found in dirs (golden.Discover).
+// Each case's line starts with its folder as reached from the argument, so
+// two folders with the same problem are told apart. The exit status names
+// the most serious problem: a folder that could not be read or is over the
+// budget (3), a malformed case (2), a check that failed (1).
 func checkGolden(dirs []string, budget int64) error {
 	fmt.Fprintf(stdout, "kernel %s\n", optimized.Kernel())
-	cases, errs := goldenCases(dirs)
-	passed, failed := 0, 0
+	stage("check", "loading golden cases")
+	cases, errs := golden.Discover(dirs, golden.LoadOptions{Budget: budget})
+	endStages()
+	passed, failed, unreadable, malformed := 0, 0, 0, 0
 	for _, err := range errs {
 		fmt.Fprintf(stdout, "FAIL  %v\n", err)
-		failed++
-	}
-	for _, c := range cases {
-		var lines []verify.Line
-		if err := c.Problem.CheckBudget(8, budget); err != nil {
-			lines = []verify.Line{{Name: "budget", Err: err}}
+		if isIOError(err) {
+			unreadable++
 		} else {
-			lines = verify.Golden(c)
+			malformed++
 		}
+	}
+	width := 0
+	for _, c := range cases {
+		width = max(width, len(caseLabel(c)))
+	}
+	for i, c := range cases {
+		label := caseLabel(c)
+		stage("check", "case %d/%d %s", i+1, len(cases), label)
+		lines := verify.Golden(c)
+		endStages()
 		ok := true
-		var worst verify.Line
+		var ref verify.Line
 		for _, l := range lines {
-			if !l.OK() {
-				ok = false
-				fmt.Fprintf(stdout, "      %s: %s\n", c.Name, l)
-			}
-			if l.Name == "golden vs reference" {
-				worst = l
+			ok = ok && l.OK()
+			if l.Name == verify.ReferenceVsGolden {
+				ref = l
 			}
 		}
 		status := "ok  "
@@ -174,14 +119,46 @@ func checkGolden(dirs []string, budget int64) error {
 			status = "FAIL"
 			failed++
 		}
-		fmt.Fprintf(stdout, "%s  %-55s %-8s %-40s ref max|err| %.3g, %d variants\n", status, c.Name, c.Problem.Op,
-			unnamed(c.Problem), worst.Verdict.MaxErr, len(lines)-1)
+		fmt.Fprintf(stdout, "%s  %-*s  %-8s %-40s %s max|err| %.3g, %d variants\n", status, width, label, c.Problem.Op,
+			unnamed(c.Problem), verify.ReferenceVsGolden, ref.Verdict.MaxErr, len(lines)-1)
+		for _, l := range lines {
+			if !l.OK() {
+				fmt.Fprintf(stdout, "      %s: %s\n", label, l)
+			}
+		}
 	}
-	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
-	if failed > 0 {
+	fmt.Fprintf(stdout, "%d passed, %d failed", passed, failed+len(errs))
+	if len(errs) > 0 {
+		fmt.Fprintf(stdout, " (%d folders could not be read, %d malformed)", unreadable, malformed)
+	}
+	fmt.Fprintln(stdout)
+	switch {
+	case unreadable > 0:
+		return ioErrorf("check --golden: %d golden folders could not be read (see the FAIL lines)", unreadable)
+	case malformed > 0:
+		return usagef("check --golden: %d golden folders are malformed (see the FAIL lines)", malformed)
+	case failed > 0:
 		return errFailed
 	}
 	return nil
+}
+
+// caseLabel names a case by its folder; a case built in memory has none.
+func caseLabel(c golden.Case) string {
+	if c.Dir != "" {
+		return c.Dir
+	}
+	return c.Name
+}
+
+// isIOError says whether a case failed to load because a file could not be
+// read (missing folder, permissions, not a regular file, too large) or the
+// problem is over the memory budget, rather than because the case is malformed.
+func isIOError(err error) bool {
+	var pe *fs.PathError
+	var be *conv.BudgetError
+	return errors.As(err, &pe) || errors.As(err, &be) ||
+		errors.Is(err, golden.ErrNotRegular) || errors.Is(err, golden.ErrTooLarge)
 }
 
 // exportCase is the golden case export writes: inputs from the seed, output from the reference.
