@@ -39,6 +39,10 @@ func inspectTarget(dir string, opt WriteOptions) (*target, error) {
 	if dir == "" {
 		return nil, errors.New("empty folder name")
 	}
+	dir = filepath.Clean(dir) // "link/" would otherwise stat the folder the link names
+	if b := filepath.Base(dir); b == "." || b == ".." || b == string(filepath.Separator) {
+		return nil, fmt.Errorf("%s: names no folder that can be replaced; give the path of a new folder", dir)
+	}
 	st, err := os.Lstat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -66,7 +70,7 @@ func inspectTarget(dir string, opt WriteOptions) (*target, error) {
 		return refuse("exists and is not empty (%s); force replaces a golden case written before", listNames(names))
 	}
 	if why := notGoldenCase(dir, names); why != "" {
-		return refuse("not a golden case (%s), so even force does not replace it", why)
+		return nil, fmt.Errorf("%s: not a golden case (%s); refusing to replace it even with force", dir, why)
 	}
 	return &target{info: st}, nil
 }

@@ -130,6 +130,15 @@ func TestWriteRefusesNonFolders(t *testing.T) {
 			}
 		}
 	}
+	// A trailing slash does not make the link a folder; "." and ".." are not folder names.
+	if err := Write(link+"/", markedCase(t, 1), WriteOptions{Force: true}); err == nil || !strings.Contains(err.Error(), "a symbolic link") {
+		t.Errorf("%s/: %v", link, err)
+	}
+	for _, d := range []string{".", "..", "/"} {
+		if err := Write(d, markedCase(t, 1), WriteOptions{Force: true}); err == nil || !strings.Contains(err.Error(), "names no folder") {
+			t.Errorf("%s: %v", d, err)
+		}
+	}
 	if b, _ := os.ReadFile(file); string(b) != "data" {
 		t.Errorf("the regular file now holds %q", b)
 	}
