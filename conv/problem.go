@@ -225,8 +225,8 @@ func (p *Problem) Validate() error {
 		if p.E <= 0 {
 			return fmt.Errorf("experts: %d must be > 0", p.E)
 		}
-		if p.Routing == RoutingSoftmax && !(p.Temperature > 0) {
-			return fmt.Errorf("temperature: %v must be > 0", p.Temperature)
+		if p.Routing == RoutingSoftmax && (!(p.Temperature > 0) || math.IsInf(p.Temperature, 1)) {
+			return fmt.Errorf("temperature: %v must be finite and > 0", p.Temperature)
 		}
 	}
 	// Last, because the counts read every field checked above. After this,

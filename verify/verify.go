@@ -74,10 +74,21 @@ func roundToFloat32(in conv.Inputs[float64]) conv.Inputs[float64] {
 	return conv.ConvertInputs[float64](conv.ConvertInputs[float32](in))
 }
 
+// Progress is told the name of each stage as it starts (the reference, an
+// oracle, a variant), so a long check can show where it is and a timeout can
+// say what was running. It may be nil.
+type Progress func(stage string)
+
+func (f Progress) stage(s string) {
+	if f != nil {
+		f(s)
+	}
+}
+
 // Random checks p on inputs drawn from seed: the reference against the dense
 // matrix and FFT oracles, the integer fill bit-exactly, and every registered
 // variant that supports p. Budget bounds the memory of the problem's tensors.
-func Random(p *conv.Problem, seed uint64, budget int64) ([]Line, error) {
+func Random(p *conv.Problem, seed uint64, budget int64, progress Progress) ([]Line, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -85,11 +96,14 @@ func Random(p *conv.Problem, seed uint64, budget int64) ([]Line, error) {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x636f6e76))
+	progress.stage("fill")
 	in := roundToFloat32(oracles.RandomFill(p, rng))
+	progress.stage("reference")
 	exp, err := reference.Forward(p, in, nil)
 	if err != nil {
 		return nil, fmt.Errorf("reference: %w", err)
 	}
+	progress.stage("magnitudes for the bound")
 	mag := reference.Magnitude(p, in)
 	shape := p.DstShape()
 	var lines []Line
@@ -99,12 +113,14 @@ func Random(p *conv.Problem, seed uint64, budget int64) ([]Line, error) {
 	if matrixSkip != nil {
 		lines = append(lines, Line{Name: "oracle matrix vs reference", Skip: matrixSkip.Error()})
 	} else {
+		progress.stage("oracle matrix")
 		y, err := oracles.ByMatrix(p, in)
 		lines = append(lines, judge64("oracle matrix vs reference", y, err, exp, mag, float64Bound(p, 2), shape))
 	}
 	if fftSkip != nil {
 		lines = append(lines, Line{Name: "oracle fft vs reference", Skip: fftSkip.Error()})
 	} else {
+		progress.stage("oracle fft")
 		b, err := oracles.FFTBound(p, in)
 		var y []float64
 		if err == nil {
@@ -113,21 +129,24 @@ func Random(p *conv.Problem, seed uint64, budget int64) ([]Line, error) {
 		lines = append(lines, judge64("oracle fft vs reference", y, err, exp, mag, b, shape))
 	}
 
+	progress.stage("integer fill: reference")
 	inI, exact := oracles.IntFill(p, rng)
 	expI, err := reference.Forward(p, inI, nil)
 	if err != nil {
 		return nil, fmt.Errorf("reference (integer fill): %w", err)
 	}
 	if exact {
+		progress.stage("integer fill: oracles")
 		lines = append(lines, exactOracles(p, inI, expI, matrixSkip, fftSkip)...)
 	}
 
-	lines = append(lines, Variants(p, in, exp, mag, 1)...)
+	lines = append(lines, variants(p, in, exp, mag, 1, progress)...)
 	if exact {
 		for _, v := range optimized.For(p) {
 			if !v.Exact {
 				continue
 			}
+			progress.stage("integer fill: variant " + v.Name)
 			l := runVariant(v, p, inI, expI, nil, conv.Bound{}, 1)
 			l.Name += ", integer fill"
 			l.Exact = true
@@ -179,6 +198,10 @@ func integerValued(s []float64) bool {
 // Variants runs every registered variant that supports p on in and judges it
 // against exp with the variant's own bound.
 func Variants(p *conv.Problem, in conv.Inputs[float64], exp, mag []float64, workers int) []Line {
+	return variants(p, in, exp, mag, workers, nil)
+}
+
+func variants(p *conv.Problem, in conv.Inputs[float64], exp, mag []float64, workers int, progress Progress) []Line {
 	var lines []Line
 	for _, v := range optimized.All() {
 		if !supportsOp(v, p.Op) {
@@ -188,6 +211,7 @@ func Variants(p *conv.Problem, in conv.Inputs[float64], exp, mag []float64, work
 			lines = append(lines, Line{Name: "variant " + v.Name, Skip: why.Error()})
 			continue
 		}
+		progress.stage("variant " + v.Name)
 		b, scale := v.Judge(p, mag)
 		lines = append(lines, runVariant(v, p, in, exp, scale, b, workers))
 	}
@@ -294,7 +318,7 @@ func Golden(c golden.Case) []Line {
 
 // ReferenceCase draws float32-representable inputs for p from seed and
 // computes the output with the reference: a golden case for other projects.
-func ReferenceCase(p *conv.Problem, seed uint64, budget int64) (golden.Case, error) {
+func ReferenceCase(p *conv.Problem, seed uint64, budget int64, progress Progress) (golden.Case, error) {
 	if err := p.Validate(); err != nil {
 		return golden.Case{}, err
 	}
@@ -302,7 +326,9 @@ func ReferenceCase(p *conv.Problem, seed uint64, budget int64) (golden.Case, err
 		return golden.Case{}, err
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x636f6e76))
+	progress.stage("fill")
 	in := roundToFloat32(oracles.RandomFill(p, rng))
+	progress.stage("reference")
 	y, err := reference.Forward(p, in, nil)
 	if err != nil {
 		return golden.Case{}, err

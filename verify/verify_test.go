@@ -142,7 +142,7 @@ func TestRandomAllOps(t *testing.T) {
 		if tc.edit != nil {
 			tc.edit(&p)
 		}
-		lines, err := Random(&p, 1, conv.DefaultBudget)
+		lines, err := Random(&p, 1, conv.DefaultBudget, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", p.Command(), err)
 		}
@@ -159,7 +159,7 @@ func TestRandomRefusesHugeProblem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Random(&p, 1, conv.DefaultBudget); err == nil {
+	if _, err := Random(&p, 1, conv.DefaultBudget, nil); err == nil {
 		t.Fatal("a 16 GiB problem was accepted under a 4 GiB budget")
 	}
 }

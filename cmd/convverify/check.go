@@ -24,12 +24,26 @@ func cmdCheck(args []string) error {
 	if err != nil {
 		return err
 	}
+	problemOnly := []string{"op", "dg", "mask", "experts", "routing", "temperature", "seed"}
 	switch {
 	case *list:
+		if len(pos) > 0 {
+			return usagef("check --list: takes no arguments, got %q", pos[0])
+		}
+		if err := noEffect(fs, "with --list", append(problemOnly, "golden", "budget")...); err != nil {
+			return err
+		}
 		return listVariants()
 	case *goldenMode:
 		if len(pos) == 0 {
 			return usagef("check --golden: want at least one folder")
+		}
+		// A golden case carries its own op, inputs and routing.
+		if err := noEffect(fs, "with --golden (each case.json names its own problem and inputs)", problemOnly...); err != nil {
+			return err
+		}
+		if pf.budget <= 0 {
+			return usagef("--budget: %d bytes: want a positive number of bytes", pf.budget)
 		}
 		return checkGolden(pos, pf.budget)
 	}
@@ -41,9 +55,10 @@ func cmdCheck(args []string) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "problem  %s\nkernel   %s\nseed     %d\n", p.Command(), optimized.Kernel(), *seed)
-	lines, err := verify.Random(&p, *seed, pf.budget)
+	lines, err := verify.Random(&p, *seed, pf.budget, func(s string) { stage("check", "%s", s) })
+	endStages()
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	return printLines(lines)
 }
@@ -163,7 +178,7 @@ func isIOError(err error) bool {
 
 // exportCase is the golden case export writes: inputs from the seed, output from the reference.
 func exportCase(p conv.Problem, seed uint64, budget int64) (golden.Case, error) {
-	return verify.ReferenceCase(&p, seed, budget)
+	return verify.ReferenceCase(&p, seed, budget, func(s string) { stage("export", "%s", s) })
 }
 
 // unnamed drops the name, which the case line already prints.
