@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -126,10 +127,16 @@ func Read(r io.Reader, name string) (*Set, error) {
 				s.Values[full] = units
 				s.Names = append(s.Names, full)
 			}
+			_, line := rec.Pos()
 			for _, v := range rec.Values {
+				// A NaN makes go-moremath's Mann-Whitney U test loop forever
+				// (found by FuzzReadAndCompare), and no timing or rate is
+				// infinite or negative: such a line is not a measurement.
+				if math.IsNaN(v.Value) || math.IsInf(v.Value, 0) || v.Value < 0 {
+					return nil, fmt.Errorf("%s:%d: %s: value %v %s is not a finite non-negative measurement", name, line, full, v.OrigValue, v.OrigUnit)
+				}
 				units[v.Unit] = append(units[v.Unit], v.Value)
 			}
-			_, line := rec.Pos()
 			// The count line in force is the last one above this result.
 			k := sort.Search(len(counts), func(i int) bool { return counts[i].line > line }) - 1
 			if k < 0 {
