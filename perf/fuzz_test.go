@@ -30,3 +30,13 @@ func FuzzReadAndCompare(f *testing.F) {
 		}
 	})
 }
+
+// TestNonFiniteValuesRefused: the input that made compare hang.
+func TestNonFiniteValuesRefused(t *testing.T) {
+	for _, v := range []string{"NaN", "+Inf", "-3"} {
+		_, err := Read(bytes.NewReader([]byte("BenchmarkY-2 1 "+v+" ns/op\n")), "f.txt")
+		if err == nil || !bytes.Contains([]byte(err.Error()), []byte("f.txt:1")) {
+			t.Errorf("value %s: err %v, want a refusal naming f.txt:1", v, err)
+		}
+	}
+}
