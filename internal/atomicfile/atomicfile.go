@@ -22,6 +22,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"convverify/internal/boundedread"
 )
 
 // live is every temporary file or folder created and not yet renamed into
@@ -73,23 +75,9 @@ func CheckTarget(path string) error {
 		}
 	}
 	if !st.Mode().IsRegular() {
-		return fmt.Errorf("%s: exists and is not a regular file (%s); refusing to replace it", path, kind(st.Mode()))
+		return fmt.Errorf("%s: exists and is not a regular file (%s); refusing to replace it", path, boundedread.Kind(st.Mode()))
 	}
 	return nil
-}
-
-func kind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a folder"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return m.Type().String()
 }
 
 // File is a temporary file that becomes the target on Commit.

@@ -30,5 +30,3 @@ func statAt(dir *os.File, name, display string, follow bool) (fs.FileMode, error
 	}
 	return st.Mode().Type(), nil
 }
-
-func openFile(path string) (*os.File, error) { return os.Open(path) }

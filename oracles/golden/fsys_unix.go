@@ -84,12 +84,3 @@ func modeOf(m uint32) fs.FileMode {
 	}
 	return 0
 }
-
-// openFile opens path for reading without blocking (see openAt).
-func openFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	return f, nil
-}

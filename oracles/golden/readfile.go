@@ -3,12 +3,12 @@ package golden
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	"convverify/conv"
+	"convverify/internal/boundedread"
 )
 
 // Reads are bounded. A file is read only if it is a regular file (a link to
@@ -32,10 +32,10 @@ const (
 
 // ErrNotRegular is wrapped by every refusal to read something that is not a
 // regular file (a folder, a device, a FIFO, a socket).
-var ErrNotRegular = errors.New("not a regular file")
+var ErrNotRegular = boundedread.ErrNotRegular
 
 // ErrTooLarge is wrapped by every refusal to read a file longer than it may be.
-var ErrTooLarge = errors.New("file too large")
+var ErrTooLarge = boundedread.ErrTooLarge
 
 // errExchangeUnsupported: the kernel or file system cannot swap two folders atomically.
 var errExchangeUnsupported = errors.New("atomic exchange not supported here")
@@ -55,96 +55,20 @@ func (o LoadOptions) budget() int64 {
 	return o.Budget
 }
 
-func kind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a folder"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	case m.IsRegular():
-		return "a regular file"
-	}
-	return "type " + m.Type().String()
-}
+// kind and notRegular name a file's type as boundedread does, so every
+// refusal reads the same.
+func kind(m fs.FileMode) string { return boundedread.Kind(m) }
 
-func notRegular(path string, m fs.FileMode) error {
-	return fmt.Errorf("%s: %w (%s); only regular files are read", path, ErrNotRegular, kind(m))
-}
-
-// checkOpened closes f and returns an error unless it is a regular file. The
-// check is on the opened file itself, so a swap between an earlier stat and
-// the open cannot slip a device in.
-func checkOpened(f *os.File, path string) (int64, error) {
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return 0, err
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return 0, notRegular(path, st.Mode())
-	}
-	return st.Size(), nil
-}
-
-// openRegular opens path for reading if it is a regular file: it stats first
-// (so a device is never even opened), opens without blocking (so a FIFO
-// swapped in meanwhile cannot hang us) and checks the opened file.
-func openRegular(path string) (*os.File, int64, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, 0, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, 0, notRegular(path, st.Mode())
-	}
-	f, err := openFile(path)
-	if err != nil {
-		return nil, 0, err
-	}
-	size, err := checkOpened(f, path)
-	if err != nil {
-		return nil, 0, err
-	}
-	return f, size, nil
-}
+func notRegular(path string, m fs.FileMode) error { return boundedread.NotRegular(path, m) }
 
 // readRegular reads a whole regular file of at most limit bytes; why says
 // where the limit comes from, for the message.
 func readRegular(path string, limit int64, why string) ([]byte, error) {
-	f, size, err := openRegular(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: missing", path)
-		}
-		return nil, err
+	b, err := boundedread.ReadLimited(path, limit, why)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: missing", path)
 	}
-	defer f.Close()
-	return readBounded(f, path, size, limit, why)
-}
-
-// readBounded reads f, of size bytes when it was opened, refusing more than
-// limit. It never reads past limit+1 bytes even if the file grows meanwhile.
-func readBounded(f *os.File, path string, size, limit int64, why string) ([]byte, error) {
-	if size > limit {
-		return nil, fmt.Errorf("%s: %w: %d bytes, more than the %d %s", path, ErrTooLarge, size, limit, why)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: %w: grew past the %d bytes %s while it was read", path, ErrTooLarge, limit, why)
-	}
-	return b, nil
+	return b, err
 }
 
 // folder is a directory opened once. Every file of a load is opened relative
@@ -203,7 +127,7 @@ func (d *folder) open(entry string) (*os.File, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	size, err := checkOpened(f, path)
+	size, err := boundedread.CheckOpened(f, path)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -212,13 +136,12 @@ func (d *folder) open(entry string) (*os.File, int64, error) {
 
 // readFile reads entry whole, refusing more than limit bytes.
 func (d *folder) readFile(entry string, limit int64, why string) ([]byte, error) {
-	f, size, err := d.open(entry)
+	f, _, err := d.open(entry)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: missing", d.name(entry))
 		}
 		return nil, err
 	}
-	defer f.Close()
-	return readBounded(f, d.name(entry), size, limit, why)
+	return boundedread.ReadOpened(f, d.name(entry), limit, why)
 }
