@@ -1,4 +1,4 @@
-module convverify
+module github.com/convverify/convverify
 
 go 1.26.0
 

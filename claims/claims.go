@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"convverify/properties"
+	"github.com/convverify/convverify/properties"
 )
 
 // Verdict is how a claim fares.

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"convverify/conv"
-	"convverify/optimized"
-	"convverify/properties"
-	"convverify/reference"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/optimized"
+	"github.com/convverify/convverify/properties"
+	"github.com/convverify/convverify/reference"
 )
 
 func decideOne(t *testing.T, id string) Result {

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"convverify/conv"
-	"convverify/properties"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/properties"
 )
 
 // Claims of sections 3, 4, 5, 9 and 16 that complete their sections: the

@@ -16,10 +16,10 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"convverify/conv"
-	"convverify/internal/atomicfile"
-	"convverify/properties"
-	"convverify/reference"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/internal/atomicfile"
+	"github.com/convverify/convverify/properties"
+	"github.com/convverify/convverify/reference"
 )
 
 // grid is a square map for plotter.HeatMap, row 0 at the top.

@@ -6,9 +6,9 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"convverify/conv"
-	"convverify/oracles"
-	"convverify/reference"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/oracles"
+	"github.com/convverify/convverify/reference"
 )
 
 // The formulas the claims compute with, as variables: a test replaces one by a

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"convverify/internal/atomicfile"
-	"convverify/optimized"
-	"convverify/properties"
+	"github.com/convverify/convverify/internal/atomicfile"
+	"github.com/convverify/convverify/optimized"
+	"github.com/convverify/convverify/properties"
 )
 
 // Titles are the Q&A's section headings.

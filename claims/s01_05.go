@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"convverify/conv"
-	"convverify/reference"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/reference"
 )
 
 func init() { sections = append(sections, section1, section2, section3, section4, section5) }

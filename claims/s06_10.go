@@ -6,9 +6,9 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"convverify/conv"
-	"convverify/properties"
-	"convverify/reference"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/properties"
+	"github.com/convverify/convverify/reference"
 )
 
 func init() { sections = append(sections, section6, section7, section8, section9, section10) }

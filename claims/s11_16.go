@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"convverify/conv"
-	"convverify/reference"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/reference"
 )
 
 func init() {

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // These tests check the variants against each other on small integer inputs

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // BenchProblem is one layer of the benchmark set.

@@ -4,7 +4,7 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // gonumBlock bounds each blas32.Gemm call to fewer than four 64×64 blocks of

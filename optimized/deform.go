@@ -3,7 +3,7 @@ package optimized
 import (
 	"math"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 func deformVariant() rawVariant {

@@ -3,7 +3,7 @@ package optimized
 import (
 	"fmt"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 func depthwiseVariant() rawVariant {

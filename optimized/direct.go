@@ -1,6 +1,6 @@
 package optimized
 
-import "convverify/conv"
+import "github.com/convverify/convverify/conv"
 
 // The direct convolution is blocked as output-channel blocks × output-row
 // blocks: each task owns ocBlock output channels of rowBlock output rows. The

@@ -1,7 +1,7 @@
 package optimized
 
 import (
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // Dynamic convolution: per sample n, routing logits

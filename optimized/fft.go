@@ -7,7 +7,7 @@ import (
 	"math/cmplx"
 	"slices"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // fftC is the FFT variant's error factor. The transforms run in complex128

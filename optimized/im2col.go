@@ -3,8 +3,8 @@ package optimized
 import (
 	"fmt"
 
-	"convverify/conv"
-	"convverify/optimized/gemm"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/optimized/gemm"
 )
 
 // gemmFunc computes C = A·B + beta·C (row-major, m×k times k×n) on the

@@ -3,7 +3,7 @@ package optimized
 import (
 	"math"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // judgeAbs is the absolute term of Judge's bound relative to the largest

@@ -3,7 +3,7 @@ package optimized
 import (
 	"sync/atomic"
 
-	"convverify/optimized/gemm"
+	"github.com/convverify/convverify/optimized/gemm"
 )
 
 // path is a branch of the variants that a test should reach: a row

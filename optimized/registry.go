@@ -42,8 +42,8 @@ import (
 	"fmt"
 	"math"
 
-	"convverify/conv"
-	"convverify/optimized/gemm"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/optimized/gemm"
 )
 
 // Variant is one implementation of one or more ops.

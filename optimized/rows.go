@@ -1,6 +1,6 @@
 package optimized
 
-import "convverify/conv"
+import "github.com/convverify/convverify/conv"
 
 // paddedVolume is one channel's input with its padding written out as zeros
 // on every axis, so that every tap of every output row reads in bounds:

@@ -4,7 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // TestPaddedVolumeFill checks the padded, phase-split layout slot by slot

@@ -3,7 +3,7 @@ package optimized
 import (
 	"fmt"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // Separable runs a depthwise separable convolution: the depthwise half

@@ -3,7 +3,7 @@ package optimized
 import (
 	"fmt"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // Winograd F(2×2, 3×3) (Lavin & Gray 2016). A 4×4 input tile d gives a 2×2

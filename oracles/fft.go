@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // MaxFFTElems caps the spectra ByFFT holds at once (MB·IC·ΠL complex128

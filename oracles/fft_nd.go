@@ -1,7 +1,7 @@
 package oracles
 
 import (
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 
 	"gonum.org/v1/gonum/dsp/fourier"
 )

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 
 	"pgregory.net/rapid"
 )

@@ -4,7 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // IntRange is benchdnn's range for f32 source and weights: integers in [−32, 32].

@@ -3,7 +3,7 @@ package oracles
 import (
 	"math"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // MaxAbsSum returns an upper bound, in units of the inputs' finest grid q, on

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 
 	"gonum.org/v1/gonum/mat"
 	"pgregory.net/rapid"

@@ -13,7 +13,7 @@ package oracles
 import (
 	"fmt"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 
 	"gonum.org/v1/gonum/mat"
 )

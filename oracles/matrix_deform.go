@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 
 	"gonum.org/v1/gonum/mat"
 )

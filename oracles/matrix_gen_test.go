@@ -4,7 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 
 	"gonum.org/v1/gonum/mat"
 	"pgregory.net/rapid"

@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"convverify/conv"
-	"convverify/oracles/golden"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/oracles/golden"
 )
 
 // TestONNXAnchors: the matrix oracle reproduces all 50 ONNX and PyTorch

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 
 	"gonum.org/v1/gonum/mat"
 	"pgregory.net/rapid"

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchproc"
 
-	"convverify/internal/boundedread"
+	"github.com/convverify/convverify/internal/boundedread"
 )
 
 // A Set is the measurements of one benchmark file: for every full benchmark

@@ -3,7 +3,7 @@ package properties
 import (
 	"pgregory.net/rapid"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 func onesVec(n int) []float64 {

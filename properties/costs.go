@@ -5,8 +5,8 @@ import (
 
 	"pgregory.net/rapid"
 
-	"convverify/conv"
-	"convverify/reference"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/reference"
 )
 
 // PropCostsCounted: for a 2D conv with one group and one sample, section 14's

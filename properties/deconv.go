@@ -5,7 +5,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // each3 calls f on every (d, h, w) of a [D, H, W] extent.

@@ -3,8 +3,8 @@ package properties
 import (
 	"pgregory.net/rapid"
 
-	"convverify/conv"
-	"convverify/reference"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/reference"
 )
 
 // PropDeformZeroOffsets: a deformable conv whose offsets are all zero (and

@@ -3,7 +3,7 @@ package properties
 import (
 	"pgregory.net/rapid"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // Inflate returns the dense kernel of a dilated one: along each axis the k

@@ -4,8 +4,8 @@ import (
 	"math"
 	"pgregory.net/rapid"
 
-	"convverify/conv"
-	"convverify/reference"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/reference"
 )
 
 // routing computes, independently of the reference's dynamic code, the

@@ -3,7 +3,7 @@ package properties
 import (
 	"pgregory.net/rapid"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // shift returns x moved by delta along each spatial axis (x'[i] = x[i − δ]),

@@ -6,7 +6,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // ERF pulls an impulse at the centre output of a stack of stride-1,

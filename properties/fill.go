@@ -4,8 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"convverify/conv"
-	"convverify/reference"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/reference"
 )
 
 // ints returns n integers drawn uniformly from [−r, r], as float64: sums and

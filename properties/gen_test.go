@@ -5,7 +5,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // TestProblemGenValid checks every draw validates and that its descriptor

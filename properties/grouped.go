@@ -3,8 +3,8 @@ package properties
 import (
 	"pgregory.net/rapid"
 
-	"convverify/conv"
-	"convverify/reference"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/reference"
 )
 
 // channels returns channels [c0, c1) of an [MB, ch, sp…] tensor.

@@ -5,8 +5,8 @@ import (
 
 	"pgregory.net/rapid"
 
-	"convverify/conv"
-	"convverify/reference"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/reference"
 )
 
 // combine returns a·u + b·v.

@@ -3,8 +3,8 @@ package properties
 import (
 	"testing"
 
-	"convverify/conv"
-	"convverify/reference"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/reference"
 )
 
 // flipKernels returns w with every spatial kernel rotated by 180°.

@@ -5,9 +5,9 @@ import (
 
 	"pgregory.net/rapid"
 
-	"convverify/conv"
-	"convverify/oracles"
-	"convverify/reference"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/oracles"
+	"github.com/convverify/convverify/reference"
 )
 
 // PropOraclesAgree: the reference (direct loops), the dense-matrix oracle

@@ -3,8 +3,8 @@ package properties
 import (
 	"pgregory.net/rapid"
 
-	"convverify/conv"
-	"convverify/reference"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/reference"
 )
 
 // PropPointwiseIsMatmul: a 1×1 convolution (stride 1, no padding) is, at every

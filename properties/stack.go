@@ -5,7 +5,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // ComposeKernels returns the single kernel of two stacked stride-1, unpadded,

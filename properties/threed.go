@@ -3,7 +3,7 @@ package properties
 import (
 	"pgregory.net/rapid"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // PropUnitDepth3DIs2D: a 3D convolution whose kernel has depth 1 (kd = 1, no

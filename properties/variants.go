@@ -9,10 +9,10 @@ import (
 
 	"pgregory.net/rapid"
 
-	"convverify/conv"
-	"convverify/optimized"
-	"convverify/oracles"
-	"convverify/reference"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/optimized"
+	"github.com/convverify/convverify/oracles"
+	"github.com/convverify/convverify/reference"
 )
 
 // Guard values written around a variant's output: a variant that writes

@@ -9,7 +9,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	"convverify/optimized"
+	"github.com/convverify/convverify/optimized"
 )
 
 // TestVariantsMatchReference checks every optimized variant against the

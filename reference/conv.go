@@ -1,6 +1,6 @@
 package reference
 
-import "convverify/conv"
+import "github.com/convverify/convverify/conv"
 
 // Conv is the forward convolution (cross-correlation, no kernel flip):
 //

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 	"pgregory.net/rapid"
 )
 

@@ -1,6 +1,6 @@
 package reference
 
-import "convverify/conv"
+import "github.com/convverify/convverify/conv"
 
 // Deconv is the transposed convolution, written as the scatter that defines
 // it rather than through Conv, so that the adjoint identity between the two

@@ -3,7 +3,7 @@ package reference
 import (
 	"math"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // Deform is the 2D deformable convolution (torchvision deform_conv2d, ONNX

@@ -12,7 +12,7 @@
 // problem and inputs of the right lengths.
 package reference
 
-import "convverify/conv"
+import "github.com/convverify/convverify/conv"
 
 // Counter counts work actually executed. A nil *Counter counts nothing.
 //

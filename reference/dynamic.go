@@ -1,6 +1,6 @@
 package reference
 
-import "convverify/conv"
+import "github.com/convverify/convverify/conv"
 
 // Dynamic is the dynamic convolution (CondConv, Dynamic Convolution): each
 // sample n is convolved with its own kernel and bias mixed from E experts,

@@ -3,7 +3,7 @@ package reference
 import (
 	"fmt"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // Forward runs p's op on in and returns the output, NCDHW flat, length Elems(p.DstShape()).

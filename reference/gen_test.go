@@ -1,7 +1,7 @@
 package reference
 
 import (
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 	"pgregory.net/rapid"
 )
 

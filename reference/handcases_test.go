@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 	"github.com/google/go-cmp/cmp"
 )
 

@@ -3,8 +3,8 @@ package reference
 import (
 	"testing"
 
-	"convverify/conv"
-	"convverify/oracles/golden"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/oracles/golden"
 )
 
 // TestONNXGoldens: the 50 ONNX conformance goldens (testdata/onnx, see its

@@ -1,6 +1,6 @@
 package reference
 
-import "convverify/conv"
+import "github.com/convverify/convverify/conv"
 
 // Separable is the depthwise separable convolution: the depthwise half
 // (G = IC, weights wdw [IC, 1, K…]) followed by the pointwise half (1×1,

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 	"pgregory.net/rapid"
 )
 

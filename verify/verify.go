@@ -9,11 +9,11 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"convverify/conv"
-	"convverify/optimized"
-	"convverify/oracles"
-	"convverify/oracles/golden"
-	"convverify/reference"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/optimized"
+	"github.com/convverify/convverify/oracles"
+	"github.com/convverify/convverify/oracles/golden"
+	"github.com/convverify/convverify/reference"
 )
 
 // Line is one judgement: an implementation against its truth.

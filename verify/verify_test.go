@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"convverify/conv"
-	"convverify/oracles/golden"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/oracles/golden"
 )
 
 // TestOutsideGoldens: all 50 cases written by ONNX and PyTorch pass through

@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"convverify/conv"
-	"convverify/internal/atomicfile"
-	"convverify/optimized"
-	"convverify/optimized/gemm"
-	"convverify/perf"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/internal/atomicfile"
+	"github.com/convverify/convverify/optimized"
+	"github.com/convverify/convverify/optimized/gemm"
+	"github.com/convverify/convverify/perf"
 )
 
 // peakIters is the FMA probe's iterations per benchmark op: 10⁴·768 flops,

@@ -12,9 +12,9 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
-	"convverify/conv"
-	"convverify/optimized"
-	"convverify/perf"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/optimized"
+	"github.com/convverify/convverify/perf"
 )
 
 // runSplit runs the command with args and returns its exit status, stdout and stderr.

@@ -7,10 +7,10 @@ import (
 	"io/fs"
 	"strings"
 
-	"convverify/conv"
-	"convverify/optimized"
-	"convverify/oracles/golden"
-	"convverify/verify"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/optimized"
+	"github.com/convverify/convverify/oracles/golden"
+	"github.com/convverify/convverify/verify"
 )
 
 func cmdCheck(args []string) error {

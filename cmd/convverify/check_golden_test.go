@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"convverify/oracles/golden"
+	"github.com/convverify/convverify/oracles/golden"
 )
 
 // exportTo writes a small case into dir with export.

@@ -40,7 +40,7 @@ func TestHelpNamesPositionalArguments(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	code, out := runCLI(t, "--version")
-	if code != 0 || !strings.HasPrefix(out, "convverify ") || !strings.Contains(out, "module convverify") || !strings.Contains(out, "commit") {
+	if code != 0 || !strings.HasPrefix(out, "convverify ") || !strings.Contains(out, "module github.com/convverify/convverify") || !strings.Contains(out, "commit") {
 		t.Errorf("--version: exit %d: %q", code, out)
 	}
 }

@@ -12,8 +12,8 @@ import (
 
 	"golang.org/x/perf/benchunit"
 
-	"convverify/internal/boundedread"
-	"convverify/perf"
+	"github.com/convverify/convverify/internal/boundedread"
+	"github.com/convverify/convverify/perf"
 )
 
 func cmdCompare(args []string) error {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"convverify/perf"
+	"github.com/convverify/convverify/perf"
 )
 
 // headLines writes the first n lines of the file at src to a new file named

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"convverify/perf"
+	"github.com/convverify/convverify/perf"
 )
 
 // TestMain lets the test binary stand in for the command: with

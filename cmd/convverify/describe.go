@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // description is the resolved problem as describe prints it.

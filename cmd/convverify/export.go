@@ -4,7 +4,7 @@ import (
 	"flag"
 	"fmt"
 
-	"convverify/oracles/golden"
+	"github.com/convverify/convverify/oracles/golden"
 )
 
 func cmdExport(args []string) error {

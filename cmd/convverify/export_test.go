@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"convverify/oracles/golden"
+	"github.com/convverify/convverify/oracles/golden"
 )
 
 const smallDesc = "mb1ic2ih5oc2oh5kh3ph1"

@@ -27,7 +27,7 @@ import (
 	"strings"
 	"time"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // usageError is bad input from the command line: exit status 2.

@@ -4,7 +4,7 @@ import (
 	"flag"
 	"math"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // problemFlags are the flags that complete a descriptor: the op and the

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"convverify/internal/atomicfile"
+	"github.com/convverify/convverify/internal/atomicfile"
 )
 
 // The stage now running: --timeout's message names it, and on a terminal

@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"strings"
 
-	"convverify/claims"
-	"convverify/internal/atomicfile"
+	"github.com/convverify/convverify/claims"
+	"github.com/convverify/convverify/internal/atomicfile"
 )
 
 // cmdReport decides every claim of the convolution Q&A and writes the

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"convverify/conv"
-	"convverify/internal/boundedread"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/internal/boundedread"
 )
 
 // maxShapeFile bounds a shape file's size: benchdnn's largest is under

@@ -23,7 +23,7 @@ import (
 	"strings"
 	"sync"
 
-	"convverify/internal/boundedread"
+	"github.com/convverify/convverify/internal/boundedread"
 )
 
 // live is every temporary file or folder created and not yet renamed into

@@ -3,7 +3,7 @@ package gemm_test
 import (
 	"fmt"
 
-	"convverify/optimized/gemm"
+	"github.com/convverify/convverify/optimized/gemm"
 )
 
 // C = A·B + beta·C with A 2×3, B 3×2; beta = 0 overwrites C, even NaN.

@@ -5,7 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // guard fills every word of the C buffer that Sgemm must not touch: words

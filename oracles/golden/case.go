@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 
-	"convverify/conv"
-	"convverify/internal/atomicfile"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/internal/atomicfile"
 )
 
 // Case is one golden convolution: the resolved problem, its inputs and the

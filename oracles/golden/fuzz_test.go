@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // FuzzReadTensorProto: no input panics, and an accepted tensor holds exactly

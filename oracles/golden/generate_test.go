@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 var update = flag.Bool("update", false, "regenerate testdata/golden from testdata/onnx")

@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // caseJSON is case.json.

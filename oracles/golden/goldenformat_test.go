@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 
 	"codeberg.org/sbinet/npyio"
 	"pgregory.net/rapid"

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // promptly runs f and fails the test if it does not return within 10 s

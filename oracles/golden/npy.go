@@ -10,7 +10,7 @@ import (
 	"os"
 	"reflect"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 
 	"codeberg.org/sbinet/npyio"
 )

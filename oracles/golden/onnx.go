@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // listedCase is one entry of testdata/onnx/cases.json or pytorch_cases.json.

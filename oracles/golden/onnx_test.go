@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 const onnxDir = "../../testdata/onnx"

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 )
 
 // resolved is an ONNX node's attributes with defaults filled in and auto_pad /

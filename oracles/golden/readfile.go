@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"convverify/conv"
-	"convverify/internal/boundedread"
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/internal/boundedread"
 )
 
 // Reads are bounded. A file is read only if it is a regular file (a link to

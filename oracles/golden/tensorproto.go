@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"convverify/conv"
+	"github.com/convverify/convverify/conv"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )

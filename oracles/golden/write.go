@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"convverify/internal/atomicfile"
+	"github.com/convverify/convverify/internal/atomicfile"
 )
 
 // swap is exchange; tests replace it to take the fallback path.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"convverify/internal/atomicfile"
+	"github.com/convverify/convverify/internal/atomicfile"
 )
 
 // markedCase is the committed test_Conv2d case with every value set to k,
