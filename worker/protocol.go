@@ -1,0 +1,125 @@
+// Package worker is the client side of the convverify worker protocol
+// (docs/worker-protocol.md): it starts an implementation written in any
+// language as a persistent process, hands it one golden-format folder of
+// inputs at a time over JSON lines, and judges the y.npy it writes against
+// the reference under the comparator's bound.
+//
+// Everything the worker does is treated as hostile: it may crash, hang,
+// print garbage or replies out of order, write y.npy of the wrong shape or
+// dtype, truncated, as a link to a device, or full of NaN. Each of these is an
+// Outcome that names the case and the cause, with the tail of the worker's
+// stderr; the worker is then restarted. Nothing it does makes this package
+// panic or report a pass.
+package worker
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Protocol names and versions the protocol in the worker's first line.
+const (
+	Protocol = "convverify-worker"
+	Version  = 1
+)
+
+// maxLine bounds one line from the worker: a reply is a few dozen bytes, an
+// error message a few hundred; a longer line is garbage.
+const maxLine = 64 << 10
+
+// Hello is the worker's first line, sent unprompted once it is ready:
+//
+//	{"protocol":"convverify-worker","version":1,"name":"pytorch 1.13.1","ops":["conv","deconv"]}
+//
+// Ops lists the ops it handles (informational: a problem of another op is
+// still sent, and the worker answers with an error, reported as skipped).
+type Hello struct {
+	Protocol string   `json:"protocol"`
+	Version  int      `json:"version"`
+	Name     string   `json:"name"`
+	Ops      []string `json:"ops"`
+}
+
+// Request is one line to the worker: run the case in Dir (an absolute path)
+// and write Dir/y.npy. ID counts requests from 1 in one process.
+type Request struct {
+	ID  int64  `json:"id"`
+	Dir string `json:"dir"`
+}
+
+// Reply is one line from the worker: {"id":N,"ok":true} once y.npy is
+// written, or {"id":N,"error":"…"} for a problem it does not support.
+type Reply struct {
+	ID    int64
+	OK    bool
+	Error string
+}
+
+// parseHello reads the handshake line strictly.
+func parseHello(line []byte) (Hello, error) {
+	var h Hello
+	if err := strictUnmarshal(line, &h); err != nil {
+		return Hello{}, fmt.Errorf("handshake: %v in %s", err, quoteLine(line))
+	}
+	if h.Protocol != Protocol {
+		return Hello{}, fmt.Errorf("handshake: protocol %q, want %q in %s", h.Protocol, Protocol, quoteLine(line))
+	}
+	if h.Version != Version {
+		return Hello{}, fmt.Errorf("handshake: protocol version %d; this convverify speaks version %d", h.Version, Version)
+	}
+	return h, nil
+}
+
+// parseReply reads one reply line for request id. Exactly one of "ok":true
+// and "error":"…" must be present, and the id must be the request's.
+func parseReply(line []byte, id int64) (Reply, error) {
+	var raw struct {
+		ID    *int64  `json:"id"`
+		OK    *bool   `json:"ok"`
+		Error *string `json:"error"`
+	}
+	if err := strictUnmarshal(line, &raw); err != nil {
+		return Reply{}, fmt.Errorf("reply is not a JSON reply object (%v): %s", err, quoteLine(line))
+	}
+	switch {
+	case raw.ID == nil:
+		return Reply{}, fmt.Errorf("reply has no id: %s", quoteLine(line))
+	case *raw.ID != id:
+		return Reply{}, fmt.Errorf("reply out of order: id %d, want %d: %s", *raw.ID, id, quoteLine(line))
+	case raw.OK != nil && raw.Error != nil:
+		return Reply{}, fmt.Errorf("reply has both ok and error: %s", quoteLine(line))
+	case raw.Error != nil:
+		if *raw.Error == "" {
+			return Reply{}, fmt.Errorf("reply has an empty error: %s", quoteLine(line))
+		}
+		return Reply{ID: id, Error: *raw.Error}, nil
+	case raw.OK == nil || !*raw.OK:
+		return Reply{}, fmt.Errorf(`reply is neither {"ok":true} nor {"error":"…"}: %s`, quoteLine(line))
+	}
+	return Reply{ID: id, OK: true}, nil
+}
+
+// strictUnmarshal decodes one JSON object with no unknown fields and nothing after it.
+func strictUnmarshal(line []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("data after the object")
+	}
+	return nil
+}
+
+// quoteLine quotes a line for a message, shortened.
+func quoteLine(b []byte) string {
+	const most = 200
+	if len(b) > most {
+		return fmt.Sprintf("%q… (%d bytes)", b[:most], len(b))
+	}
+	return fmt.Sprintf("%q", b)
+}
