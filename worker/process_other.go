@@ -17,4 +17,6 @@ func killGroup(cmd *exec.Cmd) {
 	}
 }
 
-func describeExit(ee *exec.ExitError) string { return fmt.Sprintf("exited with status %d", ee.ExitCode()) }
+func describeExit(ee *exec.ExitError) string {
+	return fmt.Sprintf("exited with status %d", ee.ExitCode())
+}

@@ -3,8 +3,8 @@ package worker
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
