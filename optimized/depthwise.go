@@ -94,9 +94,6 @@ func depthwise(p *conv.Problem, x, w, b, out []float32, workers int) {
 	})
 }
 
-// dwRows is the output-row block of depthwisePlane.
-const dwRows = 8
-
 // dwWindow is the number of padded rows a block of dwRows output rows reads.
 func dwWindow(p *conv.Problem) int { return (dwRows-1)*p.S[1] + p.ExtK(1) }
 

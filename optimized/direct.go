@@ -8,10 +8,7 @@ import "github.com/convverify/convverify/conv"
 // > 1, see paddedVolume) and each output row is one pass of the row kernel
 // (multiTap: AVX-512, pure Go under noasm), whose accumulators hold up to 64
 // outputs in four ZMM registers while all (IC/G)·taps terms stream through.
-const (
-	ocBlock  = 4
-	rowBlock = 8
-)
+// (ocBlock and rowBlock are in tiles.go.)
 
 func directTiledVariant() rawVariant {
 	return rawVariant{

@@ -112,6 +112,7 @@ func fftConv(p *conv.Problem, x, w, b, out []float32, workers int) {
 			}
 		}
 	}
+	hitIf(p.IsDilated(), pathFFTDilated)
 	for a := 0; a < 3; a++ {
 		hitIf(n[a] == 1 && a >= 3-p.Rank, pathFFTUnitAxis) // a 1-output, 1-tap axis of the problem
 		hitIf(slices.Contains(reach[a], false), pathFFTUnreached)

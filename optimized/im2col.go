@@ -20,10 +20,6 @@ func asmGemm(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float
 	gemm.Sgemm(1, m, n, k, a, lda, b, ldb, beta, c, ldc)
 }
 
-// colTile is the number of output positions per im2col task. It is fixed,
-// not derived from workers, so the GEMM calls (and their summation order)
-// are the same whatever the parallel split.
-const colTile = 512
 
 // im2colTile writes the im2col (vol2col in 3D) block of output positions
 // [j0, j1) into col, a (icg·KD·KH·KW) × (j1−j0) row-major matrix:
@@ -39,6 +35,7 @@ func im2colTile(p *conv.Problem, x []float32, icg, j0, j1 int, col []float32) {
 	IH, IW := p.I[1], p.I[2]
 	OH, OW := p.O[1], p.O[2]
 	od0, oh0, ow0 := j0/(OH*OW), (j0/OW)%OH, j0%OW
+	hitIf(od0 > 0, pathIm2colTileDeep)
 	r := 0
 	padRows, padCols := false, false
 	for c := 0; c < icg; c++ {

@@ -1,8 +1,12 @@
 package optimized
 
 import (
+	"sort"
+	"strings"
+	"sync"
 	"sync/atomic"
 
+	"github.com/convverify/convverify/conv"
 	"github.com/convverify/convverify/optimized/gemm"
 )
 
@@ -15,100 +19,104 @@ import (
 type path int
 
 const (
-	pathRowFull64     path = iota // row kernel: a row with a full 64-output pass
-	pathRowTail2                  // row kernel: a row tail of 1–32 outputs (two masked vectors)
-	pathRowTail4                  // row kernel: a row tail of 33–63 outputs (four masked vectors)
-	pathPadStride1                // padded volume: plain row copy (width stride 1)
-	pathPadSplit2                 // padded volume: stride-2 row split into two phases
-	pathPadSplit2Odd              // stride-2 split with odd begin padding (source shifted one lane)
-	pathPadSplitN                 // padded volume: width stride > 2, scalar phase gather
-	pathDwWindow                  // depthwise: rank ≤ 2, L1 windows of dwRows output rows
-	pathDwVolume                  // depthwise: 3D, whole padded volume
-	pathDwWindowPad               // depthwise: a window of padding rows only (large padding)
-	pathDwRowRem                  // depthwise: a last window of fewer than dwRows rows
-	pathDwMultiplier              // depthwise: several output channels per input channel
-	pathDirectOCRem               // direct-tiled: a last output-channel block under ocBlock
-	pathDirectRowRem              // direct-tiled: a last row block under rowBlock (several blocks)
-	pathIm2colWide                // im2col-gemm: wide im2col on the padded grid (unit stride)
-	pathIm2colGather              // im2col-gemm: per-row gather im2col
-	pathIm2colIdent               // pointwise-gemm: the input is the im2col matrix
-	pathIm2colTileRem             // im2col: a last column tile under colTile (several tiles)
-	pathIm2colPadRow              // im2col: a whole row segment in the padding (cleared)
-	pathIm2colPadCol              // im2col: a row segment clipped by column padding
-	pathIm2colStrided             // im2col: strided gather of a row segment
-	pathWideRowRem                // wide im2col: a last row block under its block size
-	pathGemmMTail                 // GEMM: rows not a multiple of the micro-kernel's mr
-	pathGemmNTail                 // GEMM: columns not a multiple of the micro-kernel's nr
-	pathWinoEdgeCol               // Winograd: output tiles cut at the right edge (odd OW)
-	pathWinoEdgeRow               // Winograd: output tiles cut at the bottom edge (odd OH)
-	pathWinoChunkRem              // Winograd: a last tile chunk under winoChunk (several chunks)
-	pathCol2imUnit                // col2im: contiguous add (width stride 1)
-	pathCol2imStrided             // col2im: strided scatter-add
-	pathCol2imTapOut              // col2im: a tap whose columns all fall outside the output
-	pathCol2imCrop                // col2im: a tap's input span clipped by the output bounds
-	pathCol2imNegEnd              // col2im: negative end padding (cropped end)
-	pathCol2imOutPad              // col2im: output padding (end padding below begin padding)
-	pathCol2imTileRem             // col2im: a last GEMM column tile under colTile (several tiles)
-	pathZeroInsCrop               // zero insertion: padding wider than the kernel crops z
-	pathDeformOut                 // deform: a sample with all four neighbours outside the image
-	pathDeformEdge                // deform: a sample with some neighbours outside the image
-	pathDeformMask                // deform: modulated (mask) sampling
-	pathDeformDG                  // deform: several offset groups
-	pathFFTPadSkip                // FFT: input copy skipping padding positions
-	pathFFTUnreached              // FFT: outputs that reach no input (exactly the bias)
-	pathFFTUnitAxis               // FFT: an axis of transform length 1
-	pathDynSoftmax                // dynamic: softmax routing
-	pathDynSigmoid                // dynamic: sigmoid routing
-	pathDynBias                   // dynamic: mixed biases
+	pathRowFull64      path = iota // row kernel: a row with a full 64-output pass
+	pathRowTail2                   // row kernel: a row tail of 1–32 outputs (two masked vectors)
+	pathRowTail4                   // row kernel: a row tail of 33–63 outputs (four masked vectors)
+	pathPadStride1                 // padded volume: plain row copy (width stride 1)
+	pathPadSplit2                  // padded volume: stride-2 row split into two phases
+	pathPadSplit2Odd               // stride-2 split with odd begin padding (source shifted one lane)
+	pathPadSplitN                  // padded volume: width stride > 2, scalar phase gather
+	pathDwWindow                   // depthwise: rank ≤ 2, L1 windows of dwRows output rows
+	pathDwVolume                   // depthwise: 3D, whole padded volume
+	pathDwWindowPad                // depthwise: a window of padding rows only (large padding)
+	pathDwRowRem                   // depthwise: a last window of fewer than dwRows rows
+	pathDwMultiplier               // depthwise: several output channels per input channel
+	pathDirectOCRem                // direct-tiled: a last output-channel block under ocBlock
+	pathDirectRowRem               // direct-tiled: a last row block under rowBlock (several blocks)
+	pathIm2colWide                 // im2col-gemm: wide im2col on the padded grid (unit stride)
+	pathIm2colGather               // im2col-gemm: per-row gather im2col
+	pathIm2colIdent                // pointwise-gemm: the input is the im2col matrix
+	pathIm2colTileRem              // im2col: a last column tile under colTile (several tiles)
+	pathIm2colPadRow               // im2col: a whole row segment in the padding (cleared)
+	pathIm2colPadCol               // im2col: a row segment clipped by column padding
+	pathIm2colStrided              // im2col: strided gather of a row segment
+	pathWideRowRem                 // wide im2col: a last row block under its block size
+	pathGemmMTail                  // GEMM: rows not a multiple of the micro-kernel's mr
+	pathGemmNTail                  // GEMM: columns not a multiple of the micro-kernel's nr
+	pathWinoEdgeCol                // Winograd: output tiles cut at the right edge (odd OW)
+	pathWinoEdgeRow                // Winograd: output tiles cut at the bottom edge (odd OH)
+	pathWinoChunkRem               // Winograd: a last tile chunk under winoChunk (several chunks)
+	pathCol2imUnit                 // col2im: contiguous add (width stride 1)
+	pathCol2imStrided              // col2im: strided scatter-add
+	pathCol2imTapOut               // col2im: a tap whose columns all fall outside the output
+	pathCol2imCrop                 // col2im: a tap's input span clipped by the output bounds
+	pathCol2imNegEnd               // col2im: negative end padding (cropped end)
+	pathCol2imOutPad               // col2im: output padding (end padding below begin padding)
+	pathCol2imTileRem              // col2im: a last GEMM column tile under colTile (several tiles)
+	pathZeroInsCrop                // zero insertion: padding wider than the kernel crops z
+	pathDeformOut                  // deform: a sample with all four neighbours outside the image
+	pathDeformEdge                 // deform: a sample with some neighbours outside the image
+	pathDeformMask                 // deform: modulated (mask) sampling
+	pathDeformDG                   // deform: several offset groups
+	pathFFTPadSkip                 // FFT: input copy skipping padding positions
+	pathFFTUnreached               // FFT: outputs that reach no input (exactly the bias)
+	pathFFTUnitAxis                // FFT: an axis of transform length 1
+	pathDynSoftmax                 // dynamic: softmax routing
+	pathDynSigmoid                 // dynamic: sigmoid routing
+	pathDynBias                    // dynamic: mixed biases
+	pathIm2colTileDeep             // im2col: a column tile that starts past the first output plane (3D)
+	pathFFTDilated                 // FFT: a dilated kernel placed in the transform
 	numPaths
 )
 
 var pathNames = [numPaths]string{
-	pathRowFull64:     "row/full64",
-	pathRowTail2:      "row/tail≤32",
-	pathRowTail4:      "row/tail>32",
-	pathPadStride1:    "padded/stride1-copy",
-	pathPadSplit2:     "padded/stride2-split",
-	pathPadSplit2Odd:  "padded/stride2-split-odd-pad",
-	pathPadSplitN:     "padded/stride>2-gather",
-	pathDwWindow:      "depthwise/window",
-	pathDwVolume:      "depthwise/volume",
-	pathDwWindowPad:   "depthwise/window-all-padding",
-	pathDwRowRem:      "depthwise/row-block-remainder",
-	pathDwMultiplier:  "depthwise/multiplier",
-	pathDirectOCRem:   "direct/oc-block-remainder",
-	pathDirectRowRem:  "direct/row-block-remainder",
-	pathIm2colWide:    "im2col/wide",
-	pathIm2colGather:  "im2col/gather",
-	pathIm2colIdent:   "im2col/identity",
-	pathIm2colTileRem: "im2col/tile-remainder",
-	pathIm2colPadRow:  "im2col/padding-row",
-	pathIm2colPadCol:  "im2col/padding-cols",
-	pathIm2colStrided: "im2col/strided-gather",
-	pathWideRowRem:    "im2col-wide/row-block-remainder",
-	pathGemmMTail:     "gemm/m-tail",
-	pathGemmNTail:     "gemm/n-tail",
-	pathWinoEdgeCol:   "winograd/edge-col",
-	pathWinoEdgeRow:   "winograd/edge-row",
-	pathWinoChunkRem:  "winograd/chunk-remainder",
-	pathCol2imUnit:    "col2im/unit-stride-add",
-	pathCol2imStrided: "col2im/strided-scatter",
-	pathCol2imTapOut:  "col2im/tap-outside",
-	pathCol2imCrop:    "col2im/span-cropped",
-	pathCol2imNegEnd:  "col2im/negative-end-pad",
-	pathCol2imOutPad:  "col2im/output-padding",
-	pathCol2imTileRem: "col2im/tile-remainder",
-	pathZeroInsCrop:   "zeroinsert/crop",
-	pathDeformOut:     "deform/sample-outside",
-	pathDeformEdge:    "deform/neighbour-outside",
-	pathDeformMask:    "deform/mask",
-	pathDeformDG:      "deform/offset-groups",
-	pathFFTPadSkip:    "fft/padding-skip",
-	pathFFTUnreached:  "fft/unreached-output",
-	pathFFTUnitAxis:   "fft/unit-axis",
-	pathDynSoftmax:    "dynamic/softmax",
-	pathDynSigmoid:    "dynamic/sigmoid",
-	pathDynBias:       "dynamic/bias-mix",
+	pathRowFull64:      "row/full64",
+	pathRowTail2:       "row/tail≤32",
+	pathRowTail4:       "row/tail>32",
+	pathPadStride1:     "padded/stride1-copy",
+	pathPadSplit2:      "padded/stride2-split",
+	pathPadSplit2Odd:   "padded/stride2-split-odd-pad",
+	pathPadSplitN:      "padded/stride>2-gather",
+	pathDwWindow:       "depthwise/window",
+	pathDwVolume:       "depthwise/volume",
+	pathDwWindowPad:    "depthwise/window-all-padding",
+	pathDwRowRem:       "depthwise/row-block-remainder",
+	pathDwMultiplier:   "depthwise/multiplier",
+	pathDirectOCRem:    "direct/oc-block-remainder",
+	pathDirectRowRem:   "direct/row-block-remainder",
+	pathIm2colWide:     "im2col/wide",
+	pathIm2colGather:   "im2col/gather",
+	pathIm2colIdent:    "im2col/identity",
+	pathIm2colTileRem:  "im2col/tile-remainder",
+	pathIm2colPadRow:   "im2col/padding-row",
+	pathIm2colPadCol:   "im2col/padding-cols",
+	pathIm2colStrided:  "im2col/strided-gather",
+	pathWideRowRem:     "im2col-wide/row-block-remainder",
+	pathGemmMTail:      "gemm/m-tail",
+	pathGemmNTail:      "gemm/n-tail",
+	pathWinoEdgeCol:    "winograd/edge-col",
+	pathWinoEdgeRow:    "winograd/edge-row",
+	pathWinoChunkRem:   "winograd/chunk-remainder",
+	pathCol2imUnit:     "col2im/unit-stride-add",
+	pathCol2imStrided:  "col2im/strided-scatter",
+	pathCol2imTapOut:   "col2im/tap-outside",
+	pathCol2imCrop:     "col2im/span-cropped",
+	pathCol2imNegEnd:   "col2im/negative-end-pad",
+	pathCol2imOutPad:   "col2im/output-padding",
+	pathCol2imTileRem:  "col2im/tile-remainder",
+	pathZeroInsCrop:    "zeroinsert/crop",
+	pathDeformOut:      "deform/sample-outside",
+	pathDeformEdge:     "deform/neighbour-outside",
+	pathDeformMask:     "deform/mask",
+	pathDeformDG:       "deform/offset-groups",
+	pathFFTPadSkip:     "fft/padding-skip",
+	pathFFTUnreached:   "fft/unreached-output",
+	pathFFTUnitAxis:    "fft/unit-axis",
+	pathDynSoftmax:     "dynamic/softmax",
+	pathDynSigmoid:     "dynamic/sigmoid",
+	pathDynBias:        "dynamic/bias-mix",
+	pathIm2colTileDeep: "im2col/tile-starts-in-later-plane",
+	pathFFTDilated:     "fft/dilated-kernel",
 }
 
 var pathHits [numPaths]atomic.Int64
@@ -134,11 +142,130 @@ func PathHits() map[string]int64 {
 	return m
 }
 
-// ResetPathHits sets every path counter to 0 (for tests).
+// ResetPathHits sets every path counter to 0, and forgets the
+// combinations (for tests).
 func ResetPathHits() {
 	for i := range pathHits {
 		pathHits[i].Store(0)
 	}
+	combos.mu.Lock()
+	combos.hits = map[comboKey]int64{}
+	combos.mu.Unlock()
+}
+
+// Features of a call that a path is counted under (PathCombos): a bug in a
+// block remainder may show only in 3D, or only for the second image, or
+// only when the tasks run on several goroutines; a path reached only in 2D
+// with one image is not yet covered for those.
+const (
+	Feature1D        = "1d"
+	Feature2D        = "2d"
+	Feature3D        = "3d"
+	FeatureBatch     = "batch"      // MB > 1
+	FeatureWorkers   = "workers"    // workers > 1
+	FeatureGroups    = "groups"     // G > 1
+	FeatureDilStride = "dil+stride" // dilated and strided (any axes)
+	FeatureDilated   = "dilated"    // some dilation > 1
+	FeatureStrided   = "strided"    // some stride > 1
+	FeatureOffsetDG  = "offset-groups"
+	FeatureMask      = "mask"
+)
+
+// ProblemFeatures lists the features of a call on p with workers goroutines.
+func ProblemFeatures(p *conv.Problem, workers int) []string {
+	f := []string{[4]string{"", Feature1D, Feature2D, Feature3D}[p.Rank]}
+	add := func(ok bool, name string) {
+		if ok {
+			f = append(f, name)
+		}
+	}
+	strided := false
+	for _, a := range p.Axes() {
+		strided = strided || p.S[a] > 1
+	}
+	add(p.MB > 1, FeatureBatch)
+	add(workers > 1, FeatureWorkers)
+	add(p.G > 1, FeatureGroups)
+	add(p.IsDilated(), FeatureDilated)
+	add(strided, FeatureStrided)
+	add(p.IsDilated() && strided, FeatureDilStride)
+	add(p.Op == conv.OpDeform && p.DG > 1, FeatureOffsetDG)
+	add(p.Op == conv.OpDeform && p.Mask, FeatureMask)
+	sort.Strings(f)
+	return f
+}
+
+type comboKey struct {
+	path     path
+	features string // ProblemFeatures joined by " "
+}
+
+var combos = struct {
+	mu   sync.Mutex
+	hits map[comboKey]int64
+}{hits: map[comboKey]int64{}}
+
+// countCombos runs run, a variant's call on p, and counts every path it
+// took under the call's features. Paths taken by calls running at the same
+// time in other goroutines would be counted too: the tests that read the
+// combinations run one variant call at a time.
+func countCombos(p *conv.Problem, workers int, run func() error) error {
+	var before [numPaths]int64
+	for i := range pathHits {
+		before[i] = pathHits[i].Load()
+	}
+	err := run()
+	key := strings.Join(ProblemFeatures(p, workers), " ")
+	combos.mu.Lock()
+	defer combos.mu.Unlock()
+	for i := range pathHits {
+		if d := pathHits[i].Load() - before[i]; d > 0 {
+			combos.hits[comboKey{path(i), key}] += d
+		}
+	}
+	return err
+}
+
+// PathCombos returns, per path name, how often it was taken under each
+// combination of features (ProblemFeatures joined by spaces).
+func PathCombos() map[string]map[string]int64 {
+	combos.mu.Lock()
+	defer combos.mu.Unlock()
+	m := map[string]map[string]int64{}
+	for k, n := range combos.hits {
+		name := pathNames[k.path]
+		if m[name] == nil {
+			m[name] = map[string]int64{}
+		}
+		m[name][k.features] += n
+	}
+	return m
+}
+
+// PathHitsWith returns how often the named path was taken in calls that
+// had every one of features.
+func PathHitsWith(name string, features ...string) int64 {
+	var n int64
+	for combo, c := range PathCombos()[name] {
+		have := strings.Fields(combo)
+		ok := true
+		for _, f := range features {
+			ok = ok && contains(have, f)
+		}
+		if ok {
+			n += c
+		}
+	}
+	return n
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }
 
 // gemmTile is the register tile (mr × nr) of the GEMM micro-kernel in use,

@@ -69,6 +69,10 @@ type Variant struct {
 	// (Winograd), so an element's error scales with the largest magnitude
 	// Σ|x·w| of its (image, output channel) plane rather than its own.
 	Normwise bool
+	// Kernel names the inner kernel the variant's time goes to, as it runs
+	// on this machine (e.g. "gemm=avx512"), for benchmark reports. It is set
+	// where the variant is registered; nil for a variant built elsewhere.
+	Kernel func() string
 }
 
 // Handles reports whether v lists op.
@@ -123,7 +127,7 @@ func register(r rawVariant) {
 		if workers < 1 {
 			workers = 1
 		}
-		return run(p, in, out, workers)
+		return countCombos(p, workers, func() error { return run(p, in, out, workers) })
 	}
 	registry = append(registry, v)
 }
@@ -155,19 +159,33 @@ func Lookup(name string) (Variant, bool) {
 // Kernel names the GEMM micro-kernel in use (gemm.Kernel()).
 func Kernel() string { return gemm.Kernel() }
 
+// The inner kernels a variant's time goes to (see Variant.Kernel).
+var (
+	gemmKernel   = func() string { return "gemm=" + Kernel() }
+	rowKernel    = func() string { return "row=" + multiTapKernel() }
+	fftKernel    = func() string { return "go complex128 FFT" }
+	blas32Kernel = func() string { return "gonum blas32" }
+)
+
+// withKernel names r's inner kernel.
+func withKernel(r rawVariant, kernel func() string) rawVariant {
+	r.Kernel = kernel
+	return r
+}
+
 func init() {
-	register(im2colGemmVariant())
-	register(pointwiseVariant())
-	register(directTiledVariant())
-	register(depthwiseVariant())
-	register(winogradVariant())
-	register(fftVariant())
-	register(deconvCol2imVariant())
-	register(deconvZeroInsertVariant())
-	register(deformVariant())
-	register(dynamicMixVariant())
-	register(dynamicGroupedVariant())
-	register(im2colBlas32Variant())
+	register(withKernel(im2colGemmVariant(), gemmKernel))
+	register(withKernel(pointwiseVariant(), gemmKernel))
+	register(withKernel(directTiledVariant(), rowKernel))
+	register(withKernel(depthwiseVariant(), rowKernel))
+	register(withKernel(winogradVariant(), gemmKernel))
+	register(withKernel(fftVariant(), fftKernel))
+	register(withKernel(deconvCol2imVariant(), gemmKernel))
+	register(withKernel(deconvZeroInsertVariant(), gemmKernel))
+	register(withKernel(deformVariant(), gemmKernel))
+	register(withKernel(dynamicMixVariant(), gemmKernel))
+	register(withKernel(dynamicGroupedVariant(), gemmKernel))
+	register(withKernel(im2colBlas32Variant(), blas32Kernel))
 }
 
 var nan32 = float32(math.NaN())

@@ -40,7 +40,6 @@ import (
 // |w| of one plane are of comparable size.
 const winogradC = 10
 
-const winoChunk = 128 // tiles per task (fixed, so the split never depends on workers)
 
 func winogradVariant() rawVariant {
 	return rawVariant{

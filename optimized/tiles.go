@@ -1,0 +1,61 @@
+package optimized
+
+// The block sizes of the variants' tasks. Each is fixed by the problem
+// alone, never by workers, so the GEMM calls and their summation order are
+// the same whatever the parallel split. They are variables only so that
+// tests can make them small (SetTiles(SmallTiles)): then every small drawn
+// problem crosses a block remainder on every axis, which at the production
+// sizes only large problems do.
+var (
+	// colTile is the number of output positions per im2col, deformable
+	// im2col and col2im task, and bounds the rows of a wide im2col task.
+	colTile = 512
+	// ocBlock × rowBlock is direct-tiled's task: output channels × output rows.
+	ocBlock  = 4
+	rowBlock = 8
+	// dwRows is the output-row block of depthwisePlane.
+	dwRows = 8
+	// winoChunk is the number of Winograd tiles per task.
+	winoChunk = 128
+)
+
+// Tiles are the block sizes of the variants' tasks.
+type Tiles struct {
+	ColTile   int // output positions per im2col / col2im / deform task
+	OCBlock   int // output channels per direct-tiled task
+	RowBlock  int // output rows per direct-tiled task
+	DwRows    int // output rows per depthwise window
+	WinoChunk int // Winograd tiles per task
+}
+
+// DefaultTiles are the production block sizes.
+var DefaultTiles = Tiles{ColTile: 512, OCBlock: 4, RowBlock: 8, DwRows: 8, WinoChunk: 128}
+
+// SmallTiles are block sizes for tests: small, prime or odd and different
+// from each other, so that problems of a few pixels and channels already
+// span several blocks with a remainder in every rank (a 3D output of 2×2×2
+// spans several column tiles, and a tile starts inside a later depth slice).
+var SmallTiles = Tiles{ColTile: 5, OCBlock: 3, RowBlock: 3, DwRows: 3, WinoChunk: 3}
+
+// CurrentTiles returns the block sizes in use.
+func CurrentTiles() Tiles {
+	return Tiles{ColTile: colTile, OCBlock: ocBlock, RowBlock: rowBlock, DwRows: dwRows, WinoChunk: winoChunk}
+}
+
+// SetTiles sets the block sizes (every field ≥ 1; a field ≤ 0 keeps its
+// value) and returns the previous ones. It is for tests: it must not be
+// called while a variant runs.
+func SetTiles(t Tiles) Tiles {
+	old := CurrentTiles()
+	set := func(dst *int, v int) {
+		if v >= 1 {
+			*dst = v
+		}
+	}
+	set(&colTile, t.ColTile)
+	set(&ocBlock, t.OCBlock)
+	set(&rowBlock, t.RowBlock)
+	set(&dwRows, t.DwRows)
+	set(&winoChunk, t.WinoChunk)
+	return old
+}
