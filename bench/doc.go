@@ -1,0 +1,28 @@
+// Package bench times convolution implementations on layers: the built-in
+// benchmark set, descriptors, or the problems of benchdnn shape files.
+//
+// A run is count rounds; each round times every (implementation, layer,
+// workers) triple once, so drift in clock or load spreads over all of them
+// instead of biasing whichever ran last. Around the rounds, probes measure
+// the machine with as many goroutines as the workers use: the FMA peak
+// (GFLOP/s, no memory traffic) before and after, and a copy bandwidth
+// (bytes read + written per second over a buffer larger than the caches).
+// A layer's share of peak is against the probe of its own worker count, so
+// it cannot pass 100 % (beyond noise); a memory-bound layer — its FLOPs per
+// byte below the machine's ridge point, peak ÷ bandwidth — is also reported
+// against the bandwidth.
+//
+// The output is the Go benchmark format (benchstat and convverify compare
+// read it), CSV or JSON. Names keep the shape of the original CLI's
+// benchmarks, so files compare with the committed baselines:
+//
+//	BenchmarkPeak/unit=avx512
+//	BenchmarkConv/op=conv/impl=im2col-gemm/shape=mb1ic64ih56oc64oh56kh3ph1
+//
+// with /layer=NAME for a named benchdnn problem and /workers=N when several
+// worker counts are timed in one run.
+//
+// An implementation is anything satisfying Impl: the registry's variants
+// (Variants), and later an outside implementation reached over a pipe, which
+// reports the nanoseconds it measured itself.
+package bench

@@ -1,0 +1,308 @@
+package bench
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/convverify/convverify/optimized"
+)
+
+// Formats are the output formats: the Go benchmark format (streamed), CSV
+// and JSON (written whole at the end).
+var Formats = []string{"bench", "csv", "json"}
+
+// Median is the sample median (mean of the middle two for even n); 0 for none.
+func Median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// Values are s's samples in unit.
+func (s *Series) Values(unit string) []float64 {
+	var v []float64
+	for _, m := range s.Samples {
+		if unit == "ns/op" {
+			v = append(v, m.NsPerOp)
+		} else if x, ok := m.Metrics[unit]; ok {
+			v = append(v, x)
+		}
+	}
+	return v
+}
+
+// Median is the median of s's headline metric.
+func (s *Series) Median() float64 { return Median(s.Values(s.Unit)) }
+
+// ShareOfPeak is s's median GFLOP/s over the median of its worker count's
+// FMA probe (before and after pooled); NaN without a probe.
+func (r *Results) ShareOfPeak(s *Series) float64 {
+	p := r.Probes[s.Workers]
+	if p == nil || p.Peak.Median() <= 0 {
+		return math.NaN()
+	}
+	return s.Median() / p.Peak.Median()
+}
+
+// Ridge is the FLOPs per byte at which the workers' peak and copy
+// bandwidth meet: layers below it are memory-bound. NaN without probes.
+func (r *Results) Ridge(workers int) float64 {
+	p := r.Probes[workers]
+	if p == nil || p.Copy.Median() <= 0 {
+		return math.NaN()
+	}
+	return p.Peak.Median() / p.Copy.Median()
+}
+
+// MemoryBound reports whether s's layer does fewer FLOPs per byte of its
+// least traffic than the ridge point of s's worker count.
+func (r *Results) MemoryBound(s *Series) bool {
+	l := s.Pair.Layer
+	return float64(l.Problem.FLOPs())/float64(l.Bytes()) < r.Ridge(s.Workers)
+}
+
+// ShareOfBandwidth is s's achieved GB/s (least traffic over time) over the
+// copy probe's; NaN without a probe.
+func (r *Results) ShareOfBandwidth(s *Series) float64 {
+	p := r.Probes[s.Workers]
+	if p == nil || p.Copy.Median() <= 0 {
+		return math.NaN()
+	}
+	return Median(s.Values("GB/s")) / p.Copy.Median()
+}
+
+func pct(x float64) string {
+	if math.IsNaN(x) {
+		return "?"
+	}
+	return fmt.Sprintf("%.1f%%", 100*x)
+}
+
+// WriteSummary prints the probes and, per benchmark, the median GFLOP/s,
+// its range, its share of the peak of as many cores as its workers use
+// and, for memory-bound layers, of the copy bandwidth; then, if network,
+// the network totals and, with several worker counts, the scaling table.
+func (r *Results) WriteSummary(w io.Writer, network bool) {
+	fmt.Fprintln(w)
+	for _, wk := range r.Workers {
+		p := r.Probes[wk]
+		n := len(p.Peak.Samples) / 2
+		fmt.Fprintf(w, "peak (%s FMA probe, %d goroutine%s): median %.1f GFLOP/s; before %.1f, after %.1f\n",
+			r.PeakUnit, wk, plural(wk), p.Peak.Median(), Median(p.Peak.Values("GFLOP/s")[:n]), Median(p.Peak.Values("GFLOP/s")[n:]))
+		fmt.Fprintf(w, "copy bandwidth (%d MiB, %d goroutine%s): median %.1f GB/s; ridge point %.1f FLOP/byte\n",
+			copyBytes>>20, wk, plural(wk), p.Copy.Median(), r.Ridge(wk))
+	}
+	fmt.Fprintf(w, "kernels: %s\n\n", optimized.KernelInfo())
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	multi := len(r.Workers) > 1
+	head := "op\timpl\tshape\t"
+	if multi {
+		head += "workers\t"
+	}
+	fmt.Fprintln(tw, head+"GFLOP/s\tmin–max\tpeak\tbandwidth\tkernel")
+	for _, s := range r.Series {
+		g := s.Values("GFLOP/s")
+		shape := s.Pair.Layer.Shape
+		if s.Pair.Layer.Name != "" {
+			shape += " " + s.Pair.Layer.Name
+		}
+		row := fmt.Sprintf("%v\t%s\t%s\t", s.Pair.Layer.Problem.Op, s.Pair.Impl.Name(), shape)
+		if multi {
+			row += fmt.Sprintf("%d\t", s.Workers)
+		}
+		bw := ""
+		if r.MemoryBound(s) {
+			bw = pct(r.ShareOfBandwidth(s))
+		}
+		fmt.Fprintf(tw, "%s%.2f\t%s\t%s\t%s\t%s\n", row, Median(g),
+			fmt.Sprintf("%.2f–%.2f", slices.Min(g), slices.Max(g)), pct(r.ShareOfPeak(s)), bw, s.Pair.Impl.Kernel())
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "(peak: share of the FMA probe on as many goroutines as the workers; bandwidth: for memory-bound layers, below the ridge point, share of the copy probe, which streams from memory: a layer whose data fit in cache can pass 100%)")
+	if network {
+		r.writeNetwork(w)
+	}
+	if multi {
+		r.writeScaling(w)
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// Total is one implementation's time over a network at one worker count.
+type Total struct {
+	Impl      string
+	Workers   int
+	Seconds   float64 // Σ repeat × median time of the layers it ran
+	FLOPs     float64 // Σ repeat × FLOPs of those layers
+	Layers    int     // layers it ran
+	Instances int     // Σ repeat over them
+	Skipped   int     // layers it does not support
+}
+
+// Totals sums, per implementation and worker count, the median times of
+// the layers weighted by their repeat counts (benchdnn's *N).
+func (r *Results) Totals() []Total {
+	layers := map[*Layer]bool{}
+	for _, s := range r.Series {
+		layers[s.Pair.Layer] = true
+	}
+	var out []Total
+	idx := map[string]int{}
+	for _, s := range r.Series {
+		key := s.Pair.Impl.Name() + "\x00" + strconv.Itoa(s.Workers)
+		i, ok := idx[key]
+		if !ok {
+			i = len(out)
+			idx[key] = i
+			out = append(out, Total{Impl: s.Pair.Impl.Name(), Workers: s.Workers})
+		}
+		t := &out[i]
+		rep := float64(s.Pair.Layer.Repeat)
+		t.Seconds += rep * Median(s.Values("ns/op")) / 1e9
+		t.FLOPs += rep * float64(s.Pair.Layer.Problem.FLOPs())
+		t.Layers++
+		t.Instances += s.Pair.Layer.Repeat
+	}
+	for i := range out {
+		out[i].Skipped = len(layers) - out[i].Layers
+	}
+	return out
+}
+
+func (r *Results) writeNetwork(w io.Writer) {
+	fmt.Fprintf(w, "\nnetwork total (each layer's median time × its repeat count *N):\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "impl\tworkers\tms\tGFLOP/s\tlayers\tinstances\tnot supported")
+	for _, t := range r.Totals() {
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.2f\t%d\t%d\t%d\n", t.Impl, t.Workers, 1e3*t.Seconds, t.FLOPs/t.Seconds/1e9, t.Layers, t.Instances, t.Skipped)
+	}
+	tw.Flush()
+}
+
+// writeScaling prints, per pair, the median GFLOP/s at each worker count
+// and the speed-up over the first, with the probes' own scaling as the
+// ceiling.
+func (r *Results) writeScaling(w io.Writer) {
+	fmt.Fprintf(w, "\nscaling (median GFLOP/s; ×: over %d worker%s):\n", r.Workers[0], plural(r.Workers[0]))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := "impl\tshape"
+	for _, wk := range r.Workers {
+		head += fmt.Sprintf("\t%d", wk)
+	}
+	fmt.Fprintln(tw, head+"\t×")
+	row := func(name string, g []float64) {
+		fmt.Fprint(tw, name)
+		for _, x := range g {
+			fmt.Fprintf(tw, "\t%.2f", x)
+		}
+		fmt.Fprintf(tw, "\t%.2f\n", g[len(g)-1]/g[0])
+	}
+	var peak []float64
+	for _, wk := range r.Workers {
+		peak = append(peak, r.Probes[wk].Peak.Median())
+	}
+	row("(FMA peak)\t", peak)
+	perW := len(r.Series) / len(r.Workers)
+	for i := range perW {
+		var g []float64
+		for k := range r.Workers {
+			g = append(g, r.Series[k*perW+i].Median())
+		}
+		s := r.Series[i]
+		row(s.Pair.Impl.Name()+"\t"+s.Pair.Layer.Shape, g)
+	}
+	tw.Flush()
+}
+
+// sampleRow is one sample in the CSV and JSON formats.
+type sampleRow struct {
+	Benchmark string             `json:"benchmark"`
+	Op        string             `json:"op,omitempty"`
+	Impl      string             `json:"impl,omitempty"`
+	Kernel    string             `json:"kernel,omitempty"`
+	Shape     string             `json:"shape,omitempty"`
+	Layer     string             `json:"layer,omitempty"`
+	Repeat    int                `json:"repeat,omitempty"`
+	Workers   int                `json:"workers"`
+	Sample    int                `json:"sample"`
+	Iters     int                `json:"iters"`
+	NsPerOp   float64            `json:"ns_per_op"`
+	Metrics   map[string]float64 `json:"metrics"`
+}
+
+func (r *Results) rows() []sampleRow {
+	var rows []sampleRow
+	add := func(s *Series) {
+		for i, m := range s.Samples {
+			row := sampleRow{Benchmark: "Benchmark" + s.Name, Workers: s.Workers, Sample: i + 1, Iters: m.Iters, NsPerOp: m.NsPerOp, Metrics: m.Metrics}
+			if l := s.Pair.Layer; l != nil {
+				row.Op, row.Impl, row.Kernel, row.Shape, row.Layer, row.Repeat = l.Problem.Op.String(), s.Pair.Impl.Name(), s.Pair.Impl.Kernel(), l.Shape, l.Name, l.Repeat
+			}
+			rows = append(rows, row)
+		}
+	}
+	for _, wk := range r.Workers {
+		add(r.Probes[wk].Peak)
+		add(r.Probes[wk].Copy)
+	}
+	for _, s := range r.Series {
+		add(s)
+	}
+	return rows
+}
+
+// WriteJSON writes the header and every sample as one JSON object.
+func (r *Results) WriteJSON(w io.Writer, h Header) error {
+	e := json.NewEncoder(w)
+	e.SetIndent("", "  ")
+	return e.Encode(struct {
+		Config  map[string]string `json:"config"`
+		Samples []sampleRow       `json:"samples"`
+	}{h.Map(), r.rows()})
+}
+
+// csvUnits are the metric columns of the CSV format.
+var csvUnits = []string{"GFLOP/s", "GFLOP/s-cpu", "GB/s"}
+
+// WriteCSV writes one row per sample; the header's values are columns too,
+// so a file of several runs concatenated stays one table.
+func (r *Results) WriteCSV(w io.Writer, h Header) error {
+	cw := csv.NewWriter(w)
+	cfg := h.Map()
+	keys := []string{"date", "commit", "cpu", "kernel", "gomaxprocs", "load-average"}
+	head := append([]string{"benchmark", "op", "impl", "kernel_impl", "shape", "layer", "repeat", "workers", "sample", "iters", "ns_per_op"}, csvUnits...)
+	cw.Write(append(head, keys...))
+	for _, row := range r.rows() {
+		rec := []string{row.Benchmark, row.Op, row.Impl, row.Kernel, row.Shape, row.Layer, strconv.Itoa(row.Repeat), strconv.Itoa(row.Workers),
+			strconv.Itoa(row.Sample), strconv.Itoa(row.Iters), strconv.FormatFloat(row.NsPerOp, 'g', 6, 64)}
+		for _, u := range csvUnits {
+			v, ok := row.Metrics[u]
+			rec = append(rec, map[bool]string{true: strconv.FormatFloat(v, 'g', 6, 64), false: ""}[ok])
+		}
+		for _, k := range keys {
+			rec = append(rec, cfg[k])
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	return cw.Error()
+}
