@@ -109,6 +109,8 @@ func runner(name string) func([]string) error {
 		return cmdBench
 	case "compare":
 		return cmdCompare
+	case "conform":
+		return cmdConform
 	}
 	return nil
 }
@@ -120,6 +122,7 @@ var commands = []command{
 	{"export", "export DESCRIPTOR DIR [--op OP] [--seed N] [--force]", "write a golden-format case computed by the reference"},
 	{"report", "report [--seed N] [--checks N] [--claims ID,...|list] [-o FILE]", "write the findings on the convolution Q&A"},
 	{"bench", "bench [--count N] [--benchtime D] [--impl RE] [--shape RE] [--op OP] [--workers W] [-o FILE]", "benchmark the variants (Go benchmark format)"},
+	{"conform", "conform --exec 'CMD ARGS' [--op OP,...] [--checks N] [--seed N] [--case-timeout D] [--keep DIR]", "check an implementation in any language through the worker protocol (docs/worker-protocol.md); failures shrunk"},
 	{"compare", "compare OLD NEW [--alpha A] [--threshold 5%] [--metric sec/op|GFLOP/s] [--allow-missing]", "benchstat-style regression verdicts"},
 }
 

@@ -1,0 +1,220 @@
+#!/usr/bin/python3
+"""A convverify worker over PyTorch and torchvision (docs/worker-protocol.md).
+
+    convverify conform --exec '/usr/bin/python3 adapters/pytorch/worker.py'
+
+Each op is written the way users write it:
+
+  conv     torch.nn.functional.conv{1,2,3}d; asymmetric padding by F.pad
+           first (a negative end padding crops the rows never read).
+  deconv   F.conv_transpose{1,2,3}d with padding = begin padding and
+           output_padding = begin - end padding where PyTorch accepts it
+           (0 <= output_padding < max(stride, dilation)); otherwise the
+           uncropped transposed convolution, then cropped (or extended) by
+           F.pad, then the bias.
+  deform   torchvision.ops.deform_conv2d (offset groups from the offset's
+           channels, DCNv2 mask); asymmetric padding by F.pad.
+  dynamic  CondConv / Dynamic Convolution: r = route_w . GAP(x) + route_b,
+           alpha = sigmoid(r) or softmax(r / T), per-sample kernel sum alpha w
+           and bias sum alpha b, one grouped convolution over the batch.
+
+--plant NAME (or CONVVERIFY_PLANT=NAME) plants one realistic bug, for the
+tests that prove conform catches it: output-padding, mask, end-padding,
+group-split, deconv-bias, dilation-stride.
+
+A problem PyTorch cannot run is answered {"error": ...} (skipped); any other
+exception is a bug here: the traceback goes to stderr and the worker exits,
+which conform reports as a crash.
+"""
+import json
+import os
+import sys
+import traceback
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import torchvision
+
+PLANTS = ("output-padding", "mask", "end-padding", "group-split", "deconv-bias", "dilation-stride")
+
+
+class Unsupported(Exception):
+    """A problem this worker does not run; replied as an error (skipped)."""
+
+
+def load(d, name, required=True):
+    path = os.path.join(d, name)
+    if not os.path.exists(path):
+        if required:
+            raise FileNotFoundError(path)
+        return None
+    a = np.load(path, allow_pickle=False)
+    if a.dtype != np.float32:
+        raise ValueError("%s: dtype %s, want float32" % (path, a.dtype))
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
+def torch_pad(begin, end):
+    """F.pad's argument: last axis first, (begin, end) per axis."""
+    out = []
+    for b, e in zip(reversed(begin), reversed(end)):
+        out += [b, e]
+    return out
+
+
+CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+DECONV = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+
+
+def strides(g, plant):
+    s, d = g["stride"], g["dilation"]
+    if plant == "dilation-stride":
+        s, d = d, s
+    return s, d
+
+
+def end_pad(g, plant):
+    pe = list(g["pad_end"])
+    if plant == "end-padding":
+        pe = [p + 1 for p in pe]
+    return pe
+
+
+def grouped(fn, x, w, b, groups, plant, **kw):
+    """fn with groups; the group-split plant slices the input channels of
+    group i from i*(oc/g), as if in and out channels per group were equal."""
+    if plant != "group-split" or groups == 1:
+        return fn(x, w, b, groups=groups, **kw)
+    ic = x.shape[1]
+    icg = ic // groups
+    ocg = w.shape[0] // groups
+    ys = []
+    for i in range(groups):
+        idx = [(i * ocg + c) % ic for c in range(icg)]
+        ys.append(fn(x[:, idx], w[i * ocg:(i + 1) * ocg], None if b is None else b[i * ocg:(i + 1) * ocg], **kw))
+    return torch.cat(ys, dim=1)
+
+
+def conv(g, x, w, b, plant):
+    s, d = strides(g, plant)
+    x = F.pad(x, torch_pad(g["pad_begin"], end_pad(g, plant)))
+    return grouped(CONV[g["rank"]], x, w, b, g["groups"], plant, stride=s, dilation=d)
+
+
+def deconv(g, x, w, b, plant):
+    s, d = strides(g, plant)
+    pb, pe = g["pad_begin"], end_pad(g, plant)
+    if plant == "deconv-bias":
+        b = None
+    op = [p - q for p, q in zip(pb, pe)]
+    fn = DECONV[g["rank"]]
+    if all(0 <= o < max(si, di) for o, si, di in zip(op, s, d)):
+        if plant == "output-padding":
+            op = [0] * len(op)
+        return fn(x, w, b, stride=s, padding=pb, output_padding=op, groups=g["groups"], dilation=d)
+    # PyTorch has no spelling for this padding: take the whole transposed
+    # convolution and crop it (a negative end padding extends it with zeros).
+    y = fn(x, w, None, stride=s, padding=0, output_padding=0, groups=g["groups"], dilation=d)
+    y = F.pad(y, torch_pad([-p for p in pb], [-p for p in pe]))
+    if b is not None:
+        y = y + b.reshape([1, -1] + [1] * g["rank"])
+    return y
+
+
+def deform(g, x, w, b, offset, mask, plant):
+    s, d = strides(g, plant)
+    pb, pe = g["pad_begin"], end_pad(g, plant)
+    if plant == "mask":
+        mask = None
+    if pb == pe:
+        return torchvision.ops.deform_conv2d(x, offset, w, b, stride=s, padding=pb, dilation=d, mask=mask)
+    # Asymmetric padding: pad the input with zeros (bilinear sampling reads
+    # zeros outside the image either way). A negative end padding must not
+    # crop the input, since offsets may sample anywhere: pad nothing there,
+    # compute the larger output (offsets and mask padded to it) and crop.
+    x = F.pad(x, torch_pad(pb, [max(p, 0) for p in pe]))
+    out = g["out"]
+    full = [(x.shape[2 + a] - (d[a] * (g["kernel"][a] - 1) + 1)) // s[a] + 1 for a in range(2)]
+    grow = [0, full[1] - out[1], 0, full[0] - out[0]]
+    offset = F.pad(offset, grow)
+    if mask is not None:
+        mask = F.pad(mask, grow)
+    y = torchvision.ops.deform_conv2d(x, offset, w, b, stride=s, padding=0, dilation=d, mask=mask)
+    return y[:, :, :out[0], :out[1]]
+
+
+def dynamic(g, x, w, b, route_w, route_b, plant):
+    mb, ic, oc, rank = g["mb"], g["ic"], g["oc"], g["rank"]
+    gap = x.mean(dim=tuple(range(2, 2 + rank)))
+    r = F.linear(gap, route_w, route_b)
+    if g["routing"] == "softmax":
+        alpha = torch.softmax(r / g.get("temperature", 1.0), dim=1)
+    else:
+        alpha = torch.sigmoid(r)
+    e = w.shape[0]
+    wmix = (alpha @ w.reshape(e, -1)).reshape((mb * oc,) + tuple(w.shape[2:]))
+    bmix = None if b is None else (alpha @ b).reshape(mb * oc)
+    s, d = strides(g, plant)
+    xp = F.pad(x, torch_pad(g["pad_begin"], end_pad(g, plant)))
+    xs = xp.reshape((1, mb * ic) + tuple(xp.shape[2:]))
+    y = grouped(CONV[rank], xs, wmix, bmix, mb * g["groups"], plant, stride=s, dilation=d)
+    return y.reshape((mb, oc) + tuple(y.shape[2:]))
+
+
+def run_case(d, plant):
+    with open(os.path.join(d, "case.json")) as f:
+        case = json.load(f)
+    op, g = case["op"], case["x-geometry"]
+    x, w, b = load(d, "x.npy"), load(d, "w.npy"), load(d, "b.npy", required=False)
+    with torch.no_grad():
+        if op == "conv":
+            y = conv(g, x, w, b, plant)
+        elif op == "deconv":
+            y = deconv(g, x, w, b, plant)
+        elif op == "deform":
+            y = deform(g, x, w, b, load(d, "offset.npy"), load(d, "mask.npy", required=False), plant)
+        elif op == "dynamic":
+            y = dynamic(g, x, w, b, load(d, "route_w.npy"), load(d, "route_b.npy"), plant)
+        else:
+            raise Unsupported("op %r: this worker runs conv, deconv, deform and dynamic" % op)
+    np.save(os.path.join(d, "y.npy"), np.ascontiguousarray(y.numpy(), dtype=np.float32))
+
+
+def main():
+    plant = os.environ.get("CONVVERIFY_PLANT", "")
+    args = sys.argv[1:]
+    if len(args) == 2 and args[0] == "--plant":
+        plant = args[1]
+    elif args:
+        sys.exit("usage: worker.py [--plant NAME]")
+    if plant and plant not in PLANTS:
+        sys.exit("worker.py: unknown plant %r (have %s)" % (plant, ", ".join(PLANTS)))
+    torch.set_num_threads(1)  # small problems: one thread is faster and deterministic
+    name = "pytorch %s, torchvision %s" % (torch.__version__, torchvision.__version__)
+    if plant:
+        name += " (planted bug: %s)" % plant
+    hello = {"protocol": "convverify-worker", "version": 1, "name": name,
+             "ops": ["conv", "deconv", "deform", "dynamic"]}
+    out = sys.stdout
+    out.write(json.dumps(hello) + "\n")
+    out.flush()
+    for line in sys.stdin:
+        req = json.loads(line)
+        try:
+            run_case(req["dir"], plant)
+            reply = {"id": req["id"], "ok": True}
+        except Unsupported as e:
+            reply = {"id": req["id"], "error": str(e)}
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        pass
+    except Exception:
+        traceback.print_exc()
+        sys.exit(1)

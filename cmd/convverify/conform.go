@@ -1,0 +1,287 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/oracles"
+	"github.com/convverify/convverify/properties"
+	"github.com/convverify/convverify/worker"
+)
+
+// cmdConform checks an outside implementation through the worker protocol
+// (docs/worker-protocol.md): problems drawn with rapid, each handed to the
+// worker as a golden-format folder, its y.npy judged against the reference;
+// a failure shrunk to the smallest problem that still fails.
+func cmdConform(args []string) error {
+	fs := flag.NewFlagSet("conform", flag.ContinueOnError)
+	execLine := fs.String("exec", "", "the worker's command line, run once through the shell as a persistent worker")
+	opList := fs.String("op", "conv,deconv,deform,dynamic", "ops to check, comma-separated")
+	checks := fs.Int("checks", 100, "problems drawn per op")
+	seed := fs.Uint64("seed", 1, "rapid seed of the problems and their inputs")
+	caseTimeout := fs.Duration("case-timeout", 20*time.Second, "how long the worker may take over one case before it is killed and restarted")
+	startTimeout := fs.Duration("start-timeout", 2*time.Minute, "how long the worker may take to send its handshake")
+	keep := fs.String("keep", "", "folder for the failing cases (a new one; default a fresh temporary folder)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("conform: takes no arguments, got %q (quote the worker's command line: --exec 'CMD ARGS')", pos[0])
+	}
+	if strings.TrimSpace(*execLine) == "" {
+		return usagef("--exec: missing: the worker's command line, e.g. --exec '/usr/bin/python3 adapters/pytorch/worker.py'")
+	}
+	ops, err := parseOps(*opList)
+	if err != nil {
+		return err
+	}
+	if *checks <= 0 {
+		return usagef("--checks: %d: want a positive number of problems per op", *checks)
+	}
+	if *caseTimeout <= 0 || *startTimeout <= 0 {
+		return usagef("--case-timeout, --start-timeout: want positive durations")
+	}
+	root, created, err := keepFolder(*keep)
+	if err != nil {
+		return err
+	}
+	w := worker.New(*execLine, worker.Options{Timeout: *caseTimeout, StartTimeout: *startTimeout})
+	defer w.Close()
+	stage("conform", "starting the worker")
+	hello, herr := w.Start()
+	if herr != nil {
+		fmt.Fprintf(stdout, "worker   %s\nCRASH    worker did not start: %v\n", *execLine, herr)
+	} else {
+		fmt.Fprintf(stdout, "worker   %s (%s)\n", hello.Name, *execLine)
+	}
+	fmt.Fprintf(stdout, "checks   %d per op, seed %d, bound conv.DefaultBound (|err| ≤ N·u·Σ|x·w| per element)\n", *checks, *seed)
+	c := &conformRun{w: w, root: root, scratch: filepath.Join(root, ".scratch"), counts: map[rowKey]*rowCounts{}}
+	for _, op := range ops {
+		c.op(op, *checks, *seed)
+	}
+	endStages()
+	os.RemoveAll(c.scratch)
+	c.print()
+	if c.kept == 0 && created {
+		os.Remove(root)
+	}
+	if c.total.failed+c.total.crashed > 0 {
+		return errFailed
+	}
+	return nil
+}
+
+// parseOps reads --op.
+func parseOps(s string) ([]conv.Op, error) {
+	var ops []conv.Op
+	for _, name := range strings.Split(s, ",") {
+		op, err := conv.ParseOp(strings.TrimSpace(name))
+		if err != nil {
+			return nil, usagef("--op: %v", err)
+		}
+		if !slices.Contains(ops, op) {
+			ops = append(ops, op)
+		}
+	}
+	return ops, nil
+}
+
+// keepFolder returns the folder failing cases are kept in: dir, which must
+// not exist or be empty (a user's files are never mixed with ours), or a
+// fresh temporary folder; created says conform made it.
+func keepFolder(dir string) (string, bool, error) {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "convverify-conform-")
+		if err != nil {
+			return "", false, ioError{err}
+		}
+		return d, true, nil
+	}
+	names, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", false, ioError{err}
+		}
+		return dir, true, nil
+	case err != nil:
+		return "", false, ioErrorf("--keep: %v", err)
+	case len(names) > 0:
+		return "", false, usagef("--keep: %s is not empty; give a new folder", dir)
+	}
+	return dir, false, nil
+}
+
+type rowKey struct {
+	op   conv.Op
+	rank int
+}
+
+type rowCounts struct{ passed, failed, skipped, crashed int }
+
+func (r *rowCounts) add(k worker.Kind) {
+	switch k {
+	case worker.Passed:
+		r.passed++
+	case worker.Failed:
+		r.failed++
+	case worker.Skipped:
+		r.skipped++
+	case worker.Crashed:
+		r.crashed++
+	}
+}
+
+// conformRun is one conform run: the worker, where cases go, what was found.
+type conformRun struct {
+	w             *worker.Worker
+	root, scratch string
+	counts        map[rowKey]*rowCounts
+	total         rowCounts
+	failures      []conformFailure // one per op that failed, shrunk
+	crashes       []conformFailure // the first crash of each op
+	skips         map[string]int   // skip reasons, counted
+	kept          int
+}
+
+// conformFailure is a case that failed or crashed, with its kept folder.
+type conformFailure struct {
+	p      conv.Problem
+	reason string
+	dir    string
+}
+
+// op checks checks problems of op. rapid draws them; after the first failure
+// it shrinks: the property keeps being called on smaller problems, and the
+// last failing call is the smallest failing problem (rapid replays it last).
+// Only the draws before the first failure are counted.
+func (c *conformRun) op(op conv.Op, checks int, seed uint64) {
+	shrinking := false
+	var last *conformFailure
+	var firstCrash *conformFailure
+	n := 0
+	prop := func(t *rapid.T) {
+		p := properties.ProblemGen(op).Draw(t, "p")
+		in := conv.ConvertInputs[float64](conv.ConvertInputs[float32](oracles.RandomFill(&p, properties.RNG(t))))
+		if !shrinking {
+			n++
+			stage("conform", "%s %d/%d", op, n, checks)
+		} else {
+			stage("conform", "%s: shrinking the failure", op)
+		}
+		o := worker.Check(c.w, c.scratch, p, in)
+		if !shrinking {
+			c.row(p).add(o.Kind)
+			c.total.add(o.Kind)
+			if o.Kind == worker.Skipped {
+				if c.skips == nil {
+					c.skips = map[string]int{}
+				}
+				c.skips[op.String()+": "+o.Reason]++
+			}
+		}
+		switch o.Kind {
+		case worker.Failed:
+			shrinking = true
+			dir := filepath.Join(c.root, fmt.Sprintf("%s-failure", op))
+			c.keepScratch(dir)
+			last = &conformFailure{p: p, reason: o.Reason, dir: dir}
+			t.Fatalf("%s", o.Reason)
+		case worker.Crashed:
+			if firstCrash == nil && !shrinking {
+				dir := filepath.Join(c.root, fmt.Sprintf("%s-crash", op))
+				c.keepScratch(dir)
+				firstCrash = &conformFailure{p: p, reason: o.Reason, dir: dir}
+			}
+		}
+	}
+	properties.Run(properties.Property{Name: "conform/" + op.String(), Check: prop}, checks, seed)
+	if last != nil {
+		c.failures = append(c.failures, *last)
+	}
+	if firstCrash != nil {
+		c.crashes = append(c.crashes, *firstCrash)
+	}
+}
+
+func (c *conformRun) row(p conv.Problem) *rowCounts {
+	k := rowKey{p.Op, p.Rank}
+	if c.counts[k] == nil {
+		c.counts[k] = &rowCounts{}
+	}
+	return c.counts[k]
+}
+
+// keepScratch moves the scratch folder (inputs and whatever the worker
+// wrote) to dir, replacing the folder an earlier, larger failure kept there:
+// conform created both.
+func (c *conformRun) keepScratch(dir string) {
+	if _, err := os.Stat(c.scratch); err != nil {
+		return
+	}
+	if _, err := os.Stat(dir); err == nil {
+		os.RemoveAll(dir)
+	} else {
+		c.kept++
+	}
+	if err := os.Rename(c.scratch, dir); err != nil {
+		fmt.Fprintf(stderr, "convverify conform: keeping %s: %v\n", dir, err)
+	}
+}
+
+func (c *conformRun) print() {
+	fmt.Fprintf(stdout, "\n%-8s %-5s %7s %7s %8s %8s\n", "op", "rank", "passed", "failed", "skipped", "crashed")
+	keys := make([]rowKey, 0, len(c.counts))
+	for k := range c.counts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b rowKey) int {
+		if a.op != b.op {
+			return int(a.op) - int(b.op)
+		}
+		return a.rank - b.rank
+	})
+	for _, k := range keys {
+		r := c.counts[k]
+		fmt.Fprintf(stdout, "%-8s %-5s %7d %7d %8d %8d\n", k.op, fmt.Sprintf("%dd", k.rank), r.passed, r.failed, r.skipped, r.crashed)
+	}
+	t := c.total
+	fmt.Fprintf(stdout, "%-8s %-5s %7d %7d %8d %8d\n", "total", "", t.passed, t.failed, t.skipped, t.crashed)
+	if len(c.skips) > 0 {
+		reasons := make([]string, 0, len(c.skips))
+		for r := range c.skips {
+			reasons = append(reasons, r)
+		}
+		slices.Sort(reasons)
+		fmt.Fprintln(stdout, "\nskipped (the worker answered error):")
+		for _, r := range reasons {
+			fmt.Fprintf(stdout, "  %d× %s\n", c.skips[r], r)
+		}
+	}
+	for _, f := range c.failures {
+		fmt.Fprintf(stdout, "\nFAIL  %s: smallest failing problem (shrunk): %s\n", f.p.Op, f.p.Command())
+		fmt.Fprintf(stdout, "      %s\n", f.reason)
+		fmt.Fprintf(stdout, "      case kept in %s (inputs and the worker's y.npy; replay the comparison: convverify check --golden %s)\n", f.dir, f.dir)
+	}
+	for _, f := range c.crashes {
+		fmt.Fprintf(stdout, "\nCRASH %s: %s\n", f.p.Op, f.p.Command())
+		fmt.Fprintf(stdout, "      %s\n", strings.ReplaceAll(f.reason, "\n", "\n      "))
+		fmt.Fprintf(stdout, "      case kept in %s\n", f.dir)
+	}
+	if t.failed+t.crashed > 0 {
+		fmt.Fprintf(stdout, "\nFAIL: %d failed, %d crashed (worker started %d times)\n", t.failed, t.crashed, c.w.Starts)
+	} else {
+		fmt.Fprintf(stdout, "\nok: %d passed, %d skipped\n", t.passed, t.skipped)
+	}
+}
