@@ -3,7 +3,6 @@ package convtest
 import (
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/convverify/convverify/conv"
 	"github.com/convverify/convverify/oracles"
@@ -222,5 +221,5 @@ const ModulePath = "github.com/convverify/convverify"
 // ReplayCommand is the command that checks p with convverify's reference,
 // oracles and variants: `go run github.com/convverify/convverify/cmd/convverify check …`.
 func ReplayCommand(p *conv.Problem) string {
-	return "go run " + ModulePath + "/cmd/convverify" + strings.TrimPrefix(p.Command(), "convverify")
+	return "go run " + ModulePath + "/cmd/convverify check " + p.Command()
 }
