@@ -260,4 +260,3 @@ func intersect(a, b []conv.Op) []conv.Op {
 	}
 	return out
 }
-
