@@ -47,6 +47,10 @@ type Claim struct {
 	Check string
 	// Decide computes the verdict.
 	Decide func(*Context) Result
+	// Extension marks a statement the Q&A does not make, which we check
+	// because it is the natural reading of one it does: its verdict is ours,
+	// and it never enters the answer key of what the Q&A gets wrong.
+	Extension bool
 }
 
 // Result is a decided claim.
@@ -81,9 +85,15 @@ type Context struct {
 	FigDir string
 	// Progress receives one line per step (may be nil).
 	Progress func(string)
+	// FiguresInMemory keeps drawn figures in memory only (FigureData), for
+	// an HTML report that inlines them, instead of writing them to FigDir.
+	FiguresInMemory bool
 
 	outcomes map[string]properties.Outcome
+	peak     float64 // one core's GFLOP/s from gemm.PeakProbe, once measured
 	figures  map[string]error
+	figData  map[string][]byte
+	captions map[string]string
 	// against names the properties of the claim being decided that did not
 	// give their expected outcome.
 	against []string
@@ -92,7 +102,8 @@ type Context struct {
 // NewContext returns a context for a run.
 func NewContext(seed uint64, checks int, figDir string, progress func(string)) *Context {
 	return &Context{Seed: seed, Checks: checks, FigDir: figDir, Progress: progress,
-		outcomes: map[string]properties.Outcome{}, figures: map[string]error{}}
+		outcomes: map[string]properties.Outcome{}, figures: map[string]error{},
+		figData: map[string][]byte{}, captions: map[string]string{}}
 }
 
 func (c *Context) logf(format string, args ...any) {
@@ -358,10 +369,10 @@ func restricted(lower bool) string {
 }
 
 // fullFrom says from which number of intermediate channels the reachable
-// 5×5 kernels are full-dimensional (0: none of those tried).
+// single-channel 5×5 kernels are full-dimensional (0: none of those tried).
 func fullFrom(m int) string {
 	if m == 0 {
 		return "none of these reaches the full 25 dimensions"
 	}
-	return fmt.Sprintf("from M = %d intermediate channels on the reachable 5×5 kernels form a full-dimensional set (in the linear case)", m)
+	return fmt.Sprintf("with one input and one output channel, from M = %d intermediate channels on the reachable 5×5 kernels form a full-dimensional set (in the linear case)", m)
 }

@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"bytes"
 	"fmt"
 	"image/color"
 	"io"
@@ -8,13 +9,15 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
+	"strconv"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/convverify/convverify/conv"
 	"github.com/convverify/convverify/internal/atomicfile"
@@ -33,9 +36,12 @@ func (g grid) Z(c, r int) float64 { return g.v[(g.side-1-r)*g.side+c] }
 func (g grid) X(c int) float64    { return float64(c) }
 func (g grid) Y(r int) float64    { return float64(r) }
 
-// figure writes a plot once per context under FigDir and returns its file
-// name, or "" when figures are off or writing failed (the error goes to progress).
-func (c *Context) figure(name string, build func() (*plot.Plot, error)) string {
+// figure renders a figure once per context, keeps its PNG for an HTML
+// report, writes it under FigDir unless the context keeps figures in memory
+// only, and records its caption (what the reader should see in it). It
+// returns the file name, or "" when figures are off or rendering failed (the
+// error goes to progress and to FigureErr).
+func (c *Context) figure(name, caption string, w, h vg.Length, build func(dc draw.Canvas) error) string {
 	if c.FigDir == "" {
 		return ""
 	}
@@ -47,15 +53,19 @@ func (c *Context) figure(name string, build func() (*plot.Plot, error)) string {
 	}
 	c.logf("figure %s", name)
 	err := func() error {
-		p, err := build()
+		data, err := renderPNG(w, h, build)
 		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		c.figData[name] = data
+		c.captions[name] = caption
+		if c.FiguresInMemory {
+			return nil
+		}
+		return atomicfile.Write(filepath.Join(c.FigDir, name), func(f io.Writer) error {
+			_, err := f.Write(data)
 			return err
-		}
-		w, h := 16*vg.Centimeter, 12*vg.Centimeter
-		if strings.HasPrefix(name, "erf_heat") || strings.HasPrefix(name, "checkerboard") {
-			w, h = 14*vg.Centimeter, 15*vg.Centimeter
-		}
-		return savePlot(p, w, h, filepath.Join(c.FigDir, name))
+		})
 	}()
 	c.figures[name] = err
 	if err != nil {
@@ -63,6 +73,33 @@ func (c *Context) figure(name string, build func() (*plot.Plot, error)) string {
 		return ""
 	}
 	return name
+}
+
+// figDPI is the resolution figures render at.
+const figDPI = 110
+
+// renderPNG draws into a w×h canvas and encodes it, before anything is
+// written: a figure that fails to draw leaves nothing behind.
+func renderPNG(w, h vg.Length, build func(dc draw.Canvas) error) (data []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil { // gonum/plot panics on some bad input
+			err = fmt.Errorf("drawing: %v", p)
+		}
+	}()
+	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(figDPI), vgimg.UseBackgroundColor(color.White))
+	if err := build(draw.New(img)); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// plain draws one plot on the whole canvas.
+func plain(p *plot.Plot) func(dc draw.Canvas) error {
+	return func(dc draw.Canvas) error { p.Draw(dc); return nil }
 }
 
 // FigureErr returns the first error writing a figure, for the CLI.
@@ -75,26 +112,95 @@ func (c *Context) FigureErr() error {
 	return nil
 }
 
-func heat(title string, g grid, labels bool) (*plot.Plot, error) {
+// Caption is the caption recorded for a figure ("" if none was drawn).
+func (c *Context) Caption(name string) string { return c.captions[name] }
+
+// FigureData is a drawn figure's PNG (nil if none was drawn).
+func (c *Context) FigureData(name string) []byte { return c.figData[name] }
+
+// tickFormat is the one format of every numeric tick label: %g, so 1, 10,
+// 100, 0.1 and 0.05 all read as plain numbers, never 1e+02 beside 100.
+func tickFormat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// plainTicks is gonum's default ticker with labels in tickFormat.
+type plainTicks struct{}
+
+func (plainTicks) Ticks(min, max float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = tickFormat(ts[i].Value)
+		}
+	}
+	return ts
+}
+
+// logTicks labels powers of ten in tickFormat, with unlabelled minor ticks
+// at 2…9 times each.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	var ts []plot.Tick
+	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+		base := math.Pow(10, e)
+		for m := 1; m < 10; m++ {
+			v := float64(m) * base
+			if v < min*(1-1e-9) || v > max*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 {
+				t.Label = tickFormat(v)
+			}
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
+
+// newPlot is a plot with the report's tick format on both axes.
+func newPlot() *plot.Plot {
 	p := plot.New()
-	cm := moreland.Kindlmann()
+	p.X.Tick.Marker, p.Y.Tick.Marker = plainTicks{}, plainTicks{}
+	return p
+}
+
+// heatColors is the colour map of every heat map: Moreland's smooth
+// blue–red scale, perceptually even, light in the middle, and readable by
+// the common forms of colour blindness (blue against red, not red against
+// green).
+func heatColors(lo, hi float64) palette.ColorMap {
+	cm := moreland.SmoothBlueRed()
+	cm.SetMin(lo)
+	cm.SetMax(hi)
+	return cm
+}
+
+// heat draws a map with a colour bar to its right; cell labels, when
+// asked, are black or white, whichever reads on the cell's colour.
+func heat(title, xlabel, ylabel, unit string, g grid, labels bool, extra func(p *plot.Plot) error) (func(dc draw.Canvas) error, error) {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range g.v {
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
-	p.Title.Text = fmt.Sprintf("%s\nblack = %.3g, white = %.3g", title, lo, hi)
 	if hi == lo {
 		hi = lo + 1
 	}
-	cm.SetMin(lo)
-	cm.SetMax(hi)
-	p.Add(plotter.NewHeatMap(g, cm.Palette(64)))
+	cm := heatColors(lo, hi)
+	p := newPlot()
+	p.Title.Text = title
+	p.X.Label.Text, p.Y.Label.Text = xlabel, ylabel
+	p.Add(plotter.NewHeatMap(g, cm.Palette(256)))
 	if labels {
 		var xy plotter.XYLabels
+		var cols []color.Color
 		for r := 0; r < g.side; r++ {
 			for c := 0; c < g.side; c++ {
-				xy.XYs = append(xy.XYs, plotter.XY{X: g.X(c) - 0.15, Y: g.Y(r) - 0.2})
-				xy.Labels = append(xy.Labels, fmt.Sprintf("%.0f", g.Z(c, r)))
+				z := g.Z(c, r)
+				xy.XYs = append(xy.XYs, plotter.XY{X: g.X(c), Y: g.Y(r)})
+				xy.Labels = append(xy.Labels, fmt.Sprintf("%.0f", z))
+				col, _ := cm.At(z)
+				cols = append(cols, readableOn(col))
 			}
 		}
 		l, err := plotter.NewLabels(xy)
@@ -102,51 +208,103 @@ func heat(title string, g grid, labels bool) (*plot.Plot, error) {
 			return nil, err
 		}
 		for i := range l.TextStyle {
-			l.TextStyle[i].Color = color.RGBA{R: 255, G: 60, B: 60, A: 255}
+			l.TextStyle[i].Color = cols[i]
+			l.TextStyle[i].XAlign, l.TextStyle[i].YAlign = draw.XCenter, draw.YCenter
 		}
 		p.Add(l)
 	}
+	if extra != nil {
+		if err := extra(p); err != nil {
+			return nil, err
+		}
+	}
 	p.X.Min, p.X.Max = -0.5, float64(g.side)-0.5
 	p.Y.Min, p.Y.Max = -0.5, float64(g.side)-0.5
-	return p, nil
+	bar := plot.New()
+	bar.HideX()
+	bar.Y.Tick.Marker = plainTicks{}
+	bar.Y.Label.Text = unit
+	bar.Add(&plotter.ColorBar{ColorMap: cm, Vertical: true})
+	bar.Title.Text = " " // the same title height as the map, so the two align
+	return func(dc draw.Canvas) error {
+		barW := dc.Max.X - dc.Min.X
+		barW = barW * 0.16
+		p.Draw(draw.Crop(dc, 0, -barW, 0, 0))
+		bc := draw.Crop(dc, dc.Max.X-dc.Min.X-barW, 0, 0, 0)
+		// Leave room for the map's x axis below and its title above.
+		bar.Draw(draw.Crop(bc, 0, 0, vg.Points(40), -vg.Points(8)))
+		return nil
+	}, nil
 }
+
+// readableOn is black or white, whichever contrasts more with c.
+func readableOn(c color.Color) color.Color {
+	if c == nil {
+		return color.Black
+	}
+	r, g, b, _ := c.RGBA()
+	lum := (0.299*float64(r) + 0.587*float64(g) + 0.114*float64(b)) / 0xffff
+	if lum > 0.5 {
+		return color.Black
+	}
+	return color.White
+}
+
+// The series colours of the line plots: blue, red, green (matplotlib's
+// tab10), distinct on screen and in print.
+var seriesColors = []color.Color{
+	color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 255},
+	color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 255},
+	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 255},
+	color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 255},
+}
+
+// erfWeights says which weights the ERF heat map uses.
+const erfWeights = "weights drawn uniformly from (0, 1]"
 
 // ERFFigure draws the effective receptive field of n stacked 3×3 convs with
 // random positive weights (the gradient of the centre output, by the
 // adjoint) with the theoretical field's border.
 func (c *Context) ERFFigure(n int) string {
-	return c.figure("erf_heatmap.png", func() (*plot.Plot, error) {
+	f := n*2 + 1
+	caption := fmt.Sprintf("Gradient of the centre output of %d stacked 3×3 convs (one channel, %s, seed %d) with respect to each input pixel. The dashed square is the theoretical %d×%d field: the gradient is zero outside it, and most of its mass sits in a bell-shaped core much narrower than the square.", n, erfWeights, c.Seed, f, f)
+	return c.figure("erf_heatmap.png", caption, 15*vg.Centimeter, 13*vg.Centimeter, func(dc draw.Canvas) error {
 		rng := rand.New(rand.NewPCG(c.Seed, 1))
 		const margin = 4
 		g, side := properties.ERF(2, 3, margin, properties.RandomPositiveKernels(rng, n, 3, 2))
-		p, err := heat(fmt.Sprintf("gradient of the centre output, %d stacked 3×3 convs (random positive weights)", n), grid{side, g}, false)
+		draw, err := heat(fmt.Sprintf("ERF of %d stacked 3×3 convs", n), "input x (px)", "input y (px)", "gradient (per unit output)", grid{side, g}, false,
+			func(p *plot.Plot) error {
+				lo := float64(margin) - 0.5
+				ff := float64(f)
+				box := plotter.XYs{{X: lo, Y: lo}, {X: lo + ff, Y: lo}, {X: lo + ff, Y: lo + ff}, {X: lo, Y: lo + ff}, {X: lo, Y: lo}}
+				l, err := plotter.NewLine(box)
+				if err != nil {
+					return err
+				}
+				l.Color = color.Black
+				l.Width = vg.Points(1.5)
+				l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+				p.Add(l)
+				p.Legend.Add(fmt.Sprintf("theoretical field %d×%d", f, f), l)
+				p.Legend.Top = true
+				return nil
+			})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		f := float64(n*2 + 1)
-		lo := float64(margin) - 0.5
-		box := plotter.XYs{{X: lo, Y: lo}, {X: lo + f, Y: lo}, {X: lo + f, Y: lo + f}, {X: lo, Y: lo + f}, {X: lo, Y: lo}}
-		l, err := plotter.NewLine(box)
-		if err != nil {
-			return nil, err
-		}
-		l.Color = color.RGBA{R: 255, G: 40, B: 40, A: 255}
-		l.Width = vg.Points(2)
-		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		p.Add(l)
-		p.Title.Text += fmt.Sprintf("; dashed: theoretical field %d×%d", n*2+1, n*2+1)
-		return p, nil
+		return draw(dc)
 	})
 }
 
 // ERFProfileFigure plots the 1D gradient profile of n = 1..maxN layers of
 // 3-tap uniform kernels against the field width: spread √n, field n.
 func (c *Context) ERFProfileFigure(layers []int) string {
-	return c.figure("erf_growth.png", func() (*plot.Plot, error) {
-		p := plot.New()
-		p.Title.Text = "Theoretical field vs ERF spread (3-tap kernels)"
-		p.X.Label.Text = "layers n"
-		p.Y.Label.Text = "input pixels"
+	caption := "Width of the theoretical receptive field (2n + 1 px) and of the effective one (4σ, σ the spread of the gradient) for n stacked 3-tap convs with equal weights. The field grows like n, the effective width like √n, so the effective share of the field shrinks with depth."
+	return c.figure("erf_growth.png", caption, 16*vg.Centimeter, 11*vg.Centimeter, func(dc draw.Canvas) error {
+		p := newPlot()
+		p.Title.Text = "Theoretical field against effective width (3-tap kernels, equal weights)"
+		p.X.Label.Text = "stacked layers n"
+		p.Y.Label.Text = "width (input px)"
 		var field, two plotter.XYs
 		for _, n := range layers {
 			g, _ := properties.ERF(1, 3, 0, properties.UniformKernels(n, 3, 1))
@@ -154,74 +312,99 @@ func (c *Context) ERFProfileFigure(layers []int) string {
 			field = append(field, plotter.XY{X: float64(n), Y: float64(2*n + 1)})
 			two = append(two, plotter.XY{X: float64(n), Y: 4 * s})
 		}
-		lf, pf, err := plotter.NewLinePoints(field)
-		if err != nil {
-			return nil, err
+		if err := addSeries(p, field, seriesColors[0], "theoretical field 2n + 1", false); err != nil {
+			return err
 		}
-		ls, ps, err := plotter.NewLinePoints(two)
-		if err != nil {
-			return nil, err
+		if err := addSeries(p, two, seriesColors[1], "effective width 4σ", true); err != nil {
+			return err
 		}
-		lf.Color, pf.Color = color.RGBA{B: 200, A: 255}, color.RGBA{B: 200, A: 255}
-		ls.Color, ps.Color = color.RGBA{R: 200, A: 255}, color.RGBA{R: 200, A: 255}
-		p.Add(lf, pf, ls, ps)
-		p.Legend.Add("theoretical field 2n+1", lf, pf)
-		p.Legend.Add("ERF width 4σ (σ: spread of the gradient)", ls, ps)
 		p.Legend.Top, p.Legend.Left = true, true
-		return p, nil
+		p.Draw(dc)
+		return nil
 	})
 }
+
+// addSeries adds a line with points; dashed lines get square points, so
+// series differ by more than colour.
+func addSeries(p *plot.Plot, xy plotter.XYs, col color.Color, name string, dashed bool) error {
+	l, pt, err := plotter.NewLinePoints(xy)
+	if err != nil {
+		return err
+	}
+	l.Color, pt.Color = col, col
+	l.Width = vg.Points(1.5)
+	if dashed {
+		l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		pt.Shape = draw.BoxGlyph{}
+	}
+	p.Add(l, pt)
+	p.Legend.Add(name, l, pt)
+	return nil
+}
+
+// checkerboardInput is the side of the all-ones input of the checkerboard
+// maps.
+const checkerboardInput = 6
 
 // CheckerboardFigure draws the overlap count of a 2D stride-s, k×k
 // transposed conv on an all-ones input.
 func (c *Context) CheckerboardFigure(k, s int) string {
-	return c.figure(fmt.Sprintf("checkerboard_k%d_s%d.png", k, s), func() (*plot.Plot, error) {
-		m, o := properties.OverlapMap(2, k, s, 6)
-		return heat(fmt.Sprintf("transposed conv overlap count, kernel %d, stride %d", k, s), grid{o, m}, true)
+	m, o := properties.OverlapMap(2, k, s, checkerboardInput)
+	pattern := "a stride-2 grid of unequal counts in the interior: the checkerboard"
+	if k%s == 0 {
+		pattern = "equal counts everywhere away from the border: no checkerboard"
+	}
+	caption := fmt.Sprintf("How many input pixels reach each output pixel of a %d×%d, stride-%d transposed conv: input %d×%d of ones, kernel of ones, output %d×%d. Look for %s (%d×%d kernel, stride %d).",
+		k, k, s, checkerboardInput, checkerboardInput, o, o, pattern, k, k, s)
+	return c.figure(fmt.Sprintf("checkerboard_k%d_s%d.png", k, s), caption, 15*vg.Centimeter, 13*vg.Centimeter, func(dc draw.Canvas) error {
+		draw, err := heat(fmt.Sprintf("Transposed conv %d×%d, stride %d, on a %d×%d input of ones", k, k, s, checkerboardInput, checkerboardInput),
+			"output x (px)", "output y (px)", "inputs overlapping (count)", grid{o, m}, true, nil)
+		if err != nil {
+			return err
+		}
+		return draw(dc)
 	})
 }
 
 // RFGrowthFigure plots receptive field against depth for plain, dilated and
 // pooled stacks, from conv.ReceptiveField.
 func (c *Context) RFGrowthFigure(stacks map[string][]conv.Layer, order []string) string {
-	return c.figure("rf_growth.png", func() (*plot.Plot, error) {
-		p := plot.New()
+	caption := "Receptive field after each layer of three six-layer stacks: plain 3×3 convs grow it by 2 px a layer; doubling dilations and 2×2 pooling make it grow geometrically (pooling through the layers after it)."
+	return c.figure("rf_growth.png", caption, 16*vg.Centimeter, 11*vg.Centimeter, func(dc draw.Canvas) error {
+		p := newPlot()
 		p.Title.Text = "Receptive field per layer"
-		p.X.Label.Text = "layer"
-		p.Y.Label.Text = "receptive field (input pixels)"
-		cols := []color.Color{color.RGBA{B: 200, A: 255}, color.RGBA{R: 200, A: 255}, color.RGBA{G: 150, A: 255}}
+		p.X.Label.Text = "layer (depth)"
+		p.Y.Label.Text = "receptive field (input px)"
 		for i, name := range order {
 			var xy plotter.XYs
 			for l, f := range receptiveField(stacks[name]) {
 				xy = append(xy, plotter.XY{X: float64(l + 1), Y: float64(f.Size)})
 			}
-			ln, pt, err := plotter.NewLinePoints(xy)
-			if err != nil {
-				return nil, err
+			if err := addSeries(p, xy, seriesColors[i%len(seriesColors)], name, i == 1); err != nil {
+				return err
 			}
-			ln.Color, pt.Color = cols[i%3], cols[i%3]
-			p.Add(ln, pt)
-			p.Legend.Add(name, ln, pt)
 		}
 		p.Legend.Top, p.Legend.Left = true, true
-		return p, nil
+		p.Draw(dc)
+		return nil
 	})
 }
 
 // SeparableFigure plots separable/standard cost against output channels N
 // for K = 3, 5, 7: the formula 1/N + 1/K² as lines and the reference's
-// counted MACs as points.
+// counted MACs as points, and marks the Q&A's point (K = 3, N = 64).
 func (c *Context) SeparableFigure() string {
-	return c.figure("separable_cost.png", func() (*plot.Plot, error) {
-		p := plot.New()
-		p.Title.Text = "Depthwise separable / standard cost (params and MACs)"
+	p0 := qaExample()
+	n, k2 := p0.OC, p0.Taps()
+	trueRatio := 1/float64(n) + 1/float64(k2)
+	caption := fmt.Sprintf("Cost of a depthwise separable conv as a fraction of the standard one, against output channels N (both axes logarithmic): lines the formula 1/N + 1/K², dots the MACs the reference counts. The Q&A's layer (K = 3, N = %d) costs 1/%.2f of the standard conv (filled circle), not the 1/%d it claims (cross).", n, 1/trueRatio, qaSepSpeedup)
+	return c.figure("separable_cost.png", caption, 16*vg.Centimeter, 12*vg.Centimeter, func(dc draw.Canvas) error {
+		p := newPlot()
+		p.Title.Text = "Depthwise separable cost / standard cost"
 		p.X.Label.Text = "output channels N"
-		p.Y.Label.Text = "ratio"
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
-		cols := []color.Color{color.RGBA{B: 200, A: 255}, color.RGBA{R: 200, A: 255}, color.RGBA{G: 150, A: 255}}
+		p.Y.Label.Text = "cost ratio (separable / standard)"
+		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, logTicks{}
+		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, logTicks{}
 		for i, k := range []int{3, 5, 7} {
 			var line, pts plotter.XYs
 			for n := 1; n <= 1024; n *= 2 {
@@ -232,8 +415,13 @@ func (c *Context) SeparableFigure() string {
 				d.IC, d.OC = 4, n
 				d.I = [3]int{1, k + 2, k + 2}
 				d.K = [3]int{1, k, k}
-				_ = d.Resolve()
-				s, _ := conv.NewSeparable(d)
+				if err := d.Resolve(); err != nil {
+					return err
+				}
+				s, err := conv.NewSeparable(d)
+				if err != nil {
+					return err
+				}
 				var cd, cs reference.Counter
 				x := make([]float64, conv.Elems(d.SrcShape()))
 				reference.Conv(&d, x, make([]float64, conv.Elems(d.WeightShape())), nil, &cd)
@@ -243,54 +431,65 @@ func (c *Context) SeparableFigure() string {
 			}
 			l, err := plotter.NewLine(line)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			sc, err := plotter.NewScatter(pts)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			l.Color, sc.Color = cols[i], cols[i]
+			l.Color, sc.Color = seriesColors[i], seriesColors[i]
+			l.Width = vg.Points(1.5)
+			sc.Radius = vg.Points(3)
 			p.Add(l, sc)
-			p.Legend.Add(fmt.Sprintf("K=%d: 1/N + 1/K²", k), l)
-			p.Legend.Add(fmt.Sprintf("K=%d: counted by the reference", k), sc)
+			p.Legend.Add(fmt.Sprintf("K = %d: 1/N + 1/K²", k), l)
+			p.Legend.Add(fmt.Sprintf("K = %d: counted by the reference", k), sc)
 		}
+		// The Q&A's point: claimed 1/13, true 1/7.89.
+		truth, err := plotter.NewScatter(plotter.XYs{{X: float64(n), Y: trueRatio}})
+		if err != nil {
+			return err
+		}
+		truth.Shape, truth.Color, truth.Radius = draw.CircleGlyph{}, color.Black, vg.Points(5)
+		claimed, err := plotter.NewScatter(plotter.XYs{{X: float64(n), Y: 1 / float64(qaSepSpeedup)}})
+		if err != nil {
+			return err
+		}
+		claimed.Shape, claimed.Color, claimed.Radius = draw.CrossGlyph{}, color.Black, vg.Points(6)
+		lab, err := plotter.NewLabels(plotter.XYLabels{
+			XYs:    []plotter.XY{{X: float64(n) * 1.15, Y: trueRatio}, {X: float64(n) * 1.15, Y: 1 / float64(qaSepSpeedup)}},
+			Labels: []string{fmt.Sprintf("true: 1/%.2f", 1/trueRatio), fmt.Sprintf("Q&A: 1/%d", qaSepSpeedup)},
+		})
+		if err != nil {
+			return err
+		}
+		for i := range lab.TextStyle {
+			lab.TextStyle[i].YAlign = draw.YCenter
+		}
+		p.Add(truth, claimed, lab)
+		p.Legend.Add(fmt.Sprintf("Q&A's layer (K = 3, N = %d), true", n), truth)
+		p.Legend.Add("the Q&A's claim", claimed)
 		p.Legend.Top = true
-		return p, nil
+		p.Draw(dc)
+		return nil
 	})
 }
 
 // ensureDir makes the figure directory.
 func ensureDir(dir string) error { return os.MkdirAll(dir, 0o755) }
 
-// savePlot renders p in the format its file extension names and writes it
-// through atomicfile, not plot.Save: Save truncates the file first and then
-// renders into it, so a run killed in between left an empty or half-written
-// PNG where the committed figure was. Rendering happens before the temporary
-// is even created, so a plot that fails to draw leaves nothing behind.
-func savePlot(p *plot.Plot, w, h vg.Length, path string) error {
-	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
-	wt, err := p.WriterTo(w, h, format)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return atomicfile.Write(path, func(f io.Writer) error {
-		_, err := wt.WriteTo(f)
-		return err
-	})
-}
-
 // SeparableLayersFigure plots parameters and MACs of standard against
 // depthwise separable versions of a few MobileNet-shaped layers (3×3 kernels,
 // 'same' padding), on a log scale, from paramsOf and macsOf.
 func (c *Context) SeparableLayersFigure() string {
-	return c.figure("separable_layers.png", func() (*plot.Plot, error) {
+	caption := "Parameters and MACs of standard (solid) and depthwise separable (dashed) 3×3 layers of MobileNet-like shapes, from the first layer (3 → 64 channels on 224×224) to the last (1024 → 1024 on 7×7). The gap between solid and dashed is about 9× wherever N is large, and small for the first layer, whose 3 input channels leave little to save."
+	return c.figure("separable_layers.png", caption, 16*vg.Centimeter, 12*vg.Centimeter, func(dc draw.Canvas) error {
 		type layer struct{ ic, oc, size int }
 		layers := []layer{{3, 64, 224}, {32, 64, 112}, {128, 128, 56}, {256, 256, 28}, {512, 512, 14}, {1024, 1024, 7}}
-		p := plot.New()
-		p.Title.Text = "Standard vs depthwise separable 3×3 conv"
-		p.Y.Label.Text = "count"
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p := newPlot()
+		p.Title.Text = "Standard against depthwise separable 3×3 conv"
+		p.X.Label.Text = "layer: channels in → out, map side"
+		p.Y.Label.Text = "count (parameters or MACs)"
+		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, logTicks{}
 		var ticks []plot.Tick
 		series := map[string]plotter.XYs{}
 		names := []string{"params, standard", "params, separable", "MACs, standard", "MACs, separable"}
@@ -298,32 +497,24 @@ func (c *Context) SeparableLayersFigure() string {
 			d := conv2d(l.ic, l.oc, l.size, 3, 1, 1, 1, 1)
 			s, err := conv.NewSeparable(d)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			x := float64(i)
 			series[names[0]] = append(series[names[0]], plotter.XY{X: x, Y: float64(paramsOf(&d, false))})
 			series[names[1]] = append(series[names[1]], plotter.XY{X: x, Y: float64(paramsOf(&s.Depthwise, false) + paramsOf(&s.Pointwise, false))})
 			series[names[2]] = append(series[names[2]], plotter.XY{X: x, Y: float64(macsOf(&d))})
 			series[names[3]] = append(series[names[3]], plotter.XY{X: x, Y: float64(macsOf(&s.Depthwise) + macsOf(&s.Pointwise))})
-			ticks = append(ticks, plot.Tick{Value: x, Label: fmt.Sprintf("%d→%d\n%d²", l.ic, l.oc, l.size)})
+			ticks = append(ticks, plot.Tick{Value: x, Label: fmt.Sprintf("%d→%d\n%d×%d", l.ic, l.oc, l.size, l.size)})
 		}
 		p.X.Tick.Marker = plot.ConstantTicks(ticks)
 		p.X.Min, p.X.Max = -0.3, float64(len(layers))-0.7
-		cols := []color.Color{color.RGBA{B: 200, A: 255}, color.RGBA{B: 200, A: 255}, color.RGBA{R: 200, A: 255}, color.RGBA{R: 200, A: 255}}
 		for i, n := range names {
-			l, pts, err := plotter.NewLinePoints(series[n])
-			if err != nil {
-				return nil, err
+			if err := addSeries(p, series[n], seriesColors[i/2], n, i%2 == 1); err != nil {
+				return err
 			}
-			l.Color, pts.Color = cols[i], cols[i]
-			if i%2 == 1 {
-				l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
-				pts.Shape = draw.BoxGlyph{}
-			}
-			p.Add(l, pts)
-			p.Legend.Add(n, l, pts)
 		}
 		p.Legend.Top = false // bottom right, below the large counts of the deep layers
-		return p, nil
+		p.Draw(dc)
+		return nil
 	})
 }

@@ -37,6 +37,9 @@ type Options struct {
 	Progress func(string)
 	// Command is the command line to print as the reproduction recipe.
 	Command string
+	// HTML writes one self-contained HTML file, figures inlined, instead of
+	// markdown with PNG files beside it.
+	HTML bool
 }
 
 // Generate decides the selected claims and writes the report and its figures.
@@ -65,6 +68,7 @@ func Generate(o Options) ([]Decided, error) {
 		return nil, fmt.Errorf("output: %w", err)
 	}
 	ctx := NewContext(o.Seed, o.Checks, dir, o.Progress)
+	ctx.FiguresInMemory = o.HTML
 	start := time.Now()
 	ds := Run(ctx, cs)
 	props := runAllProperties(ctx, o.IDs == nil)
@@ -75,7 +79,15 @@ func Generate(o Options) ([]Decided, error) {
 	}
 	took := time.Since(start)
 	err = atomicfile.Write(o.Out, func(w io.Writer) error {
-		if err := Write(w, ds, props, o, took); err != nil {
+		if o.HTML {
+			var md strings.Builder
+			if err := Write(&md, ds, props, o, took, ctx); err != nil {
+				return err
+			}
+			if err := WriteHTML(w, md.String(), ctx.FigureData); err != nil {
+				return err
+			}
+		} else if err := Write(w, ds, props, o, took, ctx); err != nil {
 			return err
 		}
 		return writeHook(w)
@@ -126,48 +138,77 @@ func Machine() string {
 
 func anchor(id string) string { return strings.ToLower(id) }
 
-// Write renders the report.
-func Write(w io.Writer, ds []Decided, props []propertyRow, o Options, took time.Duration) error {
+// ReproCommand is the command, as it runs from a clone of the repository,
+// that decides one claim again with the report's seed and checks.
+func ReproCommand(id string, seed uint64, checks int) string {
+	return fmt.Sprintf("go run ./cmd/convverify report --seed %d --checks %d --claims %s -o /tmp/convverify-report/FINDINGS.md", seed, checks, id)
+}
+
+// isPropertyLine tells the boilerplate line a property adds to a claim's
+// details (its name, checks, seed and outcome), which the report folds away.
+func isPropertyLine(l string) bool { return strings.HasPrefix(l, "Property `") }
+
+// Write renders the report as markdown. ctx gives the figures' captions (nil:
+// none).
+func Write(w io.Writer, ds []Decided, props []propertyRow, o Options, took time.Duration, ctx *Context) error {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	p("# Findings: the convolution Q&A, checked by code")
 	p("")
-	p("Every checkable statement of [the convolution Q&A](../docs/seed/convolution-qa.md) (16 sections, in Chinese) is quoted below, paraphrased in English, and decided by code in this repository when the report runs: the verdicts and every number are computed, none is typed in. Quotes render the Q&A's LaTeX as plain symbols; `…` marks omitted text.")
+	p("Every checkable statement of [the convolution Q&A](../docs/seed/convolution-qa.md) (16 sections, in Chinese) is quoted below, paraphrased in English, and decided by code in this repository when the report runs: the verdicts and every number are computed, none is typed in. Quotes render the Q&A's LaTeX as plain symbols; `…` marks omitted text. Entries marked *our extension* check a statement the Q&A does not make; they never count among its errors.")
 	p("")
-	p("- Command: `%s`", o.Command)
+	p("- Reproduce, from a clone: `%s`", o.Command)
 	p("- Seed %d, %d rapid checks per property; %s", o.Seed, o.Checks, runtime.Version())
 	p("- Machine: %s", Machine())
 	p("- Kernels of the optimized variants (checked by VariantsMatchReference): `%s`", optimized.KernelInfo())
 	p("- Generated %s in %.1f s", time.Now().UTC().Format("2006-01-02 15:04 UTC"), took.Seconds())
 	p("")
 	count := map[Verdict]int{}
+	ext := 0
+	var wrong, imprecise []Decided
 	for _, d := range ds {
+		if d.Extension {
+			ext++
+			continue
+		}
 		count[d.Verdict]++
+		switch d.Verdict {
+		case Refuted:
+			wrong = append(wrong, d)
+		case HoldsWithCaveat:
+			imprecise = append(imprecise, d)
+		}
 	}
-	p("**%d claims: %d hold, %d hold with a caveat, %d are refuted, %d are not checkable offline.**", len(ds), count[Holds], count[HoldsWithCaveat], count[Refuted], count[NotCheckable])
+	p("**%d claims of the Q&A: %d hold, %d hold with a caveat, %d are refuted, %d are not checkable offline; and %d extensions of ours.**", len(ds)-ext, count[Holds], count[HoldsWithCaveat], count[Refuted], count[NotCheckable], ext)
 	p("")
-	var refuted []Decided
-	for _, d := range ds {
-		if d.Verdict == Refuted {
-			refuted = append(refuted, d)
-		}
-	}
-	if len(refuted) > 0 {
-		p("## What the Q&A gets wrong")
+	if len(wrong)+len(imprecise) > 0 {
+		p("## Answer key")
 		p("")
-		for _, d := range refuted {
-			p("- **§%d [%s](#%s)**: %s", d.Section, d.ID, anchor(d.ID), d.Evidence)
-		}
+		p("One line per statement of the Q&A that is wrong or imprecise: what it says, then what is true, with the numbers. The details follow below.")
 		p("")
+		key := func(title string, list []Decided) {
+			if len(list) == 0 {
+				return
+			}
+			p("**%s**", title)
+			p("")
+			for _, d := range list {
+				p("- **§%d** %s → %s ([%s](#%s))", d.Section, strings.TrimSuffix(d.Paraphrase, "."), d.Evidence, d.ID, anchor(d.ID))
+			}
+			p("")
+		}
+		key(fmt.Sprintf("Wrong (%d)", len(wrong)), wrong)
+		key(fmt.Sprintf("Imprecise: true with a caveat (%d)", len(imprecise)), imprecise)
 	}
 	p("## Summary")
 	p("")
 	p("| § | Claim | Verdict | Evidence |")
 	p("|---:|---|---|---|")
 	for _, d := range ds {
-		p("| %d | [%s](#%s) | %s | %s |", d.Section, cell(d.Paraphrase), anchor(d.ID), d.Verdict.Badge(), cell(d.Evidence))
+		p("| %d | [%s](#%s) | %s | %s |", d.Section, cell(d.Paraphrase), anchor(d.ID), badge(d), cell(d.Evidence))
 	}
 	p("")
+	figNo := map[string]int{}
 	sec := 0
 	for _, d := range ds {
 		if d.Section != sec {
@@ -181,17 +222,32 @@ func Write(w io.Writer, ds []Decided, props []propertyRow, o Options, took time.
 		p("")
 		p("*%s*", d.Paraphrase)
 		p("")
-		p("**Verdict: %s.** %s", d.Verdict.Badge(), d.Evidence)
+		p("**Verdict: %s.** %s", badge(d), d.Evidence)
 		p("")
-		p("Checked by: %s.", d.Check)
-		p("")
+		var propLines []string
+		var body []string
 		for _, l := range d.Details {
-			p("%s", l)
-			if !strings.HasPrefix(l, "|") {
-				p("")
+			if isPropertyLine(l) {
+				propLines = append(propLines, l)
+			} else {
+				body = append(body, l)
 			}
 		}
-		if len(d.Details) > 0 && strings.HasPrefix(d.Details[len(d.Details)-1], "|") {
+		writeLines(p, body)
+		for _, f := range d.Figures {
+			if n, seen := figNo[f]; seen {
+				p("(Figure %d above shows this too.)", n)
+				p("")
+				continue
+			}
+			figNo[f] = len(figNo) + 1
+			caption := ""
+			if ctx != nil {
+				caption = ctx.Caption(f)
+			}
+			p("![Figure %d](%s)", figNo[f], f)
+			p("")
+			p("*Figure %d. %s*", figNo[f], caption)
 			p("")
 		}
 		for _, ce := range d.Counterexamples {
@@ -210,10 +266,22 @@ func Write(w io.Writer, ds []Decided, props []propertyRow, o Options, took time.
 			p("```")
 			p("")
 		}
-		for _, f := range d.Figures {
-			p("![%s](%s)", f, f)
+		p("<details><summary>How this is checked</summary>")
+		p("")
+		p("Checked by: %s.", d.Check)
+		p("")
+		for _, l := range propLines {
+			p("%s", l)
 			p("")
 		}
+		p("Decide this claim again:")
+		p("")
+		p("```sh")
+		p("%s", ReproCommand(d.ID, o.Seed, o.Checks))
+		p("```")
+		p("")
+		p("</details>")
+		p("")
 	}
 	if len(props) > 0 {
 		p("## Appendix: every property")
@@ -236,6 +304,27 @@ func Write(w io.Writer, ds []Decided, props []propertyRow, o Options, took time.
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeLines writes detail lines: paragraphs separated by blank lines, and
+// table rows kept together.
+func writeLines(p func(string, ...any), lines []string) {
+	for i, l := range lines {
+		p("%s", l)
+		table := strings.HasPrefix(l, "|")
+		next := i+1 < len(lines) && strings.HasPrefix(lines[i+1], "|")
+		if l != "" && !(table && next) {
+			p("")
+		}
+	}
+}
+
+// badge is the verdict marker, with the extension mark.
+func badge(d Decided) string {
+	if d.Extension {
+		return d.Verdict.Badge() + " (our extension)"
+	}
+	return d.Verdict.Badge()
 }
 
 // cell escapes text for a markdown table cell.

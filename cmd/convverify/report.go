@@ -17,13 +17,17 @@ import (
 // cmdReport decides every claim of the convolution Q&A and writes the
 // findings document with its figures:
 //
-//	convverify report [--seed N] [--checks N] [--claims ID,…|list] [-o reports/FINDINGS.md]
+//	convverify report [--seed N] [--checks N] [--claims ID,…|list] [--format markdown|html] [-o reports/FINDINGS.md]
+//
+// With --format html it writes one self-contained page (figures inlined);
+// -o then defaults to reports/FINDINGS.html.
 func cmdReport(args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	seedText := fs.String("seed", "1", "seed of every random draw (rapid and fills); a positive integer")
 	checks := fs.Int("checks", 100, "rapid checks per property (deepen for nightly runs)")
 	ids := fs.String("claims", "", "comma-separated claim IDs to decide (default all); 'list' prints them")
-	out := fs.String("o", filepath.Join("reports", "FINDINGS.md"), "markdown file to write; figures go next to it")
+	out := fs.String("o", "", "file to write (default reports/FINDINGS.md, or reports/FINDINGS.html with --format html); markdown's figures go next to it")
+	format := fs.String("format", "markdown", "markdown (with PNG figures beside it) or html (one self-contained file)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -37,6 +41,20 @@ func cmdReport(args []string) error {
 	}
 	if *checks < 1 {
 		return usagef("--checks: %d must be ≥ 1", *checks)
+	}
+	html := false
+	switch *format {
+	case "markdown", "md":
+	case "html":
+		html = true
+	default:
+		return usagef("--format: %q is neither markdown nor html", *format)
+	}
+	if *out == "" {
+		*out = filepath.Join("reports", "FINDINGS.md")
+		if html {
+			*out = filepath.Join("reports", "FINDINGS.html")
+		}
 	}
 	if *ids == "list" {
 		for _, c := range claims.All() {
@@ -58,13 +76,17 @@ func cmdReport(args []string) error {
 	if err := writable(*out); err != nil {
 		return err
 	}
-	cmd := "convverify report --seed " + strconv.FormatUint(seed, 10) + " --checks " + strconv.Itoa(*checks)
+	// The recipe as it runs from a clone of the repository.
+	cmd := "go run ./cmd/convverify report --seed " + strconv.FormatUint(seed, 10) + " --checks " + strconv.Itoa(*checks)
 	if *ids != "" {
 		cmd += " --claims " + *ids
 	}
+	if html {
+		cmd += " --format html"
+	}
 	cmd += " -o " + *out
 	ds, err := claims.Generate(claims.Options{
-		Seed: seed, Checks: *checks, IDs: sel, Out: *out, Command: cmd,
+		Seed: seed, Checks: *checks, IDs: sel, Out: *out, Command: cmd, HTML: html,
 		Progress: func(s string) { fmt.Fprintln(stderr, "report:", s) },
 	})
 	if err != nil {
