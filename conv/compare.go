@@ -10,30 +10,65 @@ import (
 // Unit roundoff of float32: u = 2⁻²⁴.
 const U32 = 1.0 / (1 << 24)
 
+// Gamma returns γₙ = n·u/(1 − n·u) for float32 (Higham, Accuracy and
+// Stability of Numerical Algorithms, Lemma 3.1): |∏(1+δᵢ)^±1 − 1| ≤ γₙ for n
+// roundings |δᵢ| ≤ u. It is +Inf when n·u ≥ 1, where no such bound exists.
+func Gamma(n int) float64 {
+	nu := float64(n) * U32
+	if nu >= 1 {
+		return math.Inf(1)
+	}
+	return nu / (1 - nu)
+}
+
 // Bound is the per-element error bound for a float32 result computed by
-// summing N products (Higham, Accuracy and Stability of Numerical Algorithms, §3.1):
+// summing N terms (Higham §3.1; docs/bounds.md derives it per op):
 //
-//	|got − exp| ≤ C · N · u · Σ|x·w| + Abs
+//	|got − exp| ≤ C · γ_N · mag + Abs
 //
-// where Σ|x·w| is the element's magnitude: the reference run on |x|, |w|, |b|.
-// C = 1 is the worst case of recursive summation; algorithms that transform
-// their inputs (Winograd, FFT) carry a larger C. Abs absorbs the float32
-// rounding of results near zero and of inputs computed in float32 (offsets,
-// routing weights).
+// where mag is the element's magnitude from reference.Magnitude: Σ|x·w| (the
+// reference run on |x|, |w|, |b|), plus, for deform and dynamic, the float32
+// error of the terms themselves (sampling, routing) expressed in the same
+// units by MagnitudeOfTermError. C = 1 for any order of float32 summation,
+// with or without FMA; algorithms that transform their inputs (Winograd, FFT)
+// carry a larger C. Abs absorbs underflow of results near zero.
 type Bound struct {
 	C   float64
 	N   int
 	Abs float64
 }
 
-// DefaultBound is the bound for direct float32 accumulation of a problem.
+// DefaultBound is the bound for float32 accumulation of a problem's terms in
+// any order: N = p.AccumLength() (the products and the bias), C = 1.
 func DefaultBound(p *Problem) Bound {
 	return Bound{C: 1, N: p.AccumLength(), Abs: 1e-30}
 }
 
 // At returns the bound for an element of magnitude mag.
 func (b Bound) At(mag float64) float64 {
-	return b.C*float64(b.N)*U32*mag + b.Abs
+	if mag == 0 || b.C == 0 {
+		return b.Abs // γ_N may be +Inf; an element with no terms has no rounding
+	}
+	return b.C*Gamma(b.N)*mag + b.Abs
+}
+
+// MagnitudeOfTermError converts termErr, a bound on Σₖ|ŵₖ|·|t̃ₖ − tₖ| (the
+// error that the terms tₖ of an output's sum carry in float32 before they are
+// summed, weighted by the absolute weights that multiply them), into
+// magnitude units for DefaultBound(p): the summation then adds its own γ_N
+// relative error on top of it, so the total is
+//
+//	γ_N·Σ|tₖ·wₖ| + (1 + γ_N)·termErr = γ_N·(Σ|tₖ·wₖ| + termErr·(1 + γ_N)/γ_N).
+//
+// Adding the result to Σ|tₖ·wₖ| gives the magnitude whose bound
+// DefaultBound(p).At covers both. Any Bound with C ≥ 1 and N ≥ p.AccumLength()
+// covers it too.
+func MagnitudeOfTermError(p *Problem, termErr float64) float64 {
+	if termErr == 0 {
+		return 0
+	}
+	g := Gamma(p.AccumLength())
+	return termErr * (1 + g) / g
 }
 
 // Verdict is the outcome of comparing a result against its reference.

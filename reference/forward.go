@@ -27,17 +27,40 @@ func Forward(p *conv.Problem, in conv.Inputs[float64], c *Counter) ([]float64, e
 	return nil, fmt.Errorf("op: unknown op %v", p.Op)
 }
 
-// Magnitude returns, per output element, Σ|term| of the sum that produces it
-// (|x·w| for each tap, plus |b|): the scale of conv.Bound.
+// Magnitude returns, per output element, the scale of conv.Bound: under
+// conv.DefaultBound(p) (and any bound with C ≥ 1 and N ≥ p.AccumLength()),
+// C·γ_N·Magnitude bounds the error of every correct float32 implementation
+// (docs/bounds.md). It is
+//
+//	Σ|term| + conv.MagnitudeOfTermError(p, termError)
+//
+// where Σ|term| is SumMagnitude (|x·w| for each tap, plus |b|) and termError
+// bounds the float32 error of the terms before they are summed: zero for conv
+// and deconv, the sampling of deform and the routing and mixing of dynamic
+// (termerror.go).
+//
+// It returns nil when p or in is invalid (Forward's error says why).
+func Magnitude(p *conv.Problem, in conv.Inputs[float64]) []float64 {
+	if check(p, &in) != nil {
+		return nil
+	}
+	mag := SumMagnitude(p, in)
+	for i, e := range termError(p, in, mag) {
+		mag[i] += conv.MagnitudeOfTermError(p, e)
+	}
+	return mag
+}
+
+// SumMagnitude returns Σ|term| per output element, without the float32
+// error of the terms themselves that Magnitude adds (nil when p or in is
+// invalid):
 //
 //   - conv, deconv: Forward on |x|, |w|, |b|.
 //   - deform: offsets unchanged (bilinear weights are ≥ 0), |x|, |w|, |b|, |mask|.
 //   - dynamic: the real α (routed from the real x), then Σₑ α_e·|w_e| as the
 //     kernel, Σₑ α_e·|b_e| as the bias and |x| as the input; |Σₑ α_e·w_e| would
 //     hide the cancellation between experts.
-//
-// It returns nil when p or in is invalid (Forward's error says why).
-func Magnitude(p *conv.Problem, in conv.Inputs[float64]) []float64 {
+func SumMagnitude(p *conv.Problem, in conv.Inputs[float64]) []float64 {
 	if check(p, &in) != nil {
 		return nil
 	}

@@ -40,7 +40,7 @@ func TestMagnitudeBoundsForward(t *testing.T) {
 	})
 }
 
-// On non-negative inputs nothing cancels, so the magnitude is the output itself.
+// On non-negative inputs nothing cancels, so Σ|term| is the output itself.
 func TestMagnitudeOfNonNegativeInputsIsForward(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		p := genAny(t)
@@ -50,7 +50,7 @@ func TestMagnitudeOfNonNegativeInputsIsForward(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if mag := Magnitude(p, in); !slices.Equal(mag, y) {
+		if mag := SumMagnitude(p, in); !slices.Equal(mag, y) {
 			t.Fatalf("%#v\nmagnitude %v\nforward   %v", *p, mag, y)
 		}
 	})
@@ -69,7 +69,7 @@ func TestDynamicMagnitudeKeepsExpertCancellation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mag := Magnitude(&p, in)
+	mag := SumMagnitude(&p, in)
 	// α = [½ ½]: y = 2·(½·3 − ½·3) = 0, magnitude 2·(½·3 + ½·3) = 6.
 	if y[0] != 0 || mag[0] != 6 {
 		t.Errorf("y = %v, magnitude = %v; want 0 and 6", y, mag)
@@ -86,7 +86,7 @@ func TestDynamicMagnitudeRoutesOnRealX(t *testing.T) {
 	}
 	// GAP(x) = 0 for x = [1 −1] (α = [½ ½]) but GAP(|x|) = 1 (α = [σ(10), σ(−10)]).
 	in := conv.Inputs[float64]{X: []float64{1, -1}, W: []float64{4, 8}, RouteW: []float64{10, -10}, RouteB: []float64{0, 0}}
-	mag := Magnitude(&p, in)
+	mag := SumMagnitude(&p, in)
 	want := []float64{6, 6} // |x|·(½·4 + ½·8)
 	if !slices.Equal(mag, want) {
 		t.Errorf("magnitude %v, want %v", mag, want)
