@@ -37,6 +37,9 @@ type Options struct {
 	Alpha      float64 // significance level of the U test, e.g. 0.05
 	Threshold  float64 // smallest relative change that counts, e.g. 0.05 for 5 %
 	Confidence float64 // level of the median intervals; 0 means 0.95 (benchstat's default)
+	// Normalize "peak" compares each benchmark as a share of its own run's
+	// FMA probe (see Normalize); "" compares the raw values.
+	Normalize string
 }
 
 // Row is the comparison of one benchmark present in both sets.
@@ -47,6 +50,15 @@ type Row struct {
 	Delta    float64              // new/old − 1 of the medians (NaN if old is 0)
 	Verdict  Verdict
 	Warnings []error // from benchmath: samples too small for an interval or a test
+
+	// With Options.Normalize "peak": Old, New, Cmp and Delta are on the
+	// values normalized by their run's probe median; Peak names the probe,
+	// PeakOld and PeakNew are its summaries, and DeltaLo, DeltaHi bound
+	// the change once the probe's own uncertainty (its confidence
+	// intervals) is carried in. Probe rows themselves stay raw.
+	Peak             string
+	PeakOld, PeakNew benchmath.Summary
+	DeltaLo, DeltaHi float64
 }
 
 // Report is the comparison of two sets on one metric.
@@ -55,6 +67,7 @@ type Report struct {
 	Better           int    // +1 higher is better, −1 lower is better
 	Rows             []Row  // benchmarks measured in both, in the old file's order
 	OnlyOld, OnlyNew []string
+	Normalized       bool // rows other than probes are shares of their run's FMA probe
 }
 
 // Regressions counts the regression verdicts.
@@ -110,7 +123,16 @@ func Compare(old, new *Set, opt Options) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	rep := Report{Metric: unit, Better: better}
+	switch opt.Normalize {
+	case "", "none":
+	case "peak":
+		if PeakOf(old, "") == "" || PeakOf(new, "") == "" {
+			return Report{}, errors.New("--normalize peak: both files need the FMA probe (Benchmark" + PeakPrefix + "…)")
+		}
+	default:
+		return Report{}, fmt.Errorf("normalize %q: want peak or none", opt.Normalize)
+	}
+	rep := Report{Metric: unit, Better: better, Normalized: opt.Normalize == "peak"}
 	th := benchmath.DefaultThresholds
 	th.CompareAlpha = opt.Alpha
 	found := false
@@ -125,6 +147,14 @@ func Compare(old, new *Set, opt Options) (Report, error) {
 			continue
 		}
 		found = true
+		if rep.Normalized && !IsProbe(name) {
+			row, err := compareNormalized(old, new, name, unit, &th, conf, better, opt.Threshold)
+			if err != nil {
+				return Report{}, err
+			}
+			rep.Rows = append(rep.Rows, row)
+			continue
+		}
 		rep.Rows = append(rep.Rows, compareOne(name, ov, nv, &th, conf, better, opt.Threshold))
 	}
 	for _, name := range new.Names {
@@ -150,6 +180,7 @@ func compareOne(name string, ov, nv []float64, th *benchmath.Thresholds, conf fl
 		r.Delta = r.New.Center/r.Old.Center - 1
 	}
 	r.Verdict = verdict(r.Cmp, r.Delta, better, threshold)
+	r.DeltaLo, r.DeltaHi = r.Delta, r.Delta
 	return r
 }
 

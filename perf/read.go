@@ -29,6 +29,13 @@ type Set struct {
 	// line: then nothing was promised for it (files from before the line
 	// existed, such as benchdata/baseline-avx512.txt).
 	Promised map[string]int
+	// Config is the configuration of the file's first result ("cpu",
+	// "kernel", "gomaxprocs", …: the "key: value" lines above it).
+	Config map[string]string
+	// Meta is the file's "# key: value" comment lines, first of each key:
+	// what bench records per run without splitting benchstat's tables
+	// (date, commit, load-average, go). See Meta for older files.
+	Meta map[string]string
 }
 
 // CountPrefix starts the line with which convverify bench records how many
@@ -108,7 +115,7 @@ func Read(r io.Reader, name string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Set{File: name, Values: map[string]map[string][]float64{}, Promised: map[string]int{}}
+	s := &Set{File: name, Values: map[string]map[string][]float64{}, Promised: map[string]int{}, Config: map[string]string{}, Meta: metaLines(data)}
 	// segment[name] is the last count line (index into counts) that has
 	// added to Promised[name]; unpromised names have seen a result that no
 	// count line precedes.
@@ -121,6 +128,11 @@ func Read(r io.Reader, name string) (*Set, error) {
 			return nil, rec // "file:line: message"
 		case *benchfmt.Result:
 			full := byName.Project(rec).StringValues()
+			if len(s.Names) == 0 {
+				for _, c := range rec.Config {
+					s.Config[c.Key] = string(c.Value)
+				}
+			}
 			units, ok := s.Values[full]
 			if !ok {
 				units = map[string][]float64{}
@@ -158,4 +170,52 @@ func Read(r io.Reader, name string) (*Set, error) {
 	}
 	s.Units = rd.Units()
 	return s, nil
+}
+
+// metaLines reads the "# key: value" comment lines (key: lower-case
+// letters, digits and dashes), first of each key. Files from before these
+// lines name their load average only in the first comment line
+// ("…; load average 2.13 1.37 1.17; …"): that is read as load-average.
+func metaLines(data []byte) map[string]string {
+	m := map[string]string{}
+	for i, l := range strings.Split(string(data), "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimRight(l, "\r"), "# ")
+		if !ok {
+			continue
+		}
+		if k, v, ok := strings.Cut(rest, ": "); ok && metaKey(k) {
+			if _, seen := m[k]; !seen {
+				m[k] = strings.TrimSpace(v)
+			}
+		}
+		if _, after, ok := strings.Cut(rest, "load average "); ok && i < 3 {
+			if _, seen := m["load-average"]; !seen {
+				m["load-average"], _, _ = strings.Cut(after, ";")
+			}
+		}
+	}
+	return m
+}
+
+func metaKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Load1 is the 1-minute load average the file recorded at the start of
+// its run, and whether it recorded one.
+func (s *Set) Load1() (float64, bool) {
+	f := strings.Fields(s.Meta["load-average"])
+	if len(f) == 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	return v, err == nil && v >= 0
 }

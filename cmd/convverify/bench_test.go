@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -393,5 +394,79 @@ func TestBenchRefusesNonRegularOutput(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "no")); err == nil {
 		t.Errorf("-o in a missing folder created folders")
+	}
+}
+
+// TestBenchShapeFile: a shape file's problems are timed at --mb, named with
+// their layer, and the network total weighs each by its *N.
+func TestBenchShapeFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "net")
+	os.WriteFile(file, []byte("# a net\nmb8ic4ih8oc4oh8kh3ph1n\"net:a*3\"\nmb8ic4ih8oc8oh8kh1n\"net:b\"\n"), 0o644)
+	code, out, errOut := runSplit(t, "bench", file, "--mb", "1", "--impl", "^im2col-gemm$", "--count", "1", "--benchtime", "1x", "--workers", "1,2")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	res, _ := parseBench(t, out, "stdout")
+	names := map[string]bool{}
+	for _, r := range res {
+		names[r.Name.String()] = true
+	}
+	for _, want := range []string{
+		"Conv/op=conv/impl=im2col-gemm/shape=mb1ic4ih8iw8oc4oh8ow8kh3kw3/layer=net:a*3/workers=2",
+		"Conv/op=conv/impl=im2col-gemm/shape=mb1ic4ih8iw8oc8oh8ow8kh1kw1/layer=net:b/workers=1",
+	} {
+		if !names[want] {
+			t.Errorf("no %s in %v", want, names)
+		}
+	}
+	for _, want := range []string{"network total", "scaling", "(FMA peak)"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("summary lacks %q:\n%s", want, errOut)
+		}
+	}
+	// Two layers, four instances, at each worker count.
+	if !regexpMatch(`im2col-gemm\s+2\s+[0-9.]+\s+[0-9.]+\s+2\s+4\s+0`, errOut) {
+		t.Errorf("network total not 2 layers / 4 instances at 2 workers:\n%s", errOut)
+	}
+	for _, format := range []string{"csv", "json"} {
+		code, out, errOut := runSplit(t, "bench", file, "--impl", "^im2col-gemm$", "--count", "1", "--benchtime", "1x", "--format", format)
+		if code != 0 || !strings.Contains(out, "net:a*3") || strings.Contains(out, "Benchmark\t") {
+			t.Errorf("--format %s: exit %d:\n%s%s", format, code, out, errOut)
+		}
+	}
+}
+
+func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
+
+func TestBenchBadArgumentsExitTwo(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, []byte("# nothing here\n"), 0o644)
+	bad := filepath.Join(dir, "bad")
+	os.WriteFile(bad, []byte("mb1ic4ih8oc4oh8kh3ph1\nmb1ic4ihX\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"mb1ic4ihX"}, "mb1ic4ihX"},
+		{[]string{empty}, "no problem"},
+		{[]string{bad}, bad + ":2"},
+		{[]string{"--workers", "1,0"}, "--workers"},
+		{[]string{"--workers", "1,,2"}, "--workers"},
+		{[]string{"--workers", "2,2"}, "twice"},
+		{[]string{"--format", "xml"}, "--format"},
+		{[]string{"--dir", "BWD_D"}, "--dir"},
+		{[]string{"--mb", "-1"}, "--mb"},
+		{[]string{"mb1ic4ih8oc4oh8kh3ph1", "--impl", "^nosuch$"}, "--impl"},
+	} {
+		code, out, errOut := runSplit(t, append([]string{"bench"}, tc.args...)...)
+		if code != 2 || !strings.Contains(errOut, tc.want) || strings.Contains(out, "Benchmark") {
+			t.Errorf("bench %q: exit %d, stderr %q, want 2 naming %q and no benchmark run", tc.args, code, errOut, tc.want)
+		}
+	}
+	code, _, errOut := runSplit(t, "bench", filepath.Join(dir, "no", "file"))
+	if code != 3 || !strings.Contains(errOut, "no/file") {
+		t.Errorf("missing shape file: exit %d, %s", code, errOut)
 	}
 }
