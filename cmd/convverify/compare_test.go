@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -187,5 +188,78 @@ func TestCompareAllowMissingStillFailsRegressions(t *testing.T) {
 	code, out := runCLI(t, "compare", "--allow-missing", old, new)
 	if code != 1 || !strings.Contains(out, "1 regression(s)") || !strings.Contains(out, new+" lacks 1 benchmark that "+old+" has:\n    Conv/op=conv/impl=b/shape=s") {
 		t.Errorf("regression and a gap with --allow-missing: exit %d, want 1 with both reported:\n%s", code, out)
+	}
+}
+
+// shiftedRun is a bench file whose every benchmark (probe included) runs at
+// speed × its idle rate, with b's code also slowed by slowB, and the load
+// it began at.
+func shiftedRun(t *testing.T, name string, speed, slowB float64, load string) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "# load-average: %s\ngoos: linux\ngoarch: amd64\npkg: convverify/optimized\ncpu: X\nkernel: avx512\ngomaxprocs: 2\nUnit GFLOP/s better=higher\n", load)
+	wobble := []float64{1, 1.004, 0.996, 1.002, 0.998, 1.001}
+	for _, bench := range []struct {
+		name string
+		g    float64
+		n    int
+	}{{"Peak/unit=avx512", 160, 12}, {"Conv/op=conv/impl=a/shape=s", 50, 6}, {"Conv/op=conv/impl=b/shape=s", 30, 6}} {
+		f := speed
+		if strings.Contains(bench.name, "impl=b") {
+			f *= slowB
+		}
+		for i := range bench.n {
+			g := bench.g * f * wobble[i%len(wobble)]
+			fmt.Fprintf(&b, "Benchmark%s \t 100\t %g ns/op\t %g GFLOP/s\n", bench.name, 1e6/g, g)
+		}
+	}
+	path := filepath.Join(t.TempDir(), name)
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	return path
+}
+
+// TestCompareNormalizePeak: an idle run against the same code on a machine
+// at 75 % speed: raw, two false regressions and a load warning; with
+// --normalize peak, none; with b really 10 % slower, b alone.
+func TestCompareNormalizePeak(t *testing.T) {
+	idle := shiftedRun(t, "idle.txt", 1, 1, "0.1 0.1 0.1")
+	loaded := shiftedRun(t, "loaded.txt", 0.75, 1, "3.5 3 2")
+	planted := shiftedRun(t, "planted.txt", 0.75, 0.9, "3.5 3 2")
+	code, out, _ := runSplit(t, "compare", idle, loaded)
+	if code != 1 || !strings.Contains(out, "2 regression(s)") || !strings.Contains(out, "began at load average 3.5") || !strings.Contains(out, "--normalize peak") {
+		t.Errorf("raw: exit %d, want 1 with 2 false regressions, the load warning and the hint:\n%s", code, out)
+	}
+	code, out, _ = runSplit(t, "compare", "--normalize", "peak", idle, loaded)
+	if code != 0 || strings.Contains(out, "regression(s)") || regexpMatch(`Conv/.*regression`, out) || !strings.Contains(out, "× peak") {
+		t.Errorf("normalized: exit %d, want 0 and no regression:\n%s", code, out)
+	}
+	code, out, _ = runSplit(t, "compare", "--normalize", "peak", idle, planted)
+	if code != 1 || !strings.Contains(out, "1 regression(s)") || !regexpMatch(`impl=b/shape=s .*regression`, out) {
+		t.Errorf("normalized, b 10%% slower: exit %d, want b's regression alone:\n%s", code, out)
+	}
+	if code, _, errOut := runSplit(t, "compare", "--normalize", "median", idle, loaded); code != 2 || !strings.Contains(errOut, "--normalize") {
+		t.Errorf("--normalize median: exit %d %s", code, errOut)
+	}
+}
+
+// TestCompareFormatsAndGeomean: the geomean row benchstat prints (probes
+// left out), in text, markdown and csv; csv's stdout is one table.
+func TestCompareFormatsAndGeomean(t *testing.T) {
+	idle := shiftedRun(t, "idle.txt", 1, 1, "0.1 0.1 0.1")
+	slow := shiftedRun(t, "slow.txt", 1, 0.5, "0.1 0.1 0.1")
+	// geomean over a and b of sec/op: old √(20µ·33.3µ), new with b doubled: +41.4 %.
+	for format, want := range map[string]string{"text": "geomean", "markdown": "| **geomean** |", "csv": "geomean,sec/op,"} {
+		code, out, errOut := runSplit(t, "compare", "--format", format, idle, slow)
+		if code != 1 || !strings.Contains(out, want) || !strings.Contains(out, "41.4") && !strings.Contains(out, "0.4142") {
+			t.Errorf("--format %s: exit %d, want 1 with %q and +41.4%%:\n%s%s", format, code, want, out, errOut)
+		}
+		if format == "csv" {
+			if recs, err := csv.NewReader(strings.NewReader(out)).ReadAll(); err != nil || len(recs) != 5 {
+				t.Errorf("csv: %v, %d records:\n%s", err, len(recs), out)
+			}
+		}
+	}
+	if code, _, errOut := runSplit(t, "compare", "--format", "html", idle, slow); code != 2 || !strings.Contains(errOut, "--format") {
+		t.Errorf("--format html: exit %d %s", code, errOut)
 	}
 }
