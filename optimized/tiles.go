@@ -33,9 +33,11 @@ var DefaultTiles = Tiles{ColTile: 512, OCBlock: 4, RowBlock: 8, DwRows: 8, WinoC
 
 // SmallTiles are block sizes for tests: small, prime or odd and different
 // from each other, so that problems of a few pixels and channels already
-// span several blocks with a remainder in every rank (a 3D output of 2×2×2
-// spans several column tiles, and a tile starts inside a later depth slice).
-var SmallTiles = Tiles{ColTile: 5, OCBlock: 3, RowBlock: 3, DwRows: 3, WinoChunk: 3}
+// span several blocks with a remainder in every rank (a 3D output of 2×2×3
+// spans two column tiles, the second starting inside a later depth slice),
+// while a wide im2col task (ColTile / padded row width rows) still holds
+// several rows of a narrow image.
+var SmallTiles = Tiles{ColTile: 11, OCBlock: 3, RowBlock: 3, DwRows: 3, WinoChunk: 3}
 
 // CurrentTiles returns the block sizes in use.
 func CurrentTiles() Tiles {

@@ -36,7 +36,7 @@ func TestVariantsMatchReference(t *testing.T) {
 			t.Logf("problems per variant and paths hit:\n%s", VariantHitsTable())
 			return
 		}
-		miss := append(missingVariantPaths(), MissingCodePaths()...)
+		miss := append(append(missingVariantPaths(), MissingCodePaths()...), missingCombos()...)
 		if len(miss) == 0 {
 			break
 		}
@@ -44,6 +44,9 @@ func TestVariantsMatchReference(t *testing.T) {
 	}
 	t.Logf("problems per variant and paths hit:\n%s", VariantHitsTable())
 	t.Logf("code paths taken:\n%s", CodePathsTable())
+	for _, m := range missingCombos() {
+		t.Error(m)
+	}
 	for _, m := range missingVariantPaths() {
 		t.Error(m)
 	}
@@ -53,6 +56,51 @@ func TestVariantsMatchReference(t *testing.T) {
 }
 
 const minVariantProblems = 3
+
+// requiredCombos are code paths that must be taken under a combination of
+// features (optimized.ProblemFeatures), not only somewhere: each names a
+// corner where a bug once hid or could hide from draws that reach the path
+// only in 2D, one image, one goroutine.
+var requiredCombos = []struct {
+	path     string
+	features []string
+}{
+	{"im2col/tile-starts-in-later-plane", []string{optimized.Feature3D, optimized.FeatureStrided}},
+	{"im2col/tile-remainder", []string{optimized.Feature1D}},
+	{"im2col/tile-remainder", []string{optimized.Feature2D, optimized.FeatureBatch}},
+	{"im2col/tile-remainder", []string{optimized.Feature3D, optimized.FeatureGroups}},
+	{"im2col/gather", []string{optimized.Feature3D, optimized.FeatureWorkers}},
+	{"im2col/strided-gather", []string{optimized.FeatureDilStride}},
+	{"im2col/strided-gather", []string{optimized.Feature3D, optimized.FeatureDilStride}},
+	{"im2col-wide/row-block-remainder", []string{optimized.Feature3D}},
+	{"padded/stride2-split", []string{optimized.FeatureDilStride}},
+	{"direct/row-block-remainder", []string{optimized.Feature3D}},
+	{"direct/oc-block-remainder", []string{optimized.FeatureGroups, optimized.FeatureBatch}},
+	{"depthwise/row-block-remainder", []string{optimized.FeatureBatch}},
+	{"depthwise/volume", []string{optimized.FeatureDilated}},
+	{"winograd/chunk-remainder", []string{optimized.FeatureGroups}},
+	{"winograd/chunk-remainder", []string{optimized.FeatureBatch, optimized.FeatureWorkers}},
+	{"col2im/tile-remainder", []string{optimized.Feature1D}},
+	{"col2im/tile-remainder", []string{optimized.Feature3D}},
+	{"col2im/strided-scatter", []string{optimized.Feature3D, optimized.FeatureDilStride}},
+	{"zeroinsert/crop", []string{optimized.Feature3D}},
+	{"deform/mask", []string{optimized.FeatureBatch, optimized.FeatureOffsetDG, optimized.FeatureMask}},
+	{"deform/offset-groups", []string{optimized.FeatureDilStride}},
+	{"fft/dilated-kernel", []string{optimized.Feature2D}},
+	{"fft/dilated-kernel", []string{optimized.Feature3D}},
+	{"dynamic/softmax", []string{optimized.Feature3D, optimized.FeatureBatch}},
+	{"dynamic/sigmoid", []string{optimized.FeatureGroups, optimized.FeatureBatch}},
+}
+
+func missingCombos() []string {
+	var miss []string
+	for _, c := range requiredCombos {
+		if optimized.PathHitsWith(c.path, c.features...) == 0 {
+			miss = append(miss, fmt.Sprintf("path %s never taken with %s", c.path, strings.Join(c.features, "+")))
+		}
+	}
+	return miss
+}
 
 func missingVariantPaths() []string {
 	var miss []string

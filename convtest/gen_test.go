@@ -1,4 +1,4 @@
-package properties
+package convtest
 
 import (
 	"testing"
@@ -25,10 +25,10 @@ func TestProblemGenValid(t *testing.T) {
 				t.Fatalf("%#v: descriptor round trip gives %#v", p, q)
 			}
 		}
-		if p.MACs() > macBudget {
+		if p.MACs() > MACBudget {
 			t.Fatalf("%#v: %d MACs is too big for a fast property", p, p.MACs())
 		}
-		if cells := conv.Elems(p.SrcShape()) * conv.Elems(p.DstShape()); cells > matrixBudget {
+		if cells := conv.Elems(p.SrcShape()) * conv.Elems(p.DstShape()); cells > MatrixBudget {
 			t.Fatalf("%#v: a dense matrix of %d entries is too big", p, cells)
 		}
 	})
