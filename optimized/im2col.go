@@ -20,7 +20,6 @@ func asmGemm(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float
 	gemm.Sgemm(1, m, n, k, a, lda, b, ldb, beta, c, ldc)
 }
 
-
 // im2colTile writes the im2col (vol2col in 3D) block of output positions
 // [j0, j1) into col, a (icg·KD·KH·KW) × (j1−j0) row-major matrix:
 //

@@ -40,7 +40,6 @@ import (
 // |w| of one plane are of comparable size.
 const winogradC = 10
 
-
 func winogradVariant() rawVariant {
 	return rawVariant{
 		Variant: Variant{
