@@ -346,7 +346,7 @@ func invertibleVerdict(sameInvertible, stridedSingular bool) string {
 // sizeNote says whether the size comes back without output padding.
 func sizeNote(collide bool, back int) string {
 	if collide {
-		return fmt.Sprintf(": two input sizes share one output size, so the size comes back only with output padding (6 needs %d)", 6-back)
+		return fmt.Sprintf(": the size comes back only with output padding (6 needs %d)", 6-back)
 	}
 	return ": each input size has its own output size here"
 }

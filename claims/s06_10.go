@@ -42,7 +42,7 @@ func section6() []Claim {
 				ok := pb < pd && mb < md && red.O == red.I
 				return Result{Verdict: either(ok, Holds, Refuted),
 					Evidence: fmt.Sprintf("on %d×%d, no bias: %d→%d 3×3 %s params; 1×1 to %d then 3×3: %s (×%.2f); counted MACs ×%.2f", sz, sz, cc, cc, num(pd), mid, num(pb), float64(pb)/float64(pd), float64(mb)/float64(md)),
-					Details: []string{fmt.Sprintf("The 1×1 conv keeps the %d×%d map and maps %d to %d channels; the 3×3 then maps %d back to %d. The figures are from paramsOf (weights, no bias) and the reference's counted MACs; the Q&A's own figures are images.",
+					Details: []string{fmt.Sprintf("The 1×1 conv keeps the %d×%d map and maps %d to %d channels; the 3×3 then maps %d back to %d. The figures count weights (no bias) and the MACs the reference executes; the Q&A's own figures are images.",
 						red.O[conv.H], red.O[conv.W], red.IC, red.OC, after.IC, after.OC)}}
 			},
 		},
@@ -124,7 +124,7 @@ func section7() []Claim {
 				ok, ces, lines := c.properties("Adjoint", "DeconvRestoresShapeNotValues")
 				ok = ok && r2 < m2
 				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
-					Evidence: fmt.Sprintf("not the inverse, but exactly the adjoint (conv's backward pass); a stride-1 'same' conv %s (rank %d of %d×%d), a stride-2 one %s (rank %d of %d×%d)", invertible(r1, n1, m1), r1, n1, m1, invertible(r2, n2, m2), r2, n2, m2),
+					Evidence: fmt.Sprintf("not the inverse but the adjoint (conv's backward pass); a stride-1 'same' conv %s (rank %d of %d×%d), stride 2 %s (rank %d of %d×%d)", invertible(r1, n1, m1), r1, n1, m1, invertible(r2, n2, m2), r2, n2, m2),
 					Details: append([]string{
 						"Transposed convolution is not the inverse, but it *is* convolution's backward operation in the sense of backpropagation: ⟨conv(x), y⟩ = ⟨x, deconv(y)⟩, so deconv computes the gradient of conv with respect to its input.",
 						fmt.Sprintf("The matrix of a %d×%d single-channel 3×3 conv at stride 1 with padding 1 and a random kernel has rank %d of %d×%d: it %s. At stride 2 the rank is %d of %d×%d: it %s. %s", n, n, r1, n1, m1, invertible(r1, n1, m1), r2, n2, m2, invertible(r2, n2, m2), invertibleVerdict(r1 == n1 && r1 == m1, r2 < m2)),
@@ -142,7 +142,7 @@ func section7() []Claim {
 				back := deconvOutSize(o6, 3, 2, 1, 1, 1)
 				ok = ok && o5 == o6
 				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
-					Evidence: fmt.Sprintf("values do not come back (property DeconvRestoresShapeNotValues); at k3 s2 p1 input 5 gives %d and input 6 gives %d, and deconv gives back %d%s", o5, o6, back, sizeNote(o5 == o6, back)),
+					Evidence: fmt.Sprintf("values do not come back; at k3 s2 p1 inputs 5 and 6 give %d and %d, and deconv gives back %d%s", o5, o6, back, sizeNote(o5 == o6, back)),
 					Details: append([]string{
 						fmt.Sprintf("For k = 3, s = 2, p = 1 the conv maps 5 → %d and 6 → %d; the deconvolution returns %d and needs output_padding = %d to give 6.", o5, o6, back, 6-back),
 					}, lines...), Counterexamples: ces}
@@ -251,7 +251,7 @@ func section8() []Claim {
 				for _, d := range []int{1, 2, 4} {
 					w, ext := properties.Inflate([]float64{1, 2, 3}, 1, 1, [3]int{1, 1, 3}, [3]int{1, 1, d})
 					gaps := properties.ZerosBetweenTaps(w, ext, conv.W)
-					ev = append(ev, fmt.Sprintf("d=%d: %v zeros between taps, extent %d", d, gaps, ext[conv.W]))
+					ev = append(ev, fmt.Sprintf("d=%d: %v, extent %d", d, gaps, ext[conv.W]))
 					for _, g := range gaps {
 						refuted = refuted || g != d
 						minusOne = minusOne && g == d-1
@@ -445,7 +445,7 @@ func section10() []Claim {
 				}, rows...)
 				details = append(details, "", "Caveat: this is exact for positive kernels; Luo et al. (2016) show the same in expectation for random-sign weights, and training changes it.")
 				return Result{Verdict: either(ok && shrinking, Holds, Refuted),
-					Evidence: fmt.Sprintf("gradient zero outside the field and bell-shaped; spread σ = %.2f px for a %d px field (%d layer), %.2f px for a %d px field (%d layers): σ grows like √n, the field like n",
+					Evidence: fmt.Sprintf("gradient zero outside the field, bell-shaped: σ = %.2f px in a %d px field (%d layer), %.2f px in a %d px field (%d layers): σ ∝ √n, field ∝ n",
 						sig[0], 2*layers[0]+1, layers[0], sig[len(sig)-1], 2*layers[len(layers)-1]+1, layers[len(layers)-1]),
 					Details: append(details, lines...), Counterexamples: ces, Figures: nonEmpty(f1, f2)}
 			},

@@ -41,7 +41,7 @@ func section11() []Claim {
 			ID: "s11-grouped-params", Section: 11,
 			Quote:      "卷积核的总参数量为 N×C/G×K×K ，易得总的参数量减少为原来的 1/G 。",
 			Paraphrase: "A G-group conv holds N·(C/G)·K² parameters, 1/G of the dense count.",
-			Check:      fmt.Sprintf("paramsOf for G = 1, 2, 4, 32 at C = %d, N = %d, K = 3, no bias; property GroupedCost (counted MACs too)", settings.GroupC, settings.GroupN),
+			Check:      fmt.Sprintf("paramsOf for G = 1, 2, 4, 32 at C = %d, N = %d, K = 3, no bias, on %d×%d; property GroupedCost (counted MACs too)", settings.GroupC, settings.GroupN, settings.GroupSize, settings.GroupSize),
 			Decide: func(c *Context) Result {
 				ok, ces, lines := c.properties("GroupedCost", "GroupedIsConcat")
 				var ev []string
@@ -76,7 +76,7 @@ func section11() []Claim {
 			ID: "s11-depthwise", Section: 11,
 			Quote:      "当分组数量等于输入feature map通道数量，输出feature map数量也等于输入feature map数量时，分组卷积就成了Depthwise卷积，可以使参数量进一步缩减。",
 			Paraphrase: "With G = C = N, grouped conv is depthwise conv, with even fewer parameters.",
-			Check:      fmt.Sprintf("property Depthwise; paramsOf at C = %d, K = 3, no bias", settings.GroupC),
+			Check:      fmt.Sprintf("property Depthwise; paramsOf at C = %d, K = 3, no bias, on %d×%d", settings.GroupC, settings.GroupSize, settings.GroupSize),
 			Decide: func(c *Context) Result {
 				ok, ces, lines := c.properties("Depthwise")
 				cc, sz := settings.GroupC, settings.GroupSize
@@ -253,7 +253,7 @@ func section14() []Claim {
 				p := qaExample()
 				cnt := counted(&p)
 				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
-					Evidence: fmt.Sprintf("= 2 × every tap visited, padding included; counting only taps inside the image (benchdnn) gives %s against %s for the example; bias and G ≠ 1 not covered", num(2*cnt.MACs), num(2*cnt.Taps)),
+					Evidence: fmt.Sprintf("2 × every tap visited, padding taps included (benchdnn's in-image count: %s of %s for the example); no bias, G = 1 only", num(2*cnt.MACs), num(2*cnt.Taps)),
 					Details:  lines, Counterexamples: ces}
 			},
 		},
@@ -600,7 +600,7 @@ func section15() []Claim {
 				return Result{Verdict: either(fifty, HoldsWithCaveat, Refuted),
 					Evidence: fmt.Sprintf("AlexNet %s params, SqueezeNet %s: ×%.1f; mostly from dropping AlexNet's FC layers (%.0f %% of its weights), not from 1×1 convs", num(alex), num(sq), r, 100*float64(alexFC)/float64(alex)),
 					Details: []string{
-						fmt.Sprintf("Counted from the layer lists (claims/networks.go) with paramsOf, biases included: AlexNet has %s parameters, %s of them in fc6–fc8; SqueezeNet v1.0 has %s (the paper's Table 1 gives 1,248,424), so ×%.1f, the paper's '50×' (at 4 bytes each the model size shrinks by the same factor).", num(alex), num(alexFC), num(sq), r),
+						fmt.Sprintf("Counted from the layer lists (claims/networks.go), biases included: AlexNet has %s parameters, %s of them in fc6–fc8; SqueezeNet v1.0 has %s (the paper's Table 1 gives 1,248,424), so ×%.1f, the paper's '50×' (at 4 bytes each the model size shrinks by the same factor).", num(alex), num(alexFC), num(sq), r),
 						fmt.Sprintf("The 1×1 convs are only part of it: with every expand filter 3×3 instead of half of them 1×1, SqueezeNet would have %s parameters, still ×%.1f smaller than AlexNet. Most of the reduction comes from having no fully connected layers and from the squeeze layers that cut the channels into each 3×3.", num(sq3), float64(alex)/float64(sq3)),
 					}}
 			},
@@ -618,7 +618,7 @@ func section16() []Claim {
 			Decide: func(c *Context) Result {
 				ok, ces, lines := c.properties("ShiftEquivariance", "TranslationInvariance", "StridedShiftEquivariance")
 				return Result{Verdict: either(ok, Refuted, Holds),
-					Evidence: "weight sharing gives equivariance (conv(shift x) = shift conv(x)) at stride 1, not invariance; at stride > 1 not even that for 1-pixel shifts (counterexamples below)",
+					Evidence: "equivariance (conv(shift x) = shift conv(x)) at stride 1, not invariance; at stride > 1 not even that for 1-pixel shifts",
 					Details: append([]string{
 						"A conv layer's output moves with its input: equivariance. Invariance needs something that forgets position, such as global pooling (see s16-fingerprint), and a stride s breaks even the equivariance for shifts that are not multiples of s.",
 					}, lines...), Counterexamples: ces}
