@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/convtest"
 	"github.com/convverify/convverify/optimized"
 	"github.com/convverify/convverify/oracles"
 	"github.com/convverify/convverify/oracles/golden"
@@ -227,34 +228,14 @@ func supportsOp(v optimized.Variant, op conv.Op) bool {
 	return false
 }
 
-// guard is written around a variant's output to catch writes past its ends.
-const guard = float32(-7.3e33)
-
-// guardLen is the number of guard elements on each side of the output.
-const guardLen = 16
-
+// runVariant runs v on p into a NaN-poisoned, guarded output
+// (convtest.RunGuarded, the one guarded run) and judges it against exp.
 func runVariant(v optimized.Variant, p *conv.Problem, in conv.Inputs[float64], exp, mag []float64, b conv.Bound, workers int) Line {
 	name := "variant " + v.Name
-	n := len(exp)
-	buf := make([]float32, n+2*guardLen)
-	for i := range buf {
-		buf[i] = guard
-	}
-	out := buf[guardLen : guardLen+n : guardLen+n]
-	nan := float32(math.NaN())
-	for i := range out {
-		out[i] = nan
-	}
-	if err := v.Run(p, conv.ConvertInputs[float32](in), out, workers); err != nil {
+	in32 := conv.ConvertInputs[float32](in)
+	out, err := convtest.RunGuarded(len(exp), func(out []float32) error { return v.Run(p, in32, out, workers) })
+	if err != nil {
 		return Line{Name: name, Err: err}
-	}
-	for i := 0; i < guardLen; i++ {
-		if buf[i] != guard {
-			return Line{Name: name, Err: fmt.Errorf("wrote before its output: guard out[%d] smashed", i-guardLen)}
-		}
-		if buf[guardLen+n+i] != guard {
-			return Line{Name: name, Err: fmt.Errorf("wrote past its output: guard out[%d] smashed", n+i)}
-		}
 	}
 	return Line{Name: name, Verdict: conv.Compare(out, exp, mag, b, p.DstShape())}
 }
