@@ -81,7 +81,7 @@ func check(impl Impl, p *conv.Problem, seed uint64, bias, approxLinear bool) *Fa
 	}
 	exp, err := reference.Forward(p, in, nil)
 	if err != nil {
-		return &Failure{Impl: impl.Name(), Problem: *p, What: "reference", Message: fmt.Sprintf("reference on %s: %v", p.Descriptor(), err)}
+		return &Failure{Impl: impl.Name(), Problem: *p, What: "reference", Message: fmt.Sprintf("reference on %s: %v", p.Command(), err)}
 	}
 	mag := reference.Magnitude(p, in)
 	b, scale := Judge(impl, p, mag)
@@ -212,7 +212,7 @@ func checkLinear(impl Impl, p *conv.Problem, in conv.Inputs[float64], exp []floa
 
 func newFailure(impl Impl, p *conv.Problem, in conv.Inputs[float64], exp []float64, what, msg string) *Failure {
 	return &Failure{Impl: impl.Name(), Problem: *p, In: in, Want: exp, What: what,
-		Message: fmt.Sprintf("%s on %s: %s\n  replay:  %s", impl.Name(), p.Descriptor(), msg, ReplayCommand(p))}
+		Message: fmt.Sprintf("%s on %s: %s\n  replay:  %s", impl.Name(), p.Command(), msg, ReplayCommand(p))}
 }
 
 // ModulePath is the module that holds the convverify command.

@@ -207,8 +207,8 @@ func (c *config) report(t *testing.T, f *Failure) {
 		t.Logf("convtest: failing case %s not written: %v", f.Problem.Descriptor(), err)
 		return
 	}
-	t.Logf("convtest: %s fails on %s (%s)\n  replay:  %s\n  case:    %s  (go run %s/cmd/convverify check --golden %s)",
-		f.Impl, f.Problem.Descriptor(), f.What, ReplayCommand(&f.Problem), dir, ModulePath, dir)
+	t.Logf("convtest: %s fails on %s (%s)\n  problem: %s\n  replay:  %s\n  case:    %s  (go run %s/cmd/convverify check --golden %s)",
+		f.Impl, f.Problem.Descriptor(), f.What, f.Problem.Command(), ReplayCommand(&f.Problem), dir, ModulePath, dir)
 }
 
 func (c *config) failDir() string {
