@@ -14,8 +14,9 @@ import (
 
 // Float32 rounding counts of the steps below, each a γ_k (conv.Gamma).
 const (
-	// positionRoundings: p = (o·s − pad + k·d) + Δ, or any order of the two
-	// additions of three terms of which two are integers (§deform, step 1).
+	// positionRoundings: p = (o·s − pad + k·d) + Δ in any order of the two
+	// additions, two roundings at most (§deform, step 1); γ₂ rather than u
+	// keeps the second-order terms.
 	positionRoundings = 2
 	// bilinearRoundings: weights (1 − l)(1 − l') carry 3 roundings (two
 	// subtractions from 1, one product), the sum of four products 4 more in
@@ -96,12 +97,19 @@ type axisTerms struct {
 func (a axisTerms) pos() float64 { return float64(a.base+a.tap) + a.off }
 
 // slack bounds |p* − p|, the distance between the exact position p and the
-// position p* at which a float32 implementation's bilinear weights are exact:
-// the rounding of the two additions (γ₂·Σ|terms|, step 1) plus that of the
-// fraction l = p̃ − ⌊p̃⌋, exact unless ⌊p̃⌋ = −1, where p̃ + 1 rounds by at most
-// u (step 2).
+// position p* at which a float32 implementation's bilinear weights are exact
+// (docs/bounds.md §deform, steps 1–2). The two integers base and tap add
+// exactly; the rounding is that of adding Δ, u·|p|, or, in an order that adds
+// Δ to one integer first, u·|that partial sum| more. The fraction
+// l = p̃ − ⌊p̃⌋ is exact unless ⌊p̃⌋ = −1, where p̃ + 1 rounds by at most u.
 func (a axisTerms) slack() float64 {
-	return conv.Gamma(positionRoundings)*(math.Abs(float64(a.base))+math.Abs(float64(a.tap))+math.Abs(a.off)) + conv.U32
+	p := math.Abs(a.pos())
+	first := math.Max(math.Abs(float64(a.base)+a.off), math.Abs(float64(a.tap)+a.off))
+	s := conv.Gamma(positionRoundings) * (p + first)
+	if a.pos()-s < 0 {
+		s += conv.U32
+	}
+	return s
 }
 
 // sampleError bounds, for one tap, |fl(mask·ṽ) − mask·v|/|mask| where v is

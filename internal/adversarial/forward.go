@@ -24,6 +24,8 @@ type bug struct {
 	swapOffsets bool                                                 // deform: Δy and Δx exchanged
 	position    func(float32) float32                                // deform: applied to each sampling position
 	alphas      func([]float32)                                      // dynamic: rewrite one sample's α
+	ignoreTemp  bool                                                 // dynamic: softmax(r) instead of softmax(r/T)
+	gapSum      bool                                                 // dynamic: GAP sums instead of averaging
 }
 
 func (e Eval) String() string {
@@ -221,7 +223,13 @@ func (e Eval) dynamic(p *conv.Problem, in conv.Inputs[float32], dot dotFunc, a, 
 	per := p.OC * p.ICG() * p.Taps()
 	for n := 0; n < p.MB; n++ {
 		x := in.X[n*xn : (n+1)*xn]
-		alpha := e.Routing.alphas(x, p.IC, p.E, in.RouteW, in.RouteB, p.Routing == conv.RoutingSoftmax, float32(p.Temperature))
+		temp := float32(p.Temperature)
+		if e.bug.ignoreTemp {
+			temp = 1
+		}
+		r := e.Routing
+		r.sumGAP = e.bug.gapSum
+		alpha := r.alphas(x, p.IC, p.E, in.RouteW, in.RouteB, p.Routing == conv.RoutingSoftmax, temp)
 		if e.bug.alphas != nil {
 			e.bug.alphas(alpha)
 		}

@@ -19,6 +19,8 @@ type Routing struct {
 	// ExpWrong makes exp round to the float32 on the far side of the exact
 	// value: still within 1 ulp (faithful), the worst a good libm may do.
 	ExpWrong bool
+
+	sumGAP bool // a planted bug: the sum instead of the mean
 }
 
 // Routings returns the routing evaluations the tests try.
@@ -45,6 +47,9 @@ func (r Routing) exp(x float32) float32 {
 
 // gap returns the float32 mean of v.
 func (r Routing) gap(v []float32) float32 {
+	if r.sumGAP {
+		return pairwise(v)
+	}
 	if r.PairwiseGAP {
 		return float32(pairwise(v) * float32(1/float32(len(v))))
 	}
