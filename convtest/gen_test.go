@@ -34,7 +34,7 @@ func TestProblemGenValid(t *testing.T) {
 	})
 }
 
-// TestProblemGenCoverage checks the generator reaches the edge shapes it promises.
+// TestProblemGenCoverage checks the generator reaches the shapes it promises.
 func TestProblemGenCoverage(t *testing.T) {
 	seen := map[string]bool{}
 	g := ProblemGen()
@@ -60,12 +60,34 @@ func TestProblemGenCoverage(t *testing.T) {
 		if p.IsDepthwise() {
 			seen["depthwise"] = true
 		}
+		strided := false
+		for _, a := range p.Axes() {
+			strided = strided || p.S[a] == 2
+		}
+		if p.IsDilated() && strided {
+			seen["dilation with stride 2"] = true
+		}
+		if p.Rank == 3 {
+			if p.S[0] != p.S[1] || p.S[1] != p.S[2] {
+				seen["per-axis strides in 3D"] = true
+			}
+			if conv.Spatial(p.I) >= 512 && p.IC <= 2 {
+				seen["3D input ≥ 8³ at ≤ 2 channels"] = true
+			}
+			if conv.Spatial(p.O) > 64 {
+				seen["3D output > 4³"] = true
+			}
+		}
+		if p.Op == conv.OpDeform && p.MB > 1 && p.DG > 1 && p.Mask {
+			seen["deform batch+offset groups+mask"] = true
+		}
 		seen["op "+p.Op.String()] = true
 		seen["rank "+string(rune('0'+p.Rank))] = true
 	}
 	for _, want := range []string{"1×1 spatial", "kernel > input", "stride > kernel", "dilation 4",
 		"negative end padding", "depthwise", "op conv", "op deconv", "op deform", "op dynamic",
-		"rank 1", "rank 2", "rank 3"} {
+		"rank 1", "rank 2", "rank 3", "dilation with stride 2", "per-axis strides in 3D",
+		"3D input ≥ 8³ at ≤ 2 channels", "3D output > 4³", "deform batch+offset groups+mask"} {
 		if !seen[want] {
 			t.Errorf("generator never drew %s in 3000 examples", want)
 		}
