@@ -14,18 +14,22 @@ const judgeAbs = 0x1p-40
 
 // Judge returns the bound and the per-element magnitudes under which v's
 // float32 output for p is judged against an exact reference, given the
-// reference's magnitudes mag (Σ|term| per element, e.g. reference.Magnitude):
+// reference's magnitudes mag (reference.Magnitude: Σ|term| per element plus
+// the float32 error of deform sampling and dynamic routing, in units of
+// γ_N; docs/bounds.md):
 //
-//	|got − exp| ≤ v.BoundC · p.AccumLength() · u · scale[i] + 2⁻⁴⁰·max(mag)
+//	|got − exp| ≤ max(v.BoundC, 1) · γ_N · scale[i] + 2⁻⁴⁰·max(mag),  N = p.AccumLength()
 //
 // where scale is mag itself, or for a Normwise variant each element's
-// (image, output channel) plane maximum of mag. mag is not modified.
+// (image, output channel) plane maximum of mag. mag is not modified. C is
+// never below 1: the sampling and routing part of mag is sized for C = 1
+// (conv.MagnitudeOfTermError), and no variant can beat any-order summation.
 func (v Variant) Judge(p *conv.Problem, mag []float64) (conv.Bound, []float64) {
 	m := 0.0
 	for _, x := range mag {
 		m = math.Max(m, x)
 	}
-	b := conv.Bound{C: v.BoundC, N: p.AccumLength(), Abs: judgeAbs*m + 1e-30}
+	b := conv.Bound{C: math.Max(v.BoundC, 1), N: p.AccumLength(), Abs: judgeAbs*m + 1e-30}
 	if !v.Normwise {
 		return b, mag
 	}
