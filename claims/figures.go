@@ -118,9 +118,20 @@ func (c *Context) Caption(name string) string { return c.captions[name] }
 // FigureData is a drawn figure's PNG (nil if none was drawn).
 func (c *Context) FigureData(name string) []byte { return c.figData[name] }
 
-// tickFormat is the one format of every numeric tick label: %g, so 1, 10,
-// 100, 0.1 and 0.05 all read as plain numbers, never 1e+02 beside 100.
-func tickFormat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+// tickFormat is the one format of every numeric tick label: a plain number
+// below a thousand (0.1, 5, 250) and an SI suffix from there (1k, 10k, 1M,
+// 100M), never 1e+08 beside 100000.
+func tickFormat(v float64) string {
+	for _, u := range []struct {
+		f float64
+		s string
+	}{{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}} {
+		if math.Abs(v) >= u.f {
+			return strconv.FormatFloat(v/u.f, 'g', 4, 64) + u.s
+		}
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}
 
 // plainTicks is gonum's default ticker with labels in tickFormat.
 type plainTicks struct{}
@@ -304,6 +315,11 @@ func (c *Context) ERFProfileFigure(layers []int) string {
 		p := newPlot()
 		p.Title.Text = "Theoretical field against effective width (3-tap kernels, equal weights)"
 		p.X.Label.Text = "stacked layers n"
+		var ticks []plot.Tick
+		for _, n := range layers {
+			ticks = append(ticks, plot.Tick{Value: float64(n), Label: tickFormat(float64(n))})
+		}
+		p.X.Tick.Marker = plot.ConstantTicks(ticks)
 		p.Y.Label.Text = "width (input px)"
 		var field, two plotter.XYs
 		for _, n := range layers {
@@ -400,11 +416,12 @@ func (c *Context) SeparableFigure() string {
 	caption := fmt.Sprintf("Cost of a depthwise separable conv as a fraction of the standard one, against output channels N (both axes logarithmic): lines the formula 1/N + 1/K², dots the MACs the reference counts. The Q&A's layer (K = 3, N = %d) costs 1/%.2f of the standard conv (filled circle), not the 1/%d it claims (cross).", n, 1/trueRatio, qaSepSpeedup)
 	return c.figure("separable_cost.png", caption, 16*vg.Centimeter, 12*vg.Centimeter, func(dc draw.Canvas) error {
 		p := newPlot()
-		p.Title.Text = "Depthwise separable cost / standard cost"
+		p.Title.Text = "Depthwise separable cost / standard cost\n(lines: 1/N + 1/K²; circles: MACs counted by the reference)"
 		p.X.Label.Text = "output channels N"
 		p.Y.Label.Text = "cost ratio (separable / standard)"
 		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, logTicks{}
 		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, logTicks{}
+		p.X.Max = 1500 // room for the last tick label
 		for i, k := range []int{3, 5, 7} {
 			var line, pts plotter.XYs
 			for n := 1; n <= 1024; n *= 2 {
@@ -441,8 +458,7 @@ func (c *Context) SeparableFigure() string {
 			l.Width = vg.Points(1.5)
 			sc.Radius = vg.Points(3)
 			p.Add(l, sc)
-			p.Legend.Add(fmt.Sprintf("K = %d: 1/N + 1/K²", k), l)
-			p.Legend.Add(fmt.Sprintf("K = %d: counted by the reference", k), sc)
+			p.Legend.Add(fmt.Sprintf("K = %d", k), l, sc)
 		}
 		// The Q&A's point: claimed 1/13, true 1/7.89.
 		truth, err := plotter.NewScatter(plotter.XYs{{X: float64(n), Y: trueRatio}})
@@ -454,7 +470,7 @@ func (c *Context) SeparableFigure() string {
 		if err != nil {
 			return err
 		}
-		claimed.Shape, claimed.Color, claimed.Radius = draw.CrossGlyph{}, color.Black, vg.Points(6)
+		claimed.Shape, claimed.Color, claimed.Radius = draw.CrossGlyph{}, color.Black, vg.Points(7)
 		lab, err := plotter.NewLabels(plotter.XYLabels{
 			XYs:    []plotter.XY{{X: float64(n) * 1.15, Y: trueRatio}, {X: float64(n) * 1.15, Y: 1 / float64(qaSepSpeedup)}},
 			Labels: []string{fmt.Sprintf("true: 1/%.2f", 1/trueRatio), fmt.Sprintf("Q&A: 1/%d", qaSepSpeedup)},
@@ -466,8 +482,8 @@ func (c *Context) SeparableFigure() string {
 			lab.TextStyle[i].YAlign = draw.YCenter
 		}
 		p.Add(truth, claimed, lab)
-		p.Legend.Add(fmt.Sprintf("Q&A's layer (K = 3, N = %d), true", n), truth)
-		p.Legend.Add("the Q&A's claim", claimed)
+		p.Legend.Add(fmt.Sprintf("Q&A's layer (K = 3, N = %d): true cost", n), truth)
+		p.Legend.Add("Q&A's layer: the cost it claims", claimed)
 		p.Legend.Top = true
 		p.Draw(dc)
 		return nil

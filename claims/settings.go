@@ -50,15 +50,15 @@ func DefaultSettings() Settings {
 	return Settings{
 		TwoThreeC: 32, TwoThreeSize: 28,
 		InceptionIC: 3, InceptionOC: 2, InceptionSize: 9,
-		ReduceC: 256, ReduceMid: 64, ReduceSize: 14,
-		InverseSize:  8,
-		DilatedSize:  64,
-		GroupC:       64, GroupN: 128, GroupSize: 16,
-		ThreeDC:      16, ThreeDDepth: 8, ThreeDSize: 28,
-		OutDepthID:   16, OutDepthKD: 3,
-		DilatedC:     16,
+		ReduceC: 256, ReduceMid: 64, ReduceSize: 7,
+		InverseSize: 8,
+		DilatedSize: 64,
+		GroupC:      64, GroupN: 128, GroupSize: 16,
+		ThreeDC: 16, ThreeDDepth: 8, ThreeDSize: 28,
+		OutDepthID: 16, OutDepthKD: 3,
+		DilatedC:      16,
 		PointwiseSize: 56,
-		FilterSmall:  32, FilterLarge: 224,
+		FilterSmall:   32, FilterLarge: 224,
 		TimingMillis: 150,
 	}
 }

@@ -238,3 +238,11 @@ func TestHTMLSelfContained(t *testing.T) {
 		t.Errorf("the HTML report left %d entries in its folder, want 1", len(ents))
 	}
 }
+
+func TestTickFormat(t *testing.T) {
+	for v, want := range map[float64]string{0.1: "0.1", 1: "1", 250: "250", 1000: "1k", 1e5: "100k", 1e8: "100M", 2.5e6: "2.5M"} {
+		if got := tickFormat(v); got != want {
+			t.Errorf("tickFormat(%g) = %q, want %q", v, got, want)
+		}
+	}
+}

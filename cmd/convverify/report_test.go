@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -97,4 +98,135 @@ func hiddenEntries(t *testing.T, dir string) []string {
 		}
 	}
 	return h
+}
+
+// reproClaims are the claims whose commands TestReportCommandsRun runs: one
+// with a counterexample (a go test command and a check command), one with a
+// figure, one plain; few checks, so it stays fast.
+var reproClaims = "s16-invariance,s9-uneven-overlap,s14-example-params"
+
+// shellWords splits a command line as sh would for the commands the report
+// prints: words separated by spaces, single and double quotes grouping.
+func shellWords(t *testing.T, line string) []string {
+	t.Helper()
+	var words []string
+	var cur strings.Builder
+	quote := rune(0)
+	in := false
+	for _, r := range line {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, in = r, true
+		case r == ' ':
+			if in {
+				words = append(words, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			cur.WriteRune(r)
+			in = true
+		}
+	}
+	if quote != 0 {
+		t.Fatalf("unbalanced quote in %q", line)
+	}
+	if in {
+		words = append(words, cur.String())
+	}
+	return words
+}
+
+// reportCommands returns every command line the report prints: the
+// reproduction recipe of the header and the lines of its sh blocks.
+func reportCommands(t *testing.T, md string) []string {
+	t.Helper()
+	var cmds []string
+	inSh := false
+	for _, l := range strings.Split(md, "\n") {
+		switch {
+		case strings.HasPrefix(l, "- Reproduce, from a clone: `"):
+			cmds = append(cmds, strings.TrimSuffix(strings.TrimPrefix(l, "- Reproduce, from a clone: `"), "`"))
+		case l == "```sh":
+			inSh = true
+		case l == "```":
+			inSh = false
+		case inSh && l != "" && !strings.HasPrefix(l, "#"):
+			cmds = append(cmds, l)
+		}
+	}
+	return cmds
+}
+
+// TestReportCommandsRun runs every command a report of a few claims prints,
+// as written: `go run ./cmd/convverify …` through the CLI in this process
+// (with -o moved into a temporary folder), and `go test ./properties …`
+// with the go tool from the repository root (skipped with -short). Each
+// must succeed: the recipes in the report are ones a reader can paste.
+func TestReportCommandsRun(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "FINDINGS.md")
+	if code, msg := runCLI(t, "report", "--checks", "10", "--claims", reproClaims, "-o", out); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, msg)
+	}
+	md, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := reportCommands(t, string(md))
+	var ran, goTest int
+	for _, c := range cmds {
+		w := shellWords(t, c)
+		switch {
+		case len(w) > 2 && w[0] == "go" && w[1] == "run" && w[2] == "./cmd/convverify":
+			args := w[3:]
+			for i := range args {
+				if args[i] == "-o" && i+1 < len(args) {
+					args[i+1] = filepath.Join(t.TempDir(), filepath.Base(args[i+1]))
+				}
+			}
+			if code, msg := runCLI(t, args...); code != 0 {
+				t.Errorf("%s: exit %d:\n%s", c, code, msg)
+			}
+			ran++
+		case len(w) > 2 && w[0] == "go" && w[1] == "test":
+			goTest++
+			if testing.Short() {
+				continue
+			}
+			cmd := exec.Command("go", w[1:]...)
+			cmd.Dir = filepath.Join("..", "..")
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("%s: %v\n%s", c, err, b)
+			}
+		default:
+			t.Errorf("the report prints a command that is neither go run ./cmd/convverify nor go test: %s", c)
+		}
+	}
+	if ran < 4 || goTest < 1 {
+		t.Errorf("ran %d convverify commands and found %d go test commands, want ≥ 4 and ≥ 1 (one per claim, the header, a counterexample's):\n%s", ran, goTest, strings.Join(cmds, "\n"))
+	}
+}
+
+// TestReportHTML: --format html writes one self-contained page, by default
+// beside the markdown's place, and refuses an unknown format.
+func TestReportHTML(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "FINDINGS.html")
+	if code, msg := runCLI(t, "report", "--format", "html", "--claims", "s9-uneven-overlap", "--checks", "2", "-o", out); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, msg)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), "<!DOCTYPE html>") || !strings.Contains(string(b), "data:image/png;base64,") || !strings.Contains(string(b), "--format html") {
+		t.Errorf("not a self-contained HTML report:\n%.300s", b)
+	}
+	if code, msg := runCLI(t, "report", "--format", "pdf", "--claims", "s9-uneven-overlap"); code != 2 || !strings.Contains(msg, "--format") {
+		t.Errorf("--format pdf: exit %d, want 2 naming the flag:\n%s", code, msg)
+	}
 }
