@@ -99,3 +99,28 @@ func abs(v float64) float64 {
 	}
 	return v
 }
+
+// Magnitude is Σ|term| for conv and deconv, whose terms are exact products
+// of inputs, and adds a positive float32 term error for deform and dynamic
+// wherever a term is nonzero: every sample and every routed weight is
+// computed in float32 before the sum (docs/bounds.md).
+func TestMagnitudeAddsTermErrorForDeformAndDynamic(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		p := genAny(t)
+		in := inputsFor(t, p)
+		in.B = nil // with a bias, Σ|term| > 0 even where every product is 0
+		sum, mag := SumMagnitude(p, in), Magnitude(p, in)
+		for i := range sum {
+			switch {
+			case p.Op == conv.OpConv || p.Op == conv.OpDeconv:
+				if mag[i] != sum[i] {
+					t.Fatalf("%s: magnitude %v ≠ Σ|term| %v at %d", p.Command(), mag[i], sum[i], i)
+				}
+			case sum[i] > 0 && !(mag[i] > sum[i]):
+				t.Fatalf("%s: magnitude %v adds nothing to Σ|term| %v at %d", p.Command(), mag[i], sum[i], i)
+			case !(mag[i] >= sum[i]):
+				t.Fatalf("%s: magnitude %v < Σ|term| %v at %d", p.Command(), mag[i], sum[i], i)
+			}
+		}
+	})
+}

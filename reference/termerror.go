@@ -46,36 +46,44 @@ func termError(p *conv.Problem, in conv.Inputs[float64], mag []float64) []float6
 	return nil
 }
 
-// deformTermError mirrors Deform's loops with |w|·|mask|·E instead of
-// w·mask·bilinear, where E (sampleError) bounds |c̃ − c|/|mask| for the
-// computed column value c̃ = fl(mask·ṽ) of one tap.
+// deformTermError is Σ over Deform's taps of |w|·|mask|·E', where E'
+// (sampleError) bounds |c̃ − c|/|mask| for the computed column value
+// c̃ = fl(mask·ṽ) of one tap. E' depends on the input channel and the tap,
+// not on the output channel, so it is computed once per output position.
 func deformTermError(p *conv.Problem, in conv.Inputs[float64]) []float64 {
 	icg, ocg := p.ICG(), p.OCG()
 	icPerDG := p.IC / p.DG
 	kh, kw := p.K[conv.H], p.K[conv.W]
 	offCh, maskCh := 2*p.DG*kh*kw, p.DG*kh*kw
 	e := make([]float64, conv.Elems(p.DstShape()))
+	col := make([]float64, p.IC*kh*kw) // |mask|·E' per (input channel, tap) at one output position
 	for n := 0; n < p.MB; n++ {
-		for m := 0; m < p.OC; m++ {
-			g := m / ocg
-			for oh := 0; oh < p.O[conv.H]; oh++ {
-				for ow := 0; ow < p.O[conv.W]; ow++ {
+		for oh := 0; oh < p.O[conv.H]; oh++ {
+			for ow := 0; ow < p.O[conv.W]; ow++ {
+				for ic := 0; ic < p.IC; ic++ {
+					dg := ic / icPerDG
+					for i := 0; i < kh; i++ {
+						for j := 0; j < kw; j++ {
+							kidx := (dg*kh+i)*kw + j
+							dy := in.Offset[at(offCh, p.O, n, 2*kidx, 0, oh, ow)]
+							dx := in.Offset[at(offCh, p.O, n, 2*kidx+1, 0, oh, ow)]
+							by := axisTerms{base: oh*p.S[conv.H] - p.PBegin[conv.H], tap: i * p.Dil[conv.H], off: dy}
+							bx := axisTerms{base: ow*p.S[conv.W] - p.PBegin[conv.W], tap: j * p.Dil[conv.W], off: dx}
+							t := sampleError(p, in.X, n, ic, by, bx)
+							if in.Mask != nil {
+								t *= math.Abs(in.Mask[at(maskCh, p.O, n, kidx, 0, oh, ow)])
+							}
+							col[(ic*kh+i)*kw+j] = t
+						}
+					}
+				}
+				for m := 0; m < p.OC; m++ {
+					g := m / ocg
 					var sum float64
 					for ci := 0; ci < icg; ci++ {
-						ic := g*icg + ci
-						dg := ic / icPerDG
 						for i := 0; i < kh; i++ {
 							for j := 0; j < kw; j++ {
-								kidx := (dg*kh+i)*kw + j
-								dy := in.Offset[at(offCh, p.O, n, 2*kidx, 0, oh, ow)]
-								dx := in.Offset[at(offCh, p.O, n, 2*kidx+1, 0, oh, ow)]
-								by := axisTerms{base: oh*p.S[conv.H] - p.PBegin[conv.H], tap: i * p.Dil[conv.H], off: dy}
-								bx := axisTerms{base: ow*p.S[conv.W] - p.PBegin[conv.W], tap: j * p.Dil[conv.W], off: dx}
-								t := sampleError(p, in.X, n, ic, by, bx) * math.Abs(in.W[at(icg, p.K, m, ci, 0, i, j)])
-								if in.Mask != nil {
-									t *= math.Abs(in.Mask[at(maskCh, p.O, n, kidx, 0, oh, ow)])
-								}
-								sum += t
+								sum += math.Abs(in.W[at(icg, p.K, m, ci, 0, i, j)]) * col[((g*icg+ci)*kh+i)*kw+j]
 							}
 						}
 					}
