@@ -171,33 +171,49 @@ const (
 	FeatureMask      = "mask"
 )
 
-// ProblemFeatures lists the features of a call on p with workers goroutines.
-func ProblemFeatures(p *conv.Problem, workers int) []string {
-	f := []string{[4]string{"", Feature1D, Feature2D, Feature3D}[p.Rank]}
-	add := func(ok bool, name string) {
-		if ok {
-			f = append(f, name)
-		}
-	}
+// featureNames lists the features in the order of featureBits' bits.
+var featureNames = []string{Feature1D, Feature2D, Feature3D, FeatureBatch, FeatureWorkers, FeatureGroups,
+	FeatureDilated, FeatureStrided, FeatureDilStride, FeatureOffsetDG, FeatureMask}
+
+// featureBits is the set of features of a call on p with workers
+// goroutines, bit i for featureNames[i] (no allocation: it is computed on
+// every variant call).
+func featureBits(p *conv.Problem, workers int) uint32 {
 	strided := false
 	for _, a := range p.Axes() {
 		strided = strided || p.S[a] > 1
 	}
-	add(p.MB > 1, FeatureBatch)
-	add(workers > 1, FeatureWorkers)
-	add(p.G > 1, FeatureGroups)
-	add(p.IsDilated(), FeatureDilated)
-	add(strided, FeatureStrided)
-	add(p.IsDilated() && strided, FeatureDilStride)
-	add(p.Op == conv.OpDeform && p.DG > 1, FeatureOffsetDG)
-	add(p.Op == conv.OpDeform && p.Mask, FeatureMask)
+	var b uint32
+	for i, ok := range [...]bool{p.Rank == 1, p.Rank == 2, p.Rank == 3, p.MB > 1, workers > 1, p.G > 1,
+		p.IsDilated(), strided, p.IsDilated() && strided,
+		p.Op == conv.OpDeform && p.DG > 1, p.Op == conv.OpDeform && p.Mask} {
+		if ok {
+			b |= 1 << i
+		}
+	}
+	return b
+}
+
+// ProblemFeatures lists, sorted, the features of a call on p with workers
+// goroutines.
+func ProblemFeatures(p *conv.Problem, workers int) []string {
+	return featureList(featureBits(p, workers))
+}
+
+func featureList(b uint32) []string {
+	var f []string
+	for i, name := range featureNames {
+		if b&(1<<i) != 0 {
+			f = append(f, name)
+		}
+	}
 	sort.Strings(f)
 	return f
 }
 
 type comboKey struct {
 	path     path
-	features string // ProblemFeatures joined by " "
+	features uint32 // featureBits
 }
 
 var combos = struct {
@@ -215,7 +231,7 @@ func countCombos(p *conv.Problem, workers int, run func() error) error {
 		before[i] = pathHits[i].Load()
 	}
 	err := run()
-	key := strings.Join(ProblemFeatures(p, workers), " ")
+	key := featureBits(p, workers)
 	combos.mu.Lock()
 	defer combos.mu.Unlock()
 	for i := range pathHits {
@@ -237,7 +253,7 @@ func PathCombos() map[string]map[string]int64 {
 		if m[name] == nil {
 			m[name] = map[string]int64{}
 		}
-		m[name][k.features] += n
+		m[name][strings.Join(featureList(k.features), " ")] += n
 	}
 	return m
 }
