@@ -16,6 +16,7 @@ func FuzzReadAndCompare(f *testing.F) {
 	f.Add([]byte("# convverify-count: 2\nBenchmarkX 10 100 ns/op 3 GFLOP/s\nBenchmarkX 10 110 ns/op\n"))
 	f.Add([]byte("# convverify-count: 0\nBenchmarkX 1 1 ns/op\n"))
 	f.Add([]byte("Unit GFLOP/s better=higher\nBenchmarkY-2 1 NaN ns/op\n"))
+	f.Add([]byte("# load-average: 9 1 1\ngomaxprocs: 2\nBenchmarkPeak/unit=x 1 1 ns/op 0 GFLOP/s\nBenchmarkConv/a 1 1 ns/op 2 GFLOP/s\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Read(bytes.NewReader(data), "fuzz.txt")
 		if err != nil {
@@ -27,7 +28,12 @@ func FuzzReadAndCompare(f *testing.F) {
 		for _, metric := range []string{"sec/op", "GFLOP/s"} {
 			Completeness(s, s, metric, 0.05)
 			Compare(s, s, Options{Metric: metric, Alpha: 0.05, Threshold: 0.05})
+			if rep, err := Compare(s, s, Options{Metric: metric, Alpha: 0.05, Threshold: 0.05, Normalize: "peak"}); err == nil {
+				rep.Geomean()
+			}
 		}
+		EnvWarnings(s, s)
+		s.Load1()
 	})
 }
 

@@ -77,6 +77,11 @@ func compareNormalized(old, new *Set, name, unit string, th *benchmath.Threshold
 	a := benchmath.AssumeNothing
 	pso := a.Summary(benchmath.NewSample(append([]float64(nil), pov...), th), conf)
 	psn := a.Summary(benchmath.NewSample(append([]float64(nil), pnv...), th), conf)
+	if !(pso.Center > 0) || !(psn.Center > 0) || math.IsInf(pso.Center, 0) || math.IsInf(psn.Center, 0) {
+		// Dividing by a zero probe would give infinities and NaNs, on which
+		// the U test loops forever.
+		return Row{}, fmt.Errorf("--normalize peak: %s: the FMA probe's median is %g in %s and %g in %s; want both positive", name, pso.Center, old.File, psn.Center, new.File)
+	}
 	scale := func(v []float64, p float64) []float64 {
 		out := make([]float64, len(v))
 		for i, x := range v {
