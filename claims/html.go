@@ -176,8 +176,18 @@ func inline(s string) string {
 	for i, c := range codes {
 		s = strings.Replace(s, fmt.Sprintf("\x00%d\x00", i), c, 1)
 	}
-	return s
+	return badges.Replace(s)
 }
+
+// badges renders the verdict markers as coloured labels: the emoji of the
+// markdown need a colour-emoji font the reader's machine may lack.
+var badges = func() *strings.Replacer {
+	var pairs []string
+	for _, v := range []Verdict{Holds, HoldsWithCaveat, Refuted, NotCheckable} {
+		pairs = append(pairs, v.Badge(), fmt.Sprintf(`<span class="badge v%d">%s</span>`, int(v), v.String()))
+	}
+	return strings.NewReplacer(pairs...)
+}()
 
 const htmlHead = `<!DOCTYPE html>
 <html lang="en">
@@ -200,6 +210,8 @@ p.caption { font-size: .92rem; color: #444; max-width: 52rem; margin: 0 auto 1.5
 details { margin: .5rem 0 1rem; padding: .3rem .8rem; background: #fbfbfb; border: 1px solid #e6e6e6; border-radius: 4px; }
 summary { cursor: pointer; color: #345; }
 a { color: #0b5cad; }
+.badge { display: inline-block; padding: 0 .45em; border-radius: .7em; font-size: .85em; font-weight: 600; white-space: nowrap; }
+.v0 { background: #d8f0dc; color: #1d5e2a; } .v1 { background: #fdf0c8; color: #6b4e00; } .v2 { background: #f9d6d5; color: #8a1c1c; } .v3 { background: #e6e6e6; color: #444; }
 </style>
 </head>
 <body>

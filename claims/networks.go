@@ -2,6 +2,7 @@ package claims
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/convverify/convverify/conv"
 )
@@ -138,6 +139,13 @@ func inceptionV3Net() network {
 // standardNetworks are the classifiers §4's heuristic is decided on.
 func standardNetworks() []network {
 	return []network{vgg16Net(), resnet50Net(false), resnet50Net(true), mobileNetV2Net(), inceptionV3Net()}
+}
+
+// lastName names the last conv layer by the block or module it ends, as the
+// papers name them.
+func (n network) lastName() string {
+	name, _, _ := strings.Cut(n.Names[n.Last], ".")
+	return name
 }
 
 // lastField is the receptive field of the network's last conv layer.

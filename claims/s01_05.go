@@ -14,6 +14,12 @@ func init() { sections = append(sections, section1, section2, section3, section4
 // The Q&A's running example: a 3→64 3×3 conv on 224×224 with padding 1.
 func qaExample() conv.Problem { return conv2d(3, 64, 224, 3, 1, 1, 1, 1) }
 
+// qaExampleName names the Q&A's example layer from its problem.
+func qaExampleName() string {
+	p := qaExample()
+	return fmt.Sprintf("%d→%d %d×%d, %d×%d, no bias", p.IC, p.OC, p.K[conv.H], p.K[conv.W], p.I[conv.H], p.I[conv.W])
+}
+
 func section1() []Claim {
 	return []Claim{
 		{
@@ -28,7 +34,7 @@ func section1() []Claim {
 				local := paramsOf(&p, false) * int64(conv.Spatial(p.O))
 				ok := local < fc
 				return Result{Verdict: either(ok, Holds, Refuted),
-					Evidence: fmt.Sprintf("fully connected %s weights, locally connected %s (÷%s)", sci(float64(fc)), sci(float64(local)), num(fc/local)),
+					Evidence: fmt.Sprintf("the Q&A's %s layer: fully connected %s weights, locally connected %s (÷%s)", qaExampleName(), sci(float64(fc)), sci(float64(local)), num(fc/local)),
 					Details: []string{
 						fmt.Sprintf("Between the input %v and output %v of the Q&A's example layer, a fully connected layer needs %s = %s weights.", p.SrcShape(), p.DstShape(), num(in)+"·"+num(out), num(fc)),
 						fmt.Sprintf("Connecting each output only to its 3×3×3 window, without sharing, needs K²·Cin·Cout·Hout·Wout = %s: %s times fewer.", num(local), num(fc/local)),
@@ -47,7 +53,7 @@ func section1() []Claim {
 				ok, ces, lines := c.properties("ShiftEquivariance")
 				ok = ok && shared*int64(conv.Spatial(p.O)) == local && shared < local
 				return Result{Verdict: either(ok, Holds, Refuted),
-					Evidence: fmt.Sprintf("%s shared weights vs %s unshared: ÷Hout·Wout = ÷%s", num(shared), num(local), num(int64(conv.Spatial(p.O)))),
+					Evidence: fmt.Sprintf("the Q&A's %s layer: %s shared weights vs %s unshared: ÷Hout·Wout = ÷%s", qaExampleName(), num(shared), num(local), num(int64(conv.Spatial(p.O)))),
 					Details: append([]string{fmt.Sprintf("Sharing divides the locally connected count by the number of output positions, %s.", num(int64(conv.Spatial(p.O)))),
 						"The training-efficiency part is not checkable offline."}, lines...),
 					Counterexamples: ces}
@@ -209,7 +215,7 @@ func section4() []Claim {
 				rows := []string{"| network | layer list from | input (px) | last conv layer | its field (px) | field / input |", "|---|---|---:|---|---:|---:|"}
 				for _, n := range nets {
 					f := n.lastField()
-					rows = append(rows, fmt.Sprintf("| %s | %s | %d | %s | %d | %.2f |", n.Name, n.Source, n.Input, n.Names[n.Last], f.Size, float64(f.Size)/float64(n.Input)))
+					rows = append(rows, fmt.Sprintf("| %s | %s | %d | %s | %d | %.2f |", n.Name, n.Source, n.Input, n.lastName(), f.Size, float64(f.Size)/float64(n.Input)))
 					entry := fmt.Sprintf("%s %d/%d", n.Name, f.Size, n.Input)
 					if f.Size > n.Input {
 						exceed = append(exceed, entry)

@@ -22,10 +22,10 @@ type Settings struct {
 	InverseSize int `claims:"s7-not-inverse"`
 	// s8-no-pooling: side of the map the dilated stack keeps.
 	DilatedSize int `claims:"s8-no-pooling"`
-	// §11: a C→N, K×K conv on Size×Size.
-	GroupC    int `claims:"s11-standard-params,s11-grouped-params,s11-depthwise"`
-	GroupN    int `claims:"s11-standard-params,s11-grouped-params"`
-	GroupSize int `claims:"s11-standard-params,s11-grouped-params,s11-depthwise"`
+	// §11: a C→N 3×3 conv (parameters do not depend on the map, so the
+	// problems are drawn on a 3×3 one).
+	GroupC int `claims:"s11-standard-params,s11-grouped-params,s11-depthwise"`
+	GroupN int `claims:"s11-standard-params,s11-grouped-params"`
 	// s13-cost: C→C channels, a Depth×Size×Size clip against one Size×Size frame.
 	ThreeDC     int `claims:"s13-cost"`
 	ThreeDDepth int `claims:"s13-cost"`
@@ -49,11 +49,11 @@ type Settings struct {
 func DefaultSettings() Settings {
 	return Settings{
 		TwoThreeC: 32, TwoThreeSize: 28,
-		InceptionIC: 3, InceptionOC: 2, InceptionSize: 9,
+		InceptionIC: 3, InceptionOC: 4, InceptionSize: 9,
 		ReduceC: 256, ReduceMid: 64, ReduceSize: 7,
 		InverseSize: 8,
 		DilatedSize: 64,
-		GroupC:      64, GroupN: 128, GroupSize: 16,
+		GroupC:      64, GroupN: 128,
 		ThreeDC: 16, ThreeDDepth: 8, ThreeDSize: 28,
 		OutDepthID: 16, OutDepthKD: 3,
 		DilatedC:      16,

@@ -24,9 +24,10 @@ func fakeTiming(t *testing.T, by func(label string) time.Duration) {
 // byLength is a fake timing: a label's length in microseconds.
 func byLength(label string) time.Duration { return time.Duration(len(label)) * time.Microsecond }
 
-// claimText is everything a claim prints: its check, evidence and details.
-func claimText(d Decided) string {
-	return d.Check + "\n" + d.Evidence + "\n" + strings.Join(d.Details, "\n")
+// claimTexts are the strings a claim prints: its check, evidence and
+// details, in order.
+func claimTexts(d Decided) []string {
+	return append([]string{d.Check, d.Evidence}, d.Details...)
 }
 
 // TestSettingsFollow changes each setting and checks that the text of every
@@ -37,16 +38,19 @@ func TestSettingsFollow(t *testing.T) {
 	defaults := DefaultSettings()
 	t.Cleanup(func() { settings = defaults })
 	typ := reflect.TypeOf(defaults)
-	decided := func(ids []string) map[string]string {
+	decided := func(ids []string) map[string][]string {
 		cs, err := Select(ids)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := map[string]string{}
+		out := map[string][]string{}
 		for _, d := range Run(NewContext(1, 5, "", nil), cs) {
-			out[d.ID] = claimText(d)
+			out[d.ID] = claimTexts(d)
 		}
 		return out
+	}
+	token := func(v int64) *regexp.Regexp {
+		return regexp.MustCompile(fmt.Sprintf(`(^|[^0-9.,])%d([^0-9,]|,\s|$)`, v))
 	}
 	tagged := map[string]bool{}
 	for i := 0; i < typ.NumField(); i++ {
@@ -64,17 +68,28 @@ func TestSettingsFollow(t *testing.T) {
 			v.SetInt(nv)
 			after := decided(ids)
 			settings = defaults
-			token := regexp.MustCompile(fmt.Sprintf(`(^|[^0-9.,])%d([^0-9,]|,\s|$)`, nv))
+			old, new := token(nv-2), token(nv)
 			for _, id := range ids {
 				tagged[id] = true
-				if before[id] == after[id] {
-					t.Errorf("%s: text unchanged when %s goes from %d to %d", id, f.Name, v.Int()-2, nv)
+				b, a := before[id], after[id]
+				all := strings.Join(a, "\n")
+				if strings.Join(b, "\n") == all {
+					t.Errorf("%s: text unchanged when %s goes from %d to %d", id, f.Name, nv-2, nv)
 				}
-				if !token.MatchString(after[id]) {
-					t.Errorf("%s: text does not state %s = %d:\n%s", id, f.Name, nv, after[id])
+				// The evidence or the details (what a reader sees) state
+				// the new value…
+				if !new.MatchString(strings.Join(a[1:], "\n")) {
+					t.Errorf("%s: evidence and details do not state %s = %d:\n%s", id, f.Name, nv, all)
 				}
-				if strings.Contains(after[id], "panicked") {
-					t.Errorf("%s: %s", id, after[id])
+				// …and every string that stated the old value states the
+				// new one: none of them typed it.
+				for i := range b {
+					if i < len(a) && old.MatchString(b[i]) && !new.MatchString(a[i]) {
+						t.Errorf("%s: %q stated %s = %d, and with %d says %q", id, b[i], f.Name, nv-2, nv, a[i])
+					}
+				}
+				if strings.Contains(all, "panicked") {
+					t.Errorf("%s: %s", id, all)
 				}
 			}
 		})
