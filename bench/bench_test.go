@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -256,3 +257,28 @@ func TestProbes(t *testing.T) {
 }
 
 var peakBench0, copyBench0 = peakBench, copyBench
+
+// TestProgress: Progress hears of every measurement, in order, with the
+// total fixed in advance and an ETA once something is done.
+func TestProgress(t *testing.T) {
+	restore, _ := SetBenchtime("1x")
+	defer restore()
+	layers := DefaultLayers()[:2]
+	pairs, _ := Select([]Impl{fake{name: "f", nsOf: func(*Layer) float64 { return 1e5 }}}, layers, "", "", nil)
+	var dones []int
+	total := -1
+	_, err := Run(nil, pairs, Options{Count: 2, Workers: []int{1, 2}, Progress: func(done, tot int, what string, eta time.Duration) {
+		if total >= 0 && tot != total || what == "" || done > 0 && eta < 0 {
+			t.Errorf("progress %d/%d %q eta %v", done, tot, what, eta)
+		}
+		total = tot
+		dones = append(dones, done)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 rounds × (2 layers × 2 worker counts + 2 probes before and after × 2 worker counts).
+	if want := 2 * (4 + 8); total != want || len(dones) != want || dones[want-1] != want-1 {
+		t.Errorf("total %d, %d calls (last %v), want %d", total, len(dones), dones[len(dones)-1], want)
+	}
+}

@@ -78,6 +78,11 @@ func ParseLayers(descs, where []string, op conv.Op, mb int) ([]Layer, error) {
 		if err := p.Validate(); err != nil {
 			return nil, fail(err)
 		}
+		// Refused now rather than rounds into the run, where every
+		// implementation would refuse it.
+		if err := p.CheckBudget(4, conv.DefaultBudget); err != nil {
+			return nil, fail(err)
+		}
 		name := p.DisplayName()
 		rep, err := Repeat(name)
 		if err != nil {
@@ -108,6 +113,9 @@ func WithBatch(ls []Layer, mb int) ([]Layer, error) {
 	for i, l := range ls {
 		l.Problem.MB = mb
 		if err := l.Problem.Validate(); err != nil {
+			return nil, fmt.Errorf("%s with --mb %d: %w", l.Shape, mb, err)
+		}
+		if err := l.Problem.CheckBudget(4, conv.DefaultBudget); err != nil {
 			return nil, fmt.Errorf("%s with --mb %d: %w", l.Shape, mb, err)
 		}
 		l.Shape = shapeOf(l.Problem)

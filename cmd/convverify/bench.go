@@ -148,7 +148,7 @@ func benchLayers(pos []string, opName string, mb int) ([]bench.Layer, []conv.Op,
 		if mb > 0 {
 			var err error
 			if layers, err = bench.WithBatch(layers, mb); err != nil {
-				return nil, nil, usagef("bench: %v", err)
+				return nil, nil, usagef("bench: %w", err)
 			}
 		}
 		return layers, ops, nil
@@ -170,7 +170,8 @@ func benchLayers(pos []string, opName string, mb int) ([]bench.Layer, []conv.Op,
 	}
 	layers, err := bench.ParseLayers(descs, where, op, mb)
 	if err != nil {
-		return nil, nil, usagef("bench: %v", err)
+		// %w: a problem over the memory budget stays a resource error (3).
+		return nil, nil, usagef("bench: %w", err)
 	}
 	return layers, nil, nil
 }

@@ -469,4 +469,12 @@ func TestBenchBadArgumentsExitTwo(t *testing.T) {
 	if code != 3 || !strings.Contains(errOut, "no/file") {
 		t.Errorf("missing shape file: exit %d, %s", code, errOut)
 	}
+	// A problem over the memory budget is refused before anything runs, as
+	// a resource error (3), whether so written or made so by --mb.
+	for _, args := range [][]string{{"mb4000ic256ih56oc256oh56kh3ph1"}, {"--mb", "100000"}} {
+		code, out, errOut := runSplit(t, append([]string{"bench"}, args...)...)
+		if code != 3 || !strings.Contains(errOut, "budget") || strings.Contains(out, "Benchmark") {
+			t.Errorf("bench %q: exit %d, stderr %q, want 3 naming the budget before any run", args, code, errOut)
+		}
+	}
 }
