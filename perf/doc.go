@@ -33,4 +33,14 @@
 // values and files of different counts must still compare), or, where a
 // file promised nothing (files from before that line), fewer than
 // MinSamples(α), the least that can reach a verdict.
+//
+// Shared machines: EnvWarnings says when two files differ in cpu, kernel,
+// GOMAXPROCS or workers, or when a run began at a load average of at least
+// HighLoad per CPU. Options.Normalize "peak" compares every benchmark as a
+// share of its own run's FMA probe (bench's BenchmarkPeak, of the same
+// worker count) and carries the probe's confidence interval into the
+// verdict (compareNormalized derives the rule), so a run on a slower or
+// busier machine gives no false regressions while a real slowdown larger
+// than the threshold plus the probe's uncertainty is still one. Report.Geomean
+// is benchstat's geometric-mean row (probes left out).
 package perf
