@@ -184,7 +184,7 @@ func Write(w io.Writer, ds []Decided, props []propertyRow, o Options, took time.
 	if len(wrong)+len(imprecise) > 0 {
 		p("## Answer key")
 		p("")
-		p("One line per statement of the Q&A that is wrong or imprecise: what it says, then what is true, with the numbers. The details follow below.")
+		p("One line per statement of the Q&A that is wrong or imprecise: *what it says* → what is true, with the numbers. The details follow below.")
 		p("")
 		key := func(title string, list []Decided) {
 			if len(list) == 0 {
@@ -193,7 +193,7 @@ func Write(w io.Writer, ds []Decided, props []propertyRow, o Options, took time.
 			p("**%s**", title)
 			p("")
 			for _, d := range list {
-				p("- **§%d** %s → %s ([%s](#%s))", d.Section, strings.TrimSuffix(d.Paraphrase, "."), d.Evidence, d.ID, anchor(d.ID))
+				p("- **§%d** *%s* → %s ([%s](#%s))", d.Section, strings.TrimSuffix(d.Paraphrase, "."), d.Evidence, d.ID, anchor(d.ID))
 			}
 			p("")
 		}
