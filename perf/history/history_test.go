@@ -162,7 +162,7 @@ func TestPlotsAndSummary(t *testing.T) {
 	var md bytes.Buffer
 	s.WriteMarkdown(&md)
 	text := md.String()
-	for _, want := range []string{"**FAIL**: 1 regression", "impl=b", "-20.0%", "bad222", "good1", "trend-01.png", "FMA probe itself moved -30.0%"} {
+	for _, want := range []string{"**FAIL**: 1 regression", "impl=b", "-20.0%", "bad222", "good1", "trend-01.png", "FMA probe itself moved -30.0%", "must exceed about"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("summary lacks %q:\n%s", want, text)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/convverify/convverify/perf"
@@ -102,6 +103,18 @@ func (s *Summary) WriteMarkdown(w io.Writer) {
 			fmt.Fprintf(w, "The FMA probe itself moved %+.1f%% from the baseline: the machine, not the code.\n\n", 100*r.Delta)
 		}
 	}
+	unbounded := 0
+	for _, row := range s.Report.Rows {
+		if !perf.IsProbe(row.Name) && (math.IsInf(row.DeltaLo, 0) || math.IsInf(row.DeltaHi, 0)) {
+			unbounded++
+		}
+	}
+	if unbounded > 0 {
+		fmt.Fprintf(w, "**%d benchmark%s could get no verdict**: a run's FMA probe has too few samples for a 95%% interval (6 needed: bench --count 3 or more), so the machine factor is unbounded.\n\n", unbounded, plural(unbounded))
+	}
+	if r := resolution(s.Report); r > 0 {
+		fmt.Fprintf(w, "With the probe's own uncertainty carried in, a change must exceed about %.1f%% (the threshold plus the median half-width of the probe's interval, %.1f%%) to be called: more samples (NIGHTLY_COUNT) narrow it.\n\n", 100*(s.Threshold+r), 100*r)
+	}
 	if g := s.Report.Geomean(); g.N > 0 {
 		fmt.Fprintf(w, "Geometric mean over %d benchmarks: %+.1f%% (%s).\n\n", g.N, 100*g.Delta, s.Report.Metric)
 	}
@@ -114,6 +127,23 @@ func (s *Summary) WriteMarkdown(w io.Writer) {
 	}
 	fmt.Fprintf(w, "Run file: `%s`; machine: %s, kernel %s, GOMAXPROCS %s, load at start %s.\n",
 		s.Latest.File, s.Latest.Set.Config["cpu"], s.Latest.Set.Config["kernel"], s.Latest.Set.Config["gomaxprocs"], s.Latest.Set.Meta["load-average"])
+}
+
+// resolution is the median half-width of the normalized rows' change
+// intervals: what the probe's uncertainty adds to the threshold. 0 when
+// not normalized or unbounded.
+func resolution(r perf.Report) float64 {
+	var hw []float64
+	for _, row := range r.Rows {
+		if row.DeltaHi != row.DeltaLo && !math.IsInf(row.DeltaHi, 0) && !math.IsInf(row.DeltaLo, 0) {
+			hw = append(hw, (row.DeltaHi-row.DeltaLo)/2)
+		}
+	}
+	if len(hw) == 0 {
+		return 0
+	}
+	slices.Sort(hw)
+	return hw[len(hw)/2]
 }
 
 func normalizedText(r perf.Report) string {
