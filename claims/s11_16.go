@@ -188,7 +188,7 @@ func section13() []Claim {
 		{
 			ID: "s13-cost", Section: 13,
 			Quote:      "计算复杂度更高，训练时间更长。… 需要更多的内存和计算资源。",
-			Paraphrase: "3D conv costs more compute and memory.",
+			Paraphrase: "3D conv costs more compute and memory, and trains slower.",
 			Check:      fmt.Sprintf("macsOf of a 3×3×3 conv on a %d×%d×%d clip against a 3×3 conv on one %d×%d frame (%d→%d channels, no bias); both timed with im2col-gemm", settings.ThreeDDepth, settings.ThreeDSize, settings.ThreeDSize, settings.ThreeDSize, settings.ThreeDSize, settings.ThreeDC, settings.ThreeDC),
 			Decide: func(c *Context) Result {
 				ch, dep, sz := settings.ThreeDC, settings.ThreeDDepth, settings.ThreeDSize
