@@ -138,7 +138,7 @@ func TestRunReportsShrunkCase(t *testing.T) {
 		return
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestRunReportsShrunkCase$", "-rapid.nofailfile", "-convtest.dir="+dir)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRunReportsShrunkCase$", "-rapid.nofailfile", "-rapid.seed=1", "-rapid.shrinktime=10s", "-convtest.dir="+dir)
 	cmd.Env = append(os.Environ(), "CONVTEST_CHILD=1")
 	out, err := cmd.CombinedOutput()
 	if err == nil {
