@@ -17,8 +17,12 @@ import (
 // minVariantProblems problems), that the draws had the features named
 // below, and that they took every code path optimized counts
 // (optimized.PathHits: row-kernel tails, block remainders, padding skips,
-// edge tiles…). Reaching a path is a matter of chance, so the property runs
-// again (up to maxRounds rounds of -rapid.checks each) until every path was hit.
+// edge tiles…), and the paths of requiredCombos under their combinations of
+// features (3D, several images, several workers, groups, dilation with
+// stride…). The variants run with optimized.SmallTiles (tiles_test.go), so
+// small problems cross the block remainders. Reaching a path is a matter of
+// chance, so the property runs again (up to maxRounds rounds of
+// -rapid.checks each) until every path was hit.
 func TestVariantsMatchReference(t *testing.T) {
 	const maxRounds = 6
 	optimized.ResetPathHits()
