@@ -182,12 +182,26 @@ func comparisonCells(rep perf.Report) ([]cells, []string) {
 		rows = append(rows, cells{r.Name,
 			benchunit.Scale(r.Old.Center, c) + " ± " + r.Old.PctRangeString(),
 			benchunit.Scale(r.New.Center, c) + " ± " + r.New.PctRangeString(),
-			delta, fmt.Sprintf("p=%.3f", r.Cmp.P), n, r.Verdict.String(), mark})
+			delta, fmt.Sprintf("p=%.3f", r.Cmp.P), n, verdictText(r), mark})
 	}
 	if g := rep.Geomean(); g.N > 0 {
 		rows = append(rows, cells{"geomean", benchunit.Scale(g.Old, cls), benchunit.Scale(g.New, cls), fmt.Sprintf("%+.2f%%", 100*g.Delta), "", fmt.Sprintf("%d", g.N), "", ""})
 	}
 	return rows, notes
+}
+
+// verdictText is a row's verdict as printed. A probe measures the machine:
+// its change is no regression of the code (and never fails compare).
+func verdictText(r perf.Row) string {
+	if perf.IsProbe(r.Name) {
+		switch r.Verdict {
+		case perf.Regression:
+			return "machine slower"
+		case perf.Improvement:
+			return "machine faster"
+		}
+	}
+	return r.Verdict.String()
 }
 
 // metricName is the compared quantity as printed.
@@ -259,7 +273,7 @@ func writeComparisonCSV(w io.Writer, rep perf.Report, _, _ string, _, _ float64)
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
 	for _, r := range rep.Rows {
 		cw.Write([]string{r.Name, metricName(rep), f(r.Old.Center), f(r.Old.Lo), f(r.Old.Hi), f(r.New.Center), f(r.New.Lo), f(r.New.Hi),
-			f(r.Delta), f(r.DeltaLo), f(r.DeltaHi), f(r.Cmp.P), strconv.Itoa(r.Cmp.N1), strconv.Itoa(r.Cmp.N2), r.Verdict.String()})
+			f(r.Delta), f(r.DeltaLo), f(r.DeltaHi), f(r.Cmp.P), strconv.Itoa(r.Cmp.N1), strconv.Itoa(r.Cmp.N2), verdictText(r)})
 	}
 	if g := rep.Geomean(); g.N > 0 {
 		cw.Write([]string{"geomean", metricName(rep), f(g.Old), "", "", f(g.New), "", "", f(g.Delta), "", "", "", strconv.Itoa(g.N), strconv.Itoa(g.N), ""})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -261,5 +262,51 @@ func TestCompareFormatsAndGeomean(t *testing.T) {
 	}
 	if code, _, errOut := runSplit(t, "compare", "--format", "html", idle, slow); code != 2 || !strings.Contains(errOut, "--format") {
 		t.Errorf("--format html: exit %d %s", code, errOut)
+	}
+}
+
+var updateGolden = flag.Bool("update", false, "rewrite the golden files of compare's output")
+
+// TestCompareGolden: compare's whole stdout, as benchstat's CLI is tested:
+// an idle run against a loaded one with b really 10 % slower, in each
+// format, raw and normalized. go test -run TestCompareGolden -update
+// rewrites the files after a deliberate change.
+func TestCompareGolden(t *testing.T) {
+	dir := t.TempDir()
+	for name, path := range map[string]string{
+		"idle.txt":    shiftedRun(t, "idle.txt", 1, 1, "0.1 0.1 0.1"),
+		"planted.txt": shiftedRun(t, "planted.txt", 0.75, 0.9, "3.5 3 2"),
+	} {
+		b, _ := os.ReadFile(path)
+		os.WriteFile(filepath.Join(dir, name), b, 0o644)
+	}
+	golden, _ := filepath.Abs(filepath.Join("testdata", "compare"))
+	t.Chdir(dir)
+	for _, tc := range []struct {
+		file string
+		args []string
+	}{
+		{"raw.txt", nil},
+		{"normalized.txt", []string{"--normalize", "peak"}},
+		{"normalized.md", []string{"--normalize", "peak", "--format", "markdown"}},
+		{"normalized.csv", []string{"--normalize", "peak", "--format", "csv"}},
+	} {
+		code, out, errOut := runSplit(t, append(append([]string{"compare"}, tc.args...), "idle.txt", "planted.txt")...)
+		got := fmt.Sprintf("exit %d\n-- stdout --\n%s-- stderr --\n%s", code, out, errOut)
+		path := filepath.Join(golden, tc.file)
+		if *updateGolden {
+			os.MkdirAll(golden, 0o755)
+			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create it)", err)
+		}
+		if got != string(want) {
+			t.Errorf("compare %q differs from %s:\n%s", tc.args, path, got)
+		}
 	}
 }
