@@ -234,3 +234,7 @@ func TestRunGuarded(t *testing.T) {
 		t.Fatalf("RunGuarded: %v, %v", out, err)
 	}
 }
+
+// TestConformance runs the package example's implementation through Run,
+// as its own tests would.
+func TestConformance(t *testing.T) { convtest.Run(t, conv1D{}) }

@@ -3,7 +3,6 @@ package convtest_test
 import (
 	"errors"
 	"fmt"
-	"testing"
 
 	"github.com/convverify/convverify/conv"
 	"github.com/convverify/convverify/convtest"
@@ -44,11 +43,15 @@ func (conv1D) Forward(p *conv.Problem, in conv.Inputs[float32], out []float32) e
 	return nil
 }
 
-// A package tests its convolution with one line in a _test.go file:
+// A package tests its convolution with one line in a _test.go file (here
+// conv1D, the type above; TestConformance in this package's tests runs it):
 //
 //	func TestConformance(t *testing.T) { convtest.Run(t, conv1D{}) }
 //
-// Check runs the same checks on one problem, here from a benchdnn descriptor.
+// Run draws problems of the ops conv1D lists, keeps those its Supports
+// accepts, and on a failure prints the shrunk problem and writes it as a
+// golden-format folder. Check runs the same checks on one problem, here
+// given as a benchdnn descriptor.
 func Example() {
 	p, err := conv.ParseDescriptor("mb2ic3iw11oc4kw3sw2dw1pw2", conv.OpConv)
 	if err != nil {
@@ -57,6 +60,3 @@ func Example() {
 	fmt.Println(convtest.Check(conv1D{}, &p, 1, true))
 	// Output: <nil>
 }
-
-// TestConformance is the example's line, run.
-func TestConformance(t *testing.T) { convtest.Run(t, conv1D{}) }
