@@ -272,7 +272,11 @@ func writeComparisonCSV(w io.Writer, rep perf.Report, _, _ string, _, _ float64)
 	cw.Write([]string{"benchmark", "metric", "old", "old_lo", "old_hi", "new", "new_lo", "new_hi", "delta", "delta_lo", "delta_hi", "p", "n_old", "n_new", "verdict"})
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
 	for _, r := range rep.Rows {
-		cw.Write([]string{r.Name, metricName(rep), f(r.Old.Center), f(r.Old.Lo), f(r.Old.Hi), f(r.New.Center), f(r.New.Lo), f(r.New.Hi),
+		metric := metricName(rep)
+		if perf.IsProbe(r.Name) {
+			metric = rep.Metric // probe rows stay raw
+		}
+		cw.Write([]string{r.Name, metric, f(r.Old.Center), f(r.Old.Lo), f(r.Old.Hi), f(r.New.Center), f(r.New.Lo), f(r.New.Hi),
 			f(r.Delta), f(r.DeltaLo), f(r.DeltaHi), f(r.Cmp.P), strconv.Itoa(r.Cmp.N1), strconv.Itoa(r.Cmp.N2), verdictText(r)})
 	}
 	if g := rep.Geomean(); g.N > 0 {
