@@ -283,7 +283,7 @@ func (c *Context) ERFFigure(n int) string {
 		rng := rand.New(rand.NewPCG(c.Seed, 1))
 		const margin = 4
 		g, side := properties.ERF(2, 3, margin, properties.RandomPositiveKernels(rng, n, 3, 2))
-		draw, err := heat(fmt.Sprintf("ERF of %d stacked 3×3 convs", n), "input x (px)", "input y (px)", "gradient (per unit output)", grid{side, g}, false,
+		draw, err := heat(fmt.Sprintf("ERF of %d stacked 3×3 convs, %s", n, erfWeights), "input x (px)", "input y (px)", "gradient (per unit output)", grid{side, g}, false,
 			func(p *plot.Plot) error {
 				lo := float64(margin) - 0.5
 				ff := float64(f)
@@ -413,7 +413,7 @@ func (c *Context) SeparableFigure() string {
 	p0 := qaExample()
 	n, k2 := p0.OC, p0.Taps()
 	trueRatio := 1/float64(n) + 1/float64(k2)
-	caption := fmt.Sprintf("Cost of a depthwise separable conv as a fraction of the standard one, against output channels N (both axes logarithmic): lines the formula 1/N + 1/K², dots the MACs the reference counts. The Q&A's layer (K = 3, N = %d) costs 1/%.2f of the standard conv (filled circle), not the 1/%d it claims (cross).", n, 1/trueRatio, qaSepSpeedup)
+	caption := fmt.Sprintf("Cost of a depthwise separable conv as a fraction of the standard one, against output channels N (both axes logarithmic): lines the formula 1/N + 1/K², circles the MACs the reference counts. The Q&A's layer (K = 3, N = %d) costs 1/%.2f of the standard conv (filled circle), not the 1/%d it claims (cross).", n, 1/trueRatio, qaSepSpeedup)
 	return c.figure("separable_cost.png", caption, 16*vg.Centimeter, 12*vg.Centimeter, func(dc draw.Canvas) error {
 		p := newPlot()
 		p.Title.Text = "Depthwise separable cost / standard cost\n(lines: 1/N + 1/K²; circles: MACs counted by the reference)"
@@ -497,10 +497,22 @@ func ensureDir(dir string) error { return os.MkdirAll(dir, 0o755) }
 // depthwise separable versions of a few MobileNet-shaped layers (3×3 kernels,
 // 'same' padding), on a log scale, from paramsOf and macsOf.
 func (c *Context) SeparableLayersFigure() string {
-	caption := "Parameters and MACs of standard (solid) and depthwise separable (dashed) 3×3 layers of MobileNet-like shapes, from the first layer (3 → 64 channels on 224×224) to the last (1024 → 1024 on 7×7). The gap between solid and dashed is about 9× wherever N is large, and small for the first layer, whose 3 input channels leave little to save."
+	type layer struct{ ic, oc, size int }
+	layers := []layer{{3, 64, 224}, {32, 64, 112}, {128, 128, 56}, {256, 256, 28}, {512, 512, 14}, {1024, 1024, 7}}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, l := range layers {
+		d := conv2d(l.ic, l.oc, l.size, 3, 1, 1, 1, 1)
+		s, err := conv.NewSeparable(d)
+		if err != nil {
+			continue
+		}
+		r := float64(macsOf(&d)) / float64(macsOf(&s.Depthwise)+macsOf(&s.Pointwise))
+		lo, hi = math.Min(lo, r), math.Max(hi, r)
+	}
+	first, last := layers[0], layers[len(layers)-1]
+	caption := fmt.Sprintf("Parameters and MACs of standard (solid) and depthwise separable (dashed) 3×3 layers of MobileNet-like shapes, from the first layer (%d → %d channels on %d×%d) to the last (%d → %d on %d×%d). In every layer the separable version needs %.1f to %.1f times fewer MACs, 1/(1/N + 1/9): the saving depends on the output channels N alone, not on the input channels or the map size.",
+		first.ic, first.oc, first.size, first.size, last.ic, last.oc, last.size, last.size, lo, hi)
 	return c.figure("separable_layers.png", caption, 16*vg.Centimeter, 12*vg.Centimeter, func(dc draw.Canvas) error {
-		type layer struct{ ic, oc, size int }
-		layers := []layer{{3, 64, 224}, {32, 64, 112}, {128, 128, 56}, {256, 256, 28}, {512, 512, 14}, {1024, 1024, 7}}
 		p := newPlot()
 		p.Title.Text = "Standard against depthwise separable 3×3 conv"
 		p.X.Label.Text = "layer: channels in → out, map side"

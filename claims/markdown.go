@@ -310,10 +310,13 @@ func Write(w io.Writer, ds []Decided, props []propertyRow, o Options, took time.
 // table rows kept together.
 func writeLines(p func(string, ...any), lines []string) {
 	for i, l := range lines {
+		if l == "" {
+			continue // blocks are separated below
+		}
 		p("%s", l)
 		table := strings.HasPrefix(l, "|")
 		next := i+1 < len(lines) && strings.HasPrefix(lines[i+1], "|")
-		if l != "" && !(table && next) {
+		if !(table && next) {
 			p("")
 		}
 	}

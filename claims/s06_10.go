@@ -188,7 +188,7 @@ func section7() []Claim {
 			Decide: func(c *Context) Result {
 				ok, ces, lines := c.properties("DeconvIsZeroInsertConv")
 				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
-					Evidence: "s − 1 zeros between elements and padding K − 1 (p = 0, d = 1), with the 180°-rotated kernel",
+					Evidence: "s − 1 zeros between elements and padding K − 1, as it says, but the conv that follows uses the kernel rotated 180°",
 					Details:  lines, Counterexamples: ces}
 			},
 		},

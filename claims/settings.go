@@ -8,7 +8,7 @@ package claims
 // nn.Conv2d calls of §15) are quoted data, not settings.
 type Settings struct {
 	// s3-two-3x3-cost: C→C channels on a Size×Size map, 'same' padding.
-	TwoThreeC    int `claims:"s3-two-3x3-cost"`
+	TwoThreeC    int `claims:"s3-two-3x3-cost,s3-5x5-factorisation"`
 	TwoThreeSize int `claims:"s3-two-3x3-cost"`
 	// s5-inception: input and per-branch output channels, map side.
 	InceptionIC   int `claims:"s5-inception"`
