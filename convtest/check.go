@@ -43,9 +43,16 @@ func roundInputs(in conv.Inputs[float64]) conv.Inputs[float64] {
 }
 
 // forward runs impl on p into a guarded, NaN-poisoned output with workers
-// goroutines (workers ≤ 1, or an impl that is not Parallel: Forward).
+// goroutines (workers ≤ 1, or an impl that is not Parallel: Forward). A
+// panic of impl on the calling goroutine is returned as an error, so that
+// the case is reported and written like any other failure.
 func forward(impl Impl, p *conv.Problem, in conv.Inputs[float32], workers int) ([]float32, error) {
-	return RunGuarded(conv.Elems(p.DstShape()), func(out []float32) error {
+	return RunGuarded(conv.Elems(p.DstShape()), func(out []float32) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
 		if par, ok := impl.(Parallel); ok && workers > 1 {
 			return par.ForwardWorkers(p, in, out, workers)
 		}

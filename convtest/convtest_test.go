@@ -88,6 +88,9 @@ func TestCheckCatches(t *testing.T) {
 		{"write-before", "real fill", "wrote before its output", func(_ *conv.Problem, _ conv.Inputs[float32], out []float32) {
 			*(*float32)(unsafe.Add(unsafe.Pointer(&out[0]), -4)) = 1
 		}},
+		{"panics", "real fill", "panic: runtime error: index out of range", func(_ *conv.Problem, _ conv.Inputs[float32], out []float32) {
+			_ = out[len(out)]
+		}},
 		{"one-element", "real fill", "outside bound", func(_ *conv.Problem, _ conv.Inputs[float32], out []float32) {
 			out[7] *= 1.001
 		}},
