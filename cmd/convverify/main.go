@@ -5,7 +5,7 @@
 //	convverify check --golden DIR...
 //	convverify check --list
 //	convverify export DESCRIPTOR DIR [--op OP] [--force]
-//	convverify report [--seed N] [--checks N] [-o reports/FINDINGS.md]
+//	convverify report [--seed N] [--checks N] [--claims ID,…|list] [--format markdown|html] [-o FILE]
 //	convverify bench [...] [-o FILE]
 //	convverify compare OLD NEW [--allow-missing]
 //	convverify help [CMD] | --version
@@ -120,7 +120,7 @@ var commands = []command{
 	{"describe", "describe DESCRIPTOR...|SHAPEFILE... [--op OP] [--json]", "print resolved problems: shapes, parameters, MACs, FLOPs, memory"},
 	{"check", "check DESCRIPTOR [--op OP] [--seed N] [--budget B]\ncheck --golden DIR... [--budget B]\ncheck --list", "reference, oracles and every variant on random data; or verify golden case folders; or list the variants"},
 	{"export", "export DESCRIPTOR DIR [--op OP] [--seed N] [--force]", "write a golden-format case computed by the reference"},
-	{"report", "report [--seed N] [--checks N] [--claims ID,...|list] [-o FILE]", "write the findings on the convolution Q&A"},
+	{"report", "report [--seed N] [--checks N] [--claims ID,...|list] [--format markdown|html] [-o FILE]", "write the findings on the convolution Q&A"},
 	{"bench", "bench [--count N] [--benchtime D] [--impl RE] [--shape RE] [--op OP] [--workers W] [-o FILE]", "benchmark the variants (Go benchmark format)"},
 	{"conform", "conform --exec 'CMD ARGS' [--op OP,...] [--checks N] [--seed N] [--case-timeout D] [--keep DIR]", "check an implementation in any language through the worker protocol (docs/worker-protocol.md); failures shrunk"},
 	{"compare", "compare OLD NEW [--alpha A] [--threshold 5%] [--metric sec/op|GFLOP/s] [--allow-missing]", "benchstat-style regression verdicts"},
