@@ -121,9 +121,9 @@ var commands = []command{
 	{"check", "check DESCRIPTOR [--op OP] [--seed N] [--budget B]\ncheck --golden DIR... [--budget B]\ncheck --list", "reference, oracles and every variant on random data; or verify golden case folders; or list the variants"},
 	{"export", "export DESCRIPTOR DIR [--op OP] [--seed N] [--force]", "write a golden-format case computed by the reference"},
 	{"report", "report [--seed N] [--checks N] [--claims ID,...|list] [--format markdown|html] [-o FILE]", "write the findings on the convolution Q&A"},
-	{"bench", "bench [--count N] [--benchtime D] [--impl RE] [--shape RE] [--op OP] [--workers W] [-o FILE]", "benchmark the variants (Go benchmark format)"},
+	{"bench", "bench [DESCRIPTOR...|SHAPEFILE...] [--op OP] [--dir DIR] [--mb N] [--workers 1,2,4] [--impl RE] [--shape RE] [--count N] [--benchtime D] [--format bench|csv|json] [-o FILE]", "benchmark the variants on the built-in layers, descriptors or benchdnn shape files (Go benchmark format; network totals honour *N)"},
 	{"conform", "conform --exec 'CMD ARGS' [--op OP,...] [--checks N] [--seed N] [--case-timeout D] [--keep DIR]", "check an implementation in any language through the worker protocol (docs/worker-protocol.md); failures shrunk"},
-	{"compare", "compare OLD NEW [--alpha A] [--threshold 5%] [--metric sec/op|GFLOP/s] [--allow-missing]", "benchstat-style regression verdicts"},
+	{"compare", "compare OLD NEW [--alpha A] [--threshold 5%] [--metric sec/op|GFLOP/s] [--normalize none|peak] [--format text|markdown|csv] [--allow-missing]", "benchstat-style regression verdicts"},
 }
 
 func lookup(name string) (command, bool) {
