@@ -515,7 +515,7 @@ func (c *Context) SeparableLayersFigure() string {
 	return c.figure("separable_layers.png", caption, 16*vg.Centimeter, 12*vg.Centimeter, func(dc draw.Canvas) error {
 		p := newPlot()
 		p.Title.Text = "Standard against depthwise separable 3×3 conv"
-		p.X.Label.Text = "layer: channels in → out, map side"
+		p.X.Label.Text = "layer: channels in → out, map size (px)"
 		p.Y.Label.Text = "count (parameters or MACs)"
 		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, logTicks{}
 		var ticks []plot.Tick

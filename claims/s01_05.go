@@ -265,17 +265,15 @@ func section4() []Claim {
 			Decide: func(c *Context) Result {
 				stacks, order := rfStacks()
 				ok, ces, lines := c.properties("ReceptiveFieldEnlargers")
-				var ev []string
 				sizes := map[string]int{}
 				for _, n := range order {
 					f := receptiveField(stacks[n])
 					sizes[n] = f[len(f)-1].Size
-					ev = append(ev, fmt.Sprintf("%s %d", n, sizes[n]))
 				}
 				ok = ok && sizes[order[1]] > sizes[order[0]] && sizes[order[2]] > sizes[order[0]]
 				fig := c.RFGrowthFigure(stacks, order)
 				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
-					Evidence: "field after 6 layers: " + strings.Join(ev, "; "),
+					Evidence: fmt.Sprintf("all three do: after %d layers, plain 3×3 %d px, dilated %d px, with pooling %d px; pooling mostly through the layers after it", len(stacks[order[0]]), sizes[order[0]], sizes[order[1]], sizes[order[2]]),
 					Details: append([]string{
 						"All three enlarge it. Pooling does so mostly for the layers *after* it: it multiplies the jump j, so every later kernel's k−1 counts j times; the pooling window itself adds only (k−1)·j.",
 					}, lines...), Counterexamples: ces, Figures: nonEmpty(fig)}
