@@ -100,3 +100,37 @@ func interpolationIsDeconv(rng *rand.Rand) (nearestSame, nearestAll, bilinSame, 
 	}
 	return
 }
+
+// resizeConvIsDeconv checks that nearest ×2 followed by a 3×3 conv (padding
+// 1) is one stride-2, padding-1 transposed conv whose 4×4 kernel is the
+// 2×2 box convolved with the 3×3 kernel rotated 180° (w[a][b] = Σ k[t][u]
+// over the t, u with a−2+t and b−2+u in the box): a transposed conv whose
+// 16 weights are fixed up to the conv's 9. It returns how many outputs
+// agree, of how many.
+func resizeConvIsDeconv(rng *rand.Rand) (same, all int) {
+	n := upsampleSide
+	x, k := ints(rng, n*n), ints(rng, 9)
+	up := nearest2x(x, n)
+	cp := conv2d(1, 1, 2*n, 3, 1, 1, 1, 1)
+	y := reference.Conv(&cp, up, k, nil, nil)
+	w := make([]float64, 16)
+	for a := range 4 {
+		for b := range 4 {
+			for t := range 3 {
+				for u := range 3 {
+					if i, j := a-2+t, b-2+u; i >= 0 && i < 2 && j >= 0 && j < 2 {
+						w[a*4+b] += k[t*3+u]
+					}
+				}
+			}
+		}
+	}
+	z, _ := deconv2x(x, n, w, 4, 1)
+	for i := range y {
+		all++
+		if i < len(z) && z[i] == y[i] {
+			same++
+		}
+	}
+	return same, all
+}

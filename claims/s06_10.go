@@ -97,14 +97,17 @@ func section7() []Claim {
 			ID: "s7-learned-upsampling", Section: 7,
 			Quote:      "转置卷积通过训练过程学习到最优的上采样方式，来代替传统的插值上采样方法",
 			Paraphrase: "Transposed convolution learns the best upsampling, replacing interpolation.",
-			Check:      fmt.Sprintf("reference.Deconv with fixed kernels against nearest and bilinear ×2 upsampling of a random %d×%d integer map", upsampleSide, upsampleSide),
+			Check:      fmt.Sprintf("reference.Deconv with fixed kernels against nearest and bilinear ×2 upsampling, and against nearest ×2 then a 3×3 reference.Conv, of a random %d×%d integer map", upsampleSide, upsampleSide),
 			Decide: func(c *Context) Result {
-				ns, na, bs, bi := interpolationIsDeconv(rand.New(rand.NewPCG(c.Seed, 19)))
-				ok := ns == na && bs == bi
+				rng := rand.New(rand.NewPCG(c.Seed, 19))
+				ns, na, bs, bi := interpolationIsDeconv(rng)
+				rs, ra := resizeConvIsDeconv(rng)
+				ok := ns == na && bs == bi && rs == ra
 				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
 					Evidence: fmt.Sprintf("interpolation is a transposed conv with a fixed kernel: nearest ×2 at %d of %d outputs, bilinear ×2 at %d of %d interior ones; 'optimal' needs training", ns, na, bs, bi),
 					Details: []string{
 						fmt.Sprintf("Nearest ×2 equals a stride-2 transposed conv with a 2×2 kernel of ones at every output (%d of %d). Bilinear ×2 with half-pixel centres equals a stride-2, padding-1 transposed conv with the 4×4 kernel [¼ ¾ ¾ ¼]ᵀ[¼ ¾ ¾ ¼] at %d of the %d outputs off the one-pixel border, where interpolation clamps to the edge instead of reading zeros.", ns, na, bs, bi),
+						fmt.Sprintf("Interpolation then a conv is itself one transposed conv: nearest ×2 followed by a 3×3 conv (padding 1) equals a stride-2, padding-1 transposed conv whose 4×4 kernel is the 2×2 box convolved with the 3×3 kernel, at %d of %d outputs. It is a transposed conv with 16 weights tied to 9, which is why its overlap is even (s9-resize-conv).", rs, ra),
 						"So a learned transposed conv of that shape can represent interpolation exactly, and replacing it loses nothing in what can be expressed; whether training finds a better upsampling for a task is not checkable offline.",
 					}}
 			},
