@@ -157,12 +157,6 @@ func Write(w io.Writer, ds []Decided, props []propertyRow, o Options, took time.
 	p("")
 	p("Every checkable statement of [the convolution Q&A](../docs/seed/convolution-qa.md) (16 sections, in Chinese) is quoted below, paraphrased in English, and decided by code in this repository when the report runs: the verdicts and every number are computed, none is typed in. Quotes render the Q&A's LaTeX as plain symbols; `…` marks omitted text. Entries marked *our extension* check a statement the Q&A does not make; they never count among its errors.")
 	p("")
-	p("- Reproduce, from a clone: `%s`", o.Command)
-	p("- Seed %d, %d rapid checks per property; %s", o.Seed, o.Checks, runtime.Version())
-	p("- Machine: %s", Machine())
-	p("- Kernels of the optimized variants (checked by VariantsMatchReference): `%s`", optimized.KernelInfo())
-	p("- Generated %s in %.1f s", time.Now().UTC().Format("2006-01-02 15:04 UTC"), took.Seconds())
-	p("")
 	count := map[Verdict]int{}
 	ext := 0
 	var wrong, imprecise []Decided
@@ -200,6 +194,14 @@ func Write(w io.Writer, ds []Decided, props []propertyRow, o Options, took time.
 		key(fmt.Sprintf("Wrong (%d)", len(wrong)), wrong)
 		key(fmt.Sprintf("Imprecise: true with a caveat (%d)", len(imprecise)), imprecise)
 	}
+	p("## How this report was made")
+	p("")
+	p("- Reproduce, from a clone: `%s`", o.Command)
+	p("- Seed %d, %d rapid checks per property; %s", o.Seed, o.Checks, runtime.Version())
+	p("- Machine: %s", Machine())
+	p("- Kernels of the optimized variants (checked by VariantsMatchReference): `%s`", optimized.KernelInfo())
+	p("- Generated %s in %.1f s", time.Now().UTC().Format("2006-01-02 15:04 UTC"), took.Seconds())
+	p("")
 	p("## Summary")
 	p("")
 	p("| § | Claim | Verdict | Evidence |")
