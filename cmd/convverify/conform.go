@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -160,6 +161,111 @@ type conformFailure struct {
 	p      conv.Problem
 	reason string
 	dir    string
+	steps  int // fields refine made smaller after rapid
+}
+
+// maxRefineCalls bounds the worker calls refine makes.
+const maxRefineCalls = 400
+
+// refine shrinks rapid's smallest failing problem further, greedily: rapid
+// shrinks the generator's choices, which can stop at a local minimum (a
+// realistic draw cannot have fewer than 3 input elements); here each field
+// of the problem itself is tried one step smaller, on fresh inputs, and kept
+// smaller while the worker still fails.
+func (c *conformRun) refine(f conformFailure, seed uint64) conformFailure {
+	calls := 0
+	for improved := true; improved && calls < maxRefineCalls; {
+		improved = false
+		for _, q := range smallerProblems(f.p) {
+			if calls >= maxRefineCalls {
+				break
+			}
+			calls++
+			rng := rand.New(rand.NewPCG(seed, uint64(calls)))
+			in := conv.ConvertInputs[float64](conv.ConvertInputs[float32](oracles.RandomFill(&q, rng)))
+			o := worker.Check(c.w, c.scratch, q, in)
+			if o.Kind != worker.Failed {
+				continue
+			}
+			f.p, f.reason, f.steps = q, c.keepScratch(f.dir, o.Reason), f.steps+1
+			improved = true
+			break
+		}
+	}
+	return f
+}
+
+// problemSize is the measure refine makes smaller: the sum of every field,
+// end paddings by their magnitude. Each accepted step lowers it, so refine ends.
+func problemSize(p conv.Problem) int {
+	n := p.MB + p.G + p.IC + p.OC + p.E + p.DG
+	if p.Mask {
+		n++
+	}
+	for _, a := range p.Axes() {
+		n += p.I[a] + p.O[a] + p.K[a] + p.S[a] + p.Dil[a] + p.PBegin[a] + max(p.PEnd[a], -p.PEnd[a])
+	}
+	return n
+}
+
+// smallerProblems returns the valid problems one step smaller than p in one
+// field: fewer samples, groups, channels, experts or offset groups, no mask,
+// and per axis a smaller input, kernel, stride, dilation or padding.
+func smallerProblems(p conv.Problem) []conv.Problem {
+	var out []conv.Problem
+	try := func(edit func(q *conv.Problem)) {
+		q := p
+		edit(&q)
+		if q.Op == conv.OpDeform && (q.DG < 1 || q.IC%q.DG != 0) {
+			q.DG = 1
+		}
+		if q.Resolve() != nil {
+			return
+		}
+		if q.Op != conv.OpDeconv {
+			// The tight end padding, as the generator draws it, so the
+			// descriptor reproduces the problem exactly.
+			for _, a := range q.Axes() {
+				q.PEnd[a] = (q.O[a]-1)*q.S[a] - q.I[a] + q.ExtK(a) - q.PBegin[a]
+			}
+			if q.Resolve() != nil {
+				return
+			}
+		}
+		if problemSize(q) < problemSize(p) {
+			out = append(out, q)
+		}
+	}
+	icg, ocg := p.ICG(), p.OCG()
+	try(func(q *conv.Problem) { q.MB-- })
+	try(func(q *conv.Problem) { q.G--; q.IC, q.OC = q.G*icg, q.G*ocg })
+	try(func(q *conv.Problem) { q.IC = q.G * (icg - 1) })
+	try(func(q *conv.Problem) { q.OC = q.G * (ocg - 1) })
+	if p.Op == conv.OpDynamic && p.E > 1 {
+		try(func(q *conv.Problem) { q.E-- })
+	}
+	if p.Op == conv.OpDeform {
+		if p.DG > 1 {
+			try(func(q *conv.Problem) { q.DG-- })
+		}
+		if p.Mask {
+			try(func(q *conv.Problem) { q.Mask = false })
+		}
+	}
+	for _, a := range p.Axes() {
+		try(func(q *conv.Problem) { q.I[a]-- })
+		try(func(q *conv.Problem) { q.K[a]-- })
+		try(func(q *conv.Problem) { q.S[a]-- })
+		try(func(q *conv.Problem) { q.Dil[a]-- })
+		try(func(q *conv.Problem) { q.PBegin[a]-- })
+		if p.PEnd[a] > 0 {
+			try(func(q *conv.Problem) { q.PEnd[a]-- })
+		}
+		if p.PEnd[a] < 0 {
+			try(func(q *conv.Problem) { q.PEnd[a]++ })
+		}
+	}
+	return out
 }
 
 // op checks checks problems of op. rapid draws them; after the first failure
@@ -195,20 +301,19 @@ func (c *conformRun) op(op conv.Op, checks int, seed uint64) {
 		case worker.Failed:
 			shrinking = true
 			dir := filepath.Join(c.root, fmt.Sprintf("%s-failure", op))
-			c.keepScratch(dir)
-			last = &conformFailure{p: p, reason: o.Reason, dir: dir}
+			last = &conformFailure{p: p, reason: c.keepScratch(dir, o.Reason), dir: dir}
 			t.Fatalf("%s", o.Reason)
 		case worker.Crashed:
 			if firstCrash == nil && !shrinking {
 				dir := filepath.Join(c.root, fmt.Sprintf("%s-crash", op))
-				c.keepScratch(dir)
-				firstCrash = &conformFailure{p: p, reason: o.Reason, dir: dir}
+				firstCrash = &conformFailure{p: p, reason: c.keepScratch(dir, o.Reason), dir: dir}
 			}
 		}
 	}
 	properties.Run(properties.Property{Name: "conform/" + op.String(), Check: prop}, checks, seed)
 	if last != nil {
-		c.failures = append(c.failures, *last)
+		stage("conform", "%s: shrinking the failure further, one field at a time", op)
+		c.failures = append(c.failures, c.refine(*last, seed))
 	}
 	if firstCrash != nil {
 		c.crashes = append(c.crashes, *firstCrash)
@@ -225,10 +330,11 @@ func (c *conformRun) row(p conv.Problem) *rowCounts {
 
 // keepScratch moves the scratch folder (inputs and whatever the worker
 // wrote) to dir, replacing the folder an earlier, larger failure kept there:
-// conform created both.
-func (c *conformRun) keepScratch(dir string) {
+// conform created both. It returns reason with the scratch folder's name
+// replaced by dir's.
+func (c *conformRun) keepScratch(dir, reason string) string {
 	if _, err := os.Stat(c.scratch); err != nil {
-		return
+		return reason
 	}
 	if _, err := os.Stat(dir); err == nil {
 		os.RemoveAll(dir)
@@ -237,7 +343,9 @@ func (c *conformRun) keepScratch(dir string) {
 	}
 	if err := os.Rename(c.scratch, dir); err != nil {
 		fmt.Fprintf(stderr, "convverify conform: keeping %s: %v\n", dir, err)
+		return reason
 	}
+	return strings.ReplaceAll(reason, c.scratch, dir)
 }
 
 func (c *conformRun) print() {
@@ -271,6 +379,9 @@ func (c *conformRun) print() {
 	}
 	for _, f := range c.failures {
 		fmt.Fprintf(stdout, "\nFAIL  %s: smallest failing problem (shrunk): %s\n", f.p.Op, f.p.Command())
+		if f.steps > 0 {
+			fmt.Fprintf(stdout, "      (rapid's minimum made %d fields smaller by descriptor steps)\n", f.steps)
+		}
 		fmt.Fprintf(stdout, "      %s\n", f.reason)
 		fmt.Fprintf(stdout, "      case kept in %s (inputs and the worker's y.npy; replay the comparison: convverify check --golden %s)\n", f.dir, f.dir)
 	}
