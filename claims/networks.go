@@ -184,6 +184,11 @@ func alexNetLayers() []paramLayer {
 	}
 }
 
+// squeezeNetPaperParams is SqueezeNet v1.0's parameter count as its paper's
+// Table 1 states it (quoted, like the Q&A's figures), for the layer list to
+// be checked against.
+const squeezeNetPaperParams = 1248424
+
 // fire is a SqueezeNet fire module: s1x1 squeeze filters, then e1x1 and
 // e3x3 expand filters side by side.
 type fire struct{ s1, e1, e3 int }

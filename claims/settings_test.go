@@ -261,3 +261,26 @@ func TestTickFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestNetworkLayerLists checks the layer lists against the figures their
+// sources publish: receptive fields from Araujo, Norris & Sim, "Computing
+// receptive fields of convolutional neural networks" (Distill, 2019; VGG-16
+// at pool5, the others at their last conv layer; ResNet-50 v1.5 as the
+// issue that asked for the table states it), and SqueezeNet's parameter
+// count from its paper's Table 1. A layer missing or strided wrongly moves
+// them.
+func TestNetworkLayerLists(t *testing.T) {
+	published := map[string]int{"ResNet-50 v1": 483, "ResNet-50 v1.5": 427, "MobileNetV2": 491, "Inception-v3": 1311}
+	for _, n := range standardNetworks() {
+		if want, ok := published[n.Name]; ok && n.lastField().Size != want {
+			t.Errorf("%s: last conv layer's field %d px, published %d", n.Name, n.lastField().Size, want)
+		}
+	}
+	ls, _, _ := vgg16()
+	if f := receptiveField(ls); f[len(f)-1].Size != 212 {
+		t.Errorf("VGG-16 at pool5: field %d, published 212", f[len(f)-1].Size)
+	}
+	if got, _ := paramsOfLayers(squeezeNetLayers(false)); got != squeezeNetPaperParams {
+		t.Errorf("SqueezeNet v1.0: %d parameters, its paper's Table 1 states %d", got, squeezeNetPaperParams)
+	}
+}

@@ -94,11 +94,16 @@ func cmdReport(args []string) error {
 		return ioError{err}
 	}
 	count := map[claims.Verdict]int{}
+	ext := 0
 	for _, d := range ds {
+		if d.Extension {
+			ext++
+			continue
+		}
 		count[d.Verdict]++
 	}
-	fmt.Fprintf(stderr, "report: wrote %s: %d claims, %d hold, %d with caveat, %d refuted, %d not checkable\n",
-		*out, len(ds), count[claims.Holds], count[claims.HoldsWithCaveat], count[claims.Refuted], count[claims.NotCheckable])
+	fmt.Fprintf(stderr, "report: wrote %s: %d claims of the Q&A, %d hold, %d with caveat, %d refuted, %d not checkable; %d extensions of ours\n",
+		*out, len(ds)-ext, count[claims.Holds], count[claims.HoldsWithCaveat], count[claims.Refuted], count[claims.NotCheckable], ext)
 	return nil
 }
 
