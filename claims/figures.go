@@ -541,7 +541,7 @@ func (c *Context) SeparableLayersFigure() string {
 				return err
 			}
 		}
-		p.Y.Max *= 2 // headroom between the largest count and the title
+		p.Y.Max *= 2         // headroom between the largest count and the title
 		p.Legend.Top = false // bottom right, below the large counts of the deep layers
 		p.Draw(dc)
 		return nil
