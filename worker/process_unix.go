@@ -23,5 +23,9 @@ func describeExit(ee *exec.ExitError) string {
 	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return fmt.Sprintf("killed by signal %v", ws.Signal())
 	}
+	if c := ee.ExitCode(); c > 128 && c < 128+65 {
+		// The shell reports a command killed by signal n as status 128+n.
+		return fmt.Sprintf("exited with status %d (killed by signal %d?)", c, c-128)
+	}
 	return fmt.Sprintf("exited with status %d", ee.ExitCode())
 }
