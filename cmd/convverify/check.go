@@ -10,6 +10,7 @@ import (
 	"github.com/convverify/convverify/conv"
 	"github.com/convverify/convverify/optimized"
 	"github.com/convverify/convverify/oracles/golden"
+	"github.com/convverify/convverify/reference"
 	"github.com/convverify/convverify/verify"
 )
 
@@ -20,11 +21,13 @@ func cmdCheck(args []string) error {
 	seed := fs.Uint64("seed", 1, "seed of the random inputs")
 	goldenMode := fs.Bool("golden", false, "verify golden folders given as arguments")
 	list := fs.Bool("list", false, "list the registered implementations and exit")
+	workers := fs.Int("workers", 1, "also run every variant with this many workers (1: once, single-threaded)")
+	mb := fs.Int("mb", 0, "minibatch: replaces each descriptor's mb (0 keeps it)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
-	problemOnly := []string{"op", "dg", "mask", "experts", "routing", "temperature", "seed"}
+	problemOnly := []string{"op", "dg", "mask", "experts", "routing", "temperature", "seed", "workers", "mb"}
 	switch {
 	case *list:
 		if len(pos) > 0 {
@@ -47,20 +50,93 @@ func cmdCheck(args []string) error {
 		}
 		return checkGolden(pos, pf.budget)
 	}
-	if len(pos) != 1 {
-		return usagef("check: want exactly one descriptor, got %d arguments", len(pos))
+	if len(pos) == 0 {
+		return usagef("check: want a descriptor or a shape file")
 	}
-	p, err := pf.problem(pos[0])
+	if *workers < 1 {
+		return usagef("--workers: %d: want at least 1", *workers)
+	}
+	if *mb < 0 {
+		return usagef("--mb: %d: want a positive minibatch (0 keeps the descriptor's)", *mb)
+	}
+	// Resolve every problem before checking any, so bad input never leaves
+	// a partial run.
+	var ps []conv.Problem
+	for _, a := range pos {
+		descs, where, err := descriptorsOf(a)
+		if err != nil {
+			return err
+		}
+		if op, err := conv.ParseOp(pf.op); err == nil && where != nil {
+			if w := shapeFileOpWarning(a, op); w != "" {
+				fmt.Fprintln(stderr, w)
+			}
+		}
+		for i, d := range descs {
+			p, err := pf.problem(d)
+			if err == nil && *mb > 0 {
+				p.MB = *mb
+				if verr := p.Validate(); verr != nil {
+					err = usagef("--mb %d: descriptor %q: %v", *mb, d, verr)
+				}
+			}
+			if err != nil {
+				if where != nil {
+					return usagef("%s: %v", where[i], err)
+				}
+				return err
+			}
+			ps = append(ps, p)
+		}
+	}
+	failed := 0
+	for i, p := range ps {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		fmt.Fprintf(stdout, "problem  %s\nkernel   %s\nseed     %d\n", p.Command(), optimized.Kernel(), *seed)
+		lines, err := checkOne(p, *seed, pf.budget, *workers)
+		endStages()
+		if err != nil {
+			return err
+		}
+		if printLines(lines) != nil {
+			failed++
+		}
+	}
+	if len(ps) > 1 {
+		fmt.Fprintf(stdout, "\n%d problems, %d failed\n", len(ps), failed)
+	}
+	if failed > 0 {
+		return errFailed
+	}
+	return nil
+}
+
+// checkOne is verify.Random on p, and with workers > 1 every variant again
+// with that many workers on the same inputs (the same seed draws the same
+// fill as verify.ReferenceCase), judged against the reference.
+func checkOne(p conv.Problem, seed uint64, budget int64, workers int) ([]verify.Line, error) {
+	progress := func(s string) { stage("check", "%s", s) }
+	lines, err := verify.Random(&p, seed, budget, progress)
+	if err != nil || workers == 1 {
+		return lines, err
+	}
+	c, err := verify.ReferenceCase(&p, seed, budget, progress)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	fmt.Fprintf(stdout, "problem  %s\nkernel   %s\nseed     %d\n", p.Command(), optimized.Kernel(), *seed)
-	lines, err := verify.Random(&p, *seed, pf.budget, func(s string) { stage("check", "%s", s) })
-	endStages()
+	stage("check", "reference for %d workers", workers)
+	exp, err := reference.Forward(&p, c.In, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return printLines(lines)
+	mag := reference.Magnitude(&p, c.In)
+	for _, l := range verify.Variants(&p, c.In, exp, mag, workers) {
+		l.Name += fmt.Sprintf(", %d workers", workers)
+		lines = append(lines, l)
+	}
+	return lines, nil
 }
 
 func printLines(lines []verify.Line) error {

@@ -118,7 +118,7 @@ func runner(name string) func([]string) error {
 // commands is the single table behind dispatch, `help`, `help CMD` and `CMD -h`.
 var commands = []command{
 	{"describe", "describe DESCRIPTOR...|SHAPEFILE... [--op OP] [--json]", "print resolved problems: shapes, parameters, MACs, FLOPs, memory"},
-	{"check", "check DESCRIPTOR [--op OP] [--seed N] [--budget B]\ncheck --golden DIR... [--budget B]\ncheck --list", "reference, oracles and every variant on random data; or verify golden case folders; or list the variants"},
+	{"check", "check DESCRIPTOR...|SHAPEFILE... [--op OP] [--seed N] [--mb N] [--workers W] [--budget B]\ncheck --golden DIR... [--budget B]\ncheck --list", "reference, oracles and every variant on random data; or verify golden case folders; or list the variants"},
 	{"export", "export DESCRIPTOR DIR [--op OP] [--seed N] [--force]", "write a golden-format case computed by the reference"},
 	{"report", "report [--seed N] [--checks N] [--claims ID,...|list] [--format markdown|html] [-o FILE]", "write the findings on the convolution Q&A"},
 	{"bench", "bench [DESCRIPTOR...|SHAPEFILE...] [--op OP] [--dir DIR] [--mb N] [--workers 1,2,4] [--impl RE] [--shape RE] [--count N] [--benchtime D] [--format bench|csv|json] [-o FILE]", "benchmark the variants on the built-in layers, descriptors or benchdnn shape files (Go benchmark format; network totals honour *N)"},
