@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -52,6 +53,17 @@ type Worker struct {
 	Starts        int
 	startFailures int
 	dead          error
+	// live is the running process, for Kill from another goroutine.
+	live atomic.Pointer[process]
+}
+
+// Kill kills the running worker process and its group at once, from any
+// goroutine: for a signal handler or a timeout that is about to exit, so
+// that no worker outlives convverify.
+func (w *Worker) Kill() {
+	if p := w.live.Load(); p != nil {
+		killGroup(p.cmd)
+	}
 }
 
 // New returns a worker that runs command through the shell when first called.
@@ -110,6 +122,7 @@ func (w *Worker) start() (Hello, error) {
 	if err != nil {
 		return Hello{}, &Crash{Cause: err.Error()}
 	}
+	w.live.Store(p)
 	w.Starts++
 	line, err := p.readLine(w.opt.startTimeout())
 	if err != nil {

@@ -59,6 +59,11 @@ func cmdConform(args []string) error {
 	}
 	w := worker.New(*execLine, worker.Options{Timeout: *caseTimeout, StartTimeout: *startTimeout})
 	defer w.Close()
+	// An interrupt or the global --timeout exits at once: kill the worker
+	// first, so a hung one does not outlive us.
+	exit := exitNow
+	exitNow = func(code int) { w.Kill(); exit(code) }
+	defer func() { exitNow = exit }()
 	stage("conform", "starting the worker")
 	hello, herr := w.Start()
 	if herr != nil {
