@@ -385,7 +385,7 @@ func (c *conformRun) print() {
 	for _, f := range c.failures {
 		fmt.Fprintf(stdout, "\nFAIL  %s: smallest failing problem (shrunk): %s\n", f.p.Op, f.p.Command())
 		if f.steps > 0 {
-			fmt.Fprintf(stdout, "      (rapid's minimum made %d fields smaller by descriptor steps)\n", f.steps)
+			fmt.Fprintf(stdout, "      (then %d one-field steps smaller than rapid's minimum)\n", f.steps)
 		}
 		fmt.Fprintf(stdout, "      %s\n", f.reason)
 		fmt.Fprintf(stdout, "      case kept in %s (inputs and the worker's y.npy; replay the comparison: convverify check --golden %s)\n", f.dir, f.dir)
