@@ -228,7 +228,14 @@ func TestHostileWorkers(t *testing.T) {
 		{"fifo", Failed, "not a regular file"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
-			w := fake(t, tc.mode, f, Options{Timeout: 300 * time.Millisecond, StartTimeout: 5 * time.Second})
+			// Only the hanging worker waits out its timeout; the others
+			// get a generous one, so a loaded machine cannot turn a
+			// reply into a hang.
+			timeout := 30 * time.Second
+			if tc.mode == "hang" {
+				timeout = 300 * time.Millisecond
+			}
+			w := fake(t, tc.mode, f, Options{Timeout: timeout, StartTimeout: 30 * time.Second})
 			o := Check(w, filepath.Join(t.TempDir(), "case"), f.p, f.in)
 			if o.Kind != tc.kind || !strings.Contains(o.Reason, tc.want) {
 				t.Errorf("got %v %q, want %v containing %q", o.Kind, o.Reason, tc.kind, tc.want)
