@@ -188,7 +188,7 @@ func (c *conformRun) refine(f conformFailure, seed uint64) conformFailure {
 			calls++
 			rng := rand.New(rand.NewPCG(seed, uint64(calls)))
 			in := conv.ConvertInputs[float64](conv.ConvertInputs[float32](oracles.RandomFill(&q, rng)))
-			o := worker.Check(c.w, c.scratch, q, in)
+			o := c.check(q, in)
 			if o.Kind != worker.Failed {
 				continue
 			}
@@ -291,7 +291,7 @@ func (c *conformRun) op(op conv.Op, checks int, seed uint64) {
 		} else {
 			stage("conform", "%s: shrinking the failure", op)
 		}
-		o := worker.Check(c.w, c.scratch, p, in)
+		o := c.check(p, in)
 		if !shrinking {
 			c.row(p).add(o.Kind)
 			c.total.add(o.Kind)
@@ -323,6 +323,13 @@ func (c *conformRun) op(op conv.Op, checks int, seed uint64) {
 	if firstCrash != nil {
 		c.crashes = append(c.crashes, *firstCrash)
 	}
+}
+
+// check runs one case in a fresh scratch folder: conform made it, and the
+// worker may have left anything in it (temporaries, a link where y.npy was).
+func (c *conformRun) check(p conv.Problem, in conv.Inputs[float64]) worker.Outcome {
+	os.RemoveAll(c.scratch)
+	return worker.Check(c.w, c.scratch, p, in)
 }
 
 func (c *conformRun) row(p conv.Problem) *rowCounts {
