@@ -1,13 +1,14 @@
 // Command convverify proves convolution code right and measures how fast it is.
 //
 //	convverify describe DESCRIPTOR...|SHAPEFILE... [--op OP] [--json]
-//	convverify check DESCRIPTOR [--op OP] [--seed N]
+//	convverify check DESCRIPTOR...|SHAPEFILE... [--op OP] [--seed N] [--mb N] [--workers W]
 //	convverify check --golden DIR...
 //	convverify check --list
 //	convverify export DESCRIPTOR DIR [--op OP] [--force]
 //	convverify report [--seed N] [--checks N] [--claims ID,…|list] [--format markdown|html] [-o FILE]
 //	convverify bench [...] [-o FILE]
 //	convverify compare OLD NEW [--allow-missing]
+//	convverify conform --exec 'CMD ARGS' [--op OP,...] [--checks N] [--seed N] [--case-timeout D]
 //	convverify help [CMD] | --version
 //
 // Exit status: 0 when everything checked passed, 1 when a check or a
