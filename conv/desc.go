@@ -311,6 +311,10 @@ func (p *Problem) Command() string {
 	var b strings.Builder
 	b.WriteString("--op ")
 	b.WriteString(p.Op.String())
+	if p.Dir != DirFwdB {
+		b.WriteString(" --dir ")
+		b.WriteString(p.Dir.String())
+	}
 	switch p.Op {
 	case OpDeform:
 		if p.DG != 1 {

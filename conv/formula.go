@@ -655,3 +655,16 @@ func ReceptiveField(layers []Layer) []Field {
 	}
 	return out
 }
+
+// DirFLOPs is the floating-point work of p's direction:
+//
+//	FWD_D, FWD_B:    2·MACs (FLOPs; the bias adds are not counted)
+//	BWD_D:           2·MACs (dx = Wᵀ·dy: one multiply-add per dense tap)
+//	BWD_W, BWD_WB:   2·MACs (dw = dy·xᵀ: one multiply-add per dense tap; db's adds not counted)
+//
+// for every op, as benchdnn counts conv and deconv gradients. For deform and
+// dynamic this is the count of the convolution-shaped part only: the bilinear
+// weights, the offset and mask gradients (about 10 more flops per tap and
+// channel for deform), the kernel mixing and the routing gradient are left
+// out, as the forward count leaves out the mixing and the routing.
+func (p *Problem) DirFLOPs() int64 { return p.FLOPs() }

@@ -113,6 +113,11 @@ type Problem struct {
 
 	// Name is the descriptor's n field, without quotes.
 	Name string
+
+	// Dir is the direction (benchdnn --dir). The zero value, DirFwdB, is the
+	// forward pass with bias; it is not part of the descriptor (benchdnn
+	// gives it as a separate option), see Command.
+	Dir Dir
 }
 
 // BenchdnnDil returns benchdnn's dilation for axis a: 0 is dense (framework dilation − 1).
@@ -154,6 +159,9 @@ func (p *Problem) AccumLength() int {
 func (p *Problem) Validate() error {
 	if p.Op < OpConv || p.Op > OpDynamic {
 		return fmt.Errorf("op: unknown op %d", int(p.Op))
+	}
+	if p.Dir < DirFwdB || p.Dir > DirBwdWB {
+		return fmt.Errorf("dir: unknown direction %d", int(p.Dir))
 	}
 	if p.Rank < 1 || p.Rank > 3 {
 		return fmt.Errorf("rank: %d spatial dimensions (want 1, 2 or 3)", p.Rank)
