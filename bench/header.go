@@ -25,6 +25,11 @@ type Header struct {
 	Date      time.Time
 	Commit    string // "" if unknown
 	Load      string // 1, 5 and 15 minute load averages, "unknown" if unknown
+	// Peers describe the outside implementations timed beside ours, one
+	// entry each ("peer:pytorch = pytorch 2.6.0, … (command …)"): a
+	// comment line, since a peer's version changes from run to run as
+	// ours does.
+	Peers []string
 }
 
 // NewHeader fills a Header from the machine.
@@ -51,6 +56,9 @@ func (h Header) Write(w io.Writer) {
 		commit = "unknown"
 	}
 	fmt.Fprintf(w, "# date: %s\n# commit: %s\n# load-average: %s\n# go: %s\n", h.Date.Format(time.RFC3339), commit, h.Load, runtime.Version())
+	if len(h.Peers) > 0 {
+		fmt.Fprintf(w, "# peers: %s\n", strings.Join(h.Peers, "; "))
+	}
 	fmt.Fprintf(w, "goos: %s\ngoarch: %s\npkg: convverify/optimized\ncpu: %s\n", runtime.GOOS, runtime.GOARCH, CPUModel())
 	fmt.Fprintf(w, "kernel: %s\nkernels: %s\npeak-unit: %s\n", optimized.Kernel(), optimized.KernelInfo(), gemm.PeakUnit())
 	fmt.Fprintf(w, "workers: %s\ngomaxprocs: %d\n", joinInts(h.Workers, ","), runtime.GOMAXPROCS(0))
@@ -64,7 +72,7 @@ func (h Header) Map() map[string]string {
 		"goos": runtime.GOOS, "goarch": runtime.GOARCH, "pkg": "convverify/optimized", "cpu": CPUModel(),
 		"kernel": optimized.Kernel(), "kernels": optimized.KernelInfo(), "peak-unit": gemm.PeakUnit(),
 		"workers": joinInts(h.Workers, ","), "gomaxprocs": strconv.Itoa(runtime.GOMAXPROCS(0)),
-		"benchtime": h.Benchtime, "count": strconv.Itoa(h.Count),
+		"benchtime": h.Benchtime, "count": strconv.Itoa(h.Count), "peers": strings.Join(h.Peers, "; "),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/convverify/convverify/optimized"
@@ -132,12 +133,70 @@ func (r *Results) WriteSummary(w io.Writer, network bool) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "(peak: share of the FMA probe on as many goroutines as the workers; bandwidth: for memory-bound layers, below the ridge point, share of the copy probe, which streams from memory: a layer whose data fit in cache can pass 100%)")
+	r.writePeers(w)
 	if network {
 		r.writeNetwork(w)
 	}
 	if multi {
 		r.writeScaling(w)
 	}
+	if len(r.Notes) > 0 {
+		fmt.Fprintln(w, "\nnotes:")
+		for _, n := range r.Notes {
+			fmt.Fprintln(w, "  "+n)
+		}
+	}
+}
+
+// writePeers prints, per layer and worker count that a peer ran, the
+// fastest of ours (by median GFLOP/s) beside each peer, and how many
+// times faster ours is.
+func (r *Results) writePeers(w io.Writer) {
+	type cell struct {
+		l  *Layer
+		wk int
+	}
+	var cells []cell
+	best := map[cell]*Series{}
+	peers := map[cell][]*Series{}
+	for _, s := range r.Series {
+		c := cell{s.Pair.Layer, s.Workers}
+		if _, ok := best[c]; !ok && peers[c] == nil {
+			cells = append(cells, c)
+		}
+		if strings.HasPrefix(s.Pair.Impl.Name(), PeerPrefix) {
+			peers[c] = append(peers[c], s)
+		} else if b := best[c]; b == nil || s.Median() > b.Median() {
+			best[c] = s
+		}
+	}
+	any := false
+	for _, ps := range peers {
+		any = any || len(ps) > 0
+	}
+	if !any {
+		return
+	}
+	fmt.Fprintf(w, "\nours against peers (median GFLOP/s; ×: ours over the peer's):\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "op\tshape\tworkers\tours (fastest)\tGFLOP/s\tpeer\tGFLOP/s\t×")
+	for _, c := range cells {
+		shape := c.l.Shape
+		if c.l.Name != "" {
+			shape += " " + c.l.Name
+		}
+		ours, og := "-", math.NaN()
+		if b := best[c]; b != nil {
+			ours, og = b.Pair.Impl.Name(), b.Median()
+		}
+		if len(peers[c]) == 0 {
+			fmt.Fprintf(tw, "%v\t%s\t%d\t%s\t%.2f\t-\t-\t-\n", c.l.Problem.Op, shape, c.wk, ours, og)
+		}
+		for _, p := range peers[c] {
+			fmt.Fprintf(tw, "%v\t%s\t%d\t%s\t%.2f\t%s\t%.2f\t%.2f\n", c.l.Problem.Op, shape, c.wk, ours, og, p.Pair.Impl.Name(), p.Median(), og/p.Median())
+		}
+	}
+	tw.Flush()
 }
 
 func plural(n int) string {

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -123,6 +124,10 @@ type Results struct {
 	Workers  []int
 	Series   []*Series       // pairs × workers, in the order of the first round
 	Probes   map[int]*Probes // by worker count
+	// Notes are what the summary must say besides the numbers: the pairs
+	// skipped because Measure found them Unsupported, and whatever the
+	// caller adds (peers' layers refused by their handshake).
+	Notes []string
 }
 
 // Run measures opt.Workers × the probes, then opt.Count rounds of every
@@ -208,10 +213,34 @@ func Run(out io.Writer, pairs []Pair, opt Options) (*Results, error) {
 	if err := probes(); err != nil {
 		return nil, err
 	}
+	// A pair Measure finds Unsupported is skipped at every worker count
+	// from then on, and dropped from the results, so that they stay a
+	// grid of pairs × workers.
+	type pairKey struct {
+		impl  string
+		layer *Layer
+	}
+	skipped := map[pairKey]bool{}
+	keyOf := func(s *Series) pairKey { return pairKey{s.Pair.Impl.Name(), s.Pair.Layer} }
 	for range opt.Count {
 		for _, s := range res.Series {
+			if skipped[keyOf(s)] {
+				done++
+				continue
+			}
 			tell(s.Name)
 			m, err := s.Pair.Impl.Measure(s.Pair.Layer, s.Workers)
+			var u *Unsupported
+			if errors.As(err, &u) {
+				skipped[keyOf(s)] = true
+				done++
+				what := "skipped"
+				if len(s.Samples) > 0 {
+					what = fmt.Sprintf("skipped after %d samples (left in the data, dropped from the summary)", len(s.Samples))
+				}
+				res.Notes = append(res.Notes, fmt.Sprintf("impl=%s %s: %s: %s", s.Pair.Impl.Name(), s.Pair.Layer.key(), what, u.Reason))
+				continue
+			}
 			if err != nil {
 				return nil, fmt.Errorf("Benchmark%s: %w", s.Name, err)
 			}
@@ -228,6 +257,9 @@ func Run(out io.Writer, pairs []Pair, opt Options) (*Results, error) {
 	}
 	if err := probes(); err != nil {
 		return nil, err
+	}
+	if len(skipped) > 0 {
+		res.Series = slices.DeleteFunc(res.Series, func(s *Series) bool { return skipped[keyOf(s)] })
 	}
 	return res, nil
 }

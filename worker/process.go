@@ -33,9 +33,12 @@ type lineOrErr struct {
 // start runs command through the shell (so 'env VAR=1 python3 w.py' and
 // quoting work as users expect) in a process group of its own, so that a
 // kill reaches anything it started.
-func start(command string, dir string) (*process, error) {
+func start(command string, dir string, env []string) (*process, error) {
 	cmd := exec.Command(shell[0], append(shell[1:], command)...)
 	cmd.Dir = dir
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	setGroup(cmd)
 	inR, inW, err := os.Pipe()
 	if err != nil {

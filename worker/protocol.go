@@ -32,22 +32,71 @@ const maxLine = 64 << 10
 
 // Hello is the worker's first line, sent unprompted once it is ready:
 //
-//	{"protocol":"convverify-worker","version":1,"name":"pytorch 1.13.1","ops":["conv","deconv"]}
+//	{"protocol":"convverify-worker","version":1,"name":"pytorch 1.13.1","ops":["conv","deconv"],"caps":["time"]}
 //
 // Ops lists the ops it handles (informational: a problem of another op is
 // still sent, and the worker answers with an error, reported as skipped).
+// Caps lists the optional parts of version 1 the worker speaks (CapTime);
+// a worker without the field speaks none. Later optional parts are new
+// capability names, never new handshake fields, so that a worker written
+// for one of them still shakes hands with a convverify that parses the
+// handshake strictly.
 type Hello struct {
 	Protocol string   `json:"protocol"`
 	Version  int      `json:"version"`
 	Name     string   `json:"name"`
 	Ops      []string `json:"ops"`
+	Caps     []string `json:"caps,omitempty"`
+}
+
+// CapTime is the capability of timing requests: a Request with Time set,
+// answered with the nanoseconds of each timed run (TimedReply).
+const CapTime = "time"
+
+// Can reports whether the worker declared capability c.
+func (h Hello) Can(c string) bool {
+	for _, x := range h.Caps {
+		if x == c {
+			return true
+		}
+	}
+	return false
 }
 
 // Request is one line to the worker: run the case in Dir (an absolute path)
-// and write Dir/y.npy. ID counts requests from 1 in one process.
+// and write Dir/y.npy. ID counts requests from 1 in one process. Time, sent
+// only to a worker with CapTime, asks it to time its own runs.
 type Request struct {
-	ID  int64  `json:"id"`
-	Dir string `json:"dir"`
+	ID   int64   `json:"id"`
+	Dir  string  `json:"dir"`
+	Time *Timing `json:"time,omitempty"`
+}
+
+// Timing asks a worker to run the case Warmup times untimed, then Reps
+// times, each timed alone with its own clock, with Threads threads (its
+// library's intra-op parallelism), and to reply with the Reps durations:
+//
+//	{"id":3,"dir":"/tmp/…/L0","time":{"reps":40,"warmup":1,"threads":1}}
+//	{"id":3,"ok":true,"ns":[1203311,1198820,…]}
+//
+// The worker times exactly the call it makes for a correctness request,
+// with the inputs already loaded and y.npy written after the last run, so
+// neither the pipe nor the files are in the time.
+type Timing struct {
+	Reps    int `json:"reps"`
+	Warmup  int `json:"warmup"`
+	Threads int `json:"threads"`
+}
+
+// MaxReps bounds Timing.Reps: a reply's ns list stays well under maxLine.
+const MaxReps = 2000
+
+// TimedReply is the reply to a timing request: NS (len Reps) once the runs
+// are done, or Error for a problem the worker does not support.
+type TimedReply struct {
+	ID    int64
+	NS    []int64
+	Error string
 }
 
 // Reply is one line from the worker: {"id":N,"ok":true} once y.npy is
@@ -100,6 +149,54 @@ func parseReply(line []byte, id int64) (Reply, error) {
 		return Reply{}, fmt.Errorf(`reply is neither {"ok":true} nor {"error":"…"}: %s`, quoteLine(line))
 	}
 	return Reply{ID: id, OK: true}, nil
+}
+
+// parseTimedReply reads the reply to timing request id asking for reps runs:
+// exactly the fields id and either "ok":true with "ns" (reps non-negative
+// integers, not all zero) or "error".
+func parseTimedReply(line []byte, id int64, reps int) (TimedReply, error) {
+	var raw struct {
+		ID    *int64   `json:"id"`
+		OK    *bool    `json:"ok"`
+		NS    *[]int64 `json:"ns"`
+		Error *string  `json:"error"`
+	}
+	if err := strictUnmarshal(line, &raw); err != nil {
+		return TimedReply{}, fmt.Errorf("reply to a timing request is not a JSON reply object with integer nanoseconds (%v): %s", err, quoteLine(line))
+	}
+	switch {
+	case raw.ID == nil:
+		return TimedReply{}, fmt.Errorf("reply has no id: %s", quoteLine(line))
+	case *raw.ID != id:
+		return TimedReply{}, fmt.Errorf("reply out of order: id %d, want %d: %s", *raw.ID, id, quoteLine(line))
+	case raw.Error != nil && (raw.OK != nil || raw.NS != nil):
+		return TimedReply{}, fmt.Errorf("reply has both error and ok or ns: %s", quoteLine(line))
+	case raw.Error != nil:
+		if *raw.Error == "" {
+			return TimedReply{}, fmt.Errorf("reply has an empty error: %s", quoteLine(line))
+		}
+		return TimedReply{ID: id, Error: *raw.Error}, nil
+	case raw.OK == nil || !*raw.OK:
+		return TimedReply{}, fmt.Errorf(`reply is neither {"ok":true,"ns":[…]} nor {"error":"…"}: %s`, quoteLine(line))
+	case raw.NS == nil:
+		return TimedReply{}, fmt.Errorf("reply to a timing request has no ns: %s", quoteLine(line))
+	case len(*raw.NS) != reps:
+		return TimedReply{}, fmt.Errorf("reply has %d durations in ns, want %d (the reps asked for): %s", len(*raw.NS), reps, quoteLine(line))
+	}
+	var sum int64
+	for i, ns := range *raw.NS {
+		if ns < 0 {
+			return TimedReply{}, fmt.Errorf("reply's ns[%d] = %d is negative: %s", i, ns, quoteLine(line))
+		}
+		sum += ns
+		if sum < 0 {
+			return TimedReply{}, fmt.Errorf("reply's durations overflow: %s", quoteLine(line))
+		}
+	}
+	if sum == 0 {
+		return TimedReply{}, fmt.Errorf("reply's durations are all 0 (a clock too coarse, or no runs): %s", quoteLine(line))
+	}
+	return TimedReply{ID: id, NS: *raw.NS}, nil
 }
 
 // strictUnmarshal decodes one JSON object with no unknown fields and nothing after it.

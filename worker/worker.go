@@ -24,6 +24,9 @@ type Options struct {
 	// MaxStartFailures is how many starts in a row may fail before the
 	// worker is given up and every later call fails at once (default 3).
 	MaxStartFailures int
+	// Env are "KEY=value" entries added to the environment convverify
+	// passes on to the worker (later entries win).
+	Env []string
 }
 
 func (o Options) timeout() time.Duration {
@@ -118,7 +121,7 @@ func (w *Worker) Start() (Hello, error) {
 }
 
 func (w *Worker) start() (Hello, error) {
-	p, err := start(w.command, w.opt.Dir)
+	p, err := start(w.command, w.opt.Dir, w.opt.Env)
 	if err != nil {
 		return Hello{}, &Crash{Cause: err.Error()}
 	}
@@ -166,37 +169,71 @@ func isEOF(err error) bool { return errors.Is(err, io.EOF) }
 // Call asks the worker to run the case in dir. It returns the reply, or a
 // *Crash (the worker is then stopped and restarted on the next call).
 func (w *Worker) Call(dir string) (Reply, error) {
+	var r Reply
+	err := w.roundTrip(dir, nil, w.opt.timeout(), func(line []byte, id int64) (err error) {
+		r, err = parseReply(line, id)
+		return err
+	})
+	return r, err
+}
+
+// Time asks the worker, which must have declared CapTime, to time its own
+// runs of the case in dir as t says. timeout bounds the whole request: the
+// warm-up and every timed run. It returns the durations, an error reply
+// for a problem the worker does not support, or a *Crash as Call does.
+func (w *Worker) Time(dir string, t Timing, timeout time.Duration) (TimedReply, error) {
+	if t.Reps < 1 || t.Reps > MaxReps || t.Warmup < 0 || t.Threads < 1 {
+		return TimedReply{}, fmt.Errorf("timing request %+v: want 1 ≤ reps ≤ %d, warmup ≥ 0, threads ≥ 1", t, MaxReps)
+	}
+	h, err := w.Start()
+	if err != nil {
+		return TimedReply{}, err
+	}
+	if !h.Can(CapTime) {
+		return TimedReply{}, fmt.Errorf("worker %q does not time its runs: its handshake lists no %q capability (docs/worker-protocol.md, timing requests)", h.Name, CapTime)
+	}
+	var r TimedReply
+	err = w.roundTrip(dir, &t, timeout, func(line []byte, id int64) (err error) {
+		r, err = parseTimedReply(line, id, t.Reps)
+		return err
+	})
+	return r, err
+}
+
+// roundTrip sends one request for dir (a timing one if t is not nil) and
+// hands the reply line to parse; a worker that dies, hangs past timeout or
+// sends a line parse refuses is killed and returned as a *Crash.
+func (w *Worker) roundTrip(dir string, t *Timing, timeout time.Duration, parse func(line []byte, id int64) error) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return Reply{}, err
+		return err
 	}
 	if _, err := w.Start(); err != nil {
-		return Reply{}, err
+		return err
 	}
 	p := w.proc
 	w.next++
-	req, _ := json.Marshal(Request{ID: w.next, Dir: abs})
-	if err := p.send(req, w.opt.timeout()); err != nil {
+	req, _ := json.Marshal(Request{ID: w.next, Dir: abs, Time: t})
+	if err := p.send(req, timeout); err != nil {
 		how, ok := p.exited(2 * time.Second)
 		if !ok {
 			how = fmt.Sprintf("did not read its stdin (%v)", err)
 		}
 		p.kill()
 		w.proc = nil
-		return Reply{}, &Crash{Cause: "worker " + how + " before the request", Stderr: p.stderr.take()}
+		return &Crash{Cause: "worker " + how + " before the request", Stderr: p.stderr.take()}
 	}
-	line, err := p.readLine(w.opt.timeout())
+	line, err := p.readLine(timeout)
 	if err != nil {
-		return Reply{}, w.fail(p, "reply", err, w.opt.timeout())
+		return w.fail(p, "reply", err, timeout)
 	}
-	r, err := parseReply(line, w.next)
-	if err != nil {
+	if err := parse(line, w.next); err != nil {
 		p.kill()
 		w.proc = nil
-		return Reply{}, &Crash{Cause: "protocol error: " + err.Error(), Stderr: p.stderr.take()}
+		return &Crash{Cause: "protocol error: " + err.Error(), Stderr: p.stderr.take()}
 	}
 	p.stderr.take() // a healthy case's chatter is not the next crash's
-	return r, nil
+	return nil
 }
 
 // Close asks the worker to exit (stdin closed) and kills it after a grace period.

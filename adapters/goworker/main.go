@@ -6,6 +6,11 @@
 //
 //	convverify conform --exec 'go run ./adapters/goworker'
 //
+// It answers timing requests too (the "time" capability): it times
+// reference.Forward alone, inputs loaded, so that convverify bench --peer
+// has a worker to test against. The reference runs on one thread whatever
+// the request's threads.
+//
 // With -plant NAME it carries a deliberate bug, for the tests that prove
 // conform catches and shrinks it: deconv-bias (a transposed convolution's
 // bias is skipped) or mask (a deformable convolution's mask is ignored).
@@ -25,6 +30,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/convverify/convverify/conv"
 	"github.com/convverify/convverify/reference"
@@ -50,7 +56,7 @@ func main() {
 func serve(r io.Reader, w io.Writer) error {
 	out := bufio.NewWriter(w)
 	hello, _ := json.Marshal(map[string]any{"protocol": "convverify-worker", "version": 1,
-		"name": "goworker (convverify reference)", "ops": []string{"conv", "deconv", "deform", "dynamic"}})
+		"name": "goworker (convverify reference)", "ops": []string{"conv", "deconv", "deform", "dynamic"}, "caps": []string{"time"}})
 	out.Write(append(hello, '\n'))
 	if err := out.Flush(); err != nil {
 		return err
@@ -59,15 +65,24 @@ func serve(r io.Reader, w io.Writer) error {
 	in.Buffer(make([]byte, 64<<10), 1<<20)
 	for in.Scan() {
 		var req struct {
-			ID  int64  `json:"id"`
-			Dir string `json:"dir"`
+			ID   int64  `json:"id"`
+			Dir  string `json:"dir"`
+			Time *struct {
+				Reps, Warmup, Threads int
+			} `json:"time"`
 		}
 		if err := json.Unmarshal(in.Bytes(), &req); err != nil {
 			return fmt.Errorf("request %q: %v", in.Text(), err)
 		}
 		reply := map[string]any{"id": req.ID, "ok": true}
-		if err := runCase(req.Dir); err != nil {
+		reps, warmup := 1, 0
+		if req.Time != nil {
+			reps, warmup = req.Time.Reps, req.Time.Warmup
+		}
+		if ns, err := runCase(req.Dir, warmup, reps); err != nil {
 			reply = map[string]any{"id": req.ID, "error": err.Error()}
+		} else if req.Time != nil {
+			reply["ns"] = ns
 		}
 		b, _ := json.Marshal(reply)
 		out.Write(append(b, '\n'))
@@ -78,8 +93,36 @@ func serve(r io.Reader, w io.Writer) error {
 	return in.Err()
 }
 
-// runCase computes dir/y.npy from the folder's inputs.
-func runCase(dir string) error {
+// runCase computes dir/y.npy from the folder's inputs: warmup runs, then
+// reps runs each timed alone (their nanoseconds returned), and y.npy from
+// the last.
+func runCase(dir string, warmup, reps int) ([]int64, error) {
+	if reps < 1 || warmup < 0 {
+		return nil, fmt.Errorf("reps %d, warmup %d: want reps ≥ 1, warmup ≥ 0", reps, warmup)
+	}
+	p, in, err := loadCase(dir)
+	if err != nil {
+		return nil, err
+	}
+	for range warmup {
+		if _, err := reference.Forward(&p, in, nil); err != nil {
+			return nil, err
+		}
+	}
+	var y []float64
+	ns := make([]int64, reps)
+	for i := range ns {
+		t0 := time.Now()
+		if y, err = reference.Forward(&p, in, nil); err != nil {
+			return nil, err
+		}
+		ns[i] = time.Since(t0).Nanoseconds()
+	}
+	return ns, writeNpy(filepath.Join(dir, "y.npy"), p.DstShape(), y)
+}
+
+// loadCase reads the problem and inputs of a case folder.
+func loadCase(dir string) (p conv.Problem, in conv.Inputs[float64], err error) {
 	var cj struct {
 		Op          string   `json:"op"`
 		Problem     string   `json:"problem"`
@@ -88,18 +131,18 @@ func runCase(dir string) error {
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "case.json"))
 	if err != nil {
-		return err
+		return p, in, err
 	}
 	if err := json.Unmarshal(b, &cj); err != nil {
-		return fmt.Errorf("case.json: %v", err)
+		return p, in, fmt.Errorf("case.json: %v", err)
 	}
 	op, err := conv.ParseOp(cj.Op)
 	if err != nil {
-		return err
+		return p, in, err
 	}
-	p, err := conv.ParseDescriptor(cj.Problem, op)
+	p, err = conv.ParseDescriptor(cj.Problem, op)
 	if err != nil {
-		return err
+		return p, in, err
 	}
 	read := func(name string, optional bool) ([]float64, []int, error) {
 		v, shape, err := readNpy(filepath.Join(dir, name))
@@ -108,26 +151,25 @@ func runCase(dir string) error {
 		}
 		return v, shape, err
 	}
-	var in conv.Inputs[float64]
 	var wshape []int
 	if in.X, _, err = read("x.npy", false); err != nil {
-		return err
+		return p, in, err
 	}
 	if in.W, wshape, err = read("w.npy", false); err != nil {
-		return err
+		return p, in, err
 	}
 	if in.B, _, err = read("b.npy", true); err != nil {
-		return err
+		return p, in, err
 	}
 	switch op {
 	case conv.OpDeform:
 		var oshape []int
 		if in.Offset, oshape, err = read("offset.npy", false); err != nil {
-			return err
+			return p, in, err
 		}
 		p.DG = oshape[1] / (2 * p.K[conv.H] * p.K[conv.W])
 		if in.Mask, _, err = read("mask.npy", true); err != nil {
-			return err
+			return p, in, err
 		}
 		p.Mask = in.Mask != nil
 		if *plant == "mask" && in.Mask != nil {
@@ -138,27 +180,23 @@ func runCase(dir string) error {
 	case conv.OpDynamic:
 		p.E = wshape[0]
 		if p.Routing, err = conv.ParseRouting(cj.Routing); err != nil {
-			return err
+			return p, in, err
 		}
 		if cj.Temperature != nil {
 			p.Temperature = *cj.Temperature
 		}
 		if in.RouteW, _, err = read("route_w.npy", false); err != nil {
-			return err
+			return p, in, err
 		}
 		if in.RouteB, _, err = read("route_b.npy", false); err != nil {
-			return err
+			return p, in, err
 		}
 	case conv.OpDeconv:
 		if *plant == "deconv-bias" {
 			in.B = nil
 		}
 	}
-	y, err := reference.Forward(&p, in, nil)
-	if err != nil {
-		return err
-	}
-	return writeNpy(filepath.Join(dir, "y.npy"), p.DstShape(), y)
+	return p, in, nil
 }
 
 var shapeRE = regexp.MustCompile(`'shape':\s*\(([^)]*)\)`)

@@ -30,6 +30,15 @@ func cmdBench(args []string) error {
 	mb := fs.Int("mb", 0, "override every layer's batch, as benchdnn's --mb (0: as given)")
 	format := fs.String("format", "bench", "output format: "+strings.Join(bench.Formats, ", "))
 	outPath := fs.String("o", "", "write the benchmark data to this file instead of stdout")
+	var peerCmds []string
+	fs.Func("peer", "time an outside implementation beside ours: a worker command line (docs/worker-protocol.md, timing requests), run through /bin/sh; named impl=peer:NAME; repeatable", func(s string) error {
+		if strings.TrimSpace(s) == "" {
+			return fmt.Errorf("empty command")
+		}
+		peerCmds = append(peerCmds, s)
+		return nil
+	})
+	peerStart := fs.Duration("peer-start-timeout", 2*time.Minute, "how long a peer worker may take to send its handshake")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -84,8 +93,33 @@ func cmdBench(args []string) error {
 		defer f.Abort() // does nothing after Commit
 		data, summary, dataName = f, stdout, *outPath
 	}
+	peers, notes, err := startPeers(peerCmds, *peerStart, layers, pairs)
+	defer func() {
+		for _, p := range peers {
+			p.Close()
+		}
+	}()
+	if err != nil {
+		return err
+	}
+	if len(peers) > 0 {
+		// An interrupt or the global --timeout exits at once: kill the
+		// workers first, so that none outlives us.
+		exit := exitNow
+		exitNow = func(code int) {
+			for _, p := range peers {
+				p.Kill()
+			}
+			exit(code)
+		}
+		defer func() { exitNow = exit }()
+		pairs = withPeers(pairs, peers, layers)
+	}
 	w := bufio.NewWriter(data)
 	h := bench.NewHeader(*benchtime, *count, workers)
+	for _, p := range peers {
+		h.Peers = append(h.Peers, p.Describe())
+	}
 	opt := bench.Options{Count: *count, Workers: workers, Progress: benchProgress}
 	var res *bench.Results
 	if *format == "bench" {
@@ -116,8 +150,71 @@ func cmdBench(args []string) error {
 			return ioErrorf("bench: -o %s: %w", *outPath, err)
 		}
 	}
+	res.Notes = append(notes, res.Notes...)
 	res.WriteSummary(summary, len(pos) > 0)
 	return nil
+}
+
+// startPeers starts the --peer workers and returns them (each to be
+// closed, also on error) with a note for every selected layer one refuses
+// by its handshake's ops. A worker that does not start, or cannot time, is
+// exit status 1: like a variant that fails, the implementation under test
+// failed, not the command line.
+func startPeers(cmds []string, startTimeout time.Duration, layers []bench.Layer, pairs []bench.Pair) ([]*bench.Peer, []string, error) {
+	var peers []*bench.Peer
+	var notes []string
+	selected := map[*bench.Layer]bool{}
+	for _, p := range pairs {
+		selected[p.Layer] = true
+	}
+	for _, c := range cmds {
+		stage("bench", "starting the peer %s", c)
+		p, err := bench.StartPeer(c, bench.PeerOptions{StartTimeout: startTimeout})
+		if err != nil {
+			fmt.Fprintf(stderr, "convverify bench: --peer: %v\n", err)
+			return peers, nil, errFailed
+		}
+		peers = append(peers, p)
+		for _, q := range peers[:len(peers)-1] {
+			if q.Name() == p.Name() {
+				return peers, nil, usagef("bench: --peer: two peers named %s (%q and %q)", p.Name(), q.Command(), p.Command())
+			}
+		}
+		for i := range layers {
+			if l := &layers[i]; selected[l] {
+				if err := p.Supports(&l.Problem); err != nil {
+					notes = append(notes, fmt.Sprintf("impl=%s shape=%s: skipped: %v", p.Name(), l.Shape, err))
+				}
+			}
+		}
+	}
+	return peers, notes, nil
+}
+
+// withPeers adds a pair of each peer on every selected layer it supports
+// (--impl selects among ours; a peer named by --peer always runs), in
+// layer order, so that each round times ours and theirs on one layer
+// before the next.
+func withPeers(pairs []bench.Pair, peers []*bench.Peer, layers []bench.Layer) []bench.Pair {
+	var out []bench.Pair
+	for i := range layers {
+		l := &layers[i]
+		n := len(out)
+		for _, p := range pairs {
+			if p.Layer == l {
+				out = append(out, p)
+			}
+		}
+		if len(out) == n {
+			continue // not selected
+		}
+		for _, p := range peers {
+			if p.Supports(&l.Problem) == nil {
+				out = append(out, bench.Pair{Impl: p, Layer: l})
+			}
+		}
+	}
+	return out
 }
 
 // benchProgress names the stage (for --timeout) and, on a terminal, shows
