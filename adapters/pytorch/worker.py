@@ -22,6 +22,16 @@ Each op is written the way users write it:
 tests that prove conform catches it: output-padding, mask, end-padding,
 group-split, deconv-bias, dilation-stride.
 
+It answers timing requests (the "time" capability): {"time": {"reps": R,
+"warmup": K, "threads": T}} sets torch.set_num_threads(T), loads the
+inputs, runs the op K times untimed, then R times, each timed alone with
+time.perf_counter_ns around the very call a correctness request makes, and
+writes y.npy from the last run. For fair timing convverify bench starts it
+with MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ set (glibc would
+otherwise page-fault PyTorch's freshly allocated buffers on every run), and
+Debian's PyTorch should have libopenblas0-pthread installed (its GEMM):
+torch.__config__.show() names the BLAS in use.
+
 A problem PyTorch cannot run is answered {"error": ...} (skipped); any other
 exception is a bug here: the traceback goes to stderr and the worker exits,
 which conform reports as a crash.
@@ -29,6 +39,7 @@ which conform reports as a crash.
 import json
 import os
 import sys
+import time
 import traceback
 
 import numpy as np
@@ -162,23 +173,50 @@ def dynamic(g, x, w, b, route_w, route_b, plant):
     return y.reshape((mb, oc) + tuple(y.shape[2:]))
 
 
-def run_case(d, plant):
+def prepare(d, plant):
+    """Loads a case folder; returns a function that computes y."""
     with open(os.path.join(d, "case.json")) as f:
         case = json.load(f)
     op, g = case["op"], case["x-geometry"]
     x, w, b = load(d, "x.npy"), load(d, "w.npy"), load(d, "b.npy", required=False)
+    if op == "conv":
+        return lambda: conv(g, x, w, b, plant)
+    if op == "deconv":
+        return lambda: deconv(g, x, w, b, plant)
+    if op == "deform":
+        offset, mask = load(d, "offset.npy"), load(d, "mask.npy", required=False)
+        return lambda: deform(g, x, w, b, offset, mask, plant)
+    if op == "dynamic":
+        route_w, route_b = load(d, "route_w.npy"), load(d, "route_b.npy")
+        return lambda: dynamic(g, x, w, b, route_w, route_b, plant)
+    raise Unsupported("op %r: this worker runs conv, deconv, deform and dynamic" % op)
+
+
+def run_case(d, plant, timing=None):
+    """Computes d/y.npy; with timing, R timed runs after K untimed, and
+    returns their nanoseconds."""
+    compute = prepare(d, plant)
+    ns = None
     with torch.no_grad():
-        if op == "conv":
-            y = conv(g, x, w, b, plant)
-        elif op == "deconv":
-            y = deconv(g, x, w, b, plant)
-        elif op == "deform":
-            y = deform(g, x, w, b, load(d, "offset.npy"), load(d, "mask.npy", required=False), plant)
-        elif op == "dynamic":
-            y = dynamic(g, x, w, b, load(d, "route_w.npy"), load(d, "route_b.npy"), plant)
+        if timing is None:
+            y = compute()
         else:
-            raise Unsupported("op %r: this worker runs conv, deconv, deform and dynamic" % op)
+            reps, warmup, threads = int(timing["reps"]), int(timing["warmup"]), int(timing["threads"])
+            if reps < 1 or warmup < 0 or threads < 1:
+                raise Unsupported("timing %r: want reps >= 1, warmup >= 0, threads >= 1" % (timing,))
+            torch.set_num_threads(threads)
+            try:
+                for _ in range(warmup):
+                    compute()
+                ns = []
+                for _ in range(reps):
+                    t0 = time.perf_counter_ns()
+                    y = compute()
+                    ns.append(time.perf_counter_ns() - t0)
+            finally:
+                torch.set_num_threads(1)
     np.save(os.path.join(d, "y.npy"), np.ascontiguousarray(y.numpy(), dtype=np.float32))
+    return ns
 
 
 def main():
@@ -195,15 +233,17 @@ def main():
     if plant:
         name += " (planted bug: %s)" % plant
     hello = {"protocol": "convverify-worker", "version": 1, "name": name,
-             "ops": ["conv", "deconv", "deform", "dynamic"]}
+             "ops": ["conv", "deconv", "deform", "dynamic"], "caps": ["time"]}
     out = sys.stdout
     out.write(json.dumps(hello) + "\n")
     out.flush()
     for line in sys.stdin:
         req = json.loads(line)
         try:
-            run_case(req["dir"], plant)
+            ns = run_case(req["dir"], plant, req.get("time"))
             reply = {"id": req["id"], "ok": True}
+            if ns is not None:
+                reply["ns"] = ns
         except Unsupported as e:
             reply = {"id": req["id"], "error": str(e)}
         out.write(json.dumps(reply) + "\n")
