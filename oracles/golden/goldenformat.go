@@ -358,29 +358,12 @@ func Write(dir string, c Case, opt WriteOptions) error {
 	if back, err := conv.ParseDescriptor(p.Descriptor(), p.Op); err != nil || !sameGeometry(back, p) {
 		return fmt.Errorf("%s: problem: descriptor %q does not read back as the same problem (%v)", dir, p.Descriptor(), err)
 	}
-	opName, desc := p.Op.String(), p.Descriptor()
-	cj := caseJSON{Op: &opName, Problem: &desc, Name: c.Name, Source: c.Source}
-	if p.Op == conv.OpDynamic {
-		r := p.Routing.String()
-		cj.Routing = &r
-		if p.Routing == conv.RoutingSoftmax {
-			cj.Temperature = &p.Temperature
-		}
-	}
+	cj := caseJSONFor(&p, c.Name, c.Source)
 	jb, err := json.MarshalIndent(cj, "", "  ")
 	if err != nil {
 		return err
 	}
-	files := []npyOut{
-		{"x.npy", p.SrcShape(), c.In.X}, {"w.npy", p.WeightShape(), c.In.W}, {"b.npy", p.BiasShape(), c.In.B},
-		{"y.npy", c.Want.Shape, c.Want.Data},
-	}
-	switch p.Op {
-	case conv.OpDeform:
-		files = append(files, npyOut{"offset.npy", p.OffsetShape(), c.In.Offset}, npyOut{"mask.npy", p.MaskShape(), c.In.Mask})
-	case conv.OpDynamic:
-		files = append(files, npyOut{"route_w.npy", p.RouteWShape(), c.In.RouteW}, npyOut{"route_b.npy", p.RouteBShape(), c.In.RouteB})
-	}
+	files := append(inputFiles(&p, c.In), npyOut{"y.npy", c.Want.Shape, c.Want.Data})
 	encoded := map[string][]byte{"case.json": append(jb, '\n')}
 	for _, f := range files {
 		if f.data == nil {
@@ -411,4 +394,33 @@ type npyOut struct {
 	name  string
 	shape []int
 	data  []float64
+}
+
+// caseJSONFor is the case.json of p: op, descriptor, name, source, and the
+// routing (and softmax temperature) of a dynamic problem.
+func caseJSONFor(p *conv.Problem, name, source string) caseJSON {
+	opName, desc := p.Op.String(), p.Descriptor()
+	cj := caseJSON{Op: &opName, Problem: &desc, Name: name, Source: source}
+	if p.Op == conv.OpDynamic {
+		r := p.Routing.String()
+		cj.Routing = &r
+		if p.Routing == conv.RoutingSoftmax {
+			t := p.Temperature
+			cj.Temperature = &t
+		}
+	}
+	return cj
+}
+
+// inputFiles are the .npy files of p's inputs, in the golden format's names
+// and layouts; a nil tensor (no bias, no mask) is skipped by the writers.
+func inputFiles(p *conv.Problem, in conv.Inputs[float64]) []npyOut {
+	files := []npyOut{{"x.npy", p.SrcShape(), in.X}, {"w.npy", p.WeightShape(), in.W}, {"b.npy", p.BiasShape(), in.B}}
+	switch p.Op {
+	case conv.OpDeform:
+		files = append(files, npyOut{"offset.npy", p.OffsetShape(), in.Offset}, npyOut{"mask.npy", p.MaskShape(), in.Mask})
+	case conv.OpDynamic:
+		files = append(files, npyOut{"route_w.npy", p.RouteWShape(), in.RouteW}, npyOut{"route_b.npy", p.RouteBShape(), in.RouteB})
+	}
+	return files
 }

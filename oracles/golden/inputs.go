@@ -99,16 +99,7 @@ func WriteInputs(dir string, p conv.Problem, in conv.Inputs[float64], name strin
 	if err := clearScratch(dir); err != nil {
 		return err
 	}
-	opName, desc := p.Op.String(), p.Descriptor()
-	cj := inputsCaseJSON{caseJSON: caseJSON{Op: &opName, Problem: &desc, Name: name, Source: "convverify conform"},
-		Geometry: GeometryOf(&p, in.B != nil)}
-	if p.Op == conv.OpDynamic {
-		r := p.Routing.String()
-		cj.Routing = &r
-		if p.Routing == conv.RoutingSoftmax {
-			cj.Temperature = &p.Temperature
-		}
-	}
+	cj := inputsCaseJSON{caseJSON: caseJSONFor(&p, name, "convverify conform"), Geometry: GeometryOf(&p, in.B != nil)}
 	jb, err := json.MarshalIndent(cj, "", "  ")
 	if err != nil {
 		return err
@@ -116,14 +107,7 @@ func WriteInputs(dir string, p conv.Problem, in conv.Inputs[float64], name strin
 	if err := os.WriteFile(filepath.Join(dir, "case.json"), append(jb, '\n'), 0o644); err != nil {
 		return err
 	}
-	files := []npyOut{{"x.npy", p.SrcShape(), in.X}, {"w.npy", p.WeightShape(), in.W}, {"b.npy", p.BiasShape(), in.B}}
-	switch p.Op {
-	case conv.OpDeform:
-		files = append(files, npyOut{"offset.npy", p.OffsetShape(), in.Offset}, npyOut{"mask.npy", p.MaskShape(), in.Mask})
-	case conv.OpDynamic:
-		files = append(files, npyOut{"route_w.npy", p.RouteWShape(), in.RouteW}, npyOut{"route_b.npy", p.RouteBShape(), in.RouteB})
-	}
-	for _, f := range files {
+	for _, f := range inputFiles(&p, in) {
 		if f.data == nil {
 			continue
 		}
