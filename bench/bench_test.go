@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -230,6 +231,10 @@ func TestFormats(t *testing.T) {
 // TestMain makes the probes cheap: the tests here check bookkeeping, not
 // the machine (TestProbes runs the real ones once).
 func TestMain(m *testing.M) {
+	if mode := os.Getenv("CONVVERIFY_FAKE_PEER"); mode != "" {
+		fakePeer(mode)
+		os.Exit(0)
+	}
 	cheap := func(unit string) func(int) func(*testing.B) {
 		return func(w int) func(*testing.B) {
 			return func(b *testing.B) {

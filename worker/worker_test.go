@@ -317,3 +317,90 @@ func FuzzParseReply(f *testing.F) {
 		parseHello(b)
 	})
 }
+
+func TestParseTimedReply(t *testing.T) {
+	for _, bad := range []string{
+		`{"id":1,"ok":true}`,                                // no ns
+		`{"id":1,"ok":true,"ns":[1,2]}`,                     // fewer than reps
+		`{"id":1,"ok":true,"ns":[1,2,3,4]}`,                 // more
+		`{"id":1,"ok":true,"ns":[1,-2,3]}`,                  // negative
+		`{"id":1,"ok":true,"ns":[0,0,0]}`,                   // no time at all
+		`{"id":1,"ok":true,"ns":[1.5,2,3]}`,                 // not integers
+		`{"id":1,"ok":true,"ns":["1",2,3]}`,                 // not numbers
+		`{"id":2,"ok":true,"ns":[1,2,3]}`,                   // out of order
+		`{"id":1,"ok":false,"ns":[1,2,3]}`,                  // not ok
+		`{"id":1,"error":"x","ns":[1,2,3]}`,                 // both
+		`{"id":1,"ok":true,"ns":[1,2,3],"x":1}`,             // unknown field
+		`{"id":1,"ok":true,"ns":[9223372036854775807,1,1]}`, // overflow
+	} {
+		if r, err := parseTimedReply([]byte(bad), 1, 3); err == nil {
+			t.Errorf("%s: accepted as %+v", bad, r)
+		}
+	}
+	if r, err := parseTimedReply([]byte(`{"id":1,"ok":true,"ns":[0,5,7]}`), 1, 3); err != nil || len(r.NS) != 3 || r.NS[2] != 7 {
+		t.Errorf("good reply: %+v %v", r, err)
+	}
+	if r, err := parseTimedReply([]byte(`{"id":1,"error":"no"}`), 1, 3); err != nil || r.Error != "no" {
+		t.Errorf("error reply: %+v %v", r, err)
+	}
+	// A plain reply never carries ns, and a handshake's caps are read.
+	if _, err := parseReply([]byte(`{"id":1,"ok":true,"ns":[1]}`), 1); err == nil {
+		t.Error("parseReply accepted ns")
+	}
+	h, err := parseHello([]byte(`{"protocol":"convverify-worker","version":1,"name":"n","ops":["conv"],"caps":["time","later"]}`))
+	if err != nil || !h.Can(CapTime) || h.Can("x") {
+		t.Errorf("hello with caps: %+v %v", h, err)
+	}
+}
+
+func FuzzParseTimedReply(f *testing.F) {
+	f.Add([]byte(`{"id":1,"ok":true,"ns":[1,2]}`), 2)
+	f.Add([]byte(`{"id":1,"error":"x"}`), 1)
+	f.Fuzz(func(t *testing.T, b []byte, reps int) {
+		r, err := parseTimedReply(b, 1, reps)
+		if err != nil {
+			return
+		}
+		if (r.Error != "") == (r.NS != nil) || r.NS != nil && len(r.NS) != reps {
+			t.Fatalf("%q: reply %+v", b, r)
+		}
+		for _, ns := range r.NS {
+			if ns < 0 {
+				t.Fatalf("%q: negative duration accepted", b)
+			}
+		}
+	})
+}
+
+// TestTimeNeedsCapability: a timing request is never sent to a worker
+// that did not declare the time capability.
+func TestTimeNeedsCapability(t *testing.T) {
+	f := newFixture(t)
+	w := fake(t, "copy", f, Options{})
+	_, err := w.Time(t.TempDir(), Timing{Reps: 1, Threads: 1}, time.Second)
+	if err == nil || !strings.Contains(err.Error(), `"time" capability`) {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := w.Time(t.TempDir(), Timing{Reps: 0, Threads: 1}, time.Second); err == nil {
+		t.Error("reps 0 accepted")
+	}
+}
+
+// TestGoWorkerTimes: the Go worker answers a timing request with reps
+// durations and a y.npy that passes.
+func TestGoWorkerTimes(t *testing.T) {
+	f := newFixture(t)
+	w := New(buildGoWorker(t, t.TempDir()), Options{Env: []string{"MALLOC_ARENA_MAX=2"}})
+	defer w.Close()
+	dir := filepath.Join(t.TempDir(), "case")
+	if err := golden.WriteInputs(dir, f.p, f.in, "t"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := w.Time(dir, Timing{Reps: 5, Warmup: 2, Threads: 1}, 30*time.Second)
+	if err != nil || len(r.NS) != 5 {
+		t.Fatalf("%+v %v", r, err)
+	}
+	if o := Judge(dir, f.p, f.in); o.Kind != Passed {
+		t.Errorf("y.npy after timing: %v %s", o.Kind, o.Reason)
+	}
+}
