@@ -129,8 +129,7 @@ func peerLayers(t *testing.T) []Layer {
 func TestPeerInterleavedAndRead(t *testing.T) {
 	restore, _ := SetBenchtime("3x")
 	defer restore()
-	os.Unsetenv("MALLOC_MMAP_THRESHOLD_")
-	os.Unsetenv("MALLOC_TRIM_THRESHOLD_")
+	unsetenv(t, "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 	peer, log := startFake(t, "ok")
 	if peer.Name() != "peer:fakepeer" || peer.Kernel() != "fakepeer 0.1 (test)" {
 		t.Errorf("name %q kernel %q", peer.Name(), peer.Kernel())
@@ -273,8 +272,16 @@ func TestPeerNameAndEnv(t *testing.T) {
 		}
 	}
 	t.Setenv("MALLOC_TRIM_THRESHOLD_", "5")
-	os.Unsetenv("MALLOC_MMAP_THRESHOLD_")
+	unsetenv(t, "MALLOC_MMAP_THRESHOLD_")
 	if got := strings.Join(PeerEnv(), " "); got != "MALLOC_MMAP_THRESHOLD_=33554432" {
 		t.Errorf("PeerEnv() = %q, want only the threshold the user did not set", got)
+	}
+}
+
+// unsetenv unsets keys for the test; t.Setenv puts the old values back.
+func unsetenv(t *testing.T, keys ...string) {
+	for _, k := range keys {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
 	}
 }
