@@ -67,11 +67,11 @@ type TensorSpec struct {
 	// Name is the tensor's name in files and messages: x, w, b, offset, mask,
 	// route_w, route_b, y for values; dy, dx, dw, db, doffset, dmask,
 	// droute_w, droute_b for gradients.
-	Name string
+	Name string `json:"name"`
 	// Shape is its shape (see SrcShape, WeightShape, …).
-	Shape []int
+	Shape []int `json:"shape"`
 	// Written: the direction computes it; otherwise it is read.
-	Written bool
+	Written bool `json:"written"`
 }
 
 // tensorShapes maps every tensor name to its shape. A gradient has the shape

@@ -27,7 +27,7 @@ func cmdCheck(args []string) error {
 	if err != nil {
 		return err
 	}
-	problemOnly := []string{"op", "dg", "mask", "experts", "routing", "temperature", "seed", "workers", "mb"}
+	problemOnly := []string{"op", "dg", "mask", "experts", "routing", "temperature", "dir", "seed", "workers", "mb"}
 	switch {
 	case *list:
 		if len(pos) > 0 {
@@ -79,6 +79,9 @@ func cmdCheck(args []string) error {
 				if verr := p.Validate(); verr != nil {
 					err = usagef("--mb %d: descriptor %q: %v", *mb, d, verr)
 				}
+			}
+			if err == nil {
+				err = refuseBackward("check", p)
 			}
 			if err != nil {
 				if where != nil {

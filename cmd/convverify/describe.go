@@ -35,6 +35,11 @@ type description struct {
 	BenchFLOPs  int64          `json:"benchdnn_flops"`
 	ActBytes    int64          `json:"activation_bytes_f32"`
 	TotalBytes  int64          `json:"total_bytes_f32"`
+	// Dir, Tensors and DirFLOPs are given only for a problem with --dir (or a
+	// shape file's --dir= line), so forward output stays as it was.
+	Dir      string            `json:"dir,omitempty"`
+	Tensors  []conv.TensorSpec `json:"tensors,omitempty"`
+	DirFLOPs int64             `json:"dir_flops,omitempty"`
 }
 
 type axisDesc struct {
@@ -55,7 +60,9 @@ type axisDesc struct {
 // usage error naming it (macs, flops, params, total_bytes, …), never a wrapped
 // number. pf.problem has validated p, which checks the counts already; the
 // check here keeps describe honest for any caller.
-func describe(p conv.Problem) (description, error) {
+//
+// withDir adds the direction, its tensors and its FLOPs even for FWD_B.
+func describe(p conv.Problem, withDir bool) (description, error) {
 	if err := p.CheckCounts(); err != nil {
 		return description{}, usagef("descriptor %q: %v", p.Descriptor(), err)
 	}
@@ -66,6 +73,13 @@ func describe(p conv.Problem) (description, error) {
 		MACs: p.MACs(), FLOPs: p.FLOPs(), BenchFLOPs: p.BenchdnnFLOPs(),
 		ActBytes: p.ActivationBytes(4), TotalBytes: p.TotalBytes(4),
 		Shapes: map[string]any{"src": p.SrcShape(), "weights": p.WeightShape(), "bias": p.BiasShape(), "dst": p.DstShape()},
+	}
+	if p.Dir != conv.DirFwdB || withDir {
+		ts, err := p.Tensors()
+		if err != nil {
+			return description{}, usagef("descriptor %q: %v", p.Descriptor(), err)
+		}
+		d.Dir, d.Tensors, d.DirFLOPs = p.Dir.String(), ts, p.DirFLOPs()
 	}
 	for _, a := range p.Axes() {
 		ad := axisDesc{Axis: "dhw"[a : a+1], I: p.I[a], O: p.O[a], K: p.K[a], S: p.S[a],
@@ -126,7 +140,7 @@ func cmdDescribe(args []string) error {
 			p, err := pf.problem(s)
 			var d description
 			if err == nil {
-				d, err = describe(p)
+				d, err = describe(p, setFlag(fs, "dir"))
 			}
 			if err != nil {
 				if where != nil {
@@ -160,6 +174,10 @@ func cmdDescribe(args []string) error {
 }
 
 func oneLine(d description) string {
+	if d.Dir != "" {
+		return fmt.Sprintf("%s  op=%s dir=%s rank=%d kinds=%s params=%d params_with_bias=%d flops=%d benchdnn_flops=%d dir_flops=%d activation_bytes_f32=%d total_bytes_f32=%d",
+			d.Descriptor, d.Op, d.Dir, d.Rank, joinKinds(d.Kinds), d.Params, d.ParamsBias, d.FLOPs, d.BenchFLOPs, d.DirFLOPs, d.ActBytes, d.TotalBytes)
+	}
 	return fmt.Sprintf("%s  op=%s rank=%d kinds=%s params=%d params_with_bias=%d flops=%d benchdnn_flops=%d activation_bytes_f32=%d total_bytes_f32=%d",
 		d.Descriptor, d.Op, d.Rank, joinKinds(d.Kinds), d.Params, d.ParamsBias, d.FLOPs, d.BenchFLOPs, d.ActBytes, d.TotalBytes)
 }
@@ -212,4 +230,14 @@ func printLong(d description) {
 	fmt.Fprintf(w, "MACs         %d (dense)\n", d.MACs)
 	fmt.Fprintf(w, "FLOPs        %d dense, %d benchdnn (taps inside the unpadded input)\n", d.FLOPs, d.BenchFLOPs)
 	fmt.Fprintf(w, "memory f32   %d B activations, %d B all tensors\n", d.ActBytes, d.TotalBytes)
+	if d.Dir != "" {
+		fmt.Fprintf(w, "direction    %s: %d FLOPs (2·MACs; see conv.DirFLOPs for what deform and dynamic leave out)\n", d.Dir, d.DirFLOPs)
+		for _, t := range d.Tensors {
+			rw := "reads "
+			if t.Written {
+				rw = "writes"
+			}
+			fmt.Fprintf(w, "  %s %-9s %s\n", rw, t.Name, conv.ShapeString(t.Shape))
+		}
+	}
 }

@@ -24,6 +24,9 @@ func cmdExport(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseBackward("export", p); err != nil {
+		return err
+	}
 	dir, opt := pos[1], golden.WriteOptions{Force: *force}
 	// Refuse a DIR we may not write before spending the reference's time;
 	// Write checks again just before it swaps the new case in.

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"math"
+	"strings"
 
 	"github.com/convverify/convverify/conv"
 )
@@ -16,6 +17,7 @@ type problemFlags struct {
 	experts     int
 	routing     string
 	temperature float64
+	dir         string
 	budget      int64
 	fs          *flag.FlagSet
 }
@@ -34,6 +36,7 @@ func (f *problemFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.experts, "experts", 2, "dynamic: number of expert kernels E")
 	fs.StringVar(&f.routing, "routing", "softmax", "dynamic: routing function, sigmoid (CondConv) or softmax")
 	fs.Float64Var(&f.temperature, "temperature", 1, "dynamic: softmax temperature T")
+	fs.StringVar(&f.dir, "dir", "FWD_B", "direction: FWD_B, FWD_D, BWD_D, BWD_W or BWD_WB (benchdnn --dir); a shape file's --dir= lines override it for the problems after them")
 	fs.Int64Var(&f.budget, "budget", conv.DefaultBudget, "memory budget in bytes for a problem's tensors")
 }
 
@@ -55,10 +58,23 @@ func (f *problemFlags) problem(desc string) (conv.Problem, error) {
 	if f.budget <= 0 {
 		return conv.Problem{}, usagef("--budget: %d bytes: want a positive number of bytes", f.budget)
 	}
+	dir, err := conv.ParseDir(f.dir)
+	if err != nil {
+		return conv.Problem{}, usagef("--%v", err)
+	}
+	// A problem from a shape file carries the file's last --dir= (descriptorsOf).
+	if rest, ok := strings.CutPrefix(desc, conv.DirToken); ok {
+		tok, d, _ := strings.Cut(rest, " ")
+		if dir, err = conv.ParseDir(tok); err != nil {
+			return conv.Problem{}, usageError{err}
+		}
+		desc = d
+	}
 	p, err := conv.ParseDescriptor(desc, op)
 	if err != nil {
 		return conv.Problem{}, usageError{err}
 	}
+	p.Dir = dir
 	switch op {
 	case conv.OpDeform:
 		p.DG, p.Mask = f.dg, f.mask
@@ -87,6 +103,15 @@ func setFlag(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(fl *flag.Flag) { set = set || fl.Name == name })
 	return set
+}
+
+// refuseBackward is the error of a command that runs the forward pass only:
+// it refuses every direction but FWD_B rather than run forward silently.
+func refuseBackward(cmd string, p conv.Problem) error {
+	if p.Dir == conv.DirFwdB {
+		return nil
+	}
+	return usagef("direction %s: not yet supported by %s (it runs FWD_B, the forward pass with bias); see issue 12", p.Dir, cmd)
 }
 
 // noEffect returns a usage error naming the first of the flags that was given

@@ -47,9 +47,19 @@ func descriptorsOf(arg string) (descs, where []string, err error) {
 	if err != nil {
 		return nil, nil, ioError{err}
 	}
+	// benchdnn writes --dir=BWD_D on its own line; it holds for the problems
+	// after it, which carry it as a prefix that problemFlags.problem reads.
+	dirPrefix := ""
 	for i, line := range strings.Split(string(text), "\n") {
 		for _, d := range conv.ParseShapeFile(line) {
-			descs = append(descs, d)
+			if dir, ok, err := conv.ParseDirToken(d); ok {
+				if err != nil {
+					return nil, nil, usagef("%s:%d: %v", arg, i+1, err)
+				}
+				dirPrefix = conv.DirToken + dir.String() + " "
+				continue
+			}
+			descs = append(descs, dirPrefix+d)
 			where = append(where, fmt.Sprintf("%s:%d", arg, i+1))
 		}
 	}
