@@ -17,7 +17,7 @@ import (
 //	D(h) = (f(θ + h·v) − f(θ − h·v)) / 2h
 //
 // computed by the forward reference at h and 2h. The error of D(h) is the
-// truncation h²/6·f''' (Richardson: D(2h) − D(h) = 3·that, to leading order,
+// truncation h²/6·f‴ (Richardson: D(2h) − D(h) = 3·that, to leading order,
 // so 2·|D(2h) − D(h)| covers it) plus the rounding of the two forward passes,
 // each off by at most n·ε·mag (mag = Σ|terms|, n terms an output), divided by
 // 2h: n·ε·mag/h. ⟨g, v⟩ itself is off by at most 2·n·ε·Σ|gᵢvᵢ| (tol64). set
@@ -97,7 +97,7 @@ func PropBackwardDeformFiniteDifferences(t *rapid.T) {
 // forward reference, for sigmoid and softmax routing with temperature.
 //
 // The step: the routing is smooth (sigmoid, softmax) and the inputs are of
-// order 1, so the truncation error h²/6·|f'''| and the rounding n·ε·mag/h
+// order 1, so the truncation error h²/6·|f‴| and the rounding n·ε·mag/h
 // balance at h ≈ cbrt(3ε)·scale; with scale 1, h = 2⁻¹⁷ ≈ 7.6e-6 (cbrt(ε) ≈
 // 6.1e-6). The Richardson term of directional then bounds what is left of
 // the truncation.
