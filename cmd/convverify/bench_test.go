@@ -478,3 +478,132 @@ func TestBenchBadArgumentsExitTwo(t *testing.T) {
 		}
 	}
 }
+
+// scriptWorker writes a shell worker: the handshake line hello, then for
+// request n (counting from 1) the reply body prints, with $n set.
+func scriptWorker(t *testing.T, hello, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "worker.sh")
+	script := "#!/bin/sh\necho '" + hello + "'\nn=0\nwhile read line; do\n  n=$((n+1))\n" + body + "\ndone\n"
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return "/bin/sh '" + path + "'"
+}
+
+const scriptHello = `{"protocol":"convverify-worker","version":1,"name":"scripted 1","ops":["conv"],"caps":["time"]}`
+
+// TestBenchPeerGoWorker: bench --peer with the Go worker times it beside
+// ours, round by round, under impl=peer:goworker with the worker's own
+// reps (--benchtime 2x), in a file benchfmt, perf.Read and compare read; a
+// peer runs whatever --impl selects among ours.
+func TestBenchPeerGoWorker(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "peer.txt")
+	code, out, errOut := runSplit(t, "bench", "mb1ic4ih8oc4oh8kh3ph1", "mb1ic4ih8oc8oh8kh1", "--peer", goWorker(t), "--impl", "^im2col-gemm$", "--count", "2", "--benchtime", "2x", "-o", path)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	data, _ := os.ReadFile(path)
+	res, _ := parseBench(t, string(data), path)
+	var order []string
+	for _, r := range res {
+		name := r.Name.String()
+		if !strings.HasPrefix(name, "Conv/") {
+			continue
+		}
+		order = append(order, name)
+		if strings.Contains(name, "impl=peer:goworker") && r.Iters != 2 {
+			t.Errorf("%s: %d runs, want the 2 of --benchtime 2x", name, r.Iters)
+		}
+	}
+	const a, b = "shape=mb1ic4ih8iw8oc4oh8ow8kh3kw3", "shape=mb1ic4ih8iw8oc8oh8ow8kh1kw1"
+	round := []string{"Conv/op=conv/impl=im2col-gemm/" + a, "Conv/op=conv/impl=peer:goworker/" + a, "Conv/op=conv/impl=im2col-gemm/" + b, "Conv/op=conv/impl=peer:goworker/" + b}
+	if got, want := strings.Join(order, "\n"), strings.Join(append(round, round...), "\n"); got != want {
+		t.Errorf("order:\n%s\nwant two rounds of:\n%s", got, strings.Join(round, "\n"))
+	}
+	s, err := perf.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := s.Values[round[1]]["sec/op"]; len(v) != 2 || !(v[0] > 0) {
+		t.Errorf("perf.Read: %s: %v", round[1], v)
+	}
+	if !strings.Contains(s.Meta["peers"], "peer:goworker = goworker (convverify reference)") {
+		t.Errorf("# peers: %q", s.Meta["peers"])
+	}
+	if code, cout, cerr := runSplit(t, "compare", path, path); code != 0 || !strings.Contains(cout, "impl=peer:goworker") {
+		t.Errorf("compare with itself: exit %d\n%s%s", code, cout, cerr)
+	}
+	for _, want := range []string{"ours against peers", "peer:goworker", "im2col-gemm"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestBenchPeerDiesMidRun: a peer that dies on its second request stops
+// the run with exit status 1, its cause and last words, and -o unchanged.
+func TestBenchPeerDiesMidRun(t *testing.T) {
+	peer := scriptWorker(t, scriptHello, `  if [ $n = 2 ]; then echo "segfault (simulated)" >&2; exit 139; fi
+  echo "{\"id\":$n,\"ok\":true,\"ns\":[1000]}"`)
+	path := filepath.Join(t.TempDir(), "out.txt")
+	os.WriteFile(path, []byte(oldBenchData), 0o644)
+	code, out, errOut := runSplit(t, "bench", "mb1ic4ih8oc4oh8kh3ph1", "--peer", peer, "--impl", "^im2col-gemm$", "--count", "3", "--benchtime", "1x", "-o", path)
+	for _, want := range []string{"impl=peer:scripted", "peer worker", "status 139", "segfault (simulated)", path + " left unchanged"} {
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("exit %d, want 1 naming %q:\n%s%s", code, want, out, errOut)
+		}
+	}
+	if b, _ := os.ReadFile(path); string(b) != oldBenchData {
+		t.Errorf("-o changed to:\n%s", b)
+	}
+	// A worker that cannot time is refused before anything runs.
+	noTime := scriptWorker(t, strings.Replace(scriptHello, `,"caps":["time"]`, "", 1), "exit 1")
+	code, out, errOut = runSplit(t, "bench", "mb1ic4ih8oc4oh8kh3ph1", "--peer", noTime, "--count", "1", "--benchtime", "1x")
+	if code != 1 || !strings.Contains(errOut, `"time" capability`) || strings.Contains(out, "BenchmarkConv") {
+		t.Errorf("no time capability: exit %d:\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := runSplit(t, "bench", "--peer", " "); code != 2 || !strings.Contains(errOut, "peer") {
+		t.Errorf("--peer ' ': exit %d: %s", code, errOut)
+	}
+}
+
+// TestBenchPeerSkipsUnsupported: a layer the peer refuses when asked, or
+// whose op its handshake lacks, is skipped for the peer with a note; ours
+// still run it and the exit status is 0.
+func TestBenchPeerSkipsUnsupported(t *testing.T) {
+	peer := scriptWorker(t, scriptHello, `  echo "{\"id\":$n,\"error\":\"grouped convolution: not in this library\"}"`)
+	code, out, errOut := runSplit(t, "bench", "g2mb1ic4ih8oc4oh8kh3ph1", "--peer", peer, "--impl", "^im2col-gemm$", "--count", "2", "--benchtime", "1x")
+	if code != 0 || strings.Contains(out, "impl=peer:") || !strings.Contains(out, "impl=im2col-gemm") ||
+		!strings.Contains(errOut, "skipped: grouped convolution: not in this library") {
+		t.Errorf("refused layer: exit %d:\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runSplit(t, "bench", "--op", "deconv", "mb1ic4ih6oc4oh11kh3sh2ph1", "--peer", peer, "--count", "1", "--benchtime", "1x")
+	if code != 0 || strings.Contains(out, "impl=peer:") || !strings.Contains(errOut, "handshake lists only conv") {
+		t.Errorf("op not in the handshake: exit %d:\n%s%s", code, out, errOut)
+	}
+}
+
+// TestBenchPeerPyTorch: the PyTorch worker times every op of the default
+// layers beside ours (skipped where Debian's python3-torch is missing).
+func TestBenchPeerPyTorch(t *testing.T) {
+	peer := pytorchWorker(t)
+	path := filepath.Join(t.TempDir(), "torch.txt")
+	code, out, errOut := runSplit(t, "bench", "--peer", peer, "--count", "1", "--benchtime", "1x", "-o", path)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	s, err := perf.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]bool{}
+	for _, n := range s.Names {
+		if strings.Contains(n, "/impl=peer:pytorch/") {
+			ops[strings.Split(strings.TrimPrefix(n, "Conv/op="), "/")[0]] = true
+		}
+	}
+	if len(ops) != 4 || strings.Contains(out, "notes:") {
+		t.Errorf("pytorch timed ops %v, want conv, deconv, deform and dynamic, and no note:\n%s", ops, out)
+	}
+}
