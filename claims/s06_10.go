@@ -116,7 +116,7 @@ func section7() []Claim {
 			ID: "s7-not-inverse", Section: 7,
 			Quote:      "转置卷积并不是卷积的反向操作，从信息论的角度看，卷积运算是不可逆的。",
 			Paraphrase: "Transposed convolution is not the inverse of convolution; convolution is not invertible.",
-			Check:      "properties Adjoint and DeconvRestoresShapeNotValues; rank of the conv matrix (matrix oracle) at stride 1 and 2",
+			Check:      "properties Adjoint, BackwardDataIsMirrorForward (the BWD_D reference against the forward deconv) and DeconvRestoresShapeNotValues; rank of the conv matrix (matrix oracle) at stride 1 and 2",
 			Decide: func(c *Context) Result {
 				rng := rand.New(rand.NewPCG(c.Seed, 13))
 				n := settings.InverseSize
@@ -124,12 +124,13 @@ func section7() []Claim {
 				strided := conv2d(1, 1, n, 3, 2, 1, 1, 1)
 				r1, n1, m1 := convMatrixRank(same, rng)
 				r2, n2, m2 := convMatrixRank(strided, rng)
-				ok, ces, lines := c.properties("Adjoint", "DeconvRestoresShapeNotValues")
+				ok, ces, lines := c.properties("Adjoint", "BackwardDataIsMirrorForward", "DeconvRestoresShapeNotValues")
 				ok = ok && r2 < m2
 				return Result{Verdict: either(ok, HoldsWithCaveat, Refuted),
-					Evidence: fmt.Sprintf("not the inverse but the adjoint (conv's backward pass); a stride-1 'same' conv %s (rank %d of %d×%d), stride 2 %s (rank %d of %d×%d)", invertible(r1, n1, m1), r1, n1, m1, invertible(r2, n2, m2), r2, n2, m2),
+					Evidence: fmt.Sprintf("not the inverse: conv's BWD_D gradient = forward deconv; a stride-1 'same' conv %s (rank %d of %d×%d), stride 2 %s (rank %d of %d×%d)", invertible(r1, n1, m1), r1, n1, m1, invertible(r2, n2, m2), r2, n2, m2),
 					Details: append([]string{
 						"Transposed convolution is not the inverse, but it *is* convolution's backward operation in the sense of backpropagation: ⟨conv(x), y⟩ = ⟨x, deconv(y)⟩, so deconv computes the gradient of conv with respect to its input.",
+						"Checked as the backward pass frameworks run: the BWD_D reference of conv (reference.ConvBackwardData, its own loops) equals the forward reference.Deconv with the same weights, and the BWD_D reference of deconv equals the forward conv, bit for bit on integers, over groups, dilation, strides and ranks 1–3 (property BackwardDataIsMirrorForward).",
 						fmt.Sprintf("The matrix of a %d×%d single-channel 3×3 conv at stride 1 with padding 1 and a random kernel has rank %d of %d×%d: it %s. At stride 2 the rank is %d of %d×%d: it %s. %s", n, n, r1, n1, m1, invertible(r1, n1, m1), r2, n2, m2, invertible(r2, n2, m2), invertibleVerdict(r1 == n1 && r1 == m1, r2 < m2)),
 					}, lines...), Counterexamples: ces}
 			},
