@@ -7,8 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/perf/benchfmt"
 
@@ -605,5 +608,46 @@ func TestBenchPeerPyTorch(t *testing.T) {
 	}
 	if len(ops) != 4 || strings.Contains(out, "notes:") {
 		t.Errorf("pytorch timed ops %v, want conv, deconv, deform and dynamic, and no note:\n%s", ops, out)
+	}
+}
+
+// TestBenchInterruptKillsPeer: SIGINT while a peer hangs in a timing
+// request ends bench with 130 at once, the peer killed (no worker
+// outlives convverify) and -o unchanged.
+func TestBenchInterruptKillsPeer(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "pid")
+	peer := scriptWorker(t, scriptHello, `  echo $$ > '`+pidFile+`.tmp'; mv '`+pidFile+`.tmp' '`+pidFile+`'; sleep 600`)
+	os.WriteFile(filepath.Join(dir, "out.txt"), []byte(oldBenchData), 0o644)
+	cmd, out := startCLI(t, dir, "bench", "mb1ic4ih8oc4oh8kh3ph1", "--peer", peer, "--impl", "^im2col-gemm$", "--count", "1", "--benchtime", "1x", "-o", "out.txt")
+	var pid int
+	for deadline := time.Now().Add(time.Minute); pid == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the peer never got its request:\n%s", out)
+		}
+		if b, err := os.ReadFile(pidFile); err == nil {
+			pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		}
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("bench did not exit on SIGINT")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Errorf("exit %d, want 130:\n%s", code, out)
+	}
+	// A zombie (its parent killed too, not yet reaped) counts as dead.
+	if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil && !strings.Contains(string(st), ") Z ") {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Errorf("the peer (pid %d) outlived bench", pid)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "out.txt")); string(b) != oldBenchData {
+		t.Errorf("out.txt changed to:\n%s", b)
 	}
 }
