@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/convverify/convverify/bench"
@@ -107,6 +108,7 @@ func cmdBench(args []string) error {
 		// workers first, so that none outlives us.
 		exit := exitNow
 		exitNow = func(code int) {
+			peersKilled.Store(true)
 			for _, p := range peers {
 				p.Kill()
 			}
@@ -132,6 +134,11 @@ func cmdBench(args []string) error {
 		} else {
 			res.WriteJSON(w, h)
 		}
+	}
+	if err != nil && peersKilled.Load() {
+		// The run failed because an interrupt or --timeout killed the
+		// peers: that exit, under way, has the last word.
+		select {}
 	}
 	endStages()
 	// bufio.Writer keeps its first write error, so a write that failed
@@ -216,6 +223,9 @@ func withPeers(pairs []bench.Pair, peers []*bench.Peer, layers []bench.Layer) []
 	}
 	return out
 }
+
+// peersKilled is set when an interrupt or --timeout kills the peers.
+var peersKilled atomic.Bool
 
 // benchProgress names the stage (for --timeout) and, on a terminal, shows
 // how far the run is and when it should end.
