@@ -219,6 +219,23 @@ def run_case(d, plant, timing=None):
     return ns
 
 
+def libraries():
+    """The BLAS and oneDNN builds this process mapped (Debian's torch takes
+    whichever libblas.so.3 the alternatives system names: OpenBLAS with
+    libopenblas0-pthread, else the slow reference BLAS), for the name."""
+    found = []
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                base = os.path.basename(line.split()[-1]) if line.split() else ""
+                if base.startswith(("libopenblas", "libdnnl", "libmkl_core", "libblis")) or (
+                        base.startswith("libblas.so") and "openblas" not in line):
+                    found.append(base)
+    except OSError:
+        pass
+    return sorted(set(found))
+
+
 def main():
     plant = os.environ.get("CONVVERIFY_PLANT", "")
     args = sys.argv[1:]
@@ -230,6 +247,9 @@ def main():
         sys.exit("worker.py: unknown plant %r (have %s)" % (plant, ", ".join(PLANTS)))
     torch.set_num_threads(1)  # small problems: one thread is faster and deterministic
     name = "pytorch %s, torchvision %s" % (torch.__version__, torchvision.__version__)
+    libs = libraries()
+    if libs:
+        name += " (%s)" % ", ".join(libs)
     if plant:
         name += " (planted bug: %s)" % plant
     hello = {"protocol": "convverify-worker", "version": 1, "name": name,
