@@ -23,6 +23,8 @@
 // worker counts are timed in one run.
 //
 // An implementation is anything satisfying Impl: the registry's variants
-// (Variants), and later an outside implementation reached over a pipe, which
-// reports the nanoseconds it measured itself.
+// (Variants), and peers (StartPeer): outside implementations reached through
+// the worker protocol's timing requests (docs/worker-protocol.md), which
+// time their own runs and report the nanoseconds, named impl=peer:NAME. A
+// pair whose Measure says Unsupported is skipped with a note.
 package bench
