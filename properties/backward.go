@@ -47,16 +47,28 @@ func absAll(v []float64) []float64 {
 	return a
 }
 
+// sumLength bounds the length of the longest chain of additions behind one
+// side of a gradient identity ⟨dy, F(θ)⟩ or ⟨G(dy), θ⟩: an element of F sums
+// at most (IC/G·taps + 2)·E terms (AccumLength with bias and mask, the mixed
+// kernel's E experts), an element of dx at most OC·taps·4 (four bilinear
+// corners), an element of dw or db at most MB·ΠO (MB·ΠI for deconv), a
+// dynamic conv's dα and routing term at most the weights plus E·IC; the
+// outer dot product adds the number of elements it runs over. Summing them
+// all over-counts, which only loosens the bound, and keeps it linear in the
+// sizes rather than their product.
+func sumLength(p *conv.Problem) int {
+	return (p.AccumLength()+2)*p.E + 4*p.OC*p.Taps() + p.MB*(conv.Spatial(p.O)+conv.Spatial(p.I)) +
+		conv.Elems(p.DstShape()) + conv.Elems(p.SrcShape()) + conv.Elems(p.WeightShape()) + p.E*p.IC
+}
+
 // adjointBound bounds |⟨dy, F(θ)⟩ − ⟨B(dy), θ⟩| in float64. Both sides add up
 // the same products dy·(terms of F), in different orders and groupings; a
-// sum of N products with total magnitude S is off by at most γ_N·S ≤ 1.01·N·ε·S
-// (N·ε ≪ 1), and each side counts, so 2·N·ε·S (tol64), with
-// S = ⟨|dy|, SumMagnitude(F)⟩ the sum of |dy·term| over every term and N the
-// number of terms of one output (AccumLength, × E for the mixed kernel, + 2
-// for the bias and the mask) times the number of outputs.
+// sum computed along chains of at most N additions with total magnitude S is
+// off by at most γ_N·S ≤ 1.01·N·ε·S (N·ε ≪ 1), and each side counts, so
+// 2·N·ε·S (tol64), with S = ⟨|dy|, SumMagnitude(F)⟩ the sum of |dy·term|
+// over every term and N = sumLength.
 func adjointBound(p *conv.Problem, in conv.Inputs[float64], dy []float64) float64 {
-	n := (p.AccumLength() + 2) * p.E * conv.Elems(p.DstShape())
-	return tol64(n, dot(absAll(dy), reference.SumMagnitude(p, in)))
+	return tol64(sumLength(p), dot(absAll(dy), reference.SumMagnitude(p, in)))
 }
 
 // PropBackwardAdjointData: for the ops that are linear in x (conv, deconv,

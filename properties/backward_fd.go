@@ -19,7 +19,7 @@ import (
 // computed by the forward reference at h and 2h. The error of D(h) is the
 // truncation h²/6·f‴ (Richardson: D(2h) − D(h) = 3·that, to leading order,
 // so 2·|D(2h) − D(h)| covers it) plus the rounding of the two forward passes,
-// each off by at most n·ε·mag (mag = Σ|terms|, n terms an output), divided by
+// each off by at most n·ε·mag (mag = Σ|terms|, n = sumLength), divided by
 // 2h: n·ε·mag/h. ⟨g, v⟩ itself is off by at most 2·n·ε·Σ|gᵢvᵢ| (tol64). set
 // writes θ + t·v into the inputs; what labels the parameter.
 func directional(t *rapid.T, p *conv.Problem, in conv.Inputs[float64], dy, theta, g []float64, h float64, rng *rand.Rand, what string, set func(conv.Inputs[float64], []float64) conv.Inputs[float64]) {
@@ -37,7 +37,7 @@ func directional(t *rapid.T, p *conv.Problem, in conv.Inputs[float64], dy, theta
 	d1 := (f(h) - f(-h)) / (2 * h)
 	d2 := (f(2*h) - f(-2*h)) / (4 * h)
 	want := dot(g, v)
-	n := (p.AccumLength() + 2) * p.E * conv.Elems(p.DstShape())
+	n := sumLength(p)
 	mag := dot(absAll(dy), sumMagnitudeAt(p, in))
 	tol := 2*math.Abs(d2-d1) + 2*float64(n)*0x1p-53*mag/h + tol64(len(g), dot(absAll(g), absAll(v)))
 	if !(math.Abs(d1-want) <= tol) {

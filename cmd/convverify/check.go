@@ -80,8 +80,11 @@ func cmdCheck(args []string) error {
 					err = usagef("--mb %d: descriptor %q: %v", *mb, d, verr)
 				}
 			}
-			if err == nil {
+			if err == nil && p.Dir == conv.DirFwdD {
 				err = refuseBackward("check", p)
+			}
+			if err == nil && p.Dir.Backward() && *workers != 1 {
+				err = usagef("--workers: has no effect with direction %s (the gradients are checked on the reference only)", p.Dir)
 			}
 			if err != nil {
 				if where != nil {
@@ -96,6 +99,17 @@ func cmdCheck(args []string) error {
 	for i, p := range ps {
 		if i > 0 {
 			fmt.Fprintln(stdout)
+		}
+		if p.Dir.Backward() {
+			fmt.Fprintf(stdout, "problem  %s\nseed     %d\n", p.Command(), *seed)
+			err := checkGradients(p, *seed, pf.budget)
+			endStages()
+			if errors.Is(err, errFailed) {
+				failed++
+			} else if err != nil {
+				return err
+			}
+			continue
 		}
 		fmt.Fprintf(stdout, "problem  %s\nkernel   %s\nseed     %d\n", p.Command(), optimized.Kernel(), *seed)
 		lines, err := checkOne(p, *seed, pf.budget, *workers)

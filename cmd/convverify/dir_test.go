@@ -83,8 +83,8 @@ func TestDirRefused(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"check", "--dir", "BWD_D", "mb1ic2ih4oc2oh4kh1"}, "direction BWD_D: not yet supported by check"},
-		{[]string{"check", "--dir=BWD_WB", "mb1ic2ih4oc2oh4kh1"}, "direction BWD_WB: not yet supported by check"},
+		{[]string{"check", "--dir", "FWD_D", "mb1ic2ih4oc2oh4kh1"}, "direction FWD_D: not yet supported by check"},
+		{[]string{"check", "--dir=BWD_WB", "--workers", "2", "mb1ic2ih4oc2oh4kh1"}, "--workers: has no effect with direction BWD_WB"},
 		{[]string{"export", "--dir", "BWD_W", "mb1ic2ih4oc2oh4kh1", filepath.Join(t.TempDir(), "case")}, "direction BWD_W: not yet supported by export"},
 		{[]string{"check", "--golden", "--dir", "BWD_D", t.TempDir()}, "--dir: has no effect with --golden"},
 		{[]string{"check", "--list", "--dir", "BWD_D"}, "--dir: has no effect with --list"},
@@ -93,6 +93,39 @@ func TestDirRefused(t *testing.T) {
 		code, out := runCLI(t, c.args...)
 		if code != 2 || !strings.Contains(out, c.want) {
 			t.Errorf("%v: exit %d, want 2 and %q:\n%s", c.args, code, c.want, out)
+		}
+	}
+	// The budget covers the gradients: 16 bytes (value and gradient) an
+	// element of the forward tensors, 1.6 KiB here; over it is exit 3.
+	if code, out := runCLI(t, "check", "--dir=BWD_W", "--budget", "1000", "mb1ic2ih4oc2oh4kh3"); code != 3 || !strings.Contains(out, "over the budget of 1000.0 B") {
+		t.Errorf("gradients over the budget: exit %d:\n%s", code, out)
+	}
+}
+
+// TestDirCheck: check --dir runs the reference gradients of every op and
+// backward direction against the oracles; each applicable oracle prints a
+// line and all pass.
+func TestDirCheck(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--dir", "BWD_D", "mb2g2ic4ih7oc6oh4kh3sh2ph1"}, []string{"ok    adjoint ⟨dy, F(x)⟩ = ⟨dx, x⟩", "ok    dx against Mᵀ·dy"}},
+		{[]string{"--dir", "BWD_W", "mb2g2ic4ih7oc6oh4kh3sh2ph1dh1"}, []string{"ok    adjoint ⟨dy, F(w, b)⟩", "ok    dw against the weight-labelled matrix"}},
+		{[]string{"--dir", "BWD_WB", "--op", "deconv", "mb2ic4ih4oc6oh7kh3sh2ph1"}, []string{"ok    adjoint ⟨dy, F(w, b)⟩", "ok    dw against the weight-labelled matrix"}},
+		{[]string{"--dir", "BWD_D", "--op", "deform", "--mask", "--dg", "2", "mb1ic4ih5oc2oh5kh3ph1"}, []string{"ok    d(offset) against central differences", "ok    d(mask) against central differences", "ok    dx against Mᵀ·dy"}},
+		{[]string{"--dir", "BWD_W", "--op", "deform", "mb1ic2ih5oc2oh5kh3ph1"}, []string{"ok    adjoint ⟨dy, F(w, b)⟩"}},
+		{[]string{"--dir", "BWD_D", "--op", "dynamic", "--temperature", "0.5", "mb2ic3ih5oc2oh5kh3ph1"}, []string{"ok    dx against central differences"}},
+		{[]string{"--dir", "BWD_WB", "--op", "dynamic", "--routing", "sigmoid", "mb2ic3ih5oc2oh5kh3ph1"}, []string{"ok    d(experts)", "ok    d(route_w)", "ok    d(route_b)", "ok    d(bias)"}},
+	} {
+		code, out := runCLI(t, append([]string{"check"}, c.args...)...)
+		if code != 0 || strings.Contains(out, "FAIL") {
+			t.Errorf("check %v: exit %d:\n%s", c.args, code, out)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("check %v lacks %q:\n%s", c.args, w, out)
+			}
 		}
 	}
 }
