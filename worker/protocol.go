@@ -2,7 +2,9 @@
 // (docs/worker-protocol.md): it starts an implementation written in any
 // language as a persistent process, hands it one golden-format folder of
 // inputs at a time over JSON lines, and judges the y.npy it writes against
-// the reference under the comparator's bound.
+// the reference under the comparator's bound. A worker that declares the
+// time capability can also be asked to time its own runs (Worker.Time), for
+// convverify bench --peer.
 //
 // Everything the worker does is treated as hostile: it may crash, hang,
 // print garbage or replies out of order, write y.npy of the wrong shape or
