@@ -108,3 +108,24 @@ func TestTensorTable(t *testing.T) {
 		t.Errorf("Validate of Dir(9): %v", err)
 	}
 }
+
+// FuzzParseDirToken: a shape-file token never panics the direction parser;
+// a token it accepts is exactly the printed direction, and anything that is
+// not a --dir= token is left to the descriptor parser.
+func FuzzParseDirToken(f *testing.F) {
+	for _, s := range []string{"--dir=BWD_D", "--dir=", "--dir=FWD_I", "--dir=bwd_wb", "mb1ic2ih3oc2oh3kh1", "--dir", "--dir==BWD_W"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		d, ok, err := ParseDirToken(tok)
+		if ok != strings.HasPrefix(tok, DirToken) {
+			t.Fatalf("%q: ok = %v", tok, ok)
+		}
+		if ok && err == nil && DirToken+d.String() != tok {
+			t.Fatalf("%q read as %v", tok, d)
+		}
+		if ok && err != nil && !strings.HasPrefix(err.Error(), "dir: ") {
+			t.Fatalf("%q: error %v does not name dir", tok, err)
+		}
+	})
+}
