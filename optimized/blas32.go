@@ -40,9 +40,9 @@ func im2colBlas32Variant() rawVariant {
 			Exact:         true,
 			Deterministic: true,
 		},
-		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
-			convGemm(p, in.X, in.W, in.B, out, workers, blas32Gemm, true)
-			return nil
+		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
+			c := newConvGemm(ex, p, w, b, blas32Gemm, true)
+			return func(in conv.Inputs[float32], out []float32) { c.run(in.X, out) }, nil
 		},
 	}
 }

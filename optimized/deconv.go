@@ -19,9 +19,9 @@ func deconvCol2imVariant() rawVariant {
 			Exact:         true,
 			Deterministic: true,
 		},
-		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
-			deconvCol2im(p, in.X, in.W, in.B, out, workers)
-			return nil
+		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
+			d := newDeconvCol2im(ex, p, w, b)
+			return func(in conv.Inputs[float32], out []float32) { d.run(in.X, out) }, nil
 		},
 	}
 }
@@ -34,110 +34,134 @@ func deconvCol2imVariant() rawVariant {
 // col2im: each column entry (o, k, i) is added to the output position
 // i·S − P + k·D when that lies inside [0, O) (output padding and negative end
 // padding only change O). Output channels are independent in col2im, so they
-// are the parallel tasks; the GEMM splits over fixed column tiles.
-func deconvCol2im(p *conv.Problem, x, w, b, out []float32, workers int) {
-	icg, ocg := p.ICG(), p.OCG()
-	taps := p.Taps()
-	rows := ocg * taps
-	isp, osp := conv.Spatial(p.I), conv.Spatial(p.O)
-	// wt[g] is W_gᵀ: rows (o, k), columns c.
-	wt := make([]float32, p.G*rows*icg)
+// are the parallel tasks; the GEMM splits over fixed column tiles. The
+// transposed weights W_gᵀ are made once, at preparation.
+type deconvCol2im struct {
+	ex                   *executor
+	p                    *conv.Problem
+	b                    []float32
+	wt                   []float32 // wt[g] is W_gᵀ: rows (o, k), columns c
+	col                  []float32
+	icg, ocg, taps, rows int
+	isp, osp, tiles      int
+	n, g                 int       // the current (image, group)
+	x, out               []float32 // the current run's
+	gemmTask, col2imTask func(wk, task int)
+}
+
+func newDeconvCol2im(ex *executor, p *conv.Problem, w, b []float32) *deconvCol2im {
+	d := &deconvCol2im{ex: ex, p: p, b: b}
+	d.icg, d.ocg, d.taps = p.ICG(), p.OCG(), p.Taps()
+	d.rows = d.ocg * d.taps
+	d.isp, d.osp = conv.Spatial(p.I), conv.Spatial(p.O)
+	icg, rows := d.icg, d.rows
+	d.wt = make([]float32, p.G*rows*icg)
 	for g := 0; g < p.G; g++ {
 		for c := 0; c < icg; c++ {
 			src := w[(g*icg+c)*rows : (g*icg+c+1)*rows]
 			for r, v := range src {
-				wt[(g*rows+r)*icg+c] = v
+				d.wt[(g*rows+r)*icg+c] = v
 			}
 		}
 	}
-	colBuf := getBuf(rows * isp)
-	defer bufPool.Put(colBuf)
-	if cap(*colBuf) < rows*isp {
-		*colBuf = make([]float32, rows*isp)
+	d.col = ex.floats(rows * d.isp)
+	d.tiles = ceilDiv(d.isp, colTile)
+	d.gemmTask = func(_, t int) {
+		j0, j1 := t*colTile, min(d.isp, (t+1)*colTile)
+		hitIf(d.tiles > 1 && j1-j0 < colTile, pathCol2imTileRem)
+		xg := d.x[(d.n*d.p.IC+d.g*d.icg)*d.isp:]
+		asmGemm(d.rows, j1-j0, d.icg, d.wt[d.g*d.rows*d.icg:], d.icg, xg[j0:], d.isp, 0, d.col[j0:], d.isp)
 	}
-	col := (*colBuf)[:rows*isp]
-	tiles := ceilDiv(isp, colTile)
-	// Valid input span per tap along each axis: 0 ≤ i·S − P + k·Dil < O.
-	span := func(a, k int) (lo, hi int) {
-		off := k*p.Dil[a] - p.PBegin[a]
-		if off < 0 {
-			lo = ceilDiv(-off, p.S[a])
-		}
-		if last := p.O[a] - 1 - off; last >= 0 {
-			hi = last/p.S[a] + 1
-		}
-		return min(lo, p.I[a]), min(hi, p.I[a])
-	}
+	d.col2imTask = d.runCol2im
+	return d
+}
+
+func (d *deconvCol2im) run(x, out []float32) {
+	p := d.p
 	for _, a := range p.Axes() {
 		hitIf(p.PEnd[a] < 0, pathCol2imNegEnd)
 		hitIf(p.OutputPadding(a) > 0, pathCol2imOutPad)
 	}
+	d.x, d.out = x, out
 	for n := 0; n < p.MB; n++ {
 		for g := 0; g < p.G; g++ {
-			xg := x[(n*p.IC+g*icg)*isp:]
-			forEach(workers, tiles, func(_, t int) {
-				j0, j1 := t*colTile, min(isp, (t+1)*colTile)
-				hitIf(tiles > 1 && j1-j0 < colTile, pathCol2imTileRem)
-				asmGemm(rows, j1-j0, icg, wt[g*rows*icg:], icg, xg[j0:], isp, 0, col[j0:], isp)
-			})
-			forEach(workers, ocg, func(_, o int) {
-				oc := g*ocg + o
-				y := out[(n*p.OC+oc)*osp : (n*p.OC+oc+1)*osp]
-				bias := float32(0)
-				if b != nil {
-					bias = b[oc]
+			d.n, d.g = n, g
+			d.ex.forEach(d.tiles, d.gemmTask)
+			d.ex.forEach(d.ocg, d.col2imTask)
+		}
+	}
+	d.x, d.out = nil, nil
+}
+
+// span is the valid input span of tap k along axis a: 0 ≤ i·S − P + k·Dil < O.
+func (d *deconvCol2im) span(a, k int) (lo, hi int) {
+	p := d.p
+	off := k*p.Dil[a] - p.PBegin[a]
+	if off < 0 {
+		lo = ceilDiv(-off, p.S[a])
+	}
+	if last := p.O[a] - 1 - off; last >= 0 {
+		hi = last/p.S[a] + 1
+	}
+	return min(lo, p.I[a]), min(hi, p.I[a])
+}
+
+func (d *deconvCol2im) runCol2im(_, o int) {
+	p, n, g, taps, isp, osp, col, span := d.p, d.n, d.g, d.taps, d.isp, d.osp, d.col, d.span
+	oc := g*d.ocg + o
+	y := d.out[(n*p.OC+oc)*osp : (n*p.OC+oc+1)*osp]
+	bias := float32(0)
+	if d.b != nil {
+		bias = d.b[oc]
+	}
+	fill(y, bias)
+	var tapOut, crop bool
+	for kd := 0; kd < p.K[0]; kd++ {
+		dlo, dhi := span(0, kd)
+		for kh := 0; kh < p.K[1]; kh++ {
+			hlo, hhi := span(1, kh)
+			for kw := 0; kw < p.K[2]; kw++ {
+				wlo, whi := span(2, kw)
+				if wlo >= whi || dlo >= dhi || hlo >= hhi {
+					tapOut = true
+					continue
 				}
-				fill(y, bias)
-				var tapOut, crop bool
-				for kd := 0; kd < p.K[0]; kd++ {
-					dlo, dhi := span(0, kd)
-					for kh := 0; kh < p.K[1]; kh++ {
-						hlo, hhi := span(1, kh)
-						for kw := 0; kw < p.K[2]; kw++ {
-							wlo, whi := span(2, kw)
-							if wlo >= whi || dlo >= dhi || hlo >= hhi {
-								tapOut = true
-								continue
-							}
-							crop = crop || dlo > 0 || hlo > 0 || wlo > 0 || dhi < p.I[0] || hhi < p.I[1] || whi < p.I[2]
-							tap := (kd*p.K[1]+kh)*p.K[2] + kw
-							cr := col[(o*taps+tap)*isp : (o*taps+tap+1)*isp]
-							owOff := kw*p.Dil[2] - p.PBegin[2]
-							// the problem's sizes as locals: the stores into y
-							// would otherwise reload them from p every row
-							IH, IW, OH, OW, SW := p.I[1], p.I[2], p.O[1], p.O[2], p.S[2]
-							ohOff := kh*p.Dil[1] - p.PBegin[1]
-							for id := dlo; id < dhi; id++ {
-								od := id*p.S[0] - p.PBegin[0] + kd*p.Dil[0]
-								for ih := hlo; ih < hhi; ih++ {
-									oh := ih*p.S[1] + ohOff
-									src := cr[(id*IH+ih)*IW+wlo : (id*IH+ih)*IW+whi]
-									dst := y[(od*OH+oh)*OW : (od*OH+oh+1)*OW]
-									switch SW {
-									case 1:
-										addTo(dst[wlo+owOff:whi+owOff], src)
-									case 2:
-										addTo2(dst[2*wlo+owOff:], src)
-									default:
-										d := dst[wlo*SW+owOff : (whi-1)*SW+owOff+1]
-										for i, v := range src {
-											d[i*SW] += v
-										}
-									}
-								}
+				crop = crop || dlo > 0 || hlo > 0 || wlo > 0 || dhi < p.I[0] || hhi < p.I[1] || whi < p.I[2]
+				tap := (kd*p.K[1]+kh)*p.K[2] + kw
+				cr := col[(o*taps+tap)*isp : (o*taps+tap+1)*isp]
+				owOff := kw*p.Dil[2] - p.PBegin[2]
+				// the problem's sizes as locals: the stores into y
+				// would otherwise reload them from p every row
+				IH, IW, OH, OW, SW := p.I[1], p.I[2], p.O[1], p.O[2], p.S[2]
+				ohOff := kh*p.Dil[1] - p.PBegin[1]
+				for id := dlo; id < dhi; id++ {
+					od := id*p.S[0] - p.PBegin[0] + kd*p.Dil[0]
+					for ih := hlo; ih < hhi; ih++ {
+						oh := ih*p.S[1] + ohOff
+						src := cr[(id*IH+ih)*IW+wlo : (id*IH+ih)*IW+whi]
+						dst := y[(od*OH+oh)*OW : (od*OH+oh+1)*OW]
+						switch SW {
+						case 1:
+							addTo(dst[wlo+owOff:whi+owOff], src)
+						case 2:
+							addTo2(dst[2*wlo+owOff:], src)
+						default:
+							d := dst[wlo*SW+owOff : (whi-1)*SW+owOff+1]
+							for i, v := range src {
+								d[i*SW] += v
 							}
 						}
 					}
 				}
-				hitIf(tapOut, pathCol2imTapOut)
-				hitIf(crop, pathCol2imCrop)
-				if p.S[2] == 1 {
-					hit(pathCol2imUnit)
-				} else {
-					hit(pathCol2imStrided)
-				}
-			})
+			}
 		}
+	}
+	hitIf(tapOut, pathCol2imTapOut)
+	hitIf(crop, pathCol2imCrop)
+	if p.S[2] == 1 {
+		hit(pathCol2imUnit)
+	} else {
+		hit(pathCol2imStrided)
 	}
 }
 
@@ -172,15 +196,19 @@ func deconvZeroInsertVariant() rawVariant {
 			Exact:         true,
 			Deterministic: true,
 		},
-		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
+		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
 			q, err := zeroInsertProblem(p)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			z := zeroInsert(p, &q, in.X)
-			wq := flipSwap(p, in.W)
-			convGemm(&q, z, wq, in.B, out, workers, asmGemm, true)
-			return nil
+			// z keeps its zeros between runs: zeroInsert writes only the
+			// positions of x
+			z := ex.floats(conv.Elems(q.SrcShape()))
+			c := newConvGemm(ex, &q, flipSwap(p, w), b, asmGemm, true)
+			return func(in conv.Inputs[float32], out []float32) {
+				zeroInsert(p, &q, in.X, z)
+				c.run(z, out)
+			}, nil
 		},
 	}
 }
@@ -227,10 +255,10 @@ func zeroInsertProblem(p *conv.Problem) (conv.Problem, error) {
 	return q, nil
 }
 
-// zeroInsert builds z [MB, IC, q.I…]: x[i] lands at i·S − crop.
-func zeroInsert(p, q *conv.Problem, x []float32) []float32 {
+// zeroInsert writes x into z [MB, IC, q.I…]: x[i] lands at i·S − crop. It
+// writes only those positions; the others must be zero already.
+func zeroInsert(p, q *conv.Problem, x, z []float32) {
 	zsp, isp := conv.Spatial(q.I), conv.Spatial(p.I)
-	z := make([]float32, p.MB*p.IC*zsp)
 	var crop [3]int
 	for _, a := range p.Axes() {
 		crop[a] = max(0, p.PBegin[a]-(p.ExtK(a)-1))
@@ -256,7 +284,6 @@ func zeroInsert(p, q *conv.Problem, x []float32) []float32 {
 			}
 		}
 	}
-	return z
 }
 
 // flipSwap turns deconv weights [IC, OC/G, K…] into forward weights

@@ -22,9 +22,9 @@ func deformVariant() rawVariant {
 			Exact:         true,
 			Deterministic: true,
 		},
-		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
-			deform(p, in, out, workers)
-			return nil
+		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
+			d := newDeform(ex, p, w, b)
+			return d.run, nil
 		},
 	}
 }
@@ -38,7 +38,41 @@ func deformVariant() rawVariant {
 //
 // with neighbours outside the unpadded input reading 0 (torchvision
 // deform_conv2d, ONNX DeformConv); then out_g = W_g·col as in im2col-gemm.
-func deform(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) {
+type deform struct {
+	ex      *executor
+	p       *conv.Problem
+	w, b    []float32
+	cols    [][]float32     // per worker
+	samples [][]bilinearTap // per worker
+	tiles   int
+	in      conv.Inputs[float32] // the current run's
+	out     []float32
+	task    func(wk, task int)
+}
+
+func newDeform(ex *executor, p *conv.Problem, w, b []float32) *deform {
+	d := &deform{ex: ex, p: p, w: w, b: b}
+	osp := conv.Spatial(p.O)
+	taps := p.K[1] * p.K[2]
+	nt := min(colTile, osp)
+	d.tiles = ceilDiv(osp, colTile)
+	d.cols = ex.perWorker(p.ICG() * taps * nt)
+	d.samples = make([][]bilinearTap, ex.workers)
+	for i := range d.samples {
+		d.samples[i] = make([]bilinearTap, taps*nt)
+	}
+	d.task = d.runTask
+	return d
+}
+
+func (d *deform) run(in conv.Inputs[float32], out []float32) {
+	d.in, d.out = in, out
+	d.ex.forEach(d.p.MB*d.p.G*d.tiles, d.task)
+	d.in, d.out = conv.Inputs[float32]{}, nil
+}
+
+func (d *deform) runTask(wk, task int) {
+	p, in, out, tiles := d.p, d.in, d.out, d.tiles
 	icg, ocg := p.ICG(), p.OCG()
 	KH, KW := p.K[1], p.K[2]
 	taps := KH * KW
@@ -47,78 +81,69 @@ func deform(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int
 	OW := p.O[2]
 	osp, isp := conv.Spatial(p.O), conv.Spatial(p.I)
 	cpg := p.IC / p.DG // channels per offset group
-	tiles := ceilDiv(osp, colTile)
-	cols := newScratch(workers)
-	defer cols.release()
-	samples := make([][]bilinearTap, workers)
-	forEach(workers, p.MB*p.G*tiles, func(wk, task int) {
-		t := task % tiles
-		g := (task / tiles) % p.G
-		n := task / (tiles * p.G)
-		j0, j1 := t*colTile, min(osp, (t+1)*colTile)
-		nt := j1 - j0
-		col := cols.get(wk, k*nt)
-		if cap(samples[wk]) < taps*nt {
-			samples[wk] = make([]bilinearTap, taps*nt)
-		}
-		smp := samples[wk][:taps*nt]
-		curDG := -1
-		hitIf(in.Mask != nil, pathDeformMask)
-		hitIf(p.DG > 1, pathDeformDG)
-		var outside, edge bool
-		for ci := 0; ci < icg; ci++ {
-			c := g*icg + ci
-			if dg := c / cpg; dg != curDG {
-				// Sampling positions and weights depend on the offset group,
-				// not the channel: computed once per group and tile.
-				curDG = dg
-				for kh := 0; kh < KH; kh++ {
-					for kw := 0; kw < KW; kw++ {
-						kidx := (dg*KH+kh)*KW + kw
-						offY := in.Offset[(n*2*p.DG*taps+2*kidx)*osp:]
-						offX := in.Offset[(n*2*p.DG*taps+2*kidx+1)*osp:]
-						var mask []float32
-						if in.Mask != nil {
-							mask = in.Mask[(n*p.DG*taps+kidx)*osp:]
+	t := task % tiles
+	g := (task / tiles) % p.G
+	n := task / (tiles * p.G)
+	j0, j1 := t*colTile, min(osp, (t+1)*colTile)
+	nt := j1 - j0
+	col := d.cols[wk][:k*nt]
+	smp := d.samples[wk][:taps*nt]
+	curDG := -1
+	hitIf(in.Mask != nil, pathDeformMask)
+	hitIf(p.DG > 1, pathDeformDG)
+	var outside, edge bool
+	for ci := 0; ci < icg; ci++ {
+		c := g*icg + ci
+		if dg := c / cpg; dg != curDG {
+			// Sampling positions and weights depend on the offset group,
+			// not the channel: computed once per group and tile.
+			curDG = dg
+			for kh := 0; kh < KH; kh++ {
+				for kw := 0; kw < KW; kw++ {
+					kidx := (dg*KH+kh)*KW + kw
+					offY := in.Offset[(n*2*p.DG*taps+2*kidx)*osp:]
+					offX := in.Offset[(n*2*p.DG*taps+2*kidx+1)*osp:]
+					var mask []float32
+					if in.Mask != nil {
+						mask = in.Mask[(n*p.DG*taps+kidx)*osp:]
+					}
+					st := smp[(kh*KW+kw)*nt : (kh*KW+kw+1)*nt]
+					for j := j0; j < j1; j++ {
+						oh, ow := j/OW, j%OW
+						py := float64(oh*p.S[1]-p.PBegin[1]+kh*p.Dil[1]) + float64(offY[j])
+						px := float64(ow*p.S[2]-p.PBegin[2]+kw*p.Dil[2]) + float64(offX[j])
+						m := 1.0
+						if mask != nil {
+							m = float64(mask[j])
 						}
-						st := smp[(kh*KW+kw)*nt : (kh*KW+kw+1)*nt]
-						for j := j0; j < j1; j++ {
-							oh, ow := j/OW, j%OW
-							py := float64(oh*p.S[1]-p.PBegin[1]+kh*p.Dil[1]) + float64(offY[j])
-							px := float64(ow*p.S[2]-p.PBegin[2]+kw*p.Dil[2]) + float64(offX[j])
-							m := 1.0
-							if mask != nil {
-								m = float64(mask[j])
-							}
-							var inside uint8
-							st[j-j0], inside = newBilinearTap(IH, IW, py, px, m)
-							if inside != 0xf {
-								outside = outside || inside == 0
-								edge = edge || inside != 0
-							}
+						var inside uint8
+						st[j-j0], inside = newBilinearTap(IH, IW, py, px, m)
+						if inside != 0xf {
+							outside = outside || inside == 0
+							edge = edge || inside != 0
 						}
 					}
 				}
 			}
-			xc := in.X[(n*p.IC+c)*isp : (n*p.IC+c+1)*isp]
-			row := col[ci*taps*nt : (ci+1)*taps*nt]
-			for i, s := range smp {
-				row[i] = float32(s.w[0]*float64(xc[s.idx[0]]) + s.w[1]*float64(xc[s.idx[1]]) +
-					s.w[2]*float64(xc[s.idx[2]]) + s.w[3]*float64(xc[s.idx[3]]))
-			}
 		}
-		c := out[(n*p.OC+g*ocg)*osp+j0:]
-		beta := float32(0)
-		if in.B != nil {
-			beta = 1
-			for o := 0; o < ocg; o++ {
-				fill(c[o*osp:o*osp+nt], in.B[g*ocg+o])
-			}
+		xc := in.X[(n*p.IC+c)*isp : (n*p.IC+c+1)*isp]
+		row := col[ci*taps*nt : (ci+1)*taps*nt]
+		for i, s := range smp {
+			row[i] = float32(s.w[0]*float64(xc[s.idx[0]]) + s.w[1]*float64(xc[s.idx[1]]) +
+				s.w[2]*float64(xc[s.idx[2]]) + s.w[3]*float64(xc[s.idx[3]]))
 		}
-		hitIf(outside, pathDeformOut)
-		hitIf(edge, pathDeformEdge)
-		asmGemm(ocg, nt, k, in.W[g*ocg*k:], k, col, nt, beta, c, osp)
-	})
+	}
+	c := out[(n*p.OC+g*ocg)*osp+j0:]
+	beta := float32(0)
+	if d.b != nil {
+		beta = 1
+		for o := 0; o < ocg; o++ {
+			fill(c[o*osp:o*osp+nt], d.b[g*ocg+o])
+		}
+	}
+	hitIf(outside, pathDeformOut)
+	hitIf(edge, pathDeformEdge)
+	asmGemm(ocg, nt, k, d.w[g*ocg*k:], k, col, nt, beta, c, osp)
 }
 
 // bilinearTap is one deformable sample: four neighbour indices into an

@@ -22,9 +22,9 @@ func depthwiseVariant() rawVariant {
 			Exact:         true,
 			Deterministic: true,
 		},
-		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
-			depthwise(p, in.X, in.W, in.B, out, workers)
-			return nil
+		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
+			d := newDepthwise(ex, p, w, b)
+			return func(in conv.Inputs[float32], out []float32) { d.run(in.X, out) }, nil
 		},
 	}
 }
@@ -39,59 +39,72 @@ func depthwiseVariant() rawVariant {
 // plane in 3D) of each of its OC/G output channels: bias, then the taps in
 // (kd, kh, kw) order (padding taps add exact zeros), vectorised across
 // each row. The sum per output does not depend on the blocking.
-func depthwise(p *conv.Problem, x, w, b, out []float32, workers int) {
+type depthwise struct {
+	ex     *executor
+	p      *conv.Problem
+	w, b   []float32
+	pv     paddedVolume
+	plan   tapPlan
+	pads   [][]float32 // per worker, zero from the start: fill and the window copy keep the padding zero
+	x, out []float32   // the current run's
+	task   func(wk, task int)
+}
+
+func newDepthwise(ex *executor, p *conv.Problem, w, b []float32) *depthwise {
+	d := &depthwise{ex: ex, p: p, w: w, b: b, pv: newPaddedVolume(p)}
+	if d.pv.dp == 1 {
+		d.pv = d.pv.alignRows()
+	}
+	d.plan = newTapPlan(d.pv.tapOffsets(p, 1))
+	size := d.pv.size()
+	if d.pv.dp == 1 {
+		size = dwWindow(p)*d.pv.wp + vecAlign
+	}
+	d.pads = ex.perWorker(size)
+	d.task = d.runTask
+	return d
+}
+
+func (d *depthwise) run(x, out []float32) {
+	d.x, d.out = x, out
+	d.ex.forEach(d.p.MB*d.p.G, d.task)
+	d.x, d.out = nil, nil
+}
+
+func (d *depthwise) runTask(wk, task int) {
+	p, pv := d.p, d.pv
 	mult := p.OCG()
 	taps := p.Taps()
 	isp, osp := conv.Spatial(p.I), conv.Spatial(p.O)
 	OD, OH, OW := p.O[0], p.O[1], p.O[2]
-	pv := newPaddedVolume(p)
+	n, g := task/p.G, task%p.G
+	buf := d.pads[wk]
 	if pv.dp == 1 {
-		pv = pv.alignRows()
+		buf = alignVec(buf)
 	}
-	plan := newTapPlan(pv.tapOffsets(p, 1))
-	pads := newScratch(workers)
-	defer pads.release()
-	// a pooled buffer holds anything: each worker clears its own once, and
-	// fill keeps its padding zero from then on
-	cleared := make([]bool, workers)
-	forEach(workers, p.MB*p.G, func(wk, task int) {
-		n, g := task/p.G, task%p.G
-		size := pv.size()
-		if pv.dp == 1 {
-			size = dwWindow(p)*pv.wp + vecAlign
+	xc := d.x[(n*p.IC+g)*isp : (n*p.IC+g+1)*isp]
+	hitIf(mult > 1, pathDwMultiplier)
+	if pv.dp == 1 {
+		hit(pathDwWindow)
+		depthwisePlane(p, pv, d.plan, xc, d.w, d.b, d.out[n*p.OC*osp:], buf, g)
+		return
+	}
+	hit(pathDwVolume)
+	pv.fill(p, xc, buf)
+	for o := 0; o < mult; o++ {
+		oc := g*mult + o
+		bias := float32(0)
+		if d.b != nil {
+			bias = d.b[oc]
 		}
-		buf := pads.get(wk, size)
-		if !cleared[wk] {
-			clear(buf)
-			cleared[wk] = true
+		wc := d.w[oc*taps : (oc+1)*taps]
+		for od := 0; od < OD; od++ {
+			// all OH rows of the plane in one call: output rows OW apart,
+			// their input rows SH padded rows apart
+			plane := d.out[(n*p.OC+oc)*osp+od*OH*OW:][:OH*OW]
+			d.plan.run(plane, OW, OH, OW, buf[pv.rowBase(p, od, 0):], p.S[1]*pv.wp, wc, bias)
 		}
-		if pv.dp == 1 {
-			buf = alignVec(buf)
-		}
-		xc := x[(n*p.IC+g)*isp : (n*p.IC+g+1)*isp]
-		hitIf(mult > 1, pathDwMultiplier)
-		if pv.dp == 1 {
-			hit(pathDwWindow)
-			depthwisePlane(p, pv, plan, xc, w, b, out[n*p.OC*osp:], buf, g)
-			return
-		}
-		hit(pathDwVolume)
-		pv.fill(p, xc, buf)
-		for o := 0; o < mult; o++ {
-			oc := g*mult + o
-			bias := float32(0)
-			if b != nil {
-				bias = b[oc]
-			}
-			wc := w[oc*taps : (oc+1)*taps]
-			for od := 0; od < OD; od++ {
-				// all OH rows of the plane in one call: output rows OW apart,
-				// their input rows SH padded rows apart
-				plane := out[(n*p.OC+oc)*osp+od*OH*OW:][:OH*OW]
-				plan.run(plane, OW, OH, OW, buf[pv.rowBase(p, od, 0):], p.S[1]*pv.wp, wc, bias)
-			}
-		}
-	})
+	}
 }
 
 // dwWindow is the number of padded rows a block of dwRows output rows reads.

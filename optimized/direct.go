@@ -24,15 +24,11 @@ func directTiledVariant() rawVariant {
 			Exact:         true,
 			Deterministic: true,
 		},
-		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
-			directTiled(p, in.X, in.W, in.B, out, workers)
-			return nil
+		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
+			d := newDirectRows(ex, p, w, b)
+			return func(in conv.Inputs[float32], out []float32) { d.run(in.X, out) }, nil
 		},
 	}
-}
-
-func directTiled(p *conv.Problem, x, w, b, out []float32, workers int) {
-	directRows(p, x, w, b, out, workers)
 }
 
 // directRows is the direct convolution. The input is
@@ -41,42 +37,66 @@ func directTiled(p *conv.Problem, x, w, b, out []float32, workers int) {
 // row-kernel call over all (IC/G)·taps terms, whose offsets are the same for
 // every row and whose weights are the channel's contiguous [c][kd][kh][kw]
 // block: each row (64 outputs per pass) accumulates in registers.
-func directRows(p *conv.Problem, x, w, b, out []float32, workers int) {
-	icg, ocg := p.ICG(), p.OCG()
-	taps := p.Taps()
-	isp, osp := conv.Spatial(p.I), conv.Spatial(p.O)
+type directRows struct {
+	ex                 *executor
+	p                  *conv.Problem
+	w, b               []float32
+	pv                 paddedVolume
+	padded             []float32 // padding zero from the start; runs write data slots only
+	plan               tapPlan
+	nb, rb             int
+	x, out             []float32 // the current run's
+	fillTask, rowsTask func(wk, task int)
+}
+
+func newDirectRows(ex *executor, p *conv.Problem, w, b []float32) *directRows {
+	d := &directRows{ex: ex, p: p, w: w, b: b, pv: newPaddedVolume(p)}
+	icg := p.ICG()
+	isp, psz := conv.Spatial(p.I), d.pv.size()
+	d.padded = ex.floats(p.MB * p.IC * psz)
+	d.plan = newTapPlan(d.pv.tapOffsets(p, icg))
+	d.nb = ceilDiv(p.OCG(), ocBlock)
+	d.rb = ceilDiv(p.O[1], rowBlock)
+	d.fillTask = func(_, nc int) {
+		d.pv.fill(d.p, d.x[nc*isp:(nc+1)*isp], d.padded[nc*psz:(nc+1)*psz])
+	}
+	d.rowsTask = d.runTask
+	return d
+}
+
+func (d *directRows) run(x, out []float32) {
+	p := d.p
+	d.x, d.out = x, out
+	d.ex.forEach(p.MB*p.IC, d.fillTask)
+	d.ex.forEach(p.MB*p.G*d.nb*p.O[0]*d.rb, d.rowsTask)
+	d.x, d.out = nil, nil
+}
+
+func (d *directRows) runTask(_, task int) {
+	p, pv, nb, rb := d.p, d.pv, d.nb, d.rb
+	icg, ocg, taps := p.ICG(), p.OCG(), p.Taps()
+	osp, psz := conv.Spatial(p.O), pv.size()
 	OD, OH, OW := p.O[0], p.O[1], p.O[2]
-	pv := newPaddedVolume(p)
-	psz := pv.size()
-	padded := make([]float32, p.MB*p.IC*psz)
-	forEach(workers, p.MB*p.IC, func(_, nc int) {
-		pv.fill(p, x[nc*isp:(nc+1)*isp], padded[nc*psz:(nc+1)*psz])
-	})
-	plan := newTapPlan(pv.tapOffsets(p, icg))
-	nb := ceilDiv(ocg, ocBlock)
-	rb := ceilDiv(OH, rowBlock)
-	forEach(workers, p.MB*p.G*nb*OD*rb, func(_, task int) {
-		blk := task % rb
-		task /= rb
-		od := task % OD
-		task /= OD
-		ob := task % nb
-		task /= nb
-		g := task % p.G
-		n := task / p.G
-		oc0 := g*ocg + ob*ocBlock
-		nob := min(ocBlock, (g+1)*ocg-oc0)
-		oh0, oh1 := blk*rowBlock, min(OH, (blk+1)*rowBlock)
-		hitIf(nob < ocBlock, pathDirectOCRem)
-		hitIf(rb > 1 && oh1-oh0 < rowBlock, pathDirectRowRem)
-		base := padded[(n*p.IC+g*icg)*psz+pv.rowBase(p, od, oh0):]
-		for oc := oc0; oc < oc0+nob; oc++ {
-			bias := float32(0)
-			if b != nil {
-				bias = b[oc]
-			}
-			rows := out[(n*p.OC+oc)*osp+(od*OH+oh0)*OW:][:(oh1-oh0)*OW]
-			plan.run(rows, OW, oh1-oh0, OW, base, p.S[1]*pv.wp, w[oc*icg*taps:(oc+1)*icg*taps], bias)
+	blk := task % rb
+	task /= rb
+	od := task % OD
+	task /= OD
+	ob := task % nb
+	task /= nb
+	g := task % p.G
+	n := task / p.G
+	oc0 := g*ocg + ob*ocBlock
+	nob := min(ocBlock, (g+1)*ocg-oc0)
+	oh0, oh1 := blk*rowBlock, min(OH, (blk+1)*rowBlock)
+	hitIf(nob < ocBlock, pathDirectOCRem)
+	hitIf(rb > 1 && oh1-oh0 < rowBlock, pathDirectRowRem)
+	base := d.padded[(n*p.IC+g*icg)*psz+pv.rowBase(p, od, oh0):]
+	for oc := oc0; oc < oc0+nob; oc++ {
+		bias := float32(0)
+		if d.b != nil {
+			bias = d.b[oc]
 		}
-	})
+		rows := d.out[(n*p.OC+oc)*osp+(od*OH+oh0)*OW:][:(oh1-oh0)*OW]
+		d.plan.run(rows, OW, oh1-oh0, OW, base, p.S[1]*pv.wp, d.w[oc*icg*taps:(oc+1)*icg*taps], bias)
+	}
 }

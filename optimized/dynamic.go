@@ -1,6 +1,8 @@
 package optimized
 
 import (
+	"math"
+
 	"github.com/convverify/convverify/conv"
 )
 
@@ -18,57 +20,101 @@ import (
 // makes every α a dyadic rational (0, ½, 1, 1/2ʲ), so the float64 mix of
 // small integers is exact and so is its float32 rounding.
 
-// mixKernels returns the per-sample kernels [MB, OC, IC/G, K…] and biases
-// [MB, OC] (nil without bias).
-func mixKernels(p *conv.Problem, in conv.Inputs[float32], workers int) (wmix, bmix []float32) {
-	isp := conv.Spatial(p.I)
-	per := p.OC * p.ICG() * p.Taps()
-	wmix = make([]float32, p.MB*per)
-	if in.B != nil {
-		bmix = make([]float32, p.MB*p.OC)
+// mixer computes the per-sample kernels [MB, OC, IC/G, K…] and biases
+// [MB, OC] (nil without bias) from the experts w [E, OC, IC/G, K…] and b
+// [E, OC] it was prepared with.
+type mixer struct {
+	ex         *executor
+	p          *conv.Problem
+	w, b       []float32
+	wmix, bmix []float32
+	r, alpha   [][]float64 // per worker
+	in         conv.Inputs[float32]
+	task       func(wk, n int)
+}
+
+func newMixer(ex *executor, p *conv.Problem, w, b []float32) *mixer {
+	m := &mixer{ex: ex, p: p, w: w, b: b}
+	m.wmix = ex.floats(p.MB * p.OC * p.ICG() * p.Taps())
+	if b != nil {
+		m.bmix = ex.floats(p.MB * p.OC)
 	}
+	m.r, m.alpha = make([][]float64, ex.workers), make([][]float64, ex.workers)
+	for i := range m.r {
+		m.r[i], m.alpha[i] = make([]float64, p.E), make([]float64, p.E)
+	}
+	m.task = m.mixSample
+	return m
+}
+
+func (m *mixer) mix(in conv.Inputs[float32]) {
+	p := m.p
 	hitIf(p.Routing == conv.RoutingSoftmax, pathDynSoftmax)
 	hitIf(p.Routing != conv.RoutingSoftmax, pathDynSigmoid)
-	hitIf(in.B != nil, pathDynBias)
-	forEach(workers, p.MB, func(_, n int) {
-		r := make([]float64, p.E)
+	hitIf(m.b != nil, pathDynBias)
+	m.in = in
+	m.ex.forEach(p.MB, m.task)
+	m.in = conv.Inputs[float32]{}
+}
+
+func (m *mixer) mixSample(wk, n int) {
+	p, in := m.p, m.in
+	isp := conv.Spatial(p.I)
+	per := p.OC * p.ICG() * p.Taps()
+	r, alpha := m.r[wk], m.alpha[wk]
+	for e := range r {
+		r[e] = float64(in.RouteB[e])
+	}
+	for c := 0; c < p.IC; c++ {
+		var s float64
+		for _, v := range in.X[(n*p.IC+c)*isp : (n*p.IC+c+1)*isp] {
+			s += float64(v)
+		}
+		gap := s / float64(isp)
 		for e := range r {
-			r[e] = float64(in.RouteB[e])
+			r[e] += float64(in.RouteW[e*p.IC+c]) * gap
 		}
-		for c := 0; c < p.IC; c++ {
-			var s float64
-			for _, v := range in.X[(n*p.IC+c)*isp : (n*p.IC+c+1)*isp] {
-				s += float64(v)
-			}
-			gap := s / float64(isp)
-			for e := range r {
-				r[e] += float64(in.RouteW[e*p.IC+c]) * gap
-			}
+	}
+	if p.Routing == conv.RoutingSoftmax {
+		softmaxTInto(alpha, r, p.Temperature)
+	} else {
+		for e, v := range r {
+			alpha[e] = conv.Sigmoid(v)
 		}
-		var alpha []float64
-		if p.Routing == conv.RoutingSoftmax {
-			alpha = conv.SoftmaxT(r, p.Temperature)
-		} else {
-			alpha = make([]float64, p.E)
-			for e, v := range r {
-				alpha[e] = conv.Sigmoid(v)
-			}
+	}
+	mixInto(m.wmix[n*per:(n+1)*per], m.w, per, alpha)
+	if m.bmix != nil {
+		mixInto(m.bmix[n*p.OC:(n+1)*p.OC], m.b, p.OC, alpha)
+	}
+}
+
+// mixInto sets dst[i] = Σ_e alpha[e]·src[e·size + i], in float64 rounded once.
+func mixInto(dst, src []float32, size int, alpha []float64) {
+	for i := range dst {
+		var s float64
+		for e, a := range alpha {
+			s += a * float64(src[e*size+i])
 		}
-		mix := func(dst, src []float32, size int) {
-			for i := range dst {
-				var s float64
-				for e, a := range alpha {
-					s += a * float64(src[e*size+i])
-				}
-				dst[i] = float32(s)
-			}
-		}
-		mix(wmix[n*per:(n+1)*per], in.W, per)
-		if bmix != nil {
-			mix(bmix[n*p.OC:(n+1)*p.OC], in.B, p.OC)
-		}
-	})
-	return wmix, bmix
+		dst[i] = float32(s)
+	}
+}
+
+// softmaxTInto is conv.SoftmaxT(r, t) written into dst (len(r)), the
+// same operations in the same order (TestSoftmaxTInto holds them bit for
+// bit) without allocating.
+func softmaxTInto(dst, r []float64, t float64) {
+	m := math.Inf(-1)
+	for _, v := range r {
+		m = math.Max(m, v/t)
+	}
+	var s float64
+	for i, v := range r {
+		dst[i] = math.Exp(v/t - m)
+		s += dst[i]
+	}
+	for i := range dst {
+		dst[i] /= s
+	}
 }
 
 func dynamicMixVariant() rawVariant {
@@ -81,20 +127,23 @@ func dynamicMixVariant() rawVariant {
 			Exact:         true,
 			Deterministic: true,
 		},
-		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
-			wmix, bmix := mixKernels(p, in, workers)
+		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
+			m := newMixer(ex, p, w, b)
 			q := *p
 			q.Op, q.MB = conv.OpConv, 1
+			c := newConvGemm(ex, &q, nil, nil, asmGemm, true)
 			isp, osp := p.IC*conv.Spatial(p.I), p.OC*conv.Spatial(p.O)
 			per := p.OC * p.ICG() * p.Taps()
-			for n := 0; n < p.MB; n++ {
-				var bn []float32
-				if bmix != nil {
-					bn = bmix[n*p.OC : (n+1)*p.OC]
+			return func(in conv.Inputs[float32], out []float32) {
+				m.mix(in)
+				for n := 0; n < p.MB; n++ {
+					c.w, c.b = m.wmix[n*per:(n+1)*per], nil
+					if m.bmix != nil {
+						c.b = m.bmix[n*p.OC : (n+1)*p.OC]
+					}
+					c.run(in.X[n*isp:(n+1)*isp], out[n*osp:(n+1)*osp])
 				}
-				convGemm(&q, in.X[n*isp:(n+1)*isp], wmix[n*per:(n+1)*per], bn, out[n*osp:(n+1)*osp], workers, asmGemm, true)
-			}
-			return nil
+			}, nil
 		},
 	}
 }
@@ -109,15 +158,18 @@ func dynamicGroupedVariant() rawVariant {
 			Exact:         true,
 			Deterministic: true,
 		},
-		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
-			wmix, bmix := mixKernels(p, in, workers)
+		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
+			m := newMixer(ex, p, w, b)
 			// The batch as one grouped convolution: [MB, IC, I…] is the same
 			// memory as [1, MB·IC, I…], the per-sample kernels stack to
 			// [MB·OC, IC/G, K…], and G' = MB·G keeps every sample in its own groups.
 			q := *p
 			q.Op, q.MB, q.G, q.IC, q.OC = conv.OpConv, 1, p.MB*p.G, p.MB*p.IC, p.MB*p.OC
-			convGemm(&q, in.X, wmix, bmix, out, workers, asmGemm, true)
-			return nil
+			c := newConvGemm(ex, &q, m.wmix, m.bmix, asmGemm, true)
+			return func(in conv.Inputs[float32], out []float32) {
+				m.mix(in)
+				c.run(in.X, out)
+			}, nil
 		},
 	}
 }

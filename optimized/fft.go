@@ -61,9 +61,9 @@ func fftVariant() rawVariant {
 			Exact:         false,
 			Deterministic: true,
 		},
-		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
-			fftConv(p, in.X, in.W, in.B, out, workers)
-			return nil
+		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
+			f := newFFTConv(ex, p, w, b)
+			return func(in conv.Inputs[float32], out []float32) { f.run(in.X, out) }, nil
 		},
 	}
 }
@@ -75,108 +75,143 @@ func fftVariant() rawVariant {
 // where xp is the input shifted by the begin padding (xp[j] = x[j − P], zero
 // outside) and wd the dilated kernel. The transform size per axis is a power
 // of two ≥ O + ExtK − 1, so no wrapped term reaches an output o < O.
-func fftConv(p *conv.Problem, x, w, b, out []float32, workers int) {
-	icg, ocg := p.ICG(), p.OCG()
+// The kernel's transforms are made once, at preparation.
+type fftConv struct {
+	ex              *executor
+	p               *conv.Problem
+	b               []float32
+	n, lx           [3]int
+	ns              int
+	plans           [3]*fftPlan
+	wf, xf          []complex128
+	reach           [3][]bool
+	acc, lines      [][]complex128 // per worker
+	img             int            // the current image
+	x, out          []float32      // the current run's
+	inTask, outTask func(wk, task int)
+}
+
+func newFFTConv(ex *executor, p *conv.Problem, w, b []float32) *fftConv {
+	f := &fftConv{ex: ex, p: p, b: b}
+	icg := p.ICG()
 	n, lx := fftSizes(p)
+	f.n, f.lx = n, lx
 	ns := conv.Spatial(n)
-	isp, osp := conv.Spatial(p.I), conv.Spatial(p.O)
+	f.ns = ns
 	taps := p.Taps()
-	plans := [3]*fftPlan{newFFTPlan(n[0]), newFFTPlan(n[1]), newFFTPlan(n[2])}
-	wf := make([]complex128, p.OC*icg*ns)
-	forEach(workers, p.OC*icg, func(_, t int) {
-		f := wf[t*ns : (t+1)*ns]
+	f.plans = [3]*fftPlan{newFFTPlan(n[0]), newFFTPlan(n[1]), newFFTPlan(n[2])}
+	f.lines = make([][]complex128, ex.workers)
+	f.acc = make([][]complex128, ex.workers)
+	for i := range f.lines {
+		f.lines[i] = make([]complex128, max(n[0], n[1], n[2]))
+		f.acc[i] = make([]complex128, ns)
+	}
+	f.wf = make([]complex128, p.OC*icg*ns)
+	ex.forEach(p.OC*icg, func(wk, t int) {
+		wft := f.wf[t*ns : (t+1)*ns]
 		wt := w[t*taps : (t+1)*taps]
 		for kd := 0; kd < p.K[0]; kd++ {
 			for kh := 0; kh < p.K[1]; kh++ {
 				for kw := 0; kw < p.K[2]; kw++ {
-					f[((kd*p.Dil[0])*n[1]+kh*p.Dil[1])*n[2]+kw*p.Dil[2]] = complex(float64(wt[(kd*p.K[1]+kh)*p.K[2]+kw]), 0)
+					wft[((kd*p.Dil[0])*n[1]+kh*p.Dil[1])*n[2]+kw*p.Dil[2]] = complex(float64(wt[(kd*p.K[1]+kh)*p.K[2]+kw]), 0)
 				}
 			}
 		}
-		fft3(f, n, plans, false, [3]int{p.ExtK(0), p.ExtK(1), n[2]})
-		for i, v := range f {
-			f[i] = cmplx.Conj(v)
+		fft3(wft, n, f.plans, false, [3]int{p.ExtK(0), p.ExtK(1), n[2]}, f.lines[wk])
+		for i, v := range wft {
+			wft[i] = cmplx.Conj(v)
 		}
 	})
 	// reach[a][o]: some tap of output o lands inside the input along axis a.
 	// Outputs that reach nothing are exactly the bias; the transform would
 	// leave a float64 residue there instead of 0.
-	var reach [3][]bool
 	for a := 0; a < 3; a++ {
-		reach[a] = make([]bool, p.O[a])
-		for o := range reach[a] {
+		f.reach[a] = make([]bool, p.O[a])
+		for o := range f.reach[a] {
 			for k := 0; k < p.K[a]; k++ {
 				if i := o*p.S[a] - p.PBegin[a] + k*p.Dil[a]; i >= 0 && i < p.I[a] {
-					reach[a][o] = true
+					f.reach[a][o] = true
 				}
 			}
 		}
 	}
+	f.xf = make([]complex128, p.IC*ns)
+	f.inTask, f.outTask = f.transformInput, f.outputChannel
+	return f
+}
+
+func (f *fftConv) run(x, out []float32) {
+	p := f.p
 	hitIf(p.IsDilated(), pathFFTDilated)
 	for a := 0; a < 3; a++ {
-		hitIf(n[a] == 1 && a >= 3-p.Rank, pathFFTUnitAxis) // a 1-output, 1-tap axis of the problem
-		hitIf(slices.Contains(reach[a], false), pathFFTUnreached)
-		hitIf(p.PBegin[a] > 0 || p.PBegin[a]+p.I[a] < lx[a], pathFFTPadSkip)
+		hitIf(f.n[a] == 1 && a >= 3-p.Rank, pathFFTUnitAxis) // a 1-output, 1-tap axis of the problem
+		hitIf(slices.Contains(f.reach[a], false), pathFFTUnreached)
+		hitIf(p.PBegin[a] > 0 || p.PBegin[a]+p.I[a] < f.lx[a], pathFFTPadSkip)
 	}
-	xf := make([]complex128, p.IC*ns)
-	acc := make([][]complex128, min(workers, p.OC))
-	for i := range acc {
-		acc[i] = make([]complex128, ns)
-	}
+	f.x, f.out = x, out
 	for img := 0; img < p.MB; img++ {
-		forEach(workers, p.IC, func(_, c int) {
-			f := xf[c*ns : (c+1)*ns]
-			clear(f)
-			xc := x[(img*p.IC+c)*isp:]
-			for jd := 0; jd < lx[0]; jd++ {
-				id := jd - p.PBegin[0]
-				if id < 0 || id >= p.I[0] {
-					continue
-				}
-				for jh := 0; jh < lx[1]; jh++ {
-					ih := jh - p.PBegin[1]
-					if ih < 0 || ih >= p.I[1] {
-						continue
-					}
-					for jw := 0; jw < lx[2]; jw++ {
-						if iw := jw - p.PBegin[2]; iw >= 0 && iw < p.I[2] {
-							f[(jd*n[1]+jh)*n[2]+jw] = complex(float64(xc[(id*p.I[1]+ih)*p.I[2]+iw]), 0)
-						}
-					}
-				}
+		f.img = img
+		f.ex.forEach(p.IC, f.inTask)
+		f.ex.forEach(p.OC, f.outTask)
+	}
+	f.x, f.out = nil, nil
+}
+
+func (f *fftConv) transformInput(wk, c int) {
+	p, n, lx, ns := f.p, f.n, f.lx, f.ns
+	fc := f.xf[c*ns : (c+1)*ns]
+	clear(fc)
+	xc := f.x[(f.img*p.IC+c)*conv.Spatial(p.I):]
+	for jd := 0; jd < lx[0]; jd++ {
+		id := jd - p.PBegin[0]
+		if id < 0 || id >= p.I[0] {
+			continue
+		}
+		for jh := 0; jh < lx[1]; jh++ {
+			ih := jh - p.PBegin[1]
+			if ih < 0 || ih >= p.I[1] {
+				continue
 			}
-			fft3(f, n, plans, false, [3]int{min(lx[0], p.PBegin[0]+p.I[0]), min(lx[1], p.PBegin[1]+p.I[1]), n[2]})
-		})
-		forEach(workers, p.OC, func(wk, oc int) {
-			g := oc / ocg
-			a := acc[wk]
-			clear(a)
-			for c := 0; c < icg; c++ {
-				xs := xf[(g*icg+c)*ns : (g*icg+c+1)*ns]
-				ws := wf[(oc*icg+c)*ns : (oc*icg+c+1)*ns]
-				for i := range a {
-					a[i] += xs[i] * ws[i]
+			for jw := 0; jw < lx[2]; jw++ {
+				if iw := jw - p.PBegin[2]; iw >= 0 && iw < p.I[2] {
+					fc[(jd*n[1]+jh)*n[2]+jw] = complex(float64(xc[(id*p.I[1]+ih)*p.I[2]+iw]), 0)
 				}
 			}
-			fft3(a, n, plans, true, n)
-			bias := 0.0
-			if b != nil {
-				bias = float64(b[oc])
-			}
-			inv := 1 / float64(ns)
-			y := out[(img*p.OC+oc)*osp:]
-			for od := 0; od < p.O[0]; od++ {
-				for oh := 0; oh < p.O[1]; oh++ {
-					for ow := 0; ow < p.O[2]; ow++ {
-						v := bias
-						if reach[0][od] && reach[1][oh] && reach[2][ow] {
-							v += real(a[(od*n[1]+oh)*n[2]+ow]) * inv
-						}
-						y[(od*p.O[1]+oh)*p.O[2]+ow] = float32(v)
-					}
+		}
+	}
+	fft3(fc, n, f.plans, false, [3]int{min(lx[0], p.PBegin[0]+p.I[0]), min(lx[1], p.PBegin[1]+p.I[1]), n[2]}, f.lines[wk])
+}
+
+func (f *fftConv) outputChannel(wk, oc int) {
+	p, n, ns, reach := f.p, f.n, f.ns, f.reach
+	icg := p.ICG()
+	g := oc / p.OCG()
+	a := f.acc[wk]
+	clear(a)
+	for c := 0; c < icg; c++ {
+		xs := f.xf[(g*icg+c)*ns : (g*icg+c+1)*ns]
+		ws := f.wf[(oc*icg+c)*ns : (oc*icg+c+1)*ns]
+		for i := range a {
+			a[i] += xs[i] * ws[i]
+		}
+	}
+	fft3(a, n, f.plans, true, n, f.lines[wk])
+	bias := 0.0
+	if f.b != nil {
+		bias = float64(f.b[oc])
+	}
+	inv := 1 / float64(ns)
+	y := f.out[(f.img*p.OC+oc)*conv.Spatial(p.O):]
+	for od := 0; od < p.O[0]; od++ {
+		for oh := 0; oh < p.O[1]; oh++ {
+			for ow := 0; ow < p.O[2]; ow++ {
+				v := bias
+				if reach[0][od] && reach[1][oh] && reach[2][ow] {
+					v += real(a[(od*n[1]+oh)*n[2]+ow]) * inv
 				}
+				y[(od*p.O[1]+oh)*p.O[2]+ow] = float32(v)
 			}
-		})
+		}
 	}
 }
 
@@ -230,7 +265,8 @@ func (pl *fftPlan) transform(buf []complex128, inverse bool) {
 // the box [0, nz[0]) × [0, nz[1]) × [0, n[2]) may be non-zero on entry: lines
 // outside it are zero and stay zero in the first passes, so they are skipped
 // (a K×K kernel in a 128×128 grid needs K row transforms, not 128).
-func fft3(f []complex128, n [3]int, plans [3]*fftPlan, inverse bool, nz [3]int) {
+// scratch holds at least max(n) elements.
+func fft3(f []complex128, n [3]int, plans [3]*fftPlan, inverse bool, nz [3]int, scratch []complex128) {
 	if n[2] > 1 {
 		for d := 0; d < nz[0]; d++ {
 			for h := 0; h < nz[1]; h++ {
@@ -239,15 +275,11 @@ func fft3(f []complex128, n [3]int, plans [3]*fftPlan, inverse bool, nz [3]int) 
 			}
 		}
 	}
-	var line []complex128
 	for a := 1; a >= 0; a-- {
 		if n[a] == 1 {
 			continue
 		}
-		if cap(line) < n[a] {
-			line = make([]complex128, n[a])
-		}
-		line = line[:n[a]]
+		line := scratch[:n[a]]
 		stride := 1
 		for b := a + 1; b < 3; b++ {
 			stride *= n[b]

@@ -116,47 +116,79 @@ func isIdentityGather(p *conv.Problem) bool {
 //	out[n, g·OCG + o, j] = b[o] + Σ_r W_g[o, r] · col_{n,g}[r, j],  r over (IC/G)·KD·KH·KW
 //
 // When gather is false and the im2col is the identity (pointwise), B is the
-// input itself with leading dimension Spatial(I).
-func convGemm(p *conv.Problem, x, w, b, out []float32, workers int, mm gemmFunc, gather bool) {
+// input itself with leading dimension Spatial(I). It is prepared once per
+// problem (newConvGemm) and run per input (run); w and b may be replaced
+// between runs (dynamic convolution mixes new weights per input).
+type convGemm struct {
+	ex               *executor
+	p                *conv.Problem
+	w, b             []float32
+	mm               gemmFunc
+	icg, ocg, k, osp int
+	isp, tiles       int
+	direct           bool
+	cols             [][]float32 // per worker
+	wide             *convGemmWide
+	x, out           []float32 // the current run's
+	task             func(wk, task int)
+}
+
+func newConvGemm(ex *executor, p *conv.Problem, w, b []float32, mm gemmFunc, gather bool) *convGemm {
+	c := &convGemm{ex: ex, p: p, w: w, b: b, mm: mm}
 	if gather && useWideIm2col(p) {
-		convGemmWide(p, x, w, b, out, workers, mm)
+		c.wide = newConvGemmWide(ex, p, mm)
+		return c
+	}
+	c.icg, c.ocg = p.ICG(), p.OCG()
+	c.k = c.icg * p.Taps()
+	c.osp, c.isp = conv.Spatial(p.O), conv.Spatial(p.I)
+	c.tiles = ceilDiv(c.osp, colTile)
+	c.direct = !gather && isIdentityGather(p)
+	if !c.direct {
+		c.cols = ex.perWorker(c.k * min(colTile, c.osp))
+	}
+	c.task = c.runTask
+	return c
+}
+
+func (c *convGemm) run(x, out []float32) {
+	if c.wide != nil {
+		c.wide.run(x, c.w, c.b, out)
 		return
 	}
-	icg, ocg := p.ICG(), p.OCG()
-	k := icg * p.Taps()
-	osp, isp := conv.Spatial(p.O), conv.Spatial(p.I)
-	tiles := ceilDiv(osp, colTile)
-	direct := !gather && isIdentityGather(p)
-	cols := newScratch(workers)
-	defer cols.release()
-	forEach(workers, p.MB*p.G*tiles, func(wk, task int) {
-		t := task % tiles
-		g := (task / tiles) % p.G
-		n := task / (tiles * p.G)
-		j0, j1 := t*colTile, min(osp, (t+1)*colTile)
-		nt := j1 - j0
-		hitIf(tiles > 1 && nt < colTile, pathIm2colTileRem)
-		xg := x[(n*p.IC+g*icg)*isp : (n*p.IC+(g+1)*icg)*isp]
-		c := out[(n*p.OC+g*ocg)*osp+j0:]
-		beta := float32(0)
-		if b != nil {
-			beta = 1
-			for o := 0; o < ocg; o++ {
-				fill(c[o*osp:o*osp+nt], b[g*ocg+o])
-			}
+	c.x, c.out = x, out
+	c.ex.forEach(c.p.MB*c.p.G*c.tiles, c.task)
+	c.x, c.out = nil, nil
+}
+
+func (c *convGemm) runTask(wk, task int) {
+	p, tiles, icg, ocg, osp, isp, k := c.p, c.tiles, c.icg, c.ocg, c.osp, c.isp, c.k
+	t := task % tiles
+	g := (task / tiles) % p.G
+	n := task / (tiles * p.G)
+	j0, j1 := t*colTile, min(osp, (t+1)*colTile)
+	nt := j1 - j0
+	hitIf(tiles > 1 && nt < colTile, pathIm2colTileRem)
+	xg := c.x[(n*p.IC+g*icg)*isp : (n*p.IC+(g+1)*icg)*isp]
+	out := c.out[(n*p.OC+g*ocg)*osp+j0:]
+	beta := float32(0)
+	if c.b != nil {
+		beta = 1
+		for o := 0; o < ocg; o++ {
+			fill(out[o*osp:o*osp+nt], c.b[g*ocg+o])
 		}
-		var bm []float32
-		ldb := nt
-		if direct {
-			hit(pathIm2colIdent)
-			bm, ldb = xg[j0:], isp
-		} else {
-			hit(pathIm2colGather)
-			bm = cols.get(wk, k*nt)
-			im2colTile(p, xg, icg, j0, j1, bm)
-		}
-		mm(ocg, nt, k, w[g*ocg*k:], k, bm, ldb, beta, c, osp)
-	})
+	}
+	var bm []float32
+	ldb := nt
+	if c.direct {
+		hit(pathIm2colIdent)
+		bm, ldb = xg[j0:], isp
+	} else {
+		hit(pathIm2colGather)
+		bm = c.cols[wk][:k*nt]
+		im2colTile(p, xg, icg, j0, j1, bm)
+	}
+	c.mm(ocg, nt, k, c.w[g*ocg*k:], k, bm, ldb, beta, out, osp)
 }
 
 func fill(s []float32, v float32) {
@@ -181,9 +213,9 @@ func im2colGemmVariant() rawVariant {
 			Exact:         true,
 			Deterministic: true,
 		},
-		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
-			convGemm(p, in.X, in.W, in.B, out, workers, asmGemm, true)
-			return nil
+		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
+			c := newConvGemm(ex, p, w, b, asmGemm, true)
+			return func(in conv.Inputs[float32], out []float32) { c.run(in.X, out) }, nil
 		},
 	}
 }
@@ -204,11 +236,11 @@ func pointwiseVariant() rawVariant {
 			Exact:         true,
 			Deterministic: true,
 		},
-		run: func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error {
+		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
 			// Stride 1 and no padding: the input is B as it stands. Otherwise
 			// (stride, padding) a one-tap gather builds B.
-			convGemm(p, in.X, in.W, in.B, out, workers, asmGemm, false)
-			return nil
+			c := newConvGemm(ex, p, w, b, asmGemm, false)
+			return func(in conv.Inputs[float32], out []float32) { c.run(in.X, out) }, nil
 		},
 	}
 }
@@ -230,54 +262,81 @@ func useWideIm2col(p *conv.Problem) bool {
 // single copy instead of one gather per output row. The GEMM computes the
 // wp − OW extra columns of each row too (they read past the row end and are
 // discarded), and the valid columns go to out with the bias added.
-func convGemmWide(p *conv.Problem, x, w, b, out []float32, workers int, mm gemmFunc) {
-	icg, ocg := p.ICG(), p.OCG()
-	k := icg * p.Taps()
-	isp, osp := conv.Spatial(p.I), conv.Spatial(p.O)
-	OD, OH, OW := p.O[0], p.O[1], p.O[2]
-	pv := newPaddedVolume(p)
-	psz, wp := pv.size(), pv.wp
+type convGemmWide struct {
+	ex                 *executor
+	p                  *conv.Problem
+	mm                 gemmFunc
+	pv                 paddedVolume
+	padded             []float32
+	offs               []int
+	icg, ocg, k, rows  int
+	blocks, isp, osp   int
+	cols, cs           [][]float32 // per worker
+	x, w, b, out       []float32   // the current run's
+	fillTask, gemmTask func(wk, task int)
+}
+
+func newConvGemmWide(ex *executor, p *conv.Problem, mm gemmFunc) *convGemmWide {
+	c := &convGemmWide{ex: ex, p: p, mm: mm, pv: newPaddedVolume(p)}
+	c.icg, c.ocg = p.ICG(), p.OCG()
+	c.k = c.icg * p.Taps()
+	c.isp, c.osp = conv.Spatial(p.I), conv.Spatial(p.O)
+	psz, wp := c.pv.size(), c.pv.wp
 	// Slack after the last volume: the discarded columns of the last row read
-	// up to ExtKW − 1 elements past it.
-	padded := make([]float32, p.MB*p.IC*psz+wp+p.ExtK(2))
-	forEach(workers, p.MB*p.IC, func(_, nc int) {
-		pv.fill(p, x[nc*isp:(nc+1)*isp], padded[nc*psz:(nc+1)*psz])
-	})
-	offs := pv.tapOffsets(p, icg)
-	rows := max(1, colTile/wp) // output rows per task
-	blocks := ceilDiv(OH, rows)
-	cols, cs := newScratch(workers), newScratch(workers)
-	defer cols.release()
-	defer cs.release()
-	forEach(workers, p.MB*p.G*OD*blocks, func(wk, task int) {
-		blk := task % blocks
-		od := (task / blocks) % OD
-		g := (task / (blocks * OD)) % p.G
-		n := task / (blocks * OD * p.G)
-		oh0, oh1 := blk*rows, min(OH, (blk+1)*rows)
-		hit(pathIm2colWide)
-		hitIf(blocks > 1 && oh1-oh0 < rows, pathWideRowRem)
-		nt := (oh1 - oh0) * wp
-		col := cols.get(wk, k*nt)
-		base := padded[(n*p.IC+g*icg)*psz+pv.rowBase(p, od, oh0):]
-		for r, off := range offs {
-			copy(col[r*nt:(r+1)*nt], base[off:off+nt])
+	// up to ExtKW − 1 elements past it. Only data slots are written per run,
+	// so the padding stays as zero as the buffer came.
+	c.padded = ex.floats(p.MB*p.IC*psz + wp + p.ExtK(2))
+	c.offs = c.pv.tapOffsets(p, c.icg)
+	c.rows = max(1, colTile/wp) // output rows per task
+	c.blocks = ceilDiv(p.O[1], c.rows)
+	nt := min(c.rows, p.O[1]) * wp
+	c.cols, c.cs = ex.perWorker(c.k*nt), ex.perWorker(c.ocg*nt)
+	c.fillTask = func(_, nc int) {
+		c.pv.fill(c.p, c.x[nc*c.isp:(nc+1)*c.isp], c.padded[nc*psz:(nc+1)*psz])
+	}
+	c.gemmTask = c.runTask
+	return c
+}
+
+func (c *convGemmWide) run(x, w, b, out []float32) {
+	c.x, c.w, c.b, c.out = x, w, b, out
+	c.ex.forEach(c.p.MB*c.p.IC, c.fillTask)
+	c.ex.forEach(c.p.MB*c.p.G*c.p.O[0]*c.blocks, c.gemmTask)
+	c.x, c.w, c.b, c.out = nil, nil, nil, nil
+}
+
+func (c *convGemmWide) runTask(wk, task int) {
+	p, pv, blocks, rows := c.p, c.pv, c.blocks, c.rows
+	icg, ocg, k, osp := c.icg, c.ocg, c.k, c.osp
+	psz, wp := pv.size(), pv.wp
+	OD, OH, OW := p.O[0], p.O[1], p.O[2]
+	blk := task % blocks
+	od := (task / blocks) % OD
+	g := (task / (blocks * OD)) % p.G
+	n := task / (blocks * OD * p.G)
+	oh0, oh1 := blk*rows, min(OH, (blk+1)*rows)
+	hit(pathIm2colWide)
+	hitIf(blocks > 1 && oh1-oh0 < rows, pathWideRowRem)
+	nt := (oh1 - oh0) * wp
+	col := c.cols[wk][:k*nt]
+	base := c.padded[(n*p.IC+g*icg)*psz+pv.rowBase(p, od, oh0):]
+	for r, off := range c.offs {
+		copy(col[r*nt:(r+1)*nt], base[off:off+nt])
+	}
+	cm := c.cs[wk][:ocg*nt]
+	c.mm(ocg, nt, k, c.w[g*ocg*k:], k, col, nt, 0, cm, nt)
+	for o := 0; o < ocg; o++ {
+		bias := float32(0)
+		if c.b != nil {
+			bias = c.b[g*ocg+o]
 		}
-		c := cs.get(wk, ocg*nt)
-		mm(ocg, nt, k, w[g*ocg*k:], k, col, nt, 0, c, nt)
-		for o := 0; o < ocg; o++ {
-			bias := float32(0)
-			if b != nil {
-				bias = b[g*ocg+o]
-			}
-			y := out[(n*p.OC+g*ocg+o)*osp+od*OH*OW:]
-			for oh := oh0; oh < oh1; oh++ {
-				src := c[o*nt+(oh-oh0)*wp:][:OW]
-				dst := y[oh*OW : (oh+1)*OW]
-				for i, v := range src {
-					dst[i] = v + bias
-				}
+		y := c.out[(n*p.OC+g*ocg+o)*osp+od*OH*OW:]
+		for oh := oh0; oh < oh1; oh++ {
+			src := cm[o*nt+(oh-oh0)*wp:][:OW]
+			dst := y[oh*OW : (oh+1)*OW]
+			for i, v := range src {
+				dst[i] = v + bias
 			}
 		}
-	})
+	}
 }

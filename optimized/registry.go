@@ -73,6 +73,9 @@ type Variant struct {
 	// on this machine (e.g. "gemm=avx512"), for benchmark reports. It is set
 	// where the variant is registered; nil for a variant built elsewhere.
 	Kernel func() string
+
+	// prepare is Prepare's implementation (nil for a variant built elsewhere).
+	prepare func(p *conv.Problem, w, b []float32, workers int) (*Plan, error)
 }
 
 // Handles reports whether v lists op.
@@ -89,7 +92,9 @@ func (v Variant) Handles(op conv.Op) bool {
 // every variant shares (validation, support, input and output sizes).
 type rawVariant struct {
 	Variant
-	run func(p *conv.Problem, in conv.Inputs[float32], out []float32, workers int) error
+	// prep prepares the variant (see preparer); the one-shot Run is prep
+	// on a transient executor, then its runner.
+	prep preparer
 }
 
 var registry []Variant
@@ -97,7 +102,7 @@ var registry []Variant
 func register(r rawVariant) {
 	v := r.Variant
 	sup := r.Supports
-	run := r.run
+	prep := r.prep
 	name := v.Name
 	v.Supports = func(p *conv.Problem) error {
 		if p == nil {
@@ -127,7 +132,19 @@ func register(r rawVariant) {
 		if workers < 1 {
 			workers = 1
 		}
-		return countCombos(p, workers, func() error { return run(p, in, out, workers) })
+		return countCombos(p, workers, func() error {
+			ex := newOneShot(workers)
+			defer ex.release()
+			run, err := prep(ex, p, in.W, in.B)
+			if err != nil {
+				return err
+			}
+			run(in, out)
+			return nil
+		})
+	}
+	v.prepare = func(p *conv.Problem, w, b []float32, workers int) (*Plan, error) {
+		return prepareWith(v, prep, p, w, b, workers)
 	}
 	registry = append(registry, v)
 }
