@@ -5,6 +5,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 
 	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/optimized/gemm"
 )
 
 // gonumBlock bounds each blas32.Gemm call to fewer than four 64×64 blocks of
@@ -14,7 +15,7 @@ const gonumRows, gonumCols = 64, 192
 
 // blas32Gemm computes C = A·B + beta·C with gonum's blas32.Gemm, in fixed
 // row and column blocks (so results do not depend on how callers split work).
-func blas32Gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func blas32Gemm(_ *gemm.Workspace, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	for i0 := 0; i0 < m; i0 += gonumRows {
 		mi := min(gonumRows, m-i0)
 		for j0 := 0; j0 < n; j0 += gonumCols {

@@ -66,11 +66,12 @@ func newDeconvCol2im(ex *executor, p *conv.Problem, w, b []float32) *deconvCol2i
 	}
 	d.col = ex.floats(rows * d.isp)
 	d.tiles = ceilDiv(d.isp, colTile)
-	d.gemmTask = func(_, t int) {
+	ex.useGemm(rows, min(colTile, d.isp), icg)
+	d.gemmTask = func(wk, t int) {
 		j0, j1 := t*colTile, min(d.isp, (t+1)*colTile)
 		hitIf(d.tiles > 1 && j1-j0 < colTile, pathCol2imTileRem)
 		xg := d.x[(d.n*d.p.IC+d.g*d.icg)*d.isp:]
-		asmGemm(d.rows, j1-j0, d.icg, d.wt[d.g*d.rows*d.icg:], d.icg, xg[j0:], d.isp, 0, d.col[j0:], d.isp)
+		asmGemm(d.ex.gemmWS(wk), d.rows, j1-j0, d.icg, d.wt[d.g*d.rows*d.icg:], d.icg, xg[j0:], d.isp, 0, d.col[j0:], d.isp)
 	}
 	d.col2imTask = d.runCol2im
 	return d

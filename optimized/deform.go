@@ -56,6 +56,7 @@ func newDeform(ex *executor, p *conv.Problem, w, b []float32) *deform {
 	taps := p.K[1] * p.K[2]
 	nt := min(colTile, osp)
 	d.tiles = ceilDiv(osp, colTile)
+	ex.useGemm(p.OCG(), nt, p.ICG()*taps)
 	d.cols = ex.perWorker(p.ICG() * taps * nt)
 	d.samples = make([][]bilinearTap, ex.workers)
 	for i := range d.samples {
@@ -143,7 +144,7 @@ func (d *deform) runTask(wk, task int) {
 	}
 	hitIf(outside, pathDeformOut)
 	hitIf(edge, pathDeformEdge)
-	asmGemm(ocg, nt, k, d.w[g*ocg*k:], k, col, nt, beta, c, osp)
+	asmGemm(d.ex.gemmWS(wk), ocg, nt, k, d.w[g*ocg*k:], k, col, nt, beta, c, osp)
 }
 
 // bilinearTap is one deformable sample: four neighbour indices into an

@@ -2,6 +2,8 @@ package optimized
 
 import (
 	"sync"
+
+	"github.com/convverify/convverify/optimized/gemm"
 	"sync/atomic"
 )
 
@@ -17,7 +19,39 @@ type executor struct {
 	workers int
 	pool    *workerPool // persistent helpers (plans with workers > 1), else nil
 	oneShot bool
-	pooled  []*[]float32 // buffers borrowed from bufPool (one-shot)
+	pooled  []*[]float32      // buffers borrowed from bufPool (one-shot)
+	gemm    []*gemm.Workspace // per worker, made on first use
+}
+
+var gemmPool sync.Pool // of *gemm.Workspace, for one-shot executors
+
+// gemmWS is worker wk's GEMM workspace.
+func (e *executor) gemmWS(wk int) *gemm.Workspace {
+	return e.gemm[wk]
+}
+
+// useGemm gives every worker a GEMM workspace (at preparation) for
+// products up to m×k times k×n: any worker may run any task, so each is
+// sized for the largest.
+func (e *executor) useGemm(m, n, k int) {
+	defer func() {
+		for _, ws := range e.gemm {
+			ws.Reserve(m, n, k)
+		}
+	}()
+	if e.gemm != nil {
+		return
+	}
+	e.gemm = make([]*gemm.Workspace, e.workers)
+	for i := range e.gemm {
+		if e.oneShot {
+			if ws, ok := gemmPool.Get().(*gemm.Workspace); ok {
+				e.gemm[i] = ws
+				continue
+			}
+		}
+		e.gemm[i] = new(gemm.Workspace)
+	}
 }
 
 func newOneShot(workers int) *executor { return &executor{workers: max(1, workers), oneShot: true} }
@@ -74,6 +108,12 @@ func (e *executor) release() {
 		bufPool.Put(b)
 	}
 	e.pooled = nil
+	if e.oneShot {
+		for _, ws := range e.gemm {
+			gemmPool.Put(ws)
+		}
+	}
+	e.gemm = nil
 	if e.pool != nil {
 		e.pool.close()
 		e.pool = nil
@@ -84,8 +124,9 @@ func (e *executor) release() {
 // with the calling goroutine. Waking them is a channel send and waiting a
 // WaitGroup: no allocation per call, unlike starting goroutines.
 type workerPool struct {
-	wake []chan struct{}
-	wg   sync.WaitGroup
+	wake   []chan struct{}
+	wg     sync.WaitGroup
+	closed sync.Once
 	// the current call; written before the wake-up sends, which order it
 	// before the helpers' reads
 	f    func(worker, task int)
@@ -131,8 +172,12 @@ func (wp *workerPool) forEach(n int, f func(worker, task int)) {
 	wp.f = nil
 }
 
+// close stops the helpers (Plan.Close, or the plan's cleanup: either may
+// come first, and both may come).
 func (wp *workerPool) close() {
-	for _, ch := range wp.wake {
-		close(ch)
-	}
+	wp.closed.Do(func() {
+		for _, ch := range wp.wake {
+			close(ch)
+		}
+	})
 }

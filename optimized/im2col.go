@@ -9,15 +9,16 @@ import (
 
 // gemmFunc computes C = A·B + beta·C (row-major, m×k times k×n) on the
 // calling goroutine. With beta = 0 it must not read C (callers poison it).
-type gemmFunc func(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+// ws is the calling worker's GEMM workspace (executor.gemmWS).
+type gemmFunc func(ws *gemm.Workspace, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 
 // asmGemm is the packed micro-kernel GEMM of optimized/gemm.
-func asmGemm(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func asmGemm(ws *gemm.Workspace, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if mr, nr := gemmTile(); mr > 0 {
 		hitIf(m%mr != 0, pathGemmMTail)
 		hitIf(n%nr != 0, pathGemmNTail)
 	}
-	gemm.Sgemm(1, m, n, k, a, lda, b, ldb, beta, c, ldc)
+	ws.Sgemm(m, n, k, a, lda, b, ldb, beta, c, ldc)
 }
 
 // im2colTile writes the im2col (vol2col in 3D) block of output positions
@@ -142,6 +143,7 @@ func newConvGemm(ex *executor, p *conv.Problem, w, b []float32, mm gemmFunc, gat
 	c.icg, c.ocg = p.ICG(), p.OCG()
 	c.k = c.icg * p.Taps()
 	c.osp, c.isp = conv.Spatial(p.O), conv.Spatial(p.I)
+	ex.useGemm(c.ocg, min(colTile, c.osp), c.k)
 	c.tiles = ceilDiv(c.osp, colTile)
 	c.direct = !gather && isIdentityGather(p)
 	if !c.direct {
@@ -188,7 +190,7 @@ func (c *convGemm) runTask(wk, task int) {
 		bm = c.cols[wk][:k*nt]
 		im2colTile(p, xg, icg, j0, j1, bm)
 	}
-	c.mm(ocg, nt, k, c.w[g*ocg*k:], k, bm, ldb, beta, out, osp)
+	c.mm(c.ex.gemmWS(wk), ocg, nt, k, c.w[g*ocg*k:], k, bm, ldb, beta, out, osp)
 }
 
 func fill(s []float32, v float32) {
@@ -291,6 +293,7 @@ func newConvGemmWide(ex *executor, p *conv.Problem, mm gemmFunc) *convGemmWide {
 	c.blocks = ceilDiv(p.O[1], c.rows)
 	nt := min(c.rows, p.O[1]) * wp
 	c.cols, c.cs = ex.perWorker(c.k*nt), ex.perWorker(c.ocg*nt)
+	ex.useGemm(c.ocg, nt, c.k)
 	c.fillTask = func(_, nc int) {
 		c.pv.fill(c.p, c.x[nc*c.isp:(nc+1)*c.isp], c.padded[nc*psz:(nc+1)*psz])
 	}
@@ -324,7 +327,7 @@ func (c *convGemmWide) runTask(wk, task int) {
 		copy(col[r*nt:(r+1)*nt], base[off:off+nt])
 	}
 	cm := c.cs[wk][:ocg*nt]
-	c.mm(ocg, nt, k, c.w[g*ocg*k:], k, col, nt, 0, cm, nt)
+	c.mm(c.ex.gemmWS(wk), ocg, nt, k, c.w[g*ocg*k:], k, col, nt, 0, cm, nt)
 	for o := 0; o < ocg; o++ {
 		bias := float32(0)
 		if c.b != nil {

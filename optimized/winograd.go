@@ -122,6 +122,7 @@ func newWinograd(ex *executor, p *conv.Problem, w, b []float32) *winograd {
 	wg.wp, wg.psz = wp, hp*wp
 	wg.padded = ex.floats(p.MB * p.IC * wg.psz)
 	nt := min(winoChunk, wg.tiles)
+	ex.useGemm(ocg, nt, icg)
 	wg.vs, wg.ms = ex.perWorker(16*icg*nt), ex.perWorker(16*ocg*nt)
 	wg.fillTask = func(_, nc int) {
 		pl := wg.padded[nc*wg.psz : (nc+1)*wg.psz]
@@ -186,7 +187,7 @@ func (wg *winograd) runChunk(wk, task int) {
 		}
 	}
 	for xi := 0; xi < 16; xi++ {
-		asmGemm(ocg, nt, icg, u[xi*ocic+g*ocg*icg:], icg, v[xi*icg*nt:], nt, 0, m[xi*ocg*nt:], nt)
+		asmGemm(wg.ex.gemmWS(wk), ocg, nt, icg, u[xi*ocic+g*ocg*icg:], icg, v[xi*icg*nt:], nt, 0, m[xi*ocg*nt:], nt)
 	}
 	stride = ocg * nt
 	for o := 0; o < ocg; o++ {

@@ -75,7 +75,17 @@ func runRegion(kern *kernel, r region, k int, a []float32, lda int, bs bSource, 
 	raw, isRaw := bs.(rawB) // else B comes packed and ws.b is not needed
 	ws := getWorkspace(kern, r, k, isRaw)
 	defer workspaces.Put(ws)
-	fuse := isRaw && kern.microPack != nil
+	var rp *rawB
+	if isRaw {
+		rp = &raw
+	}
+	runRegionIn(kern, ws, r, k, a, lda, bs, rp, beta, c, ldc)
+}
+
+// runRegionIn is runRegion in workspace ws, which holds enough for r (see
+// getWorkspace); raw is B when it comes unpacked, else nil.
+func runRegionIn(kern *kernel, ws *workspace, r region, k int, a []float32, lda int, bs bSource, raw *rawB, beta float32, c []float32, ldc int) {
+	fuse := raw != nil && kern.microPack != nil
 	nr := kern.nr
 	for jc := r.j0; jc < r.j1; jc += kern.nc {
 		ncur := min(kern.nc, r.j1-jc)

@@ -1,0 +1,63 @@
+package gemm
+
+// Workspace is a caller-owned set of packing buffers for Sgemm on the
+// calling goroutine. Sgemm takes its buffers from a process-wide pool and
+// boxes B in an interface per call, a few allocations each; a caller that
+// must not allocate in steady state (a prepared convolution) keeps one
+// Workspace per goroutine instead. The zero value is ready to use; it is
+// not safe for concurrent use.
+type Workspace struct {
+	ws  workspace
+	raw rawB
+}
+
+// Sgemm computes C = A·B + beta·C as the package's Sgemm does on one
+// goroutine, bit for bit, with ws's buffers (grown on first use, then
+// reused: no allocation once they are large enough).
+func (ws *Workspace) Sgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkAC(m, n, k, a, lda, c, ldc)
+	if ldb < max(1, n) {
+		panic(errShortLdB)
+	}
+	if k > 0 && n > 0 && len(b) < (k-1)*ldb+n {
+		panic(errShortB)
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		scale(m, n, beta, c, ldc)
+		return
+	}
+	kern := active()
+	r := region{0, m, 0, n}
+	w := &ws.ws
+	ws.reserve(kern, m, n, k)
+	ws.raw = rawB{b: b, ldb: ldb}
+	runRegionIn(kern, w, r, k, a, lda, &ws.raw, &ws.raw, beta, c, ldc)
+	ws.raw = rawB{}
+}
+
+// Reserve grows ws's buffers for products up to m×k times k×n, so that
+// later calls up to that size allocate nothing whatever their order.
+func (ws *Workspace) Reserve(m, n, k int) {
+	if m > 0 && n > 0 && k > 0 {
+		ws.reserve(active(), m, n, k)
+	}
+}
+
+func (ws *Workspace) reserve(kern *kernel, m, n, k int) {
+	kc := min(kern.kc, k)
+	w := &ws.ws
+	w.a = growKeep(w.a, (min(kern.mc, m)+kern.mr)*kc)
+	w.b = growKeep(w.b, (min(kern.nc, n)+kern.nr)*kc)
+	w.tile = growKeep(w.tile, kern.mr*kern.nr)
+}
+
+// growKeep is grow that never shortens s.
+func growKeep(s []float32, n int) []float32 {
+	if len(s) >= n {
+		return s
+	}
+	return grow(s, n)
+}
