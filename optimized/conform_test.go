@@ -172,3 +172,14 @@ func TestVariantsAgreeOnBenchLayers(t *testing.T) {
 		}
 	}
 }
+
+// TestPlansConform runs every variant's prepared execution through the
+// suite (convtest.PlanVariant): each problem's plan runs once on decoy
+// inputs, then on the checked ones, with the weights given to Prepare
+// poisoned after it.
+func TestPlansConform(t *testing.T) {
+	smallTiles(t)
+	for _, v := range optimized.All() {
+		t.Run(v.Name, func(t *testing.T) { convtest.Run(t, convtest.PlanVariant(v)) })
+	}
+}
