@@ -63,9 +63,20 @@ func Shapes() []string {
 	return s
 }
 
-// BenchName is the sub-benchmark name of v on bp: op=…/impl=…/shape=….
+// BenchName is the sub-benchmark name of v on bp: op=…/impl=…/shape=…,
+// one-shot (Variant.Run).
 func BenchName(v Variant, bp BenchProblem) string {
 	return fmt.Sprintf("op=%v/impl=%s/shape=%s", bp.Problem.Op, v.Name, bp.Shape)
+}
+
+// PlanMode is the mode= key of a benchmark of prepared execution
+// (BenchPlanFunc); a one-shot benchmark has no mode key, so its name is
+// the one the committed baselines use.
+const PlanMode = "plan"
+
+// BenchPlanName is BenchName for v's plan: …/shape=…/mode=plan.
+func BenchPlanName(v Variant, bp BenchProblem) string {
+	return BenchName(v, bp) + "/mode=" + PlanMode
 }
 
 // BenchInputs returns reproducible inputs for timing p: values uniform in
@@ -107,18 +118,46 @@ func BenchFunc(v Variant, bp BenchProblem, workers int) func(b *testing.B) {
 		if err := v.Run(&p, in, out, workers); err != nil {
 			b.Fatal(err)
 		}
-		b.ResetTimer()
-		cpu0 := cpuTime()
-		for b.Loop() {
-			if err := v.Run(&p, in, out, workers); err != nil {
-				b.Fatal(err)
-			}
+		timeRuns(b, &p, func() error { return v.Run(&p, in, out, workers) })
+	}
+}
+
+// BenchPlanFunc is BenchFunc for v's prepared execution: the plan is
+// prepared (weights transformed, workspaces allocated) before the timer
+// starts, and the loop times Plan.Run alone.
+func BenchPlanFunc(v Variant, bp BenchProblem, workers int) func(b *testing.B) {
+	return func(b *testing.B) {
+		p := bp.Problem
+		in := BenchInputs(&p, 1)
+		pl, err := v.Prepare(&p, in.W, in.B, workers)
+		if err != nil {
+			b.Fatal(err)
 		}
-		flops := float64(p.FLOPs()) * float64(b.N)
-		b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		if cpu := cpuTime() - cpu0; cpu > 0 {
-			b.ReportMetric(flops/cpu.Seconds()/1e9, "GFLOP/s-cpu")
+		defer pl.Close()
+		in.W, in.B = nil, nil
+		out := make([]float32, dstLen(&p))
+		if err := pl.Run(in, out); err != nil {
+			b.Fatal(err)
 		}
+		timeRuns(b, &p, func() error { return pl.Run(in, out) })
+	}
+}
+
+// timeRuns times run in b's loop and reports GFLOP/s, GFLOP/s-cpu and the
+// allocations per run.
+func timeRuns(b *testing.B, p *conv.Problem, run func() error) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		if err := run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	flops := float64(p.FLOPs()) * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(flops/cpu.Seconds()/1e9, "GFLOP/s-cpu")
 	}
 }
 

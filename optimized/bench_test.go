@@ -10,7 +10,8 @@ import (
 var printKernels sync.Once
 
 // BenchmarkConv times every registered variant on every benchmark layer it
-// supports, with GOMAXPROCS workers (so -cpu 1 is one worker):
+// supports, one-shot and then through a prepared plan (…/mode=plan), with
+// GOMAXPROCS workers (so -cpu 1 is one worker):
 //
 //	go test ./optimized -run '^$' -bench Conv -cpu 1 -count 5
 func BenchmarkConv(b *testing.B) {
@@ -23,6 +24,7 @@ func BenchmarkConv(b *testing.B) {
 				continue
 			}
 			b.Run(BenchName(v, bp), BenchFunc(v, bp, runtime.GOMAXPROCS(0)))
+			b.Run(BenchPlanName(v, bp), BenchPlanFunc(v, bp, runtime.GOMAXPROCS(0)))
 		}
 	}
 }
