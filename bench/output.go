@@ -120,7 +120,7 @@ func (r *Results) WriteSummary(w io.Writer, network bool) {
 		if s.Pair.Layer.Name != "" {
 			shape += " " + s.Pair.Layer.Name
 		}
-		row := fmt.Sprintf("%v\t%s\t%s\t", s.Pair.Layer.Problem.Op, s.Pair.Impl.Name(), shape)
+		row := fmt.Sprintf("%v\t%s\t%s\t", s.Pair.Layer.Problem.Op, Label(s.Pair.Impl), shape)
 		if multi {
 			row += fmt.Sprintf("%d\t", s.Workers)
 		}
@@ -187,7 +187,7 @@ func (r *Results) writePeers(w io.Writer) {
 		}
 		ours, og := "-", math.NaN()
 		if b := best[c]; b != nil {
-			ours, og = b.Pair.Impl.Name(), b.Median()
+			ours, og = Label(b.Pair.Impl), b.Median()
 		}
 		if len(peers[c]) == 0 {
 			fmt.Fprintf(tw, "%v\t%s\t%d\t%s\t%.2f\t-\t-\t-\n", c.l.Problem.Op, shape, c.wk, ours, og)
@@ -227,12 +227,12 @@ func (r *Results) Totals() []Total {
 	var out []Total
 	idx := map[string]int{}
 	for _, s := range r.Series {
-		key := s.Pair.Impl.Name() + "\x00" + strconv.Itoa(s.Workers)
+		key := Label(s.Pair.Impl) + "\x00" + strconv.Itoa(s.Workers)
 		i, ok := idx[key]
 		if !ok {
 			i = len(out)
 			idx[key] = i
-			out = append(out, Total{Impl: s.Pair.Impl.Name(), Workers: s.Workers})
+			out = append(out, Total{Impl: Label(s.Pair.Impl), Workers: s.Workers})
 		}
 		t := &out[i]
 		rep := float64(s.Pair.Layer.Repeat)
@@ -287,7 +287,7 @@ func (r *Results) writeScaling(w io.Writer) {
 			g = append(g, r.Series[k*perW+i].Median())
 		}
 		s := r.Series[i]
-		row(s.Pair.Impl.Name()+"\t"+s.Pair.Layer.Shape, g)
+		row(Label(s.Pair.Impl)+"\t"+s.Pair.Layer.Shape, g)
 	}
 	tw.Flush()
 }
@@ -314,7 +314,7 @@ func (r *Results) rows() []sampleRow {
 		for i, m := range s.Samples {
 			row := sampleRow{Benchmark: "Benchmark" + s.Name, Workers: s.Workers, Sample: i + 1, Iters: m.Iters, NsPerOp: m.NsPerOp, Metrics: m.Metrics}
 			if l := s.Pair.Layer; l != nil {
-				row.Op, row.Impl, row.Kernel, row.Shape, row.Layer, row.Repeat = l.Problem.Op.String(), s.Pair.Impl.Name(), s.Pair.Impl.Kernel(), l.Shape, l.Name, l.Repeat
+				row.Op, row.Impl, row.Kernel, row.Shape, row.Layer, row.Repeat = l.Problem.Op.String(), Label(s.Pair.Impl), s.Pair.Impl.Kernel(), l.Shape, l.Name, l.Repeat
 			}
 			rows = append(rows, row)
 		}

@@ -156,7 +156,11 @@ func Run(out io.Writer, pairs []Pair, opt Options) (*Results, error) {
 			Copy: &Series{Name: fmt.Sprintf("Copy/bytes=%dMiB", copyBytes>>20) + suffix(w), Workers: w, Unit: "GB/s"},
 		}
 		for _, p := range pairs {
-			res.Series = append(res.Series, &Series{Name: "Conv/op=" + p.Layer.Problem.Op.String() + "/impl=" + p.Impl.Name() + "/" + p.Layer.key() + suffix(w), Pair: p, Workers: w, Unit: "GFLOP/s"})
+			mode := ""
+			if m := modeOf(p.Impl); m != "" {
+				mode = "/mode=" + m
+			}
+			res.Series = append(res.Series, &Series{Name: "Conv/op=" + p.Layer.Problem.Op.String() + "/impl=" + p.Impl.Name() + "/" + p.Layer.key() + mode + suffix(w), Pair: p, Workers: w, Unit: "GFLOP/s"})
 		}
 	}
 	total := opt.Count * (len(res.Series) + 4*len(opt.Workers))
@@ -221,7 +225,7 @@ func Run(out io.Writer, pairs []Pair, opt Options) (*Results, error) {
 		layer *Layer
 	}
 	skipped := map[pairKey]bool{}
-	keyOf := func(s *Series) pairKey { return pairKey{s.Pair.Impl.Name(), s.Pair.Layer} }
+	keyOf := func(s *Series) pairKey { return pairKey{Label(s.Pair.Impl), s.Pair.Layer} }
 	for range opt.Count {
 		for _, s := range res.Series {
 			if skipped[keyOf(s)] {
@@ -238,7 +242,7 @@ func Run(out io.Writer, pairs []Pair, opt Options) (*Results, error) {
 				if len(s.Samples) > 0 {
 					what = fmt.Sprintf("skipped after %d samples (left in the data, dropped from the summary)", len(s.Samples))
 				}
-				res.Notes = append(res.Notes, fmt.Sprintf("impl=%s %s: %s: %s", s.Pair.Impl.Name(), s.Pair.Layer.key(), what, u.Reason))
+				res.Notes = append(res.Notes, fmt.Sprintf("impl=%s %s: %s: %s", Label(s.Pair.Impl), s.Pair.Layer.key(), what, u.Reason))
 				continue
 			}
 			if err != nil {

@@ -51,6 +51,10 @@ func (v Variant) Prepare(p *conv.Problem, w, b []float32, workers int) (*Plan, e
 	return v.prepare(p, w, b, workers)
 }
 
+// HasPlan reports whether v offers prepared execution (every registered
+// variant does; one built elsewhere may not).
+func (v Variant) HasPlan() bool { return v.prepare != nil }
+
 // prepareWith is Variant.Prepare for a registered variant: the shared
 // checks, then the variant's preparer on a persistent executor.
 func prepareWith(v Variant, prep preparer, p *conv.Problem, w, b []float32, workers int) (*Plan, error) {

@@ -31,6 +31,7 @@ func cmdBench(args []string) error {
 	mb := fs.Int("mb", 0, "override every layer's batch, as benchdnn's --mb (0: as given)")
 	format := fs.String("format", "bench", "output format: "+strings.Join(bench.Formats, ", "))
 	outPath := fs.String("o", "", "write the benchmark data to this file instead of stdout")
+	mode := fs.String("mode", "oneshot", "how our variants are timed: oneshot (each call prepares its weights and finds its workspaces; the names of the committed baselines), plan (prepared once before the timer, Plan.Run timed; named …/mode=plan), or both, interleaved")
 	var peerCmds []string
 	fs.Func("peer", "time an outside implementation beside ours: a worker command line (docs/worker-protocol.md, timing requests), run through /bin/sh; named impl=peer:NAME; repeatable", func(s string) error {
 		if strings.TrimSpace(s) == "" {
@@ -62,11 +63,15 @@ func cmdBench(args []string) error {
 	if *mb < 0 {
 		return usagef("bench: --mb %d: want ≥ 1 (0: as given)", *mb)
 	}
+	oneShot, planned := *mode == "oneshot" || *mode == "both", *mode == "plan" || *mode == "both"
+	if !oneShot && !planned {
+		return usagef("bench: --mode %q: want oneshot, plan or both", *mode)
+	}
 	layers, ops, err := benchLayers(pos, *opName, *mb)
 	if err != nil {
 		return err
 	}
-	pairs, err := bench.Select(bench.Variants(benchVariants()), layers, *implRe, *shapeRe, ops)
+	pairs, err := bench.Select(bench.VariantModes(benchVariants(), oneShot, planned), layers, *implRe, *shapeRe, ops)
 	if err != nil {
 		return usagef("bench: %v", err)
 	}

@@ -653,3 +653,29 @@ func TestBenchInterruptKillsPeer(t *testing.T) {
 		t.Errorf("out.txt changed to:\n%s", b)
 	}
 }
+
+// TestBenchModeBoth: --mode both adds …/mode=plan beside each one-shot
+// benchmark, whose name stays the baselines'; a bad --mode is a usage error.
+func TestBenchModeBoth(t *testing.T) {
+	code, out, errOut := runSplit(t, append(tinyBench, "--mode", "both")...)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	res, _ := parseBench(t, out, "stdout")
+	names := map[string]bool{}
+	for _, r := range res {
+		names[r.Name.String()] = true
+	}
+	base := "Conv/op=conv/impl=depthwise-direct/shape=mb1g32ic32ih112oc32oh112kh3ph1"
+	for _, want := range []string{base, base + "/mode=plan"} {
+		if !names[want] {
+			t.Errorf("no %s in %v", want, names)
+		}
+	}
+	if !strings.Contains(errOut, "depthwise-direct[plan]") {
+		t.Errorf("summary does not name the plan:\n%s", errOut)
+	}
+	if code, _, errOut := runSplit(t, append(tinyBench, "--mode", "twice")...); code != 2 || !strings.Contains(errOut, "--mode") {
+		t.Errorf("--mode twice: exit %d, want 2 naming --mode:\n%s", code, errOut)
+	}
+}
