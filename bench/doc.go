@@ -19,8 +19,11 @@
 //	BenchmarkPeak/unit=avx512
 //	BenchmarkConv/op=conv/impl=im2col-gemm/shape=mb1ic64ih56oc64oh56kh3ph1
 //
-// with /layer=NAME for a named benchdnn problem and /workers=N when several
-// worker counts are timed in one run.
+// with /layer=NAME for a named benchdnn problem, /mode=plan for a variant
+// timed through its prepared plan (optimized.Variant.Prepare before the
+// timer, Plan.Run timed; VariantModes), and /workers=N when several worker
+// counts are timed in one run. Every measurement carries allocs/op and
+// B/op beside the time.
 //
 // An implementation is anything satisfying Impl: the registry's variants
 // (Variants), and peers (StartPeer): outside implementations reached through
