@@ -59,33 +59,9 @@ func forEach(workers, n int, f func(worker, task int)) {
 // ceilDiv is ⌈a/b⌉ for a ≥ 0, b > 0.
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// scratch holds one float32 buffer per worker, grown on demand. Buffers
-// come from and return to a process-wide pool (release), so that repeated
-// runs do not allocate megabytes of im2col columns each time.
-type scratch []*[]float32
-
-func newScratch(workers int) scratch { return make(scratch, workers) }
-
-func (s scratch) get(w, n int) []float32 {
-	if s[w] == nil {
-		s[w] = getBuf(n)
-	}
-	if cap(*s[w]) < n {
-		*s[w] = make([]float32, n)
-	}
-	return (*s[w])[:n]
-}
-
-// release returns the buffers to the pool; s must not be used afterwards.
-func (s scratch) release() {
-	for i, b := range s {
-		if b != nil {
-			bufPool.Put(b)
-			s[i] = nil
-		}
-	}
-}
-
+// bufPool holds float32 buffers that one-shot calls borrow for their
+// workspaces (executor.floats), so that repeated calls do not allocate
+// megabytes of im2col columns and padded copies each time.
 var bufPool sync.Pool
 
 // getBuf returns a pooled buffer (contents arbitrary), or a new one of cap n.

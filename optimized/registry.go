@@ -30,6 +30,13 @@
 // to at most workers goroutines; each output element is reduced inside one
 // task, so the result never depends on workers.
 //
+// Prepared execution: Variant.Prepare sets a variant up once for a problem
+// and its weights (Winograd's weight transform, the kernel's FFT,
+// deconvolution's transposed or flipped weights, copies of the rest) and
+// returns a Plan that owns every workspace and, for workers > 1, a pool of
+// helper goroutines, so that Plan.Run allocates nothing. Variant.Run is
+// the same code prepared and run once, its workspaces borrowed from a pool.
+//
 // Code paths: PathHits counts, by name, the branches the variants took
 // (row-kernel tails, block remainders, padding skips, edge tiles…), so that
 // tests can check afterwards that their random problems reached each one.
