@@ -1,8 +1,12 @@
 package optimized
 
 import (
+	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/convverify/convverify/conv"
 )
@@ -93,4 +97,111 @@ func runAllocs(f func()) float64 {
 		best = min(best, testing.AllocsPerRun(4, f))
 	}
 	return best
+}
+
+// TestPlanRejectsBadInput: Prepare refuses what Run refuses, and wrong
+// weights; Plan.Run refuses arguments of the wrong size, weights (they
+// were given to Prepare), a mask or routing an op does not take, and any
+// call after Close. None of them writes out.
+func TestPlanRejectsBadInput(t *testing.T) {
+	p, err := conv.ParseDescriptor("mb1ic3ih6oc4oh6kh3ph1", conv.OpConv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := Lookup("im2col-gemm")
+	in := BenchInputs(&p, 1)
+	if _, err := v.Prepare(&p, in.W[1:], in.B, 1); err == nil || !strings.Contains(err.Error(), "w:") {
+		t.Errorf("short weights: err = %v", err)
+	}
+	if _, err := v.Prepare(&p, in.W, in.B[1:], 1); err == nil || !strings.Contains(err.Error(), "b:") {
+		t.Errorf("short bias: err = %v", err)
+	}
+	wino, _ := Lookup("winograd-f2x3")
+	q := p
+	q.K[2], q.PBegin[2], q.PEnd[2] = 5, 2, 2
+	if _, err := wino.Prepare(&q, make([]float32, conv.Elems(q.WeightShape())), nil, 1); err == nil {
+		t.Error("winograd prepared a 3×5 kernel")
+	}
+	pl, err := v.Prepare(&p, in.W, in.B, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float32, dstLen(&p))
+	for i := range out {
+		out[i] = 42
+	}
+	x := in.X
+	for _, c := range []struct {
+		what string
+		in   conv.Inputs[float32]
+		out  []float32
+		want string
+	}{
+		{"short x", conv.Inputs[float32]{X: x[1:]}, out, "x:"},
+		{"short out", conv.Inputs[float32]{X: x}, out[1:], "out:"},
+		{"weights", conv.Inputs[float32]{X: x, W: in.W}, out, "in.W"},
+		{"mask", conv.Inputs[float32]{X: x, Mask: x}, out, "mask"},
+		{"routing", conv.Inputs[float32]{X: x, RouteB: x}, out, "route_b"},
+	} {
+		if err := pl.Run(c.in, c.out); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want one naming %q", c.what, err, c.want)
+		}
+	}
+	for i, v := range out {
+		if v != 42 {
+			t.Fatalf("a refused Run wrote out[%d] = %v", i, v)
+		}
+	}
+	if err := pl.Run(conv.Inputs[float32]{X: x}, out); err != nil {
+		t.Fatal(err)
+	}
+	pl.Close()
+	pl.Close() // idempotent
+	if err := pl.Run(conv.Inputs[float32]{X: x}, out); !errors.Is(err, errPlanClosed) {
+		t.Errorf("Run after Close: err = %v", err)
+	}
+}
+
+// TestPlanGoroutines: a plan's helpers stop at Close, and when a plan is
+// dropped without Close, once it is collected.
+func TestPlanGoroutines(t *testing.T) {
+	p, err := conv.ParseDescriptor("mb1ic3ih6oc4oh6kh3ph1", conv.OpConv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := Lookup("direct-tiled")
+	in := BenchInputs(&p, 1)
+	settle := func(want int) int {
+		n := runtime.NumGoroutine()
+		for try := 0; try < 200 && n > want; try++ {
+			runtime.GC()
+			time.Sleep(5 * time.Millisecond)
+			n = runtime.NumGoroutine()
+		}
+		return n
+	}
+	base := settle(0)
+	pl, err := v.Prepare(&p, in.W, in.B, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := runtime.NumGoroutine(); n != base+3 {
+		t.Errorf("%d goroutines with a 4-worker plan, want %d + 3 helpers", n, base)
+	}
+	pl.Close()
+	if n := settle(base); n != base {
+		t.Errorf("%d goroutines after Close, want %d", n, base)
+	}
+	func() {
+		dropped, err := v.Prepare(&p, in.W, in.B, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := dropped.Run(conv.Inputs[float32]{X: in.X}, make([]float32, dstLen(&p))); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	if n := settle(base); n != base {
+		t.Errorf("%d goroutines after dropping a plan, want %d", n, base)
+	}
 }
