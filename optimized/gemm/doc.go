@@ -48,6 +48,11 @@
 // PackB packs B once for the active kernel; SgemmPacked then multiplies many
 // A by it (a convolution's weights across a batch) with a bit-identical result.
 //
+// A Workspace holds one goroutine's packing buffers for callers that must not
+// allocate per product (a prepared convolution): its Sgemm is the package's
+// on one goroutine, bit for bit, and allocates nothing once Reserve (or an
+// earlier product) has sized it.
+//
 // # Peak
 //
 // PeakProbe runs independent FMAs (24 Z accumulators, no memory operands), the
