@@ -64,7 +64,7 @@ func newDeconvCol2im(ex *executor, p *conv.Problem, w, b []float32) *deconvCol2i
 			}
 		}
 	}
-	d.col = ex.floats(rows * d.isp)
+	d.col = ex.scratch(rows * d.isp) // every tile's GEMM writes its columns in full
 	d.tiles = ceilDiv(d.isp, colTile)
 	ex.useGemm(rows, min(colTile, d.isp), icg)
 	d.gemmTask = func(wk, t int) {

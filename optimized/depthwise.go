@@ -60,7 +60,7 @@ func newDepthwise(ex *executor, p *conv.Problem, w, b []float32) *depthwise {
 	if d.pv.dp == 1 {
 		size = dwWindow(p)*d.pv.wp + vecAlign
 	}
-	d.pads = ex.perWorker(size)
+	d.pads = ex.perWorkerZero(size)
 	d.task = d.runTask
 	return d
 }

@@ -35,9 +35,9 @@ type mixer struct {
 
 func newMixer(ex *executor, p *conv.Problem, w, b []float32) *mixer {
 	m := &mixer{ex: ex, p: p, w: w, b: b}
-	m.wmix = ex.floats(p.MB * p.OC * p.ICG() * p.Taps())
+	m.wmix = ex.scratch(p.MB * p.OC * p.ICG() * p.Taps())
 	if b != nil {
-		m.bmix = ex.floats(p.MB * p.OC)
+		m.bmix = ex.scratch(p.MB * p.OC)
 	}
 	m.r, m.alpha = make([][]float64, ex.workers), make([][]float64, ex.workers)
 	for i := range m.r {

@@ -79,6 +79,17 @@ func (e *executor) forEach(n int, f func(worker, task int)) {
 // a zero background, such as padded volumes, rely on it and keep the
 // padding zero across runs by writing only data slots).
 func (e *executor) floats(n int) []float32 {
+	b := e.scratch(n)
+	if e.oneShot {
+		clear(b)
+	}
+	return b
+}
+
+// scratch returns a buffer of n floats whose contents are arbitrary: for
+// a workspace that every run writes in full before reading (im2col
+// columns, GEMM outputs), which a one-shot call need not clear.
+func (e *executor) scratch(n int) []float32 {
 	if !e.oneShot {
 		return make([]float32, n)
 	}
@@ -87,13 +98,21 @@ func (e *executor) floats(n int) []float32 {
 		*b = make([]float32, n)
 	}
 	*b = (*b)[:n]
-	clear(*b)
 	e.pooled = append(e.pooled, b)
 	return *b
 }
 
-// perWorker returns one buffer of n floats per worker.
+// perWorker returns one scratch buffer of n floats per worker.
 func (e *executor) perWorker(n int) [][]float32 {
+	s := make([][]float32, e.workers)
+	for i := range s {
+		s[i] = e.scratch(n)
+	}
+	return s
+}
+
+// perWorkerZero is perWorker with every buffer zero on return.
+func (e *executor) perWorkerZero(n int) [][]float32 {
 	s := make([][]float32, e.workers)
 	for i := range s {
 		s[i] = e.floats(n)
