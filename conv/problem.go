@@ -380,17 +380,23 @@ func Sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 // SoftmaxT returns softmax(r/T), computed stably.
 func SoftmaxT(r []float64, t float64) []float64 {
 	out := make([]float64, len(r))
+	SoftmaxTInto(out, r, t)
+	return out
+}
+
+// SoftmaxTInto writes softmax(r/T) into dst (len(r)) without allocating,
+// for prepared plans that must not allocate per call.
+func SoftmaxTInto(dst, r []float64, t float64) {
 	m := math.Inf(-1)
 	for _, v := range r {
 		m = math.Max(m, v/t)
 	}
 	var s float64
 	for i, v := range r {
-		out[i] = math.Exp(v/t - m)
-		s += out[i]
+		dst[i] = math.Exp(v/t - m)
+		s += dst[i]
 	}
-	for i := range out {
-		out[i] /= s
+	for i := range dst[:len(r)] {
+		dst[i] /= s
 	}
-	return out
 }

@@ -1,8 +1,6 @@
 package optimized
 
 import (
-	"math"
-
 	"github.com/convverify/convverify/conv"
 )
 
@@ -76,7 +74,7 @@ func (m *mixer) mixSample(wk, n int) {
 		}
 	}
 	if p.Routing == conv.RoutingSoftmax {
-		softmaxTInto(alpha, r, p.Temperature)
+		conv.SoftmaxTInto(alpha, r, p.Temperature)
 	} else {
 		for e, v := range r {
 			alpha[e] = conv.Sigmoid(v)
@@ -96,24 +94,6 @@ func mixInto(dst, src []float32, size int, alpha []float64) {
 			s += a * float64(src[e*size+i])
 		}
 		dst[i] = float32(s)
-	}
-}
-
-// softmaxTInto is conv.SoftmaxT(r, t) written into dst (len(r)), the
-// same operations in the same order (TestSoftmaxTInto holds them bit for
-// bit) without allocating.
-func softmaxTInto(dst, r []float64, t float64) {
-	m := math.Inf(-1)
-	for _, v := range r {
-		m = math.Max(m, v/t)
-	}
-	var s float64
-	for i, v := range r {
-		dst[i] = math.Exp(v/t - m)
-		s += dst[i]
-	}
-	for i := range dst {
-		dst[i] /= s
 	}
 }
 

@@ -3,7 +3,6 @@ package optimized
 import (
 	"errors"
 	"fmt"
-	"math"
 	"runtime"
 	"strings"
 	"testing"
@@ -204,23 +203,5 @@ func TestPlanGoroutines(t *testing.T) {
 	}()
 	if n := settle(base); n != base {
 		t.Errorf("%d goroutines after dropping a plan, want %d", n, base)
-	}
-}
-
-// TestSoftmaxTInto: the allocation-free softmax the plans route with is
-// conv.SoftmaxT bit for bit.
-func TestSoftmaxTInto(t *testing.T) {
-	for _, c := range []struct {
-		r []float64
-		t float64
-	}{{[]float64{0}, 1}, {[]float64{1, -2, 3.5, 0.25}, 1}, {[]float64{700, -700, 3}, 0.3}, {[]float64{-1e-3, 2e-3, 5}, 7}} {
-		want := conv.SoftmaxT(c.r, c.t)
-		got := make([]float64, len(c.r))
-		softmaxTInto(got, c.r, c.t)
-		for i := range want {
-			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
-				t.Errorf("softmax(%v / %v)[%d] = %v, conv.SoftmaxT %v", c.r, c.t, i, got[i], want[i])
-			}
-		}
 	}
 }
