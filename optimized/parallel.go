@@ -25,6 +25,9 @@ func alignVec(buf []float32) []float32 {
 // task, so which worker runs a task never changes the result. worker is in
 // [0, min(workers, n)) and indexes per-worker scratch.
 func forEach(workers, n int, f func(worker, task int)) {
+	if forEachHook != nil {
+		forEachHook(n)
+	}
 	if workers > n {
 		workers = n
 	}
@@ -55,6 +58,11 @@ func forEach(workers, n int, f func(worker, task int)) {
 	run(0)
 	wg.Wait()
 }
+
+// forEachHook, when set (by tests, never while a variant runs), is called
+// with every forEach's task count: TestTasksMatchForEach checks Tasks
+// against the decomposition the variants actually make.
+var forEachHook func(n int)
 
 // ceilDiv is ⌈a/b⌉ for a ≥ 0, b > 0.
 func ceilDiv(a, b int) int { return (a + b - 1) / b }

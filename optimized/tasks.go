@@ -1,0 +1,96 @@
+package optimized
+
+import (
+	"fmt"
+
+	"github.com/convverify/convverify/conv"
+)
+
+// Tasks says how many independent tasks v's parallel decomposition of p
+// creates: the task count of the phase that writes the output (the GEMMs,
+// row-kernel passes or col2im sums; the padded-copy phases before them split
+// over image × input channel and are not counted). The decomposition is
+// fixed by p and the block sizes (tiles.go) alone, so workers only says
+// whether n is enough: why is "" when n ≥ workers, else it names the
+// decomposition and what limits it (at batch 1 a split over images or
+// column tiles of a small, deep layer leaves workers idle). For a problem
+// v does not support, n is 0 and why is the reason.
+func Tasks(v Variant, p *conv.Problem, workers int) (n int, why string) {
+	if v.Supports == nil {
+		return 0, fmt.Sprintf("%s: no Supports", v.Name)
+	}
+	if err := v.Supports(p); err != nil {
+		return 0, err.Error()
+	}
+	n, decomp := taskSplit(v.Name, p)
+	if n >= max(1, workers) {
+		return n, ""
+	}
+	return n, fmt.Sprintf("%s: %d task(s) < %d workers: %s", v.Name, n, workers, decomp)
+}
+
+// taskSplit is the task count of variant name's output phase on p and a
+// description of its decomposition. It mirrors the forEach calls of each
+// variant (TestTasksMatchForEach checks that it does).
+func taskSplit(name string, p *conv.Problem) (int, string) {
+	switch name {
+	case "im2col-gemm", "im2col-blas32":
+		return convGemmSplit(p, true)
+	case "pointwise-gemm":
+		return convGemmSplit(p, false)
+	case "direct-tiled":
+		nb, rb := ceilDiv(p.OCG(), ocBlock), ceilDiv(p.O[1], rowBlock)
+		return p.MB * p.G * nb * p.O[0] * rb, fmt.Sprintf("batch %d × groups %d × output-channel blocks %d (of %d) × depth %d × row blocks %d (of %d rows)",
+			p.MB, p.G, nb, ocBlock, p.O[0], rb, rowBlock)
+	case "depthwise-direct":
+		return p.MB * p.G, fmt.Sprintf("batch %d × channels %d (one task per input channel)", p.MB, p.G)
+	case "winograd-f2x3":
+		tiles := ceilDiv(p.O[1], 2) * ceilDiv(p.O[2], 2)
+		chunks := ceilDiv(tiles, winoChunk)
+		return p.MB * p.G * chunks, fmt.Sprintf("batch %d × groups %d × chunks %d (%d 2×2 output tiles, %d per chunk)",
+			p.MB, p.G, chunks, tiles, winoChunk)
+	case "fft":
+		return p.OC, fmt.Sprintf("images one after another (%d), each input channels (%d) then output channels (%d)", p.MB, p.IC, p.OC)
+	case "deconv-col2im":
+		tiles := ceilDiv(conv.Spatial(p.I), colTile)
+		return p.OCG(), fmt.Sprintf("(image, group) pairs one after another (%d), each a GEMM over %d column tiles then col2im over %d output channels",
+			p.MB*p.G, tiles, p.OCG())
+	case "deconv-zeroinsert":
+		q, err := zeroInsertProblem(p)
+		if err != nil {
+			return 0, err.Error()
+		}
+		n, d := convGemmSplit(&q, true)
+		return n, "the zero-inserted forward convolution: " + d
+	case "deform-im2col":
+		tiles := ceilDiv(conv.Spatial(p.O), colTile)
+		return p.MB * p.G * tiles, fmt.Sprintf("batch %d × groups %d × column tiles %d (%d output positions, %d per tile)",
+			p.MB, p.G, tiles, conv.Spatial(p.O), colTile)
+	case "dynamic-mix":
+		q := *p
+		q.Op, q.MB = conv.OpConv, 1
+		n, d := convGemmSplit(&q, true)
+		return n, fmt.Sprintf("images one after another (%d), each %s", p.MB, d)
+	case "dynamic-grouped":
+		q := *p
+		q.Op, q.MB, q.G, q.IC, q.OC = conv.OpConv, 1, p.MB*p.G, p.MB*p.IC, p.MB*p.OC
+		n, d := convGemmSplit(&q, true)
+		return n, "the batch as one grouped convolution: " + d
+	}
+	return 0, fmt.Sprintf("%s: decomposition unknown to Tasks", name)
+}
+
+// convGemmSplit is convGemm's task count (see newConvGemm) and its description.
+func convGemmSplit(p *conv.Problem, gather bool) (int, string) {
+	if gather && useWideIm2col(p) {
+		wp := newPaddedVolume(p).wp
+		rows := max(1, colTile/wp)
+		blocks := ceilDiv(p.O[1], rows)
+		return p.MB * p.G * p.O[0] * blocks, fmt.Sprintf("batch %d × groups %d × depth %d × row blocks %d (%d rows of %d padded columns per block)",
+			p.MB, p.G, p.O[0], blocks, rows, wp)
+	}
+	osp := conv.Spatial(p.O)
+	tiles := ceilDiv(osp, colTile)
+	return p.MB * p.G * tiles, fmt.Sprintf("batch %d × groups %d × column tiles %d (%d output positions, %d per tile)",
+		p.MB, p.G, tiles, osp, colTile)
+}
