@@ -1,0 +1,124 @@
+package optimized_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/optimized"
+)
+
+// TestBestSupportsShapeFiles: for every problem of every benchdnn shape
+// file (conv and deconv), at the file's batch and at batch 1, and for 1, 2
+// and 16 workers, Best returns a variant that supports it.
+func TestBestSupportsShapeFiles(t *testing.T) {
+	names, ps := shapeProblems(t, "shapes_*", 0)
+	for i, p := range ps {
+		for _, mb := range []int{p.MB, 1} {
+			q := p
+			q.MB = mb
+			for _, w := range []int{1, 2, 16} {
+				v, err := optimized.Best(&q, w)
+				if err != nil {
+					t.Errorf("%s: %s: Best(%d): %v", names[i], q.Descriptor(), w, err)
+					continue
+				}
+				if err := v.Supports(&q); err != nil {
+					t.Errorf("%s: %s: Best(%d) = %s, which does not support it: %v", names[i], q.Descriptor(), w, v.Name, err)
+				}
+			}
+		}
+	}
+	t.Logf("%d problems", len(ps))
+}
+
+// TestBestRule: one problem of each form the rule names gets the variant
+// the rule says, at 1 worker.
+func TestBestRule(t *testing.T) {
+	for _, c := range []struct {
+		desc string
+		op   conv.Op
+		want string
+	}{
+		{"mb1ic64ih56oc64oh56kh3ph1", conv.OpConv, "im2col-gemm"},
+		{"mb1ic256ih56oc64oh56kh1ph0", conv.OpConv, "pointwise-gemm"},
+		{"mb1ic256ih56oc128oh28kh1sh2ph0", conv.OpConv, "pointwise-gemm"},
+		{"mb1g32ic32ih112oc32oh112kh3ph1", conv.OpConv, "depthwise-direct"},
+		{"mb1g32ic32ih112oc64oh112kh3ph1", conv.OpConv, "depthwise-direct"},
+		{"mb1ic3ih224oc64oh112kh7sh2ph3", conv.OpConv, "direct-tiled"},
+		{"mb1ic16ih64oc16oh64kh11ph5", conv.OpConv, "direct-tiled"},
+		{"mb1ic32id16oc32od16kd3pd1", conv.OpConv, "im2col-gemm"},
+		{"mb1ic8id8oc8od8kd7pd3", conv.OpConv, "im2col-gemm"},
+		{"mb1g4ic64ih28oc64oh28kh3ph1", conv.OpConv, "im2col-gemm"},
+		{"mb1ic64ih28oc32oh56kh4sh2ph1", conv.OpDeconv, "deconv-col2im"},
+	} {
+		p, err := conv.ParseDescriptor(c.desc, c.op)
+		if err != nil {
+			t.Fatalf("%s: %v", c.desc, err)
+		}
+		v, err := optimized.Best(&p, 1)
+		if err != nil || v.Name != c.want {
+			t.Errorf("Best(%s, 1) = %s, %v; want %s", c.desc, v.Name, err, c.want)
+		}
+	}
+	if _, err := optimized.Best(nil, 1); err == nil {
+		t.Error("Best(nil) gave no error")
+	}
+}
+
+// TestBestWorkers: a deep 7×7 layer at batch 1 has one column tile, so at
+// 16 workers Best trades the GEMM for direct-tiled's output-channel blocks;
+// at 1 and 2 workers it keeps the GEMM.
+func TestBestWorkers(t *testing.T) {
+	for _, c := range []struct {
+		desc    string
+		workers int
+		want    string
+	}{
+		{"mb1ic512ih7oc2048oh7kh1ph0", 1, "pointwise-gemm"},
+		{"mb1ic512ih7oc2048oh7kh1ph0", 2, "pointwise-gemm"},
+		{"mb1ic512ih7oc2048oh7kh1ph0", 16, "direct-tiled"},
+		{"mb1ic512ih7oc512oh7kh3ph1", 2, "im2col-gemm"},
+		{"mb1ic512ih7oc512oh7kh3ph1", 16, "direct-tiled"},
+		{"mb32ic512ih7oc512oh7kh3ph1", 16, "im2col-gemm"},
+	} {
+		p, err := conv.ParseDescriptor(c.desc, conv.OpConv)
+		if err != nil {
+			t.Fatalf("%s: %v", c.desc, err)
+		}
+		v, err := optimized.Best(&p, c.workers)
+		if err != nil || v.Name != c.want {
+			t.Errorf("Best(%s, %d) = %s, %v; want %s", c.desc, c.workers, v.Name, err, c.want)
+		}
+	}
+}
+
+// TestTasksResNet50: every problem of ResNet-50 at batch 1, with Best's
+// variant for 2 and 16 workers, has at least as many tasks as workers or
+// says why not; the counts are logged (go test -v) for the issue.
+func TestTasksResNet50(t *testing.T) {
+	_, ps := shapeProblems(t, "shapes_resnet_50", 1)
+	for _, w := range []int{2, 16} {
+		short := 0
+		for _, p := range ps {
+			v, err := optimized.Best(&p, w)
+			if err != nil {
+				t.Fatalf("%s: %v", p.Descriptor(), err)
+			}
+			n, why := optimized.Tasks(v, &p, w)
+			if n < 1 {
+				t.Errorf("%s: %s: %d tasks", p.Descriptor(), v.Name, n)
+			}
+			if n < w {
+				short++
+				if why == "" {
+					t.Errorf("%s: %s: %d tasks < %d workers and no reason", p.Descriptor(), v.Name, n, w)
+				}
+			} else if why != "" {
+				t.Errorf("%s: %s: %d tasks ≥ %d workers, yet a reason: %s", p.Descriptor(), v.Name, n, w, why)
+			}
+			t.Log(fmt.Sprintf("workers %2d  %-4d %-16s %s  %s", w, n, v.Name, p.DisplayName(), why))
+		}
+		t.Logf("workers %d: %d of %d problems have fewer tasks than workers", w, short, len(ps))
+	}
+}
