@@ -136,6 +136,7 @@ func (r *Results) WriteSummary(w io.Writer, network bool) {
 	r.writePeers(w)
 	if network {
 		r.writeNetwork(w)
+		r.writeBestNetwork(w)
 	}
 	if multi {
 		r.writeScaling(w)

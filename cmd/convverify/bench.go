@@ -24,7 +24,7 @@ func cmdBench(args []string) error {
 	count := fs.Int("count", 6, "measurements per benchmark (rounds, interleaved across benchmarks); 6 is the fewest that gives a finite 95 % median interval")
 	benchtime := fs.String("benchtime", "200ms", "time (or Nx iterations) per measurement, as go test -benchtime")
 	workersList := fs.String("workers", "1", "goroutines per convolution: a count, or a list (1,2,4) for a scaling table")
-	implRe := fs.String("impl", "", "regular expression selecting our implementations by name (a --peer always runs)")
+	implRe := fs.String("impl", "", "regular expression selecting our implementations by name (a --peer always runs); one that matches \"best\" also times, per layer and worker count, the variant optimized.Best picks (impl=best)")
 	shapeRe := fs.String("shape", "", "regular expression selecting layers by descriptor or name")
 	opName := fs.String("op", "", "the op of the descriptors and shape files (default conv); with none, only built-in layers of this op: conv, deconv, deform or dynamic")
 	dir := fs.String("dir", "FWD_D", "benchdnn's direction: only forward (FWD_D, FWD_B, FWD_I) is timed")
@@ -71,7 +71,12 @@ func cmdBench(args []string) error {
 	if err != nil {
 		return err
 	}
-	pairs, err := bench.Select(bench.VariantModes(benchVariants(), oneShot, planned), layers, *implRe, *shapeRe, ops)
+	impls := bench.VariantModes(benchVariants(), oneShot, planned)
+	if bench.SelectsBest(*implRe) {
+		// --impl best: per layer and worker count, optimized.Best's choice
+		impls = append(impls, bench.BestImpls(oneShot, planned)...)
+	}
+	pairs, err := bench.Select(impls, layers, *implRe, *shapeRe, ops)
 	if err != nil {
 		return usagef("bench: %v", err)
 	}

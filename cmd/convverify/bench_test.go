@@ -679,3 +679,45 @@ func TestBenchModeBoth(t *testing.T) {
 		t.Errorf("--mode twice: exit %d, want 2 naming --mode:\n%s", code, errOut)
 	}
 }
+
+// TestBenchImplBest: --impl best times, per layer, the variant
+// optimized.Best picks (impl=best), and the summary gives the network
+// total with the best of ours per layer and names the variant of each.
+func TestBenchImplBest(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "net")
+	os.WriteFile(file, []byte("mb8ic4ih8oc4oh8kh3ph1n\"net:a*3\"\nmb8g4ic4ih8oc4oh8kh3ph1n\"net:dw\"\n"), 0o644)
+	code, out, errOut := runSplit(t, "bench", file, "--mb", "1", "--impl", "best", "--count", "1", "--benchtime", "1x", "--workers", "1,2")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	res, _ := parseBench(t, out, "stdout")
+	names := map[string]bool{}
+	for _, r := range res {
+		if n := r.Name.String(); strings.HasPrefix(n, "Conv/") {
+			names[n] = true
+		}
+	}
+	for _, want := range []string{
+		"Conv/op=conv/impl=best/shape=mb1ic4ih8iw8oc4oh8ow8kh3kw3/layer=net:a*3/workers=2",
+		"Conv/op=conv/impl=best/shape=g4mb1ic4ih8iw8oc4oh8ow8kh3kw3/layer=net:dw/workers=1",
+	} {
+		if !names[want] {
+			t.Errorf("no %s in %v", want, names)
+		}
+	}
+	if len(names) != 4 {
+		t.Errorf("%d benchmarks, want 4 (2 layers × 2 worker counts): %v", len(names), names)
+	}
+	for _, want := range []string{"network total", "best of ours per layer", "best→im2col-gemm", "best→depthwise-direct"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("summary lacks %q:\n%s", want, errOut)
+		}
+	}
+	// Without --impl, the automatic choice is not timed: the default
+	// selection is what it always was.
+	code, out, errOut = runSplit(t, "bench", file, "--mb", "1", "--shape", "net:dw", "--impl", "^depthwise", "--count", "1", "--benchtime", "1x")
+	if code != 0 || strings.Contains(out, "impl=best") || !strings.Contains(errOut, "best variant per layer") {
+		t.Errorf("--impl ^depthwise: exit %d, impl=best timed or no best-per-layer table:\n%s%s", code, out, errOut)
+	}
+}
