@@ -66,21 +66,23 @@ func TestBestRule(t *testing.T) {
 	}
 }
 
-// TestBestWorkers: a deep 7×7 layer at batch 1 has one column tile, so at
-// 16 workers Best trades the GEMM for direct-tiled's output-channel blocks;
-// at 1 and 2 workers it keeps the GEMM.
+// TestBestWorkers: a deep 14×14 3×3 layer at batch 1 is one task of the
+// wide im2col, so at 16 workers Best trades the GEMM for direct-tiled's
+// output-channel blocks; at 1 and 2 workers it keeps the GEMM, and where the
+// GEMM splits over output channels itself (1×1 and 3×3 at 7×7) it keeps it.
 func TestBestWorkers(t *testing.T) {
 	for _, c := range []struct {
 		desc    string
 		workers int
 		want    string
 	}{
-		{"mb1ic512ih7oc2048oh7kh1ph0", 1, "pointwise-gemm"},
+		{"mb1ic256ih14oc256oh14kh3ph1", 1, "im2col-gemm"},
+		{"mb1ic256ih14oc256oh14kh3ph1", 2, "im2col-gemm"},
+		{"mb1ic256ih14oc256oh14kh3ph1", 16, "direct-tiled"},
 		{"mb1ic512ih7oc2048oh7kh1ph0", 2, "pointwise-gemm"},
-		{"mb1ic512ih7oc2048oh7kh1ph0", 16, "direct-tiled"},
-		{"mb1ic512ih7oc512oh7kh3ph1", 2, "im2col-gemm"},
-		{"mb1ic512ih7oc512oh7kh3ph1", 16, "direct-tiled"},
-		{"mb32ic512ih7oc512oh7kh3ph1", 16, "im2col-gemm"},
+		{"mb1ic512ih7oc2048oh7kh1ph0", 16, "pointwise-gemm"},
+		{"mb1ic512ih7oc512oh7kh3ph1", 16, "im2col-gemm"},
+		{"mb32ic256ih14oc256oh14kh3ph1", 16, "im2col-gemm"},
 	} {
 		p, err := conv.ParseDescriptor(c.desc, conv.OpConv)
 		if err != nil {

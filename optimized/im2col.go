@@ -127,6 +127,7 @@ type convGemm struct {
 	mm               gemmFunc
 	icg, ocg, k, osp int
 	isp, tiles       int
+	rows, mblocks    int // output channels per task, blocks of them (gemmSplit)
 	direct           bool
 	cols             [][]float32 // per worker
 	wide             *convGemmWide
@@ -145,6 +146,7 @@ func newConvGemm(ex *executor, p *conv.Problem, w, b []float32, mm gemmFunc, gat
 	c.osp, c.isp = conv.Spatial(p.O), conv.Spatial(p.I)
 	ex.useGemm(c.ocg, min(colTile, c.osp), c.k)
 	c.tiles = ceilDiv(c.osp, colTile)
+	c.rows, c.mblocks = gemmSplit(p.MB*p.G*c.tiles, c.ocg)
 	c.direct = !gather && isIdentityGather(p)
 	if !c.direct {
 		c.cols = ex.perWorker(c.k * min(colTile, c.osp))
@@ -159,12 +161,36 @@ func (c *convGemm) run(x, out []float32) {
 		return
 	}
 	c.x, c.out = x, out
-	c.ex.forEach(c.p.MB*c.p.G*c.tiles, c.task)
+	c.ex.forEach(c.p.MB*c.p.G*c.tiles*c.mblocks, c.task)
 	c.x, c.out = nil, nil
+}
+
+// gemmSplitTarget is the number of tasks convGemm aims for: when images ×
+// groups × column tiles (base) fall short of it, as in a small, deep layer
+// at batch 1, each GEMM is also split over blocks of output channels (its
+// rows), a multiple of gemmRows each. The split depends on the problem
+// alone, never on workers, so each output is still one dot product in one
+// task; a task that gathers repeats its column tile's im2col, which costs
+// 1/(2·rows) of the block's GEMM in copies per multiply-add.
+const gemmSplitTarget = 16
+
+// gemmSplit returns the output channels per task and the number of such
+// blocks for ocg channels over base tasks.
+func gemmSplit(base, ocg int) (rows, blocks int) {
+	if base >= gemmSplitTarget || ocg <= gemmRows {
+		return ocg, 1
+	}
+	want := ceilDiv(gemmSplitTarget, base) // blocks per GEMM
+	rows = max(gemmRows, ocg/want/gemmRows*gemmRows)
+	return rows, ceilDiv(ocg, rows)
 }
 
 func (c *convGemm) runTask(wk, task int) {
 	p, tiles, icg, ocg, osp, isp, k := c.p, c.tiles, c.icg, c.ocg, c.osp, c.isp, c.k
+	mblk := task % c.mblocks
+	task /= c.mblocks
+	o0 := mblk * c.rows
+	rows := min(c.rows, ocg-o0)
 	t := task % tiles
 	g := (task / tiles) % p.G
 	n := task / (tiles * p.G)
@@ -172,12 +198,12 @@ func (c *convGemm) runTask(wk, task int) {
 	nt := j1 - j0
 	hitIf(tiles > 1 && nt < colTile, pathIm2colTileRem)
 	xg := c.x[(n*p.IC+g*icg)*isp : (n*p.IC+(g+1)*icg)*isp]
-	out := c.out[(n*p.OC+g*ocg)*osp+j0:]
+	out := c.out[(n*p.OC+g*ocg+o0)*osp+j0:]
 	beta := float32(0)
 	if c.b != nil {
 		beta = 1
-		for o := 0; o < ocg; o++ {
-			fill(out[o*osp:o*osp+nt], c.b[g*ocg+o])
+		for o := 0; o < rows; o++ {
+			fill(out[o*osp:o*osp+nt], c.b[g*ocg+o0+o])
 		}
 	}
 	var bm []float32
@@ -190,7 +216,7 @@ func (c *convGemm) runTask(wk, task int) {
 		bm = c.cols[wk][:k*nt]
 		im2colTile(p, xg, icg, j0, j1, bm)
 	}
-	c.mm(c.ex.gemmWS(wk), ocg, nt, k, c.w[g*ocg*k:], k, bm, ldb, beta, out, osp)
+	c.mm(c.ex.gemmWS(wk), rows, nt, k, c.w[(g*ocg+o0)*k:], k, bm, ldb, beta, out, osp)
 }
 
 func fill(s []float32, v float32) {

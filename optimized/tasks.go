@@ -91,6 +91,7 @@ func convGemmSplit(p *conv.Problem, gather bool) (int, string) {
 	}
 	osp := conv.Spatial(p.O)
 	tiles := ceilDiv(osp, colTile)
-	return p.MB * p.G * tiles, fmt.Sprintf("batch %d × groups %d × column tiles %d (%d output positions, %d per tile)",
-		p.MB, p.G, tiles, osp, colTile)
+	rows, blocks := gemmSplit(p.MB*p.G*tiles, p.OCG())
+	return p.MB * p.G * tiles * blocks, fmt.Sprintf("batch %d × groups %d × column tiles %d (%d output positions, %d per tile) × output-channel blocks %d (%d of %d channels each)",
+		p.MB, p.G, tiles, osp, colTile, blocks, rows, p.OCG())
 }

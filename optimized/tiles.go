@@ -17,6 +17,11 @@ var (
 	dwRows = 8
 	// winoChunk is the number of Winograd tiles per task.
 	winoChunk = 128
+	// gemmRows is the output-channel block (GEMM rows, a multiple of it)
+	// of a GEMM task when convGemm splits over output channels too (see
+	// gemmSplitTarget): 42 is the least common multiple of the GEMM
+	// micro-kernels' MR (14, 6, 2), so no block but the last has a row tail.
+	gemmRows = 42
 )
 
 // Tiles are the block sizes of the variants' tasks.
@@ -26,10 +31,11 @@ type Tiles struct {
 	RowBlock  int // output rows per direct-tiled task
 	DwRows    int // output rows per depthwise window
 	WinoChunk int // Winograd tiles per task
+	GemmRows  int // output channels per GEMM task when the GEMM splits over them
 }
 
 // DefaultTiles are the production block sizes.
-var DefaultTiles = Tiles{ColTile: 512, OCBlock: 4, RowBlock: 8, DwRows: 8, WinoChunk: 128}
+var DefaultTiles = Tiles{ColTile: 512, OCBlock: 4, RowBlock: 8, DwRows: 8, WinoChunk: 128, GemmRows: 42}
 
 // SmallTiles are block sizes for tests: small, prime or odd and different
 // from each other, so that problems of a few pixels and channels already
@@ -37,11 +43,11 @@ var DefaultTiles = Tiles{ColTile: 512, OCBlock: 4, RowBlock: 8, DwRows: 8, WinoC
 // spans two column tiles, the second starting inside a later depth slice),
 // while a wide im2col task (ColTile / padded row width rows) still holds
 // several rows of a narrow image.
-var SmallTiles = Tiles{ColTile: 11, OCBlock: 3, RowBlock: 3, DwRows: 3, WinoChunk: 3}
+var SmallTiles = Tiles{ColTile: 11, OCBlock: 3, RowBlock: 3, DwRows: 3, WinoChunk: 3, GemmRows: 5}
 
 // CurrentTiles returns the block sizes in use.
 func CurrentTiles() Tiles {
-	return Tiles{ColTile: colTile, OCBlock: ocBlock, RowBlock: rowBlock, DwRows: dwRows, WinoChunk: winoChunk}
+	return Tiles{ColTile: colTile, OCBlock: ocBlock, RowBlock: rowBlock, DwRows: dwRows, WinoChunk: winoChunk, GemmRows: gemmRows}
 }
 
 // SetTiles sets the block sizes (every field ≥ 1; a field ≤ 0 keeps its
@@ -59,5 +65,6 @@ func SetTiles(t Tiles) Tiles {
 	set(&rowBlock, t.RowBlock)
 	set(&dwRows, t.DwRows)
 	set(&winoChunk, t.WinoChunk)
+	set(&gemmRows, t.GemmRows)
 	return old
 }
