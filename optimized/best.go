@@ -26,9 +26,10 @@ import (
 //     3×3 64→64 56²; 4.4 ms against direct-tiled's 13.9 ms at 3×3×3):
 //     under the current measurements Winograd is never the automatic choice.
 //
-// Then the worker count: a GEMM variant splits at most over images, groups
-// and column tiles (see Tasks), so a small, deep layer at batch 1 gives it
-// fewer tasks than workers. When workers > 1 and im2col-gemm or
+// Then the worker count: a GEMM variant splits over images, groups, column
+// tiles (or row blocks) and, when those give fewer than 16 tasks, blocks of
+// output channels of at least 42 (see Tasks and gemmSplit), so a small,
+// deep layer at batch 1 may still give it fewer tasks than workers. When workers > 1 and im2col-gemm or
 // pointwise-gemm was chosen, direct-tiled (whose tasks are output-channel
 // blocks × row blocks) replaces it if its usable parallelism min(tasks,
 // workers) exceeds the GEMM variant's by more than the GEMM's single-core

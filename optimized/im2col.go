@@ -299,6 +299,7 @@ type convGemmWide struct {
 	offs               []int
 	icg, ocg, k, rows  int
 	blocks, isp, osp   int
+	mrows, mblocks     int // output channels per task, blocks of them (gemmSplit)
 	cols, cs           [][]float32 // per worker
 	x, w, b, out       []float32   // the current run's
 	fillTask, gemmTask func(wk, task int)
@@ -317,6 +318,7 @@ func newConvGemmWide(ex *executor, p *conv.Problem, mm gemmFunc) *convGemmWide {
 	c.offs = c.pv.tapOffsets(p, c.icg)
 	c.rows = max(1, colTile/wp) // output rows per task
 	c.blocks = ceilDiv(p.O[1], c.rows)
+	c.mrows, c.mblocks = gemmSplit(p.MB*p.G*p.O[0]*c.blocks, c.ocg)
 	nt := min(c.rows, p.O[1]) * wp
 	c.cols, c.cs = ex.perWorker(c.k*nt), ex.perWorker(c.ocg*nt)
 	ex.useGemm(c.ocg, nt, c.k)
@@ -330,7 +332,7 @@ func newConvGemmWide(ex *executor, p *conv.Problem, mm gemmFunc) *convGemmWide {
 func (c *convGemmWide) run(x, w, b, out []float32) {
 	c.x, c.w, c.b, c.out = x, w, b, out
 	c.ex.forEach(c.p.MB*c.p.IC, c.fillTask)
-	c.ex.forEach(c.p.MB*c.p.G*c.p.O[0]*c.blocks, c.gemmTask)
+	c.ex.forEach(c.p.MB*c.p.G*c.p.O[0]*c.blocks*c.mblocks, c.gemmTask)
 	c.x, c.w, c.b, c.out = nil, nil, nil, nil
 }
 
@@ -339,6 +341,9 @@ func (c *convGemmWide) runTask(wk, task int) {
 	icg, ocg, k, osp := c.icg, c.ocg, c.k, c.osp
 	psz, wp := pv.size(), pv.wp
 	OD, OH, OW := p.O[0], p.O[1], p.O[2]
+	o0 := (task % c.mblocks) * c.mrows
+	mrows := min(c.mrows, ocg-o0)
+	task /= c.mblocks
 	blk := task % blocks
 	od := (task / blocks) % OD
 	g := (task / (blocks * OD)) % p.G
@@ -352,14 +357,14 @@ func (c *convGemmWide) runTask(wk, task int) {
 	for r, off := range c.offs {
 		copy(col[r*nt:(r+1)*nt], base[off:off+nt])
 	}
-	cm := c.cs[wk][:ocg*nt]
-	c.mm(c.ex.gemmWS(wk), ocg, nt, k, c.w[g*ocg*k:], k, col, nt, 0, cm, nt)
-	for o := 0; o < ocg; o++ {
+	cm := c.cs[wk][:mrows*nt]
+	c.mm(c.ex.gemmWS(wk), mrows, nt, k, c.w[(g*ocg+o0)*k:], k, col, nt, 0, cm, nt)
+	for o := 0; o < mrows; o++ {
 		bias := float32(0)
 		if c.b != nil {
-			bias = c.b[g*ocg+o]
+			bias = c.b[g*ocg+o0+o]
 		}
-		y := c.out[(n*p.OC+g*ocg+o)*osp+od*OH*OW:]
+		y := c.out[(n*p.OC+g*ocg+o0+o)*osp+od*OH*OW:]
 		for oh := oh0; oh < oh1; oh++ {
 			src := cm[o*nt+(oh-oh0)*wp:][:OW]
 			dst := y[oh*OW : (oh+1)*OW]

@@ -86,8 +86,10 @@ func convGemmSplit(p *conv.Problem, gather bool) (int, string) {
 		wp := newPaddedVolume(p).wp
 		rows := max(1, colTile/wp)
 		blocks := ceilDiv(p.O[1], rows)
-		return p.MB * p.G * p.O[0] * blocks, fmt.Sprintf("batch %d × groups %d × depth %d × row blocks %d (%d rows of %d padded columns per block)",
-			p.MB, p.G, p.O[0], blocks, rows, wp)
+		base := p.MB * p.G * p.O[0] * blocks
+		mrows, mblocks := gemmSplit(base, p.OCG())
+		return base * mblocks, fmt.Sprintf("batch %d × groups %d × depth %d × row blocks %d (%d rows of %d padded columns per block) × output-channel blocks %d (%d of %d channels each)",
+			p.MB, p.G, p.O[0], blocks, rows, wp, mblocks, mrows, p.OCG())
 	}
 	osp := conv.Spatial(p.O)
 	tiles := ceilDiv(osp, colTile)
