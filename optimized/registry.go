@@ -30,6 +30,12 @@
 // to at most workers goroutines; each output element is reduced inside one
 // task, so the result never depends on workers.
 //
+// Choosing one: Best(p, workers) is the automatic choice, by the rule its
+// doc states (from the measurements in benchdata/baseline-avx512.txt, never
+// keyed to a layer); Tasks(v, p, workers) says how many independent tasks
+// v's decomposition of p makes, and why when they are fewer than workers.
+// check and the conformance harness still run every variant.
+//
 // Prepared execution: Variant.Prepare sets a variant up once for a problem
 // and its weights (Winograd's weight transform, the kernel's FFT,
 // deconvolution's transposed or flipped weights, copies of the rest) and
