@@ -299,7 +299,7 @@ type convGemmWide struct {
 	offs               []int
 	icg, ocg, k, rows  int
 	blocks, isp, osp   int
-	mrows, mblocks     int // output channels per task, blocks of them (gemmSplit)
+	mrows, mblocks     int         // output channels per task, blocks of them (gemmSplit)
 	cols, cs           [][]float32 // per worker
 	x, w, b, out       []float32   // the current run's
 	fillTask, gemmTask func(wk, task int)
