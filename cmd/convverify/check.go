@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"strings"
 
 	"github.com/convverify/convverify/conv"
@@ -261,13 +260,9 @@ func caseLabel(c golden.Case) string {
 
 // isIOError says whether a case failed to load because a file could not be
 // read (missing folder, permissions, not a regular file, too large) or the
-// problem is over the memory budget, rather than because the case is malformed.
-func isIOError(err error) bool {
-	var pe *fs.PathError
-	var be *conv.BudgetError
-	return errors.As(err, &pe) || errors.As(err, &be) ||
-		errors.Is(err, golden.ErrNotRegular) || errors.Is(err, golden.ErrTooLarge)
-}
+// problem is over the memory budget, rather than because the case is
+// malformed: exitCode's classification, so the two never disagree.
+func isIOError(err error) bool { return exitCode(err) == exitResource }
 
 // exportCase is the golden case export writes: inputs from the seed, output from the reference.
 func exportCase(p conv.Problem, seed uint64, budget int64) (golden.Case, error) {

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/internal/boundedread"
 )
 
 // usageError is bad input from the command line: exit status 2.
@@ -73,9 +74,11 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.Is(err, errFailed):
 		return exitFailed
-	case errors.As(err, &ie), errors.As(err, &be), errors.As(err, &pe), errors.As(err, &le):
-		// Checked before usageError: a budget refusal or a missing file stays
-		// a resource error even where a caller wrapped it as bad input.
+	case errors.As(err, &ie), errors.As(err, &be), errors.As(err, &pe), errors.As(err, &le),
+		errors.Is(err, boundedread.ErrNotRegular), errors.Is(err, boundedread.ErrTooLarge):
+		// Checked before usageError: a budget refusal, a missing file or
+		// one that may not be read stays a resource error even where a
+		// caller wrapped it as bad input.
 		return exitResource
 	case errors.As(err, &ue):
 		return exitUsage
