@@ -8,11 +8,7 @@ import (
 
 // Grads are the gradients one backward direction writes; a field the
 // direction does not write is nil (conv.Problem.Tensors names them).
-type Grads struct {
-	DX, DW, DB       []float64
-	DOffset, DMask   []float64
-	DRouteW, DRouteB []float64
-}
+type Grads = conv.Grads[float64]
 
 // Backward computes the gradients that p.Dir writes, at the inputs in, along
 // dy (shaped as the output). It checks every length first and names the
