@@ -11,6 +11,7 @@ const (
 	errShortB    = "gemm: len(b) < (k-1)·ldb + n"
 	errShortC    = "gemm: len(c) < (m-1)·ldc + n"
 	errPackedNil = "gemm: nil *PackedB"
+	errPanelsNil = "gemm: nil BPanels"
 )
 
 // Sgemm computes C = A·B + beta·C, A m×k, B k×n, C m×n, all row-major with

@@ -9,6 +9,7 @@ package gemm
 type Workspace struct {
 	ws  workspace
 	raw rawB
+	pb  panelB
 }
 
 // Sgemm computes C = A·B + beta·C as the package's Sgemm does on one

@@ -1,0 +1,47 @@
+package gemm
+
+// BPanels supplies B (k×n, row-major semantics B[p,j]) panel by panel, so
+// that a convolution can pack B's panels straight from its input (an
+// implicit GEMM) instead of materialising B (an im2col buffer).
+type BPanels interface {
+	// PackPanel writes rows pc..pc+kc-1, columns j0..j0+nr-1 of B into dst
+	// as dst[p*nr+j] = B[pc+p, j0+j] for p < kc, j < nr; columns at or past n
+	// are written as zeros. len(dst) >= kc*nr.
+	PackPanel(dst []float32, pc, kc, j0, nr int)
+}
+
+// panelB is a bSource that asks a BPanels for each NR-column panel.
+type panelB struct{ src BPanels }
+
+func (pb *panelB) panels(kern *kernel, ws *workspace, pc, kcur, jc, ncur int) []float32 {
+	nr := kern.nr
+	np := (ncur + nr - 1) / nr
+	dst := ws.b[:np*kcur*nr]
+	for q := range np {
+		pb.src.PackPanel(dst[q*kcur*nr:(q+1)*kcur*nr], pc, kcur, jc+q*nr, nr)
+	}
+	return dst
+}
+
+// SgemmPanels is ws.Sgemm with B supplied by b (bit-identical to ws.Sgemm on
+// the materialised B). B is asked only for panels inside 0 ≤ pc < k and
+// 0 ≤ j0 < n, each once per (KC block, MC-independent) B block; like
+// ws.Sgemm it allocates nothing once ws is large enough.
+func (ws *Workspace) SgemmPanels(m, n, k int, a []float32, lda int, b BPanels, beta float32, c []float32, ldc int) {
+	checkAC(m, n, k, a, lda, c, ldc)
+	if b == nil && k > 0 && n > 0 && m > 0 {
+		panic(errPanelsNil)
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		scale(m, n, beta, c, ldc)
+		return
+	}
+	kern := active()
+	ws.reserve(kern, m, n, k)
+	ws.pb.src = b
+	runRegionIn(kern, &ws.ws, region{0, m, 0, n}, k, a, lda, &ws.pb, nil, beta, c, ldc)
+	ws.pb.src = nil
+}
