@@ -90,8 +90,8 @@ func BenchmarkSgemmWorkers(b *testing.B) {
 // that sit in L1, accumulating into one C tile.
 func BenchmarkKernel(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 3))
-	for _, name := range Kernels() {
-		kern := findKernel(name)
+	for _, kern := range allTiles() {
+		name := kern.name
 		b.Run("impl="+name, func(b *testing.B) {
 			ap := randSlice(rng, kern.kc*kern.mr)
 			bp := randSlice(rng, kern.kc*kern.nr)

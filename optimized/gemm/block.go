@@ -127,37 +127,51 @@ func runRegionIn(kern *kernel, ws *workspace, r region, k int, a []float32, lda 
 // is written.
 func macro(kern *kernel, ws *workspace, ap, bp []float32, src *rawB, mcur, ncur, kcur int, c []float32, ldc int, beta float32, accum bool) {
 	mr, nr := kern.mr, kern.nr
-	for jr := 0; jr < ncur; jr += nr {
-		nn := min(nr, ncur-jr)
-		bpan := bp[jr/nr*kcur*nr:]
+	if kern.aOuter {
 		for ir := 0; ir < mcur; ir += mr {
-			mm := min(mr, mcur-ir)
-			apan := ap[ir/mr*kcur*mr:]
-			ct := c[ir*ldc+jr:]
-			full := mm == mr && nn == nr
-			tc, tldc, tbeta, taccum := ct, ldc, beta, accum
-			if !full {
-				tc, tldc, tbeta, taccum = ws.tile, nr, 0, false
-			}
-			if ir == 0 && src != nil && nn == nr {
-				kern.microPack(kcur, apan, src.b[jr:], src.ldb, bpan, tc, tldc, tbeta, taccum)
-			} else {
-				kern.micro(kcur, apan, bpan, tc, tldc, tbeta, taccum)
-			}
-			if full {
-				continue
-			}
-			for i := 0; i < mm; i++ {
-				src := ws.tile[i*nr : i*nr+nn]
-				dst := ct[i*ldc : i*ldc+nn]
-				if !accum {
-					copy(dst, src)
-					continue
-				}
-				for j, s := range src {
-					dst[j] = s + beta*dst[j]
-				}
+			for jr := 0; jr < ncur; jr += nr {
+				tile(kern, ws, ap, bp, nil, ir, jr, mcur, ncur, kcur, c, ldc, beta, accum)
 			}
 		}
+		return
+	}
+	for jr := 0; jr < ncur; jr += nr {
+		for ir := 0; ir < mcur; ir += mr {
+			tile(kern, ws, ap, bp, src, ir, jr, mcur, ncur, kcur, c, ldc, beta, accum)
+		}
+	}
+}
+
+// tile runs the micro-kernel on the tile at (ir, jr) of macro's block. An
+// edge tile goes through ws.tile: its valid part of C is copied in (when
+// accumulating), the kernel merges S + beta·C there as it does in C, and the
+// valid part is copied back, so edge and inner tiles round alike.
+func tile(kern *kernel, ws *workspace, ap, bp []float32, src *rawB, ir, jr, mcur, ncur, kcur int, c []float32, ldc int, beta float32, accum bool) {
+	mr, nr := kern.mr, kern.nr
+	mm, nn := min(mr, mcur-ir), min(nr, ncur-jr)
+	apan := ap[ir/mr*kcur*mr:]
+	bpan := bp[jr/nr*kcur*nr:]
+	ct := c[ir*ldc+jr:]
+	if mm == mr && nn == nr {
+		if ir == 0 && src != nil {
+			kern.microPack(kcur, apan, src.b[jr:], src.ldb, bpan, ct, ldc, beta, accum)
+		} else {
+			kern.micro(kcur, apan, bpan, ct, ldc, beta, accum)
+		}
+		return
+	}
+	t := ws.tile[:mr*nr]
+	if accum {
+		for i := 0; i < mm; i++ {
+			copy(t[i*nr:i*nr+nn], ct[i*ldc:i*ldc+nn])
+		}
+	}
+	if ir == 0 && src != nil && nn == nr {
+		kern.microPack(kcur, apan, src.b[jr:], src.ldb, bpan, t, nr, beta, accum)
+	} else {
+		kern.micro(kcur, apan, bpan, t, nr, beta, accum)
+	}
+	for i := 0; i < mm; i++ {
+		copy(ct[i*ldc:i*ldc+nn], t[i*nr:i*nr+nn])
 	}
 }

@@ -31,7 +31,7 @@ func Sgemm(workers, m, n, k int, a []float32, lda int, b []float32, ldb int, bet
 	if k > 0 && n > 0 && len(b) < (k-1)*ldb+n {
 		panic(errShortB)
 	}
-	sgemm(active(), workers, m, n, k, a, lda, rawB{b: b, ldb: ldb}, beta, c, ldc)
+	sgemm(choose(active(), m, n, k), workers, m, n, k, a, lda, rawB{b: b, ldb: ldb}, beta, c, ldc)
 }
 
 // sgemm is Sgemm after argument checks, with the kernel and the source of B given.

@@ -16,9 +16,17 @@ import (
 // every KC, MC and NC boundary is crossed at small, cheap sizes.
 func configs() []*kernel {
 	var ks []*kernel
-	for _, name := range Kernels() {
-		k := findKernel(name)
+	for _, k := range allTiles() {
 		ks = append(ks, k, tiny(k))
+	}
+	return ks
+}
+
+// allTiles lists every tile of every kernel family this machine runs.
+func allTiles() []*kernel {
+	var ks []*kernel
+	for _, name := range Kernels() {
+		ks = append(ks, family(findKernel(name))...)
 	}
 	return ks
 }
@@ -262,5 +270,40 @@ func TestArgErrors(t *testing.T) {
 			}()
 			c.call()
 		}()
+	}
+}
+
+// TestTilesAgree demands the same bits from every tile of a family (the
+// guarantee that lets choose pick a tile per product): random non-integer
+// data, beta −0.75 (so the fused S + beta·C merge shows), shapes with edge
+// tiles in both dimensions and several KC blocks, real and tiny MC/NC.
+func TestTilesAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, name := range Kernels() {
+		fam := family(findKernel(name))
+		if len(fam) < 2 {
+			continue
+		}
+		for _, s := range [][3]int{{17, 53, 300}, {33, 97, 513}, {9, 31, 7}, {50, 49, 260}} {
+			o := newOperands(rng, s[0], s[1], s[2], -0.75, false)
+			var first []float32
+			for _, kern := range fam {
+				small := tiny(kern)
+				small.kc = fam[0].kc // the family's KC, with tiny MC and NC
+				for _, kk := range []*kernel{kern, small} {
+					c := slices.Clone(o.cbuf)
+					sgemm(kk, 2, o.m, o.n, o.k, o.aArg(), o.lda, rawB{o.bArg(), o.ldb}, o.beta, c[guardWords:guardWords+(o.m-1)*o.ldc+o.n], o.ldc)
+					if first == nil {
+						first = c
+						continue
+					}
+					if i := firstDiff(first, c); i >= 0 {
+						t.Errorf("%s %s: differs from %s at cbuf[%d]: %v vs %v", kk.name, o, fam[0].name, i, c[i], first[i])
+					}
+				}
+			}
+			copy(o.cbuf, first)
+			o.check(t, name+" "+o.String())
+		}
 	}
 }

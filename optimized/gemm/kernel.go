@@ -18,6 +18,60 @@ type kernel struct {
 	// microPack, if not nil, is micro that also packs its B panel: it reads
 	// B row p from bsrc[p·ldb : p·ldb+nr] and stores it to b[p·nr:] as it goes.
 	microPack func(kc int, a, bsrc []float32, ldb int, b, c []float32, ldc int, beta float32, accum bool)
+
+	// aOuter makes macro run the tiles of a block row panel by row panel
+	// (A micro-panel outside, B micro-panels inside): for tiles whose B
+	// micro-panel (KC·NR floats) does not fit L1 beside the rest, so the A
+	// micro-panel stays in L1 and the B panels stream from L2.
+	aOuter bool
+
+	// eff is the kernel's measured speed (GFLOP/s of BenchmarkKernel)
+	// relative to its family's first; choose weighs padded work by it.
+	eff float64
+
+	// shapes, on a family's first kernel (the one Kernels names), lists
+	// every tile of the family, itself first; choose picks one per product.
+	// Every tile of a family sums in the same order (p ascending within a
+	// KC block, with the same KC, merging S + beta·C by one fused
+	// multiply-add inside the kernel), so a product's bits do not depend
+	// on the tile chosen.
+	shapes []*kernel
+}
+
+// choose returns the tile of family fam that does the least padded work
+// for an m×n×k product: ⌈m/MR⌉·MR·⌈n/NR⌉·NR, divided by the tile's
+// measured efficiency; on a tie the earlier tile. It depends on m, n and
+// k only, never on the number of workers.
+func choose(fam *kernel, m, n, k int) *kernel {
+	if len(fam.shapes) == 0 {
+		return fam
+	}
+	best, bestCost := fam, 0.0
+	for i, s := range fam.shapes {
+		cost := float64(ceilTo(m, s.mr)) * float64(ceilTo(n, s.nr)) / s.efficiency()
+		if i == 0 || cost < bestCost {
+			best, bestCost = s, cost
+		}
+	}
+	return best
+}
+
+func (k *kernel) efficiency() float64 {
+	if k.eff == 0 {
+		return 1
+	}
+	return k.eff
+}
+
+// ceilTo rounds x up to a multiple of r.
+func ceilTo(x, r int) int { return (x + r - 1) / r * r }
+
+// family returns the tiles of fam: its shapes, or fam alone.
+func family(fam *kernel) []*kernel {
+	if len(fam.shapes) == 0 {
+		return []*kernel{fam}
+	}
+	return fam.shapes
 }
 
 // kernels holds the kernels this machine can run, fastest first; the

@@ -44,6 +44,19 @@ var avx512 = &kernel{
 	},
 }
 
+// The 8×48 tile, for m a multiple of 8 (conv output channels): its B
+// micro-panel (KC·48·4 B = 48 KiB) fills L1d, so macro keeps the 8 KiB A
+// micro-panel in L1 instead (aOuter) and streams B panels from a B block
+// (KC·NC·4 B ≈ 1 MiB) in the 2 MiB L2.
+var avx512x8 = &kernel{
+	name: "avx512-8x48",
+	mr:   8, nr: 48,
+	kc: 256, mc: 8 * 24, nc: 48 * 21,
+	micro:  asmMicro(kern8x48, 8, 48),
+	aOuter: true,
+	eff:    1,
+}
+
 var avx2 = &kernel{
 	name: "avx2",
 	mr:   6, nr: 16,
@@ -71,6 +84,7 @@ func asmMicro(f func(k int, a, b, c *float32, ldc int, beta float32, accum int),
 func init() {
 	var fast []*kernel
 	if cpu.X86.HasAVX512F {
+		avx512.shapes = []*kernel{avx512, avx512x8}
 		fast = append(fast, avx512)
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
@@ -78,3 +92,8 @@ func init() {
 	}
 	kernels = append(fast, kernels...)
 }
+
+// kern8x48 is the AVX-512 tile for m a multiple of 8 (kernel8x48_amd64.s).
+//
+//go:noescape
+func kern8x48(k int, a, b, c *float32, ldc int, beta float32, accum int)

@@ -15,8 +15,8 @@ import (
 // assembly routine against its pure-Go twin. Integer data makes it exact.
 func TestMicroKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	for _, name := range Kernels() {
-		kern := findKernel(name)
+	for _, kern := range allTiles() {
+		name := kern.name
 		mr, nr := kern.mr, kern.nr
 		kcs := append(upTo(70), 0, kern.kc-1, kern.kc, kern.kc+1, 2*kern.kc+3)
 		for _, kc := range kcs {

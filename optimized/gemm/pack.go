@@ -77,6 +77,10 @@ func packB(dst, b []float32, ldb, pc, kcur, jc, ncur, nr int) []float32 {
 				for p := p0; p < pe; p++ {
 					*(*[32]float32)(pan[p*32:]) = *(*[32]float32)(src[p*ldb:])
 				}
+			case 48:
+				for p := p0; p < pe; p++ {
+					*(*[48]float32)(pan[p*48:]) = *(*[48]float32)(src[p*ldb:])
+				}
 			case 16:
 				for p := p0; p < pe; p++ {
 					*(*[16]float32)(pan[p*16:]) = *(*[16]float32)(src[p*ldb:])

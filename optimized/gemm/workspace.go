@@ -30,7 +30,7 @@ func (ws *Workspace) Sgemm(m, n, k int, a []float32, lda int, b []float32, ldb i
 		scale(m, n, beta, c, ldc)
 		return
 	}
-	kern := active()
+	kern := choose(active(), m, n, k)
 	r := region{0, m, 0, n}
 	w := &ws.ws
 	ws.reserve(kern, m, n, k)
@@ -43,7 +43,9 @@ func (ws *Workspace) Sgemm(m, n, k int, a []float32, lda int, b []float32, ldb i
 // later calls up to that size allocate nothing whatever their order.
 func (ws *Workspace) Reserve(m, n, k int) {
 	if m > 0 && n > 0 && k > 0 {
-		ws.reserve(active(), m, n, k)
+		for _, kern := range family(active()) {
+			ws.reserve(kern, m, n, k)
+		}
 	}
 }
 
