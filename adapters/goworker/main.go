@@ -11,9 +11,14 @@
 // has a worker to test against. The reference runs on one thread whatever
 // the request's threads.
 //
+// It computes gradients too (the "grad" capability) of conv and deconv,
+// with its own float32 loops (grad.go); deform and dynamic backward cases
+// are answered with an error.
+//
 // With -plant NAME it carries a deliberate bug, for the tests that prove
 // conform catches and shrinks it: deconv-bias (a transposed convolution's
-// bias is skipped) or mask (a deformable convolution's mask is ignored).
+// bias is skipped), mask (a deformable convolution's mask is ignored) or
+// db-batch (the bias gradient sums dy over the first image only).
 package main
 
 import (
@@ -36,14 +41,14 @@ import (
 	"github.com/convverify/convverify/reference"
 )
 
-var plant = flag.String("plant", "", "plant a bug: deconv-bias or mask")
+var plant = flag.String("plant", "", "plant a bug: deconv-bias, mask or db-batch")
 
 func main() {
 	flag.Parse()
 	switch *plant {
-	case "", "deconv-bias", "mask":
+	case "", "deconv-bias", "mask", "db-batch":
 	default:
-		fmt.Fprintf(os.Stderr, "goworker: -plant %q: want deconv-bias or mask\n", *plant)
+		fmt.Fprintf(os.Stderr, "goworker: -plant %q: want deconv-bias, mask or db-batch\n", *plant)
 		os.Exit(2)
 	}
 	if err := serve(os.Stdin, os.Stdout); err != nil {
@@ -56,7 +61,7 @@ func main() {
 func serve(r io.Reader, w io.Writer) error {
 	out := bufio.NewWriter(w)
 	hello, _ := json.Marshal(map[string]any{"protocol": "convverify-worker", "version": 1,
-		"name": "goworker (convverify reference)", "ops": []string{"conv", "deconv", "deform", "dynamic"}, "caps": []string{"time"}})
+		"name": "goworker (convverify reference)", "ops": []string{"conv", "deconv", "deform", "dynamic"}, "caps": []string{"time", "grad"}})
 	out.Write(append(hello, '\n'))
 	if err := out.Flush(); err != nil {
 		return err
@@ -100,7 +105,18 @@ func runCase(dir string, warmup, reps int) ([]int64, error) {
 	if reps < 1 || warmup < 0 {
 		return nil, fmt.Errorf("reps %d, warmup %d: want reps ≥ 1, warmup ≥ 0", reps, warmup)
 	}
-	p, in, err := loadCase(dir)
+	p, err := loadProblem(dir)
+	if err != nil {
+		return nil, err
+	}
+	if p.Dir.Backward() {
+		return runGradCase(dir, p, warmup, reps, func(f func()) int64 {
+			t0 := time.Now()
+			f()
+			return time.Since(t0).Nanoseconds()
+		})
+	}
+	in, err := loadInputs(dir, &p)
 	if err != nil {
 		return nil, err
 	}
@@ -121,29 +137,52 @@ func runCase(dir string, warmup, reps int) ([]int64, error) {
 	return ns, writeNpy(filepath.Join(dir, "y.npy"), p.DstShape(), y)
 }
 
-// loadCase reads the problem and inputs of a case folder.
-func loadCase(dir string) (p conv.Problem, in conv.Inputs[float64], err error) {
+// loadProblem reads the problem and direction of a case folder.
+func loadProblem(dir string) (p conv.Problem, err error) {
 	var cj struct {
-		Op          string   `json:"op"`
-		Problem     string   `json:"problem"`
+		Op      string `json:"op"`
+		Problem string `json:"problem"`
+		Dir     string `json:"dir"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "case.json"))
+	if err != nil {
+		return p, err
+	}
+	if err := json.Unmarshal(b, &cj); err != nil {
+		return p, fmt.Errorf("case.json: %v", err)
+	}
+	op, err := conv.ParseOp(cj.Op)
+	if err != nil {
+		return p, err
+	}
+	if p, err = conv.ParseDescriptor(cj.Problem, op); err != nil {
+		return p, err
+	}
+	if cj.Dir != "" {
+		if p.Dir, err = conv.ParseDir(cj.Dir); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// loadInputs reads the inputs of a forward case folder, completing p with
+// what the descriptor does not say (offset groups, mask, experts, routing).
+func loadInputs(dir string, pp *conv.Problem) (in conv.Inputs[float64], err error) {
+	p := *pp
+	defer func() { *pp = p }()
+	var cj struct {
 		Routing     string   `json:"routing"`
 		Temperature *float64 `json:"temperature"`
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "case.json"))
 	if err != nil {
-		return p, in, err
+		return in, err
 	}
 	if err := json.Unmarshal(b, &cj); err != nil {
-		return p, in, fmt.Errorf("case.json: %v", err)
+		return in, fmt.Errorf("case.json: %v", err)
 	}
-	op, err := conv.ParseOp(cj.Op)
-	if err != nil {
-		return p, in, err
-	}
-	p, err = conv.ParseDescriptor(cj.Problem, op)
-	if err != nil {
-		return p, in, err
-	}
+	op := p.Op
 	read := func(name string, optional bool) ([]float64, []int, error) {
 		v, shape, err := readNpy(filepath.Join(dir, name))
 		if optional && errors.Is(err, os.ErrNotExist) {
@@ -153,23 +192,23 @@ func loadCase(dir string) (p conv.Problem, in conv.Inputs[float64], err error) {
 	}
 	var wshape []int
 	if in.X, _, err = read("x.npy", false); err != nil {
-		return p, in, err
+		return in, err
 	}
 	if in.W, wshape, err = read("w.npy", false); err != nil {
-		return p, in, err
+		return in, err
 	}
 	if in.B, _, err = read("b.npy", true); err != nil {
-		return p, in, err
+		return in, err
 	}
 	switch op {
 	case conv.OpDeform:
 		var oshape []int
 		if in.Offset, oshape, err = read("offset.npy", false); err != nil {
-			return p, in, err
+			return in, err
 		}
 		p.DG = oshape[1] / (2 * p.K[conv.H] * p.K[conv.W])
 		if in.Mask, _, err = read("mask.npy", true); err != nil {
-			return p, in, err
+			return in, err
 		}
 		p.Mask = in.Mask != nil
 		if *plant == "mask" && in.Mask != nil {
@@ -180,23 +219,23 @@ func loadCase(dir string) (p conv.Problem, in conv.Inputs[float64], err error) {
 	case conv.OpDynamic:
 		p.E = wshape[0]
 		if p.Routing, err = conv.ParseRouting(cj.Routing); err != nil {
-			return p, in, err
+			return in, err
 		}
 		if cj.Temperature != nil {
 			p.Temperature = *cj.Temperature
 		}
 		if in.RouteW, _, err = read("route_w.npy", false); err != nil {
-			return p, in, err
+			return in, err
 		}
 		if in.RouteB, _, err = read("route_b.npy", false); err != nil {
-			return p, in, err
+			return in, err
 		}
 	case conv.OpDeconv:
 		if *plant == "deconv-bias" {
 			in.B = nil
 		}
 	}
-	return p, in, nil
+	return in, nil
 }
 
 var shapeRE = regexp.MustCompile(`'shape':\s*\(([^)]*)\)`)

@@ -33,6 +33,7 @@ func cmdConform(args []string) error {
 	caseTimeout := fs.Duration("case-timeout", 20*time.Second, "how long the worker may take over one case before it is killed and restarted")
 	startTimeout := fs.Duration("start-timeout", 2*time.Minute, "how long the worker may take to send its handshake")
 	keep := fs.String("keep", "", "folder for the failing cases (a new one; default a fresh temporary folder)")
+	dirName := fs.String("dir", "FWD_B", "direction: FWD_B, FWD_D (no bias), or BWD_D, BWD_W, BWD_WB (gradients; the worker must declare the \"grad\" capability)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -46,6 +47,10 @@ func cmdConform(args []string) error {
 	ops, err := parseOps(*opList)
 	if err != nil {
 		return err
+	}
+	dir, err := conv.ParseDir(*dirName)
+	if err != nil {
+		return usagef("--dir: %v", err)
 	}
 	if *checks <= 0 {
 		return usagef("--checks: %d: want a positive number of problems per op", *checks)
@@ -66,13 +71,25 @@ func cmdConform(args []string) error {
 	defer func() { exitNow = exit }()
 	stage("conform", "starting the worker")
 	hello, herr := w.Start()
+	if herr == nil && dir.Backward() && !hello.Can(worker.CapGrad) {
+		// Nothing is sent: a worker that does not speak gradients would
+		// misread a backward case as a forward one.
+		if created {
+			os.Remove(root)
+		}
+		return usagef("--dir %s: worker %q does not compute gradients: its handshake lists no %q capability (docs/worker-protocol.md, backward cases)", dir, hello.Name, worker.CapGrad)
+	}
 	if herr != nil {
 		fmt.Fprintf(stdout, "worker   %s\nCRASH    worker did not start: %v\n", *execLine, herr)
 	} else {
 		fmt.Fprintf(stdout, "worker   %s (%s)\n", hello.Name, *execLine)
 	}
-	fmt.Fprintf(stdout, "checks   %d per op, seed %d, bound conv.DefaultBound (|err| ≤ N·u·Σ|x·w| per element)\n", *checks, *seed)
-	c := &conformRun{w: w, root: root, scratch: filepath.Join(root, ".scratch"), counts: map[rowKey]*rowCounts{}}
+	if dir.Backward() {
+		fmt.Fprintf(stdout, "checks   %d per op, seed %d, direction %s, bound worker.GradBound (|err| ≤ N·u·Σ|term| per element of each gradient, N per gradient)\n", *checks, *seed, dir)
+	} else {
+		fmt.Fprintf(stdout, "checks   %d per op, seed %d, direction %s, bound conv.DefaultBound (|err| ≤ N·u·Σ|x·w| per element)\n", *checks, *seed, dir)
+	}
+	c := &conformRun{w: w, dir: dir, root: root, scratch: filepath.Join(root, ".scratch"), counts: map[rowKey]*rowCounts{}}
 	for _, op := range ops {
 		c.op(op, *checks, *seed)
 	}
@@ -152,6 +169,7 @@ func (r *rowCounts) add(k worker.Kind) {
 // conformRun is one conform run: the worker, where cases go, what was found.
 type conformRun struct {
 	w             *worker.Worker
+	dir           conv.Dir // the direction of every problem drawn
 	root, scratch string
 	counts        map[rowKey]*rowCounts
 	total         rowCounts
@@ -187,8 +205,8 @@ func (c *conformRun) refine(f conformFailure, seed uint64) conformFailure {
 			}
 			calls++
 			rng := rand.New(rand.NewPCG(seed, uint64(calls)))
-			in := conv.ConvertInputs[float64](conv.ConvertInputs[float32](oracles.RandomFill(&q, rng)))
-			o := c.check(q, in)
+			in, dy := c.fill(&q, rng)
+			o := c.check(q, in, dy)
 			if o.Kind != worker.Failed {
 				continue
 			}
@@ -284,14 +302,15 @@ func (c *conformRun) op(op conv.Op, checks int, seed uint64) {
 	n := 0
 	prop := func(t *rapid.T) {
 		p := properties.ProblemGen(op).Draw(t, "p")
-		in := conv.ConvertInputs[float64](conv.ConvertInputs[float32](oracles.RandomFill(&p, properties.RNG(t))))
+		p.Dir = c.dir
+		in, dy := c.fill(&p, properties.RNG(t))
 		if !shrinking {
 			n++
 			stage("conform", "%s %d/%d", op, n, checks)
 		} else {
 			stage("conform", "%s: shrinking the failure", op)
 		}
-		o := c.check(p, in)
+		o := c.check(p, in, dy)
 		if !shrinking {
 			c.row(p).add(o.Kind)
 			c.total.add(o.Kind)
@@ -325,10 +344,37 @@ func (c *conformRun) op(op conv.Op, checks int, seed uint64) {
 	}
 }
 
+// fill draws p's inputs, uniform and float32-valued (oracles.RandomFill),
+// without the bias for FWD_D, and for a backward direction dy, shaped as
+// the output, uniform in [−1, 1], float32-valued and never all zero.
+func (c *conformRun) fill(p *conv.Problem, rng *rand.Rand) (conv.Inputs[float64], []float64) {
+	in := conv.ConvertInputs[float64](conv.ConvertInputs[float32](oracles.RandomFill(p, rng)))
+	if p.Dir == conv.DirFwdD {
+		in.B = nil
+	}
+	if !p.Dir.Backward() {
+		return in, nil
+	}
+	dy := make([]float64, conv.Elems(p.DstShape()))
+	nonzero := false
+	for i := range dy {
+		dy[i] = float64(float32(2*rng.Float64() - 1))
+		nonzero = nonzero || dy[i] != 0
+	}
+	if !nonzero && len(dy) > 0 {
+		dy[rng.IntN(len(dy))] = 1
+	}
+	return in, dy
+}
+
 // check runs one case in a fresh scratch folder: conform made it, and the
 // worker may have left anything in it (temporaries, a link where y.npy was).
-func (c *conformRun) check(p conv.Problem, in conv.Inputs[float64]) worker.Outcome {
+// A backward case goes through worker.CheckGrad with dy.
+func (c *conformRun) check(p conv.Problem, in conv.Inputs[float64], dy []float64) worker.Outcome {
 	os.RemoveAll(c.scratch)
+	if p.Dir.Backward() {
+		return worker.CheckGrad(c.w, c.scratch, p, in, dy)
+	}
 	return worker.Check(c.w, c.scratch, p, in)
 }
 
@@ -395,7 +441,11 @@ func (c *conformRun) print() {
 			fmt.Fprintf(stdout, "      (then %d one-field steps smaller than rapid's minimum)\n", f.steps)
 		}
 		fmt.Fprintf(stdout, "      %s\n", f.reason)
-		fmt.Fprintf(stdout, "      case kept in %s (inputs and the worker's y.npy; replay the comparison: convverify check --golden %s)\n", f.dir, f.dir)
+		outputs := "the worker's y.npy"
+		if f.p.Dir.Backward() {
+			outputs = "the gradients the worker wrote"
+		}
+		fmt.Fprintf(stdout, "      case kept in %s (inputs and %s; replay the comparison: convverify check --golden %s)\n", f.dir, outputs, f.dir)
 	}
 	for _, f := range c.crashes {
 		fmt.Fprintf(stdout, "\nCRASH %s: %s\n", f.p.Op, f.p.Command())
