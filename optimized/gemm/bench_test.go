@@ -109,10 +109,16 @@ func BenchmarkKernel(b *testing.B) {
 // to Sgemm: weights (m = OC/G) × a column tile (k = IC/G·KH·KW, n = 512
 // output positions), for resnet_50 3×3 and 1×1 layers, and one whole-image
 // 7×7 plane. With small m each packed B element is used by few rows, so
-// packing B is a large share of the work.
+// packing B is a large share of the work. convShapes adds whole-image
+// products of the benchmark layers: resnet 3×3 (64×3136×576) and 1×1
+// (64×3136×256), an 11×11 stem (oc 16, k = 16·11·11), a 3×3 with oc 32,
+// and the deep 7×7-plane layers (n = 49).
+var convShapes = [][3]int{{64, 512, 576}, {256, 512, 64}, {128, 512, 1152}, {512, 49, 4608},
+	{64, 3136, 576}, {64, 3136, 256}, {16, 4096, 1936}, {32, 4096, 864}, {2048, 49, 512}}
+
 func BenchmarkSgemmConv(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 5))
-	for _, s := range [][3]int{{64, 512, 576}, {256, 512, 64}, {128, 512, 1152}, {512, 49, 4608}} {
+	for _, s := range convShapes {
 		m, n, k := s[0], s[1], s[2]
 		b.Run(fmt.Sprintf("impl=%s/m=%d/n=%d/k=%d", Kernel(), m, n, k), func(b *testing.B) {
 			x, y, z := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
