@@ -19,104 +19,118 @@ import (
 type path int
 
 const (
-	pathRowFull64      path = iota // row kernel: a row with a full 64-output pass
-	pathRowTail2                   // row kernel: a row tail of 1–32 outputs (two masked vectors)
-	pathRowTail4                   // row kernel: a row tail of 33–63 outputs (four masked vectors)
-	pathPadStride1                 // padded volume: plain row copy (width stride 1)
-	pathPadSplit2                  // padded volume: stride-2 row split into two phases
-	pathPadSplit2Odd               // stride-2 split with odd begin padding (source shifted one lane)
-	pathPadSplitN                  // padded volume: width stride > 2, scalar phase gather
-	pathDwWindow                   // depthwise: rank ≤ 2, L1 windows of dwRows output rows
-	pathDwVolume                   // depthwise: 3D, whole padded volume
-	pathDwWindowPad                // depthwise: a window of padding rows only (large padding)
-	pathDwRowRem                   // depthwise: a last window of fewer than dwRows rows
-	pathDwMultiplier               // depthwise: several output channels per input channel
-	pathDirectOCRem                // direct-tiled: a last output-channel block under ocBlock
-	pathDirectRowRem               // direct-tiled: a last row block under rowBlock (several blocks)
-	pathIm2colWide                 // im2col-gemm: wide im2col on the padded grid (unit stride)
-	pathIm2colGather               // im2col-gemm: per-row gather im2col
-	pathIm2colIdent                // pointwise-gemm: the input is the im2col matrix
-	pathIm2colTileRem              // im2col: a last column tile under colTile (several tiles)
-	pathIm2colPadRow               // im2col: a whole row segment in the padding (cleared)
-	pathIm2colPadCol               // im2col: a row segment clipped by column padding
-	pathIm2colStrided              // im2col: strided gather of a row segment
-	pathWideRowRem                 // wide im2col: a last row block under its block size
-	pathGemmMTail                  // GEMM: rows not a multiple of the micro-kernel's mr
-	pathGemmNTail                  // GEMM: columns not a multiple of the micro-kernel's nr
-	pathWinoEdgeCol                // Winograd: output tiles cut at the right edge (odd OW)
-	pathWinoEdgeRow                // Winograd: output tiles cut at the bottom edge (odd OH)
-	pathWinoChunkRem               // Winograd: a last tile chunk under winoChunk (several chunks)
-	pathCol2imUnit                 // col2im: contiguous add (width stride 1)
-	pathCol2imStrided              // col2im: strided scatter-add
-	pathCol2imTapOut               // col2im: a tap whose columns all fall outside the output
-	pathCol2imCrop                 // col2im: a tap's input span clipped by the output bounds
-	pathCol2imNegEnd               // col2im: negative end padding (cropped end)
-	pathCol2imOutPad               // col2im: output padding (end padding below begin padding)
-	pathCol2imTileRem              // col2im: a last GEMM column tile under colTile (several tiles)
-	pathZeroInsCrop                // zero insertion: padding wider than the kernel crops z
-	pathDeformOut                  // deform: a sample with all four neighbours outside the image
-	pathDeformEdge                 // deform: a sample with some neighbours outside the image
-	pathDeformMask                 // deform: modulated (mask) sampling
-	pathDeformDG                   // deform: several offset groups
-	pathFFTPadSkip                 // FFT: input copy skipping padding positions
-	pathFFTUnreached               // FFT: outputs that reach no input (exactly the bias)
-	pathFFTUnitAxis                // FFT: an axis of transform length 1
-	pathDynSoftmax                 // dynamic: softmax routing
-	pathDynSigmoid                 // dynamic: sigmoid routing
-	pathDynBias                    // dynamic: mixed biases
-	pathIm2colTileDeep             // im2col: a column tile that starts past the first output plane (3D)
-	pathFFTDilated                 // FFT: a dilated kernel placed in the transform
+	pathRowFull64        path = iota // row kernel: a row with a full 64-output pass
+	pathRowTail2                     // row kernel: a row tail of 1–32 outputs (two masked vectors)
+	pathRowTail4                     // row kernel: a row tail of 33–63 outputs (four masked vectors)
+	pathPadStride1                   // padded volume: plain row copy (width stride 1)
+	pathPadSplit2                    // padded volume: stride-2 row split into two phases
+	pathPadSplit2Odd                 // stride-2 split with odd begin padding (source shifted one lane)
+	pathPadSplitN                    // padded volume: width stride > 2, scalar phase gather
+	pathDwWindow                     // depthwise: rank ≤ 2, L1 windows of dwRows output rows
+	pathDwVolume                     // depthwise: 3D, whole padded volume
+	pathDwWindowPad                  // depthwise: a window of padding rows only (large padding)
+	pathDwRowRem                     // depthwise: a last window of fewer than dwRows rows
+	pathDwMultiplier                 // depthwise: several output channels per input channel
+	pathDirectOCRem                  // direct-tiled: a last output-channel block under ocBlock
+	pathDirectRowRem                 // direct-tiled: a last row block under rowBlock (several blocks)
+	pathIm2colWide                   // im2col-gemm: wide im2col on the padded grid (unit stride)
+	pathIm2colGather                 // im2col-gemm: per-row gather im2col
+	pathIm2colIdent                  // pointwise-gemm: the input is the im2col matrix
+	pathIm2colTileRem                // im2col: a last column tile under colTile (several tiles)
+	pathIm2colPadRow                 // im2col: a whole row segment in the padding (cleared)
+	pathIm2colPadCol                 // im2col: a row segment clipped by column padding
+	pathIm2colStrided                // im2col: strided gather of a row segment
+	pathWideRowRem                   // wide im2col: a last row block under its block size
+	pathGemmMTail                    // GEMM: rows not a multiple of the micro-kernel's mr
+	pathGemmNTail                    // GEMM: columns not a multiple of the micro-kernel's nr
+	pathWinoEdgeCol                  // Winograd: output tiles cut at the right edge (odd OW)
+	pathWinoEdgeRow                  // Winograd: output tiles cut at the bottom edge (odd OH)
+	pathWinoChunkRem                 // Winograd: a last tile chunk under winoChunk (several chunks)
+	pathCol2imUnit                   // col2im: contiguous add (width stride 1)
+	pathCol2imStrided                // col2im: strided scatter-add
+	pathCol2imTapOut                 // col2im: a tap whose columns all fall outside the output
+	pathCol2imCrop                   // col2im: a tap's input span clipped by the output bounds
+	pathCol2imNegEnd                 // col2im: negative end padding (cropped end)
+	pathCol2imOutPad                 // col2im: output padding (end padding below begin padding)
+	pathCol2imTileRem                // col2im: a last GEMM column tile under colTile (several tiles)
+	pathZeroInsCrop                  // zero insertion: padding wider than the kernel crops z
+	pathDeformOut                    // deform: a sample with all four neighbours outside the image
+	pathDeformEdge                   // deform: a sample with some neighbours outside the image
+	pathDeformMask                   // deform: modulated (mask) sampling
+	pathDeformDG                     // deform: several offset groups
+	pathFFTPadSkip                   // FFT: input copy skipping padding positions
+	pathFFTUnreached                 // FFT: outputs that reach no input (exactly the bias)
+	pathFFTUnitAxis                  // FFT: an axis of transform length 1
+	pathDynSoftmax                   // dynamic: softmax routing
+	pathDynSigmoid                   // dynamic: sigmoid routing
+	pathDynBias                      // dynamic: mixed biases
+	pathIm2colTileDeep               // im2col: a column tile that starts past the first output plane (3D)
+	pathFFTDilated                   // FFT: a dilated kernel placed in the transform
+	pathSubpixelTileRem              // sub-pixel deconv: a last column tile of a phase under colTile
+	pathSubpixelOCBlocks             // sub-pixel deconv: the GEMM split over output-channel blocks
+	pathSubpixelBiasOnly             // sub-pixel deconv: a phase no tap reaches (bias only)
+	pathSubpixelPadRow               // sub-pixel deconv: a gathered row segment wholly outside the input
+	pathSubpixelPadCol               // sub-pixel deconv: a gathered row segment clipped by the input's width
+	pathSubpixelNegEnd               // sub-pixel deconv: negative end padding (cropped end)
+	pathSubpixelOutPad               // sub-pixel deconv: output padding
 	numPaths
 )
 
 var pathNames = [numPaths]string{
-	pathRowFull64:      "row/full64",
-	pathRowTail2:       "row/tail≤32",
-	pathRowTail4:       "row/tail>32",
-	pathPadStride1:     "padded/stride1-copy",
-	pathPadSplit2:      "padded/stride2-split",
-	pathPadSplit2Odd:   "padded/stride2-split-odd-pad",
-	pathPadSplitN:      "padded/stride>2-gather",
-	pathDwWindow:       "depthwise/window",
-	pathDwVolume:       "depthwise/volume",
-	pathDwWindowPad:    "depthwise/window-all-padding",
-	pathDwRowRem:       "depthwise/row-block-remainder",
-	pathDwMultiplier:   "depthwise/multiplier",
-	pathDirectOCRem:    "direct/oc-block-remainder",
-	pathDirectRowRem:   "direct/row-block-remainder",
-	pathIm2colWide:     "im2col/wide",
-	pathIm2colGather:   "im2col/gather",
-	pathIm2colIdent:    "im2col/identity",
-	pathIm2colTileRem:  "im2col/tile-remainder",
-	pathIm2colPadRow:   "im2col/padding-row",
-	pathIm2colPadCol:   "im2col/padding-cols",
-	pathIm2colStrided:  "im2col/strided-gather",
-	pathWideRowRem:     "im2col-wide/row-block-remainder",
-	pathGemmMTail:      "gemm/m-tail",
-	pathGemmNTail:      "gemm/n-tail",
-	pathWinoEdgeCol:    "winograd/edge-col",
-	pathWinoEdgeRow:    "winograd/edge-row",
-	pathWinoChunkRem:   "winograd/chunk-remainder",
-	pathCol2imUnit:     "col2im/unit-stride-add",
-	pathCol2imStrided:  "col2im/strided-scatter",
-	pathCol2imTapOut:   "col2im/tap-outside",
-	pathCol2imCrop:     "col2im/span-cropped",
-	pathCol2imNegEnd:   "col2im/negative-end-pad",
-	pathCol2imOutPad:   "col2im/output-padding",
-	pathCol2imTileRem:  "col2im/tile-remainder",
-	pathZeroInsCrop:    "zeroinsert/crop",
-	pathDeformOut:      "deform/sample-outside",
-	pathDeformEdge:     "deform/neighbour-outside",
-	pathDeformMask:     "deform/mask",
-	pathDeformDG:       "deform/offset-groups",
-	pathFFTPadSkip:     "fft/padding-skip",
-	pathFFTUnreached:   "fft/unreached-output",
-	pathFFTUnitAxis:    "fft/unit-axis",
-	pathDynSoftmax:     "dynamic/softmax",
-	pathDynSigmoid:     "dynamic/sigmoid",
-	pathDynBias:        "dynamic/bias-mix",
-	pathIm2colTileDeep: "im2col/tile-starts-in-later-plane",
-	pathFFTDilated:     "fft/dilated-kernel",
+	pathRowFull64:        "row/full64",
+	pathRowTail2:         "row/tail≤32",
+	pathRowTail4:         "row/tail>32",
+	pathPadStride1:       "padded/stride1-copy",
+	pathPadSplit2:        "padded/stride2-split",
+	pathPadSplit2Odd:     "padded/stride2-split-odd-pad",
+	pathPadSplitN:        "padded/stride>2-gather",
+	pathDwWindow:         "depthwise/window",
+	pathDwVolume:         "depthwise/volume",
+	pathDwWindowPad:      "depthwise/window-all-padding",
+	pathDwRowRem:         "depthwise/row-block-remainder",
+	pathDwMultiplier:     "depthwise/multiplier",
+	pathDirectOCRem:      "direct/oc-block-remainder",
+	pathDirectRowRem:     "direct/row-block-remainder",
+	pathIm2colWide:       "im2col/wide",
+	pathIm2colGather:     "im2col/gather",
+	pathIm2colIdent:      "im2col/identity",
+	pathIm2colTileRem:    "im2col/tile-remainder",
+	pathIm2colPadRow:     "im2col/padding-row",
+	pathIm2colPadCol:     "im2col/padding-cols",
+	pathIm2colStrided:    "im2col/strided-gather",
+	pathWideRowRem:       "im2col-wide/row-block-remainder",
+	pathGemmMTail:        "gemm/m-tail",
+	pathGemmNTail:        "gemm/n-tail",
+	pathWinoEdgeCol:      "winograd/edge-col",
+	pathWinoEdgeRow:      "winograd/edge-row",
+	pathWinoChunkRem:     "winograd/chunk-remainder",
+	pathCol2imUnit:       "col2im/unit-stride-add",
+	pathCol2imStrided:    "col2im/strided-scatter",
+	pathCol2imTapOut:     "col2im/tap-outside",
+	pathCol2imCrop:       "col2im/span-cropped",
+	pathCol2imNegEnd:     "col2im/negative-end-pad",
+	pathCol2imOutPad:     "col2im/output-padding",
+	pathCol2imTileRem:    "col2im/tile-remainder",
+	pathZeroInsCrop:      "zeroinsert/crop",
+	pathDeformOut:        "deform/sample-outside",
+	pathDeformEdge:       "deform/neighbour-outside",
+	pathDeformMask:       "deform/mask",
+	pathDeformDG:         "deform/offset-groups",
+	pathFFTPadSkip:       "fft/padding-skip",
+	pathFFTUnreached:     "fft/unreached-output",
+	pathFFTUnitAxis:      "fft/unit-axis",
+	pathDynSoftmax:       "dynamic/softmax",
+	pathDynSigmoid:       "dynamic/sigmoid",
+	pathDynBias:          "dynamic/bias-mix",
+	pathIm2colTileDeep:   "im2col/tile-starts-in-later-plane",
+	pathFFTDilated:       "fft/dilated-kernel",
+	pathSubpixelTileRem:  "subpixel/tile-remainder",
+	pathSubpixelOCBlocks: "subpixel/oc-blocks",
+	pathSubpixelBiasOnly: "subpixel/bias-only-phase",
+	pathSubpixelPadRow:   "subpixel/padding-row",
+	pathSubpixelPadCol:   "subpixel/padding-cols",
+	pathSubpixelNegEnd:   "subpixel/negative-end-pad",
+	pathSubpixelOutPad:   "subpixel/output-padding",
 }
 
 var pathHits [numPaths]atomic.Int64

@@ -17,6 +17,7 @@
 //	fft                conv s1   complex128 radix-2 FFT, correlation theorem              2
 //	deconv-col2im      deconv    GEMM Wᵀ·X then col2im scatter-add                        1   exact
 //	deconv-zeroinsert  deconv    zero insertion + flipped kernel + im2col-gemm            1   exact
+//	deconv-subpixel    deconv    Π S stride-1 phase GEMMs (sub-pixel), no scatter-add      1   exact
 //	deform-im2col      deform    bilinear deformable im2col (float64 samples) + GEMM      2   exact
 //	dynamic-mix        dynamic   routed kernel mix per sample + im2col-gemm               2   exact*
 //	dynamic-grouped    dynamic   the batch as one grouped conv, G' = MB·G                 2   exact*
@@ -212,6 +213,7 @@ func init() {
 	register(withKernel(fftVariant(), fftKernel))
 	register(withKernel(deconvCol2imVariant(), gemmKernel))
 	register(withKernel(deconvZeroInsertVariant(), gemmKernel))
+	register(withKernel(deconvSubpixelVariant(), gemmKernel))
 	register(withKernel(deformVariant(), gemmKernel))
 	register(withKernel(dynamicMixVariant(), gemmKernel))
 	register(withKernel(dynamicGroupedVariant(), gemmKernel))

@@ -55,6 +55,10 @@ func taskSplit(name string, p *conv.Problem) (int, string) {
 		tiles := ceilDiv(conv.Spatial(p.I), colTile)
 		return p.OCG(), fmt.Sprintf("(image, group) pairs one after another (%d), each a GEMM over %d column tiles then col2im over %d output channels",
 			p.MB*p.G, tiles, p.OCG())
+	case "deconv-subpixel":
+		n, pairs, phases, mblocks := subpixelTasks(p)
+		return n, fmt.Sprintf("batch %d × groups %d × (phase, column tile) pairs %d (%d phases, %d outputs per tile) × output-channel blocks %d (%d channels)",
+			p.MB, p.G, pairs, phases, colTile, mblocks, p.OCG())
 	case "deconv-zeroinsert":
 		q, err := zeroInsertProblem(p)
 		if err != nil {
