@@ -20,7 +20,22 @@ Each op is written the way users write it:
 
 --plant NAME (or CONVVERIFY_PLANT=NAME) plants one realistic bug, for the
 tests that prove conform catches it: output-padding, mask, end-padding,
-group-split, deconv-bias, dilation-stride.
+group-split, deconv-bias, dilation-stride (in the forward expression, so
+the gradients inherit them), db-batch (the bias gradient of conv, deconv
+and deform summed over the first image only).
+
+It computes gradients (the "grad" capability): a case whose case.json has
+"dir" BWD_D, BWD_W or BWD_WB holds the tensors that direction reads, dy.npy
+among them; the worker builds the same forward expression on them (a tensor
+the direction does not read, such as x for a conv's BWD_D, is zeros: the
+gradient does not depend on it), calls torch.autograd.grad with dy as
+grad_outputs for the tensors the direction differentiates (BWD_D: x, and
+deform's offset and mask; BWD_W: w, and dynamic's route_w and route_b;
+BWD_WB: also b), in float32, and writes dx.npy, dw.npy, db.npy, doffset.npy,
+dmask.npy, droute_w.npy, droute_b.npy as the direction says. A timing
+request on a backward case times the torch.autograd.grad call alone (the
+forward graph built once, retained), which is what a training step spends
+on that gradient.
 
 It answers timing requests (the "time" capability): {"time": {"reps": R,
 "warmup": K, "threads": T}} sets torch.set_num_threads(T), loads the
@@ -47,7 +62,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-PLANTS = ("output-padding", "mask", "end-padding", "group-split", "deconv-bias", "dilation-stride")
+PLANTS = ("output-padding", "mask", "end-padding", "group-split", "deconv-bias", "dilation-stride", "db-batch")
 
 
 class Unsupported(Exception):
@@ -109,7 +124,11 @@ def grouped(fn, x, w, b, groups, plant, **kw):
 
 def conv(g, x, w, b, plant):
     s, d = strides(g, plant)
-    x = F.pad(x, torch_pad(g["pad_begin"], end_pad(g, plant)))
+    pb, pe = g["pad_begin"], end_pad(g, plant)
+    if pb == pe:
+        # Symmetric padding: the convolution's own, as users write it.
+        return grouped(CONV[g["rank"]], x, w, b, g["groups"], plant, stride=s, dilation=d, padding=pb)
+    x = F.pad(x, torch_pad(pb, pe))
     return grouped(CONV[g["rank"]], x, w, b, g["groups"], plant, stride=s, dilation=d)
 
 
@@ -173,10 +192,89 @@ def dynamic(g, x, w, b, route_w, route_b, plant):
     return y.reshape((mb, oc) + tuple(y.shape[2:]))
 
 
+def forward(op, g, t, plant):
+    """The forward expression of op on the tensors t (a dict by name)."""
+    if op == "conv":
+        return conv(g, t["x"], t["w"], t.get("b"), plant)
+    if op == "deconv":
+        return deconv(g, t["x"], t["w"], t.get("b"), plant)
+    if op == "deform":
+        return deform(g, t["x"], t["w"], t.get("b"), t["offset"], t.get("mask"), plant)
+    if op == "dynamic":
+        return dynamic(g, t["x"], t["w"], t.get("b"), t["route_w"], t["route_b"], plant)
+    raise Unsupported("op %r: this worker runs conv, deconv, deform and dynamic" % op)
+
+
+def shapes(op, g):
+    """The shape of every tensor of a case, from its geometry."""
+    mb, ic, oc, grp, k = g["mb"], g["ic"], g["oc"], g["groups"], list(g["kernel"])
+    sh = {"x": [mb, ic] + list(g["in"]), "y": [mb, oc] + list(g["out"]), "b": [oc]}
+    if op == "deconv":
+        sh["w"] = [ic, oc // grp] + k
+    else:
+        sh["w"] = [oc, ic // grp] + k
+    if op == "deform":
+        taps = k[0] * k[1]
+        sh["offset"] = [mb, 2 * g["offset_groups"] * taps] + list(g["out"])
+        sh["mask"] = [mb, g["offset_groups"] * taps] + list(g["out"])
+    if op == "dynamic":
+        e = g["experts"]
+        sh["w"] = [e] + sh["w"]
+        sh["b"] = [e, oc]
+        sh["route_w"], sh["route_b"] = [e, ic], [e]
+    return sh
+
+
+def prepare_grad(d, case, plant):
+    """Loads a backward case; returns the names of the gradients it writes
+    and a function that computes them by autograd."""
+    op, g, direction = case["op"], case["x-geometry"], case["dir"]
+    if op not in ("conv", "deconv", "deform", "dynamic"):
+        raise Unsupported("op %r: this worker runs conv, deconv, deform and dynamic" % op)
+    sh = shapes(op, g)
+    names = ["x", "w", "b"] + {"deform": ["offset", "mask"], "dynamic": ["route_w", "route_b"]}.get(op, [])
+    t = {}
+    for n in names:
+        v = load(d, n + ".npy", required=False)
+        if v is None and n not in ("b", "mask"):
+            v = torch.zeros(sh[n])  # not read by this direction: its gradient does not depend on it
+        if v is not None:
+            t[n] = v
+    dy = load(d, "dy.npy")
+    if direction == "BWD_D":
+        wrt = ["x"] + (["offset"] + (["mask"] if "mask" in t else []) if op == "deform" else [])
+    elif direction in ("BWD_W", "BWD_WB"):
+        wrt = ["w"] + (["b"] if direction == "BWD_WB" else []) + (["route_w", "route_b"] if op == "dynamic" else [])
+    else:
+        raise Unsupported("dir %r: want BWD_D, BWD_W or BWD_WB" % direction)
+    if "b" in wrt and "b" not in t:
+        t["b"] = torch.zeros(sh["b"])
+    if op == "deform" and g.get("mask") and "mask" not in t:
+        t["mask"] = torch.zeros(sh["mask"])  # BWD_W of DCNv2 reads it; never happens
+    leaves = [t[n].requires_grad_(True) for n in wrt]
+    with torch.enable_grad():
+        y = forward(op, g, t, plant)
+    if tuple(y.shape) != tuple(dy.shape):
+        raise ValueError("dy.npy: shape %s, the forward output is %s" % (tuple(dy.shape), tuple(y.shape)))
+
+    def compute():
+        gs = torch.autograd.grad(y, leaves, grad_outputs=dy, retain_graph=True, allow_unused=True)
+        out = {}
+        for n, leaf, gr in zip(wrt, leaves, gs):
+            out["d" + n] = torch.zeros_like(leaf) if gr is None else gr
+        if plant == "db-batch" and "db" in out and op != "dynamic":
+            out["db"] = dy[:1].sum(dim=[0] + list(range(2, dy.dim())))
+        return out
+    return compute
+
+
 def prepare(d, plant):
-    """Loads a case folder; returns a function that computes y."""
+    """Loads a case folder; returns a function that computes y, or for a
+    backward case a dict of gradients by file name (without .npy)."""
     with open(os.path.join(d, "case.json")) as f:
         case = json.load(f)
+    if case.get("dir", "FWD_B") not in ("FWD_B", "FWD_D"):
+        return prepare_grad(d, case, plant)
     op, g = case["op"], case["x-geometry"]
     x, w, b = load(d, "x.npy"), load(d, "w.npy"), load(d, "b.npy", required=False)
     if op == "conv":
@@ -215,7 +313,10 @@ def run_case(d, plant, timing=None):
                     ns.append(time.perf_counter_ns() - t0)
             finally:
                 torch.set_num_threads(1)
-    np.save(os.path.join(d, "y.npy"), np.ascontiguousarray(y.numpy(), dtype=np.float32))
+    if not isinstance(y, dict):
+        y = {"y": y}
+    for name, v in y.items():
+        np.save(os.path.join(d, name + ".npy"), np.ascontiguousarray(v.detach().numpy(), dtype=np.float32))
     return ns
 
 
@@ -253,7 +354,7 @@ def main():
     if plant:
         name += " (planted bug: %s)" % plant
     hello = {"protocol": "convverify-worker", "version": 1, "name": name,
-             "ops": ["conv", "deconv", "deform", "dynamic"], "caps": ["time"]}
+             "ops": ["conv", "deconv", "deform", "dynamic"], "caps": ["time", "grad"]}
     out = sys.stdout
     out.write(json.dumps(hello) + "\n")
     out.flush()
