@@ -33,6 +33,11 @@ type GradVariant struct {
 	Deterministic bool
 	// Kernel names the inner kernel the time goes to (see Variant.Kernel).
 	Kernel func() string
+	// AccumLength, if set, is N of the bound of the gradient named grad
+	// ("dx", "dw", …): the number of terms one of its elements sums, where
+	// it differs from convtest.GradAccumLength's count (which over-counts
+	// deform and dynamic). nil: that count.
+	AccumLength func(p *conv.Problem, grad string) int
 }
 
 // HandlesDir reports whether v lists op and dir.
