@@ -95,7 +95,7 @@ func TestCheckGoldenBadInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out := runCLI(t, "check", "--golden", dir)
-	if code != exitUsage || !strings.Contains(out, cj) || !strings.Contains(out, `"dtype"`) || !strings.Contains(out, "known fields: op, problem, routing, temperature, name, source") {
+	if code != exitUsage || !strings.Contains(out, cj) || !strings.Contains(out, `"dtype"`) || !strings.Contains(out, "known fields: op, problem, routing, temperature, dir, name, source") {
 		t.Errorf("dtype field: exit %d, want %d naming the field and the known ones:\n%s", code, exitUsage, out)
 	}
 	if err := os.WriteFile(cj, b, 0o644); err != nil {

@@ -13,6 +13,11 @@ import (
 
 // Case is one golden convolution: the resolved problem, its inputs and the
 // expected output computed elsewhere.
+//
+// A forward case (Problem.Dir FWD_B or FWD_D) holds In and Want. A backward
+// case (BWD_D, BWD_W, BWD_WB) holds the inputs its direction reads (In; the
+// others nil), DY, and the expected gradients its direction writes in Grads
+// (conv.Problem.Tensors names both); Want and WantFile are empty.
 type Case struct {
 	Name     string
 	Source   string // "onnx-node", "pytorch", "golden-format"
@@ -21,6 +26,8 @@ type Case struct {
 	Problem  conv.Problem
 	In       conv.Inputs[float64] // float32 values widened
 	Want     conv.Tensor[float64] // expected output with its shape
+	DY       []float64            // backward: the output gradient, shaped as the forward output
+	Grads    conv.Grads[float64]  // backward: the expected gradients (see File for their files)
 }
 
 // Sources of a Case.

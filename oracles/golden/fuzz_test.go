@@ -3,6 +3,7 @@ package golden
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/convverify/convverify/conv"
@@ -58,21 +59,41 @@ func FuzzParseONNXModel(f *testing.F) {
 // fuzzBases are the folders FuzzLoadGoldenFormat mutates: one per op and layout.
 var fuzzBases = []string{"test_Conv2d", "test_convtranspose_output_shape", "test_deform_conv_with_mask_bias", "dynamic_softmax_test_Conv2d_groups", "test_Conv3d_no_bias", "test_Conv1d_groups"}
 
-var fuzzFiles = []string{"x.npy", "w.npy", "b.npy", "offset.npy", "mask.npy", "route_w.npy", "route_b.npy", "y.npy"}
+// fuzzGradBases are the gradient cases (case.json "dir") FuzzLoadGoldenFormat
+// also mutates: written by writeGradCaseIn at the start, one per op, every
+// backward direction among them.
+var fuzzGradBases = []struct {
+	op  conv.Op
+	dir conv.Dir
+}{{conv.OpConv, conv.DirBwdD}, {conv.OpDeconv, conv.DirBwdWB}, {conv.OpDeform, conv.DirBwdD}, {conv.OpDynamic, conv.DirBwdW}, {conv.OpConv, conv.DirFwdD}}
+
+// fuzzFiles are the files one of which each run replaces: every tensor file.
+var fuzzFiles = goldenFiles
 
 // FuzzLoadGoldenFormat writes a fuzzed case.json and one fuzzed .npy file
-// (chosen by which) over a committed folder. No input panics, and an accepted
+// (chosen by which) over a committed folder or a gradient case (with "dir"). No input panics, and an accepted
 // case is consistent: its problem validates and every tensor has its shape.
 func FuzzLoadGoldenFormat(f *testing.F) {
 	base := map[string]map[string][]byte{}
-	for bi, name := range fuzzBases {
+	folders := map[string]string{}
+	bases := slices.Clone(fuzzBases)
+	for _, name := range bases {
+		folders[name] = filepath.Join(goldenDir, name)
+	}
+	gradRoot := f.TempDir()
+	for _, g := range fuzzGradBases {
+		d := writeGradCaseIn(f, gradRoot, g.op, g.dir, true)
+		bases = append(bases, filepath.Base(d))
+		folders[filepath.Base(d)] = d
+	}
+	for bi, name := range bases {
 		files := map[string][]byte{}
-		entries, err := os.ReadDir(filepath.Join(goldenDir, name))
+		entries, err := os.ReadDir(folders[name])
 		if err != nil {
 			f.Fatal(err)
 		}
 		for _, e := range entries {
-			b, err := os.ReadFile(filepath.Join(goldenDir, name, e.Name()))
+			b, err := os.ReadFile(filepath.Join(folders[name], e.Name()))
 			if err != nil {
 				f.Fatal(err)
 			}
@@ -93,7 +114,7 @@ func FuzzLoadGoldenFormat(f *testing.F) {
 	}
 	f.Cleanup(func() { os.RemoveAll(dir) })
 	f.Fuzz(func(t *testing.T, caseJSON, npy []byte, which uint8) {
-		name := fuzzBases[int(which)/len(fuzzFiles)%len(fuzzBases)]
+		name := bases[int(which)/len(fuzzFiles)%len(bases)]
 		target := fuzzFiles[int(which)%len(fuzzFiles)]
 		for _, fn := range append([]string{"case.json"}, fuzzFiles...) {
 			b, ok := base[name][fn]
@@ -121,6 +142,15 @@ func FuzzLoadGoldenFormat(f *testing.F) {
 		p := c.Problem
 		if err := p.Validate(); err != nil {
 			t.Fatalf("accepted an invalid problem: %v", err)
+		}
+		if err := checkTensors(&p, &c); err != nil {
+			t.Fatalf("accepted tensors that are not the direction's: %v", err)
+		}
+		if p.Dir.Backward() {
+			if err := c.Grads.Check(&p); err != nil {
+				t.Fatalf("accepted gradients that do not fit: %v", err)
+			}
+			return
 		}
 		if err := c.In.Check(&p); err != nil {
 			t.Fatalf("accepted inputs that do not fit: %v", err)

@@ -21,6 +21,7 @@ type caseJSON struct {
 	Problem     *string  `json:"problem"`
 	Routing     *string  `json:"routing,omitempty"`
 	Temperature *float64 `json:"temperature,omitempty"`
+	Dir         *string  `json:"dir,omitempty"`
 	Name        string   `json:"name,omitempty"`
 	Source      string   `json:"source,omitempty"`
 }
@@ -32,7 +33,7 @@ type caseJSON struct {
 // "stride" that we silently ignored meant a case was checked as something
 // its writer did not mean. Writers that want to annotate a case use fields
 // whose names start with "x-" (annotationPrefix); those are ignored.
-var knownFields = []string{"op", "problem", "routing", "temperature", "name", "source"}
+var knownFields = []string{"op", "problem", "routing", "temperature", "dir", "name", "source"}
 
 const annotationPrefix = "x-"
 
@@ -95,7 +96,7 @@ func parseCaseJSON(path string, b []byte) (caseJSON, error) {
 	for _, f := range []struct {
 		name string
 		dst  any
-	}{{"op", &cj.Op}, {"problem", &cj.Problem}, {"routing", &cj.Routing}, {"temperature", &cj.Temperature}, {"name", &cj.Name}, {"source", &cj.Source}} {
+	}{{"op", &cj.Op}, {"problem", &cj.Problem}, {"routing", &cj.Routing}, {"temperature", &cj.Temperature}, {"dir", &cj.Dir}, {"name", &cj.Name}, {"source", &cj.Source}} {
 		if v, ok := raw[f.name]; ok {
 			if err := json.Unmarshal(v, f.dst); err != nil {
 				return caseJSON{}, fmt.Errorf("%s: field %s: %s is not a %s", path, f.name, v, jsonType(f.dst))
@@ -112,9 +113,6 @@ func jsonType(dst any) string {
 	}
 	return "string"
 }
-
-// goldenFiles are the .npy files a golden-format folder may hold.
-var goldenFiles = []string{"x.npy", "w.npy", "b.npy", "offset.npy", "mask.npy", "route_w.npy", "route_b.npy", "y.npy"}
 
 // LoadGoldenFormat reads a golden-format folder: case.json, x.npy, w.npy,
 // optional b.npy, offset.npy and optional mask.npy (op deform), route_w.npy and
@@ -204,14 +202,32 @@ func loadFolder(d *folder, opt LoadOptions) (Case, error) {
 			return fail("temperature", "given for op %s; only op dynamic with softmax routing has a temperature", op)
 		}
 	}
-	required := map[string]bool{"x.npy": true, "w.npy": true, "y.npy": true}
-	allowed := map[string]bool{"x.npy": true, "w.npy": true, "b.npy": true, "y.npy": true}
-	switch op {
-	case conv.OpDeform:
-		required["offset.npy"], allowed["offset.npy"], allowed["mask.npy"] = true, true, true
-	case conv.OpDynamic:
-		required["route_w.npy"], required["route_b.npy"] = true, true
-		allowed["route_w.npy"], allowed["route_b.npy"] = true, true
+	// The direction decides which tensors the folder holds (the table,
+	// conv.Problem.Tensors): those it reads are the inputs, those it writes
+	// the expected outputs.
+	if cj.Dir != nil {
+		if p.Dir, err = conv.ParseDir(*cj.Dir); err != nil {
+			return fail("dir", "%v", err)
+		}
+	}
+	specs, err := dirSpecs(p)
+	if err != nil {
+		return fail("dir", "op %s has no direction %s (it has %s)", op, p.Dir, directionsOf(op))
+	}
+	explicit := cj.Dir != nil
+	required, allowed, written := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, s := range specs {
+		f := s.Name + ".npy"
+		allowed[f], required[f], written[f] = true, !optionalTensor(s.Name), s.Written
+	}
+	// context names the tensor and the direction in a file's errors, for a
+	// case that names its direction (the forward format's messages are kept).
+	context := func(name string) string {
+		if !explicit {
+			return ""
+		}
+		t := strings.TrimSuffix(name, ".npy")
+		return " (" + dirPhrase(&p, t, written[name]) + ")"
 	}
 	files := map[string]*npyFile{}
 	defer func() {
@@ -226,21 +242,34 @@ func loadFolder(d *folder, opt LoadOptions) (Case, error) {
 		}
 		if !allowed[n] {
 			if present {
-				return Case{}, fmt.Errorf("%s: present, but op %s takes no such input", d.name(n), op)
+				if !explicit && slices.Contains(forwardInputs, strings.TrimSuffix(n, ".npy")) {
+					return Case{}, fmt.Errorf("%s: present, but op %s takes no such input", d.name(n), op)
+				}
+				return Case{}, fmt.Errorf("%s: present, but direction %s of op %s neither reads nor writes %s (it reads and writes %s)",
+					d.name(n), p.Dir, op, strings.TrimSuffix(n, ".npy"), specNames(specs))
 			}
 			continue
 		}
 		if !present {
 			if required[n] {
-				return Case{}, fmt.Errorf("%s: missing (required for op %s)", d.name(n), op)
+				if !explicit {
+					return Case{}, fmt.Errorf("%s: missing (required for op %s)", d.name(n), op)
+				}
+				return Case{}, fmt.Errorf("%s: missing (%s)", d.name(n), dirPhrase(&p, strings.TrimSuffix(n, ".npy"), written[n]))
 			}
 			continue
 		}
 		f, err := openNpy(d, n)
 		if err != nil {
-			return Case{}, err
+			return Case{}, fmt.Errorf("%w%s", err, context(n))
 		}
 		files[n] = f
+	}
+	if op == conv.OpDeform && allowed["dmask.npy"] && (files["mask.npy"] != nil) != (files["dmask.npy"] != nil) {
+		if files["mask.npy"] != nil {
+			return Case{}, fmt.Errorf("%s: missing (mask.npy makes the case DCNv2, and %s)", d.name("dmask.npy"), dirPhrase(&p, "dmask", true))
+		}
+		return Case{}, fmt.Errorf("%s: present without mask.npy (a DCNv1 case has no mask and no d(mask))", d.name("dmask.npy"))
 	}
 	switch op {
 	case conv.OpDeform:
@@ -274,25 +303,32 @@ func loadFolder(d *folder, opt LoadOptions) (Case, error) {
 	if err := p.Validate(); err != nil {
 		return fail("problem", "%v", err)
 	}
-	want := map[string][]int{
-		"x.npy": p.SrcShape(), "w.npy": p.WeightShape(), "b.npy": p.BiasShape(), "y.npy": p.DstShape(),
-		"offset.npy": p.OffsetShape(), "mask.npy": p.MaskShape(), "route_w.npy": p.RouteWShape(), "route_b.npy": p.RouteBShape(),
-	}
-	for _, n := range goldenFiles {
-		if f := files[n]; f != nil && !slices.Equal(f.shape, want[n]) {
-			return Case{}, fmt.Errorf("%s: shape %s, want %s for %s", d.name(n), conv.ShapeString(f.shape), conv.ShapeString(want[n]), p.Command())
+	for _, n := range tensorNames {
+		f := files[n+".npy"]
+		if f == nil {
+			continue
+		}
+		want, _ := p.TensorShape(n)
+		if !slices.Equal(f.shape, want) {
+			return Case{}, fmt.Errorf("%s: shape %s, want %s for %s%s", d.name(n+".npy"), conv.ShapeString(f.shape), conv.ShapeString(want), p.Command(), context(n+".npy"))
 		}
 	}
 	// Only now, with every shape the problem's, is the data read: its size
-	// is what the problem implies, and the problem must fit the budget.
-	if err := p.CheckBudget(8, opt.budget()); err != nil {
+	// is what the problem implies, and the problem must fit the budget. A
+	// backward case holds a gradient beside each value (each has the shape
+	// of a forward tensor), so it counts 16 bytes per forward element.
+	elem := 8
+	if p.Dir.Backward() {
+		elem = 16
+	}
+	if err := p.CheckBudget(elem, opt.budget()); err != nil {
 		return Case{}, fmt.Errorf("%s: %w", dir, err)
 	}
 	ts := map[string]*conv.Tensor[float32]{}
 	for n, f := range files {
 		t, err := f.readData()
 		if err != nil {
-			return Case{}, err
+			return Case{}, fmt.Errorf("%w%s", err, context(n))
 		}
 		ts[n] = &t
 	}
@@ -303,20 +339,26 @@ func loadFolder(d *folder, opt LoadOptions) (Case, error) {
 		}
 	}
 	c := Case{
-		Name:     name,
-		Source:   SourceGoldenFormat,
-		Dir:      dir,
-		WantFile: d.name("y.npy"),
-		Problem:  p,
-		In: conv.Inputs[float64]{
-			X: widen(ts["x.npy"]), W: widen(ts["w.npy"]), B: widen(ts["b.npy"]),
-			Offset: widen(ts["offset.npy"]), Mask: widen(ts["mask.npy"]),
-			RouteW: widen(ts["route_w.npy"]), RouteB: widen(ts["route_b.npy"]),
-		},
-		Want: conv.Tensor[float64]{Shape: ts["y.npy"].Shape, Data: widen(ts["y.npy"])},
+		Name:    name,
+		Source:  SourceGoldenFormat,
+		Dir:     dir,
+		Problem: p,
 	}
-	if err := c.In.Check(&c.Problem); err != nil {
+	for _, n := range tensorNames {
+		if t := ts[n+".npy"]; t != nil {
+			*c.slot(n) = widen(t)
+		}
+	}
+	if y := ts["y.npy"]; y != nil {
+		c.WantFile, c.Want.Shape = d.name("y.npy"), y.Shape
+	}
+	if err := checkTensors(&c.Problem, &c); err != nil {
 		return Case{}, fmt.Errorf("%s: %w", dir, err)
+	}
+	if !p.Dir.Backward() {
+		if err := c.In.Check(&c.Problem); err != nil {
+			return Case{}, fmt.Errorf("%s: %w", dir, err)
+		}
 	}
 	return c, nil
 }
@@ -346,11 +388,21 @@ func Write(dir string, c Case, opt WriteOptions) error {
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("%s: problem: %w", dir, err)
 	}
-	if err := c.In.Check(&p); err != nil {
-		return fmt.Errorf("%s: %w", dir, err)
-	}
-	if err := c.Want.CheckShape("y", p.DstShape()); err != nil {
-		return fmt.Errorf("%s: %w", dir, err)
+	if p.Dir.Backward() {
+		// The tensors the direction reads and writes, and no others.
+		if err := checkTensors(&p, &c); err != nil {
+			return fmt.Errorf("%s: %w", dir, err)
+		}
+	} else {
+		if err := c.In.Check(&p); err != nil {
+			return fmt.Errorf("%s: %w", dir, err)
+		}
+		if err := c.Want.CheckShape("y", p.DstShape()); err != nil {
+			return fmt.Errorf("%s: %w", dir, err)
+		}
+		if err := checkTensors(&p, &c); err != nil {
+			return fmt.Errorf("%s: %w", dir, err)
+		}
 	}
 	if p.Op == conv.OpDeform && p.Mask != (c.In.Mask != nil) {
 		return fmt.Errorf("%s: mask: Problem.Mask is %v but the mask input is %v", dir, p.Mask, c.In.Mask != nil)
@@ -363,7 +415,10 @@ func Write(dir string, c Case, opt WriteOptions) error {
 	if err != nil {
 		return err
 	}
-	files := append(inputFiles(&p, c.In), npyOut{"y.npy", c.Want.Shape, c.Want.Data})
+	files, err := caseFiles(&p, &c)
+	if err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
 	encoded := map[string][]byte{"case.json": append(jb, '\n')}
 	for _, f := range files {
 		if f.data == nil {
@@ -387,6 +442,7 @@ func sameGeometry(a, b conv.Problem) bool {
 	a.PEnd, b.PEnd = [3]int{}, [3]int{}
 	a.DG, b.DG, a.Mask, b.Mask = 1, 1, false, false
 	a.E, b.E, a.Routing, b.Routing, a.Temperature, b.Temperature = 1, 1, 0, 0, 1, 1
+	a.Dir, b.Dir = 0, 0 // case.json says the direction apart from the descriptor
 	return a == b
 }
 
@@ -396,11 +452,16 @@ type npyOut struct {
 	data  []float64
 }
 
-// caseJSONFor is the case.json of p: op, descriptor, name, source, and the
-// routing (and softmax temperature) of a dynamic problem.
+// caseJSONFor is the case.json of p: op, descriptor, name, source, the
+// routing (and softmax temperature) of a dynamic problem, and the direction
+// when it is not the default forward pass (FWD_B).
 func caseJSONFor(p *conv.Problem, name, source string) caseJSON {
 	opName, desc := p.Op.String(), p.Descriptor()
 	cj := caseJSON{Op: &opName, Problem: &desc, Name: name, Source: source}
+	if p.Dir != conv.DirFwdB {
+		d := p.Dir.String()
+		cj.Dir = &d
+	}
 	if p.Op == conv.OpDynamic {
 		r := p.Routing.String()
 		cj.Routing = &r

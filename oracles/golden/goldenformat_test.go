@@ -253,7 +253,7 @@ func TestGoldenFormatUnknownFields(t *testing.T) {
 		json string
 		want []string // in the error; nil: loads
 	}{
-		{`{"op": "conv", "problem": "ic3ih7iw5oc4oh5ow4kh3kw2", "dtype": "bf16"}`, []string{"case.json", `"dtype"`, "unknown", "known fields: op, problem, routing, temperature, name, source", "x-"}},
+		{`{"op": "conv", "problem": "ic3ih7iw5oc4oh5ow4kh3kw2", "dtype": "bf16"}`, []string{"case.json", `"dtype"`, "unknown", "known fields: op, problem, routing, temperature, dir, name, source", "x-"}},
 		{`{"op": "conv", "problem": "ic3ih7iw5oc4oh5ow4kh3kw2", "stride": 2, "atol": 1e-5}`, []string{`fields "stride", "atol"`, "known fields"}},
 		{`{"OP": "conv", "problem": "ic3ih7iw5oc4oh5ow4kh3kw2"}`, []string{`"OP"`, "unknown"}},
 		{`{"op": "conv", "problem": "ic3ih7iw5oc4oh5ow4kh3kw2", "routing": "sigmoid"}`, []string{"field routing", "only op dynamic"}},
