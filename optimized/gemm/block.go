@@ -57,21 +57,21 @@ func split(workers, m, n, mr, nr int) []region {
 }
 
 // run computes C = A·B + beta·C for k ≥ 1 with kernel kern on up to workers goroutines.
-func run(kern *kernel, workers, m, n, k int, a []float32, lda int, bs bSource, beta float32, c []float32, ldc int) {
+func run(kern *kernel, workers, m, n, k int, as aSrc, bs bSource, beta float32, c []float32, ldc int) {
 	if workers <= 1 {
-		runRegion(kern, region{0, m, 0, n}, k, a, lda, bs, beta, c, ldc)
+		runRegion(kern, region{0, m, 0, n}, k, as, bs, beta, c, ldc)
 		return
 	}
 	rs := split(workers, m, n, kern.mr, kern.nr)
 	var wg sync.WaitGroup
 	for _, r := range rs[1:] {
-		wg.Go(func() { runRegion(kern, r, k, a, lda, bs, beta, c, ldc) })
+		wg.Go(func() { runRegion(kern, r, k, as, bs, beta, c, ldc) })
 	}
-	runRegion(kern, rs[0], k, a, lda, bs, beta, c, ldc)
+	runRegion(kern, rs[0], k, as, bs, beta, c, ldc)
 	wg.Wait()
 }
 
-func runRegion(kern *kernel, r region, k int, a []float32, lda int, bs bSource, beta float32, c []float32, ldc int) {
+func runRegion(kern *kernel, r region, k int, as aSrc, bs bSource, beta float32, c []float32, ldc int) {
 	raw, isRaw := bs.(rawB) // else B comes packed and ws.b is not needed
 	ws := getWorkspace(kern, r, k, isRaw)
 	defer workspaces.Put(ws)
@@ -79,12 +79,12 @@ func runRegion(kern *kernel, r region, k int, a []float32, lda int, bs bSource, 
 	if isRaw {
 		rp = &raw
 	}
-	runRegionIn(kern, ws, r, k, a, lda, bs, rp, beta, c, ldc)
+	runRegionIn(kern, ws, r, k, as, bs, rp, beta, c, ldc)
 }
 
 // runRegionIn is runRegion in workspace ws, which holds enough for r (see
 // getWorkspace); raw is B when it comes unpacked, else nil.
-func runRegionIn(kern *kernel, ws *workspace, r region, k int, a []float32, lda int, bs bSource, raw *rawB, beta float32, c []float32, ldc int) {
+func runRegionIn(kern *kernel, ws *workspace, r region, k int, as aSrc, bs bSource, raw *rawB, beta float32, c []float32, ldc int) {
 	fuse := raw != nil && kern.microPack != nil
 	nr := kern.nr
 	for jc := r.j0; jc < r.j1; jc += kern.nc {
@@ -112,7 +112,7 @@ func runRegionIn(kern *kernel, ws *workspace, r region, k int, a []float32, lda 
 			}
 			for ic := r.i0; ic < r.i1; ic += kern.mc {
 				mcur := min(kern.mc, r.i1-ic)
-				ap := packA(ws.a, a, lda, ic, mcur, pc, kcur, kern.mr)
+				ap := as.block(ws, kern, ic, mcur, pc, kcur)
 				macro(kern, ws, ap, bp, src, mcur, ncur, kcur, c[ic*ldc+jc:], ldc, bt, accum)
 				src = nil
 			}

@@ -3,15 +3,16 @@ package gemm
 // Argument errors, named as in gonum/blas: Sgemm panics with one of these,
 // since a wrong dimension is a programming error that no caller can recover from.
 const (
-	errNegDim    = "gemm: m, n or k < 0"
-	errShortLdA  = "gemm: lda < max(1, k)"
-	errShortLdB  = "gemm: ldb < max(1, n)"
-	errShortLdC  = "gemm: ldc < max(1, n)"
-	errShortA    = "gemm: len(a) < (m-1)·lda + k"
-	errShortB    = "gemm: len(b) < (k-1)·ldb + n"
-	errShortC    = "gemm: len(c) < (m-1)·ldc + n"
-	errPackedNil = "gemm: nil *PackedB"
-	errPanelsNil = "gemm: nil BPanels"
+	errNegDim     = "gemm: m, n or k < 0"
+	errShortLdA   = "gemm: lda < max(1, k)"
+	errShortLdB   = "gemm: ldb < max(1, n)"
+	errShortLdC   = "gemm: ldc < max(1, n)"
+	errShortA     = "gemm: len(a) < (m-1)·lda + k"
+	errShortB     = "gemm: len(b) < (k-1)·ldb + n"
+	errShortC     = "gemm: len(c) < (m-1)·ldc + n"
+	errPackedNil  = "gemm: nil *PackedB"
+	errPanelsNil  = "gemm: nil BPanels"
+	errPackedANil = "gemm: nil *PackedA"
 )
 
 // Sgemm computes C = A·B + beta·C, A m×k, B k×n, C m×n, all row-major with
@@ -43,7 +44,7 @@ func sgemm(kern *kernel, workers, m, n, k int, a []float32, lda int, bs bSource,
 		scale(m, n, beta, c, ldc)
 		return
 	}
-	run(kern, workers, m, n, k, a, lda, bs, beta, c, ldc)
+	run(kern, workers, m, n, k, aSrc{a: a, lda: lda}, bs, beta, c, ldc)
 }
 
 func checkAC(m, n, k int, a []float32, lda int, c []float32, ldc int) {

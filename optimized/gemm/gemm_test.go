@@ -260,6 +260,11 @@ func TestArgErrors(t *testing.T) {
 		{errShortC, func() { Sgemm(1, 60, 2, 1, buf, 1, buf, 2, 0, buf, 2) }},
 		{errPackedNil, func() { SgemmPacked(1, 2, buf, 2, nil, 0, buf, 2) }},
 		{errShortLdB, func() { PackB(2, 3, buf, 2) }},
+		{errPackedANil, func() { SgemmPackedA(1, nil, 2, buf, 2, 0, buf, 2) }},
+		{errPackedANil, func() { new(Workspace).SgemmPackedAPanels(nil, 2, nil, 0, buf, 2) }},
+		{errShortLdA, func() { PackA(2, 3, buf, 2) }},
+		{errShortB, func() { SgemmPackedA(1, PackA(1, 90, buf, 90), 2, buf, 2, 0, buf, 2) }},
+		{errPanelsNil, func() { new(Workspace).SgemmPanels(2, 2, 2, buf, 2, nil, 0, buf, 2) }},
 	}
 	for _, c := range cases {
 		func() {

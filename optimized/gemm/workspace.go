@@ -35,7 +35,7 @@ func (ws *Workspace) Sgemm(m, n, k int, a []float32, lda int, b []float32, ldb i
 	w := &ws.ws
 	ws.reserve(kern, m, n, k)
 	ws.raw = rawB{b: b, ldb: ldb}
-	runRegionIn(kern, w, r, k, a, lda, &ws.raw, &ws.raw, beta, c, ldc)
+	runRegionIn(kern, w, r, k, aSrc{a: a, lda: lda}, &ws.raw, &ws.raw, beta, c, ldc)
 	ws.raw = rawB{}
 }
 

@@ -1,0 +1,175 @@
+package gemm
+
+// aSrc is A as runRegionIn reads it: a row-major matrix packed block by
+// block into the workspace, or a PackedA sliced without copying.
+type aSrc struct {
+	a   []float32
+	lda int
+	pa  *PackedA
+}
+
+// block returns the packed A block for rows ic:ic+mcur, columns pc:pc+kcur
+// (ic a multiple of kern.mr).
+func (as aSrc) block(ws *workspace, kern *kernel, ic, mcur, pc, kcur int) []float32 {
+	if as.pa == nil {
+		return packA(ws.a, as.a, as.lda, ic, mcur, pc, kcur, kern.mr)
+	}
+	return as.pa.block(ic, mcur, pc, kcur)
+}
+
+// PackedA is A (m×k) packed once for one tile of the active kernel family,
+// so that a weight matrix multiplied into many B (a convolution's weights
+// across images and column tiles) is packed only once. It is read-only and
+// safe for concurrent use; the products that use it give the bits the
+// unpacked calls give (every tile of a family sums alike, see the package
+// doc).
+type PackedA struct {
+	m, k int
+	kern *kernel
+	// data holds the KC blocks of columns in order; block pc holds all
+	// ⌈m/MR⌉ row panels of its kcur columns (see packA).
+	data []float32
+}
+
+// M and K are the dimensions of the packed A (m×k).
+func (pa *PackedA) M() int { return pa.m }
+func (pa *PackedA) K() int { return pa.k }
+
+// Kernel names the tile whose layout pa uses ("avx512-8x48", "avx512", …);
+// the products with pa always run that tile.
+func (pa *PackedA) Kernel() string { return pa.kern.name }
+
+// PackA packs the m×k row-major matrix A (leading dimension lda) for
+// SgemmPackedA, Workspace.SgemmPackedA and Workspace.SgemmPackedAPanels,
+// in the tile of the active family that pads m least (n is not known yet).
+func PackA(m, k int, a []float32, lda int) *PackedA {
+	if m < 0 || k < 0 {
+		panic(errNegDim)
+	}
+	if lda < max(1, k) {
+		panic(errShortLdA)
+	}
+	if m > 0 && k > 0 && len(a) < (m-1)*lda+k {
+		panic(errShortA)
+	}
+	return packAFor(chooseM(active(), m), m, k, a, lda)
+}
+
+// chooseM is choose for an unknown n: the tile with the least padded m per
+// unit of efficiency.
+func chooseM(fam *kernel, m int) *kernel {
+	best, bestCost := fam, 0.0
+	for i, s := range family(fam) {
+		cost := float64(ceilTo(max(m, 1), s.mr)) / s.efficiency()
+		if i == 0 || cost < bestCost {
+			best, bestCost = s, cost
+		}
+	}
+	return best
+}
+
+func packAFor(kern *kernel, m, k int, a []float32, lda int) *PackedA {
+	mr := kern.mr
+	panels := (m + mr - 1) / mr
+	pa := &PackedA{m: m, k: k, kern: kern, data: make([]float32, k*panels*mr)}
+	if m == 0 {
+		return pa
+	}
+	for pc := 0; pc < k; pc += kern.kc {
+		kcur := min(kern.kc, k-pc)
+		packA(pa.data[pc*panels*mr:], a, lda, 0, m, pc, kcur, mr)
+	}
+	return pa
+}
+
+func (pa *PackedA) block(ic, mcur, pc, kcur int) []float32 {
+	mr := pa.kern.mr
+	panels := (pa.m + mr - 1) / mr
+	off := pc*panels*mr + (ic/mr)*kcur*mr
+	return pa.data[off : off+(mcur+mr-1)/mr*kcur*mr]
+}
+
+// SgemmPackedA computes C = A·B + beta·C like Sgemm, with A given packed by
+// PackA (so m = pa.M(), k = pa.K()), on up to workers goroutines. Its
+// result is Sgemm's, bit for bit, whatever workers is.
+func SgemmPackedA(workers int, pa *PackedA, n int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if pa == nil {
+		panic(errPackedANil)
+	}
+	checkPackedA(pa, n, c, ldc)
+	checkB(n, pa.k, b, ldb)
+	if pa.m == 0 || n == 0 {
+		return
+	}
+	if pa.k == 0 {
+		scale(pa.m, n, beta, c, ldc)
+		return
+	}
+	run(pa.kern, workers, pa.m, n, pa.k, aSrc{pa: pa}, rawB{b: b, ldb: ldb}, beta, c, ldc)
+}
+
+// SgemmPackedA is SgemmPackedA on the calling goroutine with ws's buffers:
+// no allocation once ws is large enough (see Reserve).
+func (ws *Workspace) SgemmPackedA(pa *PackedA, n int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if pa == nil {
+		panic(errPackedANil)
+	}
+	checkPackedA(pa, n, c, ldc)
+	checkB(n, pa.k, b, ldb)
+	if pa.m == 0 || n == 0 {
+		return
+	}
+	if pa.k == 0 {
+		scale(pa.m, n, beta, c, ldc)
+		return
+	}
+	ws.reserve(pa.kern, pa.m, n, pa.k)
+	ws.raw = rawB{b: b, ldb: ldb}
+	runRegionIn(pa.kern, &ws.ws, region{0, pa.m, 0, n}, pa.k, aSrc{pa: pa}, &ws.raw, &ws.raw, beta, c, ldc)
+	ws.raw = rawB{}
+}
+
+// SgemmPackedAPanels is ws.SgemmPanels with A given packed by PackA: the
+// prepared convolution's product (packed weights, B packed panel by panel
+// from the input), bit-identical to ws.Sgemm on the materialised A and B.
+func (ws *Workspace) SgemmPackedAPanels(pa *PackedA, n int, b BPanels, beta float32, c []float32, ldc int) {
+	if pa == nil {
+		panic(errPackedANil)
+	}
+	checkPackedA(pa, n, c, ldc)
+	if pa.m == 0 || n == 0 {
+		return
+	}
+	if pa.k == 0 {
+		scale(pa.m, n, beta, c, ldc)
+		return
+	}
+	if b == nil {
+		panic(errPanelsNil)
+	}
+	ws.reserve(pa.kern, pa.m, n, pa.k)
+	ws.pb.src = b
+	runRegionIn(pa.kern, &ws.ws, region{0, pa.m, 0, n}, pa.k, aSrc{pa: pa}, &ws.pb, nil, beta, c, ldc)
+	ws.pb.src = nil
+}
+
+func checkPackedA(pa *PackedA, n int, c []float32, ldc int) {
+	if n < 0 {
+		panic(errNegDim)
+	}
+	if ldc < max(1, n) {
+		panic(errShortLdC)
+	}
+	if pa.m > 0 && n > 0 && len(c) < (pa.m-1)*ldc+n {
+		panic(errShortC)
+	}
+}
+
+func checkB(n, k int, b []float32, ldb int) {
+	if ldb < max(1, n) {
+		panic(errShortLdB)
+	}
+	if k > 0 && n > 0 && len(b) < (k-1)*ldb+n {
+		panic(errShortB)
+	}
+}
