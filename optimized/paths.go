@@ -66,11 +66,10 @@ const (
 	pathDynBias                      // dynamic: mixed biases
 	pathIm2colTileDeep               // im2col: a column tile that starts past the first output plane (3D)
 	pathFFTDilated                   // FFT: a dilated kernel placed in the transform
-	pathSubpixelTileRem              // sub-pixel deconv: a last column tile of a phase under colTile
+	pathSubpixelRowRem               // sub-pixel deconv: a last row block of a phase plane under its size
 	pathSubpixelOCBlocks             // sub-pixel deconv: the GEMM split over output-channel blocks
 	pathSubpixelBiasOnly             // sub-pixel deconv: a phase no tap reaches (bias only)
-	pathSubpixelPadRow               // sub-pixel deconv: a gathered row segment wholly outside the input
-	pathSubpixelPadCol               // sub-pixel deconv: a gathered row segment clipped by the input's width
+	pathSubpixelDeep                 // sub-pixel deconv: a task in a later depth plane of a phase (3D)
 	pathSubpixelNegEnd               // sub-pixel deconv: negative end padding (cropped end)
 	pathSubpixelOutPad               // sub-pixel deconv: output padding
 	numPaths
@@ -124,11 +123,10 @@ var pathNames = [numPaths]string{
 	pathDynBias:          "dynamic/bias-mix",
 	pathIm2colTileDeep:   "im2col/tile-starts-in-later-plane",
 	pathFFTDilated:       "fft/dilated-kernel",
-	pathSubpixelTileRem:  "subpixel/tile-remainder",
+	pathSubpixelRowRem:   "subpixel/row-block-remainder",
 	pathSubpixelOCBlocks: "subpixel/oc-blocks",
 	pathSubpixelBiasOnly: "subpixel/bias-only-phase",
-	pathSubpixelPadRow:   "subpixel/padding-row",
-	pathSubpixelPadCol:   "subpixel/padding-cols",
+	pathSubpixelDeep:     "subpixel/later-depth-plane",
 	pathSubpixelNegEnd:   "subpixel/negative-end-pad",
 	pathSubpixelOutPad:   "subpixel/output-padding",
 }

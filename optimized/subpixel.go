@@ -36,78 +36,118 @@ func deconvSubpixelVariant() rawVariant {
 // from input i = q + base_r − (k·D − r)/S where o = o0_r + q·S is the q-th
 // output of the phase. So each of the Π S phases is a stride-1 correlation
 // of x with its own taps (no inserted zeros, no col2im scatter-add): one
-// GEMM per (image, group, phase, column tile of the phase's outputs) of the
-// phase's weights, OCG × (ICG·taps_r), prepared once, times a gather of x,
-// (ICG·taps_r) × positions; its result goes to the phase's strided output
-// positions with the bias. A phase without taps (S > K, or dilation
-// sharing a factor with S) is the bias alone.
+// GEMM per (image, group, phase, block of rows of the phase's outputs,
+// rows counted across depth planes) of the phase's weights, OCG × (ICG·taps_r), prepared once, times
+// an im2col of x, (ICG·taps_r) × positions; its result goes to the phase's
+// strided output positions with the bias. A phase without taps (S > K, or
+// a dilation sharing a factor with S) is the bias alone.
+//
+// The im2col is wide, as in convGemmWide: x is copied once per run into a
+// zero-padded volume whose rows are wp long, wide enough for every phase's
+// tap offsets, so that the im2col row of one tap over R consecutive rows of
+// a phase plane is one contiguous run of R·wp elements (a block that crosses
+// depth planes copies one run per plane); the GEMM computes
+// the wp − Q_W extra columns of each row too, and they are discarded.
 type deconvSubpixel struct {
-	ex            *executor
-	p             *conv.Problem
-	b             []float32
-	icg, ocg, isp int
-	osp           int
-	phases        []subpixelPhase
-	pairs         []subpixelPair // (phase, column tile) of every phase with outputs
-	rows, mblocks int            // output channels per task, blocks of them (gemmSplit)
-	cols, cs      [][]float32    // per worker
-	x, out        []float32      // the current run's
-	task          func(wk, task int)
+	ex                 *executor
+	p                  *conv.Problem
+	b                  []float32
+	icg, ocg, isp, osp int
+	pre                [3]int // padding before the data along each axis
+	dp, hp, wp, psz    int    // padded volume: depth, height, row length, size
+	padded             []float32
+	rowsPer            int // phase rows per task
+	phases             []subpixelPhase
+	pairs              []subpixelPair // (phase, row block) of every phase with outputs
+	rows, mblocks      int            // output channels per task, blocks of them (gemmSplit)
+	cols, cs           [][]float32    // per worker
+	x, out             []float32      // the current run's
+	fillTask, task     func(wk, task int)
 }
 
 // subpixelPhase is one phase (rd, rh, rw) of the decomposition.
 type subpixelPhase struct {
 	o0, q [3]int    // first output and output count along each axis
-	toff  [3][]int  // per axis and phase tap: input index − q
+	offs  []int     // per (c, td, th, tw): the tap's offset in the padded volume of the group
 	ntap  int       // taps of the phase (product over the axes)
 	k     int       // GEMM depth: ICG·ntap
-	qsp   int       // outputs of the phase: Π q
 	w     []float32 // [G][OCG][ICG·ntap]
 }
 
-type subpixelPair struct{ phase, tile int }
+type subpixelPair struct{ phase, blk int }
 
-func newDeconvSubpixel(ex *executor, p *conv.Problem, w, b []float32) *deconvSubpixel {
-	d := &deconvSubpixel{ex: ex, p: p, b: b}
-	d.icg, d.ocg = p.ICG(), p.OCG()
-	d.isp, d.osp = conv.Spatial(p.I), conv.Spatial(p.O)
-	icg, ocg, taps := d.icg, d.ocg, p.Taps()
-	// per axis, per phase r: first output, count, taps and their input offsets
-	type axisPhase struct {
-		o0, q int
-		ks    []int
-		toff  []int
-	}
-	var axes [3][]axisPhase
+// subpixelAxis is phase r of one axis: its first output, output count,
+// taps and their input offsets (input index = q + toff).
+type subpixelAxis struct {
+	o0, q int
+	ks    []int
+	toff  []int
+}
+
+// subpixelAxes returns the phases of every axis of p, and the padding
+// before and after the input that every phase's taps need.
+func subpixelAxes(p *conv.Problem) (axes [3][]subpixelAxis, pre, post [3]int) {
 	for a := 0; a < 3; a++ {
 		S, P, D := p.S[a], p.PBegin[a], p.Dil[a]
+		lo, hi := 0, p.I[a]-1
 		for r := 0; r < S; r++ {
-			ap := axisPhase{o0: ((r-P)%S + S) % S}
+			ap := subpixelAxis{o0: ((r-P)%S + S) % S}
 			if ap.o0 < p.O[a] {
 				ap.q = (p.O[a]-1-ap.o0)/S + 1
 			}
 			base := (ap.o0 + P - r) / S // ≥ 0, exact
 			for k := 0; k < p.K[a]; k++ {
 				if k*D%S == r {
+					f := base - (k*D-r)/S
 					ap.ks = append(ap.ks, k)
-					ap.toff = append(ap.toff, base-(k*D-r)/S)
+					ap.toff = append(ap.toff, f)
+					if ap.q > 0 {
+						lo, hi = min(lo, f), max(hi, f+ap.q-1)
+					}
 				}
 			}
 			axes[a] = append(axes[a], ap)
 		}
+		pre[a], post[a] = -lo, hi-(p.I[a]-1)
 	}
+	return axes, pre, post
+}
+
+// subpixelRowsPer is the number of phase rows (across depth planes) of a
+// task: colTile columns of the padded grid.
+func subpixelRowsPer(wp int) int { return max(1, colTile/wp) }
+
+func newDeconvSubpixel(ex *executor, p *conv.Problem, w, b []float32) *deconvSubpixel {
+	d := &deconvSubpixel{ex: ex, p: p, b: b}
+	d.icg, d.ocg = p.ICG(), p.OCG()
+	d.isp, d.osp = conv.Spatial(p.I), conv.Spatial(p.O)
+	icg, ocg, taps := d.icg, d.ocg, p.Taps()
+	axes, pre, post := subpixelAxes(p)
+	d.pre = pre
+	d.dp, d.hp, d.wp = p.I[0]+pre[0]+post[0], p.I[1]+pre[1]+post[1], p.I[2]+pre[2]+post[2]
+	d.psz = d.dp * d.hp * d.wp
+	d.rowsPer = subpixelRowsPer(d.wp)
 	maxK, maxNT := 0, 0
 	for _, pd := range axes[0] {
 		for _, ph := range axes[1] {
 			for _, pw := range axes[2] {
-				s := subpixelPhase{o0: [3]int{pd.o0, ph.o0, pw.o0}, q: [3]int{pd.q, ph.q, pw.q}, toff: [3][]int{pd.toff, ph.toff, pw.toff}}
-				s.ntap = len(pd.ks) * len(ph.ks) * len(pw.ks)
-				s.k = icg * s.ntap
-				s.qsp = pd.q * ph.q * pw.q
-				if s.qsp == 0 {
+				if pd.q*ph.q*pw.q == 0 {
 					continue // no outputs in this phase
 				}
+				s := subpixelPhase{o0: [3]int{pd.o0, ph.o0, pw.o0}, q: [3]int{pd.q, ph.q, pw.q}}
+				s.ntap = len(pd.ks) * len(ph.ks) * len(pw.ks)
+				s.k = icg * s.ntap
 				s.w = make([]float32, p.G*ocg*s.k)
+				s.offs = make([]int, 0, s.k)
+				for c := 0; c < icg; c++ {
+					for _, fd := range pd.toff {
+						for _, fh := range ph.toff {
+							for _, fw := range pw.toff {
+								s.offs = append(s.offs, c*d.psz+((fd+pre[0])*d.hp+fh+pre[1])*d.wp+fw+pre[2])
+							}
+						}
+					}
+				}
 				for g := 0; g < p.G; g++ {
 					for o := 0; o < ocg; o++ {
 						dst := s.w[(g*ocg+o)*s.k:]
@@ -125,51 +165,44 @@ func newDeconvSubpixel(ex *executor, p *conv.Problem, w, b []float32) *deconvSub
 						}
 					}
 				}
-				tiles := ceilDiv(s.qsp, colTile)
-				for t := 0; t < tiles; t++ {
-					d.pairs = append(d.pairs, subpixelPair{len(d.phases), t})
+				for blk := range ceilDiv(pd.q*ph.q, d.rowsPer) {
+					d.pairs = append(d.pairs, subpixelPair{len(d.phases), blk})
 				}
-				maxK, maxNT = max(maxK, s.k), max(maxNT, min(colTile, s.qsp))
+				maxK, maxNT = max(maxK, s.k), max(maxNT, min(d.rowsPer, pd.q*ph.q)*d.wp)
 				d.phases = append(d.phases, s)
 			}
 		}
 	}
 	d.rows, d.mblocks = gemmSplit(p.MB*p.G*len(d.pairs), ocg)
+	// slack after the last volume: the discarded columns of a phase's last
+	// row read up to wp elements past it
+	d.padded = ex.floats(p.MB*p.IC*d.psz + d.wp)
 	d.cols = ex.perWorker(maxK * maxNT)
 	d.cs = ex.perWorker(d.rows * maxNT)
 	ex.useGemm(d.rows, maxNT, max(1, maxK))
+	d.fillTask = d.fill
 	d.task = d.runTask
 	return d
 }
 
-// subpixelTasks is deconvSubpixel's task count on p and the number of
-// (phase, column tile) pairs, without preparing it (for Tasks).
+// subpixelTasks is deconvSubpixel's task count on p, its (phase, row
+// block) count, phases and output-channel blocks, without preparing
+// it (for Tasks).
 func subpixelTasks(p *conv.Problem) (tasks, pairs, phases, mblocks int) {
-	np := 0
-	var cnt [3][]int
-	for a := 0; a < 3; a++ {
-		S := p.S[a]
-		for r := 0; r < S; r++ {
-			o0 := ((r-p.PBegin[a])%S + S) % S
-			q := 0
-			if o0 < p.O[a] {
-				q = (p.O[a]-1-o0)/S + 1
-			}
-			cnt[a] = append(cnt[a], q)
-		}
-	}
-	for _, qd := range cnt[0] {
-		for _, qh := range cnt[1] {
-			for _, qw := range cnt[2] {
-				if s := qd * qh * qw; s > 0 {
-					np++
-					pairs += ceilDiv(s, colTile)
+	axes, pre, post := subpixelAxes(p)
+	rowsPer := subpixelRowsPer(p.I[2] + pre[2] + post[2])
+	for _, pd := range axes[0] {
+		for _, ph := range axes[1] {
+			for _, pw := range axes[2] {
+				if pd.q*ph.q*pw.q > 0 {
+					phases++
+					pairs += ceilDiv(pd.q*ph.q, rowsPer)
 				}
 			}
 		}
 	}
 	_, mblocks = gemmSplit(p.MB*p.G*pairs, p.OCG())
-	return p.MB * p.G * pairs * mblocks, pairs, np, mblocks
+	return p.MB * p.G * pairs * mblocks, pairs, phases, mblocks
 }
 
 func (d *deconvSubpixel) run(x, out []float32) {
@@ -179,12 +212,27 @@ func (d *deconvSubpixel) run(x, out []float32) {
 		hitIf(p.OutputPadding(a) > 0, pathSubpixelOutPad)
 	}
 	d.x, d.out = x, out
+	d.ex.forEach(p.MB*p.IC, d.fillTask)
 	d.ex.forEach(p.MB*p.G*len(d.pairs)*d.mblocks, d.task)
 	d.x, d.out = nil, nil
 }
 
+// fill copies channel nc of x into its padded volume; only data slots are
+// written, so the padding stays as zero as the buffer came.
+func (d *deconvSubpixel) fill(_, nc int) {
+	p := d.p
+	xs := d.x[nc*d.isp : (nc+1)*d.isp]
+	vol := d.padded[nc*d.psz:]
+	IH, IW := p.I[1], p.I[2]
+	for id := 0; id < p.I[0]; id++ {
+		for ih := 0; ih < IH; ih++ {
+			copy(vol[((id+d.pre[0])*d.hp+ih+d.pre[1])*d.wp+d.pre[2]:][:IW], xs[(id*IH+ih)*IW:][:IW])
+		}
+	}
+}
+
 func (d *deconvSubpixel) runTask(wk, task int) {
-	p, icg, ocg := d.p, d.icg, d.ocg
+	p, icg, ocg, wp := d.p, d.icg, d.ocg, d.wp
 	mblk := task % d.mblocks
 	task /= d.mblocks
 	pr := d.pairs[task%len(d.pairs)]
@@ -192,106 +240,64 @@ func (d *deconvSubpixel) runTask(wk, task int) {
 	g := task % p.G
 	n := task / p.G
 	ph := &d.phases[pr.phase]
-	j0, j1 := pr.tile*colTile, min(ph.qsp, (pr.tile+1)*colTile)
-	nt := j1 - j0
-	hitIf(j0 > 0 && nt < colTile, pathSubpixelTileRem)
+	QH, QW := ph.q[1], ph.q[2]
+	nq := ph.q[0] * QH
+	q0, q1 := pr.blk*d.rowsPer, min(nq, (pr.blk+1)*d.rowsPer)
+	nt := (q1 - q0) * wp
+	hitIf(pr.blk > 0 && q1-q0 < d.rowsPer, pathSubpixelRowRem)
+	hitIf(q1-1 >= QH, pathSubpixelDeep)
 	hitIf(d.mblocks > 1, pathSubpixelOCBlocks)
 	o0 := mblk * d.rows
 	rows := min(d.rows, ocg-o0)
 	var cm []float32
 	if ph.ntap > 0 {
 		col := d.cols[wk][:ph.k*nt]
-		d.gather(ph, d.x[(n*p.IC+g*icg)*d.isp:(n*p.IC+(g+1)*icg)*d.isp], j0, j1, col)
+		vol := d.padded[(n*p.IC+g*icg)*d.psz:]
+		// runs of rows within one depth plane: one copy per tap and run
+		for q := q0; q < q1; {
+			qd, qh := q/QH, q%QH
+			cnt := min(QH-qh, q1-q)
+			t, m := (q-q0)*wp, cnt*wp
+			base := vol[(qd*d.hp+qh)*wp:]
+			for r, off := range ph.offs {
+				copy(col[r*nt+t:][:m], base[off:off+m])
+			}
+			q += cnt
+		}
 		cm = d.cs[wk][:rows*nt]
 		asmGemm(d.ex.gemmWS(wk), rows, nt, ph.k, ph.w[(g*ocg+o0)*ph.k:], ph.k, col, nt, 0, cm, nt)
 	} else {
 		hit(pathSubpixelBiasOnly)
 	}
-	// scatter the phase's outputs [j0, j1) to their strided positions
-	OH, OW := p.O[1], p.O[2]
-	SD, SH, SW := p.S[0], p.S[1], p.S[2]
-	QH, QW := ph.q[1], ph.q[2]
+	// the phase's outputs go to their strided positions, with the bias
+	OH, OW, SW := p.O[1], p.O[2], p.S[2]
 	for o := 0; o < rows; o++ {
 		oc := g*ocg + o0 + o
 		bias := float32(0)
 		if d.b != nil {
 			bias = d.b[oc]
 		}
-		y := d.out[(n*p.OC+oc)*d.osp : (n*p.OC+oc+1)*d.osp]
-		qd, qh, qw := j0/(QH*QW), (j0/QW)%QH, j0%QW
-		for t := 0; t < nt; {
-			cnt := min(QW-qw, nt-t)
-			od, oh := ph.o0[0]+qd*SD, ph.o0[1]+qh*SH
-			row := y[(od*OH+oh)*OW:][:OW]
-			ow := ph.o0[2] + qw*SW
+		y := d.out[(n*p.OC+oc)*d.osp:][:d.osp]
+		for q := q0; q < q1; q++ {
+			od, oh := ph.o0[0]+q/QH*p.S[0], ph.o0[1]+q%QH*p.S[1]
+			row := y[(od*OH+oh)*OW:][:OW][ph.o0[2]:]
 			if cm == nil {
-				for i := 0; i < cnt; i++ {
-					row[ow+i*SW] = bias
+				for i := 0; i < QW; i++ {
+					row[i*SW] = bias
+				}
+				continue
+			}
+			src := cm[o*nt+(q-q0)*wp:][:QW]
+			if SW == 1 {
+				dst := row[:QW]
+				for i, v := range src {
+					dst[i] = v + bias
 				}
 			} else {
-				src := cm[o*nt+t:][:cnt]
-				if SW == 1 {
-					dst := row[ow:][:cnt]
-					for i, v := range src {
-						dst[i] = v + bias
-					}
-				} else {
-					for i, v := range src {
-						row[ow+i*SW] = v + bias
-					}
-				}
-			}
-			t += cnt
-			qw = 0
-			if qh++; qh == QH {
-				qh, qd = 0, qd+1
-			}
-		}
-	}
-}
-
-// gather writes the phase's im2col block of positions [j0, j1) into col,
-// rows (c, td, th, tw), columns the positions:
-//
-//	col[(c, td, th, tw), j] = x[c, qd + toff_d[td], qh + toff_h[th], qw + toff_w[tw]]
-//
-// (0 outside the input), (qd, qh, qw) the position j on the phase's grid.
-func (d *deconvSubpixel) gather(ph *subpixelPhase, x []float32, j0, j1 int, col []float32) {
-	p := d.p
-	nt := j1 - j0
-	ID, IH, IW := p.I[0], p.I[1], p.I[2]
-	QH, QW := ph.q[1], ph.q[2]
-	qd0, qh0, qw0 := j0/(QH*QW), (j0/QW)%QH, j0%QW
-	r := 0
-	padRows, padCols := false, false
-	for c := 0; c < d.icg; c++ {
-		xc := x[c*d.isp : (c+1)*d.isp]
-		for _, fd := range ph.toff[0] {
-			for _, fh := range ph.toff[1] {
-				for _, fw := range ph.toff[2] {
-					row := col[r*nt : (r+1)*nt]
-					r++
-					qd, qh, qw := qd0, qh0, qw0
-					for t := 0; t < nt; {
-						cnt := min(QW-qw, nt-t)
-						seg := row[t : t+cnt]
-						id, ih := qd+fd, qh+fh
-						if id < 0 || id >= ID || ih < 0 || ih >= IH {
-							padRows = true
-							clear(seg)
-						} else if gatherRow(seg, xc[(id*IH+ih)*IW:(id*IH+ih+1)*IW], qw+fw, 1) {
-							padCols = true
-						}
-						t += cnt
-						qw = 0
-						if qh++; qh == QH {
-							qh, qd = 0, qd+1
-						}
-					}
+				for i, v := range src {
+					row[i*SW] = v + bias
 				}
 			}
 		}
 	}
-	hitIf(padRows, pathSubpixelPadRow)
-	hitIf(padCols, pathSubpixelPadCol)
 }

@@ -57,7 +57,7 @@ func taskSplit(name string, p *conv.Problem) (int, string) {
 			p.MB*p.G, tiles, p.OCG())
 	case "deconv-subpixel":
 		n, pairs, phases, mblocks := subpixelTasks(p)
-		return n, fmt.Sprintf("batch %d × groups %d × (phase, column tile) pairs %d (%d phases, %d outputs per tile) × output-channel blocks %d (%d channels)",
+		return n, fmt.Sprintf("batch %d × groups %d × (phase, depth plane, row block) triples %d (%d phases, blocks of %d padded columns) × output-channel blocks %d (%d channels)",
 			p.MB, p.G, pairs, phases, colTile, mblocks, p.OCG())
 	case "deconv-zeroinsert":
 		q, err := zeroInsertProblem(p)
