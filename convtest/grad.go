@@ -147,7 +147,7 @@ func (f *GradFailure) Error() string { return f.Message }
 // gradChecksFlag is the number of random problems RunGrad draws per
 // implementation when -rapid.checks is not given: gradients cost three
 // references per problem, and every registered variant runs them.
-var gradChecksFlag = flag.Int("convtest.gradchecks", 40, "convtest: random problems RunGrad draws per implementation (when -rapid.checks is not set)")
+var gradChecksFlag = flag.Int("convtest.gradchecks", 100, "convtest: random problems RunGrad draws per implementation (when -rapid.checks is not set)")
 
 // RunGrad checks impl's gradients: first every regression shape
 // (Regressions, and AddRegressions's) in each direction impl supports, then
@@ -156,7 +156,7 @@ var gradChecksFlag = flag.Int("convtest.gradchecks", 40, "convtest: random probl
 // through CheckGrad. On failure it logs the problem with its direction
 // and the replay command.
 //
-// The number of random problems is -convtest.gradchecks (default 40),
+// The number of random problems is -convtest.gradchecks (default 100),
 // unless -rapid.checks is given on the command line.
 func RunGrad(t *testing.T, impl GradImpl, opts ...Option) {
 	t.Helper()
