@@ -113,10 +113,7 @@ func GradAccumLength(p *conv.Problem, grad string) int {
 
 // GradBound is the bound RunGrad holds the gradient grad of impl to, and
 // the scale it multiplies: impl's GradJudge if it has one, else
-// C = 1 (float32 summation of the terms in any order), N = GradAccumLength
-// and the element's own magnitude, with an absolute term 2⁻⁴⁰·max(mag)
-// for elements whose magnitude underflows the relative one (as the
-// forward variants' Judge).
+// DefaultGradBound and the element's own magnitude.
 func GradBound(impl GradImpl, p *conv.Problem, grad string, mag []float64) (conv.Bound, []float64) {
 	if j, ok := impl.(GradJudger); ok {
 		return j.GradJudge(p, grad, mag)
@@ -124,13 +121,13 @@ func GradBound(impl GradImpl, p *conv.Problem, grad string, mag []float64) (conv
 	return DefaultGradBound(p, grad, mag), mag
 }
 
-// DefaultGradBound is GradBound's default: C = 1, N = GradAccumLength.
+// DefaultGradBound is GradBound's default: C = 1 (float32 summation of
+// the element's N = GradAccumLength terms in any order, with or without
+// FMA: docs/bounds.md, "Gradients") and Abs = 10⁻³⁰ for underflow, as
+// conv.DefaultBound. mag is not read; the argument keeps the signature of
+// a GradJudge.
 func DefaultGradBound(p *conv.Problem, grad string, mag []float64) conv.Bound {
-	m := 0.0
-	for _, v := range mag {
-		m = math.Max(m, v)
-	}
-	return conv.Bound{C: 1, N: GradAccumLength(p, grad), Abs: 0x1p-40*m + 1e-30}
+	return conv.Bound{C: 1, N: GradAccumLength(p, grad), Abs: 1e-30}
 }
 
 // GradFailure is one failing gradient case.
