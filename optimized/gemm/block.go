@@ -130,7 +130,7 @@ func macro(kern *kernel, ws *workspace, ap, bp []float32, src *rawB, mcur, ncur,
 	if kern.aOuter {
 		for ir := 0; ir < mcur; ir += mr {
 			for jr := 0; jr < ncur; jr += nr {
-				tile(kern, ws, ap, bp, nil, ir, jr, mcur, ncur, kcur, c, ldc, beta, accum)
+				tile(kern, ws, ap, bp, src, ir, jr, mcur, ncur, kcur, c, ldc, beta, accum)
 			}
 		}
 		return

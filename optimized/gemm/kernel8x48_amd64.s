@@ -24,6 +24,8 @@
 	VMOVUPS boff+64(DI), Z25; \
 	VMOVUPS boff+128(DI), Z26; \
 	PREFETCHT0 boff+PFDIST48(DI); \
+	PREFETCHT0 boff+PFDIST48+64(DI); \
+	PREFETCHT0 boff+PFDIST48+128(DI); \
 	ROW48(aoff+0, Z27, Z0, Z1, Z2); \
 	ROW48(aoff+4, Z28, Z3, Z4, Z5); \
 	ROW48(aoff+8, Z29, Z6, Z7, Z8); \
@@ -55,6 +57,7 @@ TEXT ·kern8x48(SB), NOSPLIT, $0-56
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), R8
 	SHLQ $2, R8
+
 	// Fetch the C tile (8 rows of 3 lines) so that it arrives during the k loop.
 	MOVQ DX, AX
 	PREFETCHT0 (AX)

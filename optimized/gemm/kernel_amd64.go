@@ -30,18 +30,25 @@ var avx512 = &kernel{
 	name: "avx512",
 	mr:   14, nr: 32,
 	kc: 256, mc: 14 * 24, nc: 32 * 128,
-	micro: asmMicro(kern14x32, 14, 32),
-	microPack: func(kc int, a, bsrc []float32, ldb int, b, c []float32, ldc int, beta float32, accum bool) {
-		_ = a[kc*14-1]
-		_ = bsrc[(kc-1)*ldb+31]
-		_ = b[kc*32-1]
-		_ = c[13*ldc+31]
+	micro:     asmMicro(kern14x32, 14, 32),
+	microPack: asmMicroPack(kern14x32pack, 14, 32),
+}
+
+// asmMicroPack adapts an assembly kernel that packs its B panel to
+// kernel.microPack, checking with the slice bounds that every word it
+// touches lies inside a, bsrc, b and c (kc ≥ 1).
+func asmMicroPack(f func(k int, a, b, c *float32, ldc int, beta float32, accum int, bsrc *float32, ldb int), mr, nr int) func(int, []float32, []float32, int, []float32, []float32, int, float32, bool) {
+	return func(kc int, a, bsrc []float32, ldb int, b, c []float32, ldc int, beta float32, accum bool) {
+		_ = a[kc*mr-1]
+		_ = bsrc[(kc-1)*ldb+nr-1]
+		_ = b[kc*nr-1]
+		_ = c[(mr-1)*ldc+nr-1]
 		acc := 0
 		if accum {
 			acc = 1
 		}
-		kern14x32pack(kc, &a[0], &b[0], &c[0], ldc, beta, acc, &bsrc[0], ldb)
-	},
+		f(kc, &a[0], &b[0], &c[0], ldc, beta, acc, &bsrc[0], ldb)
+	}
 }
 
 // The 8×48 tile, for m a multiple of 8 (conv output channels): its B
@@ -52,9 +59,9 @@ var avx512x8 = &kernel{
 	name: "avx512-8x48",
 	mr:   8, nr: 48,
 	kc: 256, mc: 8 * 24, nc: 48 * 21,
-	micro:  asmMicro(kern8x48, 8, 48),
-	aOuter: true,
-	eff:    1,
+	micro:     asmMicro(kern8x48, 8, 48),
+	aOuter:    true,
+	eff:       1,
 }
 
 var avx2 = &kernel{
