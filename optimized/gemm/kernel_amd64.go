@@ -59,9 +59,9 @@ var avx512x8 = &kernel{
 	name: "avx512-8x48",
 	mr:   8, nr: 48,
 	kc: 256, mc: 8 * 24, nc: 48 * 21,
-	micro:     asmMicro(kern8x48, 8, 48),
-	aOuter:    true,
-	eff:       1,
+	micro:  asmMicro(kern8x48, 8, 48),
+	aOuter: true,
+	eff:    1,
 }
 
 var avx2 = &kernel{
