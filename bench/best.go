@@ -136,7 +136,7 @@ func (r *Results) BestTotals() []BestTotal {
 		for _, bl := range t.Layers {
 			rep := bl.Layer.Repeat
 			t.Seconds += float64(rep) * bl.Seconds
-			t.FLOPs += float64(rep) * float64(bl.Layer.Problem.FLOPs())
+			t.FLOPs += float64(rep) * float64(bl.Layer.Problem.DirFLOPs())
 			t.Instances += rep
 		}
 	}

@@ -146,6 +146,17 @@ func (l *Layer) key() string {
 // memory-bound: no implementation can run it faster than its bytes move.
 func (l *Layer) Bytes() int64 {
 	p := &l.Problem
+	if p.Dir.Backward() {
+		// The tensors the direction reads and writes (conv.Problem.Tensors).
+		specs, err := p.Tensors()
+		if err == nil {
+			n := 0
+			for _, s := range specs {
+				n += conv.Elems(s.Shape)
+			}
+			return 4 * int64(n)
+		}
+	}
 	n := conv.Elems(p.SrcShape()) + conv.Elems(p.WeightShape()) + conv.Elems(p.BiasShape()) + conv.Elems(p.DstShape())
 	switch p.Op {
 	case conv.OpDeform:

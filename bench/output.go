@@ -72,7 +72,7 @@ func (r *Results) Ridge(workers int) float64 {
 // least traffic than the ridge point of s's worker count.
 func (r *Results) MemoryBound(s *Series) bool {
 	l := s.Pair.Layer
-	return float64(l.Problem.FLOPs())/float64(l.Bytes()) < r.Ridge(s.Workers)
+	return float64(l.Problem.DirFLOPs())/float64(l.Bytes()) < r.Ridge(s.Workers)
 }
 
 // ShareOfBandwidth is s's achieved GB/s (least traffic over time) over the
@@ -238,7 +238,7 @@ func (r *Results) Totals() []Total {
 		t := &out[i]
 		rep := float64(s.Pair.Layer.Repeat)
 		t.Seconds += rep * Median(s.Values("ns/op")) / 1e9
-		t.FLOPs += rep * float64(s.Pair.Layer.Problem.FLOPs())
+		t.FLOPs += rep * float64(s.Pair.Layer.Problem.DirFLOPs())
 		t.Layers++
 		t.Instances += s.Pair.Layer.Repeat
 	}

@@ -176,8 +176,12 @@ func (p *Peer) Name() string { return p.name }
 func (p *Peer) Kernel() string { return p.hello.Name }
 
 // Supports refuses the ops the worker's handshake does not list (when it
-// lists any); whatever else it refuses it says when asked (Unsupported).
+// lists any), and a backward layer when it lacks the "grad" capability;
+// whatever else it refuses it says when asked (Unsupported).
 func (p *Peer) Supports(pr *conv.Problem) error {
+	if pr.Dir.Backward() && !p.hello.Can(worker.CapGrad) {
+		return fmt.Errorf("direction %s: the worker's handshake lists no %q capability", pr.Dir, worker.CapGrad)
+	}
 	if len(p.hello.Ops) == 0 {
 		return nil
 	}
@@ -229,7 +233,7 @@ func (p *Peer) Measure(l *Layer, workers int) (Measurement, error) {
 		sum += float64(x)
 	}
 	mean := sum / float64(len(ns))
-	return Measurement{Iters: len(ns), NsPerOp: mean, Metrics: map[string]float64{"GFLOP/s": float64(l.Problem.FLOPs()) / mean}}, nil
+	return Measurement{Iters: len(ns), NsPerOp: mean, Metrics: map[string]float64{"GFLOP/s": float64(l.Problem.DirFLOPs()) / mean}}, nil
 }
 
 // calibrate times 1, 10, 100… runs until they take calibrateNs in all (or
@@ -277,12 +281,18 @@ func (p *Peer) inputs(l *Layer) (string, error) {
 	}
 	d := filepath.Join(p.scratch, "L"+strconv.Itoa(len(p.dirs)))
 	pr := l.Problem
-	in := conv.ConvertInputs[float64](optimized.BenchInputs(&pr, 1))
 	name := l.Shape
 	if l.Name != "" {
 		name = l.Name
 	}
-	if err := golden.WriteInputs(d, pr, in, name); err != nil {
+	var err error
+	if pr.Dir.Backward() {
+		in32, dy := GradInputs(&pr)
+		err = golden.WriteGradInputs(d, pr, conv.ConvertInputs[float64](in32), conv.ConvertSlice[float64](dy), name)
+	} else {
+		err = golden.WriteInputs(d, pr, conv.ConvertInputs[float64](optimized.BenchInputs(&pr, 1)), name)
+	}
+	if err != nil {
 		return "", fmt.Errorf("writing the peer's inputs: %w", err)
 	}
 	p.dirs[l] = d

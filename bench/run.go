@@ -160,7 +160,7 @@ func Run(out io.Writer, pairs []Pair, opt Options) (*Results, error) {
 			if m := modeOf(p.Impl); m != "" {
 				mode = "/mode=" + m
 			}
-			res.Series = append(res.Series, &Series{Name: "Conv/op=" + p.Layer.Problem.Op.String() + "/impl=" + p.Impl.Name() + "/" + p.Layer.key() + mode + suffix(w), Pair: p, Workers: w, Unit: "GFLOP/s"})
+			res.Series = append(res.Series, &Series{Name: "Conv/op=" + p.Layer.Problem.Op.String() + "/impl=" + p.Impl.Name() + "/" + p.Layer.key() + dirKey(&p.Layer.Problem) + mode + suffix(w), Pair: p, Workers: w, Unit: "GFLOP/s"})
 		}
 	}
 	total := opt.Count * (len(res.Series) + 4*len(opt.Workers))

@@ -27,7 +27,7 @@ func cmdBench(args []string) error {
 	implRe := fs.String("impl", "", "regular expression selecting our implementations by name (a --peer always runs); one that matches \"best\" also times, per layer and worker count, the variant optimized.Best picks (impl=best)")
 	shapeRe := fs.String("shape", "", "regular expression selecting layers by descriptor or name")
 	opName := fs.String("op", "", "the op of the descriptors and shape files (default conv); with none, only built-in layers of this op: conv, deconv, deform or dynamic")
-	dir := fs.String("dir", "FWD_D", "benchdnn's direction: only forward (FWD_D, FWD_B, FWD_I) is timed")
+	dir := fs.String("dir", "FWD_D", "benchdnn's direction: forward (FWD_D, FWD_B, FWD_I: our variants), or BWD_D, BWD_W, BWD_WB (the gradients: our gradient variants, and peers whose handshake lists \"grad\"; named …/dir=D)")
 	mb := fs.Int("mb", 0, "override every layer's batch, as benchdnn's --mb (0: as given)")
 	format := fs.String("format", "bench", "output format: "+strings.Join(bench.Formats, ", "))
 	outPath := fs.String("o", "", "write the benchmark data to this file instead of stdout")
@@ -55,10 +55,13 @@ func cmdBench(args []string) error {
 	if !slices.Contains(bench.Formats, *format) {
 		return usagef("bench: --format %q: want one of %s", *format, strings.Join(bench.Formats, ", "))
 	}
-	switch strings.ToUpper(*dir) {
+	backward := conv.DirFwdD
+	switch d := strings.ToUpper(*dir); d {
 	case "FWD_D", "FWD_B", "FWD_I":
 	default:
-		return usagef("bench: --dir %q: only forward is timed (FWD_D, FWD_B or FWD_I)", *dir)
+		if backward, err = conv.ParseDir(d); err != nil {
+			return usagef("bench: --dir: %v", err)
+		}
 	}
 	if *mb < 0 {
 		return usagef("bench: --mb %d: want ≥ 1 (0: as given)", *mb)
@@ -71,14 +74,42 @@ func cmdBench(args []string) error {
 	if err != nil {
 		return err
 	}
-	impls := bench.VariantModes(benchVariants(), oneShot, planned)
-	if bench.SelectsBest(*implRe) {
-		// --impl best: per layer and worker count, optimized.Best's choice
-		impls = append(impls, bench.BestImpls(oneShot, planned)...)
+	var impls []bench.Impl
+	if backward.Backward() {
+		// The gradients: our gradient variants (one-shot; they have no
+		// plans and no automatic choice yet) on the layers in that
+		// direction, named …/dir=D beside the forward names.
+		if planned {
+			return usagef("bench: --mode %s with --dir %s: gradient variants have no plans; use --mode oneshot", *mode, backward)
+		}
+		if bench.SelectsBest(*implRe) {
+			return usagef("bench: --impl %q with --dir %s: there is no automatic choice of gradient variants", *implRe, backward)
+		}
+		layers = bench.WithDir(layers, backward)
+		impls = bench.GradVariants(benchGradVariants())
+	} else {
+		impls = bench.VariantModes(benchVariants(), oneShot, planned)
+		if bench.SelectsBest(*implRe) {
+			// --impl best: per layer and worker count, optimized.Best's choice
+			impls = append(impls, bench.BestImpls(oneShot, planned)...)
+		}
 	}
 	pairs, err := bench.Select(impls, layers, *implRe, *shapeRe, ops)
+	if err != nil && !(backward.Backward() && len(peerCmds) > 0) {
+		return usagef("bench: %v", err)
+	}
+	// The layers timed: those some selected one of ours supports, or,
+	// with none of ours at all (a backward direction before any gradient
+	// variant is registered), every layer --shape and --op select, for
+	// the peers alone.
+	selected, err := bench.SelectLayers(layers, *shapeRe, ops)
 	if err != nil {
 		return usagef("bench: %v", err)
+	}
+	if len(pairs) > 0 {
+		selected = slices.DeleteFunc(selected, func(l *bench.Layer) bool {
+			return !slices.ContainsFunc(pairs, func(p bench.Pair) bool { return p.Layer == l })
+		})
 	}
 	restore, err := bench.SetBenchtime(*benchtime)
 	if err != nil {
@@ -104,7 +135,7 @@ func cmdBench(args []string) error {
 		defer f.Abort() // does nothing after Commit
 		data, summary, dataName = f, stdout, *outPath
 	}
-	peers, notes, err := startPeers(peerCmds, *peerStart, layers, pairs)
+	peers, notes, err := startPeers(peerCmds, *peerStart, selected)
 	defer func() {
 		for _, p := range peers {
 			p.Close()
@@ -125,7 +156,10 @@ func cmdBench(args []string) error {
 			exit(code)
 		}
 		defer func() { exitNow = exit }()
-		pairs = withPeers(pairs, peers, layers)
+		pairs = withPeers(pairs, peers, selected)
+	}
+	if len(pairs) == 0 {
+		return usagef("bench: nothing to time: no implementation, ours or a peer's, supports the selected layers in direction %s", backward)
 	}
 	w := bufio.NewWriter(data)
 	h := bench.NewHeader(*benchtime, *count, workers)
@@ -177,13 +211,9 @@ func cmdBench(args []string) error {
 // by its handshake's ops. A worker that does not start, or cannot time, is
 // exit status 1: like a variant that fails, the implementation under test
 // failed, not the command line.
-func startPeers(cmds []string, startTimeout time.Duration, layers []bench.Layer, pairs []bench.Pair) ([]*bench.Peer, []string, error) {
+func startPeers(cmds []string, startTimeout time.Duration, selected []*bench.Layer) ([]*bench.Peer, []string, error) {
 	var peers []*bench.Peer
 	var notes []string
-	selected := map[*bench.Layer]bool{}
-	for _, p := range pairs {
-		selected[p.Layer] = true
-	}
 	for _, c := range cmds {
 		stage("bench", "starting the peer %s", c)
 		p, err := bench.StartPeer(c, bench.PeerOptions{StartTimeout: startTimeout})
@@ -197,11 +227,9 @@ func startPeers(cmds []string, startTimeout time.Duration, layers []bench.Layer,
 				return peers, nil, usagef("bench: --peer: two peers named %s (%q and %q)", p.Name(), q.Command(), p.Command())
 			}
 		}
-		for i := range layers {
-			if l := &layers[i]; selected[l] {
-				if err := p.Supports(&l.Problem); err != nil {
-					notes = append(notes, fmt.Sprintf("impl=%s shape=%s: skipped: %v", p.Name(), l.Shape, err))
-				}
+		for _, l := range selected {
+			if err := p.Supports(&l.Problem); err != nil {
+				notes = append(notes, fmt.Sprintf("impl=%s shape=%s: skipped: %v", p.Name(), l.Shape, err))
 			}
 		}
 	}
@@ -211,19 +239,14 @@ func startPeers(cmds []string, startTimeout time.Duration, layers []bench.Layer,
 // withPeers adds a pair of each peer on every selected layer it supports
 // (--impl selects among ours; a peer named by --peer always runs), in
 // layer order, so that each round times ours and theirs on one layer
-// before the next.
-func withPeers(pairs []bench.Pair, peers []*bench.Peer, layers []bench.Layer) []bench.Pair {
+// before the next. selected are the layers timed.
+func withPeers(pairs []bench.Pair, peers []*bench.Peer, selected []*bench.Layer) []bench.Pair {
 	var out []bench.Pair
-	for i := range layers {
-		l := &layers[i]
-		n := len(out)
+	for _, l := range selected {
 		for _, p := range pairs {
 			if p.Layer == l {
 				out = append(out, p)
 			}
-		}
-		if len(out) == n {
-			continue // not selected
 		}
 		for _, p := range peers {
 			if p.Supports(&l.Problem) == nil {
@@ -320,3 +343,7 @@ func unchanged(outPath string) string {
 // benchVariants is the registry bench selects from; tests add a variant that
 // fails mid-run.
 var benchVariants = optimized.All
+
+// benchGradVariants is the registry of gradient variants bench --dir
+// BWD_… selects from.
+var benchGradVariants = optimized.GradAll
