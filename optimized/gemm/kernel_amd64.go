@@ -64,6 +64,17 @@ var avx512x8 = &kernel{
 	eff:    1,
 }
 
+// The 7×48 tile: 8×48's blocking for m a multiple of 7; transposed, it
+// fits C^T = Bᵀ·Aᵀ for products with n = 49 (7×7 output planes).
+var avx512x7 = &kernel{
+	name: "avx512-7x48",
+	mr:   7, nr: 48,
+	kc: 256, mc: 7 * 24, nc: 48 * 21,
+	micro:  asmMicro(kern7x48, 7, 48),
+	aOuter: true,
+	eff:    1,
+}
+
 var avx2 = &kernel{
 	name: "avx2",
 	mr:   6, nr: 16,
@@ -91,7 +102,7 @@ func asmMicro(f func(k int, a, b, c *float32, ldc int, beta float32, accum int),
 func init() {
 	var fast []*kernel
 	if cpu.X86.HasAVX512F {
-		avx512.shapes = []*kernel{avx512, avx512x8}
+		avx512.shapes = []*kernel{avx512, avx512x8, avx512x7}
 		fast = append(fast, avx512)
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
@@ -104,3 +115,8 @@ func init() {
 //
 //go:noescape
 func kern8x48(k int, a, b, c *float32, ldc int, beta float32, accum int)
+
+// kern7x48 is the AVX-512 tile for m a multiple of 7 (kernel7x48_amd64.s).
+//
+//go:noescape
+func kern7x48(k int, a, b, c *float32, ldc int, beta float32, accum int)
