@@ -218,7 +218,7 @@ func deformGradMagnitude(p *conv.Problem, in conv.Inputs[float64], dy []float64)
 							if am == 0 {
 								continue
 							}
-							dY, dX := ay.slack(), ax.slack()
+							dY, dX := exactSlack(ay), exactSlack(ax)
 							deformDXMagnitude(p, in.X, n, ic, py, px, dY, dX, am, sDX, tDX)
 							bigA := cornerMax(p, in.X, n, ic, py, px, dY, dX)
 							for axis, oi := range [2]int{oy, ox} {
@@ -360,4 +360,17 @@ func derivSpread(p *conv.Problem, x []float64, n, ic int, py, px, dY, dX float64
 		}
 	}
 	return d, hi - lo
+}
+
+// exactSlack is a.slack(), or 0 when the offset is an integer and every
+// partial sum of base + tap + Δ is an integer below 2²⁴ in magnitude: then
+// every float32 addition is exact in any order, the position is exact, and
+// so are the fractions (0) and the cell. This keeps the derivatives' jump
+// J out of the bound at integer positions (the integer fill's), where a
+// slack of u·|p| would straddle the integer.
+func exactSlack(a axisTerms) float64 {
+	if a.off == math.Trunc(a.off) && math.Abs(float64(a.base))+math.Abs(float64(a.tap))+math.Abs(a.off) < 1<<24 {
+		return 0
+	}
+	return a.slack()
 }

@@ -1,0 +1,358 @@
+package optimized
+
+import (
+	"math"
+
+	"github.com/convverify/convverify/conv"
+)
+
+// Backward passes of the deformable convolution (issue 12), DCNv2 as
+// torchvision's deform_conv2d: for input channel c of offset group
+// dg = c/(IC/DG), tap k = (dg·KH + kh)·KW + kw and output j, the forward pass
+// reads the column value col[(c, kh, kw), j] = μ·v, v = bilinear(x[c], p)
+// at the position p = (oh·SH − PH + kh·DH + Δy, ow·SW − PW + kw·DW + Δx), μ the
+// mask (1 for DCNv1), and out_g = W_g·col (optimized/deform.go). So
+//
+//	BWD_W:  dw_g = dy_g·colᵀ                     (GEMM over the outputs, per image)
+//	BWD_D:  dcol_g = W_gᵀ·dy_g                   (GEMM over the OCG outputs of the group)
+//	        dx[corner]   += dcol·μ·λ(corner)     (the bilinear scatter)
+//	        dmask[k, j]  += dcol·v               (over the channels of the offset group)
+//	        doffset[2k, j]   += dcol·μ·∂v/∂py,  doffset[2k+1, j] += dcol·μ·∂v/∂px
+//
+// with ∂v/∂py = (1 − lx)(x10 − x00) + lx(x11 − x01) (and x likewise) in the
+// cell of ⌊p⌋ (reference.DeformBackward). Positions, bilinear weights,
+// samples and derivatives are computed in float64 from the float32 inputs
+// (exact positions and fractions, near-exact weights), and each product
+// with the float32 dcol is rounded once to float32: fewer roundings than
+// the terms' errors reference.GradMagnitude allows (E', the weights' γ₅,
+// the derivative's γ₅·2A), and the sums are float32 sums of the
+// reference.DeformGradLength terms in a fixed order, so BoundC = 1 with
+// those N (AccumLength).
+//
+// Determinism: BWD_W's tasks are (group, block of input channels), each
+// owning its rows of dw and summing over images and column tiles in order.
+// BWD_D runs image by image in two phases: tasks (group, block of input
+// channels) own their channels of dx (cleared, then scattered in tile, channel,
+// tap, position order) and write each channel's share of dmask and doffset
+// to a buffer [IC, taps, positions]; then tasks (tap of an offset group) sum
+// those shares over the group's channels in ascending order. Nothing depends
+// on the worker count.
+
+func init() {
+	registerGrad(GradVariant{
+		Name:     "deform-bwd-im2col",
+		Ops:      []conv.Op{conv.OpDeform},
+		Dirs:     []conv.Dir{conv.DirBwdD, conv.DirBwdW, conv.DirBwdWB},
+		Supports: func(p *conv.Problem) error { return nil },
+		Run: func(p *conv.Problem, in conv.Inputs[float32], dy []float32, g conv.Grads[float32], workers int) error {
+			if p.Dir == conv.DirBwdD {
+				runDeformBwdData(p, in, dy, g, workers)
+				return nil
+			}
+			runDeformBwdWeights(p, in, dy, g.DW, workers)
+			if g.DB != nil {
+				biasGrad(p, dy, g.DB)
+			}
+			return nil
+		},
+		// C = 1 with reference.DeformGradLength's N: see above.
+		BoundC: 1,
+		// Integer offsets put every sample on a pixel (weights 0 and 1,
+		// derivatives differences of pixels), and the integer fill's mask is
+		// in {0, 1, 2}: every product and partial sum is an exact integer.
+		Exact:         true,
+		Deterministic: true,
+		Kernel:        gemmKernel,
+		AccumLength:   deformGradLength,
+	})
+}
+
+// deformGradLength is reference.DeformGradLength (the package does not
+// depend on the reference; a test checks that they agree): N of each
+// gradient, MB·Spatial(O) for dw and db, OCG·Spatial(O)·KH·KW for dx,
+// IC/DG·OCG for doffset and dmask.
+func deformGradLength(p *conv.Problem, name string) int {
+	osp := conv.Spatial(p.O)
+	switch name {
+	case "dw", "db":
+		return p.MB * osp
+	case "dx":
+		return p.OCG() * osp * p.K[conv.H] * p.K[conv.W]
+	case "doffset", "dmask":
+		return p.IC / p.DG * p.OCG()
+	}
+	return 0
+}
+
+// deformSample is one deformable sample in float64: the four neighbours'
+// indices into an IH×IW plane (0 for one outside, whose bit in in is then
+// clear) and the fractions ly, lx of the position in its cell. ok is false
+// for a sample at or beyond one pixel outside (or NaN), which reads 0 and
+// has zero gradients. It is newBilinearTap (deform.go) keeping the
+// fractions, which the derivatives need, and the mask apart, which dmask
+// needs without.
+type deformSample struct {
+	idx    [4]int32
+	ly, lx float64
+	in     uint8
+	ok     bool
+}
+
+func newDeformSample(IH, IW int, py, px float64) (s deformSample) {
+	if !(py > -1 && py < float64(IH) && px > -1 && px < float64(IW)) {
+		return s
+	}
+	fy, fx := math.Floor(py), math.Floor(px)
+	y0, x0 := int(fy), int(fx)
+	s.ly, s.lx, s.ok = py-fy, px-fx, true
+	for i, d := range [4][2]int{{0, 0}, {0, 1}, {1, 0}, {1, 1}} {
+		y, x := y0+d[0], x0+d[1]
+		if y >= 0 && y < IH && x >= 0 && x < IW {
+			s.in |= 1 << i
+			s.idx[i] = int32(y*IW + x)
+		}
+	}
+	return s
+}
+
+// corners returns the four neighbours' values in xc (0 outside).
+func (s *deformSample) corners(xc []float32) (v [4]float64) {
+	for i := range v {
+		if s.in&(1<<i) != 0 {
+			v[i] = float64(xc[s.idx[i]])
+		}
+	}
+	return v
+}
+
+// weights are the bilinear weights of the four neighbours (00, 01, 10, 11).
+func (s *deformSample) weights() [4]float64 {
+	ly, lx := s.ly, s.lx
+	return [4]float64{(1 - ly) * (1 - lx), (1 - ly) * lx, ly * (1 - lx), ly * lx}
+}
+
+// deformSamples fills smp[tap·nt + j − j0] with the samples of offset group
+// dg of image n at outputs [j0, j1), and mask[...] with their mask values
+// (1 without a mask).
+func deformSamples(p *conv.Problem, in conv.Inputs[float32], n, dg, j0, j1 int, smp []deformSample, mask []float64) {
+	KH, KW := p.K[1], p.K[2]
+	taps := KH * KW
+	osp := conv.Spatial(p.O)
+	OW := p.O[2]
+	nt := j1 - j0
+	for kh := 0; kh < KH; kh++ {
+		for kw := 0; kw < KW; kw++ {
+			kidx := (dg*KH+kh)*KW + kw
+			offY := in.Offset[(n*2*p.DG*taps+2*kidx)*osp:]
+			offX := in.Offset[(n*2*p.DG*taps+2*kidx+1)*osp:]
+			var mk []float32
+			if in.Mask != nil {
+				mk = in.Mask[(n*p.DG*taps+kidx)*osp:]
+			}
+			t := (kh*KW + kw) * nt
+			for j := j0; j < j1; j++ {
+				oh, ow := j/OW, j%OW
+				py := float64(oh*p.S[1]-p.PBegin[1]+kh*p.Dil[1]) + float64(offY[j])
+				px := float64(ow*p.S[2]-p.PBegin[2]+kw*p.Dil[2]) + float64(offX[j])
+				smp[t+j-j0] = newDeformSample(p.I[1], p.I[2], py, px)
+				mask[t+j-j0] = 1
+				if mk != nil {
+					mask[t+j-j0] = float64(mk[j])
+				}
+			}
+		}
+	}
+}
+
+// runDeformBwdWeights computes dw [OC, IC/G, KH, KW] (see the file comment):
+// tasks (group, block of input channels) accumulate col·dyᵀ over images and
+// column tiles, in order, into their rows.
+func runDeformBwdWeights(p *conv.Problem, in conv.Inputs[float32], dy, dw []float32, workers int) {
+	ex := newOneShot(workers)
+	defer ex.release()
+	icg, ocg, taps := p.ICG(), p.OCG(), p.Taps()
+	isp, osp := conv.Spatial(p.I), conv.Spatial(p.O)
+	cpg := p.IC / p.DG
+	cbs := gradChannelBlock(icg, taps)
+	cblocks := ceilDiv(icg, cbs)
+	nt := min(colTile, osp)
+	ex.useGemm(cbs*taps, ocg, nt)
+	cols := ex.perWorker(cbs * taps * nt)
+	dyts := ex.perWorker(nt * ocg)
+	accs := ex.perWorker(cbs * taps * ocg)
+	smps := make([][]deformSample, ex.workers)
+	masks := make([][]float64, ex.workers)
+	for i := range smps {
+		smps[i], masks[i] = make([]deformSample, taps*nt), make([]float64, taps*nt)
+	}
+	ex.forEach(p.G*cblocks, func(wk, t int) {
+		cb, g := t%cblocks, t/cblocks
+		c0 := cb * cbs
+		nc := min(cbs, icg-c0)
+		rows := nc * taps
+		acc := accs[wk][:rows*ocg]
+		ws := ex.gemmWS(wk)
+		beta := float32(0)
+		for n := 0; n < p.MB; n++ {
+			dyg := dy[(n*p.OC+g*ocg)*osp : (n*p.OC+(g+1)*ocg)*osp]
+			for j0 := 0; j0 < osp; j0 += colTile {
+				j1 := min(osp, j0+colTile)
+				w := j1 - j0
+				smp, mask := smps[wk][:taps*w], masks[wk][:taps*w]
+				col := cols[wk][:rows*w]
+				curDG := -1
+				for ci := 0; ci < nc; ci++ {
+					c := g*icg + c0 + ci
+					if dg := c / cpg; dg != curDG {
+						curDG = dg
+						deformSamples(p, in, n, dg, j0, j1, smp, mask)
+					}
+					xc := in.X[(n*p.IC+c)*isp : (n*p.IC+c+1)*isp]
+					row := col[ci*taps*w : (ci+1)*taps*w]
+					for i := range smp {
+						s := &smp[i]
+						if !s.ok {
+							row[i] = 0
+							continue
+						}
+						x, l := s.corners(xc), s.weights()
+						row[i] = float32(mask[i] * (l[0]*x[0] + l[1]*x[1] + l[2]*x[2] + l[3]*x[3]))
+					}
+				}
+				dyt := dyts[wk][:w*ocg]
+				transposeTile(dyg[j0:], osp, ocg, w, dyt)
+				asmGemm(ws, rows, ocg, w, col, w, dyt, ocg, beta, acc, ocg)
+				beta = 1
+			}
+		}
+		for m := 0; m < ocg; m++ {
+			dst := dw[((g*ocg+m)*icg+c0)*taps:][:rows]
+			for r := range dst {
+				dst[r] = acc[r*ocg+m]
+			}
+		}
+	})
+}
+
+// runDeformBwdData computes dx, doffset and dmask (see the file comment).
+func runDeformBwdData(p *conv.Problem, in conv.Inputs[float32], dy []float32, g conv.Grads[float32], workers int) {
+	ex := newOneShot(workers)
+	defer ex.release()
+	icg, ocg, taps := p.ICG(), p.OCG(), p.Taps()
+	isp, osp := conv.Spatial(p.I), conv.Spatial(p.O)
+	cpg := p.IC / p.DG
+	krows := icg * taps
+	// wt[g] is W_gᵀ: rows (c, k), columns m.
+	wt := ex.scratch(p.G * krows * ocg)
+	for gr := 0; gr < p.G; gr++ {
+		for m := 0; m < ocg; m++ {
+			src := in.W[(gr*ocg+m)*krows : (gr*ocg+m+1)*krows]
+			dst := wt[gr*krows*ocg+m:]
+			for r, v := range src {
+				dst[r*ocg] = v
+			}
+		}
+	}
+	cbs := gradChannelBlock(icg, taps)
+	cblocks := ceilDiv(icg, cbs)
+	nt := min(colTile, osp)
+	ex.useGemm(cbs*taps, nt, ocg)
+	dcols := ex.perWorker(cbs * taps * nt)
+	smps := make([][]deformSample, ex.workers)
+	masks := make([][]float64, ex.workers)
+	for i := range smps {
+		smps[i], masks[i] = make([]deformSample, taps*nt), make([]float64, taps*nt)
+	}
+	// Each channel's share of doffset (y, x) and dmask, [IC, taps, osp].
+	share := p.IC * taps * osp
+	offY, offX := ex.scratch(share), ex.scratch(share)
+	var mshare []float32
+	if g.DMask != nil {
+		mshare = ex.scratch(share)
+	}
+	for n := 0; n < p.MB; n++ {
+		ex.forEach(p.G*cblocks, func(wk, t int) {
+			cb, gr := t%cblocks, t/cblocks
+			c0 := cb * cbs
+			nc := min(cbs, icg-c0)
+			rows := nc * taps
+			a := wt[(gr*krows+c0*taps)*ocg:]
+			dyg := dy[(n*p.OC+gr*ocg)*osp : (n*p.OC+(gr+1)*ocg)*osp]
+			dxc := g.DX[(n*p.IC+gr*icg+c0)*isp : (n*p.IC+gr*icg+c0+nc)*isp]
+			clear(dxc)
+			ws := ex.gemmWS(wk)
+			for j0 := 0; j0 < osp; j0 += colTile {
+				j1 := min(osp, j0+colTile)
+				w := j1 - j0
+				dcol := dcols[wk][:rows*w]
+				asmGemm(ws, rows, w, ocg, a, ocg, dyg[j0:], osp, 0, dcol, w)
+				smp, mask := smps[wk][:taps*w], masks[wk][:taps*w]
+				curDG := -1
+				for ci := 0; ci < nc; ci++ {
+					c := gr*icg + c0 + ci
+					if dg := c / cpg; dg != curDG {
+						curDG = dg
+						deformSamples(p, in, n, dg, j0, j1, smp, mask)
+					}
+					xc := in.X[(n*p.IC+c)*isp : (n*p.IC+c+1)*isp]
+					dx := dxc[ci*isp : (ci+1)*isp]
+					drow := dcol[ci*taps*w : (ci+1)*taps*w]
+					for k := 0; k < taps; k++ {
+						sh := (c*taps+k)*osp + j0
+						sy, sx := offY[sh:sh+w], offX[sh:sh+w]
+						var sm []float32
+						if mshare != nil {
+							sm = mshare[sh : sh+w]
+						}
+						for jj := 0; jj < w; jj++ {
+							s := &smp[k*w+jj]
+							if !s.ok {
+								sy[jj], sx[jj] = 0, 0
+								if sm != nil {
+									sm[jj] = 0
+								}
+								continue
+							}
+							gc := float64(drow[k*w+jj])
+							mu := mask[k*w+jj]
+							x, l := s.corners(xc), s.weights()
+							if sm != nil {
+								sm[jj] = float32(gc * (l[0]*x[0] + l[1]*x[1] + l[2]*x[2] + l[3]*x[3]))
+							}
+							gm := gc * mu
+							ly, lx := s.ly, s.lx
+							sy[jj] = float32(gm * ((1-lx)*(x[2]-x[0]) + lx*(x[3]-x[1])))
+							sx[jj] = float32(gm * ((1-ly)*(x[1]-x[0]) + ly*(x[3]-x[2])))
+							for i := 0; i < 4; i++ {
+								if s.in&(1<<i) != 0 {
+									dx[s.idx[i]] += float32(gm * l[i])
+								}
+							}
+						}
+					}
+				}
+			}
+		})
+		// Sum the shares over each offset group's channels, in order.
+		ex.forEach(p.DG*taps, func(wk, t int) {
+			dg, k := t/taps, t%taps
+			kidx := dg*taps + k
+			dOY := g.DOffset[(n*2*p.DG*taps+2*kidx)*osp:][:osp]
+			dOX := g.DOffset[(n*2*p.DG*taps+2*kidx+1)*osp:][:osp]
+			sumShares(offY, dg*cpg, cpg, k, taps, osp, dOY)
+			sumShares(offX, dg*cpg, cpg, k, taps, osp, dOX)
+			if mshare != nil {
+				sumShares(mshare, dg*cpg, cpg, k, taps, osp, g.DMask[(n*p.DG*taps+kidx)*osp:][:osp])
+			}
+		})
+	}
+}
+
+// sumShares sets dst[j] = Σ_{c0 ≤ c < c0+nc} share[(c·taps + k)·osp + j],
+// the channels added in ascending order.
+func sumShares(share []float32, c0, nc, k, taps, osp int, dst []float32) {
+	copy(dst, share[(c0*taps+k)*osp:][:osp])
+	for c := c0 + 1; c < c0+nc; c++ {
+		addTo(dst, share[(c*taps+k)*osp:][:osp])
+	}
+}
