@@ -459,7 +459,9 @@ func TestBenchBadArgumentsExitTwo(t *testing.T) {
 		{[]string{"--workers", "1,,2"}, "--workers"},
 		{[]string{"--workers", "2,2"}, "twice"},
 		{[]string{"--format", "xml"}, "--format"},
-		{[]string{"--dir", "BWD_D"}, "--dir"},
+		{[]string{"--dir", "BWD_X"}, "--dir"},
+		{[]string{"--dir", "BWD_D", "--mode", "plan"}, "--mode"},
+		{[]string{"--dir", "BWD_W", "--impl", "best"}, "--impl"},
 		{[]string{"--mb", "-1"}, "--mb"},
 		{[]string{"mb1ic4ih8oc4oh8kh3ph1", "--impl", "^nosuch$"}, "--impl"},
 	} {
@@ -719,5 +721,35 @@ func TestBenchImplBest(t *testing.T) {
 	code, out, errOut = runSplit(t, "bench", file, "--mb", "1", "--shape", "net:dw", "--impl", "^depthwise", "--count", "1", "--benchtime", "1x")
 	if code != 0 || strings.Contains(out, "impl=best") || !strings.Contains(errOut, "best variant per layer") {
 		t.Errorf("--impl ^depthwise: exit %d, impl=best timed or no best-per-layer table:\n%s%s", code, out, errOut)
+	}
+}
+
+// TestBenchBackward: bench --dir BWD_D times our gradient variants and a
+// peer with the grad capability on the backward case, in the same rounds,
+// under names that carry /dir=BWD_D (the forward names stay as they are);
+// a peer without the capability is skipped with a note.
+func TestBenchBackward(t *testing.T) {
+	gw := goWorker(t)
+	noGrad := `printf '%s\n' '{"protocol":"convverify-worker","version":1,"name":"fwdonly","ops":["conv"],"caps":["time"]}'; cat >/dev/null`
+	code, out, errOut := runSplit(t, "bench", "--dir", "BWD_D", "--count", "1", "--benchtime", "2x", "--peer", gw, "--peer", noGrad, "mb1ic4ih6oc4oh6kh3ph1")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s\n%s", code, out, errOut)
+	}
+	re := regexp.MustCompile(`(?m)^BenchmarkConv/op=conv/impl=([^/]+)/shape=mb1ic4ih6iw6oc4oh6ow6kh3kw3/dir=BWD_D\s+\d+\s+[0-9.]+ ns/op.*GFLOP/s`)
+	impls := map[string]bool{}
+	for _, m := range re.FindAllStringSubmatch(out, -1) {
+		impls[m[1]] = true
+	}
+	if !impls["peer:goworker"] {
+		t.Errorf("no peer:goworker …/dir=BWD_D benchmark:\n%s", out)
+	}
+	if ours := len(impls) - 1; ours < 1 && len(benchGradVariants()) > 0 {
+		t.Errorf("none of our gradient variants timed:\n%s", out)
+	}
+	if strings.Contains(out, "impl=peer:fwdonly") || !strings.Contains(errOut, `no "grad" capability`) {
+		t.Errorf("the peer without grad was timed, or not noted:\n%s\n%s", out, errOut)
+	}
+	if regexp.MustCompile(`(?m)^BenchmarkConv/[^ ]*shape=mb1ic4ih6iw6oc4oh6ow6kh3kw3(\s|/mode)`).MatchString(out) {
+		t.Errorf("a backward benchmark without /dir=:\n%s", out)
 	}
 }
