@@ -251,17 +251,33 @@ func scatterAddRow(xrow, seg []float32, iw0, s int) {
 }
 
 // biasGrad sets db[m] = Σ_n Σ_o dy[n, m, o] (every output element adds
-// b[m] once), summed in float32 image by image, position by position: a
-// fixed order of MB·Spatial(O) terms (BoundC 1, N = MB·Spatial(O)).
+// b[m] once), summed in float32 image by image, each image's plane in four
+// interleaved partial sums (sum32): an order fixed by the problem, of
+// MB·Spatial(O) terms (BoundC 1, N = MB·Spatial(O)).
 func biasGrad(p *conv.Problem, dy, db []float32) {
 	osp := conv.Spatial(p.O)
 	for m := 0; m < p.OC; m++ {
 		var s float32
 		for n := 0; n < p.MB; n++ {
-			for _, v := range dy[(n*p.OC+m)*osp : (n*p.OC+m+1)*osp] {
-				s += v
-			}
+			s += sum32(dy[(n*p.OC+m)*osp : (n*p.OC+m+1)*osp])
 		}
 		db[m] = s
 	}
+}
+
+// sum32 is Σ a[i] in four interleaved float32 partial sums, added
+// pairwise at the end.
+func sum32(a []float32) float32 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i]
+		s1 += a[i+1]
+		s2 += a[i+2]
+		s3 += a[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }

@@ -73,7 +73,7 @@ func weightsGeometry(p *conv.Problem) (conv.Problem, error) {
 // and the plain tensor plain [MB, q.OC, q.O…] (see above). Tasks are
 // (group, block of gathered channels); a task owns its rows of R, a
 // (rows × OCG') accumulator, and runs over the images and the column
-// tiles of colTile positions, in order: it gathers its rows of col (the
+// tiles of colTile positions (the whole image for a pointwise geometry), in order: it gathers its rows of col (the
 // gathered tensor itself for a pointwise geometry), transposes the tile of
 // plain to (positions × OCG'), and adds col · plainᵀ into the accumulator
 // with one GEMM whose reduction is the tile's positions. Every dw element
@@ -86,7 +86,13 @@ func runWeightsGemm(q *conv.Problem, gat, plain, dw []float32, workers int) {
 	cbs := gradChannelBlock(gcg, taps)
 	cblocks := ceilDiv(gcg, cbs)
 	ident := isIdentityGather(q)
-	nt := min(colTile, jsp)
+	// a pointwise geometry gathers nothing: one GEMM per image, its
+	// reduction the whole image (the GEMM's own k-blocks order it)
+	tile := colTile
+	if ident {
+		tile = jsp
+	}
+	nt := min(tile, jsp)
 	ex.useGemm(cbs*taps, pcg, nt)
 	var cols [][]float32
 	if !ident {
@@ -105,8 +111,8 @@ func runWeightsGemm(q *conv.Problem, gat, plain, dw []float32, workers int) {
 		for n := 0; n < q.MB; n++ {
 			gsrc := gat[(n*q.IC+g*gcg+c0)*gsp : (n*q.IC+g*gcg+c0+nc)*gsp]
 			psrc := plain[(n*q.OC+g*pcg)*jsp : (n*q.OC+(g+1)*pcg)*jsp]
-			for j0 := 0; j0 < jsp; j0 += colTile {
-				j1 := min(jsp, j0+colTile)
+			for j0 := 0; j0 < jsp; j0 += tile {
+				j1 := min(jsp, j0+tile)
 				w := j1 - j0
 				pt := pts[wk][:w*pcg]
 				transposeTile(psrc[j0:], jsp, pcg, w, pt)
