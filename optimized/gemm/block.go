@@ -5,6 +5,7 @@ import "sync"
 // workspace is one goroutine's packing buffers.
 type workspace struct {
 	a, b, tile []float32
+	ct         []float32 // a transposed product's Cᵀ block (trans.go)
 }
 
 var workspaces sync.Pool
@@ -58,6 +59,10 @@ func split(workers, m, n, mr, nr int) []region {
 
 // run computes C = A·B + beta·C for k ≥ 1 with kernel kern on up to workers goroutines.
 func run(kern *kernel, workers, m, n, k int, as aSrc, bs bSource, beta float32, c []float32, ldc int) {
+	if kern.trans {
+		runT(kern, workers, m, n, k, as, bs.(tSource), beta, c, ldc)
+		return
+	}
 	if workers <= 1 {
 		runRegion(kern, region{0, m, 0, n}, k, as, bs, beta, c, ldc)
 		return

@@ -36,6 +36,10 @@ type kernel struct {
 	// multiply-add inside the kernel), so a product's bits do not depend
 	// on the tile chosen.
 	shapes []*kernel
+
+	// trans marks a transposed tile: the product runs as Cᵀ = Bᵀ·Aᵀ with
+	// this tile over Cᵀ (trans.go); choose weighs it by ⌈n/MR⌉·⌈m/NR⌉.
+	trans bool
 }
 
 // choose returns the tile of family fam that does the least padded work
@@ -49,6 +53,9 @@ func choose(fam *kernel, m, n, k int) *kernel {
 	best, bestCost := fam, 0.0
 	for i, s := range fam.shapes {
 		cost := float64(ceilTo(m, s.mr)) * float64(ceilTo(n, s.nr)) / s.efficiency()
+		if s.trans {
+			cost = float64(ceilTo(n, s.mr)) * float64(ceilTo(m, s.nr)) / s.efficiency() * tPenalty
+		}
 		if i == 0 || cost < bestCost {
 			best, bestCost = s, cost
 		}

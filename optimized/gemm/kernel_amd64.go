@@ -102,7 +102,7 @@ func asmMicro(f func(k int, a, b, c *float32, ldc int, beta float32, accum int),
 func init() {
 	var fast []*kernel
 	if cpu.X86.HasAVX512F {
-		avx512.shapes = []*kernel{avx512, avx512x8, avx512x7}
+		avx512.shapes = []*kernel{avx512, avx512x8, avx512x7, transposed(avx512x7), transposed(avx512x8), transposed(avx512)}
 		fast = append(fast, avx512)
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {

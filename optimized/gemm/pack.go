@@ -54,8 +54,9 @@ func packA(dst, a []float32, lda, ic, mcur, pc, kcur, mr int) []float32 {
 // (the AVX-512 kernel's) with an in-register transpose.
 var packFull14 func(chunks int, src []float32, lda int, dst []float32)
 
-// maxMR bounds the register-tile height of every kernel.
-const maxMR = 16
+// maxMR bounds the panel height packA makes: every kernel's MR, and the NR
+// of every transposed tile (whose B panels are A's rows).
+const maxMR = 48
 
 // packB copies B[pc:pc+kcur, jc:jc+ncur] into dst as ⌈ncur/nr⌉ panels; panel q
 // holds, for p = 0…kcur−1, the nr values B[pc+p, jc+q·nr+j], columns past ncur as 0.

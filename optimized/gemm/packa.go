@@ -1,5 +1,7 @@
 package gemm
 
+import "sync"
+
 // aSrc is A as runRegionIn reads it: a row-major matrix packed block by
 // block into the workspace, or a PackedA sliced without copying.
 type aSrc struct {
@@ -25,10 +27,16 @@ func (as aSrc) block(ws *workspace, kern *kernel, ic, mcur, pc, kcur int) []floa
 // doc).
 type PackedA struct {
 	m, k int
-	kern *kernel
+	kern *kernel // the tile whose MR the panels have
+	fam  *kernel // the family pa was packed in, for choose
 	// data holds the KC blocks of columns in order; block pc holds all
 	// ⌈m/MR⌉ row panels of its kcur columns (see packA).
 	data []float32
+
+	// layouts holds pa repacked for other panel heights (a transposed
+	// tile's NR), made on first use.
+	mu      sync.Mutex
+	layouts []*PackedA
 }
 
 // M and K are the dimensions of the packed A (m×k).
@@ -52,7 +60,58 @@ func PackA(m, k int, a []float32, lda int) *PackedA {
 	if m > 0 && k > 0 && len(a) < (m-1)*lda+k {
 		panic(errShortA)
 	}
-	return packAFor(chooseM(active(), m), m, k, a, lda)
+	fam := active()
+	pa := packAFor(chooseM(fam, m), m, k, a, lda)
+	pa.fam = fam
+	return pa
+}
+
+// kernelFor is the tile a product with pa and n columns runs: pa's own,
+// unless choose prefers a transposed tile (which reads pa's rows in its
+// NR-row layout).
+func (pa *PackedA) kernelFor(n int) *kernel {
+	if pa.fam != nil {
+		if c := choose(pa.fam, pa.m, n, pa.k); c.trans {
+			return c
+		}
+	}
+	return pa.kern
+}
+
+// layout returns pa with panels nr rows high and KC = kc: pa itself, or a
+// copy repacked from pa once and kept.
+func (pa *PackedA) layout(nr, kc int) *PackedA {
+	if pa.kern.mr == nr && pa.kern.kc == kc {
+		return pa
+	}
+	pa.mu.Lock()
+	defer pa.mu.Unlock()
+	for _, l := range pa.layouts {
+		if l.kern.mr == nr && l.kern.kc == kc {
+			return l
+		}
+	}
+	a := pa.unpack()
+	l := packAFor(&kernel{name: pa.kern.name, mr: nr, kc: kc}, pa.m, pa.k, a, max(pa.k, 1))
+	pa.layouts = append(pa.layouts, l)
+	return l
+}
+
+// unpack returns A (m×k, lda = k) from pa's panels.
+func (pa *PackedA) unpack() []float32 {
+	m, k, mr, kc := pa.m, pa.k, pa.kern.mr, pa.kern.kc
+	a := make([]float32, m*k)
+	panels := (m + mr - 1) / mr
+	for pc := 0; pc < k; pc += kc {
+		kcur := min(kc, k-pc)
+		for i := range m {
+			pan := pa.data[pc*panels*mr+(i/mr)*kcur*mr:]
+			for p := range kcur {
+				a[i*k+pc+p] = pan[p*mr+i%mr]
+			}
+		}
+	}
+	return a
 }
 
 // chooseM is choose for an unknown n: the tile with the least padded m per
@@ -60,6 +119,9 @@ func PackA(m, k int, a []float32, lda int) *PackedA {
 func chooseM(fam *kernel, m int) *kernel {
 	best, bestCost := fam, 0.0
 	for i, s := range family(fam) {
+		if s.trans {
+			continue
+		}
 		cost := float64(ceilTo(max(m, 1), s.mr)) / s.efficiency()
 		if i == 0 || cost < bestCost {
 			best, bestCost = s, cost
@@ -105,7 +167,7 @@ func SgemmPackedA(workers int, pa *PackedA, n int, b []float32, ldb int, beta fl
 		scale(pa.m, n, beta, c, ldc)
 		return
 	}
-	run(pa.kern, workers, pa.m, n, pa.k, aSrc{pa: pa}, rawB{b: b, ldb: ldb}, beta, c, ldc)
+	run(pa.kernelFor(n), workers, pa.m, n, pa.k, aSrc{pa: pa}, rawB{b: b, ldb: ldb}, beta, c, ldc)
 }
 
 // SgemmPackedA is SgemmPackedA on the calling goroutine with ws's buffers:
@@ -123,9 +185,8 @@ func (ws *Workspace) SgemmPackedA(pa *PackedA, n int, b []float32, ldb int, beta
 		scale(pa.m, n, beta, c, ldc)
 		return
 	}
-	ws.reserve(pa.kern, pa.m, n, pa.k)
 	ws.raw = rawB{b: b, ldb: ldb}
-	runRegionIn(pa.kern, &ws.ws, region{0, pa.m, 0, n}, pa.k, aSrc{pa: pa}, &ws.raw, &ws.raw, beta, c, ldc)
+	ws.run(pa.kernelFor(n), pa.m, n, pa.k, aSrc{pa: pa}, &ws.raw, &ws.raw, beta, c, ldc)
 	ws.raw = rawB{}
 }
 
@@ -147,9 +208,8 @@ func (ws *Workspace) SgemmPackedAPanels(pa *PackedA, n int, b BPanels, beta floa
 	if b == nil {
 		panic(errPanelsNil)
 	}
-	ws.reserve(pa.kern, pa.m, n, pa.k)
 	ws.pb.src = b
-	runRegionIn(pa.kern, &ws.ws, region{0, pa.m, 0, n}, pa.k, aSrc{pa: pa}, &ws.pb, nil, beta, c, ldc)
+	ws.run(pa.kernelFor(n), pa.m, n, pa.k, aSrc{pa: pa}, &ws.pb, nil, beta, c, ldc)
 	ws.pb.src = nil
 }
 

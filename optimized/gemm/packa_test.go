@@ -16,16 +16,25 @@ func TestPackedA(t *testing.T) {
 	defer SetKernel(Kernels()[0])
 	rng := rand.New(rand.NewPCG(31, 32))
 	var ws Workspace
+	transposedRuns := 0
+	defer func() {
+		if len(family(findKernel(Kernels()[0]))) > 3 && transposedRuns == 0 {
+			t.Error("no shape ran a transposed tile with a PackedA")
+		}
+	}()
 	for _, name := range Kernels() {
 		if err := SetKernel(name); err != nil {
 			t.Fatal(err)
 		}
 		for _, tile := range append(family(active()), nil) {
+			if tile != nil && tile.trans {
+				continue // PackA packs for direct tiles; the transposed ones repack it (the nil case)
+			}
 			mr, nr, kc := 14, 32, 256
 			if tile != nil {
 				mr, nr, kc = tile.mr, tile.nr, tile.kc
 			}
-			shapes := [][3]int{{1, 1, 1}, {mr + 1, nr - 1, 3}, {mr, nr + 1, kc + 1}, {2*mr + 3, 3*nr + 7, 2*kc + 5}, {200, 9, 40}}
+			shapes := [][3]int{{1, 1, 1}, {mr + 1, nr - 1, 3}, {mr, nr + 1, kc + 1}, {2*mr + 3, 3*nr + 7, 2*kc + 5}, {200, 9, 40}, {100, 49, 300}}
 			if raceEnabled {
 				shapes = shapes[:3]
 			}
@@ -40,6 +49,9 @@ func TestPackedA(t *testing.T) {
 						pa = PackA(o.m, o.k, o.aArg(), o.lda)
 					} else {
 						pa = packAFor(tile, o.m, o.k, o.aArg(), o.lda)
+					}
+					if pa.kernelFor(o.n).trans {
+						transposedRuns++
 					}
 					if pa.M() != o.m || pa.K() != o.k {
 						t.Fatalf("PackA: m %d k %d, want %d %d", pa.M(), pa.K(), o.m, o.k)
@@ -92,6 +104,9 @@ func TestPackAChoice(t *testing.T) {
 	for _, m := range []int{1, 7, 8, 14, 16, 28, 32, 64, 100} {
 		got := chooseM(active(), m)
 		for _, s := range fam {
+			if s.trans {
+				continue
+			}
 			if ceilTo(m, s.mr)*1000/int(1000*s.efficiency()) < ceilTo(m, got.mr)*1000/int(1000*got.efficiency()) {
 				t.Errorf("m=%d: PackA chose %s (%d rows), %s pads to %d", m, got.name, ceilTo(m, got.mr), s.name, ceilTo(m, s.mr))
 			}

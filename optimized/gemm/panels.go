@@ -39,9 +39,7 @@ func (ws *Workspace) SgemmPanels(m, n, k int, a []float32, lda int, b BPanels, b
 		scale(m, n, beta, c, ldc)
 		return
 	}
-	kern := choose(active(), m, n, k)
-	ws.reserve(kern, m, n, k)
 	ws.pb.src = b
-	runRegionIn(kern, &ws.ws, region{0, m, 0, n}, k, aSrc{a: a, lda: lda}, &ws.pb, nil, beta, c, ldc)
+	ws.run(choose(active(), m, n, k), m, n, k, aSrc{a: a, lda: lda}, &ws.pb, nil, beta, c, ldc)
 	ws.pb.src = nil
 }

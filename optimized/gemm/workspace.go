@@ -30,12 +30,8 @@ func (ws *Workspace) Sgemm(m, n, k int, a []float32, lda int, b []float32, ldb i
 		scale(m, n, beta, c, ldc)
 		return
 	}
-	kern := choose(active(), m, n, k)
-	r := region{0, m, 0, n}
-	w := &ws.ws
-	ws.reserve(kern, m, n, k)
 	ws.raw = rawB{b: b, ldb: ldb}
-	runRegionIn(kern, w, r, k, aSrc{a: a, lda: lda}, &ws.raw, &ws.raw, beta, c, ldc)
+	ws.run(choose(active(), m, n, k), m, n, k, aSrc{a: a, lda: lda}, &ws.raw, &ws.raw, beta, c, ldc)
 	ws.raw = rawB{}
 }
 
@@ -49,7 +45,22 @@ func (ws *Workspace) Reserve(m, n, k int) {
 	}
 }
 
+// run computes the whole product with tile kern on the calling goroutine
+// in ws's buffers (raw: B unpacked, for the fused packing; else nil).
+func (ws *Workspace) run(kern *kernel, m, n, k int, as aSrc, bs bSource, raw *rawB, beta float32, c []float32, ldc int) {
+	ws.reserve(kern, m, n, k)
+	if kern.trans {
+		runRegionT(kern, &ws.ws, region{0, n, 0, m}, k, as, bs.(tSource), beta, c, ldc)
+		return
+	}
+	runRegionIn(kern, &ws.ws, region{0, m, 0, n}, k, as, bs, raw, beta, c, ldc)
+}
+
 func (ws *Workspace) reserve(kern *kernel, m, n, k int) {
+	if kern.trans {
+		m, n = n, m
+		ws.ws.ct = growKeep(ws.ws.ct, ceilTo(m, kern.mr)*ceilTo(n, kern.nr))
+	}
 	kc := min(kern.kc, k)
 	w := &ws.ws
 	w.a = growKeep(w.a, (min(kern.mc, m)+kern.mr)*kc)
