@@ -82,9 +82,6 @@ func cmdCheck(args []string) error {
 			if err == nil && p.Dir == conv.DirFwdD {
 				err = refuseBackward("check", p)
 			}
-			if err == nil && p.Dir.Backward() && *workers != 1 {
-				err = usagef("--workers: has no effect with direction %s (the gradients are checked on the reference only)", p.Dir)
-			}
 			if err != nil {
 				if where != nil {
 					return usagef("%s: %v", where[i], err)
@@ -101,7 +98,7 @@ func cmdCheck(args []string) error {
 		}
 		if p.Dir.Backward() {
 			fmt.Fprintf(stdout, "problem  %s\nseed     %d\n", p.Command(), *seed)
-			err := checkGradients(p, *seed, pf.budget)
+			err := checkGradients(p, *seed, pf.budget, *workers)
 			endStages()
 			if errors.Is(err, errFailed) {
 				failed++
@@ -202,21 +199,29 @@ func checkGolden(dirs []string, budget int64) error {
 			malformed++
 		}
 	}
-	width := 0
+	width, opWidth := 0, 8
 	for _, c := range cases {
 		width = max(width, len(caseLabel(c)))
+		opWidth = max(opWidth, len(opLabel(c.Problem)))
 	}
 	for i, c := range cases {
 		label := caseLabel(c)
 		stage("check", "case %d/%d %s", i+1, len(cases), label)
-		lines := verify.Golden(c)
+		var lines []verify.Line
+		var variants int
+		if c.Problem.Dir.Backward() {
+			lines, variants = gradGolden(c)
+		} else {
+			lines = verify.Golden(c)
+			variants = len(lines) - 1
+		}
 		endStages()
 		ok := true
-		var ref verify.Line
+		maxErr := 0.0
 		for _, l := range lines {
 			ok = ok && l.OK()
-			if l.Name == verify.ReferenceVsGolden {
-				ref = l
+			if isReferenceLine(l) {
+				maxErr = max(maxErr, l.Verdict.MaxErr)
 			}
 		}
 		status := "ok  "
@@ -226,8 +231,8 @@ func checkGolden(dirs []string, budget int64) error {
 			status = "FAIL"
 			failed++
 		}
-		fmt.Fprintf(stdout, "%s  %-*s  %-8s %-40s %s max|err| %.3g, %d variants\n", status, width, label, c.Problem.Op,
-			unnamed(c.Problem), verify.ReferenceVsGolden, ref.Verdict.MaxErr, len(lines)-1)
+		fmt.Fprintf(stdout, "%s  %-*s  %-*s %-40s %s max|err| %.3g, %d variants\n", status, width, label, opWidth, opLabel(c.Problem),
+			unnamed(c.Problem), verify.ReferenceVsGolden, maxErr, variants)
 		for _, l := range lines {
 			if !l.OK() {
 				fmt.Fprintf(stdout, "      %s: %s\n", label, l)
@@ -248,6 +253,15 @@ func checkGolden(dirs []string, budget int64) error {
 		return errFailed
 	}
 	return nil
+}
+
+// opLabel is the op of a case's line, and its direction when it is a
+// backward one ("conv BWD_D").
+func opLabel(p conv.Problem) string {
+	if p.Dir.Backward() {
+		return p.Op.String() + " " + p.Dir.String()
+	}
+	return p.Op.String()
 }
 
 // caseLabel names a case by its folder; a case built in memory has none.

@@ -84,8 +84,6 @@ func TestDirRefused(t *testing.T) {
 		want string
 	}{
 		{[]string{"check", "--dir", "FWD_D", "mb1ic2ih4oc2oh4kh1"}, "direction FWD_D: not yet supported by check"},
-		{[]string{"check", "--dir=BWD_WB", "--workers", "2", "mb1ic2ih4oc2oh4kh1"}, "--workers: has no effect with direction BWD_WB"},
-		{[]string{"export", "--dir", "BWD_W", "mb1ic2ih4oc2oh4kh1", filepath.Join(t.TempDir(), "case")}, "direction BWD_W: not yet supported by export"},
 		{[]string{"check", "--golden", "--dir", "BWD_D", t.TempDir()}, "--dir: has no effect with --golden"},
 		{[]string{"check", "--list", "--dir", "BWD_D"}, "--dir: has no effect with --list"},
 		{[]string{"describe", "--dir", "bwd_d", "mb1ic2ih4oc2oh4kh1"}, "--dir: unknown direction \"bwd_d\""},

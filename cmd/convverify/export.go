@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/convverify/convverify/conv"
 	"github.com/convverify/convverify/oracles/golden"
 )
 
@@ -24,8 +25,10 @@ func cmdExport(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := refuseBackward("export", p); err != nil {
-		return err
+	if p.Dir == conv.DirFwdD {
+		if err := refuseBackward("export", p); err != nil {
+			return err
+		}
 	}
 	dir, opt := pos[1], golden.WriteOptions{Force: *force}
 	// Refuse a DIR we may not write before spending the reference's time;
@@ -35,7 +38,11 @@ func cmdExport(args []string) error {
 		return ioError{err}
 	}
 	stage("export", "reference on %s", p.Command())
-	c, err := exportCase(p, *seed, pf.budget)
+	export := exportCase
+	if p.Dir.Backward() {
+		export = exportGradCase // inputs, dy and the reference's gradients
+	}
+	c, err := export(p, *seed, pf.budget)
 	if err != nil {
 		return err
 	}
