@@ -107,6 +107,20 @@ func TestPackAssembly(t *testing.T) {
 		t.Skip("no assembly packer on this machine or build")
 	}
 	rng := rand.New(rand.NewPCG(13, 14))
+	for _, mcur := range []int{47, 48, 49, 96, 100} {
+		for _, kcur := range []int{1, 15, 16, 17, 33, 256} {
+			lda := kcur + 1 + rng.IntN(5)
+			a := randSlice(rng, (mcur+1)*lda)
+			got := packA(make([]float32, (mcur+48)*kcur), a, lda, 1, mcur, 1, kcur, 48)
+			saved := packFull48
+			packFull48 = nil
+			want := packA(make([]float32, (mcur+48)*kcur), a, lda, 1, mcur, 1, kcur, 48)
+			packFull48 = saved
+			if i := firstDiff(got, want); i >= 0 {
+				t.Errorf("48 rows: mcur=%d kcur=%d lda=%d: packed[%d] = %v, want %v", mcur, kcur, lda, i, got[i], want[i])
+			}
+		}
+	}
 	for _, mcur := range []int{1, 13, 14, 15, 28, 41} {
 		for _, kcur := range []int{1, 15, 16, 17, 31, 32, 33, 64, 255, 256} {
 			lda := kcur + 1 + rng.IntN(5)

@@ -23,6 +23,12 @@ func packA(dst, a []float32, lda, ic, mcur, pc, kcur, mr int) []float32 {
 			packFull14(chunks, a[off:], lda, pan)
 			p0 = 16 * chunks
 		}
+		if mr == 48 && len(rows) == 48 && packFull48 != nil && kcur >= 16 {
+			chunks := kcur / 16
+			off := (ic+q*mr)*lda + pc
+			packFull48(chunks, a[off:], lda, pan)
+			p0 = 16 * chunks
+		}
 		// One cache line of each row at a time: rows lda apart may share an
 		// L1 set (lda = 1024 puts them all in one), so a line must be used up
 		// before the next row's line evicts it.
@@ -53,6 +59,10 @@ func packA(dst, a []float32, lda, ic, mcur, pc, kcur, mr int) []float32 {
 // packFull14, when set, packs 16·chunks columns of a full 14-row panel
 // (the AVX-512 kernel's) with an in-register transpose.
 var packFull14 func(chunks int, src []float32, lda int, dst []float32)
+
+// packFull48, when set, is packFull14 for a full 48-row panel (a transposed
+// x48 tile's B side: 48 rows of A).
+var packFull48 func(chunks int, src []float32, lda int, dst []float32)
 
 // maxMR bounds the panel height packA makes: every kernel's MR, and the NR
 // of every transposed tile (whose B panels are A's rows).
