@@ -96,6 +96,14 @@ func packB(dst, b []float32, ldb, pc, kcur, jc, ncur, nr int) []float32 {
 				for p := p0; p < pe; p++ {
 					*(*[16]float32)(pan[p*16:]) = *(*[16]float32)(src[p*ldb:])
 				}
+			case 7: // a transposed 7×48 tile's A side: 7 columns of B
+				for p := p0; p < pe; p++ {
+					*(*[7]float32)(pan[p*7:]) = *(*[7]float32)(src[p*ldb:])
+				}
+			case 8:
+				for p := p0; p < pe; p++ {
+					*(*[8]float32)(pan[p*8:]) = *(*[8]float32)(src[p*ldb:])
+				}
 			default:
 				for p := p0; p < pe; p++ {
 					copy(pan[p*nr:p*nr+nr], src[p*ldb:])
