@@ -73,10 +73,11 @@ func weightsGeometry(p *conv.Problem) (conv.Problem, error) {
 // and the plain tensor plain [MB, q.OC, q.O…] (see above). Tasks are
 // (group, block of gathered channels); a task owns its rows of R, a
 // (rows × OCG') accumulator, and runs over the images and the column
-// tiles of colTile positions (the whole image for a pointwise geometry), in order: it gathers its rows of col (the
-// gathered tensor itself for a pointwise geometry), transposes the tile of
-// plain to (positions × OCG'), and adds col · plainᵀ into the accumulator
-// with one GEMM whose reduction is the tile's positions. Every dw element
+// tiles of colTile positions (the whole image for a pointwise geometry),
+// in order: it gathers its rows of col (the gathered tensor itself for a
+// pointwise geometry) and adds col · plainᵀ into the accumulator with one
+// GEMM whose reduction is the tile's positions; plainᵀ (positions × OCG'
+// per image and group) is made once per run, before the tasks. Every dw element
 // is summed in one task, in an order fixed by the problem alone.
 func runWeightsGemm(q *conv.Problem, gat, plain, dw []float32, workers int) {
 	ex := newOneShot(workers)
@@ -98,7 +99,16 @@ func runWeightsGemm(q *conv.Problem, gat, plain, dw []float32, workers int) {
 	if !ident {
 		cols = ex.perWorker(cbs * taps * nt)
 	}
-	pts := ex.perWorker(nt * pcg)
+	// plainT[n, g] is plain's (image, group) block transposed, (J × OCG'):
+	// made once, not once per channel block, in tasks of colTile positions
+	plainT := ex.scratch(len(plain))
+	ptiles := ceilDiv(jsp, colTile)
+	ex.forEach(q.MB*q.G*ptiles, func(_, t int) {
+		ng, j0 := t/ptiles, (t%ptiles)*colTile
+		j1 := min(jsp, j0+colTile)
+		blk := plainT[ng*jsp*pcg : (ng+1)*jsp*pcg]
+		transposeTile(plain[ng*pcg*jsp+j0:], jsp, pcg, j1-j0, blk[j0*pcg:])
+	})
 	accs := ex.perWorker(cbs * taps * pcg)
 	ex.forEach(q.G*cblocks, func(wk, t int) {
 		cb, g := t%cblocks, t/cblocks
@@ -110,12 +120,10 @@ func runWeightsGemm(q *conv.Problem, gat, plain, dw []float32, workers int) {
 		beta := float32(0)
 		for n := 0; n < q.MB; n++ {
 			gsrc := gat[(n*q.IC+g*gcg+c0)*gsp : (n*q.IC+g*gcg+c0+nc)*gsp]
-			psrc := plain[(n*q.OC+g*pcg)*jsp : (n*q.OC+(g+1)*pcg)*jsp]
+			pt := plainT[(n*q.G+g)*jsp*pcg : (n*q.G+g+1)*jsp*pcg]
 			for j0 := 0; j0 < jsp; j0 += tile {
 				j1 := min(jsp, j0+tile)
 				w := j1 - j0
-				pt := pts[wk][:w*pcg]
-				transposeTile(psrc[j0:], jsp, pcg, w, pt)
 				var a []float32
 				lda := w
 				if ident {
@@ -124,7 +132,7 @@ func runWeightsGemm(q *conv.Problem, gat, plain, dw []float32, workers int) {
 					a = cols[wk][:rows*w]
 					im2colTile(q, gsrc, nc, j0, j1, a)
 				}
-				asmGemm(ws, rows, pcg, w, a, lda, pt, pcg, beta, acc, pcg)
+				asmGemm(ws, rows, pcg, w, a, lda, pt[j0*pcg:], pcg, beta, acc, pcg)
 				beta = 1
 			}
 		}
