@@ -66,12 +66,16 @@ func TestSgemmPanels(t *testing.T) {
 				o.check(t, name+" SgemmPanels "+o.String())
 			}
 		}
-		m, n, k := 2*kern.mr+1, 2*kern.nr+1, kern.kc+3
-		a, c := randSlice(rng, m*k), make([]float32, m*n)
-		src := &matPanels{t: t, k: k, n: n, ldb: n, b: randSlice(rng, k*n)}
-		ws.Reserve(m, n, k)
-		if allocs := testing.AllocsPerRun(5, func() { ws.SgemmPanels(m, n, k, a, k, src, 0, c, n) }); allocs != 0 {
-			t.Errorf("%s: reserved SgemmPanels: %v allocations, want 0", name, allocs)
+		// The second shape runs a transposed tile where the family has one.
+		for _, s := range [][3]int{{2*kern.mr + 1, 2*kern.nr + 1, kern.kc + 3}, {100, 49, 300}} {
+			m, n, k := s[0], s[1], s[2]
+			a, c := randSlice(rng, m*k), make([]float32, m*n)
+			src := &matPanels{t: t, k: k, n: n, ldb: n, b: randSlice(rng, k*n)}
+			var fresh Workspace
+			fresh.Reserve(m, n, k)
+			if allocs := testing.AllocsPerRun(5, func() { fresh.SgemmPanels(m, n, k, a, k, src, 0, c, n) }); allocs != 0 {
+				t.Errorf("%s %v (tile %s): reserved SgemmPanels: %v allocations, want 0", name, s, choose(active(), m, n, k).name, allocs)
+			}
 		}
 	}
 }
