@@ -318,3 +318,50 @@ func TestTilesAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestTileChoice pins the rule choose applies (least padded work, weighed
+// by efficiency and tPenalty) on shapes where it matters, and that Tile
+// reports it.
+func TestTileChoice(t *testing.T) {
+	fam := findKernel(Kernels()[0])
+	if fam.name != "avx512" {
+		t.Skip("tile choice is only among AVX-512 tiles")
+	}
+	cases := []struct {
+		m, n, k int
+		want    string
+	}{
+		{16, 4096, 1936, "avx512-8x48"}, // m = 16: 8 rows × 2, no padding (14 rows would pad to 28)
+		{64, 3136, 576, "avx512-8x48"},  // 64 rows exactly; 3136 columns pad to 3168
+		{512, 49, 4608, "avx512-7x48ᵀ"}, // n = 49 = 7·7 along the transposed tile's rows
+		{2048, 49, 512, "avx512-7x48ᵀ"}, //
+		{1024, 1024, 1024, "avx512"},    // 1036×1024 padded beats 8×48's 1024×1056
+		{14, 32, 100, "avx512"},
+	}
+	for _, c := range cases {
+		got := choose(fam, c.m, c.n, c.k)
+		var want *kernel
+		for _, s := range family(fam) {
+			if s.name == c.want {
+				want = s
+			}
+		}
+		cost := func(s *kernel) float64 {
+			if s.trans {
+				return float64(ceilTo(c.n, s.mr)*ceilTo(c.m, s.nr)) / s.efficiency() * tPenalty
+			}
+			return float64(ceilTo(c.m, s.mr)*ceilTo(c.n, s.nr)) / s.efficiency()
+		}
+		if got != want {
+			t.Errorf("%d×%d×%d: chose %s (cost %.0f), want %s (cost %.0f)", c.m, c.n, c.k, got.name, cost(got), c.want, cost(want))
+		}
+		for _, s := range family(fam) {
+			if cost(s) < cost(got) {
+				t.Errorf("%d×%d×%d: chose %s (cost %.0f) but %s costs %.0f", c.m, c.n, c.k, got.name, cost(got), s.name, cost(s))
+			}
+		}
+		if mr, nr, tr := Tile(c.m, c.n, c.k); Kernel() == "avx512" && (mr != got.mr || nr != got.nr || tr != got.trans) {
+			t.Errorf("Tile(%d, %d, %d) = %d, %d, %v; choose gives %s", c.m, c.n, c.k, mr, nr, tr, got.name)
+		}
+	}
+}

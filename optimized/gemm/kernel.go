@@ -126,3 +126,13 @@ func findKernel(name string) *kernel {
 	}
 	return nil
 }
+
+// Tile names the register tile Sgemm (and the Workspace and panel entry
+// points) run for an m×n×k product with the active kernel: mr×nr over C,
+// or, when transposed, over Cᵀ (mr along n, nr along m). A caller that
+// counts padded work (edge tiles) asks here rather than assuming one tile
+// per kernel.
+func Tile(m, n, k int) (mr, nr int, transposed bool) {
+	t := choose(active(), max(m, 1), max(n, 1), max(k, 1))
+	return t.mr, t.nr, t.trans
+}
