@@ -18,40 +18,74 @@
 //
 // A packed A panel stores, for p = 0…KC−1, the MR values A[ir+i, pc+p]; a packed B
 // panel stores, for each p, the NR values B[pc+p, jr+j]. Rows or columns past the
-// edge of the matrix are packed as zeros, the micro-kernel writes such a tile to
-// a scratch tile, and only its valid part is merged into C.
+// edge of the matrix are packed as zeros; an edge tile runs on a scratch tile
+// into which its valid part of C was copied, and only that part is copied back.
 //
 // The first KC block computes C = S₁ + beta·C (S₁ overwrites C when beta = 0);
 // every later block computes C = S_b + C. Inside a block the kernel sums p in
-// increasing order. So C[i,j] = ((beta·C + S₁) + S₂) + …, a fixed order that
-// depends only on k and KC, never on the number of workers: workers split the
-// rows (in multiples of MR) or the columns (in multiples of NR) of C, never k.
+// increasing order with fused multiply-adds from zero, and merges S + beta·C
+// with one more fused multiply-add, inside and at the edges alike. So C[i,j] =
+// ((beta·C + S₁) + S₂) + …, a fixed order that depends only on k and KC,
+// never on the number of workers (they split the rows, in multiples of MR,
+// or the columns, in multiples of NR, of C, never k) and not on which tile of
+// a kernel family runs the product: every tile of a family gives the same bits.
+//
+// Kernels whose B micro-panel fills L1 (the 48-wide ones) run the tiles of a
+// block row panel by row panel instead (aOuter): the A micro-panel stays in
+// L1 and the B panels stream from a B block sized for L2.
 //
 // # Kernels and blocks
 //
-// The micro-kernel is chosen at start-up (golang.org/x/sys/cpu), fastest first:
+// The kernel family is chosen at start-up (golang.org/x/sys/cpu), fastest
+// first; within the avx512 family a tile is chosen per product:
 //
-//	kernel    MR×NR  KC   MC   NC    accumulators
-//	avx512    14×32  256  336  4096  Z0–Z27; B row in Z28–Z29; A by embedded broadcast (VFMADD231PS.BCST)
-//	avx2       6×16  256  144  4096  Y0–Y11; B row in Y12–Y13; A by VBROADCASTSS into Y14–Y15
-//	portable   2×4   256  128  4096  8 Go float32 locals (more spill to the stack)
+//	kernel        MR×NR  KC   MC   NC    accumulators
+//	avx512        14×32  256  336  4096  Z0–Z27; B row in Z28–Z29; A by embedded broadcast (VFMADD231PS.BCST)
+//	avx512-8x48    8×48  256  192  1008  Z0–Z23; B row in Z24–Z26; A by VBROADCASTSS into Z27–Z30 (11 loads / 24 FMAs); aOuter
+//	avx512-7x48    7×48  256  168  1008  Z0–Z20; as 8×48
+//	…ᵀ            the three above over Cᵀ = Bᵀ·Aᵀ (see below)
+//	avx2           6×16  256  144  4096  Y0–Y11; B row in Y12–Y13; A by VBROADCASTSS into Y14–Y15
+//	portable       2×4   256  128  4096  8 Go float32 locals (more spill to the stack)
 //
-// For avx512 a B micro-panel (KC·NR·4 B = 32 KiB) stays in the 48 KiB L1d
-// while the A block (MC·KC·4 B = 336 KiB) sits in the 2 MiB L2 and the B
-// block (KC·NC·4 B = 4 MiB) in L3. Packing is also vectorised there: full
-// 14-row A panels are transposed 16×16 in registers, and the first MC block's
-// kernel calls copy their B panel into the packed buffer while computing, so
-// B is not read twice. Building with -tags noasm, or for another GOARCH,
-// leaves only "portable". Kernels lists what this machine can run; SetKernel
-// picks one, so that tests and benchmarks cover each.
+// For the 14×32 tile a B micro-panel (KC·NR·4 B = 32 KiB) stays in the
+// 48 KiB L1d while the A block (MC·KC·4 B = 336 KiB) sits in the 2 MiB L2
+// and the B block (KC·NC·4 B = 4 MiB) in L3; its first MC block's kernel
+// calls copy their B panel into the packed buffer while computing, so B is
+// not read twice. The 48-wide tiles keep their 7–8 KiB A micro-panel in L1
+// and their B block (1 MiB) in L2; they prefetch the B panel a few rows
+// ahead and run k four steps per iteration (they were measured faster
+// with B packed in a separate pass, row-contiguous, than fused). Full 14-
+// and 48-row A panels are transposed 16×16 in registers.
+//
+// The tile is the one with the least padded work, ⌈m/MR⌉·MR·⌈n/NR⌉·NR
+// (divided by a measured efficiency, all 1 today), a rule of m, n and k
+// only (Tile reports it): conv weights with 16, 32, 64… output channels run
+// on 8×48 without padding where 14×32 computed 28, 42, 70 rows. A transposed
+// tile runs Cᵀ = Bᵀ·Aᵀ: its A panels are B's columns, its B panels A's rows,
+// and Cᵀ is a scratch block padded to whole tiles that holds beta·Cᵀ on
+// entry and is transposed into C at the end; its padded work
+// ⌈n/MR⌉·MR·⌈m/NR⌉·NR is weighed by 1.1 for those transposes. So a deep
+// layer's 7×7 plane (n = 49) runs on 7×48ᵀ with no padding where 14×32
+// padded 49 columns to 64.
+//
+// Building with -tags noasm, or for another GOARCH, leaves only "portable".
+// Kernels lists the families this machine can run; SetKernel picks one, so
+// that tests and benchmarks cover each (the tests reach every tile).
 //
 // PackB packs B once for the active kernel; SgemmPacked then multiplies many
-// A by it (a convolution's weights across a batch) with a bit-identical result.
+// A by it with a bit-identical result. PackA packs A (a convolution's
+// weights) once, for the tile that pads m least; SgemmPackedA,
+// Workspace.SgemmPackedA and Workspace.SgemmPackedAPanels multiply it by
+// many B, bit-identical to Sgemm (a transposed tile repacks it once into
+// its own layout, kept in the PackedA).
 //
 // A Workspace holds one goroutine's packing buffers for callers that must not
 // allocate per product (a prepared convolution): its Sgemm is the package's
 // on one goroutine, bit for bit, and allocates nothing once Reserve (or an
-// earlier product) has sized it.
+// earlier product) has sized it. Workspace.SgemmPanels takes B as a BPanels,
+// whose PackPanel writes one packed panel (KC rows × NR columns) at a time:
+// an implicit-GEMM convolution packs B's panels straight from its input,
+// with no im2col buffer.
 //
 // # Peak
 //
