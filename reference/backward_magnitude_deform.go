@@ -63,9 +63,16 @@ func DeformGradLength(p *conv.Problem, name string) int {
 const (
 	// dw = Σ dy·(mask·v), dmask = Σ dy·w·v: three factors (k = 1); sampleError's
 	// E' = E + u·(A + E) is exactly E + γ₁·(A + E).
-	// dx = Σ dy·w·mask·λ: four factors (k = 2), and λ = (1 − l)(1 − l')
-	// carries 3 roundings of its own at the position p* (termerror.go).
-	deformDXRoundings = 2 + 3
+	// dx = Σ dy·w·mask·λ: four factors (k = 2).
+	deformDXRoundings = 2
+	// weightRoundings: the computed weight λ̃ = τ̃y·τ̃x of a pixel, at the
+	// position p* (deformGradMagnitude): in the fraction form τ = 1 − l or l
+	// (l exact at p*) each factor has relative error u; in torchvision's
+	// tent form τ = 1 − |y − yp| the difference rounds by u·|y − yp| ≤ u and
+	// the subtraction from 1 by u·τ, an absolute error e ≤ γ₂ per factor
+	// (τ ≤ 1), which is not relative: a weight 2⁻²⁵ can come out 0. Then
+	// |λ̃ − λ*| ≤ (e·(τx + τy) + e²)(1 + u) + u·λ* ≤ γ₃·(2 + λ*).
+	weightRoundings = 3
 	// doffset = Σ dy·w·mask·∂v/∂p: four factors; the derivative's own
 	// rounding is in its E (derivRoundings).
 	deformOffRoundings = 2
@@ -134,10 +141,14 @@ func magnitudeCheck(p *conv.Problem, in conv.Inputs[float64], dy []float64) erro
 //     differences plus γ₇·A, then one product).
 //   - dmask[n, tap, o]: terms dy·w·v; S adds a·V, T adds a·E'.
 //   - dx[corner]: terms dy·w·mask·λ; S adds a·|mask|·λ(corner), λ the exact
-//     bilinear weight; T adds a·|mask|·(Δ + γ₅(λ + Δ)) for every pixel the
-//     box p ± δ can make a corner, Δ = δy + δx: the weight of one pixel is
-//     the tent τ(py − r)·τ(px − s), 1-Lipschitz in each axis and continuous
-//     across cells and at the image border, so |λ(p*) − λ(p)| ≤ Δ.
+//     bilinear weight; T adds a·|mask|·(E_λ + γ₂(λ + E_λ)) for every pixel
+//     the box p ± δ can make a corner, with E_λ = Δ + γ₃·(2 + λ + Δ),
+//     Δ = δy + δx: the weight of one pixel is the tent τ(py − r)·τ(px − s),
+//     1-Lipschitz in each axis and continuous across cells and at the image
+//     border, so |λ(p*) − λ(p)| ≤ Δ, and the computed λ̃ is within
+//     γ₃·(2 + λ(p*)) of λ(p*) in either usual form (weightRoundings). A
+//     pixel at distance ≥ 1 from p̃ gets no weight in either form (fl is
+//     monotonic, so |y − yp| ≥ 1 stays ≥ 1).
 //   - doffset[n, 2·tap, o] (y), [n, 2·tap+1, o] (x): terms dy·w·mask·D,
 //     D = ∂v/∂py = (1 − lx)(x10 − x00) + lx(x11 − x01) (x likewise); S adds
 //     a·|mask|·|D|; T adds a·|mask|·(E_D + γ₂(|D| + E_D)) with
@@ -258,8 +269,9 @@ func combine(s, t []float64, n int) []float64 {
 }
 
 // deformDXMagnitude adds one sample's dx terms: am = Σ_m |dy·w|·|mask| times
-// the exact weight λ of each corner to s, and am·(Δ + γ₅(λ + Δ)) to t for
-// every pixel that the box p ± δ can make a corner (Δ = δy + δx).
+// the exact weight λ of each corner to s, and am·(E_λ + γ₂(λ + E_λ)) to t,
+// E_λ = Δ + γ₃·(2 + λ + Δ), for every pixel that the box p ± δ can make a
+// corner (Δ = δy + δx; deformGradMagnitude).
 func deformDXMagnitude(p *conv.Problem, x []float64, n, ic int, py, px, dY, dX, am float64, s, t []float64) {
 	ih, iw := p.I[conv.H], p.I[conv.W]
 	r0, r1 := cellRange(py, dY, ih)
@@ -278,7 +290,7 @@ func deformDXMagnitude(p *conv.Problem, x []float64, n, ic int, py, px, dY, dX, 
 		lams = [2][2]float64{{(1 - ly) * (1 - lx), (1 - ly) * lx}, {ly * (1 - lx), ly * lx}}
 	}
 	delta := dY + dX
-	k := conv.Gamma(deformDXRoundings)
+	k, kw := conv.Gamma(deformDXRoundings), conv.Gamma(weightRoundings)
 	for r := max(r0, 0); r <= min(r1+1, ih-1); r++ {
 		for c := max(c0, 0); c <= min(c1+1, iw-1); c++ {
 			var lam float64
@@ -287,7 +299,8 @@ func deformDXMagnitude(p *conv.Problem, x []float64, n, ic int, py, px, dY, dX, 
 			}
 			idx := at(p.IC, p.I, n, ic, 0, r, c)
 			s[idx] += am * lam
-			t[idx] += am * (delta + k*(lam+delta))
+			e := delta + kw*(2+lam+delta)
+			t[idx] += am * (e + k*(lam+e))
 		}
 	}
 }
