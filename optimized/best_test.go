@@ -66,10 +66,12 @@ func TestBestRule(t *testing.T) {
 	}
 }
 
-// TestBestWorkers: a deep 14×14 3×3 layer at batch 1 is one task of the
-// wide im2col, so at 16 workers Best trades the GEMM for direct-tiled's
-// output-channel blocks; at 1 and 2 workers it keeps the GEMM, and where the
-// GEMM splits over output channels itself (1×1 and 3×3 at 7×7) it keeps it.
+// TestBestWorkers: the GEMM variants split a small, deep layer at batch 1
+// over output-channel blocks and then smaller column tiles or row blocks
+// (gemmSplit, colSplit, wideBlocks) until it has gemmSplitTarget tasks, so
+// Best keeps them at 1, 2 and 16 workers; only a layer too small for that
+// (4×4 outputs, 32 channels: one task) goes to direct-tiled's output-channel
+// blocks at 16 workers.
 func TestBestWorkers(t *testing.T) {
 	for _, c := range []struct {
 		desc    string
@@ -78,7 +80,8 @@ func TestBestWorkers(t *testing.T) {
 	}{
 		{"mb1ic256ih14oc256oh14kh3ph1", 1, "im2col-gemm"},
 		{"mb1ic256ih14oc256oh14kh3ph1", 2, "im2col-gemm"},
-		{"mb1ic256ih14oc256oh14kh3ph1", 16, "direct-tiled"},
+		{"mb1ic256ih14oc256oh14kh3ph1", 16, "im2col-gemm"},
+		{"mb1ic256ih4oc32oh4kh3ph1", 16, "direct-tiled"},
 		{"mb1ic512ih7oc2048oh7kh1ph0", 2, "pointwise-gemm"},
 		{"mb1ic512ih7oc2048oh7kh1ph0", 16, "pointwise-gemm"},
 		{"mb1ic512ih7oc512oh7kh3ph1", 16, "im2col-gemm"},
@@ -96,8 +99,10 @@ func TestBestWorkers(t *testing.T) {
 }
 
 // TestTasksResNet50: every problem of ResNet-50 at batch 1, with Best's
-// variant for 2 and 16 workers, has at least as many tasks as workers or
-// says why not; the counts are logged (go test -v) for the issue.
+// variant for 2 and 16 workers, has at least as many tasks as workers (and
+// then no reason), and so do the GEMM variants (im2col-gemm,
+// pointwise-gemm) wherever they apply; the counts are logged (go test -v)
+// for the issue.
 func TestTasksResNet50(t *testing.T) {
 	_, ps := shapeProblems(t, "shapes_resnet_50", 1)
 	for _, w := range []int{2, 16} {
@@ -120,7 +125,19 @@ func TestTasksResNet50(t *testing.T) {
 				t.Errorf("%s: %s: %d tasks ≥ %d workers, yet a reason: %s", p.Descriptor(), v.Name, n, w, why)
 			}
 			t.Log(fmt.Sprintf("workers %2d  %-4d %-16s %s  %s", w, n, v.Name, p.DisplayName(), why))
+			for _, name := range []string{"im2col-gemm", "pointwise-gemm"} {
+				g, _ := optimized.Lookup(name)
+				if g.Supports(&p) != nil {
+					continue
+				}
+				if n, why := optimized.Tasks(g, &p, w); n < w {
+					t.Errorf("%s: %s: %d tasks < %d workers: %s", p.Descriptor(), name, n, w, why)
+				}
+			}
 		}
 		t.Logf("workers %d: %d of %d problems have fewer tasks than workers", w, short, len(ps))
+		if short > 0 {
+			t.Errorf("workers %d: %d of %d ResNet-50 problems have fewer tasks than workers", w, short, len(ps))
+		}
 	}
 }

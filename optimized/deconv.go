@@ -206,6 +206,7 @@ func deconvZeroInsertVariant() rawVariant {
 			// positions of x
 			z := ex.floats(conv.Elems(q.SrcShape()))
 			c := newConvGemm(ex, &q, flipSwap(p, w), b, asmGemm, true)
+			c.implicitB(true)
 			return func(in conv.Inputs[float32], out []float32) {
 				zeroInsert(p, &q, in.X, z)
 				c.run(z, out)

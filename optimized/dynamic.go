@@ -112,6 +112,7 @@ func dynamicMixVariant() rawVariant {
 			q := *p
 			q.Op, q.MB = conv.OpConv, 1
 			c := newConvGemm(ex, &q, nil, nil, asmGemm, true)
+			c.implicitB(false)
 			isp, osp := p.IC*conv.Spatial(p.I), p.OC*conv.Spatial(p.O)
 			per := p.OC * p.ICG() * p.Taps()
 			return func(in conv.Inputs[float32], out []float32) {
@@ -146,6 +147,7 @@ func dynamicGroupedVariant() rawVariant {
 			q := *p
 			q.Op, q.MB, q.G, q.IC, q.OC = conv.OpConv, 1, p.MB*p.G, p.MB*p.IC, p.MB*p.OC
 			c := newConvGemm(ex, &q, m.wmix, m.bmix, asmGemm, true)
+			c.implicitB(false)
 			return func(in conv.Inputs[float32], out []float32) {
 				m.mix(in)
 				c.run(in.X, out)

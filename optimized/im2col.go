@@ -128,6 +128,7 @@ type convGemm struct {
 	icg, ocg, k, osp int
 	isp, tiles       int
 	rows, mblocks    int // output channels per task, blocks of them (gemmSplit)
+	ct               int // output positions per column tile (colSplit)
 	direct           bool
 	cols             [][]float32 // per worker
 	wide             *convGemmWide
@@ -145,14 +146,40 @@ func newConvGemm(ex *executor, p *conv.Problem, w, b []float32, mm gemmFunc, gat
 	c.k = c.icg * p.Taps()
 	c.osp, c.isp = conv.Spatial(p.O), conv.Spatial(p.I)
 	ex.useGemm(c.ocg, min(colTile, c.osp), c.k)
-	c.tiles = ceilDiv(c.osp, colTile)
-	c.rows, c.mblocks = gemmSplit(p.MB*p.G*c.tiles, c.ocg)
+	c.rows, c.mblocks, c.ct, c.tiles = convGemmBlocks(p)
 	c.direct = !gather && isIdentityGather(p)
 	if !c.direct {
 		c.cols = ex.perWorker(c.k * min(colTile, c.osp))
 	}
 	c.task = c.runTask
 	return c
+}
+
+// implicitB makes a wide convGemm an implicit GEMM (gemm's B panels
+// packed straight from the padded input, no im2col buffer) and, with
+// prepack, packs its weights once (they must then stay c.w for every run).
+// Other convGemms are left as they are. The products are bit-identical
+// to the explicit ones (gemm.Workspace.SgemmPanels).
+func (c *convGemm) implicitB(prepack bool) {
+	cw := c.wide
+	if cw == nil {
+		return
+	}
+	cw.implicit, cw.cols = true, nil
+	cw.panels = make([]widePanels, c.ex.workers)
+	for i := range cw.panels {
+		cw.panels[i].runCol, cw.panels[i].runSrc = make([]int, 0, 2), make([]int, 0, 1)
+	}
+	if !prepack {
+		return
+	}
+	k := cw.k
+	for g := 0; g < c.p.G; g++ {
+		for m := 0; m < cw.mblocks; m++ {
+			o0 := m * cw.mrows
+			cw.pa = append(cw.pa, gemm.PackA(min(cw.mrows, cw.ocg-o0), k, c.w[(g*cw.ocg+o0)*k:], k))
+		}
+	}
 }
 
 func (c *convGemm) run(x, out []float32) {
@@ -174,6 +201,37 @@ func (c *convGemm) run(x, out []float32) {
 // 1/(2·rows) of the block's GEMM in copies per multiply-add.
 const gemmSplitTarget = 16
 
+// convGemmBlocks is convGemm's (not wide) decomposition of p: output
+// channels per task and their blocks (gemmSplit), then output positions
+// per column tile and the tiles (colSplit).
+func convGemmBlocks(p *conv.Problem) (rows, mblocks, ct, tiles int) {
+	osp := conv.Spatial(p.O)
+	rows, mblocks = gemmSplit(p.MB*p.G*ceilDiv(osp, colTile), p.OCG())
+	ct, tiles = colSplit(p.MB*p.G*mblocks, osp)
+	return rows, mblocks, ct, tiles
+}
+
+// colSplit returns the output positions per column tile and the number of
+// tiles for n positions, when base tasks (images × groups × output-channel
+// blocks) each cut their positions into such tiles: colTile, unless that
+// gives fewer than gemmSplitTarget tasks (a small, deep layer at batch 1:
+// 14×14 and 7×7 planes are one tile), and then tiles just large enough for
+// the target, a multiple of colUnit positions. Fixed by the problem alone.
+func colSplit(base, n int) (ct, tiles int) {
+	ct = colTile
+	if base*ceilDiv(n, ct) >= gemmSplitTarget {
+		return ct, ceilDiv(n, ct)
+	}
+	unit := colUnit()
+	want := ceilDiv(gemmSplitTarget, base) // tiles
+	ct = min(colTile, max(unit, ceilDiv(ceilDiv(n, want), unit)*unit))
+	return ct, ceilDiv(n, ct)
+}
+
+// colUnit is the granule of a split column tile: 16 positions (one vector)
+// at the production colTile, 1 at the test tiles.
+func colUnit() int { return max(1, colTile/32) }
+
 // gemmSplit returns the output channels per task and the number of such
 // blocks for ocg channels over base tasks.
 func gemmSplit(base, ocg int) (rows, blocks int) {
@@ -194,9 +252,10 @@ func (c *convGemm) runTask(wk, task int) {
 	t := task % tiles
 	g := (task / tiles) % p.G
 	n := task / (tiles * p.G)
-	j0, j1 := t*colTile, min(osp, (t+1)*colTile)
+	j0, j1 := t*c.ct, min(osp, (t+1)*c.ct)
 	nt := j1 - j0
-	hitIf(tiles > 1 && nt < colTile, pathIm2colTileRem)
+	hitIf(tiles > 1 && nt < c.ct, pathIm2colTileRem)
+	hitIf(c.ct < colTile, pathGemmColSplit)
 	xg := c.x[(n*p.IC+g*icg)*isp : (n*p.IC+(g+1)*icg)*isp]
 	out := c.out[(n*p.OC+g*ocg+o0)*osp+j0:]
 	beta := float32(0)
@@ -243,6 +302,7 @@ func im2colGemmVariant() rawVariant {
 		},
 		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
 			c := newConvGemm(ex, p, w, b, asmGemm, true)
+			c.implicitB(true)
 			return func(in conv.Inputs[float32], out []float32) { c.run(in.X, out) }, nil
 		},
 	}
@@ -291,17 +351,23 @@ func useWideIm2col(p *conv.Problem) bool {
 // wp − OW extra columns of each row too (they read past the row end and are
 // discarded), and the valid columns go to out with the bias added.
 type convGemmWide struct {
-	ex                 *executor
-	p                  *conv.Problem
-	mm                 gemmFunc
-	pv                 paddedVolume
-	padded             []float32
-	offs               []int
-	icg, ocg, k, rows  int
-	blocks, isp, osp   int
-	mrows, mblocks     int         // output channels per task, blocks of them (gemmSplit)
-	cols, cs           [][]float32 // per worker
-	x, w, b, out       []float32   // the current run's
+	ex                *executor
+	p                 *conv.Problem
+	mm                gemmFunc
+	pv                paddedVolume
+	padded            []float32
+	offs              []int
+	icg, ocg, k, rows int
+	blocks, isp, osp  int
+	mrows, mblocks    int         // output channels per task, blocks of them (gemmSplit)
+	cols, cs          [][]float32 // per worker
+	// implicit: B's panels are packed straight from padded (widePanels,
+	// one per worker) instead of from an im2col buffer in cols; pa, when
+	// set, holds the prepared weights packed per (group, channel block)
+	implicit           bool
+	panels             []widePanels
+	pa                 []*gemm.PackedA
+	x, w, b, out       []float32 // the current run's
 	fillTask, gemmTask func(wk, task int)
 }
 
@@ -316,9 +382,7 @@ func newConvGemmWide(ex *executor, p *conv.Problem, mm gemmFunc) *convGemmWide {
 	// so the padding stays as zero as the buffer came.
 	c.padded = ex.floats(p.MB*p.IC*psz + wp + p.ExtK(2))
 	c.offs = c.pv.tapOffsets(p, c.icg)
-	c.rows = max(1, colTile/wp) // output rows per task
-	c.blocks = ceilDiv(p.O[1], c.rows)
-	c.mrows, c.mblocks = gemmSplit(p.MB*p.G*p.O[0]*c.blocks, c.ocg)
+	c.rows, c.blocks, c.mrows, c.mblocks = wideBlocks(p, wp)
 	nt := min(c.rows, p.O[1]) * wp
 	c.cols, c.cs = ex.perWorker(c.k*nt), ex.perWorker(c.ocg*nt)
 	ex.useGemm(c.ocg, nt, c.k)
@@ -327,6 +391,26 @@ func newConvGemmWide(ex *executor, p *conv.Problem, mm gemmFunc) *convGemmWide {
 	}
 	c.gemmTask = c.runTask
 	return c
+}
+
+// wideBlocks is convGemmWide's decomposition of p on rows of wp padded
+// columns: output rows per task and their blocks, then output channels
+// per task and their blocks (gemmSplit). The row blocks hold colTile
+// columns, or fewer rows when images × groups × depth × row blocks ×
+// channel blocks would fall short of gemmSplitTarget (a small, deep layer
+// at batch 1): then just enough blocks for it. Fixed by the problem alone.
+func wideBlocks(p *conv.Problem, wp int) (rows, blocks, mrows, mblocks int) {
+	OH := p.O[1]
+	rows = max(1, colTile/wp)
+	blocks = ceilDiv(OH, rows)
+	base := p.MB * p.G * p.O[0]
+	mrows, mblocks = gemmSplit(base*blocks, p.OCG())
+	if base*blocks*mblocks < gemmSplitTarget {
+		want := ceilDiv(gemmSplitTarget, base*mblocks)
+		rows = min(rows, max(1, ceilDiv(OH, want)))
+		blocks = ceilDiv(OH, rows)
+	}
+	return rows, blocks, mrows, mblocks
 }
 
 func (c *convGemmWide) run(x, w, b, out []float32) {
@@ -351,14 +435,28 @@ func (c *convGemmWide) runTask(wk, task int) {
 	oh0, oh1 := blk*rows, min(OH, (blk+1)*rows)
 	hit(pathIm2colWide)
 	hitIf(blocks > 1 && oh1-oh0 < rows, pathWideRowRem)
+	hitIf(rows < colTile/wp, pathWideRowSplit)
 	nt := (oh1 - oh0) * wp
-	col := c.cols[wk][:k*nt]
-	base := c.padded[(n*p.IC+g*icg)*psz+pv.rowBase(p, od, oh0):]
-	for r, off := range c.offs {
-		copy(col[r*nt:(r+1)*nt], base[off:off+nt])
-	}
 	cm := c.cs[wk][:mrows*nt]
-	c.mm(c.ex.gemmWS(wk), mrows, nt, k, c.w[(g*ocg+o0)*k:], k, col, nt, 0, cm, nt)
+	if c.implicit {
+		hit(pathIm2colImplicit)
+		bp := &c.panels[wk]
+		bp.reset(c.padded[(n*p.IC+g*icg)*psz:], c.offs)
+		bp.addRun(pv.rowBase(p, od, oh0), nt)
+		if c.pa != nil {
+			c.ex.gemmWS(wk).SgemmPackedAPanels(c.pa[g*c.mblocks+o0/c.mrows], nt, bp, 0, cm, nt)
+		} else {
+			c.ex.gemmWS(wk).SgemmPanels(mrows, nt, k, c.w[(g*ocg+o0)*k:], k, bp, 0, cm, nt)
+		}
+		bp.vol = nil
+	} else {
+		col := c.cols[wk][:k*nt]
+		base := c.padded[(n*p.IC+g*icg)*psz+pv.rowBase(p, od, oh0):]
+		for r, off := range c.offs {
+			copy(col[r*nt:(r+1)*nt], base[off:off+nt])
+		}
+		c.mm(c.ex.gemmWS(wk), mrows, nt, k, c.w[(g*ocg+o0)*k:], k, col, nt, 0, cm, nt)
+	}
 	for o := 0; o < mrows; o++ {
 		bias := float32(0)
 		if c.b != nil {

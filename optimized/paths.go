@@ -71,6 +71,11 @@ const (
 	pathSubpixelBiasOnly             // sub-pixel deconv: a phase no tap reaches (bias only)
 	pathSubpixelDeep                 // sub-pixel deconv: a task in a later depth plane of a phase (3D)
 	pathSubpixelNegEnd               // sub-pixel deconv: negative end padding (cropped end)
+	pathGemmColSplit                 // im2col GEMM: column tiles cut below colTile for tasks (small, deep layer)
+	pathWideRowSplit                 // wide im2col: row blocks cut below colTile columns for tasks
+	pathPanelsTail                   // implicit GEMM: a B panel past the last column (zero-filled)
+	pathPanelsRunSplit               // implicit GEMM: a B panel that spans two runs of columns (depth planes)
+	pathIm2colImplicit               // wide im2col GEMM: B panels packed straight from the padded input
 	pathSubpixelOutPad               // sub-pixel deconv: output padding
 	numPaths
 )
@@ -128,6 +133,11 @@ var pathNames = [numPaths]string{
 	pathSubpixelBiasOnly: "subpixel/bias-only-phase",
 	pathSubpixelDeep:     "subpixel/later-depth-plane",
 	pathSubpixelNegEnd:   "subpixel/negative-end-pad",
+	pathGemmColSplit:     "im2col/column-split",
+	pathWideRowSplit:     "im2col-wide/row-split",
+	pathPanelsTail:       "panels/tail",
+	pathPanelsRunSplit:   "panels/run-split",
+	pathIm2colImplicit:   "im2col/implicit",
 	pathSubpixelOutPad:   "subpixel/output-padding",
 }
 

@@ -9,7 +9,7 @@
 //
 // The variants (BoundC, Exact; every one is Deterministic):
 //
-//	im2col-gemm        conv      im2col/vol2col + packed GEMM; wide copy at unit stride   1   exact
+//	im2col-gemm        conv      im2col/vol2col + packed GEMM; implicit at unit stride    1   exact
 //	pointwise-gemm     conv 1×1  GEMM on the input itself (stride/padding: one-tap gather) 1   exact
 //	direct-tiled       conv      oc blocks × row blocks, AVX-512 row kernel, any stride    1   exact
 //	depthwise-direct   conv g=ic row kernel across width over L1 row windows (2D)         1   exact
@@ -17,7 +17,7 @@
 //	fft                conv s1   complex128 radix-2 FFT, correlation theorem              2
 //	deconv-col2im      deconv    GEMM Wᵀ·X then col2im scatter-add                        1   exact
 //	deconv-zeroinsert  deconv    zero insertion + flipped kernel + im2col-gemm            1   exact
-//	deconv-subpixel    deconv    Π S stride-1 phase GEMMs (sub-pixel), no scatter-add      1   exact
+//	deconv-subpixel    deconv    Π S stride-1 phase GEMMs (sub-pixel), implicit B         1   exact
 //	deform-im2col      deform    bilinear deformable im2col (float64 samples) + GEMM      2   exact
 //	dynamic-mix        dynamic   routed kernel mix per sample + im2col-gemm               2   exact*
 //	dynamic-grouped    dynamic   the batch as one grouped conv, G' = MB·G                 2   exact*

@@ -2,6 +2,7 @@ package optimized
 
 import (
 	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/optimized/gemm"
 )
 
 func deconvSubpixelVariant() rawVariant {
@@ -42,12 +43,14 @@ func deconvSubpixelVariant() rawVariant {
 // strided output positions with the bias. A phase without taps (S > K, or
 // a dilation sharing a factor with S) is the bias alone.
 //
-// The im2col is wide, as in convGemmWide: x is copied once per run into a
-// zero-padded volume whose rows are wp long, wide enough for every phase's
-// tap offsets, so that the im2col row of one tap over R consecutive rows of
-// a phase plane is one contiguous run of R·wp elements (a block that crosses
-// depth planes copies one run per plane); the GEMM computes
-// the wp − Q_W extra columns of each row too, and they are discarded.
+// The im2col is implicit and wide, as in convGemmWide: x is copied once per
+// run into a zero-padded volume whose rows are wp long, wide enough for
+// every phase's tap offsets, so that the im2col row of one tap over R
+// consecutive rows of a phase plane is one contiguous run of R·wp elements
+// (a block that crosses depth planes has one run per plane). The GEMM packs
+// its B panels straight from those runs (widePanels), with the phase's
+// weights packed once per plan (gemm.PackedA); it computes the wp − Q_W
+// extra columns of each row too, and they are discarded.
 type deconvSubpixel struct {
 	ex                 *executor
 	p                  *conv.Problem
@@ -60,18 +63,20 @@ type deconvSubpixel struct {
 	phases             []subpixelPhase
 	pairs              []subpixelPair // (phase, row block) of every phase with outputs
 	rows, mblocks      int            // output channels per task, blocks of them (gemmSplit)
-	cols, cs           [][]float32    // per worker
+	cs                 [][]float32    // per worker: the GEMM's output block
+	panels             []widePanels   // per worker: the implicit GEMM's B
 	x, out             []float32      // the current run's
 	fillTask, task     func(wk, task int)
 }
 
 // subpixelPhase is one phase (rd, rh, rw) of the decomposition.
 type subpixelPhase struct {
-	o0, q [3]int    // first output and output count along each axis
-	offs  []int     // per (c, td, th, tw): the tap's offset in the padded volume of the group
-	ntap  int       // taps of the phase (product over the axes)
-	k     int       // GEMM depth: ICG·ntap
-	w     []float32 // [G][OCG][ICG·ntap]
+	o0, q [3]int          // first output and output count along each axis
+	offs  []int           // per (c, td, th, tw): the tap's offset in the padded volume of the group
+	ntap  int             // taps of the phase (product over the axes)
+	k     int             // GEMM depth: ICG·ntap
+	w     []float32       // [G][OCG][ICG·ntap]
+	pa    []*gemm.PackedA // per (group, output-channel block): w's rows, packed
 }
 
 type subpixelPair struct{ phase, blk int }
@@ -177,8 +182,25 @@ func newDeconvSubpixel(ex *executor, p *conv.Problem, w, b []float32) *deconvSub
 	// slack after the last volume: the discarded columns of a phase's last
 	// row read up to wp elements past it
 	d.padded = ex.floats(p.MB*p.IC*d.psz + d.wp)
-	d.cols = ex.perWorker(maxK * maxNT)
+	for i := range d.phases {
+		s := &d.phases[i]
+		if s.k == 0 {
+			continue
+		}
+		for g := 0; g < p.G; g++ {
+			for m := 0; m < d.mblocks; m++ {
+				o0 := m * d.rows
+				s.pa = append(s.pa, gemm.PackA(min(d.rows, ocg-o0), s.k, s.w[(g*ocg+o0)*s.k:], s.k))
+			}
+		}
+	}
 	d.cs = ex.perWorker(d.rows * maxNT)
+	d.panels = make([]widePanels, ex.workers)
+	for i := range d.panels {
+		// a task's runs: one per depth plane it meets
+		d.panels[i].runCol = make([]int, 0, d.rowsPer+2)
+		d.panels[i].runSrc = make([]int, 0, d.rowsPer+1)
+	}
 	ex.useGemm(d.rows, maxNT, max(1, maxK))
 	d.fillTask = d.fill
 	d.task = d.runTask
@@ -251,21 +273,19 @@ func (d *deconvSubpixel) runTask(wk, task int) {
 	rows := min(d.rows, ocg-o0)
 	var cm []float32
 	if ph.ntap > 0 {
-		col := d.cols[wk][:ph.k*nt]
-		vol := d.padded[(n*p.IC+g*icg)*d.psz:]
-		// runs of rows within one depth plane: one copy per tap and run
+		// B: runs of rows within one depth plane, packed panel by panel
+		// straight from the padded volume
+		bp := &d.panels[wk]
+		bp.reset(d.padded[(n*p.IC+g*icg)*d.psz:], ph.offs)
 		for q := q0; q < q1; {
 			qd, qh := q/QH, q%QH
 			cnt := min(QH-qh, q1-q)
-			t, m := (q-q0)*wp, cnt*wp
-			base := vol[(qd*d.hp+qh)*wp:]
-			for r, off := range ph.offs {
-				copy(col[r*nt+t:][:m], base[off:off+m])
-			}
+			bp.addRun((qd*d.hp+qh)*wp, cnt*wp)
 			q += cnt
 		}
 		cm = d.cs[wk][:rows*nt]
-		asmGemm(d.ex.gemmWS(wk), rows, nt, ph.k, ph.w[(g*ocg+o0)*ph.k:], ph.k, col, nt, 0, cm, nt)
+		d.ex.gemmWS(wk).SgemmPackedAPanels(ph.pa[g*d.mblocks+mblk], nt, bp, 0, cm, nt)
+		bp.vol = nil
 	} else {
 		hit(pathSubpixelBiasOnly)
 	}

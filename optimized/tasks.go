@@ -88,16 +88,12 @@ func taskSplit(name string, p *conv.Problem) (int, string) {
 func convGemmSplit(p *conv.Problem, gather bool) (int, string) {
 	if gather && useWideIm2col(p) {
 		wp := newPaddedVolume(p).wp
-		rows := max(1, colTile/wp)
-		blocks := ceilDiv(p.O[1], rows)
-		base := p.MB * p.G * p.O[0] * blocks
-		mrows, mblocks := gemmSplit(base, p.OCG())
-		return base * mblocks, fmt.Sprintf("batch %d × groups %d × depth %d × row blocks %d (%d rows of %d padded columns per block) × output-channel blocks %d (%d of %d channels each)",
+		rows, blocks, mrows, mblocks := wideBlocks(p, wp)
+		return p.MB * p.G * p.O[0] * blocks * mblocks, fmt.Sprintf("batch %d × groups %d × depth %d × row blocks %d (%d rows of %d padded columns per block) × output-channel blocks %d (%d of %d channels each)",
 			p.MB, p.G, p.O[0], blocks, rows, wp, mblocks, mrows, p.OCG())
 	}
 	osp := conv.Spatial(p.O)
-	tiles := ceilDiv(osp, colTile)
-	rows, blocks := gemmSplit(p.MB*p.G*tiles, p.OCG())
+	rows, blocks, ct, tiles := convGemmBlocks(p)
 	return p.MB * p.G * tiles * blocks, fmt.Sprintf("batch %d × groups %d × column tiles %d (%d output positions, %d per tile) × output-channel blocks %d (%d of %d channels each)",
-		p.MB, p.G, tiles, osp, colTile, blocks, rows, p.OCG())
+		p.MB, p.G, tiles, osp, ct, blocks, rows, p.OCG())
 }
