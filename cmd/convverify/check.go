@@ -180,9 +180,11 @@ func listVariants() error {
 	return nil
 }
 
-// checkGolden verifies the golden cases found in dirs (golden.Discover).
-// Each case's line starts with its folder as reached from the argument, so
-// two folders with the same problem are told apart. The exit status names
+// checkGolden verifies the golden cases found in dirs (golden.Discover):
+// a forward case with verify.Golden, a gradient case (case.json "dir":
+// BWD_D, BWD_W, BWD_WB) with gradGolden, "reference vs golden" first either
+// way. Each case's line starts with its folder as reached from the
+// argument, so two folders with the same problem are told apart. The exit status names
 // the most serious problem: a folder that could not be read or is over the
 // budget (3), a malformed case (2), a check that failed (1).
 func checkGolden(dirs []string, budget int64) error {
