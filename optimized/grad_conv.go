@@ -44,17 +44,20 @@ func init() {
 			if err != nil {
 				return err
 			}
-			v, ok := Lookup(viaDeconvVariant)
+			name := viaDeconvVariant(&q)
+			v, ok := Lookup(name)
 			if !ok {
-				return fmt.Errorf("bwd-data-via-deconv: forward variant %s not registered", viaDeconvVariant)
+				return fmt.Errorf("bwd-data-via-deconv: forward variant %s not registered", name)
 			}
 			if err := v.Run(&q, conv.Inputs[float32]{X: dy, W: in.W}, g.DX, workers); err != nil {
 				return fmt.Errorf("bwd-data-via-deconv: %w", err)
 			}
 			return nil
 		},
-		// C = 1: the forward deconv-col2im's bound (C = 1, N = its IC/G·taps
-		// = this conv's OCG·taps), the products being the same dy·w.
+		// C = 1: the forward deconv variant's bound (deconv-zeroinsert and
+		// deconv-col2im: C = 1, N = its IC/G·taps = this conv's OCG·taps),
+		// the products being the same dy·w (zero insertion and padding add
+		// exact zeros).
 		BoundC:        1,
 		Exact:         true,
 		Deterministic: true,
@@ -62,9 +65,21 @@ func init() {
 	})
 }
 
-// viaDeconvVariant is the forward variant bwd-data-via-deconv runs: the
-// col2im deconvolution, whose GEMM is Wᵀ·dy over the conv's OCG channels.
-const viaDeconvVariant = "deconv-col2im"
+// viaDeconvVariant is the forward deconv variant bwd-data-via-deconv runs
+// for the deconvolution q: at unit stride with more than one tap
+// deconv-zeroinsert, which inserts no zeros then and is the forward im2col
+// GEMM on dy with the flipped kernel (the conv's forward speed, no
+// scatter); otherwise deconv-col2im (GEMM Wᵀ·dy, then col2im), which
+// computes no inserted zeros and, for one tap, only adds the GEMM's
+// columns in place.
+func viaDeconvVariant(q *conv.Problem) string {
+	if q.S == [3]int{1, 1, 1} && q.Taps() > 1 {
+		if v, ok := Lookup("deconv-zeroinsert"); ok && v.Supports(q) == nil {
+			return "deconv-zeroinsert"
+		}
+	}
+	return "deconv-col2im"
+}
 
 // convDataAsDeconv returns the transposed convolution whose forward pass is
 // the conv p's backward data: input dy [MB, OC, O…], output dx [MB, IC,
