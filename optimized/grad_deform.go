@@ -84,57 +84,58 @@ func deformGradLength(p *conv.Problem, name string) int {
 	return 0
 }
 
-// deformSample is one deformable sample in float64: the four neighbours'
-// indices into an IH×IW plane (0 for one outside, whose bit in in is then
-// clear) and the fractions ly, lx of the position in its cell. ok is false
-// for a sample at or beyond one pixel outside (or NaN), which reads 0 and
-// has zero gradients. It is newBilinearTap (deform.go) keeping the
-// fractions, which the derivatives need, and the mask apart, which dmask
-// needs without.
+// deformSample is one deformable sample, in float64: the four neighbours'
+// indices into an IH×IW plane (0 for one outside the plane), and per
+// neighbour (00, 01, 10, 11) its bilinear weight lam and the derivatives of
+// that weight along y and x, cy and cx (all 0 for a neighbour outside, so
+// that Σ lam·x is the sample v, Σ cy·x = (1 − lx)(x10 − x00) + lx(x11 − x01)
+// = ∂v/∂py and Σ cx·x = ∂v/∂px with outside neighbours reading 0), and mu
+// the mask (1 without). ok is false for a sample at or beyond one pixel
+// outside (or NaN), which reads 0 and has zero gradients. It is
+// newBilinearTap (deform.go) with the mask kept apart (dmask needs the
+// sample without it) and the derivatives beside the weights.
 type deformSample struct {
-	idx    [4]int32
-	ly, lx float64
-	in     uint8
-	ok     bool
+	idx         [4]int32
+	lam, cy, cx [4]float64
+	mu          float64
+	in          uint8 // bit i: neighbour i inside the plane
+	ok          bool
 }
 
-func newDeformSample(IH, IW int, py, px float64) (s deformSample) {
+func newDeformSample(IH, IW int, py, px, mu float64) (s deformSample) {
+	s.mu = mu
 	if !(py > -1 && py < float64(IH) && px > -1 && px < float64(IW)) {
 		return s
 	}
 	fy, fx := math.Floor(py), math.Floor(px)
 	y0, x0 := int(fy), int(fx)
-	s.ly, s.lx, s.ok = py-fy, px-fx, true
+	ly, lx := py-fy, px-fx
+	lam := [4]float64{(1 - ly) * (1 - lx), (1 - ly) * lx, ly * (1 - lx), ly * lx}
+	cy := [4]float64{-(1 - lx), -lx, 1 - lx, lx}
+	cx := [4]float64{-(1 - ly), 1 - ly, -ly, ly}
+	s.ok = true
 	for i, d := range [4][2]int{{0, 0}, {0, 1}, {1, 0}, {1, 1}} {
 		y, x := y0+d[0], x0+d[1]
 		if y >= 0 && y < IH && x >= 0 && x < IW {
 			s.in |= 1 << i
 			s.idx[i] = int32(y*IW + x)
+			s.lam[i], s.cy[i], s.cx[i] = lam[i], cy[i], cx[i]
 		}
 	}
 	return s
 }
 
-// corners returns the four neighbours' values in xc (0 outside).
-func (s *deformSample) corners(xc []float32) (v [4]float64) {
-	for i := range v {
-		if s.in&(1<<i) != 0 {
-			v[i] = float64(xc[s.idx[i]])
-		}
-	}
-	return v
+// corners returns the four neighbours' values in xc (an outside one reads
+// xc[0], whose coefficients are all 0).
+func (s *deformSample) corners(xc []float32) [4]float64 {
+	return [4]float64{float64(xc[s.idx[0]]), float64(xc[s.idx[1]]), float64(xc[s.idx[2]]), float64(xc[s.idx[3]])}
 }
 
-// weights are the bilinear weights of the four neighbours (00, 01, 10, 11).
-func (s *deformSample) weights() [4]float64 {
-	ly, lx := s.ly, s.lx
-	return [4]float64{(1 - ly) * (1 - lx), (1 - ly) * lx, ly * (1 - lx), ly * lx}
-}
+func dot4(a, b *[4]float64) float64 { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] + a[3]*b[3] }
 
 // deformSamples fills smp[tap·nt + j − j0] with the samples of offset group
-// dg of image n at outputs [j0, j1), and mask[...] with their mask values
-// (1 without a mask).
-func deformSamples(p *conv.Problem, in conv.Inputs[float32], n, dg, j0, j1 int, smp []deformSample, mask []float64) {
+// dg of image n at outputs [j0, j1).
+func deformSamples(p *conv.Problem, in conv.Inputs[float32], n, dg, j0, j1 int, smp []deformSample) {
 	KH, KW := p.K[1], p.K[2]
 	taps := KH * KW
 	osp := conv.Spatial(p.O)
@@ -154,11 +155,11 @@ func deformSamples(p *conv.Problem, in conv.Inputs[float32], n, dg, j0, j1 int, 
 				oh, ow := j/OW, j%OW
 				py := float64(oh*p.S[1]-p.PBegin[1]+kh*p.Dil[1]) + float64(offY[j])
 				px := float64(ow*p.S[2]-p.PBegin[2]+kw*p.Dil[2]) + float64(offX[j])
-				smp[t+j-j0] = newDeformSample(p.I[1], p.I[2], py, px)
-				mask[t+j-j0] = 1
+				mu := 1.0
 				if mk != nil {
-					mask[t+j-j0] = float64(mk[j])
+					mu = float64(mk[j])
 				}
+				smp[t+j-j0] = newDeformSample(p.I[1], p.I[2], py, px, mu)
 			}
 		}
 	}
@@ -181,9 +182,8 @@ func runDeformBwdWeights(p *conv.Problem, in conv.Inputs[float32], dy, dw []floa
 	dyts := ex.perWorker(nt * ocg)
 	accs := ex.perWorker(cbs * taps * ocg)
 	smps := make([][]deformSample, ex.workers)
-	masks := make([][]float64, ex.workers)
 	for i := range smps {
-		smps[i], masks[i] = make([]deformSample, taps*nt), make([]float64, taps*nt)
+		smps[i] = make([]deformSample, taps*nt)
 	}
 	ex.forEach(p.G*cblocks, func(wk, t int) {
 		cb, g := t%cblocks, t/cblocks
@@ -198,25 +198,21 @@ func runDeformBwdWeights(p *conv.Problem, in conv.Inputs[float32], dy, dw []floa
 			for j0 := 0; j0 < osp; j0 += colTile {
 				j1 := min(osp, j0+colTile)
 				w := j1 - j0
-				smp, mask := smps[wk][:taps*w], masks[wk][:taps*w]
+				smp := smps[wk][:taps*w]
 				col := cols[wk][:rows*w]
 				curDG := -1
 				for ci := 0; ci < nc; ci++ {
 					c := g*icg + c0 + ci
 					if dg := c / cpg; dg != curDG {
 						curDG = dg
-						deformSamples(p, in, n, dg, j0, j1, smp, mask)
+						deformSamples(p, in, n, dg, j0, j1, smp)
 					}
 					xc := in.X[(n*p.IC+c)*isp : (n*p.IC+c+1)*isp]
 					row := col[ci*taps*w : (ci+1)*taps*w]
 					for i := range smp {
 						s := &smp[i]
-						if !s.ok {
-							row[i] = 0
-							continue
-						}
-						x, l := s.corners(xc), s.weights()
-						row[i] = float32(mask[i] * (l[0]*x[0] + l[1]*x[1] + l[2]*x[2] + l[3]*x[3]))
+						x := s.corners(xc)
+						row[i] = float32(s.mu * dot4(&s.lam, &x))
 					}
 				}
 				dyt := dyts[wk][:w*ocg]
@@ -259,9 +255,8 @@ func runDeformBwdData(p *conv.Problem, in conv.Inputs[float32], dy []float32, g 
 	ex.useGemm(cbs*taps, nt, ocg)
 	dcols := ex.perWorker(cbs * taps * nt)
 	smps := make([][]deformSample, ex.workers)
-	masks := make([][]float64, ex.workers)
 	for i := range smps {
-		smps[i], masks[i] = make([]deformSample, taps*nt), make([]float64, taps*nt)
+		smps[i] = make([]deformSample, taps*nt)
 	}
 	// Each channel's share of doffset (y, x) and dmask, [IC, taps, osp].
 	share := p.IC * taps * osp
@@ -286,13 +281,13 @@ func runDeformBwdData(p *conv.Problem, in conv.Inputs[float32], dy []float32, g 
 				w := j1 - j0
 				dcol := dcols[wk][:rows*w]
 				asmGemm(ws, rows, w, ocg, a, ocg, dyg[j0:], osp, 0, dcol, w)
-				smp, mask := smps[wk][:taps*w], masks[wk][:taps*w]
+				smp := smps[wk][:taps*w]
 				curDG := -1
 				for ci := 0; ci < nc; ci++ {
 					c := gr*icg + c0 + ci
 					if dg := c / cpg; dg != curDG {
 						curDG = dg
-						deformSamples(p, in, n, dg, j0, j1, smp, mask)
+						deformSamples(p, in, n, dg, j0, j1, smp)
 					}
 					xc := in.X[(n*p.IC+c)*isp : (n*p.IC+c+1)*isp]
 					dx := dxc[ci*isp : (ci+1)*isp]
@@ -314,18 +309,16 @@ func runDeformBwdData(p *conv.Problem, in conv.Inputs[float32], dy []float32, g 
 								continue
 							}
 							gc := float64(drow[k*w+jj])
-							mu := mask[k*w+jj]
-							x, l := s.corners(xc), s.weights()
+							x := s.corners(xc)
 							if sm != nil {
-								sm[jj] = float32(gc * (l[0]*x[0] + l[1]*x[1] + l[2]*x[2] + l[3]*x[3]))
+								sm[jj] = float32(gc * dot4(&s.lam, &x))
 							}
-							gm := gc * mu
-							ly, lx := s.ly, s.lx
-							sy[jj] = float32(gm * ((1-lx)*(x[2]-x[0]) + lx*(x[3]-x[1])))
-							sx[jj] = float32(gm * ((1-ly)*(x[1]-x[0]) + ly*(x[3]-x[2])))
-							for i := 0; i < 4; i++ {
+							gm := gc * s.mu
+							sy[jj] = float32(gm * dot4(&s.cy, &x))
+							sx[jj] = float32(gm * dot4(&s.cx, &x))
+							for i := range 4 {
 								if s.in&(1<<i) != 0 {
-									dx[s.idx[i]] += float32(gm * l[i])
+									dx[s.idx[i]] += float32(gm * s.lam[i])
 								}
 							}
 						}
