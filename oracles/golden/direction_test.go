@@ -227,3 +227,29 @@ func TestWriteRefusesGradientMismatch(t *testing.T) {
 		}
 	}
 }
+
+// TestGradientBudget: a gradient case's tensors count 16 bytes per element
+// of the forward tensors (a gradient beside each value), a forward case's 8:
+// a budget between the two loads the forward case and refuses the gradient
+// case of the same problem, naming the budget.
+func TestGradientBudget(t *testing.T) {
+	fwd := writeGradCase(t, conv.OpConv, conv.DirFwdD, false)
+	bwd := writeGradCase(t, conv.OpConv, conv.DirBwdWB, false)
+	c, err := Load(fwd)
+	must(t, err)
+	p := c.Problem
+	var elems int64
+	for _, s := range [][]int{p.SrcShape(), p.DstShape(), p.WeightShape(), p.BiasShape()} {
+		elems += int64(conv.Elems(s))
+	}
+	opt := LoadOptions{Budget: 12 * elems}
+	if _, err := LoadWith(fwd, opt); err != nil {
+		t.Errorf("forward case within %d bytes: %v", opt.Budget, err)
+	}
+	if _, err := LoadWith(bwd, opt); err == nil || !strings.Contains(err.Error(), "budget") {
+		t.Errorf("gradient case over %d bytes: %v", opt.Budget, err)
+	}
+	if _, err := LoadWith(bwd, LoadOptions{Budget: 16 * elems}); err != nil {
+		t.Errorf("gradient case within %d bytes: %v", 16*elems, err)
+	}
+}
