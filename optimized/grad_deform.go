@@ -31,11 +31,12 @@ import (
 //
 // Determinism: BWD_W's tasks are (group, block of input channels), each
 // owning its rows of dw and summing over images and column tiles in order.
-// BWD_D runs image by image in two phases: tasks (group, block of input
-// channels) own their channels of dx (cleared, then scattered in tile, channel,
-// tap, position order) and write each channel's share of dmask and doffset
-// to a buffer [IC, taps, positions]; then tasks (tap of an offset group) sum
-// those shares over the group's channels in ascending order. Nothing depends
+// BWD_D runs image by image and column tile by tile, in two phases: tasks
+// (group, block of input channels) own their channels of dx (cleared at
+// the first tile, then scattered in tile, channel, tap, position order)
+// and write each channel's share of dmask and doffset in the tile to a
+// buffer [IC, taps, tile]; then tasks (tap of an offset group) sum those
+// shares over the group's channels in ascending order. Nothing depends
 // on the worker count.
 
 func init() {
@@ -258,29 +259,31 @@ func runDeformBwdData(p *conv.Problem, in conv.Inputs[float32], dy []float32, g 
 	for i := range smps {
 		smps[i] = make([]deformSample, taps*nt)
 	}
-	// Each channel's share of doffset (y, x) and dmask, [IC, taps, osp].
-	share := p.IC * taps * osp
+	// Each channel's share of doffset (y, x) and dmask in the current tile,
+	// [IC, taps, tile].
+	share := p.IC * taps * nt
 	offY, offX := ex.scratch(share), ex.scratch(share)
 	var mshare []float32
 	if g.DMask != nil {
 		mshare = ex.scratch(share)
 	}
 	for n := 0; n < p.MB; n++ {
-		ex.forEach(p.G*cblocks, func(wk, t int) {
-			cb, gr := t%cblocks, t/cblocks
-			c0 := cb * cbs
-			nc := min(cbs, icg-c0)
-			rows := nc * taps
-			a := wt[(gr*krows+c0*taps)*ocg:]
-			dyg := dy[(n*p.OC+gr*ocg)*osp : (n*p.OC+(gr+1)*ocg)*osp]
-			dxc := g.DX[(n*p.IC+gr*icg+c0)*isp : (n*p.IC+gr*icg+c0+nc)*isp]
-			clear(dxc)
-			ws := ex.gemmWS(wk)
-			for j0 := 0; j0 < osp; j0 += colTile {
-				j1 := min(osp, j0+colTile)
-				w := j1 - j0
+		for j0 := 0; j0 < osp; j0 += colTile {
+			j1 := min(osp, j0+colTile)
+			w := j1 - j0
+			ex.forEach(p.G*cblocks, func(wk, t int) {
+				cb, gr := t%cblocks, t/cblocks
+				c0 := cb * cbs
+				nc := min(cbs, icg-c0)
+				rows := nc * taps
+				a := wt[(gr*krows+c0*taps)*ocg:]
+				dyg := dy[(n*p.OC+gr*ocg)*osp : (n*p.OC+(gr+1)*ocg)*osp]
+				dxc := g.DX[(n*p.IC+gr*icg+c0)*isp : (n*p.IC+gr*icg+c0+nc)*isp]
+				if j0 == 0 {
+					clear(dxc)
+				}
 				dcol := dcols[wk][:rows*w]
-				asmGemm(ws, rows, w, ocg, a, ocg, dyg[j0:], osp, 0, dcol, w)
+				asmGemm(ex.gemmWS(wk), rows, w, ocg, a, ocg, dyg[j0:], osp, 0, dcol, w)
 				smp := smps[wk][:taps*w]
 				curDG := -1
 				for ci := 0; ci < nc; ci++ {
@@ -293,7 +296,7 @@ func runDeformBwdData(p *conv.Problem, in conv.Inputs[float32], dy []float32, g 
 					dx := dxc[ci*isp : (ci+1)*isp]
 					drow := dcol[ci*taps*w : (ci+1)*taps*w]
 					for k := 0; k < taps; k++ {
-						sh := (c*taps+k)*osp + j0
+						sh := (c*taps + k) * w
 						sy, sx := offY[sh:sh+w], offX[sh:sh+w]
 						var sm []float32
 						if mshare != nil {
@@ -324,28 +327,28 @@ func runDeformBwdData(p *conv.Problem, in conv.Inputs[float32], dy []float32, g 
 						}
 					}
 				}
-			}
-		})
-		// Sum the shares over each offset group's channels, in order.
-		ex.forEach(p.DG*taps, func(wk, t int) {
-			dg, k := t/taps, t%taps
-			kidx := dg*taps + k
-			dOY := g.DOffset[(n*2*p.DG*taps+2*kidx)*osp:][:osp]
-			dOX := g.DOffset[(n*2*p.DG*taps+2*kidx+1)*osp:][:osp]
-			sumShares(offY, dg*cpg, cpg, k, taps, osp, dOY)
-			sumShares(offX, dg*cpg, cpg, k, taps, osp, dOX)
-			if mshare != nil {
-				sumShares(mshare, dg*cpg, cpg, k, taps, osp, g.DMask[(n*p.DG*taps+kidx)*osp:][:osp])
-			}
-		})
+			})
+			// Sum the tile's shares over each offset group's channels, in order.
+			ex.forEach(p.DG*taps, func(wk, t int) {
+				dg, k := t/taps, t%taps
+				kidx := dg*taps + k
+				dOY := g.DOffset[(n*2*p.DG*taps+2*kidx)*osp+j0:][:w]
+				dOX := g.DOffset[(n*2*p.DG*taps+2*kidx+1)*osp+j0:][:w]
+				sumShares(offY, dg*cpg, cpg, k, taps, w, dOY)
+				sumShares(offX, dg*cpg, cpg, k, taps, w, dOX)
+				if mshare != nil {
+					sumShares(mshare, dg*cpg, cpg, k, taps, w, g.DMask[(n*p.DG*taps+kidx)*osp+j0:][:w])
+				}
+			})
+		}
 	}
 }
 
-// sumShares sets dst[j] = Σ_{c0 ≤ c < c0+nc} share[(c·taps + k)·osp + j],
-// the channels added in ascending order.
-func sumShares(share []float32, c0, nc, k, taps, osp int, dst []float32) {
-	copy(dst, share[(c0*taps+k)*osp:][:osp])
+// sumShares sets dst[j] = Σ_{c0 ≤ c < c0+nc} share[(c·taps + k)·w + j] for
+// j < w, the channels added in ascending order.
+func sumShares(share []float32, c0, nc, k, taps, w int, dst []float32) {
+	copy(dst, share[(c0*taps+k)*w:][:w])
 	for c := c0 + 1; c < c0+nc; c++ {
-		addTo(dst, share[(c*taps+k)*osp:][:osp])
+		addTo(dst, share[(c*taps+k)*w:][:w])
 	}
 }
