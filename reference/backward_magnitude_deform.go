@@ -31,9 +31,17 @@ import (
 // does any C ≥ 1 and any larger N (T·(1 + γ_N)/γ_N only shrinks with N).
 //
 // The bound stays tight enough to catch a wrong tap: T is a few u per term
-// (position slack of order u·|p| times a local slope, plus γ_k), S is the
-// Σ|term| of the element, and a wrong or missing term changes the element by
-// |aₖ·φₖ|, which is γ_N·S only when one term is N·u of all of them.
+// (position slack of order u·|p| times a local slope, plus γ_k; for a dx
+// weight an absolute γ₃·(2 + λ), torchvision's tent form losing the low bits
+// of small weights), S is the Σ|term| of the element, and a wrong or missing
+// term changes the element by |aₖ·φₖ|, which is within γ_N·S + T only when
+// that term is of the order of N·u of all of them, or a bilinear weight
+// below ~6u. The one exception is doffset at a sample within δ of an
+// integer row (column), where the y (x) derivative jumps and T holds the
+// jump: there the offset gradient is genuinely ill-conditioned (a float32
+// position can fall on either side) and any implementation may return
+// either one-sided derivative. Integer offsets have δ = 0 (exactSlack), so
+// the integer fill's samples on pixels keep the tight bound.
 
 // DeformGradLength returns the number of terms N one element of the deform
 // gradient name sums, for conv.Bound with GradMagnitude:
@@ -132,8 +140,9 @@ func magnitudeCheck(p *conv.Problem, in conv.Inputs[float64], dy []float64) erro
 // deformGradMagnitude is GradMagnitude for deform. For each sample (n, input
 // channel, output position, tap) at the exact position p, with the slack δ
 // of the float32 position (axisTerms.slack: the computed weights are exact
-// at some p* with |p* − p| ≤ δ per axis), and a = Σ_m |dy·w| over the output
-// channels m of the channel's group:
+// at some p* with |p* − p| ≤ δ per axis; exactSlack: 0 for an integer
+// offset), and a = Σ_m |dy·w| over the output channels m of the channel's
+// group:
 //
 //   - dw[m, c, tap] (and db): terms dy·(mask·v); S adds |dy|·|mask|·V with
 //     V = bilinear(|x|, p) ≥ |v|; T adds |dy|·|mask|·E' (sampleError, the
