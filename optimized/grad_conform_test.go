@@ -17,9 +17,40 @@ import (
 // with 1 and 3 workers and on the exact integer fill.
 func TestGradVariantsConform(t *testing.T) {
 	smallTiles(t)
+	regs := gradRegressions(t)
 	for _, v := range optimized.GradAll() {
-		t.Run(v.Name, func(t *testing.T) { convtest.RunGrad(t, convtest.GradVariant(v)) })
+		t.Run(v.Name, func(t *testing.T) { convtest.RunGrad(t, convtest.GradVariant(v), convtest.AddRegressions(regs...)) })
 	}
+}
+
+// gradRegressions are shapes for the gradient variants' own branches, beside
+// convtest.Regressions: pointwise geometries, where the GEMMs read x, dy
+// or write dx in place (no im2col, no col2im), for conv and deconv with
+// two images and two groups; a stride-2 deconv with output padding and a
+// 1×1 kernel (gathers and scatters of one tap); a depthwise conv with a
+// multiplier in 3D.
+func gradRegressions(t *testing.T) []conv.Problem {
+	pw := conv.New(conv.OpConv, 2)
+	pw.MB, pw.G, pw.IC, pw.OC = 2, 2, 6, 4
+	pw.I = [3]int{1, 5, 7}
+	pd := conv.New(conv.OpDeconv, 1)
+	pd.MB, pd.G, pd.IC, pd.OC = 2, 2, 4, 6
+	pd.I = [3]int{1, 1, 9}
+	sd := conv.New(conv.OpDeconv, 2)
+	sd.IC, sd.OC = 3, 2
+	sd.I, sd.S, sd.PEnd = [3]int{1, 4, 5}, [3]int{1, 2, 2}, [3]int{0, -1, 0}
+	dw := conv.New(conv.OpConv, 3)
+	dw.MB, dw.G, dw.IC, dw.OC = 2, 2, 2, 6
+	dw.I, dw.K, dw.S, dw.Dil = [3]int{4, 5, 6}, [3]int{2, 3, 2}, [3]int{1, 2, 1}, [3]int{2, 1, 1}
+	dw.PBegin, dw.PEnd = [3]int{1, 1, 0}, [3]int{0, 1, -1}
+	var ps []conv.Problem
+	for _, p := range []conv.Problem{pw, pd, sd, dw} {
+		if err := convtest.ResolveTight(&p); err != nil {
+			t.Fatalf("gradient regression %s: %v", p.Command(), err)
+		}
+		ps = append(ps, p)
+	}
+	return ps
 }
 
 // TestGradVariantsConformProductionTiles runs the regression shapes, which
