@@ -172,3 +172,26 @@ func BenchmarkSgemmConvPrepared(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSgemmConvTiles times convShapes on every tile of the active
+// family, chosen or not: the measurements behind the tiles' eff factors.
+func BenchmarkSgemmConvTiles(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 7))
+	for _, s := range convShapes {
+		m, n, k := s[0], s[1], s[2]
+		x, y, z := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
+		for _, kern := range family(active()) {
+			b.Run(fmt.Sprintf("m=%d/n=%d/k=%d/tile=%s", m, n, k, kern.name), func(b *testing.B) {
+				cpu0 := cpuTime()
+				best := time.Duration(1 << 62)
+				for b.Loop() {
+					t0 := time.Now()
+					sgemm(kern, 1, m, n, k, x, k, rawB{y, n}, 0, z, n)
+					best = min(best, time.Since(t0))
+				}
+				reportGFLOPS(b, 2*float64(m*n*k), cpu0)
+				reportBest(b, 2*float64(m*n*k), best)
+			})
+		}
+	}
+}

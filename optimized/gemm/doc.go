@@ -43,7 +43,7 @@
 //	avx512        14×32  256  336  4096  Z0–Z27; B row in Z28–Z29; A by embedded broadcast (VFMADD231PS.BCST)
 //	avx512-8x48    8×48  256  192  1008  Z0–Z23; B row in Z24–Z26; A by VBROADCASTSS into Z27–Z30 (11 loads / 24 FMAs); aOuter
 //	avx512-7x48    7×48  256  168  1008  Z0–Z20; as 8×48
-//	…ᵀ            the three above over Cᵀ = Bᵀ·Aᵀ (see below)
+//	…-7x48ᵀ, …-8x48ᵀ    the 48-wide tiles over Cᵀ = Bᵀ·Aᵀ (see below)
 //	avx2           6×16  256  144  4096  Y0–Y11; B row in Y12–Y13; A by VBROADCASTSS into Y14–Y15
 //	portable       2×4   256  128  4096  8 Go float32 locals (more spill to the stack)
 //
@@ -57,10 +57,13 @@
 // with B packed in a separate pass, row-contiguous, than fused). Full 14-
 // and 48-row A panels are transposed 16×16 in registers.
 //
-// The tile is the one with the least padded work, ⌈m/MR⌉·MR·⌈n/NR⌉·NR
-// (divided by a measured efficiency, all 1 today), a rule of m, n and k
-// only (Tile reports it): conv weights with 16, 32, 64… output channels run
-// on 8×48 without padding where 14×32 computed 28, 42, 70 rows. A transposed
+// The tile is the one with the least padded work, ⌈m/MR⌉·MR·⌈n/NR⌉·NR,
+// divided by its efficiency: GFLOP/s per padded flop relative to 14×32,
+// measured by BenchmarkSgemmConvTiles (0.9 for the 48-wide tiles, whose B is
+// packed in a separate pass). It is a rule of m, n and k only (Tile reports
+// it): conv weights with 16 or 32 output channels run on 8×48 without
+// padding where 14×32 computed 28 or 42 rows. (A 16×16 tile, tried, ran at
+// 0.75–0.85 of 8×48 and is not kept.) A transposed
 // tile runs Cᵀ = Bᵀ·Aᵀ: its A panels are B's columns, its B panels A's rows,
 // and Cᵀ is a scratch block padded to whole tiles that holds beta·Cᵀ on
 // entry and is transposed into C at the end; its padded work

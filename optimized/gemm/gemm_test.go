@@ -332,7 +332,8 @@ func TestTileChoice(t *testing.T) {
 		want    string
 	}{
 		{16, 4096, 1936, "avx512-8x48"}, // m = 16: 8 rows × 2, no padding (14 rows would pad to 28)
-		{64, 3136, 576, "avx512-8x48"},  // 64 rows exactly; 3136 columns pad to 3168
+		{32, 4096, 864, "avx512-8x48"},  // 32 rows exactly (14 rows pad to 42)
+		{64, 3136, 576, "avx512"},       // 70×3136 padded beats 64×3168 / 0.9
 		{512, 49, 4608, "avx512-7x48ᵀ"}, // n = 49 = 7·7 along the transposed tile's rows
 		{2048, 49, 512, "avx512-7x48ᵀ"}, //
 		{1024, 1024, 1024, "avx512"},    // 1036×1024 padded beats 8×48's 1024×1056

@@ -16,7 +16,7 @@ func (as aSrc) block(ws *workspace, kern *kernel, ic, mcur, pc, kcur int) []floa
 	if as.pa == nil {
 		return packA(ws.a, as.a, as.lda, ic, mcur, pc, kcur, kern.mr)
 	}
-	return as.pa.block(ic, mcur, pc, kcur)
+	return as.pa.layout(kern.mr, kern.kc).block(ic, mcur, pc, kcur)
 }
 
 // PackedA is A (m×k) packed once for one tile of the active kernel family,
@@ -66,14 +66,12 @@ func PackA(m, k int, a []float32, lda int) *PackedA {
 	return pa
 }
 
-// kernelFor is the tile a product with pa and n columns runs: pa's own,
-// unless choose prefers a transposed tile (which reads pa's rows in its
-// NR-row layout).
+// kernelFor is the tile a product with pa and n columns runs: the one
+// Sgemm would choose in pa's family (it reads pa in its own layout, see
+// layout), or pa's own tile when pa has no family.
 func (pa *PackedA) kernelFor(n int) *kernel {
 	if pa.fam != nil {
-		if c := choose(pa.fam, pa.m, n, pa.k); c.trans {
-			return c
-		}
+		return choose(pa.fam, pa.m, n, pa.k)
 	}
 	return pa.kern
 }
