@@ -24,9 +24,12 @@ func (pb *panelB) panels(kern *kernel, ws *workspace, pc, kcur, jc, ncur int) []
 }
 
 // SgemmPanels is ws.Sgemm with B supplied by b (bit-identical to ws.Sgemm on
-// the materialised B). B is asked only for panels inside 0 ≤ pc < k and
-// 0 ≤ j0 < n, each once per (KC block, MC-independent) B block; like
-// ws.Sgemm it allocates nothing once ws is large enough.
+// the materialised B). B is asked only for panels with 0 ≤ pc, pc+kc ≤ k,
+// kc ≤ KC and 0 ≤ j0 < n. The width nr is the chosen tile's (Tile): its NR
+// (32 or 48 with AVX-512), or its MR (7 or 8) when the product runs
+// transposed, in which case a panel may be asked for again for each NC
+// block of C's rows. Like ws.Sgemm it allocates nothing once ws is large
+// enough.
 func (ws *Workspace) SgemmPanels(m, n, k int, a []float32, lda int, b BPanels, beta float32, c []float32, ldc int) {
 	checkAC(m, n, k, a, lda, c, ldc)
 	if b == nil && k > 0 && n > 0 && m > 0 {
