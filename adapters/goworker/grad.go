@@ -16,8 +16,9 @@ import (
 // own loops in float32 (not convverify's reference): every (input element,
 // weight element, output element) triple that the forward pass multiplies
 // is visited once, and dx += dy·w, dw += dy·x, db += dy accumulate in
-// float32 in visiting order, as a plain C implementation would. Deform and
-// dynamic backward cases are answered with an error (skipped).
+// float32 in visiting order, as a plain C implementation would. Deform's
+// gradients follow torchvision's organisation (grad_deform.go). Dynamic
+// backward cases are answered with an error (skipped).
 
 // gradPlant is the planted gradient bug (-plant db-batch: db sums dy over
 // the first image only).
@@ -27,15 +28,38 @@ func gradPlant() string { return *plant }
 type gradCase struct {
 	p                conv.Problem
 	x, w, dy         []float32
+	offset, mask     []float32
 	hasX, hasW, hasB bool
 }
 
 // loadGradCase reads the tensors of a backward case; p's direction is set.
 func loadGradCase(dir string, p conv.Problem) (*gradCase, error) {
-	if p.Op != conv.OpConv && p.Op != conv.OpDeconv {
-		return nil, fmt.Errorf("goworker computes gradients of conv and deconv only, not %s", p.Op)
+	if p.Op != conv.OpConv && p.Op != conv.OpDeconv && p.Op != conv.OpDeform {
+		return nil, fmt.Errorf("goworker computes gradients of conv, deconv and deform only, not %s", p.Op)
 	}
 	c := &gradCase{p: p}
+	if p.Op == conv.OpDeform {
+		// The offset groups and the mask are in the files, not the descriptor.
+		off, shape, err := readNpy(filepath.Join(dir, "offset.npy"))
+		if err != nil {
+			return nil, err
+		}
+		taps := p.K[conv.H] * p.K[conv.W]
+		if len(shape) != 4 || shape[1]%(2*taps) != 0 || shape[1] == 0 {
+			return nil, fmt.Errorf("offset.npy: shape %v", shape)
+		}
+		c.p.DG = shape[1] / (2 * taps)
+		c.offset = narrow32(off)
+		if m, _, err := readNpy(filepath.Join(dir, "mask.npy")); err == nil {
+			c.p.Mask, c.mask = true, narrow32(m)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		if err := c.p.Validate(); err != nil {
+			return nil, err
+		}
+		p = c.p
+	}
 	read := func(name string, shape []int) ([]float32, bool, error) {
 		v, got, err := readNpy(filepath.Join(dir, name))
 		if errors.Is(err, os.ErrNotExist) {
@@ -71,11 +95,22 @@ func loadGradCase(dir string, p conv.Problem) (*gradCase, error) {
 }
 
 // gradients are the outputs of one backward run.
-type gradients struct{ dx, dw, db []float32 }
+type gradients struct{ dx, dw, db, doffset, dmask []float32 }
+
+func narrow32(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, f := range v {
+		out[i] = float32(f)
+	}
+	return out
+}
 
 // run computes the gradients of c's direction.
 func (c *gradCase) run() gradients {
 	p := &c.p
+	if p.Op == conv.OpDeform {
+		return deformGrads(p, c.x, c.w, c.offset, c.mask, c.dy)
+	}
 	var g gradients
 	wantDX := p.Dir == conv.DirBwdD
 	wantDW := p.Dir == conv.DirBwdW || p.Dir == conv.DirBwdWB
@@ -181,6 +216,7 @@ func runGradCase(dir string, p conv.Problem, warmup, reps int, clock func(func()
 	if err != nil {
 		return nil, err
 	}
+	p = c.p
 	for range warmup {
 		c.run()
 	}
@@ -203,6 +239,12 @@ func runGradCase(dir string, p conv.Problem, warmup, reps int, clock func(func()
 		return nil, err
 	}
 	if err := write("dw.npy", p.WeightShape(), g.dw); err != nil {
+		return nil, err
+	}
+	if err := write("doffset.npy", p.OffsetShape(), g.doffset); err != nil {
+		return nil, err
+	}
+	if err := write("dmask.npy", p.MaskShape(), g.dmask); err != nil {
 		return nil, err
 	}
 	return ns, write("db.npy", p.BiasShape(), g.db)
