@@ -39,6 +39,9 @@ type Outcome struct {
 // conv.DefaultBound, the bound every check of a float32 result against the
 // reference uses. in must be exactly float32-valued.
 func Check(w *Worker, dir string, p conv.Problem, in conv.Inputs[float64]) Outcome {
+	if p.Dir.Backward() {
+		return Outcome{Kind: Crashed, Reason: fmt.Sprintf("worker.Check: direction %s is a backward one: use CheckGrad, which sends dy", p.Dir)}
+	}
 	if err := golden.WriteInputs(dir, p, in, p.Descriptor()); err != nil {
 		// Our side failed; not the worker's fault, but not a pass either.
 		return Outcome{Kind: Crashed, Reason: "writing the inputs: " + err.Error()}

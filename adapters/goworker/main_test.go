@@ -78,3 +78,79 @@ func TestServe(t *testing.T) {
 		t.Errorf("missing folder: %q, want an error reply", out.Text())
 	}
 }
+
+// TestServeGradients: backward requests (case.json "dir", dy.npy) are
+// answered with the gradients the direction writes, which pass the
+// comparison, for conv, deconv and deform; dynamic is an error reply.
+func TestServeGradients(t *testing.T) {
+	type tc struct {
+		op   conv.Op
+		desc string
+		dir  conv.Dir
+	}
+	cases := []tc{
+		{conv.OpConv, "g2mb2ic4ih5oc6oh3kh3sh2ph1", conv.DirBwdD},
+		{conv.OpConv, "g2mb2ic4ih5oc6oh3kh3sh2ph1", conv.DirBwdWB},
+		{conv.OpDeconv, "mb2ic2iw4oc3ow9kw3sw2", conv.DirBwdD},
+		{conv.OpDeconv, "mb2ic2iw4oc3ow9kw3sw2", conv.DirBwdW},
+		{conv.OpDeform, "mb2ic4ih4oc2oh4kh3ph1", conv.DirBwdD},
+		{conv.OpDeform, "mb2ic4ih4oc2oh4kh3ph1", conv.DirBwdWB},
+	}
+	root := t.TempDir()
+	var req strings.Builder
+	type done struct {
+		p  conv.Problem
+		in conv.Inputs[float64]
+		dy []float64
+		d  string
+	}
+	var all []done
+	for i, c := range append(cases, tc{conv.OpDynamic, "mb1ic2iw3oc2ow3kw1", conv.DirBwdD}) {
+		p, err := conv.ParseDescriptor(c.desc, c.op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Dir = c.dir
+		if c.op == conv.OpDeform {
+			p.DG, p.Mask = 2, true
+		}
+		if c.op == conv.OpDynamic {
+			p.E, p.Routing = 2, conv.RoutingSigmoid
+		}
+		rng := rand.New(rand.NewPCG(5, uint64(i)))
+		in := conv.ConvertInputs[float64](conv.ConvertInputs[float32](oracles.RandomFill(&p, rng)))
+		dy := make([]float64, conv.Elems(p.DstShape()))
+		for j := range dy {
+			dy[j] = float64(float32(2*rng.Float64() - 1))
+		}
+		d := filepath.Join(root, fmt.Sprint(i))
+		if err := golden.WriteGradInputs(d, p, in, dy, c.desc); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&req, `{"id":%d,"dir":%q}`+"\n", i+1, d)
+		all = append(all, done{p, in, dy, d})
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(serve(strings.NewReader(req.String()), pw)) }()
+	out := bufio.NewScanner(pr)
+	if !out.Scan() || !strings.Contains(out.Text(), `"grad"`) {
+		t.Fatalf("handshake lacks the grad capability: %q", out.Text())
+	}
+	for i, c := range all {
+		if !out.Scan() {
+			t.Fatalf("reply %d missing", i+1)
+		}
+		if c.p.Op == conv.OpDynamic {
+			if !strings.Contains(out.Text(), `"error"`) {
+				t.Errorf("dynamic backward: %q, want an error reply", out.Text())
+			}
+			continue
+		}
+		if !strings.Contains(out.Text(), `"ok":true`) {
+			t.Fatalf("%s: reply %q", c.p.Command(), out.Text())
+		}
+		if o := worker.JudgeGrad(c.d, c.p, c.in, c.dy); o.Kind != worker.Passed {
+			t.Errorf("%s: %v %s", c.p.Command(), o.Kind, o.Reason)
+		}
+	}
+}
