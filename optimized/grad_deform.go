@@ -31,13 +31,13 @@ import (
 //
 // Determinism: BWD_W's tasks are (group, block of input channels), each
 // owning its rows of dw and summing over images and column tiles in order.
-// BWD_D runs image by image and column tile by tile, in two phases: tasks
-// (group, block of input channels) own their channels of dx (cleared at
-// the first tile, then scattered in tile, channel, tap, position order)
-// and write each channel's share of dmask and doffset in the tile to a
-// buffer [IC, taps, tile]; then tasks (tap of an offset group) sum those
-// shares over the group's channels in ascending order. Nothing depends
-// on the worker count.
+// BWD_D runs image by image and column tile by tile: tasks (offset group,
+// tap) compute the tile's samples once; then tasks (group, block of input
+// channels) own their channels of dx (cleared at the first tile, then
+// scattered in tile, channel, tap, position order) and write each
+// channel's share of dmask and doffset in the tile to a buffer [IC, taps,
+// tile]; then tasks (tap of an offset group) sum those shares over the
+// group's channels in ascending order. Nothing depends on the worker count.
 
 func init() {
 	registerGrad(GradVariant{
@@ -137,32 +137,35 @@ func dot4(a, b *[4]float64) float64 { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] +
 // deformSamples fills smp[tap·nt + j − j0] with the samples of offset group
 // dg of image n at outputs [j0, j1).
 func deformSamples(p *conv.Problem, in conv.Inputs[float32], n, dg, j0, j1 int, smp []deformSample) {
-	KH, KW := p.K[1], p.K[2]
-	taps := KH * KW
+	for k := range p.K[1] * p.K[2] {
+		deformSampleTap(p, in, n, dg, k, j0, j1, smp[k*(j1-j0):(k+1)*(j1-j0)])
+	}
+}
+
+// deformSampleTap fills smp[j − j0] with the samples of tap k = kh·KW + kw
+// of offset group dg of image n at outputs [j0, j1).
+func deformSampleTap(p *conv.Problem, in conv.Inputs[float32], n, dg, k, j0, j1 int, smp []deformSample) {
+	KW := p.K[2]
+	taps := p.K[1] * KW
+	kh, kw := k/KW, k%KW
 	osp := conv.Spatial(p.O)
 	OW := p.O[2]
-	nt := j1 - j0
-	for kh := 0; kh < KH; kh++ {
-		for kw := 0; kw < KW; kw++ {
-			kidx := (dg*KH+kh)*KW + kw
-			offY := in.Offset[(n*2*p.DG*taps+2*kidx)*osp:]
-			offX := in.Offset[(n*2*p.DG*taps+2*kidx+1)*osp:]
-			var mk []float32
-			if in.Mask != nil {
-				mk = in.Mask[(n*p.DG*taps+kidx)*osp:]
-			}
-			t := (kh*KW + kw) * nt
-			for j := j0; j < j1; j++ {
-				oh, ow := j/OW, j%OW
-				py := float64(oh*p.S[1]-p.PBegin[1]+kh*p.Dil[1]) + float64(offY[j])
-				px := float64(ow*p.S[2]-p.PBegin[2]+kw*p.Dil[2]) + float64(offX[j])
-				mu := 1.0
-				if mk != nil {
-					mu = float64(mk[j])
-				}
-				smp[t+j-j0] = newDeformSample(p.I[1], p.I[2], py, px, mu)
-			}
+	kidx := dg*taps + k
+	offY := in.Offset[(n*2*p.DG*taps+2*kidx)*osp:]
+	offX := in.Offset[(n*2*p.DG*taps+2*kidx+1)*osp:]
+	var mk []float32
+	if in.Mask != nil {
+		mk = in.Mask[(n*p.DG*taps+kidx)*osp:]
+	}
+	for j := j0; j < j1; j++ {
+		oh, ow := j/OW, j%OW
+		py := float64(oh*p.S[1]-p.PBegin[1]+kh*p.Dil[1]) + float64(offY[j])
+		px := float64(ow*p.S[2]-p.PBegin[2]+kw*p.Dil[2]) + float64(offX[j])
+		mu := 1.0
+		if mk != nil {
+			mu = float64(mk[j])
 		}
+		smp[j-j0] = newDeformSample(p.I[1], p.I[2], py, px, mu)
 	}
 }
 
@@ -255,10 +258,8 @@ func runDeformBwdData(p *conv.Problem, in conv.Inputs[float32], dy []float32, g 
 	nt := min(colTile, osp)
 	ex.useGemm(cbs*taps, nt, ocg)
 	dcols := ex.perWorker(cbs * taps * nt)
-	smps := make([][]deformSample, ex.workers)
-	for i := range smps {
-		smps[i] = make([]deformSample, taps*nt)
-	}
+	// The tile's samples, [DG, taps, tile], computed once for every task.
+	smpAll := make([]deformSample, p.DG*taps*nt)
 	// Each channel's share of doffset (y, x) and dmask in the current tile,
 	// [IC, taps, tile].
 	share := p.IC * taps * nt
@@ -271,6 +272,9 @@ func runDeformBwdData(p *conv.Problem, in conv.Inputs[float32], dy []float32, g 
 		for j0 := 0; j0 < osp; j0 += colTile {
 			j1 := min(osp, j0+colTile)
 			w := j1 - j0
+			ex.forEach(p.DG*taps, func(wk, t int) {
+				deformSampleTap(p, in, n, t/taps, t%taps, j0, j1, smpAll[t*w:(t+1)*w])
+			})
 			ex.forEach(p.G*cblocks, func(wk, t int) {
 				cb, gr := t%cblocks, t/cblocks
 				c0 := cb * cbs
@@ -284,14 +288,10 @@ func runDeformBwdData(p *conv.Problem, in conv.Inputs[float32], dy []float32, g 
 				}
 				dcol := dcols[wk][:rows*w]
 				asmGemm(ex.gemmWS(wk), rows, w, ocg, a, ocg, dyg[j0:], osp, 0, dcol, w)
-				smp := smps[wk][:taps*w]
-				curDG := -1
 				for ci := 0; ci < nc; ci++ {
 					c := gr*icg + c0 + ci
-					if dg := c / cpg; dg != curDG {
-						curDG = dg
-						deformSamples(p, in, n, dg, j0, j1, smp)
-					}
+					dg := c / cpg
+					smp := smpAll[dg*taps*w : (dg+1)*taps*w]
 					xc := in.X[(n*p.IC+c)*isp : (n*p.IC+c+1)*isp]
 					dx := dxc[ci*isp : (ci+1)*isp]
 					drow := dcol[ci*taps*w : (ci+1)*taps*w]
