@@ -34,10 +34,12 @@ import (
 // BWD_D runs image by image and column tile by tile: tasks (offset group,
 // tap) compute the tile's samples once; then tasks (group, block of input
 // channels) own their channels of dx (cleared at the first tile, then
-// scattered in tile, channel, tap, position order) and write each
-// channel's share of dmask and doffset in the tile to a buffer [IC, taps,
-// tile]; then tasks (tap of an offset group) sum those shares over the
-// group's channels in ascending order. Nothing depends on the worker count.
+// scattered in tile, channel, tap, position order) and add their channels'
+// shares of dmask and doffset in the tile, in ascending channel order, into
+// one share [taps, tile] per run of channels of one offset group (a buffer
+// [IC, taps, tile] indexed by the run's first channel); then tasks (tap of
+// an offset group) add the group's runs in ascending order. Nothing depends
+// on the worker count.
 
 func init() {
 	registerGrad(GradVariant{
@@ -288,37 +290,43 @@ func runDeformBwdData(p *conv.Problem, in conv.Inputs[float32], dy []float32, g 
 				}
 				dcol := dcols[wk][:rows*w]
 				asmGemm(ex.gemmWS(wk), rows, w, ocg, a, ocg, dyg[j0:], osp, 0, dcol, w)
+				run := 0 // the first channel of the current run of one offset group
 				for ci := 0; ci < nc; ci++ {
 					c := gr*icg + c0 + ci
 					dg := c / cpg
+					first := shareRunStart(c, icg, cbs, cpg)
+					if first {
+						run = c
+					}
 					smp := smpAll[dg*taps*w : (dg+1)*taps*w]
 					xc := in.X[(n*p.IC+c)*isp : (n*p.IC+c+1)*isp]
 					dx := dxc[ci*isp : (ci+1)*isp]
 					drow := dcol[ci*taps*w : (ci+1)*taps*w]
 					for k := 0; k < taps; k++ {
-						sh := (c*taps + k) * w
+						sh := (run*taps + k) * w
 						sy, sx := offY[sh:sh+w], offX[sh:sh+w]
 						var sm []float32
 						if mshare != nil {
 							sm = mshare[sh : sh+w]
 						}
+						if first {
+							clear(sy)
+							clear(sx)
+							clear(sm)
+						}
 						for jj := 0; jj < w; jj++ {
 							s := &smp[k*w+jj]
 							if !s.ok {
-								sy[jj], sx[jj] = 0, 0
-								if sm != nil {
-									sm[jj] = 0
-								}
 								continue
 							}
 							gc := float64(drow[k*w+jj])
 							x := s.corners(xc)
 							if sm != nil {
-								sm[jj] = float32(gc * dot4(&s.lam, &x))
+								sm[jj] += float32(gc * dot4(&s.lam, &x))
 							}
 							gm := gc * s.mu
-							sy[jj] = float32(gm * dot4(&s.cy, &x))
-							sx[jj] = float32(gm * dot4(&s.cx, &x))
+							sy[jj] += float32(gm * dot4(&s.cy, &x))
+							sx[jj] += float32(gm * dot4(&s.cx, &x))
 							for i := range 4 {
 								if s.in&(1<<i) != 0 {
 									dx[s.idx[i]] += float32(gm * s.lam[i])
@@ -334,21 +342,33 @@ func runDeformBwdData(p *conv.Problem, in conv.Inputs[float32], dy []float32, g 
 				kidx := dg*taps + k
 				dOY := g.DOffset[(n*2*p.DG*taps+2*kidx)*osp+j0:][:w]
 				dOX := g.DOffset[(n*2*p.DG*taps+2*kidx+1)*osp+j0:][:w]
-				sumShares(offY, dg*cpg, cpg, k, taps, w, dOY)
-				sumShares(offX, dg*cpg, cpg, k, taps, w, dOX)
+				sumShares(offY, dg*cpg, cpg, k, taps, w, icg, cbs, dOY)
+				sumShares(offX, dg*cpg, cpg, k, taps, w, icg, cbs, dOX)
 				if mshare != nil {
-					sumShares(mshare, dg*cpg, cpg, k, taps, w, g.DMask[(n*p.DG*taps+kidx)*osp+j0:][:w])
+					sumShares(mshare, dg*cpg, cpg, k, taps, w, icg, cbs, g.DMask[(n*p.DG*taps+kidx)*osp+j0:][:w])
 				}
 			})
 		}
 	}
 }
 
-// sumShares sets dst[j] = Σ_{c0 ≤ c < c0+nc} share[(c·taps + k)·w + j] for
-// j < w, the channels added in ascending order.
-func sumShares(share []float32, c0, nc, k, taps, w int, dst []float32) {
-	copy(dst, share[(c0*taps+k)*w:][:w])
+// shareRunStart reports whether channel c starts a run of channels that one
+// BWD_D task adds into one share: the first channel of a channel block
+// (blocks of cbs channels within each group of icg) or of an offset group
+// (cpg channels).
+func shareRunStart(c, icg, cbs, cpg int) bool {
+	return (c%icg)%cbs == 0 || c%cpg == 0
+}
+
+// sumShares sets dst[j] to the sum of the shares share[(c·taps + k)·w + j],
+// j < w, of the runs that start in channels [c0, c0+nc) (shareRunStart),
+// added in ascending order: with the runs' own sums, every element is the
+// sum over the offset group's channels in ascending order.
+func sumShares(share []float32, c0, nc, k, taps, w, icg, cbs int, dst []float32) {
+	copy(dst, share[(c0*taps+k)*w:][:w]) // c0 starts an offset group: a run
 	for c := c0 + 1; c < c0+nc; c++ {
-		addTo(dst, share[(c*taps+k)*w:][:w])
+		if shareRunStart(c, icg, cbs, nc) {
+			addTo(dst, share[(c*taps+k)*w:][:w])
+		}
 	}
 }
