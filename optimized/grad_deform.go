@@ -30,7 +30,8 @@ import (
 // those N (AccumLength).
 //
 // Determinism: BWD_W's tasks are (group, block of input channels), each
-// owning its rows of dw and summing over images and column tiles in order.
+// owning its rows of dw and summing over images and column tiles in order
+// (the tiles' samples and transposed dy computed once per tile before).
 // BWD_D runs image by image and column tile by tile: tasks (offset group,
 // tap) compute the tile's samples once; then tasks (group, block of input
 // channels) own their channels of dx (cleared at the first tile, then
@@ -136,14 +137,6 @@ func (s *deformSample) corners(xc []float32) [4]float64 {
 
 func dot4(a, b *[4]float64) float64 { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] + a[3]*b[3] }
 
-// deformSamples fills smp[tap·nt + j − j0] with the samples of offset group
-// dg of image n at outputs [j0, j1).
-func deformSamples(p *conv.Problem, in conv.Inputs[float32], n, dg, j0, j1 int, smp []deformSample) {
-	for k := range p.K[1] * p.K[2] {
-		deformSampleTap(p, in, n, dg, k, j0, j1, smp[k*(j1-j0):(k+1)*(j1-j0)])
-	}
-}
-
 // deformSampleTap fills smp[j − j0] with the samples of tap k = kh·KW + kw
 // of offset group dg of image n at outputs [j0, j1).
 func deformSampleTap(p *conv.Problem, in conv.Inputs[float32], n, dg, k, j0, j1 int, smp []deformSample) {
@@ -171,9 +164,12 @@ func deformSampleTap(p *conv.Problem, in conv.Inputs[float32], n, dg, k, j0, j1 
 	}
 }
 
-// runDeformBwdWeights computes dw [OC, IC/G, KH, KW] (see the file comment):
-// tasks (group, block of input channels) accumulate col·dyᵀ over images and
-// column tiles, in order, into their rows.
+// runDeformBwdWeights computes dw [OC, IC/G, KH, KW] (see the file comment).
+// For each image and column tile in order: tasks (offset group, tap)
+// compute the tile's samples and tasks (group) transpose the tile of dy
+// once; then tasks (group, block of input channels) build their rows of
+// col and add col·dyᵀ into their own accumulator (rows × OCG), which holds
+// the task's sum over the images and tiles so far.
 func runDeformBwdWeights(p *conv.Problem, in conv.Inputs[float32], dy, dw []float32, workers int) {
 	ex := newOneShot(workers)
 	defer ex.release()
@@ -185,34 +181,35 @@ func runDeformBwdWeights(p *conv.Problem, in conv.Inputs[float32], dy, dw []floa
 	nt := min(colTile, osp)
 	ex.useGemm(cbs*taps, ocg, nt)
 	cols := ex.perWorker(cbs * taps * nt)
-	dyts := ex.perWorker(nt * ocg)
-	accs := ex.perWorker(cbs * taps * ocg)
-	smps := make([][]deformSample, ex.workers)
-	for i := range smps {
-		smps[i] = make([]deformSample, taps*nt)
-	}
-	ex.forEach(p.G*cblocks, func(wk, t int) {
-		cb, g := t%cblocks, t/cblocks
-		c0 := cb * cbs
-		nc := min(cbs, icg-c0)
-		rows := nc * taps
-		acc := accs[wk][:rows*ocg]
-		ws := ex.gemmWS(wk)
-		beta := float32(0)
-		for n := 0; n < p.MB; n++ {
-			dyg := dy[(n*p.OC+g*ocg)*osp : (n*p.OC+(g+1)*ocg)*osp]
-			for j0 := 0; j0 < osp; j0 += colTile {
-				j1 := min(osp, j0+colTile)
-				w := j1 - j0
-				smp := smps[wk][:taps*w]
+	dyt := ex.scratch(p.G * nt * ocg)                    // per group: the tile of dy, positions × OCG
+	accs := ex.scratch(p.G * cblocks * cbs * taps * ocg) // per task
+	smpAll := make([]deformSample, p.DG*taps*nt)         // the tile's samples, [DG, taps, tile]
+	for n := 0; n < p.MB; n++ {
+		for j0 := 0; j0 < osp; j0 += colTile {
+			j1 := min(osp, j0+colTile)
+			w := j1 - j0
+			ex.forEach(p.DG*taps+p.G, func(wk, t int) {
+				if t < p.DG*taps {
+					deformSampleTap(p, in, n, t/taps, t%taps, j0, j1, smpAll[t*w:(t+1)*w])
+					return
+				}
+				g := t - p.DG*taps
+				transposeTile(dy[(n*p.OC+g*ocg)*osp+j0:], osp, ocg, w, dyt[g*w*ocg:(g+1)*w*ocg])
+			})
+			beta := float32(1)
+			if n == 0 && j0 == 0 {
+				beta = 0
+			}
+			ex.forEach(p.G*cblocks, func(wk, t int) {
+				cb, g := t%cblocks, t/cblocks
+				c0 := cb * cbs
+				nc := min(cbs, icg-c0)
+				rows := nc * taps
 				col := cols[wk][:rows*w]
-				curDG := -1
 				for ci := 0; ci < nc; ci++ {
 					c := g*icg + c0 + ci
-					if dg := c / cpg; dg != curDG {
-						curDG = dg
-						deformSamples(p, in, n, dg, j0, j1, smp)
-					}
+					dg := c / cpg
+					smp := smpAll[dg*taps*w : (dg+1)*taps*w]
 					xc := in.X[(n*p.IC+c)*isp : (n*p.IC+c+1)*isp]
 					row := col[ci*taps*w : (ci+1)*taps*w]
 					for i := range smp {
@@ -221,12 +218,16 @@ func runDeformBwdWeights(p *conv.Problem, in conv.Inputs[float32], dy, dw []floa
 						row[i] = float32(s.mu * dot4(&s.lam, &x))
 					}
 				}
-				dyt := dyts[wk][:w*ocg]
-				transposeTile(dyg[j0:], osp, ocg, w, dyt)
-				asmGemm(ws, rows, ocg, w, col, w, dyt, ocg, beta, acc, ocg)
-				beta = 1
-			}
+				acc := accs[t*cbs*taps*ocg:][:rows*ocg]
+				asmGemm(ex.gemmWS(wk), rows, ocg, w, col, w, dyt[g*w*ocg:(g+1)*w*ocg], ocg, beta, acc, ocg)
+			})
 		}
+	}
+	ex.forEach(p.G*cblocks, func(wk, t int) {
+		cb, g := t%cblocks, t/cblocks
+		c0 := cb * cbs
+		rows := min(cbs, icg-c0) * taps
+		acc := accs[t*cbs*taps*ocg:][:rows*ocg]
 		for m := 0; m < ocg; m++ {
 			dst := dw[((g*ocg+m)*icg+c0)*taps:][:rows]
 			for r := range dst {
