@@ -60,8 +60,9 @@
 // The tile is the one with the least padded work, ⌈m/MR⌉·MR·⌈n/NR⌉·NR,
 // divided by its efficiency: GFLOP/s per padded flop relative to 14×32,
 // measured by BenchmarkSgemmConvTiles (0.9 for the 48-wide tiles, whose B is
-// packed in a separate pass). It is a rule of m, n and k only (Tile reports
-// it): conv weights with 16 or 32 output channels run on 8×48 without
+// packed in a separate pass; 0.8 for 14×32 once B exceeds 4 MiB and its
+// fused packing waits on memory). It is a rule of m, n and k only (Tile
+// reports it): conv weights with 16 or 32 output channels run on 8×48 without
 // padding where 14×32 computed 28 or 42 rows. (A 16×16 tile, tried, ran at
 // 0.75–0.85 of 8×48 and is not kept.) A transposed
 // tile runs Cᵀ = Bᵀ·Aᵀ: its A panels are B's columns, its B panels A's rows,

@@ -333,7 +333,8 @@ func TestTileChoice(t *testing.T) {
 	}{
 		{16, 4096, 1936, "avx512-8x48"}, // m = 16: 8 rows × 2, no padding (14 rows would pad to 28)
 		{32, 4096, 864, "avx512-8x48"},  // 32 rows exactly (14 rows pad to 42)
-		{64, 3136, 576, "avx512"},       // 70×3136 padded beats 64×3168 / 0.9
+		{64, 3136, 576, "avx512-8x48"},  // B is 7 MiB: 14×32 at 0.8 (bigB)
+		{64, 512, 576, "avx512"},        // B is 1.2 MiB: 70×512 beats 64×528 / 0.9
 		{512, 49, 4608, "avx512-7x48ᵀ"}, // n = 49 = 7·7 along the transposed tile's rows
 		{2048, 49, 512, "avx512-7x48ᵀ"}, //
 		{1024, 1024, 1024, "avx512"},    // 1036×1024 padded beats 8×48's 1024×1056
@@ -347,12 +348,7 @@ func TestTileChoice(t *testing.T) {
 				want = s
 			}
 		}
-		cost := func(s *kernel) float64 {
-			if s.trans {
-				return float64(ceilTo(c.n, s.mr)*ceilTo(c.m, s.nr)) / s.efficiency() * tPenalty
-			}
-			return float64(ceilTo(c.m, s.mr)*ceilTo(c.n, s.nr)) / s.efficiency()
-		}
+		cost := func(s *kernel) float64 { return tileCost(s, c.m, c.n, c.k) }
 		if got != want {
 			t.Errorf("%d×%d×%d: chose %s (cost %.0f), want %s (cost %.0f)", c.m, c.n, c.k, got.name, cost(got), c.want, cost(want))
 		}

@@ -25,9 +25,11 @@ type kernel struct {
 	// micro-panel stays in L1 and the B panels stream from L2.
 	aOuter bool
 
-	// eff is the kernel's measured speed (GFLOP/s of BenchmarkKernel)
-	// relative to its family's first; choose weighs padded work by it.
-	eff float64
+	// eff is the tile's measured Sgemm speed per padded flop relative to
+	// its family's first (BenchmarkSgemmConvTiles); choose weighs padded
+	// work by it. effBigB, if not 0, replaces it when B is larger than
+	// bigB bytes.
+	eff, effBigB float64
 
 	// shapes, on a family's first kernel (the one Kernels names), lists
 	// every tile of the family, itself first; choose picks one per product.
@@ -52,15 +54,24 @@ func choose(fam *kernel, m, n, k int) *kernel {
 	}
 	best, bestCost := fam, 0.0
 	for i, s := range fam.shapes {
-		cost := float64(ceilTo(m, s.mr)) * float64(ceilTo(n, s.nr)) / s.efficiency()
-		if s.trans {
-			cost = float64(ceilTo(n, s.mr)) * float64(ceilTo(m, s.nr)) / s.efficiency() * tPenalty
-		}
-		if i == 0 || cost < bestCost {
+		if cost := tileCost(s, m, n, k); i == 0 || cost < bestCost {
 			best, bestCost = s, cost
 		}
 	}
 	return best
+}
+
+// tileCost is choose's measure of tile s on an m×n×k product: padded work
+// over efficiency, times tPenalty for a transposed tile.
+func tileCost(s *kernel, m, n, k int) float64 {
+	eff := s.efficiency()
+	if s.effBigB != 0 && 4*k*n > bigB {
+		eff = s.effBigB
+	}
+	if s.trans {
+		return float64(ceilTo(n, s.mr)) * float64(ceilTo(m, s.nr)) / eff * tPenalty
+	}
+	return float64(ceilTo(m, s.mr)) * float64(ceilTo(n, s.nr)) / eff
 }
 
 func (k *kernel) efficiency() float64 {
@@ -69,6 +80,13 @@ func (k *kernel) efficiency() float64 {
 	}
 	return k.eff
 }
+
+// bigB is the size of B (bytes) past which effBigB applies: beyond the
+// 14×32 tile's B block (KC·NC·4 B = 4 MiB), B is not expected in cache, and
+// its fused packing, reading B rows a page or more apart, waits on memory
+// (BenchmarkSgemmConvTiles, m = 64, n = 3136, k = 576: 45–60 GFLOP/s where
+// the 8×48 tile, packing B row-contiguously, ran 66–94).
+const bigB = 4 << 20
 
 // ceilTo rounds x up to a multiple of r.
 func ceilTo(x, r int) int { return (x + r - 1) / r * r }

@@ -32,6 +32,7 @@ var avx512 = &kernel{
 	kc: 256, mc: 14 * 24, nc: 32 * 128,
 	micro:     asmMicro(kern14x32, 14, 32),
 	microPack: asmMicroPack(kern14x32pack, 14, 32),
+	effBigB:   0.8,
 }
 
 // asmMicroPack adapts an assembly kernel that packs its B panel to
