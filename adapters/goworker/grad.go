@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -17,8 +18,8 @@ import (
 // weight element, output element) triple that the forward pass multiplies
 // is visited once, and dx += dy·w, dw += dy·x, db += dy accumulate in
 // float32 in visiting order, as a plain C implementation would. Deform's
-// gradients follow torchvision's organisation (grad_deform.go). Dynamic
-// backward cases are answered with an error (skipped).
+// gradients follow torchvision's organisation (grad_deform.go), dynamic's
+// the chain rule through the routing (grad_dynamic.go).
 
 // gradPlant is the planted gradient bug (-plant db-batch: db sums dy over
 // the first image only).
@@ -29,15 +30,63 @@ type gradCase struct {
 	p                conv.Problem
 	x, w, dy         []float32
 	offset, mask     []float32
+	b, routeW        []float32
+	routeB           []float32
 	hasX, hasW, hasB bool
 }
 
 // loadGradCase reads the tensors of a backward case; p's direction is set.
 func loadGradCase(dir string, p conv.Problem) (*gradCase, error) {
-	if p.Op != conv.OpConv && p.Op != conv.OpDeconv && p.Op != conv.OpDeform {
-		return nil, fmt.Errorf("goworker computes gradients of conv, deconv and deform only, not %s", p.Op)
-	}
 	c := &gradCase{p: p}
+	if p.Op == conv.OpDynamic {
+		// Experts, routing and temperature are in the files and case.json.
+		var cj struct {
+			Routing     string   `json:"routing"`
+			Temperature *float64 `json:"temperature"`
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, "case.json"))
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(raw, &cj); err != nil {
+			return nil, fmt.Errorf("case.json: %v", err)
+		}
+		if c.p.Routing, err = conv.ParseRouting(cj.Routing); err != nil {
+			return nil, err
+		}
+		if cj.Temperature != nil {
+			c.p.Temperature = *cj.Temperature
+		}
+		_, wshape, err := readNpy(filepath.Join(dir, "w.npy"))
+		if err != nil {
+			return nil, err
+		}
+		if len(wshape) < 3 {
+			return nil, fmt.Errorf("w.npy: shape %v: want [E, OC, IC/G, kernel…]", wshape)
+		}
+		c.p.E = wshape[0]
+		if err := c.p.Validate(); err != nil {
+			return nil, err
+		}
+		p = c.p
+		for _, t := range []struct {
+			name  string
+			shape []int
+			dst   *[]float32
+		}{{"route_w.npy", p.RouteWShape(), &c.routeW}, {"route_b.npy", p.RouteBShape(), &c.routeB}, {"b.npy", p.BiasShape(), &c.b}} {
+			v, shape, err := readNpy(filepath.Join(dir, t.name))
+			if t.name == "b.npy" && errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if conv.ShapeString(shape) != conv.ShapeString(t.shape) {
+				return nil, fmt.Errorf("%s: shape %v, want %v", t.name, shape, t.shape)
+			}
+			*t.dst = narrow32(v)
+		}
+	}
 	if p.Op == conv.OpDeform {
 		// The offset groups and the mask are in the files, not the descriptor.
 		off, shape, err := readNpy(filepath.Join(dir, "offset.npy"))
@@ -95,7 +144,10 @@ func loadGradCase(dir string, p conv.Problem) (*gradCase, error) {
 }
 
 // gradients are the outputs of one backward run.
-type gradients struct{ dx, dw, db, doffset, dmask []float32 }
+type gradients struct {
+	dx, dw, db, doffset, dmask []float32
+	droutew, drouteb           []float32
+}
 
 func narrow32(v []float64) []float32 {
 	out := make([]float32, len(v))
@@ -108,8 +160,11 @@ func narrow32(v []float64) []float32 {
 // run computes the gradients of c's direction.
 func (c *gradCase) run() gradients {
 	p := &c.p
-	if p.Op == conv.OpDeform {
+	switch p.Op {
+	case conv.OpDeform:
 		return deformGrads(p, c.x, c.w, c.offset, c.mask, c.dy)
+	case conv.OpDynamic:
+		return dynamicGrads(p, c.x, c.w, c.b, c.routeW, c.routeB, c.dy)
 	}
 	var g gradients
 	wantDX := p.Dir == conv.DirBwdD
@@ -245,6 +300,12 @@ func runGradCase(dir string, p conv.Problem, warmup, reps int, clock func(func()
 		return nil, err
 	}
 	if err := write("dmask.npy", p.MaskShape(), g.dmask); err != nil {
+		return nil, err
+	}
+	if err := write("droute_w.npy", p.RouteWShape(), g.droutew); err != nil {
+		return nil, err
+	}
+	if err := write("droute_b.npy", p.RouteBShape(), g.drouteb); err != nil {
 		return nil, err
 	}
 	return ns, write("db.npy", p.BiasShape(), g.db)

@@ -11,9 +11,9 @@
 // has a worker to test against. The reference runs on one thread whatever
 // the request's threads.
 //
-// It computes gradients too (the "grad" capability) of conv, deconv and
-// deform, with its own float32 loops (grad.go, grad_deform.go); dynamic
-// backward cases are answered with an error.
+// It computes gradients too (the "grad" capability) of every op, with its
+// own float32 loops (grad.go, grad_deform.go, grad_dynamic.go), not with
+// convverify's reference.
 //
 // With -plant NAME it carries a deliberate bug, for the tests that prove
 // conform catches and shrinks it: deconv-bias (a transposed convolution's

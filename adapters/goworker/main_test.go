@@ -81,7 +81,7 @@ func TestServe(t *testing.T) {
 
 // TestServeGradients: backward requests (case.json "dir", dy.npy) are
 // answered with the gradients the direction writes, which pass the
-// comparison, for conv, deconv and deform; dynamic is an error reply.
+// comparison, for every op.
 func TestServeGradients(t *testing.T) {
 	type tc struct {
 		op   conv.Op
@@ -105,7 +105,8 @@ func TestServeGradients(t *testing.T) {
 		d  string
 	}
 	var all []done
-	for i, c := range append(cases, tc{conv.OpDynamic, "mb1ic2iw3oc2ow3kw1", conv.DirBwdD}) {
+	cases = append(cases, tc{conv.OpDynamic, "mb2ic2iw5oc4ow3kw3", conv.DirBwdD}, tc{conv.OpDynamic, "mb2ic2iw5oc4ow3kw3", conv.DirBwdWB})
+	for i, c := range cases {
 		p, err := conv.ParseDescriptor(c.desc, c.op)
 		if err != nil {
 			t.Fatal(err)
@@ -115,7 +116,7 @@ func TestServeGradients(t *testing.T) {
 			p.DG, p.Mask = 2, true
 		}
 		if c.op == conv.OpDynamic {
-			p.E, p.Routing = 2, conv.RoutingSigmoid
+			p.E, p.Routing, p.Temperature = 3, conv.RoutingSoftmax, 0.5
 		}
 		rng := rand.New(rand.NewPCG(5, uint64(i)))
 		in := conv.ConvertInputs[float64](conv.ConvertInputs[float32](oracles.RandomFill(&p, rng)))
@@ -139,12 +140,6 @@ func TestServeGradients(t *testing.T) {
 	for i, c := range all {
 		if !out.Scan() {
 			t.Fatalf("reply %d missing", i+1)
-		}
-		if c.p.Op == conv.OpDynamic {
-			if !strings.Contains(out.Text(), `"error"`) {
-				t.Errorf("dynamic backward: %q, want an error reply", out.Text())
-			}
-			continue
 		}
 		if !strings.Contains(out.Text(), `"ok":true`) {
 			t.Fatalf("%s: reply %q", c.p.Command(), out.Text())

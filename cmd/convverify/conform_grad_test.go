@@ -8,15 +8,15 @@ import (
 )
 
 // TestConformGradGoWorkerPasses: the Go worker's own float32 gradient loops
-// for conv, deconv and deform pass conform in every backward direction.
+// for every op pass conform in every backward direction.
 func TestConformGradGoWorkerPasses(t *testing.T) {
 	for _, dir := range []string{"BWD_D", "BWD_W", "BWD_WB"} {
 		t.Run(dir, func(t *testing.T) {
-			code, out := runCLI(t, "conform", "--exec", goWorker(t), "--op", "conv,deconv,deform", "--dir", dir, "--checks", "30", "--keep", filepath.Join(t.TempDir(), "keep"))
+			code, out := runCLI(t, "conform", "--exec", goWorker(t), "--dir", dir, "--checks", "30", "--keep", filepath.Join(t.TempDir(), "keep"))
 			if code != 0 {
 				t.Fatalf("exit %d:\n%s", code, out)
 			}
-			for _, want := range []string{"direction " + dir, "conv     1d", "deconv   3d", "deform   2d", "ok: 90 passed, 0 skipped"} {
+			for _, want := range []string{"direction " + dir, "conv     1d", "deconv   3d", "deform   2d", "dynamic  3d", "ok: 120 passed, 0 skipped"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("output lacks %q:\n%s", want, out)
 				}
