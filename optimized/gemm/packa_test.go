@@ -36,7 +36,7 @@ func TestPackedA(t *testing.T) {
 			}
 			shapes := [][3]int{{1, 1, 1}, {mr + 1, nr - 1, 3}, {mr, nr + 1, kc + 1}, {2*mr + 3, 3*nr + 7, 2*kc + 5}, {200, 9, 40}, {100, 49, 300}}
 			if raceEnabled {
-				shapes = shapes[:3]
+				shapes = [][3]int{shapes[1], shapes[2], shapes[len(shapes)-1]}
 			}
 			for _, s := range shapes {
 				for _, beta := range betas {
