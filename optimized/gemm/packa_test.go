@@ -34,7 +34,7 @@ func TestPackedA(t *testing.T) {
 			if tile != nil {
 				mr, nr, kc = tile.mr, tile.nr, tile.kc
 			}
-			shapes := [][3]int{{1, 1, 1}, {mr + 1, nr - 1, 3}, {mr, nr + 1, kc + 1}, {2*mr + 3, 3*nr + 7, 2*kc + 5}, {200, 9, 40}, {100, 49, 300}}
+			shapes := [][3]int{{1, 1, 1}, {mr + 1, nr - 1, 3}, {mr, nr + 1, kc + 1}, {2*mr + 3, 3*nr + 7, 2*kc + 5}, {200, 9, 40}, {512, 49, 40}}
 			if raceEnabled {
 				shapes = [][3]int{shapes[1], shapes[2], shapes[len(shapes)-1]}
 			}
