@@ -103,15 +103,28 @@ func runRegionT(kern *kernel, ws *workspace, r region, k int, as aSrc, ts tSourc
 	if beta != 0 {
 		transpose(ct, ldt, cr, ldc, nt, mt)
 	}
-	for jc := 0; jc < nt; jc += kern.nc {
-		ncur := min(kern.nc, nt-jc)
-		for pc := 0; pc < k; pc += kern.kc {
-			kcur := min(kern.kc, k-pc)
-			bp := as.tBlock(ws.b, nr, kern.kc, r.j0+jc, ncur, pc, kcur)
-			accum, bt := true, float32(1)
-			if pc == 0 {
-				accum, bt = beta != 0, beta
+	// Each element still sums its KC blocks in order: the loops over jc and
+	// ic only pick which elements a block goes to.
+	for pc := 0; pc < k; pc += kern.kc {
+		kcur := min(kern.kc, k-pc)
+		accum, bt := true, float32(1)
+		if pc == 0 {
+			accum, bt = beta != 0, beta
+		}
+		if mt <= kern.mc {
+			// B's columns (the usual case, n small) are packed once per KC
+			// block and serve every NC block of A's rows.
+			ap := ts.panelsInto(ws.a, mr, pc, kcur, r.i0, mt)
+			for jc := 0; jc < nt; jc += kern.nc {
+				ncur := min(kern.nc, nt-jc)
+				bp := as.tBlock(ws.b, nr, kern.kc, r.j0+jc, ncur, pc, kcur)
+				macro(kern, ws, ap, bp, nil, ceilTo(mt, mr), ceilTo(ncur, nr), kcur, ct[jc:], ldt, bt, accum)
 			}
+			continue
+		}
+		for jc := 0; jc < nt; jc += kern.nc {
+			ncur := min(kern.nc, nt-jc)
+			bp := as.tBlock(ws.b, nr, kern.kc, r.j0+jc, ncur, pc, kcur)
 			for ic := 0; ic < mt; ic += kern.mc {
 				mcur := min(kern.mc, mt-ic)
 				ap := ts.panelsInto(ws.a, mr, pc, kcur, r.i0+ic, mcur)
