@@ -21,10 +21,12 @@ func (as aSrc) block(ws *workspace, kern *kernel, ic, mcur, pc, kcur int) []floa
 
 // PackedA is A (m×k) packed once for one tile of the active kernel family,
 // so that a weight matrix multiplied into many B (a convolution's weights
-// across images and column tiles) is packed only once. It is read-only and
-// safe for concurrent use; the products that use it give the bits the
-// unpacked calls give (every tile of a family sums alike, see the package
-// doc).
+// across images and column tiles) is packed only once. A product with it
+// runs the tile Sgemm would choose for its n; when that tile's panels have
+// another height (a transposed tile's NR), pa is repacked for it once, on
+// first use, and kept. It is safe for concurrent use; the products that use
+// it give the bits the unpacked calls give (every tile of a family sums
+// alike, see the package doc).
 type PackedA struct {
 	m, k int
 	kern *kernel // the tile whose MR the panels have
@@ -33,8 +35,8 @@ type PackedA struct {
 	// ⌈m/MR⌉ row panels of its kcur columns (see packA).
 	data []float32
 
-	// layouts holds pa repacked for other panel heights (a transposed
-	// tile's NR), made on first use.
+	// layouts holds pa repacked for other panel heights (another tile's
+	// MR, a transposed tile's NR), made on first use.
 	mu      sync.Mutex
 	layouts []*PackedA
 }
@@ -43,8 +45,8 @@ type PackedA struct {
 func (pa *PackedA) M() int { return pa.m }
 func (pa *PackedA) K() int { return pa.k }
 
-// Kernel names the tile whose layout pa uses ("avx512-8x48", "avx512", …);
-// the products with pa always run that tile.
+// Kernel names the tile whose layout PackA chose for pa ("avx512-8x48",
+// "avx512", …): the one that pads m least.
 func (pa *PackedA) Kernel() string { return pa.kern.name }
 
 // PackA packs the m×k row-major matrix A (leading dimension lda) for
