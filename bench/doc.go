@@ -19,7 +19,11 @@
 //	BenchmarkPeak/unit=avx512
 //	BenchmarkConv/op=conv/impl=im2col-gemm/shape=mb1ic64ih56oc64oh56kh3ph1
 //
-// with /layer=NAME for a named benchdnn problem, /mode=plan for a variant
+// with /layer=NAME for a named benchdnn problem, /dir=BWD_D (BWD_W,
+// BWD_WB) for a layer timed in a backward direction (WithDir: the
+// registry's gradient variants, GradVariants, and peers whose handshake
+// lists "grad", on the same values, GradInputs; GFLOP/s from
+// conv.Problem.DirFLOPs), /mode=plan for a variant
 // timed through its prepared plan (optimized.Variant.Prepare before the
 // timer, Plan.Run timed; VariantModes), and /workers=N when several worker
 // counts are timed in one run. Every measurement carries allocs/op and
