@@ -68,9 +68,18 @@ const (
 //     Δgap_c = (1 + γ_E)·Σₑ|route_w|·Δdrₑ + γ_E·Σₑ|drₑ·route_w| (E products
 //     summed); S adds |t_R|, T adds E_R.
 //
-// Every T is turned into magnitude units with N = DynamicGradLength
-// (gradTermMag). The sigmoid derivative formula and the T rounding counts
-// are assumptions about the implementation, as in routingError.
+// Each Δ follows from |ã·b̃ − a·b| ≤ |ã − a|·|b̃| + |a|·|b̃ − b| and one
+// relative u per float32 operation (γ_k for k of them); the Δ are absolute
+// errors, so cancellation (dαₑ ≈ s, α ≈ 1, dgap ≈ 0) cannot hide behind a
+// small result. The order of the sigmoid's three factors dα·α·(1 − α) does
+// not matter (the same three roundings). An implementation that sums the
+// experts' data gradients instead of mixing the kernel first meets the
+// same roundings per term (E − 1 additions and one product more, as κ
+// counts). Every T is turned into magnitude units with N =
+// DynamicGradLength (gradTermMag). The sigmoid derivative formula (from α̃)
+// and the T rounding counts are assumptions about the implementation, as
+// in routingError; a float32 chain rule written operation by operation
+// (dynamicBackward32 in the tests) stays within a third of the bound.
 func dynamicGradMagnitude(p *conv.Problem, in conv.Inputs[float64], dy []float64) (Grads, error) {
 	if err := magnitudeCheck(p, in, dy); err != nil {
 		return Grads{}, err
