@@ -753,3 +753,28 @@ func TestBenchBackward(t *testing.T) {
 		t.Errorf("a backward benchmark without /dir=:\n%s", out)
 	}
 }
+
+// TestBenchPeerPyTorchBackward: the PyTorch worker times the gradients
+// (BWD_WB: dw and db by autograd) of every op of the default layers, named
+// …/dir=BWD_WB (skipped where Debian's python3-torch is missing).
+func TestBenchPeerPyTorchBackward(t *testing.T) {
+	peer := pytorchWorker(t)
+	path := filepath.Join(t.TempDir(), "torch.txt")
+	code, out, errOut := runSplit(t, "bench", "--dir", "BWD_WB", "--peer", peer, "--count", "1", "--benchtime", "1x", "-o", path)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	s, err := perf.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]bool{}
+	for _, n := range s.Names {
+		if strings.Contains(n, "/impl=peer:pytorch/") && strings.HasSuffix(n, "/dir=BWD_WB") {
+			ops[strings.Split(strings.TrimPrefix(n, "Conv/op="), "/")[0]] = true
+		}
+	}
+	if len(ops) != 4 || strings.Contains(out, "notes:") {
+		t.Errorf("pytorch timed the gradients of ops %v, want conv, deconv, deform and dynamic, and no note:\n%s", ops, out)
+	}
+}
