@@ -4,7 +4,9 @@
 // inputs at a time over JSON lines, and judges the y.npy it writes against
 // the reference under the comparator's bound. A worker that declares the
 // time capability can also be asked to time its own runs (Worker.Time), for
-// convverify bench --peer.
+// convverify bench --peer; one that declares the grad capability is also
+// sent backward cases (CheckGrad: dy in, the direction's gradients out,
+// each judged against reference.Backward).
 //
 // Everything the worker does is treated as hostile: it may crash, hang,
 // print garbage or replies out of order, write y.npy of the wrong shape or
@@ -38,7 +40,8 @@ const maxLine = 64 << 10
 //
 // Ops lists the ops it handles (informational: a problem of another op is
 // still sent, and the worker answers with an error, reported as skipped).
-// Caps lists the optional parts of version 1 the worker speaks (CapTime);
+// Caps lists the optional parts of version 1 the worker speaks (CapTime,
+// CapGrad);
 // a worker without the field speaks none. Later optional parts are new
 // capability names, never new handshake fields, so that a worker written
 // for one of them still shakes hands with a convverify that parses the
@@ -66,7 +69,8 @@ func (h Hello) Can(c string) bool {
 }
 
 // Request is one line to the worker: run the case in Dir (an absolute path)
-// and write Dir/y.npy. ID counts requests from 1 in one process. Time, sent
+// and write Dir/y.npy (a backward case, sent only to a worker with CapGrad:
+// the gradients its direction writes). ID counts requests from 1 in one process. Time, sent
 // only to a worker with CapTime, asks it to time its own runs.
 type Request struct {
 	ID   int64   `json:"id"`
