@@ -57,8 +57,20 @@ func absAll(v []float64) []float64 {
 // all over-counts, which only loosens the bound, and keeps it linear in the
 // sizes rather than their product.
 func sumLength(p *conv.Problem) int {
-	return (p.AccumLength()+2)*p.E + 4*p.OC*p.Taps() + p.MB*(conv.Spatial(p.O)+conv.Spatial(p.I)) +
+	return (p.AccumLength()+2)*p.E + dxTerms(p) + p.MB*(conv.Spatial(p.O)+conv.Spatial(p.I)) +
 		conv.Elems(p.DstShape()) + conv.Elems(p.SrcShape()) + conv.Elems(p.WeightShape()) + p.E*p.IC
+}
+
+// dxTerms bounds the products one BWD_D element dx sums (docs/bounds.md,
+// "The adjoint tolerance"): conv and deconv OCG·taps ≤ 4·OC·taps; deform's
+// offsets can send every (output channel, tap, output position) sample onto
+// one pixel, four corners each, so 4·OC·taps·ΠO.
+func dxTerms(p *conv.Problem) int {
+	n := 4 * p.OC * p.Taps()
+	if p.Op == conv.OpDeform {
+		n *= conv.Spatial(p.O)
+	}
+	return n
 }
 
 // adjointBound bounds |⟨dy, F(θ)⟩ − ⟨B(dy), θ⟩| in float64. Both sides add up
