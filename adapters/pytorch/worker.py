@@ -22,7 +22,10 @@ Each op is written the way users write it:
 tests that prove conform catches it: output-padding, mask, end-padding,
 group-split, deconv-bias, dilation-stride (in the forward expression, so
 the gradients inherit them), db-batch (the bias gradient of conv, deconv
-and deform summed over the first image only).
+and deform summed over the first image only), route-detach (a dynamic
+convolution's routing weights detached from the graph, as a router that is
+"not trained through": the forward pass is right, but dx lacks its routing
+term and route_w, route_b get no gradient).
 
 It computes gradients (the "grad" capability): a case whose case.json has
 "dir" BWD_D, BWD_W or BWD_WB holds the tensors that direction reads, dy.npy
@@ -62,7 +65,8 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-PLANTS = ("output-padding", "mask", "end-padding", "group-split", "deconv-bias", "dilation-stride", "db-batch")
+PLANTS = ("output-padding", "mask", "end-padding", "group-split", "deconv-bias", "dilation-stride", "db-batch",
+          "route-detach")
 
 
 class Unsupported(Exception):
@@ -182,6 +186,8 @@ def dynamic(g, x, w, b, route_w, route_b, plant):
         alpha = torch.softmax(r / g.get("temperature", 1.0), dim=1)
     else:
         alpha = torch.sigmoid(r)
+    if plant == "route-detach":
+        alpha = alpha.detach()
     e = w.shape[0]
     wmix = (alpha @ w.reshape(e, -1)).reshape((mb * oc,) + tuple(w.shape[2:]))
     bmix = None if b is None else (alpha @ b).reshape(mb * oc)

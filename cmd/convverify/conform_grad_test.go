@@ -64,8 +64,8 @@ func TestConformGradNeedsCapability(t *testing.T) {
 }
 
 // TestConformGradPyTorch: PyTorch autograd's gradients pass in every
-// backward direction of every op, and its db-batch plant is caught and
-// shrunk.
+// backward direction of every op, and its gradient-only planted bugs are
+// caught and shrunk.
 func TestConformGradPyTorch(t *testing.T) {
 	worker := pytorchWorker(t)
 	for _, dir := range []string{"BWD_D", "BWD_W", "BWD_WB"} {
@@ -74,13 +74,24 @@ func TestConformGradPyTorch(t *testing.T) {
 			t.Fatalf("%s: exit %d:\n%s", dir, code, out)
 		}
 	}
-	code, out := runCLI(t, "conform", "--exec", worker+" --plant db-batch", "--op", "deconv", "--dir", "BWD_WB", "--checks", "100", "--keep", filepath.Join(t.TempDir(), "keep"))
-	if code != 1 {
-		t.Fatalf("db-batch: exit %d, want 1 (the planted bug caught):\n%s", code, out)
+	// Gradient-only bugs: db-batch (db summed over the first image) and
+	// route-detach (a dynamic convolution's routing detached from the
+	// graph, so dx lacks its routing term); the forward pass of each is
+	// right, so only --dir catches them.
+	for _, tc := range []struct{ plant, op, dir string }{{"db-batch", "deconv", "BWD_WB"}, {"route-detach", "dynamic", "BWD_D"}} {
+		t.Run(tc.plant, func(t *testing.T) {
+			if code, out := runCLI(t, "conform", "--exec", worker+" --plant "+tc.plant, "--op", tc.op, "--checks", "30", "--keep", filepath.Join(t.TempDir(), "keep")); code != 0 {
+				t.Errorf("forward: exit %d, want 0 (a gradient-only bug):\n%s", code, out)
+			}
+			code, out := runCLI(t, "conform", "--exec", worker+" --plant "+tc.plant, "--op", tc.op, "--dir", tc.dir, "--checks", "100", "--keep", filepath.Join(t.TempDir(), "keep"))
+			if code != 1 {
+				t.Fatalf("exit %d, want 1 (the planted bug caught):\n%s", code, out)
+			}
+			p, ok := shrunkProblems(t, out)[tc.op]
+			if !ok {
+				t.Fatalf("no shrunk %s failure:\n%s", tc.op, out)
+			}
+			checkSmall(t, tc.plant, p)
+		})
 	}
-	p, ok := shrunkProblems(t, out)["deconv"]
-	if !ok {
-		t.Fatalf("no shrunk deconv failure:\n%s", out)
-	}
-	checkSmall(t, "db-batch", p)
 }
