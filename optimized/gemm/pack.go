@@ -60,6 +60,10 @@ func packA(dst, a []float32, lda, ic, mcur, pc, kcur, mr int) []float32 {
 // (the AVX-512 kernel's) with an in-register transpose.
 var packFull14 func(chunks int, src []float32, lda int, dst []float32)
 
+// copy48, when set, copies rows rows of 48 floats, ldb apart in src, to
+// consecutive 48-float rows of dst (packB's full 48-wide panels).
+var copy48 func(rows int, src []float32, ldb int, dst []float32)
+
 // packFull48, when set, is packFull14 for a full 48-row panel (a transposed
 // x48 tile's B side: 48 rows of A).
 var packFull48 func(chunks int, src []float32, lda int, dst []float32)
@@ -89,6 +93,10 @@ func packB(dst, b []float32, ldb, pc, kcur, jc, ncur, nr int) []float32 {
 					*(*[32]float32)(pan[p*32:]) = *(*[32]float32)(src[p*ldb:])
 				}
 			case 48:
+				if copy48 != nil {
+					copy48(pe-p0, src[p0*ldb:], ldb, pan[p0*48:])
+					continue
+				}
 				for p := p0; p < pe; p++ {
 					*(*[48]float32)(pan[p*48:]) = *(*[48]float32)(src[p*ldb:])
 				}

@@ -139,3 +139,33 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func copyRows48(rows int, src *float32, ldb int, dst *float32)
+//
+// dst[p·48+j] = src[p·ldb+j] for p < rows, j < 48: packB's inner copy for
+// 48-wide panels, three Z moves per row (a [48]float32 copy in Go is a
+// memmove call per row).
+TEXT ·copyRows48(SB), NOSPLIT, $0-32
+	MOVQ rows+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ ldb+16(FP), R9
+	SHLQ $2, R9
+	MOVQ dst+24(FP), DI
+	TESTQ CX, CX
+	JLE copydone
+
+copyloop:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVUPS 128(SI), Z2
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	ADDQ R9, SI
+	ADDQ $192, DI
+	DECQ CX
+	JNZ  copyloop
+
+copydone:
+	VZEROUPPER
+	RET
