@@ -1,6 +1,9 @@
 package gemm
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // aSrc is A as runRegionIn reads it: a row-major matrix packed block by
 // block into the workspace, or a PackedA sliced without copying.
@@ -37,8 +40,8 @@ type PackedA struct {
 
 	// layouts holds pa repacked for other panel heights (another tile's
 	// MR, a transposed tile's NR), made on first use.
-	mu      sync.Mutex
-	layouts []*PackedA
+	mu      sync.Mutex                  // held while adding a layout
+	layouts atomic.Pointer[[]*PackedA] // read without the lock
 }
 
 // M and K are the dimensions of the packed A (m×k).
@@ -84,16 +87,32 @@ func (pa *PackedA) layout(nr, kc int) *PackedA {
 	if pa.kern.mr == nr && pa.kern.kc == kc {
 		return pa
 	}
+	find := func() *PackedA {
+		if ls := pa.layouts.Load(); ls != nil {
+			for _, l := range *ls {
+				if l.kern.mr == nr && l.kern.kc == kc {
+					return l
+				}
+			}
+		}
+		return nil
+	}
+	if l := find(); l != nil {
+		return l
+	}
 	pa.mu.Lock()
 	defer pa.mu.Unlock()
-	for _, l := range pa.layouts {
-		if l.kern.mr == nr && l.kern.kc == kc {
-			return l
-		}
+	if l := find(); l != nil {
+		return l
 	}
 	a := pa.unpack()
 	l := packAFor(&kernel{name: pa.kern.name, mr: nr, kc: kc}, pa.m, pa.k, a, max(pa.k, 1))
-	pa.layouts = append(pa.layouts, l)
+	var ls []*PackedA
+	if old := pa.layouts.Load(); old != nil {
+		ls = append(ls, *old...)
+	}
+	ls = append(ls, l)
+	pa.layouts.Store(&ls)
 	return l
 }
 
