@@ -40,7 +40,7 @@ type PackedA struct {
 
 	// layouts holds pa repacked for other panel heights (another tile's
 	// MR, a transposed tile's NR), made on first use.
-	mu      sync.Mutex                  // held while adding a layout
+	mu      sync.Mutex                 // held while adding a layout
 	layouts atomic.Pointer[[]*PackedA] // read without the lock
 }
 
