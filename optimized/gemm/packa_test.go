@@ -113,3 +113,40 @@ func TestPackAChoice(t *testing.T) {
 		}
 	}
 }
+
+// TestPackedAConcurrent: goroutines sharing one fresh PackedA, whose first
+// products build its other layouts concurrently, all get Sgemm's bits (and
+// -race sees no race).
+func TestPackedAConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	m, k := 64, 70
+	a := randSlice(rng, m*k)
+	pa := PackA(m, k, a, k)
+	ns := []int{49, 3136 / 8, 9, 512}
+	type job struct {
+		n            int
+		b, want, got []float32
+	}
+	var jobs []*job
+	for _, n := range ns {
+		j := &job{n: n, b: randSlice(rng, k*n), want: make([]float32, m*n), got: make([]float32, m*n)}
+		Sgemm(1, m, n, k, a, k, j.b, n, 0, j.want, n)
+		jobs = append(jobs, j)
+	}
+	done := make(chan struct{})
+	for _, j := range jobs {
+		go func() {
+			var ws Workspace
+			ws.SgemmPackedAPanels(pa, j.n, &matPanels{k: k, n: j.n, ldb: j.n, b: j.b}, 0, j.got, j.n)
+			done <- struct{}{}
+		}()
+	}
+	for range jobs {
+		<-done
+	}
+	for _, j := range jobs {
+		if i := firstDiff(j.want, j.got); i >= 0 {
+			t.Errorf("n=%d (tile %s): c[%d] = %v, Sgemm %v", j.n, pa.kernelFor(j.n).name, i, j.got[i], j.want[i])
+		}
+	}
+}
