@@ -122,7 +122,10 @@ func TestPackedAConcurrent(t *testing.T) {
 	m, k := 64, 70
 	a := randSlice(rng, m*k)
 	pa := PackA(m, k, a, k)
-	ns := []int{49, 3136 / 8, 9, 512}
+	ns := []int{9, 9, 9, 49, 512} // n = 9 runs transposed: three goroutines race to build that layout
+	if tile := pa.kernelFor(9); !tile.trans && len(family(active())) > 3 {
+		t.Errorf("n=9 runs %s, want a transposed tile (the test's premise)", tile.name)
+	}
 	type job struct {
 		n            int
 		b, want, got []float32
