@@ -36,7 +36,9 @@ func (ws *Workspace) Sgemm(m, n, k int, a []float32, lda int, b []float32, ldb i
 }
 
 // Reserve grows ws's buffers for products up to m×k times k×n, so that
-// later calls up to that size allocate nothing whatever their order.
+// later calls up to that size allocate nothing whatever their order or
+// the tile each runs (for the transposed tiles that includes a Cᵀ block
+// of about m·n floats).
 func (ws *Workspace) Reserve(m, n, k int) {
 	if m > 0 && n > 0 && k > 0 {
 		for _, kern := range family(active()) {
