@@ -20,9 +20,12 @@ type process struct {
 	lines  chan lineOrErr
 	quit   chan struct{} // closed by kill: the line reader stops sending
 	stderr *tail
-	done   chan struct{} // closed once the process has exited
-	exit   error         // cmd.Wait's result, set before done closes
-	once   sync.Once
+	// errDone is closed once stderr reached its end (every writer gone),
+	// so that a crash's message holds all the worker wrote before dying.
+	errDone chan struct{}
+	done    chan struct{} // closed once the process has exited
+	exit    error         // cmd.Wait's result, set before done closes
+	once    sync.Once
 }
 
 type lineOrErr struct {
@@ -70,11 +73,12 @@ func start(command string, dir string, env []string) (*process, error) {
 		return nil, fmt.Errorf("starting %q: %w", command, err)
 	}
 	p := &process{cmd: cmd, stdin: inW, lines: make(chan lineOrErr, 4), quit: make(chan struct{}),
-		stderr: &tail{max: stderrTail}, done: make(chan struct{})}
+		stderr: &tail{max: stderrTail}, errDone: make(chan struct{}), done: make(chan struct{})}
 	go p.readLines(outR)
 	go func() {
 		io.Copy(p.stderr, errR)
 		errR.Close()
+		close(p.errDone)
 	}()
 	go func() {
 		p.exit = cmd.Wait()
@@ -181,6 +185,22 @@ func (p *process) exited(d time.Duration) (string, bool) {
 		return describeExit(ee), true
 	}
 	return p.exit.Error(), true
+}
+
+// crashStderr returns the tail of the worker's stderr for a crash message:
+// once the process has exited, it first waits (briefly: a grandchild
+// outside the group may hold the pipe) for the copy of stderr to reach its
+// end, since the exit can be seen before the last bytes are read.
+func (p *process) crashStderr() string {
+	select {
+	case <-p.done:
+		select {
+		case <-p.errDone:
+		case <-time.After(time.Second):
+		}
+	default:
+	}
+	return p.stderr.take()
 }
 
 // stderrTail is how much of the worker's stderr is kept for messages.

@@ -134,7 +134,7 @@ func (w *Worker) start() (Hello, error) {
 	h, err := parseHello(line)
 	if err != nil {
 		p.kill()
-		return Hello{}, &Crash{Cause: "worker " + err.Error(), Stderr: p.stderr.take()}
+		return Hello{}, &Crash{Cause: "worker " + err.Error(), Stderr: p.crashStderr()}
 	}
 	w.proc, w.hello, w.next = p, h, 0
 	return h, nil
@@ -161,7 +161,7 @@ func (w *Worker) fail(p *process, what string, err error, waited time.Duration) 
 	if p == w.proc {
 		w.proc = nil
 	}
-	return &Crash{Cause: cause, Stderr: p.stderr.take()}
+	return &Crash{Cause: cause, Stderr: p.crashStderr()}
 }
 
 func isEOF(err error) bool { return errors.Is(err, io.EOF) }
@@ -221,7 +221,7 @@ func (w *Worker) roundTrip(dir string, t *Timing, timeout time.Duration, parse f
 		}
 		p.kill()
 		w.proc = nil
-		return &Crash{Cause: "worker " + how + " before the request", Stderr: p.stderr.take()}
+		return &Crash{Cause: "worker " + how + " before the request", Stderr: p.crashStderr()}
 	}
 	line, err := p.readLine(timeout)
 	if err != nil {
@@ -230,7 +230,7 @@ func (w *Worker) roundTrip(dir string, t *Timing, timeout time.Duration, parse f
 	if err := parse(line, w.next); err != nil {
 		p.kill()
 		w.proc = nil
-		return &Crash{Cause: "protocol error: " + err.Error(), Stderr: p.stderr.take()}
+		return &Crash{Cause: "protocol error: " + err.Error(), Stderr: p.crashStderr()}
 	}
 	p.stderr.take() // a healthy case's chatter is not the next crash's
 	return nil
