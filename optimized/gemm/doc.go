@@ -64,13 +64,16 @@
 // fused packing waits on memory). It is a rule of m, n and k only (Tile
 // reports it): conv weights with 16 or 32 output channels run on 8×48 without
 // padding where 14×32 computed 28 or 42 rows. (A 16×16 tile, tried, ran at
-// 0.75–0.85 of 8×48 and is not kept.) A transposed
-// tile runs Cᵀ = Bᵀ·Aᵀ: its A panels are B's columns, its B panels A's rows,
-// and Cᵀ is a scratch block padded to whole tiles that holds beta·Cᵀ on
-// entry and is transposed into C at the end; its padded work
-// ⌈n/MR⌉·MR·⌈m/NR⌉·NR is weighed by 1.1 for those transposes. So a deep
-// layer's 7×7 plane (n = 49) runs on 7×48ᵀ with no padding where 14×32
-// padded 49 columns to 64.
+// 0.75–0.85 of 8×48 and is not kept; nor is 14×32ᵀ, at 0.76 of 7×48ᵀ.)
+//
+// A transposed tile runs Cᵀ = Bᵀ·Aᵀ: its A panels are B's columns, its B
+// panels A's rows, and Cᵀ is a scratch block padded to whole tiles that
+// holds beta·Cᵀ on entry and is transposed into C at the end; its padded
+// work ⌈n/MR⌉·MR·⌈m/NR⌉·NR is weighed by 1.1 for those transposes. So a
+// deep layer's 7×7 plane (n = 49) runs on 7×48ᵀ with no padding where
+// 14×32 padded 49 columns to 64. A caller that blocks m itself (output
+// channels per task) pads least with blocks that are multiples of the M
+// unit Tile reports: MR, or NR when transposed.
 //
 // Building with -tags noasm, or for another GOARCH, leaves only "portable".
 // Kernels lists the families this machine can run; SetKernel picks one, so
@@ -80,8 +83,9 @@
 // A by it with a bit-identical result. PackA packs A (a convolution's
 // weights) once, for the tile that pads m least; SgemmPackedA,
 // Workspace.SgemmPackedA and Workspace.SgemmPackedAPanels multiply it by
-// many B, bit-identical to Sgemm (a transposed tile repacks it once into
-// its own layout, kept in the PackedA).
+// many B, bit-identical to Sgemm, on the tile Sgemm would choose (when its
+// panels have another height, the PackedA is repacked for it once, on first
+// use, and keeps that layout).
 //
 // A Workspace holds one goroutine's packing buffers for callers that must not
 // allocate per product (a prepared convolution): its Sgemm is the package's
@@ -96,5 +100,7 @@
 // PeakProbe runs independent FMAs (24 Z accumulators, no memory operands), the
 // ceiling a GEMM is judged against; BenchmarkPeak, BenchmarkKernel and
 // BenchmarkSgemm report GFLOP/s (wall) and GFLOP/s-cpu (over process CPU
-// time, steadier on a shared machine).
+// time, steadier on a shared machine); the conv-shape benchmarks
+// (BenchmarkSgemmConv, …Prepared, …Tiles) also report GFLOP/s-best, the
+// rate of the fastest single product, the least disturbed on a busy one.
 package gemm
