@@ -81,7 +81,7 @@ func bestName(p *conv.Problem) string {
 	}
 	switch p.Op {
 	case conv.OpDeconv:
-		return "deconv-col2im"
+		return "deconv-subpixel"
 	case conv.OpDeform:
 		return "deform-im2col"
 	case conv.OpDynamic:

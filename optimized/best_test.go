@@ -2,6 +2,7 @@ package optimized_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/convverify/convverify/conv"
@@ -50,7 +51,8 @@ func TestBestRule(t *testing.T) {
 		{"mb1ic32id16oc32od16kd3pd1", conv.OpConv, "im2col-gemm"},
 		{"mb1ic8id8oc8od8kd7pd3", conv.OpConv, "im2col-gemm"},
 		{"mb1g4ic64ih28oc64oh28kh3ph1", conv.OpConv, "im2col-gemm"},
-		{"mb1ic64ih28oc32oh56kh4sh2ph1", conv.OpDeconv, "deconv-col2im"},
+		{"mb1ic64ih28oc32oh56kh4sh2ph1", conv.OpDeconv, "deconv-subpixel"},
+		{"mb1ic32id8oc16od16kd4sd2pd1", conv.OpDeconv, "deconv-subpixel"},
 	} {
 		p, err := conv.ParseDescriptor(c.desc, c.op)
 		if err != nil {
@@ -99,10 +101,11 @@ func TestBestWorkers(t *testing.T) {
 }
 
 // TestTasksResNet50: every problem of ResNet-50 at batch 1, with Best's
-// variant for 2 and 16 workers, has at least as many tasks as workers (and
-// then no reason), and so do the GEMM variants (im2col-gemm,
-// pointwise-gemm) wherever they apply; the counts are logged (go test -v)
-// for the issue.
+// variant for 2 and 16 workers, has at least as many tasks as workers or
+// says why; at 16 workers only the three layers whose GEMM tasks would
+// fall under the task floor (minTaskMACs) may fall short, and the GEMM
+// variants (im2col-gemm, pointwise-gemm) fall short only for that floor;
+// the counts are logged (go test -v) for the issue.
 func TestTasksResNet50(t *testing.T) {
 	_, ps := shapeProblems(t, "shapes_resnet_50", 1)
 	for _, w := range []int{2, 16} {
@@ -130,13 +133,15 @@ func TestTasksResNet50(t *testing.T) {
 				if g.Supports(&p) != nil {
 					continue
 				}
-				if n, why := optimized.Tasks(g, &p, w); n < w {
-					t.Errorf("%s: %s: %d tasks < %d workers: %s", p.Descriptor(), name, n, w, why)
+				if n, why := optimized.Tasks(g, &p, w); n < w && !strings.Contains(why, "multiply-adds") {
+					t.Errorf("%s: %s: %d tasks < %d workers, not for the task floor: %s", p.Descriptor(), name, n, w, why)
 				}
 			}
 		}
 		t.Logf("workers %d: %d of %d problems have fewer tasks than workers", w, short, len(ps))
-		if short > 0 {
+		// at most the three layers whose GEMM tasks would fall under
+		// minTaskMACs (1×1 64→64 at 56², 512→256 at 14², 1024→512 at 7²)
+		if w == 16 && short > 3 {
 			t.Errorf("workers %d: %d of %d ResNet-50 problems have fewer tasks than workers", w, short, len(ps))
 		}
 	}

@@ -207,7 +207,7 @@ const gemmSplitTarget = 16
 func convGemmBlocks(p *conv.Problem) (rows, mblocks, ct, tiles int) {
 	osp := conv.Spatial(p.O)
 	rows, mblocks = gemmSplit(p.MB*p.G*ceilDiv(osp, colTile), p.OCG())
-	ct, tiles = colSplit(p.MB*p.G*mblocks, osp)
+	ct, tiles = colSplit(p.MB*p.G*mblocks, osp, rows*p.ICG()*p.Taps())
 	return rows, mblocks, ct, tiles
 }
 
@@ -216,16 +216,31 @@ func convGemmBlocks(p *conv.Problem) (rows, mblocks, ct, tiles int) {
 // blocks) each cut their positions into such tiles: colTile, unless that
 // gives fewer than gemmSplitTarget tasks (a small, deep layer at batch 1:
 // 14×14 and 7×7 planes are one tile), and then tiles just large enough for
-// the target, a multiple of colUnit positions. Fixed by the problem alone.
-func colSplit(base, n int) (ct, tiles int) {
+// the target, a multiple of colUnit positions, but never so small that a
+// task does fewer than minTaskMACs multiply-adds (macsPerCol per position):
+// below that, the GEMM's per-call packing and edges cost more than the
+// workers gain. Fixed by the problem alone.
+func colSplit(base, n, macsPerCol int) (ct, tiles int) {
 	ct = colTile
 	if base*ceilDiv(n, ct) >= gemmSplitTarget {
 		return ct, ceilDiv(n, ct)
 	}
 	unit := colUnit()
 	want := ceilDiv(gemmSplitTarget, base) // tiles
-	ct = min(colTile, max(unit, ceilDiv(ceilDiv(n, want), unit)*unit))
+	floor := ceilDiv(minTaskMACs(), max(1, macsPerCol))
+	ct = min(colTile, max(unit, floor, ceilDiv(ceilDiv(n, want), unit)*unit))
 	return ct, ceilDiv(n, ct)
+}
+
+// minTaskMACs is the least work (multiply-adds) of a task that colSplit or
+// wideBlocks cut smaller for parallelism: 2^21 at the production colTile
+// (about 50 µs on one core), 0 at the test tiles, whose small problems must
+// still reach the split.
+func minTaskMACs() int {
+	if colTile < DefaultTiles.ColTile {
+		return 0
+	}
+	return 1 << 21
 }
 
 // colUnit is the granule of a split column tile: 16 positions (one vector)
@@ -398,7 +413,8 @@ func newConvGemmWide(ex *executor, p *conv.Problem, mm gemmFunc) *convGemmWide {
 // per task and their blocks (gemmSplit). The row blocks hold colTile
 // columns, or fewer rows when images × groups × depth × row blocks ×
 // channel blocks would fall short of gemmSplitTarget (a small, deep layer
-// at batch 1): then just enough blocks for it. Fixed by the problem alone.
+// at batch 1): then just enough blocks for it, each of at least
+// minTaskMACs multiply-adds. Fixed by the problem alone.
 func wideBlocks(p *conv.Problem, wp int) (rows, blocks, mrows, mblocks int) {
 	OH := p.O[1]
 	rows = max(1, colTile/wp)
@@ -407,7 +423,8 @@ func wideBlocks(p *conv.Problem, wp int) (rows, blocks, mrows, mblocks int) {
 	mrows, mblocks = gemmSplit(base*blocks, p.OCG())
 	if base*blocks*mblocks < gemmSplitTarget {
 		want := ceilDiv(gemmSplitTarget, base*mblocks)
-		rows = min(rows, max(1, ceilDiv(OH, want)))
+		floor := ceilDiv(minTaskMACs(), mrows*p.ICG()*p.Taps()*wp)
+		rows = min(rows, max(1, floor, ceilDiv(OH, want)))
 		blocks = ceilDiv(OH, rows)
 	}
 	return rows, blocks, mrows, mblocks

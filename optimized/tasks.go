@@ -89,11 +89,11 @@ func convGemmSplit(p *conv.Problem, gather bool) (int, string) {
 	if gather && useWideIm2col(p) {
 		wp := newPaddedVolume(p).wp
 		rows, blocks, mrows, mblocks := wideBlocks(p, wp)
-		return p.MB * p.G * p.O[0] * blocks * mblocks, fmt.Sprintf("batch %d × groups %d × depth %d × row blocks %d (%d rows of %d padded columns per block) × output-channel blocks %d (%d of %d channels each)",
-			p.MB, p.G, p.O[0], blocks, rows, wp, mblocks, mrows, p.OCG())
+		return p.MB * p.G * p.O[0] * blocks * mblocks, fmt.Sprintf("batch %d × groups %d × depth %d × row blocks %d (%d rows of %d padded columns per block, tasks of ≥ %d multiply-adds) × output-channel blocks %d (%d of %d channels each)",
+			p.MB, p.G, p.O[0], blocks, rows, wp, minTaskMACs(), mblocks, mrows, p.OCG())
 	}
 	osp := conv.Spatial(p.O)
 	rows, blocks, ct, tiles := convGemmBlocks(p)
-	return p.MB * p.G * tiles * blocks, fmt.Sprintf("batch %d × groups %d × column tiles %d (%d output positions, %d per tile) × output-channel blocks %d (%d of %d channels each)",
-		p.MB, p.G, tiles, osp, ct, blocks, rows, p.OCG())
+	return p.MB * p.G * tiles * blocks, fmt.Sprintf("batch %d × groups %d × column tiles %d (%d output positions, %d per tile, tasks of ≥ %d multiply-adds) × output-channel blocks %d (%d of %d channels each)",
+		p.MB, p.G, tiles, osp, ct, minTaskMACs(), blocks, rows, p.OCG())
 }
