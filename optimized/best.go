@@ -11,7 +11,10 @@ import (
 // particular layer, read off the single-core measurements in
 // benchdata/baseline-avx512.txt (batch 1, AVX-512):
 //
-//   - deconv → deconv-col2im (0.8–1.1 ms against deconv-zeroinsert's 5–10 ms);
+//   - deconv → deconv-subpixel, the sub-pixel phases as implicit GEMMs
+//     (42.8 against deconv-col2im's 32.8 GFLOP/s on 4×4 stride-2 2D, 24.3
+//     against 17.6 in 3D: planned, one core, interleaved medians of 5 on
+//     the 2-core development machine; deconv-zeroinsert is 5–10× slower);
 //   - deform → deform-im2col (the only one); dynamic → dynamic-grouped
 //     (0.86 ms against dynamic-mix's 0.91 ms);
 //   - conv with one input channel per group (depthwise, any multiplier) →
@@ -28,8 +31,10 @@ import (
 //
 // Then the worker count: a GEMM variant splits over images, groups, column
 // tiles (or row blocks) and, when those give fewer than 16 tasks, blocks of
-// output channels of at least 42 (see Tasks and gemmSplit), so a small,
-// deep layer at batch 1 may still give it fewer tasks than workers. When workers > 1 and im2col-gemm or
+// output channels of at least 42 (gemmSplit), then smaller column tiles or
+// row blocks (colSplit, wideBlocks), never under 2^21 multiply-adds a task
+// (see Tasks), so only a small layer at batch 1 still gives it fewer tasks
+// than workers (three of ResNet-50's, at 13–14). When workers > 1 and im2col-gemm or
 // pointwise-gemm was chosen, direct-tiled (whose tasks are output-channel
 // blocks × row blocks) replaces it if its usable parallelism min(tasks,
 // workers) exceeds the GEMM variant's by more than the GEMM's single-core
