@@ -127,8 +127,9 @@ type convGemm struct {
 	mm               gemmFunc
 	icg, ocg, k, osp int
 	isp, tiles       int
-	rows, mblocks    int // output channels per task, blocks of them (gemmSplit)
-	ct               int // output positions per column tile (colSplit)
+	rows, mblocks    int             // output channels per task, blocks of them (gemmSplit)
+	ct               int             // output positions per column tile (colSplit)
+	pa               []*gemm.PackedA // prepared weights per (group, channel block), or nil
 	direct           bool
 	cols             [][]float32 // per worker
 	wide             *convGemmWide
@@ -157,12 +158,21 @@ func newConvGemm(ex *executor, p *conv.Problem, w, b []float32, mm gemmFunc, gat
 
 // implicitB makes a wide convGemm an implicit GEMM (gemm's B panels
 // packed straight from the padded input, no im2col buffer) and, with
-// prepack, packs its weights once (they must then stay c.w for every run).
-// Other convGemms are left as they are. The products are bit-identical
+// prepack, packs its weights once (they must then stay c.w for every run);
+// another convGemm only gets its weights packed, with prepack. The products are bit-identical
 // to the explicit ones (gemm.Workspace.SgemmPanels).
 func (c *convGemm) implicitB(prepack bool) {
 	cw := c.wide
 	if cw == nil {
+		if prepack {
+			// the gather or identity GEMM: its weights packed once too
+			for g := 0; g < c.p.G; g++ {
+				for m := 0; m < c.mblocks; m++ {
+					o0 := m * c.rows
+					c.pa = append(c.pa, gemm.PackA(min(c.rows, c.ocg-o0), c.k, c.w[(g*c.ocg+o0)*c.k:], c.k))
+				}
+			}
+		}
 		return
 	}
 	cw.implicit, cw.cols = true, nil
@@ -290,6 +300,11 @@ func (c *convGemm) runTask(wk, task int) {
 		bm = c.cols[wk][:k*nt]
 		im2colTile(p, xg, icg, j0, j1, bm)
 	}
+	if c.pa != nil {
+		hit(pathGemmPackedA)
+		c.ex.gemmWS(wk).SgemmPackedA(c.pa[g*c.mblocks+mblk], nt, bm, ldb, beta, out, osp)
+		return
+	}
 	c.mm(c.ex.gemmWS(wk), rows, nt, k, c.w[(g*ocg+o0)*k:], k, bm, ldb, beta, out, osp)
 }
 
@@ -343,6 +358,7 @@ func pointwiseVariant() rawVariant {
 			// Stride 1 and no padding: the input is B as it stands. Otherwise
 			// (stride, padding) a one-tap gather builds B.
 			c := newConvGemm(ex, p, w, b, asmGemm, false)
+			c.implicitB(true)
 			return func(in conv.Inputs[float32], out []float32) { c.run(in.X, out) }, nil
 		},
 	}

@@ -76,6 +76,7 @@ const (
 	pathPanelsTail                   // implicit GEMM: a B panel past the last column (zero-filled)
 	pathPanelsRunSplit               // implicit GEMM: a B panel that spans two runs of columns (depth planes)
 	pathIm2colImplicit               // wide im2col GEMM: B panels packed straight from the padded input
+	pathGemmPackedA                  // im2col/pointwise GEMM: prepared weights (gemm.PackedA)
 	pathSubpixelOutPad               // sub-pixel deconv: output padding
 	numPaths
 )
@@ -138,6 +139,7 @@ var pathNames = [numPaths]string{
 	pathPanelsTail:       "panels/tail",
 	pathPanelsRunSplit:   "panels/run-split",
 	pathIm2colImplicit:   "im2col/implicit",
+	pathGemmPackedA:      "gemm/packed-weights",
 	pathSubpixelOutPad:   "subpixel/output-padding",
 }
 
