@@ -81,3 +81,36 @@ func (g *Grads[T]) Check(p *Problem) error {
 	}
 	return nil
 }
+
+// ReadTensors names the slices of in and dy by the tensor table's names of
+// the values a direction can read (x, w, b, offset, mask, route_w, route_b,
+// dy), so that code driven by Problem.Tensors finds each one by name.
+func ReadTensors[T Float](in Inputs[T], dy []T) map[string][]T {
+	return map[string][]T{"x": in.X, "w": in.W, "b": in.B, "offset": in.Offset, "mask": in.Mask,
+		"route_w": in.RouteW, "route_b": in.RouteB, "dy": dy}
+}
+
+// CheckReads returns an error naming the first tensor that p's direction
+// reads whose length disagrees with its shape, and the direction; b may be
+// nil (no bias).
+func CheckReads[T Float](p *Problem, in Inputs[T], dy []T) error {
+	specs, err := p.Tensors()
+	if err != nil {
+		return err
+	}
+	byName := ReadTensors(in, dy)
+	for _, s := range specs {
+		if s.Written {
+			continue
+		}
+		v := byName[s.Name]
+		if v == nil && s.Name == "b" {
+			continue
+		}
+		if len(v) != Elems(s.Shape) {
+			return fmt.Errorf("%s: %d elements, want %d for shape %s (direction %s)",
+				s.Name, len(v), Elems(s.Shape), ShapeString(s.Shape), p.Dir)
+		}
+	}
+	return nil
+}

@@ -69,7 +69,7 @@ func registerGrad(v GradVariant) {
 		if err := v.Supports(p); err != nil {
 			return err
 		}
-		if err := checkGradInputs(p, in, dy); err != nil {
+		if err := conv.CheckReads(p, in, dy); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		if err := g.Check(p); err != nil {
@@ -81,31 +81,6 @@ func registerGrad(v GradVariant) {
 		return run(p, in, dy, g, max(workers, 1))
 	}
 	gradRegistry = append(gradRegistry, v)
-}
-
-// checkGradInputs checks every tensor p's direction reads, naming it and the
-// direction; b may be nil (no bias).
-func checkGradInputs(p *conv.Problem, in conv.Inputs[float32], dy []float32) error {
-	specs, err := p.Tensors()
-	if err != nil {
-		return err
-	}
-	byName := map[string][]float32{"x": in.X, "w": in.W, "b": in.B, "offset": in.Offset, "mask": in.Mask,
-		"route_w": in.RouteW, "route_b": in.RouteB, "dy": dy}
-	for _, s := range specs {
-		if s.Written {
-			continue
-		}
-		v := byName[s.Name]
-		if v == nil && s.Name == "b" {
-			continue
-		}
-		if len(v) != conv.Elems(s.Shape) {
-			return fmt.Errorf("%s: %d elements, want %d for shape %s (direction %s)",
-				s.Name, len(v), conv.Elems(s.Shape), conv.ShapeString(s.Shape), p.Dir)
-		}
-	}
-	return nil
 }
 
 // GradAll returns every registered gradient variant, in registration order.

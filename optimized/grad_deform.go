@@ -26,7 +26,7 @@ import (
 // with the float32 dcol is rounded once to float32: fewer roundings than
 // the terms' errors reference.GradMagnitude allows (E', the weights' γ₅,
 // the derivative's γ₅·2A), and the sums are float32 sums of the
-// reference.DeformGradLength terms in a fixed order, so BoundC = 1 with
+// conv.DeformGradLength terms in a fixed order, so BoundC = 1 with
 // those N (AccumLength).
 //
 // Determinism: BWD_W's tasks are (group, block of input channels), each
@@ -59,7 +59,7 @@ func init() {
 			}
 			return nil
 		},
-		// C = 1 with reference.DeformGradLength's N: see above.
+		// C = 1 with conv.DeformGradLength's N: see above.
 		BoundC: 1,
 		// Integer offsets put every sample on a pixel (weights 0 and 1,
 		// derivatives differences of pixels), and the integer fill's mask is
@@ -67,25 +67,8 @@ func init() {
 		Exact:         true,
 		Deterministic: true,
 		Kernel:        gemmKernel,
-		AccumLength:   deformGradLength,
+		AccumLength:   conv.DeformGradLength,
 	})
-}
-
-// deformGradLength is reference.DeformGradLength (the package does not
-// depend on the reference; a test checks that they agree): N of each
-// gradient, MB·Spatial(O) for dw and db, OCG·Spatial(O)·KH·KW for dx,
-// IC/DG·OCG for doffset and dmask.
-func deformGradLength(p *conv.Problem, name string) int {
-	osp := conv.Spatial(p.O)
-	switch name {
-	case "dw", "db":
-		return p.MB * osp
-	case "dx":
-		return p.OCG() * osp * p.K[conv.H] * p.K[conv.W]
-	case "doffset", "dmask":
-		return p.IC / p.DG * p.OCG()
-	}
-	return 0
 }
 
 // deformSample is one deformable sample, in float64: the four neighbours'

@@ -26,7 +26,7 @@ import (
 // and bias gradients add float32(α·dW_n) image by image. Every step is at
 // least as accurate as the float32 steps reference.GradMagnitude allows
 // (routing error ρ, mixing γ_E, dα's γ_{L+1}, the products' roundings), so
-// BoundC = 1 with reference.DynamicGradLength's N. Every reduction runs in
+// BoundC = 1 with conv.DynamicGradLength's N. Every reduction runs in
 // an order fixed by the problem (the conv pieces are deterministic), so the
 // result does not depend on workers.
 
@@ -40,30 +40,15 @@ func init() {
 			runDynamicBwd(p, in, dy, g, workers)
 			return nil
 		},
-		// C = 1 with reference.DynamicGradLength's N: see above.
+		// C = 1 with conv.DynamicGradLength's N: see above.
 		BoundC: 1,
 		// Not exact on the integer fill: GAP(x) is not an integer, and dr
 		// through softmax divides by T, so droute_w and droute_b are real.
 		Exact:         false,
 		Deterministic: true,
 		Kernel:        gemmKernel,
-		AccumLength:   dynamicGradLength,
+		AccumLength:   conv.DynamicGradLength,
 	})
-}
-
-// dynamicGradLength is reference.DynamicGradLength (a test checks that they
-// agree): OCG·taps + 1 for dx (the conv's terms and the routing term),
-// MB·spatial(O) for the experts and bias, MB for the routing layer.
-func dynamicGradLength(p *conv.Problem, name string) int {
-	switch name {
-	case "dx":
-		return p.OCG()*p.Taps() + 1
-	case "dw", "db":
-		return p.MB * conv.Spatial(p.O)
-	case "droute_w", "droute_b":
-		return p.MB
-	}
-	return 0
 }
 
 // dynamicRouting sets gap[c] = mean of x's channel c, and alpha, the

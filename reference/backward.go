@@ -20,24 +20,8 @@ func Backward(p *conv.Problem, in conv.Inputs[float64], dy []float64) (Grads, er
 	if err := p.Validate(); err != nil {
 		return Grads{}, err
 	}
-	specs, err := p.Tensors()
-	if err != nil {
+	if err := conv.CheckReads(p, in, dy); err != nil {
 		return Grads{}, err
-	}
-	bySpec := map[string][]float64{"x": in.X, "w": in.W, "b": in.B, "offset": in.Offset, "mask": in.Mask,
-		"route_w": in.RouteW, "route_b": in.RouteB, "dy": dy}
-	for _, s := range specs {
-		if s.Written {
-			continue
-		}
-		v := bySpec[s.Name]
-		if v == nil && s.Name == "b" {
-			continue // no bias: its terms are 0
-		}
-		if len(v) != conv.Elems(s.Shape) {
-			return Grads{}, fmt.Errorf("%s: %d elements, want %d for shape %s (direction %s)",
-				s.Name, len(v), conv.Elems(s.Shape), conv.ShapeString(s.Shape), p.Dir)
-		}
 	}
 	var g Grads
 	switch p.Op {

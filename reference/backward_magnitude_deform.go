@@ -1,7 +1,6 @@
 package reference
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/convverify/convverify/conv"
@@ -43,29 +42,9 @@ import (
 // either one-sided derivative. Integer offsets have δ = 0 (exactSlack), so
 // the integer fill's samples on pixels keep the tight bound.
 
-// DeformGradLength returns the number of terms N one element of the deform
-// gradient name sums, for conv.Bound with GradMagnitude:
-//
-//   - dw, db: one term per output position of every sample, MB·OH·OW.
-//   - dx: one per (output channel of the group, output position, tap) whose
-//     sample has the element as one of its four corners, at most
-//     OC/G·OH·OW·KH·KW (offsets can send every sample anywhere).
-//   - doffset, dmask: one per (input channel of the offset group, output
-//     channel of that channel's group), IC/DG·OC/G.
-//
-// It returns 0 for a name deform does not write.
-func DeformGradLength(p *conv.Problem, name string) int {
-	osp := conv.Spatial(p.O)
-	switch name {
-	case "dw", "db":
-		return p.MB * osp
-	case "dx":
-		return p.OCG() * osp * p.K[conv.H] * p.K[conv.W]
-	case "doffset", "dmask":
-		return p.IC / p.DG * p.OCG()
-	}
-	return 0
-}
+// DeformGradLength is conv.DeformGradLength, the N that GradMagnitude's deform
+// magnitudes are derived for.
+var DeformGradLength = conv.DeformGradLength
 
 // Roundings k (see above) of the deform gradients' terms.
 const (
@@ -115,26 +94,7 @@ func magnitudeCheck(p *conv.Problem, in conv.Inputs[float64], dy []float64) erro
 	if err := p.CheckBudget(8, conv.DefaultBudget); err != nil {
 		return err
 	}
-	specs, err := p.Tensors()
-	if err != nil {
-		return err
-	}
-	byName := map[string][]float64{"x": in.X, "w": in.W, "b": in.B, "offset": in.Offset, "mask": in.Mask,
-		"route_w": in.RouteW, "route_b": in.RouteB, "dy": dy}
-	for _, s := range specs {
-		if s.Written {
-			continue
-		}
-		v := byName[s.Name]
-		if v == nil && s.Name == "b" {
-			continue
-		}
-		if len(v) != conv.Elems(s.Shape) {
-			return fmt.Errorf("%s: %d elements, want %d for shape %s (direction %s)",
-				s.Name, len(v), conv.Elems(s.Shape), conv.ShapeString(s.Shape), p.Dir)
-		}
-	}
-	return nil
+	return conv.CheckReads(p, in, dy)
 }
 
 // deformGradMagnitude is GradMagnitude for deform. For each sample (n, input

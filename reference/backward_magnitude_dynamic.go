@@ -6,27 +6,9 @@ import (
 	"github.com/convverify/convverify/conv"
 )
 
-// DynamicGradLength returns the number of terms N one element of the dynamic
-// gradient name sums, for conv.Bound with GradMagnitude (the derivation is
-// at deformGradMagnitude's file and dynamicGradMagnitude):
-//
-//   - dx: the conv's OC/G·taps terms dy·W̃n through the mixed kernel, and one
-//     more, the routing term (path through the global average pool).
-//   - dw (experts), db: one per sample and output position, MB·spatial(O).
-//   - droute_w, droute_b: one per sample, MB.
-//
-// It returns 0 for a name dynamic does not write.
-func DynamicGradLength(p *conv.Problem, name string) int {
-	switch name {
-	case "dx":
-		return p.OCG()*p.Taps() + 1
-	case "dw", "db":
-		return p.MB * conv.Spatial(p.O)
-	case "droute_w", "droute_b":
-		return p.MB
-	}
-	return 0
-}
+// DynamicGradLength is conv.DynamicGradLength, the N that GradMagnitude's
+// dynamic magnitudes are derived for.
+var DynamicGradLength = conv.DynamicGradLength
 
 // Roundings of the dynamic gradients' steps (γ_k, see dynamicGradMagnitude).
 const (

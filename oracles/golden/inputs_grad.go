@@ -44,8 +44,7 @@ func WriteGradInputs(dir string, p conv.Problem, in conv.Inputs[float64], dy []f
 	if err != nil {
 		return fmt.Errorf("%s: %w", dir, err)
 	}
-	byName := map[string][]float64{"x": in.X, "w": in.W, "b": in.B, "offset": in.Offset, "mask": in.Mask,
-		"route_w": in.RouteW, "route_b": in.RouteB, "dy": dy}
+	byName := conv.ReadTensors(in, dy)
 	var files []npyOut
 	bias := false
 	for _, s := range specs {
