@@ -308,9 +308,17 @@ func (c *convGemm) runTask(wk, task int) {
 	c.mm(c.ex.gemmWS(wk), rows, nt, k, c.w[(g*ocg+o0)*k:], k, bm, ldb, beta, out, osp)
 }
 
+// fill sets every element of s to v. It doubles a filled prefix with copy
+// (memmove, vectorized), so a row costs about log2(len) calls rather than a
+// scalar store per element: the bias broadcast before a beta = 1 GEMM was an
+// eighth of a pointwise layer's time. The values written are the same.
 func fill(s []float32, v float32) {
-	for i := range s {
-		s[i] = v
+	if len(s) == 0 {
+		return
+	}
+	s[0] = v
+	for i := 1; i < len(s); i *= 2 {
+		copy(s[i:], s[:i])
 	}
 }
 
