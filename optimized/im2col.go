@@ -14,9 +14,9 @@ type gemmFunc func(ws *gemm.Workspace, m, n, k int, a []float32, lda int, b []fl
 
 // asmGemm is the packed micro-kernel GEMM of optimized/gemm.
 func asmGemm(ws *gemm.Workspace, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if mr, nr := gemmTile(); mr > 0 {
-		hitIf(m%mr != 0, pathGemmMTail)
-		hitIf(n%nr != 0, pathGemmNTail)
+	if mu, nu := gemmUnits(m, n, k); mu > 0 {
+		hitIf(m%mu != 0, pathGemmMTail)
+		hitIf(n%nu != 0, pathGemmNTail)
 	}
 	ws.Sgemm(m, n, k, a, lda, b, ldb, beta, c, ldc)
 }
@@ -216,7 +216,9 @@ const gemmSplitTarget = 16
 // per column tile and the tiles (colSplit).
 func convGemmBlocks(p *conv.Problem) (rows, mblocks, ct, tiles int) {
 	osp := conv.Spatial(p.O)
-	rows, mblocks = gemmSplit(p.MB*p.G*ceilDiv(osp, colTile), p.OCG())
+	k := p.ICG() * p.Taps()
+	unit := gemmBlockRows(p.OCG(), min(osp, colTile), k)
+	rows, mblocks = gemmSplitUnit(p.MB*p.G*ceilDiv(osp, colTile), p.OCG(), unit)
 	ct, tiles = colSplit(p.MB*p.G*mblocks, osp, rows*p.ICG()*p.Taps())
 	return rows, mblocks, ct, tiles
 }
@@ -258,14 +260,38 @@ func minTaskMACs() int {
 func colUnit() int { return max(1, colTile/32) }
 
 // gemmSplit returns the output channels per task and the number of such
-// blocks for ocg channels over base tasks.
+// blocks for ocg channels over base tasks, in multiples of gemmRows.
 func gemmSplit(base, ocg int) (rows, blocks int) {
-	if base >= gemmSplitTarget || ocg <= gemmRows {
+	return gemmSplitUnit(base, ocg, gemmRows)
+}
+
+// gemmSplitUnit is gemmSplit in multiples of unit rows.
+func gemmSplitUnit(base, ocg, unit int) (rows, blocks int) {
+	if base >= gemmSplitTarget || ocg <= unit {
 		return ocg, 1
 	}
 	want := ceilDiv(gemmSplitTarget, base) // blocks per GEMM
-	rows = max(gemmRows, ocg/want/gemmRows*gemmRows)
+	rows = max(unit, ocg/want/unit*unit)
 	return rows, ceilDiv(ocg, rows)
+}
+
+// gemmBlockRows is the row unit of convGemm's output-channel blocks for an
+// m×n×k GEMM (n the positions of a column tile): gemmRows rounded up to a
+// multiple of the M unit gemm.Tile reports for the whole product (MR, or NR
+// when transposed), so that a deep layer's 7×7 plane (n = 49) split into
+// blocks runs them on the transposed 7×48ᵀ tile (48-row blocks) where
+// 42-row blocks chose 14×32 and padded 49 columns to 64. It depends on the
+// problem and the active kernel only, never on workers; at the test tiles
+// it is gemmRows.
+func gemmBlockRows(m, n, k int) int {
+	if gemmRows != DefaultTiles.GemmRows {
+		return gemmRows
+	}
+	mu, _ := gemmUnits(m, n, k)
+	if mu <= 0 {
+		return gemmRows
+	}
+	return ceilDiv(gemmRows, mu) * mu
 }
 
 func (c *convGemm) runTask(wk, task int) {

@@ -308,16 +308,14 @@ func contains(s []string, v string) bool {
 	return false
 }
 
-// gemmTile is the register tile (mr × nr) of the GEMM micro-kernel in use,
-// (0, 0) if unknown: GEMM tails are counted against it.
-func gemmTile() (mr, nr int) {
-	switch gemm.Kernel() {
-	case "avx512":
-		return 14, 32
-	case "avx2":
-		return 6, 16
-	case "portable":
-		return 2, 4
+// gemmUnits is the padding granule along C's rows (m) and columns (n) of
+// the register tile gemm.Tile reports for an m×n×k product with the active
+// kernel: (MR, NR), or (NR, MR) for a transposed tile, which runs over Cᵀ.
+// GEMM tails are counted against it.
+func gemmUnits(m, n, k int) (mu, nu int) {
+	mr, nr, trans := gemm.Tile(m, n, k)
+	if trans {
+		return nr, mr
 	}
-	return 0, 0
+	return mr, nr
 }
