@@ -132,6 +132,7 @@ type convGemm struct {
 	pa               []*gemm.PackedA // prepared weights per (group, channel block), or nil
 	direct           bool
 	cols             [][]float32 // per worker
+	colsAt           []int       // per worker: the column tile (task / mblocks) its cols hold in this run, or -1
 	wide             *convGemmWide
 	x, out           []float32 // the current run's
 	task             func(wk, task int)
@@ -151,6 +152,7 @@ func newConvGemm(ex *executor, p *conv.Problem, w, b []float32, mm gemmFunc, gat
 	c.direct = !gather && isIdentityGather(p)
 	if !c.direct {
 		c.cols = ex.perWorker(c.k * min(colTile, c.osp))
+		c.colsAt = make([]int, len(c.cols))
 	}
 	c.task = c.runTask
 	return c
@@ -198,6 +200,9 @@ func (c *convGemm) run(x, out []float32) {
 		return
 	}
 	c.x, c.out = x, out
+	for i := range c.colsAt {
+		c.colsAt[i] = -1 // a new input: no worker holds a gathered tile
+	}
 	c.ex.forEach(c.p.MB*c.p.G*c.tiles*c.mblocks, c.task)
 	c.x, c.out = nil, nil
 }
@@ -298,6 +303,7 @@ func (c *convGemm) runTask(wk, task int) {
 	p, tiles, icg, ocg, osp, isp, k := c.p, c.tiles, c.icg, c.ocg, c.osp, c.isp, c.k
 	mblk := task % c.mblocks
 	task /= c.mblocks
+	tile := task // (image, group, column tile): what the im2col depends on
 	o0 := mblk * c.rows
 	rows := min(c.rows, ocg-o0)
 	t := task % tiles
@@ -322,9 +328,19 @@ func (c *convGemm) runTask(wk, task int) {
 		hit(pathIm2colIdent)
 		bm, ldb = xg[j0:], isp
 	} else {
-		hit(pathIm2colGather)
 		bm = c.cols[wk][:k*nt]
-		im2colTile(p, xg, icg, j0, j1, bm)
+		// tasks of one column tile differ only in their channel block and
+		// are consecutive, so a worker often meets the tile it gathered
+		// last (at one worker, always): it reuses it, which spares a deep
+		// layer split over channel blocks one im2col per block. The
+		// columns are the same values either way.
+		if c.colsAt[wk] == tile {
+			hit(pathIm2colReuse)
+		} else {
+			hit(pathIm2colGather)
+			im2colTile(p, xg, icg, j0, j1, bm)
+			c.colsAt[wk] = tile
+		}
 	}
 	if c.pa != nil {
 		hit(pathGemmPackedA)

@@ -78,6 +78,7 @@ const (
 	pathIm2colImplicit               // wide im2col GEMM: B panels packed straight from the padded input
 	pathGemmPackedA                  // im2col/pointwise GEMM: prepared weights (gemm.PackedA)
 	pathSubpixelOutPad               // sub-pixel deconv: output padding
+	pathIm2colReuse                  // im2col GEMM: a task reuses the column tile its worker gathered for the previous channel block
 	numPaths
 )
 
@@ -141,6 +142,7 @@ var pathNames = [numPaths]string{
 	pathIm2colImplicit:   "im2col/implicit",
 	pathGemmPackedA:      "gemm/packed-weights",
 	pathSubpixelOutPad:   "subpixel/output-padding",
+	pathIm2colReuse:      "im2col/reuse-gathered-tile",
 }
 
 var pathHits [numPaths]atomic.Int64
