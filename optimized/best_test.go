@@ -70,7 +70,7 @@ func TestBestRule(t *testing.T) {
 
 // TestBestWorkers: the GEMM variants split a small, deep layer at batch 1
 // over output-channel blocks and then smaller column tiles or row blocks
-// (gemmSplit, colSplit, wideBlocks) until it has gemmSplitTarget tasks, so
+// (gemmSplit, colSplit, wideBlocks) until it has splitTarget(workers) tasks, so
 // Best keeps them at 1, 2 and 16 workers; only a layer too small for that
 // (4×4 outputs, 32 channels: one task) goes to direct-tiled's output-channel
 // blocks at 16 workers.

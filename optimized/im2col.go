@@ -148,7 +148,7 @@ func newConvGemm(ex *executor, p *conv.Problem, w, b []float32, mm gemmFunc, gat
 	c.k = c.icg * p.Taps()
 	c.osp, c.isp = conv.Spatial(p.O), conv.Spatial(p.I)
 	ex.useGemm(c.ocg, min(colTile, c.osp), c.k)
-	c.rows, c.mblocks, c.ct, c.tiles = convGemmBlocks(p)
+	c.rows, c.mblocks, c.ct, c.tiles = convGemmBlocks(p, splitTarget(ex.workers))
 	c.direct = !gather && isIdentityGather(p)
 	if !c.direct {
 		c.cols = ex.perWorker(c.k * min(colTile, c.osp))
@@ -207,43 +207,59 @@ func (c *convGemm) run(x, out []float32) {
 	c.x, c.out = nil, nil
 }
 
-// gemmSplitTarget is the number of tasks convGemm aims for: when images ×
-// groups × column tiles (base) fall short of it, as in a small, deep layer
-// at batch 1, each GEMM is also split over blocks of output channels (its
-// rows), a multiple of gemmRows each. The split depends on the problem
-// alone, never on workers, so each output is still one dot product in one
-// task; a task that gathers repeats its column tile's im2col, which costs
-// 1/(2·rows) of the block's GEMM in copies per multiply-add.
-const gemmSplitTarget = 16
+// splitTarget is the number of tasks the GEMM variants aim for on workers
+// goroutines: when images × groups × column tiles (base) fall short of it,
+// as in a small, deep layer at batch 1, each GEMM is also split over blocks
+// of output channels (its rows), a multiple of gemmRows each, and then
+// smaller column tiles or row blocks (colSplit, wideBlocks).
+//
+// One worker gets no split (1): every block re-packs the GEMM's B panels
+// and pads its own edges, which cost a 14×14 or 7×7 layer 30–45% of its
+// single-core speed. More workers get two tasks each, at most 16 (the
+// largest machine we size for), for balance.
+//
+// The split depends on workers, the arithmetic does not: each output is
+// still one dot product over k in the same order, in one task, and gemm's
+// tiles agree bit for bit whichever computes it (gemm's TestTilesAgree), so
+// the result never depends on workers (the conformance harness compares 1
+// and 3 workers bit for bit). A task that gathers repeats its column tile's
+// im2col, which costs 1/(2·rows) of the block's GEMM in copies per
+// multiply-add.
+func splitTarget(workers int) int {
+	if workers <= 1 {
+		return 1
+	}
+	return min(16, 2*workers)
+}
 
 // convGemmBlocks is convGemm's (not wide) decomposition of p: output
 // channels per task and their blocks (gemmSplit), then output positions
 // per column tile and the tiles (colSplit).
-func convGemmBlocks(p *conv.Problem) (rows, mblocks, ct, tiles int) {
+func convGemmBlocks(p *conv.Problem, target int) (rows, mblocks, ct, tiles int) {
 	osp := conv.Spatial(p.O)
 	k := p.ICG() * p.Taps()
 	unit := gemmBlockRows(p.OCG(), min(osp, colTile), k)
-	rows, mblocks = gemmSplitUnit(p.MB*p.G*ceilDiv(osp, colTile), p.OCG(), unit)
-	ct, tiles = colSplit(p.MB*p.G*mblocks, osp, rows*p.ICG()*p.Taps())
+	rows, mblocks = gemmSplitUnit(p.MB*p.G*ceilDiv(osp, colTile), p.OCG(), unit, target)
+	ct, tiles = colSplit(p.MB*p.G*mblocks, osp, rows*p.ICG()*p.Taps(), target)
 	return rows, mblocks, ct, tiles
 }
 
 // colSplit returns the output positions per column tile and the number of
 // tiles for n positions, when base tasks (images × groups × output-channel
 // blocks) each cut their positions into such tiles: colTile, unless that
-// gives fewer than gemmSplitTarget tasks (a small, deep layer at batch 1:
+// gives fewer than target tasks (splitTarget) (a small, deep layer at batch 1:
 // 14×14 and 7×7 planes are one tile), and then tiles just large enough for
 // the target, a multiple of colUnit positions, but never so small that a
 // task does fewer than minTaskMACs multiply-adds (macsPerCol per position):
 // below that, the GEMM's per-call packing and edges cost more than the
 // workers gain. Fixed by the problem alone.
-func colSplit(base, n, macsPerCol int) (ct, tiles int) {
+func colSplit(base, n, macsPerCol, target int) (ct, tiles int) {
 	ct = colTile
-	if base*ceilDiv(n, ct) >= gemmSplitTarget {
+	if base*ceilDiv(n, ct) >= target {
 		return ct, ceilDiv(n, ct)
 	}
 	unit := colUnit()
-	want := ceilDiv(gemmSplitTarget, base) // tiles
+	want := ceilDiv(target, base) // tiles
 	floor := ceilDiv(minTaskMACs(), max(1, macsPerCol))
 	ct = min(colTile, max(unit, floor, ceilDiv(ceilDiv(n, want), unit)*unit))
 	return ct, ceilDiv(n, ct)
@@ -266,16 +282,16 @@ func colUnit() int { return max(1, colTile/32) }
 
 // gemmSplit returns the output channels per task and the number of such
 // blocks for ocg channels over base tasks, in multiples of gemmRows.
-func gemmSplit(base, ocg int) (rows, blocks int) {
-	return gemmSplitUnit(base, ocg, gemmRows)
+func gemmSplit(base, ocg, target int) (rows, blocks int) {
+	return gemmSplitUnit(base, ocg, gemmRows, target)
 }
 
 // gemmSplitUnit is gemmSplit in multiples of unit rows.
-func gemmSplitUnit(base, ocg, unit int) (rows, blocks int) {
-	if base >= gemmSplitTarget || ocg <= unit {
+func gemmSplitUnit(base, ocg, unit, target int) (rows, blocks int) {
+	if base >= target || ocg <= unit {
 		return ocg, 1
 	}
-	want := ceilDiv(gemmSplitTarget, base) // blocks per GEMM
+	want := ceilDiv(target, base) // blocks per GEMM
 	rows = max(unit, ocg/want/unit*unit)
 	return rows, ceilDiv(ocg, rows)
 }
@@ -463,7 +479,7 @@ func newConvGemmWide(ex *executor, p *conv.Problem, mm gemmFunc) *convGemmWide {
 	// so the padding stays as zero as the buffer came.
 	c.padded = ex.floats(p.MB*p.IC*psz + wp + p.ExtK(2))
 	c.offs = c.pv.tapOffsets(p, c.icg)
-	c.rows, c.blocks, c.mrows, c.mblocks = wideBlocks(p, wp)
+	c.rows, c.blocks, c.mrows, c.mblocks = wideBlocks(p, wp, splitTarget(ex.workers))
 	nt := min(c.rows, p.O[1]) * wp
 	c.cols, c.cs = ex.perWorker(c.k*nt), ex.perWorker(c.ocg*nt)
 	ex.useGemm(c.ocg, nt, c.k)
@@ -478,17 +494,17 @@ func newConvGemmWide(ex *executor, p *conv.Problem, mm gemmFunc) *convGemmWide {
 // columns: output rows per task and their blocks, then output channels
 // per task and their blocks (gemmSplit). The row blocks hold colTile
 // columns, or fewer rows when images × groups × depth × row blocks ×
-// channel blocks would fall short of gemmSplitTarget (a small, deep layer
+// channel blocks would fall short of target (splitTarget) (a small, deep layer
 // at batch 1): then just enough blocks for it, each of at least
 // minTaskMACs multiply-adds. Fixed by the problem alone.
-func wideBlocks(p *conv.Problem, wp int) (rows, blocks, mrows, mblocks int) {
+func wideBlocks(p *conv.Problem, wp, target int) (rows, blocks, mrows, mblocks int) {
 	OH := p.O[1]
 	rows = max(1, colTile/wp)
 	blocks = ceilDiv(OH, rows)
 	base := p.MB * p.G * p.O[0]
-	mrows, mblocks = gemmSplit(base*blocks, p.OCG())
-	if base*blocks*mblocks < gemmSplitTarget {
-		want := ceilDiv(gemmSplitTarget, base*mblocks)
+	mrows, mblocks = gemmSplit(base*blocks, p.OCG(), target)
+	if base*blocks*mblocks < target {
+		want := ceilDiv(target, base*mblocks)
 		floor := ceilDiv(minTaskMACs(), mrows*p.ICG()*p.Taps()*wp)
 		rows = min(rows, max(1, floor, ceilDiv(OH, want)))
 		blocks = ceilDiv(OH, rows)

@@ -178,7 +178,7 @@ func newDeconvSubpixel(ex *executor, p *conv.Problem, w, b []float32) *deconvSub
 			}
 		}
 	}
-	d.rows, d.mblocks = gemmSplit(p.MB*p.G*len(d.pairs), ocg)
+	d.rows, d.mblocks = gemmSplit(p.MB*p.G*len(d.pairs), ocg, splitTarget(ex.workers))
 	// slack after the last volume: the discarded columns of a phase's last
 	// row read up to wp elements past it
 	d.padded = ex.floats(p.MB*p.IC*d.psz + d.wp)
@@ -210,7 +210,7 @@ func newDeconvSubpixel(ex *executor, p *conv.Problem, w, b []float32) *deconvSub
 // subpixelTasks is deconvSubpixel's task count on p, its (phase, row
 // block) count, phases and output-channel blocks, without preparing
 // it (for Tasks).
-func subpixelTasks(p *conv.Problem) (tasks, pairs, phases, mblocks int) {
+func subpixelTasks(p *conv.Problem, workers int) (tasks, pairs, phases, mblocks int) {
 	axes, pre, post := subpixelAxes(p)
 	rowsPer := subpixelRowsPer(p.I[2] + pre[2] + post[2])
 	for _, pd := range axes[0] {
@@ -223,7 +223,7 @@ func subpixelTasks(p *conv.Problem) (tasks, pairs, phases, mblocks int) {
 			}
 		}
 	}
-	_, mblocks = gemmSplit(p.MB*p.G*pairs, p.OCG())
+	_, mblocks = gemmSplit(p.MB*p.G*pairs, p.OCG(), splitTarget(workers))
 	return p.MB * p.G * pairs * mblocks, pairs, phases, mblocks
 }
 

@@ -7,11 +7,12 @@ import (
 )
 
 // Tasks says how many independent tasks v's parallel decomposition of p
-// creates: the task count of the phase that writes the output (the GEMMs,
-// row-kernel passes or col2im sums; the padded-copy phases before them split
-// over image × input channel and are not counted). The decomposition is
-// fixed by p and the block sizes (tiles.go) alone, so workers only says
-// whether n is enough: why is "" when n ≥ workers, else it names the
+// creates on workers goroutines: the task count of the phase that writes the
+// output (the GEMMs, row-kernel passes or col2im sums; the padded-copy phases
+// before them split over image × input channel and are not counted). The
+// decomposition is fixed by p, the block sizes (tiles.go) and, for the GEMM
+// variants, how many tasks workers need (splitTarget; the arithmetic of each
+// output does not change with it): why is "" when n ≥ workers, else it names the
 // decomposition and what limits it (at batch 1 a split over images or
 // column tiles of a small, deep layer leaves workers idle). For a problem
 // v does not support, n is 0 and why is the reason.
@@ -22,7 +23,7 @@ func Tasks(v Variant, p *conv.Problem, workers int) (n int, why string) {
 	if err := v.Supports(p); err != nil {
 		return 0, err.Error()
 	}
-	n, decomp := taskSplit(v.Name, p)
+	n, decomp := taskSplit(v.Name, p, workers)
 	if n >= max(1, workers) {
 		return n, ""
 	}
@@ -32,12 +33,12 @@ func Tasks(v Variant, p *conv.Problem, workers int) (n int, why string) {
 // taskSplit is the task count of variant name's output phase on p and a
 // description of its decomposition. It mirrors the forEach calls of each
 // variant (TestTasksMatchForEach checks that it does).
-func taskSplit(name string, p *conv.Problem) (int, string) {
+func taskSplit(name string, p *conv.Problem, workers int) (int, string) {
 	switch name {
 	case "im2col-gemm", "im2col-blas32":
-		return convGemmSplit(p, true)
+		return convGemmSplit(p, true, workers)
 	case "pointwise-gemm":
-		return convGemmSplit(p, false)
+		return convGemmSplit(p, false, workers)
 	case "direct-tiled":
 		nb, rb := ceilDiv(p.OCG(), ocBlock), ceilDiv(p.O[1], rowBlock)
 		return p.MB * p.G * nb * p.O[0] * rb, fmt.Sprintf("batch %d × groups %d × output-channel blocks %d (of %d) × depth %d × row blocks %d (of %d rows)",
@@ -56,7 +57,7 @@ func taskSplit(name string, p *conv.Problem) (int, string) {
 		return p.OCG(), fmt.Sprintf("(image, group) pairs one after another (%d), each a GEMM over %d column tiles then col2im over %d output channels",
 			p.MB*p.G, tiles, p.OCG())
 	case "deconv-subpixel":
-		n, pairs, phases, mblocks := subpixelTasks(p)
+		n, pairs, phases, mblocks := subpixelTasks(p, workers)
 		return n, fmt.Sprintf("batch %d × groups %d × (phase, depth plane, row block) triples %d (%d phases, blocks of %d padded columns) × output-channel blocks %d (%d channels)",
 			p.MB, p.G, pairs, phases, colTile, mblocks, p.OCG())
 	case "deconv-zeroinsert":
@@ -64,7 +65,7 @@ func taskSplit(name string, p *conv.Problem) (int, string) {
 		if err != nil {
 			return 0, err.Error()
 		}
-		n, d := convGemmSplit(&q, true)
+		n, d := convGemmSplit(&q, true, workers)
 		return n, "the zero-inserted forward convolution: " + d
 	case "deform-im2col":
 		tiles := ceilDiv(conv.Spatial(p.O), colTile)
@@ -73,27 +74,27 @@ func taskSplit(name string, p *conv.Problem) (int, string) {
 	case "dynamic-mix":
 		q := *p
 		q.Op, q.MB = conv.OpConv, 1
-		n, d := convGemmSplit(&q, true)
+		n, d := convGemmSplit(&q, true, workers)
 		return n, fmt.Sprintf("images one after another (%d), each %s", p.MB, d)
 	case "dynamic-grouped":
 		q := *p
 		q.Op, q.MB, q.G, q.IC, q.OC = conv.OpConv, 1, p.MB*p.G, p.MB*p.IC, p.MB*p.OC
-		n, d := convGemmSplit(&q, true)
+		n, d := convGemmSplit(&q, true, workers)
 		return n, "the batch as one grouped convolution: " + d
 	}
 	return 0, fmt.Sprintf("%s: decomposition unknown to Tasks", name)
 }
 
 // convGemmSplit is convGemm's task count (see newConvGemm) and its description.
-func convGemmSplit(p *conv.Problem, gather bool) (int, string) {
+func convGemmSplit(p *conv.Problem, gather bool, workers int) (int, string) {
 	if gather && useWideIm2col(p) {
 		wp := newPaddedVolume(p).wp
-		rows, blocks, mrows, mblocks := wideBlocks(p, wp)
+		rows, blocks, mrows, mblocks := wideBlocks(p, wp, splitTarget(workers))
 		return p.MB * p.G * p.O[0] * blocks * mblocks, fmt.Sprintf("batch %d × groups %d × depth %d × row blocks %d (%d rows of %d padded columns per block, tasks of ≥ %d multiply-adds) × output-channel blocks %d (%d of %d channels each)",
 			p.MB, p.G, p.O[0], blocks, rows, wp, minTaskMACs(), mblocks, mrows, p.OCG())
 	}
 	osp := conv.Spatial(p.O)
-	rows, blocks, ct, tiles := convGemmBlocks(p)
+	rows, blocks, ct, tiles := convGemmBlocks(p, splitTarget(workers))
 	return p.MB * p.G * tiles * blocks, fmt.Sprintf("batch %d × groups %d × column tiles %d (%d output positions, %d per tile, tasks of ≥ %d multiply-adds) × output-channel blocks %d (%d of %d channels each)",
 		p.MB, p.G, tiles, osp, ct, minTaskMACs(), blocks, rows, p.OCG())
 }

@@ -19,7 +19,7 @@ var (
 	winoChunk = 128
 	// gemmRows is the output-channel block (GEMM rows, a multiple of it)
 	// of a GEMM task when convGemm splits over output channels too (see
-	// gemmSplitTarget): 42 is the least common multiple of the GEMM
+	// splitTarget): 42 is the least common multiple of the GEMM
 	// micro-kernels' MR (14, 6, 2), so no block but the last has a row tail.
 	// convGemm rounds it up to the M unit gemm.Tile reports for the layer
 	// (gemmBlockRows): 48 where the 7×48ᵀ tile runs a 7×7 plane.
