@@ -158,6 +158,22 @@ func (p *Problem) Tensors() ([]TensorSpec, error) {
 	return out, nil
 }
 
+// Writes returns the names of the tensors p's direction writes, in the
+// table's order: y, or the gradients.
+func (p *Problem) Writes() ([]string, error) {
+	specs, err := p.Tensors()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, s := range specs {
+		if s.Written {
+			names = append(names, s.Name)
+		}
+	}
+	return names, nil
+}
+
 // TensorShape returns the shape of a named tensor of p (values and gradients
 // alike), or false for an unknown name.
 func (p *Problem) TensorShape(name string) ([]int, bool) {

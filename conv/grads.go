@@ -12,6 +12,10 @@ type Grads[T Float] struct {
 	DRouteW, DRouteB []T
 }
 
+// GradNames are the names of every gradient a direction can write, in the
+// order of Grads' fields.
+var GradNames = []string{"dx", "dw", "db", "doffset", "dmask", "droute_w", "droute_b"}
+
 // Field returns a pointer to the gradient named name ("dx", "dw", …), or
 // nil for a name that is not a gradient.
 func (g *Grads[T]) Field(name string) *[]T {
@@ -69,7 +73,7 @@ func (g *Grads[T]) Check(p *Problem) error {
 			want[s.Name] = Elems(s.Shape)
 		}
 	}
-	for _, name := range []string{"dx", "dw", "db", "doffset", "dmask", "droute_w", "droute_b"} {
+	for _, name := range GradNames {
 		got := *g.Field(name)
 		n, writes := want[name]
 		switch {

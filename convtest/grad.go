@@ -253,27 +253,12 @@ func logGradFailure(t *testing.T, f *GradFailure) {
 		f.Impl, f.Problem.Descriptor(), f.Problem.Dir, f.What, f.Seed, f.Problem.Command(), ReplayCommand(&f.Problem))
 }
 
-// gradNames are the gradients p's direction writes, in the tensor table's order.
-func gradNames(p *conv.Problem) ([]string, error) {
-	specs, err := p.Tensors()
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, s := range specs {
-		if s.Written {
-			names = append(names, s.Name)
-		}
-	}
-	return names, nil
-}
-
 // runGradGuarded runs impl on p with workers goroutines into gradients
 // that are NaN-poisoned and surrounded by guard values (each in its own
 // buffer, as RunGuarded), and returns them; a panic on the calling
 // goroutine is an error, as is a changed guard (naming the gradient).
 func runGradGuarded(impl GradImpl, p *conv.Problem, in conv.Inputs[float32], dy []float32, workers int) (conv.Grads[float32], error) {
-	names, err := gradNames(p)
+	names, err := p.Writes()
 	if err != nil {
 		return conv.Grads[float32]{}, err
 	}
@@ -373,7 +358,7 @@ func gradIntFill(p *conv.Problem, rng *rand.Rand) (in conv.Inputs[float64], dy [
 
 func maxGradMagnitude(p *conv.Problem, mag conv.Grads[float64]) float64 {
 	m := 0.0
-	names, _ := gradNames(p)
+	names, _ := p.Writes()
 	for _, name := range names {
 		for _, v := range *mag.Field(name) {
 			m = math.Max(m, v)
@@ -401,7 +386,7 @@ func CheckGrad(impl GradImpl, p *conv.Problem, seed uint64) *GradFailure {
 	if !p.Dir.Backward() {
 		return fail("reference", "direction %s is not a backward direction", p.Dir)
 	}
-	names, err := gradNames(p)
+	names, err := p.Writes()
 	if err != nil {
 		return fail("reference", "%v", err)
 	}

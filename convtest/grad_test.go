@@ -24,7 +24,7 @@ func (r refGrad) Backward(p *conv.Problem, in conv.Inputs[float32], dy []float32
 	if err != nil {
 		return err
 	}
-	names, _ := gradNames(p)
+	names, _ := p.Writes()
 	for _, n := range names {
 		copy(*g.Field(n), conv.ConvertSlice[float32](*exp.Field(n)))
 	}

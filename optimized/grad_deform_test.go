@@ -12,14 +12,6 @@ import (
 	"github.com/convverify/convverify/reference"
 )
 
-// gradGuard is the number of guard elements on each side of every gradient
-// buffer, and guardValue what they hold: a variant that writes outside its
-// gradient changes them.
-const (
-	gradGuard  = 7
-	guardValue = float32(-12345.678)
-)
-
 // drawFloats draws n float32 values in [lo, hi] (as float64), not all zero.
 func drawFloats(t *rapid.T, n int, lo, hi float32, label string) []float64 {
 	v := rapid.SliceOfN(rapid.Float32Range(lo, hi), n, n).Draw(t, label)
@@ -58,44 +50,15 @@ func drawGradInputs(t *rapid.T, p *conv.Problem) (conv.Inputs[float64], []float6
 	return in, drawFloats(t, conv.Elems(p.DstShape()), -1, 1, "dy")
 }
 
-// runGuarded runs v on p with every gradient NaN-poisoned and guarded, and
-// fails t if a guard changed.
+// runGuarded runs v on p through the harness's guarded run (every gradient
+// NaN-poisoned and guarded) and fails t on an error or a changed guard.
 func runGuarded(t *rapid.T, v optimized.GradVariant, p *conv.Problem, in conv.Inputs[float32], dy []float32, workers int) conv.Grads[float32] {
-	g, err := conv.NewGrads[float32](p)
+	g, err := convtest.RunGradGuarded(convtest.GradVariant(v), p, in, dy, workers)
 	if err != nil {
-		t.Fatal(err)
-	}
-	full := map[string][]float32{}
-	for _, name := range gradNames {
-		f := g.Field(name)
-		if *f == nil {
-			continue
-		}
-		buf := make([]float32, len(*f)+2*gradGuard)
-		for i := range buf {
-			buf[i] = guardValue
-		}
-		inner := buf[gradGuard : gradGuard+len(*f)]
-		for i := range inner {
-			inner[i] = float32(math.NaN())
-		}
-		*f, full[name] = inner, buf
-	}
-	if err := v.Run(p, in, dy, g, workers); err != nil {
-		t.Fatalf("%s: %v", v.Name, err)
-	}
-	for name, buf := range full {
-		n := len(buf) - 2*gradGuard
-		for i, x := range buf {
-			if (i < gradGuard || i >= gradGuard+n) && x != guardValue {
-				t.Fatalf("%s, %d workers: wrote %v outside %s (guard %d)", v.Name, workers, x, name, i-gradGuard)
-			}
-		}
+		t.Fatalf("%s, %d workers: %v", v.Name, workers, err)
 	}
 	return g
 }
-
-var gradNames = []string{"dx", "dw", "db", "doffset", "dmask", "droute_w", "droute_b"}
 
 // checkGradVariant runs v on p (its direction drawn) with drawn inputs, 1
 // and 3 workers, and compares every gradient with reference.Backward under
@@ -119,7 +82,7 @@ func checkGradVariant(t *rapid.T, v optimized.GradVariant, p *conv.Problem, leng
 	in32, dy32 := conv.ConvertInputs[float32](in), conv.ConvertSlice[float32](dy)
 	g1 := runGuarded(t, v, p, in32, dy32, 1)
 	g3 := runGuarded(t, v, p, in32, dy32, 3)
-	for _, name := range gradNames {
+	for _, name := range conv.GradNames {
 		got := *g1.Field(name)
 		if want := *exp.Field(name); (got == nil) != (want == nil) {
 			t.Fatalf("%s: gradient %s written %v, reference %v", v.Name, name, got != nil, want != nil)

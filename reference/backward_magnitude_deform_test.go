@@ -34,7 +34,7 @@ func checkMagnitudeCovers(t *rapid.T, p *conv.Problem, in conv.Inputs[float64], 
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"dx", "dw", "db", "doffset", "dmask", "droute_w", "droute_b"} {
+	for _, name := range conv.GradNames {
 		got, m := *g.Field(name), *mag.Field(name)
 		if len(got) != len(m) {
 			t.Fatalf("%s: magnitude has %d elements, gradient %d", name, len(m), len(got))

@@ -46,18 +46,33 @@ func Check(w *Worker, dir string, p conv.Problem, in conv.Inputs[float64]) Outco
 		// Our side failed; not the worker's fault, but not a pass either.
 		return Outcome{Kind: Crashed, Reason: "writing the inputs: " + err.Error()}
 	}
-	reply, err := w.Call(dir)
-	if err != nil {
-		var c *Crash
-		if errors.As(err, &c) {
-			return Outcome{Kind: Crashed, Reason: c.Error()}
-		}
-		return Outcome{Kind: Crashed, Reason: err.Error()}
-	}
-	if !reply.OK {
-		return Outcome{Kind: Skipped, Reason: reply.Error}
+	if o, ok := call(w, dir); !ok {
+		return o
 	}
 	return Judge(dir, p, in)
+}
+
+// call asks w to run the case in dir. ok is true when the worker wrote its
+// outputs; otherwise o is the outcome: Crashed (the worker failed: its
+// Crash, or another error of the call) or Skipped (it refused the problem).
+func call(w *Worker, dir string) (o Outcome, ok bool) {
+	reply, err := w.Call(dir)
+	if err != nil {
+		return crashed(err), false
+	}
+	if !reply.OK {
+		return Outcome{Kind: Skipped, Reason: reply.Error}, false
+	}
+	return Outcome{}, true
+}
+
+// crashed is the outcome of a worker error: a Crash's own message, or err's.
+func crashed(err error) Outcome {
+	var c *Crash
+	if errors.As(err, &c) {
+		return Outcome{Kind: Crashed, Reason: c.Error()}
+	}
+	return Outcome{Kind: Crashed, Reason: err.Error()}
 }
 
 // Judge reads dir/y.npy and compares it with the reference on p, in.

@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/convverify/convverify/conv"
@@ -34,11 +33,7 @@ func NeedsCap(p *conv.Problem) string {
 func CheckGrad(w *Worker, dir string, p conv.Problem, in conv.Inputs[float64], dy []float64) Outcome {
 	h, err := w.Start()
 	if err != nil {
-		var c *Crash
-		if errors.As(err, &c) {
-			return Outcome{Kind: Crashed, Reason: c.Error()}
-		}
-		return Outcome{Kind: Crashed, Reason: err.Error()}
+		return crashed(err)
 	}
 	if !h.Can(CapGrad) {
 		return Outcome{Kind: Crashed, Reason: fmt.Sprintf("worker %q does not compute gradients: its handshake lists no %q capability (docs/worker-protocol.md, backward cases)", h.Name, CapGrad)}
@@ -46,16 +41,8 @@ func CheckGrad(w *Worker, dir string, p conv.Problem, in conv.Inputs[float64], d
 	if err := golden.WriteGradInputs(dir, p, in, dy, p.Descriptor()); err != nil {
 		return Outcome{Kind: Crashed, Reason: "writing the inputs: " + err.Error()}
 	}
-	reply, err := w.Call(dir)
-	if err != nil {
-		var c *Crash
-		if errors.As(err, &c) {
-			return Outcome{Kind: Crashed, Reason: c.Error()}
-		}
-		return Outcome{Kind: Crashed, Reason: err.Error()}
-	}
-	if !reply.OK {
-		return Outcome{Kind: Skipped, Reason: reply.Error}
+	if o, ok := call(w, dir); !ok {
+		return o
 	}
 	return JudgeGrad(dir, p, in, dy)
 }

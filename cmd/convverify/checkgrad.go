@@ -42,26 +42,6 @@ import (
 //     to γ_N·mag itself; C = 1 does not cover that in the worst case, and a
 //     failure then blames the golden file first (the Note), never a variant.
 
-// gradNames are the gradients p's direction writes, in the table's order.
-func gradNames(p *conv.Problem) ([]string, error) {
-	specs, err := p.Tensors()
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, s := range specs {
-		if s.Written {
-			names = append(names, s.Name)
-		}
-	}
-	return names, nil
-}
-
-// referenceGradBound is the bound of "reference vs golden" for gradient name.
-func referenceGradBound(p *conv.Problem, name string, mag []float64) conv.Bound {
-	return convtest.DefaultGradBound(p, name, mag)
-}
-
 // runGradVariant runs v on p with workers goroutines into guarded,
 // NaN-poisoned gradients (convtest.RunGradGuarded) and judges each gradient
 // against truth (per name) with v's bound (convtest.GradBound), C raised by
@@ -102,7 +82,7 @@ func runGradVariant(v optimized.GradVariant, p *conv.Problem, in32 conv.Inputs[f
 // It returns the lines and the number of variants run.
 func gradGolden(c golden.Case) ([]verify.Line, int) {
 	p := &c.Problem
-	names, err := gradNames(p)
+	names, err := p.Writes()
 	if err != nil {
 		return []verify.Line{{Name: "gradients", Err: err}}, 0
 	}
@@ -122,7 +102,7 @@ func gradGolden(c golden.Case) ([]verify.Line, int) {
 		m := *mag.Field(name)
 		shape, _ := p.TensorShape(name)
 		l := verify.Line{Name: verify.ReferenceVsGolden + " " + name,
-			Verdict: conv.Compare(*ref.Field(name), *c.Grads.Field(name), m, referenceGradBound(p, name, m), shape)}
+			Verdict: conv.Compare(*ref.Field(name), *c.Grads.Field(name), m, convtest.DefaultGradBound(p, name, m), shape)}
 		against[name], extra[name] = "golden", 1
 		if !l.OK() {
 			file := c.File(name)
@@ -211,7 +191,7 @@ func checkGradients(p conv.Problem, seed uint64, budget int64, workers int) erro
 // against the float64 reference, each gradient under the variant's bound,
 // with 1 worker and, when workers > 1, with workers.
 func gradVariantLines(p *conv.Problem, in conv.Inputs[float64], dy []float64, vs []optimized.GradVariant, workers int) ([]verify.Line, error) {
-	names, err := gradNames(p)
+	names, err := p.Writes()
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +269,7 @@ func exportGradCase(p conv.Problem, seed uint64, budget int64) (golden.Case, err
 	if err != nil {
 		return golden.Case{}, err
 	}
-	for _, name := range []string{"dx", "dw", "db", "doffset", "dmask", "droute_w", "droute_b"} {
+	for _, name := range conv.GradNames {
 		if f := g.Field(name); *f != nil {
 			*f = conv.ConvertSlice[float64](conv.ConvertSlice[float32](*f))
 		}

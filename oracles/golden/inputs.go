@@ -96,10 +96,15 @@ func WriteInputs(dir string, p conv.Problem, in conv.Inputs[float64], name strin
 	if p.Op == conv.OpDeform && p.Mask != (in.Mask != nil) {
 		return fmt.Errorf("%s: mask: Problem.Mask is %v but the mask input is %v", dir, p.Mask, in.Mask != nil)
 	}
+	return writeScratch(dir, inputsCaseJSON{caseJSON: caseJSONFor(&p, name, "convverify conform"), Geometry: GeometryOf(&p, in.B != nil)}, inputFiles(&p, in))
+}
+
+// writeScratch makes dir an empty scratch folder (clearScratch) and writes
+// cj as its case.json and each file of files that has data, as float32 .npy.
+func writeScratch(dir string, cj inputsCaseJSON, files []npyOut) error {
 	if err := clearScratch(dir); err != nil {
 		return err
 	}
-	cj := inputsCaseJSON{caseJSON: caseJSONFor(&p, name, "convverify conform"), Geometry: GeometryOf(&p, in.B != nil)}
 	jb, err := json.MarshalIndent(cj, "", "  ")
 	if err != nil {
 		return err
@@ -107,7 +112,7 @@ func WriteInputs(dir string, p conv.Problem, in conv.Inputs[float64], name strin
 	if err := os.WriteFile(filepath.Join(dir, "case.json"), append(jb, '\n'), 0o644); err != nil {
 		return err
 	}
-	for _, f := range inputFiles(&p, in) {
+	for _, f := range files {
 		if f.data == nil {
 			continue
 		}
@@ -145,7 +150,7 @@ func clearScratch(dir string) error {
 		return err
 	}
 	for _, n := range names {
-		if n != "case.json" && !slices.Contains(goldenFiles, n) && !slices.Contains(gradFiles, n) {
+		if n != "case.json" && !slices.Contains(goldenFiles, n) {
 			return fmt.Errorf("%s: holds %s, which is not a golden-format file; refusing to reuse it as a scratch folder", dir, n)
 		}
 	}

@@ -1,30 +1,13 @@
 package golden
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/convverify/convverify/conv"
 )
-
-// gradFiles are the .npy files a backward case folder may hold beside the
-// forward ones: dy, which every backward direction reads, and the gradients
-// the directions write, named as conv.Problem.Tensors names them.
-var gradFiles = []string{"dy.npy", "dx.npy", "dw.npy", "db.npy", "doffset.npy", "dmask.npy", "droute_w.npy", "droute_b.npy"}
-
-// gradCaseJSON is case.json of a backward case: inputsCaseJSON with the
-// direction. (The golden format's own "dir" field, when caseJSONFor writes
-// it, is the same field with the same value: the outer one wins in JSON.)
-type gradCaseJSON struct {
-	caseJSON
-	Dir      string   `json:"dir"`
-	Geometry Geometry `json:"x-geometry"`
-}
 
 // WriteGradInputs writes the inputs of backward problem p (p.Dir is BWD_D,
 // BWD_W or BWD_WB) as a case folder at dir, as WriteInputs does for the
@@ -40,58 +23,19 @@ func WriteGradInputs(dir string, p conv.Problem, in conv.Inputs[float64], dy []f
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("%s: problem: %w", dir, err)
 	}
-	specs, err := p.Tensors()
-	if err != nil {
+	if err := conv.CheckReads(&p, in, dy); err != nil {
 		return fmt.Errorf("%s: %w", dir, err)
 	}
+	specs, _ := p.Tensors() // CheckReads read them
 	byName := conv.ReadTensors(in, dy)
 	var files []npyOut
-	bias := false
 	for _, s := range specs {
-		if s.Written {
-			continue
-		}
-		v, known := byName[s.Name]
-		if !known {
-			return fmt.Errorf("%s: %s: direction %s of %s reads a tensor this writer does not know", dir, s.Name, p.Dir, p.Op)
-		}
-		if v == nil && s.Name == "b" {
-			continue // no bias
-		}
-		if len(v) != conv.Elems(s.Shape) {
-			return fmt.Errorf("%s: %s: %d elements, want %d for shape %s (direction %s)",
-				dir, s.Name, len(v), conv.Elems(s.Shape), conv.ShapeString(s.Shape), p.Dir)
-		}
-		if s.Name == "b" {
-			bias = true
-		}
-		files = append(files, npyOut{s.Name + ".npy", s.Shape, v})
-	}
-	if err := clearScratch(dir); err != nil {
-		return err
-	}
-	cj := gradCaseJSON{caseJSON: caseJSONFor(&p, name, "convverify conform"), Dir: p.Dir.String(), Geometry: GeometryOf(&p, bias)}
-	jb, err := json.MarshalIndent(cj, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "case.json"), append(jb, '\n'), 0o644); err != nil {
-		return err
-	}
-	for _, f := range files {
-		v, err := narrow(f.name, f.data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", dir, err)
-		}
-		b, err := encodeNpyFast(f.shape, v)
-		if err != nil {
-			return fmt.Errorf("%s: %s: %w", dir, f.name, err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f.name), b, 0o644); err != nil {
-			return err
+		if !s.Written {
+			files = append(files, npyOut{s.Name + ".npy", s.Shape, byName[s.Name]}) // b may be nil: not written
 		}
 	}
-	return nil
+	bias := in.B != nil && slices.ContainsFunc(files, func(f npyOut) bool { return f.name == "b.npy" })
+	return writeScratch(dir, inputsCaseJSON{caseJSON: caseJSONFor(&p, name, "convverify conform"), Geometry: GeometryOf(&p, bias)}, files)
 }
 
 // ReadGradOutputs reads, from a backward case folder a worker filled in,
