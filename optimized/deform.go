@@ -87,8 +87,8 @@ type deform struct {
 	xpad                []float32
 	chunks              [][]deformChunk // per group
 	pa                  [][]*gemm.PackedA
-	tabs                []deformTable  // per worker
-	panels              []deformPanels // per worker
+	tabs                []deformTable        // per worker
+	panels              []deformPanels       // per worker
 	in                  conv.Inputs[float32] // the current run's
 	out                 []float32
 	padTask, task       func(wk, task int)
