@@ -79,6 +79,11 @@ const (
 	pathGemmPackedA                  // im2col/pointwise GEMM: prepared weights (gemm.PackedA)
 	pathSubpixelOutPad               // sub-pixel deconv: output padding
 	pathIm2colReuse                  // im2col GEMM: a task reuses the column tile its worker gathered for the previous channel block
+	pathBlockedOCRem                 // direct-blocked: OC/G not a multiple of the kernel's MR (zero-padded last block)
+	pathBlockedTail                  // direct-blocked: a last flat tile under T outputs (masked loads)
+	pathBlockedKRem                  // direct-blocked: a last K block of fewer input channels (several blocks)
+	pathBlockedPhases                // direct-blocked: stride > 1, input split into stride-phase planes
+	pathBlockedNoCopy                // direct-blocked: 1×1 stride 1 unpadded, the input read in place
 	numPaths
 )
 
@@ -143,6 +148,11 @@ var pathNames = [numPaths]string{
 	pathGemmPackedA:      "gemm/packed-weights",
 	pathSubpixelOutPad:   "subpixel/output-padding",
 	pathIm2colReuse:      "im2col/reuse-gathered-tile",
+	pathBlockedOCRem:     "blocked/oc-block-remainder",
+	pathBlockedTail:      "blocked/flat-tile-tail",
+	pathBlockedKRem:      "blocked/k-block-remainder",
+	pathBlockedPhases:    "blocked/stride-phase-split",
+	pathBlockedNoCopy:    "blocked/no-copy-1x1",
 }
 
 var pathHits [numPaths]atomic.Int64

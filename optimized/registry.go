@@ -22,6 +22,7 @@
 //	dynamic-mix        dynamic   routed kernel mix per sample + im2col-gemm               2   exact*
 //	dynamic-grouped    dynamic   the batch as one grouped conv, G' = MB·G                 2   exact*
 //	im2col-blas32      conv      im2col + gonum blas32.Gemm (baseline)                    1   exact
+//	direct-blocked     conv      flat stride-phase planes, MR oc × 16·NV outputs kernel    1   exact
 //
 // (* on the integer fill, whose routing weights are dyadic.) Separable
 // composes depthwise-direct and pointwise-gemm.
@@ -218,6 +219,7 @@ func init() {
 	register(withKernel(dynamicMixVariant(), gemmKernel))
 	register(withKernel(dynamicGroupedVariant(), gemmKernel))
 	register(withKernel(im2colBlas32Variant(), blas32Kernel))
+	register(withKernel(directBlockedVariant(), blockedKernelName))
 }
 
 var nan32 = float32(math.NaN())

@@ -43,6 +43,8 @@ func taskSplit(name string, p *conv.Problem, workers int) (int, string) {
 		nb, rb := ceilDiv(p.OCG(), ocBlock), ceilDiv(p.O[1], rowBlock)
 		return p.MB * p.G * nb * p.O[0] * rb, fmt.Sprintf("batch %d × groups %d × output-channel blocks %d (of %d) × depth %d × row blocks %d (of %d rows)",
 			p.MB, p.G, nb, ocBlock, p.O[0], rb, rowBlock)
+	case "direct-blocked":
+		return blockedSplit(p, workers)
 	case "depthwise-direct":
 		return p.MB * p.G, fmt.Sprintf("batch %d × channels %d (one task per input channel)", p.MB, p.G)
 	case "winograd-f2x3":

@@ -1,0 +1,104 @@
+package optimized_test
+
+import (
+	"strings"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/convtest"
+	"github.com/convverify/convverify/optimized"
+)
+
+// blockedGen draws the problems direct-blocked's blocks and tails need:
+// 1D–3D, several images and groups, up to 13 input channels (several K
+// blocks of the test tiles, with and without a remainder) and 1–17 output
+// channels per group (every remainder of MR = 6 and 8), strides 1–3 with
+// dilation (several stride phases, some unread), padding up to the kernel
+// extent and negative end padding, rows wide enough for several flat
+// tiles, and a third of the time a 1×1 stride-1 unpadded kernel (the input
+// read in place).
+func blockedGen() *rapid.Generator[conv.Problem] {
+	return rapid.Custom(func(t *rapid.T) conv.Problem {
+		rank := rapid.IntRange(1, 3).Draw(t, "rank")
+		p := conv.New(conv.OpConv, rank)
+		p.MB = rapid.IntRange(1, 2).Draw(t, "mb")
+		p.G = rapid.IntRange(1, 2).Draw(t, "g")
+		p.IC = p.G * rapid.IntRange(1, 13).Draw(t, "icg")
+		p.OC = p.G * rapid.IntRange(1, 17).Draw(t, "ocg")
+		pointwise := rapid.IntRange(0, 2).Draw(t, "pointwise") == 0
+		for _, a := range p.Axes() {
+			maxI, maxK := 24, 5
+			if rank == 3 {
+				maxI, maxK = 6, 3
+			} else if rank == 1 || a == conv.W {
+				maxI = 70
+			}
+			if pointwise {
+				p.I[a] = rapid.IntRange(1, maxI).Draw(t, "i")
+				continue
+			}
+			p.K[a] = rapid.IntRange(1, maxK).Draw(t, "k")
+			p.S[a] = rapid.IntRange(1, 3).Draw(t, "s")
+			p.Dil[a] = rapid.IntRange(1, 2).Draw(t, "dil")
+			ext := p.ExtK(a)
+			p.I[a] = rapid.IntRange(max(1, ext-2), max(ext, maxI)).Draw(t, "i")
+			p.PBegin[a] = rapid.IntRange(0, ext-1).Draw(t, "pbegin")
+			// end padding from −(input the kernel cannot reach) up
+			lo := max(-(p.I[a] + p.PBegin[a] - ext), -(ext - 1))
+			p.PEnd[a] = rapid.IntRange(min(0, lo), ext-1).Draw(t, "pend")
+			if p.I[a]+p.PBegin[a]+p.PEnd[a] < ext {
+				p.PEnd[a] = ext - p.I[a] - p.PBegin[a]
+			}
+		}
+		if err := p.Resolve(); err != nil {
+			t.Fatalf("drawn problem %s: %v", p.Descriptor(), err)
+		}
+		return p
+	})
+}
+
+// TestBlockedMatchesReference checks direct-blocked with the harness's
+// check (convtest.Check: the reference under the variant's bound, NaN
+// poison and guards, 1 and 3 workers bit for bit, linearity, the exact
+// integer fill) on blockedGen's problems at the test tiles, then demands
+// that they took each of its paths, the K-block remainder and the tail in
+// 3D and with groups too.
+func TestBlockedMatchesReference(t *testing.T) {
+	smallTiles(t)
+	v, ok := optimized.Lookup("direct-blocked")
+	if !ok {
+		t.Fatal("direct-blocked not registered")
+	}
+	optimized.ResetPathHits()
+	rapid.Check(t, func(rt *rapid.T) {
+		p := blockedGen().Draw(rt, "p")
+		seed := rapid.Uint64().Draw(rt, "fill-seed")
+		bias := !rapid.Bool().Draw(rt, "no-bias")
+		if f := convtest.Check(convtest.Variant(v), &p, seed, bias); f != nil {
+			rt.Fatalf("%s", f.Message)
+		}
+	})
+	if t.Failed() {
+		return
+	}
+	for _, c := range []struct {
+		path     string
+		features []string
+	}{
+		{"blocked/oc-block-remainder", []string{optimized.FeatureGroups}},
+		{"blocked/flat-tile-tail", []string{optimized.Feature3D}},
+		{"blocked/flat-tile-tail", []string{optimized.Feature1D}},
+		{"blocked/k-block-remainder", []string{optimized.Feature3D}},
+		{"blocked/k-block-remainder", []string{optimized.FeatureGroups, optimized.FeatureBatch}},
+		{"blocked/stride-phase-split", []string{optimized.FeatureDilStride}},
+		{"blocked/stride-phase-split", []string{optimized.Feature3D}},
+		{"blocked/no-copy-1x1", []string{optimized.FeatureBatch}},
+		{"blocked/no-copy-1x1", []string{optimized.Feature3D}},
+	} {
+		if optimized.PathHitsWith(c.path, c.features...) == 0 {
+			t.Errorf("path %s never taken with %s", c.path, strings.Join(c.features, "+"))
+		}
+	}
+}
