@@ -48,10 +48,17 @@ type depthwise struct {
 	pads   [][]float32 // per worker, zero from the start: fill and the window copy keep the padding zero
 	x, out []float32   // the current run's
 	task   func(wk, task int)
+	cl     *dwCL // the channels-last path (dwUseCL), else nil
 }
 
 func newDepthwise(ex *executor, p *conv.Problem, w, b []float32) *depthwise {
-	d := &depthwise{ex: ex, p: p, w: w, b: b, pv: newPaddedVolume(p)}
+	d := &depthwise{ex: ex, p: p, w: w, b: b}
+	if dwUseCL(p) {
+		d.cl = newDwCL(ex, p, w, b)
+		d.task = d.runCLTask
+		return d
+	}
+	d.pv = newPaddedVolume(p)
 	if d.pv.dp == 1 {
 		d.pv = d.pv.alignRows()
 	}
@@ -67,8 +74,22 @@ func newDepthwise(ex *executor, p *conv.Problem, w, b []float32) *depthwise {
 
 func (d *depthwise) run(x, out []float32) {
 	d.x, d.out = x, out
-	d.ex.forEach(d.p.MB*d.p.G, d.task)
+	d.ex.forEach(depthwiseTasks(d.p), d.task)
 	d.x, d.out = nil, nil
+}
+
+// depthwiseTasks is depthwise's task count: image × input channel, or
+// image × channel block on the channels-last path.
+func depthwiseTasks(p *conv.Problem) int {
+	if dwUseCL(p) {
+		return p.MB * ceilDiv(p.G, dwLanes)
+	}
+	return p.MB * p.G
+}
+
+func (d *depthwise) runCLTask(wk, task int) {
+	b := d.cl.blocks
+	d.cl.task(d.p, d.x, d.out, wk, task/b, task%b)
 }
 
 func (d *depthwise) runTask(wk, task int) {

@@ -84,6 +84,10 @@ const (
 	pathBlockedKRem                  // direct-blocked: a last K block of fewer input channels (several blocks)
 	pathBlockedPhases                // direct-blocked: stride > 1, input split into stride-phase planes
 	pathBlockedNoCopy                // direct-blocked: 1×1 stride 1 unpadded, the input read in place
+	pathDwCL                         // depthwise: channels-last path (a block of up to 16 channels in the lanes)
+	pathDwCLChanRem                  // depthwise channels-last: a last block of fewer than 16 channels
+	pathDwCLPhases                   // depthwise channels-last: strided, several phase planes
+	pathDwCLShort                    // depthwise channels-last: fewer flat outputs than one 8-wide pass
 	numPaths
 )
 
@@ -153,6 +157,10 @@ var pathNames = [numPaths]string{
 	pathBlockedKRem:      "blocked/k-block-remainder",
 	pathBlockedPhases:    "blocked/stride-phase-split",
 	pathBlockedNoCopy:    "blocked/no-copy-1x1",
+	pathDwCL:             "depthwise/channels-last",
+	pathDwCLChanRem:      "depthwise/channels-last-block-remainder",
+	pathDwCLPhases:       "depthwise/channels-last-phases",
+	pathDwCLShort:        "depthwise/channels-last-short",
 }
 
 var pathHits [numPaths]atomic.Int64

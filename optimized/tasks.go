@@ -46,7 +46,10 @@ func taskSplit(name string, p *conv.Problem, workers int) (int, string) {
 	case "direct-blocked":
 		return blockedSplit(p, workers)
 	case "depthwise-direct":
-		return p.MB * p.G, fmt.Sprintf("batch %d × channels %d (one task per input channel)", p.MB, p.G)
+		if dwUseCL(p) {
+			return depthwiseTasks(p), fmt.Sprintf("batch %d × channel blocks %d (of %d channels, channels-last)", p.MB, ceilDiv(p.G, dwLanes), dwLanes)
+		}
+		return depthwiseTasks(p), fmt.Sprintf("batch %d × channels %d (one task per input channel)", p.MB, p.G)
 	case "winograd-f2x3":
 		tiles := ceilDiv(p.O[1], 2) * ceilDiv(p.O[2], 2)
 		chunks := ceilDiv(tiles, winoChunk)

@@ -1,0 +1,592 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// func dwTapsAVX512(out *float32, n int, in *float32, offs *int, taps int, w, b *float32)
+//
+// For i < n: out[16i : 16i+16] = b + Σ_t w[16t : 16t+16]·in[16i + offs[t] : …+16],
+// taps ≥ 1, one fused multiply-add per tap in tap order (16 channels in the
+// lanes). Eight outputs (eight accumulators) per pass; a last partial pass
+// is shifted back to end at n (it recomputes a few outputs, bit for bit the
+// same values). Fewer than eight outputs go one at a time.
+TEXT ·dwTapsAVX512(SB), NOSPLIT, $0-56
+	MOVQ    out+0(FP), DI
+	MOVQ    n+8(FP), CX
+	MOVQ    in+16(FP), R13
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R10
+	MOVQ    w+40(FP), R9
+	MOVQ    b+48(FP), AX
+	VMOVUPS (AX), Z9
+	XORQ    BX, BX
+	CMPQ    CX, $8
+	JLT     single
+
+loop8:
+	MOVQ CX, AX
+	SUBQ BX, AX
+	CMPQ AX, $8
+	JGE  body8
+	TESTQ AX, AX
+	JZ   done
+	MOVQ CX, BX
+	SUBQ $8, BX
+
+body8:
+	MOVQ    BX, R14
+	SHLQ    $6, R14
+	LEAQ    (DI)(R14*1), R15
+	ADDQ    R13, R14
+	VMOVAPS Z9, Z0
+	VMOVAPS Z9, Z1
+	VMOVAPS Z9, Z2
+	VMOVAPS Z9, Z3
+	VMOVAPS Z9, Z4
+	VMOVAPS Z9, Z5
+	VMOVAPS Z9, Z6
+	VMOVAPS Z9, Z7
+	MOVQ    R9, R11
+	XORQ    DX, DX
+
+tap8:
+	MOVQ        (R8)(DX*8), SI
+	VMOVUPS     (R11), Z8
+	VFMADD231PS (R14)(SI*4), Z8, Z0
+	VFMADD231PS 64(R14)(SI*4), Z8, Z1
+	VFMADD231PS 128(R14)(SI*4), Z8, Z2
+	VFMADD231PS 192(R14)(SI*4), Z8, Z3
+	VFMADD231PS 256(R14)(SI*4), Z8, Z4
+	VFMADD231PS 320(R14)(SI*4), Z8, Z5
+	VFMADD231PS 384(R14)(SI*4), Z8, Z6
+	VFMADD231PS 448(R14)(SI*4), Z8, Z7
+	ADDQ        $64, R11
+	INCQ        DX
+	CMPQ        DX, R10
+	JLT         tap8
+	VMOVUPS     Z0, (R15)
+	VMOVUPS     Z1, 64(R15)
+	VMOVUPS     Z2, 128(R15)
+	VMOVUPS     Z3, 192(R15)
+	VMOVUPS     Z4, 256(R15)
+	VMOVUPS     Z5, 320(R15)
+	VMOVUPS     Z6, 384(R15)
+	VMOVUPS     Z7, 448(R15)
+	ADDQ        $8, BX
+	JMP         loop8
+
+single:
+	CMPQ    BX, CX
+	JGE     done
+	MOVQ    BX, R14
+	SHLQ    $6, R14
+	LEAQ    (DI)(R14*1), R15
+	ADDQ    R13, R14
+	VMOVAPS Z9, Z0
+	MOVQ    R9, R11
+	XORQ    DX, DX
+
+tap1:
+	MOVQ        (R8)(DX*8), SI
+	VMOVUPS     (R11), Z8
+	VFMADD231PS (R14)(SI*4), Z8, Z0
+	ADDQ        $64, R11
+	INCQ        DX
+	CMPQ        DX, R10
+	JLT         tap1
+	VMOVUPS     Z0, (R15)
+	INCQ        BX
+	JMP         single
+
+done:
+	VZEROUPPER
+	RET
+// func dwPackAVX512(buf, x *float32, chOff *int, isp int, dst *int32)
+//
+// For every input position s < isp, in chunks of 16: lane c of vector s is
+// x[chOff[c]/4 + s] (chOff in bytes; a block's missing channels repeat its
+// last one), and vector s goes to buf[dst[s] : dst[s] + 16] when
+// dst[s] ≥ 0 (a position no tap reads has −1). The last chunk's loads are
+// masked to the positions left.
+TEXT ·dwPackAVX512(SB), NOSPLIT, $0-40
+	MOVQ buf+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ chOff+16(FP), R8
+	MOVQ isp+24(FP), R12
+	MOVQ dst+32(FP), R9
+
+pchunk:
+	TESTQ R12, R12
+	JLE   pdone
+	MOVQ  R12, CX
+	CMPQ  CX, $16
+	JLE   2(PC)
+	MOVQ  $16, CX
+	MOVQ  $1, AX
+	SHLQ  CX, AX
+	DECQ  AX
+	KMOVW AX, K1
+	MOVQ 0(R8), AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z0
+	MOVQ 8(R8), AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z1
+	MOVQ 16(R8), AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z2
+	MOVQ 24(R8), AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z3
+	MOVQ 32(R8), AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z4
+	MOVQ 40(R8), AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z5
+	MOVQ 48(R8), AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z6
+	MOVQ 56(R8), AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z7
+	MOVQ 64(R8), AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z8
+	MOVQ 72(R8), AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z9
+	MOVQ 80(R8), AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z10
+	MOVQ 88(R8), AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z11
+	MOVQ 96(R8), AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z12
+	MOVQ 104(R8), AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z13
+	MOVQ 112(R8), AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z14
+	MOVQ 120(R8), AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z15
+	// 16×16 transpose of Z0–Z15 (rows) into Z0–Z15 (columns), Z16–Z31 scratch
+	VUNPCKLPS Z1, Z0, Z16
+	VUNPCKHPS Z1, Z0, Z17
+	VUNPCKLPS Z3, Z2, Z18
+	VUNPCKHPS Z3, Z2, Z19
+	VUNPCKLPS Z5, Z4, Z20
+	VUNPCKHPS Z5, Z4, Z21
+	VUNPCKLPS Z7, Z6, Z22
+	VUNPCKHPS Z7, Z6, Z23
+	VUNPCKLPS Z9, Z8, Z24
+	VUNPCKHPS Z9, Z8, Z25
+	VUNPCKLPS Z11, Z10, Z26
+	VUNPCKHPS Z11, Z10, Z27
+	VUNPCKLPS Z13, Z12, Z28
+	VUNPCKHPS Z13, Z12, Z29
+	VUNPCKLPS Z15, Z14, Z30
+	VUNPCKHPS Z15, Z14, Z31
+	VUNPCKLPD Z18, Z16, Z0
+	VUNPCKHPD Z18, Z16, Z1
+	VUNPCKLPD Z19, Z17, Z2
+	VUNPCKHPD Z19, Z17, Z3
+	VUNPCKLPD Z22, Z20, Z4
+	VUNPCKHPD Z22, Z20, Z5
+	VUNPCKLPD Z23, Z21, Z6
+	VUNPCKHPD Z23, Z21, Z7
+	VUNPCKLPD Z26, Z24, Z8
+	VUNPCKHPD Z26, Z24, Z9
+	VUNPCKLPD Z27, Z25, Z10
+	VUNPCKHPD Z27, Z25, Z11
+	VUNPCKLPD Z30, Z28, Z12
+	VUNPCKHPD Z30, Z28, Z13
+	VUNPCKLPD Z31, Z29, Z14
+	VUNPCKHPD Z31, Z29, Z15
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xdd, Z4, Z0, Z20
+	VSHUFF32X4 $0x88, Z5, Z1, Z17
+	VSHUFF32X4 $0xdd, Z5, Z1, Z21
+	VSHUFF32X4 $0x88, Z6, Z2, Z18
+	VSHUFF32X4 $0xdd, Z6, Z2, Z22
+	VSHUFF32X4 $0x88, Z7, Z3, Z19
+	VSHUFF32X4 $0xdd, Z7, Z3, Z23
+	VSHUFF32X4 $0x88, Z12, Z8, Z24
+	VSHUFF32X4 $0xdd, Z12, Z8, Z28
+	VSHUFF32X4 $0x88, Z13, Z9, Z25
+	VSHUFF32X4 $0xdd, Z13, Z9, Z29
+	VSHUFF32X4 $0x88, Z14, Z10, Z26
+	VSHUFF32X4 $0xdd, Z14, Z10, Z30
+	VSHUFF32X4 $0x88, Z15, Z11, Z27
+	VSHUFF32X4 $0xdd, Z15, Z11, Z31
+	VSHUFF32X4 $0x88, Z24, Z16, Z0
+	VSHUFF32X4 $0xdd, Z24, Z16, Z8
+	VSHUFF32X4 $0x88, Z25, Z17, Z1
+	VSHUFF32X4 $0xdd, Z25, Z17, Z9
+	VSHUFF32X4 $0x88, Z26, Z18, Z2
+	VSHUFF32X4 $0xdd, Z26, Z18, Z10
+	VSHUFF32X4 $0x88, Z27, Z19, Z3
+	VSHUFF32X4 $0xdd, Z27, Z19, Z11
+	VSHUFF32X4 $0x88, Z28, Z20, Z4
+	VSHUFF32X4 $0xdd, Z28, Z20, Z12
+	VSHUFF32X4 $0x88, Z29, Z21, Z5
+	VSHUFF32X4 $0xdd, Z29, Z21, Z13
+	VSHUFF32X4 $0x88, Z30, Z22, Z6
+	VSHUFF32X4 $0xdd, Z30, Z22, Z14
+	VSHUFF32X4 $0x88, Z31, Z23, Z7
+	VSHUFF32X4 $0xdd, Z31, Z23, Z15
+	CMPQ CX, $1
+	JLT  pnext
+	MOVLQSX 0(R9), AX
+	TESTQ AX, AX
+	JS   2(PC)
+	VMOVUPS Z0, (DI)(AX*4)
+	CMPQ CX, $2
+	JLT  pnext
+	MOVLQSX 4(R9), AX
+	TESTQ AX, AX
+	JS   2(PC)
+	VMOVUPS Z1, (DI)(AX*4)
+	CMPQ CX, $3
+	JLT  pnext
+	MOVLQSX 8(R9), AX
+	TESTQ AX, AX
+	JS   2(PC)
+	VMOVUPS Z2, (DI)(AX*4)
+	CMPQ CX, $4
+	JLT  pnext
+	MOVLQSX 12(R9), AX
+	TESTQ AX, AX
+	JS   2(PC)
+	VMOVUPS Z3, (DI)(AX*4)
+	CMPQ CX, $5
+	JLT  pnext
+	MOVLQSX 16(R9), AX
+	TESTQ AX, AX
+	JS   2(PC)
+	VMOVUPS Z4, (DI)(AX*4)
+	CMPQ CX, $6
+	JLT  pnext
+	MOVLQSX 20(R9), AX
+	TESTQ AX, AX
+	JS   2(PC)
+	VMOVUPS Z5, (DI)(AX*4)
+	CMPQ CX, $7
+	JLT  pnext
+	MOVLQSX 24(R9), AX
+	TESTQ AX, AX
+	JS   2(PC)
+	VMOVUPS Z6, (DI)(AX*4)
+	CMPQ CX, $8
+	JLT  pnext
+	MOVLQSX 28(R9), AX
+	TESTQ AX, AX
+	JS   2(PC)
+	VMOVUPS Z7, (DI)(AX*4)
+	CMPQ CX, $9
+	JLT  pnext
+	MOVLQSX 32(R9), AX
+	TESTQ AX, AX
+	JS   2(PC)
+	VMOVUPS Z8, (DI)(AX*4)
+	CMPQ CX, $10
+	JLT  pnext
+	MOVLQSX 36(R9), AX
+	TESTQ AX, AX
+	JS   2(PC)
+	VMOVUPS Z9, (DI)(AX*4)
+	CMPQ CX, $11
+	JLT  pnext
+	MOVLQSX 40(R9), AX
+	TESTQ AX, AX
+	JS   2(PC)
+	VMOVUPS Z10, (DI)(AX*4)
+	CMPQ CX, $12
+	JLT  pnext
+	MOVLQSX 44(R9), AX
+	TESTQ AX, AX
+	JS   2(PC)
+	VMOVUPS Z11, (DI)(AX*4)
+	CMPQ CX, $13
+	JLT  pnext
+	MOVLQSX 48(R9), AX
+	TESTQ AX, AX
+	JS   2(PC)
+	VMOVUPS Z12, (DI)(AX*4)
+	CMPQ CX, $14
+	JLT  pnext
+	MOVLQSX 52(R9), AX
+	TESTQ AX, AX
+	JS   2(PC)
+	VMOVUPS Z13, (DI)(AX*4)
+	CMPQ CX, $15
+	JLT  pnext
+	MOVLQSX 56(R9), AX
+	TESTQ AX, AX
+	JS   2(PC)
+	VMOVUPS Z14, (DI)(AX*4)
+	CMPQ CX, $16
+	JLT  pnext
+	MOVLQSX 60(R9), AX
+	TESTQ AX, AX
+	JS   2(PC)
+	VMOVUPS Z15, (DI)(AX*4)
+
+pnext:
+	ADDQ $64, SI
+	ADDQ $64, R9
+	SUBQ $16, R12
+	JMP  pchunk
+
+pdone:
+	VZEROUPPER
+	RET
+
+// func dwUnpackAVX512(out, tmp *float32, chOff *int, nc, osp int, src *int32)
+//
+// For every output position s < osp, in chunks of 16, and channel c < nc:
+// out[chOff[c]/4 + s] = tmp[src[s] + c] (chOff in bytes). A chunk loads
+// the 16 channel vectors of its positions (zero past osp), transposes them
+// and stores each channel's 16 positions, masked in the last chunk.
+TEXT ·dwUnpackAVX512(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ tmp+8(FP), SI
+	MOVQ chOff+16(FP), R8
+	MOVQ nc+24(FP), R10
+	MOVQ osp+32(FP), R12
+	MOVQ src+40(FP), R9
+
+uchunk:
+	TESTQ R12, R12
+	JLE   udone
+	MOVQ  R12, CX
+	CMPQ  CX, $16
+	JLE   2(PC)
+	MOVQ  $16, CX
+	MOVQ  $1, AX
+	SHLQ  CX, AX
+	DECQ  AX
+	KMOVW AX, K1
+	VPXORD Z0, Z0, Z0
+	CMPQ CX, $1
+	JLT  2(PC)
+	MOVLQSX 0(R9), AX
+	JLT  2(PC)
+	VMOVUPS (SI)(AX*4), Z0
+	VPXORD Z1, Z1, Z1
+	CMPQ CX, $2
+	JLT  2(PC)
+	MOVLQSX 4(R9), AX
+	JLT  2(PC)
+	VMOVUPS (SI)(AX*4), Z1
+	VPXORD Z2, Z2, Z2
+	CMPQ CX, $3
+	JLT  2(PC)
+	MOVLQSX 8(R9), AX
+	JLT  2(PC)
+	VMOVUPS (SI)(AX*4), Z2
+	VPXORD Z3, Z3, Z3
+	CMPQ CX, $4
+	JLT  2(PC)
+	MOVLQSX 12(R9), AX
+	JLT  2(PC)
+	VMOVUPS (SI)(AX*4), Z3
+	VPXORD Z4, Z4, Z4
+	CMPQ CX, $5
+	JLT  2(PC)
+	MOVLQSX 16(R9), AX
+	JLT  2(PC)
+	VMOVUPS (SI)(AX*4), Z4
+	VPXORD Z5, Z5, Z5
+	CMPQ CX, $6
+	JLT  2(PC)
+	MOVLQSX 20(R9), AX
+	JLT  2(PC)
+	VMOVUPS (SI)(AX*4), Z5
+	VPXORD Z6, Z6, Z6
+	CMPQ CX, $7
+	JLT  2(PC)
+	MOVLQSX 24(R9), AX
+	JLT  2(PC)
+	VMOVUPS (SI)(AX*4), Z6
+	VPXORD Z7, Z7, Z7
+	CMPQ CX, $8
+	JLT  2(PC)
+	MOVLQSX 28(R9), AX
+	JLT  2(PC)
+	VMOVUPS (SI)(AX*4), Z7
+	VPXORD Z8, Z8, Z8
+	CMPQ CX, $9
+	JLT  2(PC)
+	MOVLQSX 32(R9), AX
+	JLT  2(PC)
+	VMOVUPS (SI)(AX*4), Z8
+	VPXORD Z9, Z9, Z9
+	CMPQ CX, $10
+	JLT  2(PC)
+	MOVLQSX 36(R9), AX
+	JLT  2(PC)
+	VMOVUPS (SI)(AX*4), Z9
+	VPXORD Z10, Z10, Z10
+	CMPQ CX, $11
+	JLT  2(PC)
+	MOVLQSX 40(R9), AX
+	JLT  2(PC)
+	VMOVUPS (SI)(AX*4), Z10
+	VPXORD Z11, Z11, Z11
+	CMPQ CX, $12
+	JLT  2(PC)
+	MOVLQSX 44(R9), AX
+	JLT  2(PC)
+	VMOVUPS (SI)(AX*4), Z11
+	VPXORD Z12, Z12, Z12
+	CMPQ CX, $13
+	JLT  2(PC)
+	MOVLQSX 48(R9), AX
+	JLT  2(PC)
+	VMOVUPS (SI)(AX*4), Z12
+	VPXORD Z13, Z13, Z13
+	CMPQ CX, $14
+	JLT  2(PC)
+	MOVLQSX 52(R9), AX
+	JLT  2(PC)
+	VMOVUPS (SI)(AX*4), Z13
+	VPXORD Z14, Z14, Z14
+	CMPQ CX, $15
+	JLT  2(PC)
+	MOVLQSX 56(R9), AX
+	JLT  2(PC)
+	VMOVUPS (SI)(AX*4), Z14
+	VPXORD Z15, Z15, Z15
+	CMPQ CX, $16
+	JLT  2(PC)
+	MOVLQSX 60(R9), AX
+	JLT  2(PC)
+	VMOVUPS (SI)(AX*4), Z15
+	// 16×16 transpose of Z0–Z15 (rows) into Z0–Z15 (columns), Z16–Z31 scratch
+	VUNPCKLPS Z1, Z0, Z16
+	VUNPCKHPS Z1, Z0, Z17
+	VUNPCKLPS Z3, Z2, Z18
+	VUNPCKHPS Z3, Z2, Z19
+	VUNPCKLPS Z5, Z4, Z20
+	VUNPCKHPS Z5, Z4, Z21
+	VUNPCKLPS Z7, Z6, Z22
+	VUNPCKHPS Z7, Z6, Z23
+	VUNPCKLPS Z9, Z8, Z24
+	VUNPCKHPS Z9, Z8, Z25
+	VUNPCKLPS Z11, Z10, Z26
+	VUNPCKHPS Z11, Z10, Z27
+	VUNPCKLPS Z13, Z12, Z28
+	VUNPCKHPS Z13, Z12, Z29
+	VUNPCKLPS Z15, Z14, Z30
+	VUNPCKHPS Z15, Z14, Z31
+	VUNPCKLPD Z18, Z16, Z0
+	VUNPCKHPD Z18, Z16, Z1
+	VUNPCKLPD Z19, Z17, Z2
+	VUNPCKHPD Z19, Z17, Z3
+	VUNPCKLPD Z22, Z20, Z4
+	VUNPCKHPD Z22, Z20, Z5
+	VUNPCKLPD Z23, Z21, Z6
+	VUNPCKHPD Z23, Z21, Z7
+	VUNPCKLPD Z26, Z24, Z8
+	VUNPCKHPD Z26, Z24, Z9
+	VUNPCKLPD Z27, Z25, Z10
+	VUNPCKHPD Z27, Z25, Z11
+	VUNPCKLPD Z30, Z28, Z12
+	VUNPCKHPD Z30, Z28, Z13
+	VUNPCKLPD Z31, Z29, Z14
+	VUNPCKHPD Z31, Z29, Z15
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xdd, Z4, Z0, Z20
+	VSHUFF32X4 $0x88, Z5, Z1, Z17
+	VSHUFF32X4 $0xdd, Z5, Z1, Z21
+	VSHUFF32X4 $0x88, Z6, Z2, Z18
+	VSHUFF32X4 $0xdd, Z6, Z2, Z22
+	VSHUFF32X4 $0x88, Z7, Z3, Z19
+	VSHUFF32X4 $0xdd, Z7, Z3, Z23
+	VSHUFF32X4 $0x88, Z12, Z8, Z24
+	VSHUFF32X4 $0xdd, Z12, Z8, Z28
+	VSHUFF32X4 $0x88, Z13, Z9, Z25
+	VSHUFF32X4 $0xdd, Z13, Z9, Z29
+	VSHUFF32X4 $0x88, Z14, Z10, Z26
+	VSHUFF32X4 $0xdd, Z14, Z10, Z30
+	VSHUFF32X4 $0x88, Z15, Z11, Z27
+	VSHUFF32X4 $0xdd, Z15, Z11, Z31
+	VSHUFF32X4 $0x88, Z24, Z16, Z0
+	VSHUFF32X4 $0xdd, Z24, Z16, Z8
+	VSHUFF32X4 $0x88, Z25, Z17, Z1
+	VSHUFF32X4 $0xdd, Z25, Z17, Z9
+	VSHUFF32X4 $0x88, Z26, Z18, Z2
+	VSHUFF32X4 $0xdd, Z26, Z18, Z10
+	VSHUFF32X4 $0x88, Z27, Z19, Z3
+	VSHUFF32X4 $0xdd, Z27, Z19, Z11
+	VSHUFF32X4 $0x88, Z28, Z20, Z4
+	VSHUFF32X4 $0xdd, Z28, Z20, Z12
+	VSHUFF32X4 $0x88, Z29, Z21, Z5
+	VSHUFF32X4 $0xdd, Z29, Z21, Z13
+	VSHUFF32X4 $0x88, Z30, Z22, Z6
+	VSHUFF32X4 $0xdd, Z30, Z22, Z14
+	VSHUFF32X4 $0x88, Z31, Z23, Z7
+	VSHUFF32X4 $0xdd, Z31, Z23, Z15
+	CMPQ R10, $1
+	JLT  unext
+	MOVQ 0(R8), AX
+	VMOVUPS Z0, K1, (DI)(AX*1)
+	CMPQ R10, $2
+	JLT  unext
+	MOVQ 8(R8), AX
+	VMOVUPS Z1, K1, (DI)(AX*1)
+	CMPQ R10, $3
+	JLT  unext
+	MOVQ 16(R8), AX
+	VMOVUPS Z2, K1, (DI)(AX*1)
+	CMPQ R10, $4
+	JLT  unext
+	MOVQ 24(R8), AX
+	VMOVUPS Z3, K1, (DI)(AX*1)
+	CMPQ R10, $5
+	JLT  unext
+	MOVQ 32(R8), AX
+	VMOVUPS Z4, K1, (DI)(AX*1)
+	CMPQ R10, $6
+	JLT  unext
+	MOVQ 40(R8), AX
+	VMOVUPS Z5, K1, (DI)(AX*1)
+	CMPQ R10, $7
+	JLT  unext
+	MOVQ 48(R8), AX
+	VMOVUPS Z6, K1, (DI)(AX*1)
+	CMPQ R10, $8
+	JLT  unext
+	MOVQ 56(R8), AX
+	VMOVUPS Z7, K1, (DI)(AX*1)
+	CMPQ R10, $9
+	JLT  unext
+	MOVQ 64(R8), AX
+	VMOVUPS Z8, K1, (DI)(AX*1)
+	CMPQ R10, $10
+	JLT  unext
+	MOVQ 72(R8), AX
+	VMOVUPS Z9, K1, (DI)(AX*1)
+	CMPQ R10, $11
+	JLT  unext
+	MOVQ 80(R8), AX
+	VMOVUPS Z10, K1, (DI)(AX*1)
+	CMPQ R10, $12
+	JLT  unext
+	MOVQ 88(R8), AX
+	VMOVUPS Z11, K1, (DI)(AX*1)
+	CMPQ R10, $13
+	JLT  unext
+	MOVQ 96(R8), AX
+	VMOVUPS Z12, K1, (DI)(AX*1)
+	CMPQ R10, $14
+	JLT  unext
+	MOVQ 104(R8), AX
+	VMOVUPS Z13, K1, (DI)(AX*1)
+	CMPQ R10, $15
+	JLT  unext
+	MOVQ 112(R8), AX
+	VMOVUPS Z14, K1, (DI)(AX*1)
+	CMPQ R10, $16
+	JLT  unext
+	MOVQ 120(R8), AX
+	VMOVUPS Z15, K1, (DI)(AX*1)
+
+unext:
+	ADDQ $64, DI
+	ADDQ $64, R9
+	SUBQ $16, R12
+	JMP  uchunk
+
+udone:
+	VZEROUPPER
+	RET
+
