@@ -69,10 +69,15 @@ func deformVariant() rawVariant {
 // positions and weights depend on the offset group, the tap and the output,
 // not on the channel: per task (image, group, column tile) they are
 // computed once into tap tables (deformTable) and reused by every channel of
-// the offset group. Each input plane is copied first into a plane with a
-// one-pixel zero border, so that a sample is one base index and four
-// weights whatever its neighbours: a neighbour outside the image reads a
-// border 0, a sample entirely outside reads the corner 0 with weight 0.
+// the offset group. The input is copied first, per image, into a
+// channel-interleaved image with a one-pixel zero border (xT[pixel][c]), so
+// that a sample is one base pixel and four weights whatever its neighbours
+// (a neighbour outside the image reads a border 0; a sample entirely outside
+// reads the corner with weight 0), and one sample of 16 channels is four
+// vector loads (deformPanel). B's rows are therefore taken tap-major within a
+// chunk (row t·cc + ci for channel ci of cc, tap t), and the weights are
+// permuted to match: the sum over K is the same set of products in another
+// order.
 type deform struct {
 	ex                  *executor
 	p                   *conv.Problem
@@ -82,15 +87,16 @@ type deform struct {
 	osp                 int
 	tiles               int
 	bounds              []int // tiles+1 column-tile boundaries over [0, osp)
-	ntMax               int   // widest tile
-	pw, psz             int   // bordered plane: row length IW+2, size (IH+2)·(IW+2)
-	xpad                []float32
-	chunks              [][]deformChunk // per group
-	pa                  [][]*gemm.PackedA
-	tabs                []deformTable        // per worker
-	panels              []deformPanels       // per worker
-	in                  conv.Inputs[float32] // the current run's
-	out                 []float32
+	ntMax, ntPad        int   // widest tile; tap-table row length
+	pw, psz             int   // bordered image: row length IW+2, pixels (IH+2)·(IW+2)
+	xT                  []float32
+	chunks              [][]deformChunk   // per group
+	wc                  [][][]float32     // per group and chunk: the permuted weights (ocg × kc), one-shot
+	pa                  [][]*gemm.PackedA // per group and chunk: the permuted weights packed, plan
+	tabs                []deformTable     // per worker
+	panels              []deformPanels    // per worker
+	in                  conv.Inputs[float32]
+	out                 []float32 // the current run's
 	padTask, task       func(wk, task int)
 }
 
@@ -106,10 +112,11 @@ type deformChunk struct{ c0, c1, dg0, dg1 int }
 func deformTableBudget() int { return 16 * colTile }
 
 // deformTable holds one chunk's samples for one column tile: for table row
-// r = (dg − dg0)·taps + tap and column jj of the tile, base[r·ntMax + jj] is
-// the bordered-plane index of the top-left neighbour and w[(4r + i)·ntMax +
-// jj] the weight of neighbour i (top-left, top-right, bottom-left,
-// bottom-right), mask included.
+// r = (dg − dg0)·taps + tap and column jj of the tile, base[r·ntPad + jj] is
+// the bordered pixel of the top-left neighbour and w[(4r + i)·ntPad + jj]
+// the weight of neighbour i (top-left, top-right, bottom-left,
+// bottom-right), mask included. The 16 columns past the tile are 0 (pixel 0,
+// weight 0): deformPanel always samples 16 columns, and those give zeros.
 type deformTable struct {
 	base []int32
 	w    []float32
@@ -126,8 +133,9 @@ func newDeform(ex *executor, p *conv.Problem, w, b []float32) *deform {
 	for t := 0; t < d.tiles; t++ {
 		d.ntMax = max(d.ntMax, d.bounds[t+1]-d.bounds[t])
 	}
+	d.ntPad = (d.ntMax + 31) / 16 * 16
 	d.pw, d.psz = p.I[2]+2, (p.I[1]+2)*(p.I[2]+2)
-	d.xpad = ex.floats(p.MB * p.IC * d.psz) // the border stays 0: runs write the interior only
+	d.xT = ex.floats(p.MB * d.psz * p.IC) // the border stays 0: runs write the interior only
 	perChunk := max(1, deformTableBudget()/(d.taps*d.ntMax))
 	kMax, dgMax := 0, 0
 	d.chunks = make([][]deformChunk, p.G)
@@ -142,17 +150,32 @@ func newDeform(ex *executor, p *conv.Problem, w, b []float32) *deform {
 		}
 	}
 	ex.useGemm(d.ocg, d.ntMax, kMax)
-	if !ex.oneShot {
-		// a plan's weights, packed once per (group, chunk)
-		d.pa = make([][]*gemm.PackedA, p.G)
-		for g, chs := range d.chunks {
-			for _, ch := range chs {
-				a := w[g*d.ocg*d.k+(ch.c0-g*d.icg)*d.taps:]
-				d.pa[g] = append(d.pa[g], gemm.PackA(d.ocg, (ch.c1-ch.c0)*d.taps, a, d.k))
+	// The weights permuted to B's tap-major rows: A[o, t·cc + ci] =
+	// W[g·ocg + o, c0 − g·icg + ci, t]; packed once for a plan.
+	d.wc = make([][][]float32, p.G)
+	d.pa = make([][]*gemm.PackedA, p.G)
+	for g, chs := range d.chunks {
+		for _, ch := range chs {
+			cc := ch.c1 - ch.c0
+			kc := cc * d.taps
+			a := ex.scratch(d.ocg * kc)
+			for o := 0; o < d.ocg; o++ {
+				src := w[(g*d.ocg+o)*d.k+(ch.c0-g*d.icg)*d.taps:][:kc]
+				dst := a[o*kc : (o+1)*kc]
+				for ci := 0; ci < cc; ci++ {
+					for t := 0; t < d.taps; t++ {
+						dst[t*cc+ci] = src[ci*d.taps+t]
+					}
+				}
+			}
+			if ex.oneShot {
+				d.wc[g] = append(d.wc[g], a)
+			} else {
+				d.pa[g] = append(d.pa[g], gemm.PackA(d.ocg, kc, a, kc))
 			}
 		}
 	}
-	rows := dgMax * d.taps * d.ntMax
+	rows := dgMax * d.taps * d.ntPad
 	d.tabs = make([]deformTable, ex.workers)
 	d.panels = make([]deformPanels, ex.workers)
 	for i := range d.tabs {
@@ -182,19 +205,23 @@ func deformTileBounds(osp, tiles int) []int {
 
 func (d *deform) run(in conv.Inputs[float32], out []float32) {
 	d.in, d.out = in, out
-	d.ex.forEach(d.p.MB*d.p.IC, d.padTask)
+	d.ex.forEach(d.p.MB*d.p.I[1], d.padTask)
 	d.ex.forEach(d.p.MB*d.p.G*d.tiles, d.task)
 	d.in, d.out = conv.Inputs[float32]{}, nil
 }
 
-// runPad copies input plane task (image·IC + channel) into the interior of
-// its bordered plane.
+// runPad copies input row task (image·IH + y) of every channel into the
+// interior of its image's channel-interleaved bordered copy.
 func (d *deform) runPad(_, task int) {
-	IH, IW := d.p.I[1], d.p.I[2]
-	src := d.in.X[task*IH*IW : (task+1)*IH*IW]
-	dst := d.xpad[task*d.psz : (task+1)*d.psz]
-	for y := 0; y < IH; y++ {
-		copy(dst[(y+1)*d.pw+1:(y+1)*d.pw+1+IW], src[y*IW:(y+1)*IW])
+	p := d.p
+	IC, IH, IW := p.IC, p.I[1], p.I[2]
+	n, y := task/IH, task%IH
+	dst := d.xT[(n*d.psz+(y+1)*d.pw+1)*IC:][:IW*IC]
+	for c := 0; c < IC; c++ {
+		src := d.in.X[((n*IC+c)*IH+y)*IW:][:IW]
+		for x, v := range src {
+			dst[x*IC+c] = v
+		}
 	}
 }
 
@@ -217,19 +244,19 @@ func (d *deform) runTask(wk, task int) {
 	}
 	tab := &d.tabs[wk]
 	bp := &d.panels[wk]
+	bp.x = d.xT[n*d.psz*p.IC : (n+1)*d.psz*p.IC]
+	bp.tab, bp.nt = tab, nt
 	ws := d.ex.gemmWS(wk)
 	var outside, edge bool
 	for ci, ch := range d.chunks[g] {
 		o, e := d.fillTable(tab, n, ch.dg0, ch.dg1, j0, j1)
 		outside, edge = outside || o, edge || e
-		bp.x = d.xpad[(n*p.IC+ch.c0)*d.psz : (n*p.IC+ch.c1)*d.psz]
-		bp.tab, bp.shift, bp.nt = tab, ch.c0-ch.dg0*d.cpg, nt
+		bp.ch = ch
 		kc := (ch.c1 - ch.c0) * d.taps
-		if d.pa != nil {
+		if d.pa[g] != nil {
 			ws.SgemmPackedAPanels(d.pa[g][ci], nt, bp, beta, c, d.osp)
 		} else {
-			a := d.w[g*d.ocg*d.k+(ch.c0-g*d.icg)*d.taps:]
-			ws.SgemmPanels(d.ocg, nt, kc, a, d.k, bp, beta, c, d.osp)
+			ws.SgemmPanels(d.ocg, nt, kc, d.wc[g][ci], kc, bp, beta, c, d.osp)
 		}
 		beta = 1
 	}
@@ -249,7 +276,7 @@ func (d *deform) fillTable(tab *deformTable, n, dg0, dg1, j0, j1 int) (outside, 
 	KH, KW, taps := p.K[1], p.K[2], d.taps
 	IH, IW, OW := p.I[1], p.I[2], p.O[2]
 	fIH, fIW := float64(IH), float64(IW)
-	osp, ntMax, pw := d.osp, d.ntMax, d.pw
+	osp, ntPad, pw := d.osp, d.ntPad, d.pw
 	nt := j1 - j0
 	for dg := dg0; dg < dg1; dg++ {
 		for kh := 0; kh < KH; kh++ {
@@ -262,11 +289,17 @@ func (d *deform) fillTable(tab *deformTable, n, dg0, dg1, j0, j1 int) (outside, 
 					mask = in.Mask[(n*p.DG*taps+kidx)*osp+j0:][:nt]
 				}
 				r := (dg-dg0)*taps + kh*KW + kw
-				base := tab.base[r*ntMax:][:nt]
-				w0 := tab.w[(4*r)*ntMax:][:nt]
-				w1 := tab.w[(4*r+1)*ntMax:][:nt]
-				w2 := tab.w[(4*r+2)*ntMax:][:nt]
-				w3 := tab.w[(4*r+3)*ntMax:][:nt]
+				base := tab.base[r*ntPad:][:ntPad]
+				w0 := tab.w[(4*r)*ntPad:][:ntPad]
+				w1 := tab.w[(4*r+1)*ntPad:][:ntPad]
+				w2 := tab.w[(4*r+2)*ntPad:][:ntPad]
+				w3 := tab.w[(4*r+3)*ntPad:][:ntPad]
+				// the 16 columns past the tile sample pixel 0 with weight 0
+				clear(base[nt : nt+16])
+				clear(w0[nt : nt+16])
+				clear(w1[nt : nt+16])
+				clear(w2[nt : nt+16])
+				clear(w3[nt : nt+16])
 				dy := kh*p.Dil[1] - p.PBegin[1]
 				dx := kw*p.Dil[2] - p.PBegin[2]
 				oh, ow := j0/OW, j0%OW
@@ -278,8 +311,7 @@ func (d *deform) fillTable(tab *deformTable, n, dg0, dg1, j0, j1 int) (outside, 
 						oh++
 					}
 					if !(py > -1 && py < fIH && px > -1 && px < fIW) {
-						// all four neighbours outside (also NaN): the
-						// corner 0 of the border, weight 0
+						// all four neighbours outside (also NaN)
 						outside = true
 						base[jj], w0[jj], w1[jj], w2[jj], w3[jj] = 0, 0, 0, 0, 0
 						continue
@@ -311,15 +343,16 @@ func (d *deform) fillTable(tab *deformTable, n, dg0, dg1, j0, j1 int) (outside, 
 	return outside, edge
 }
 
-// deformPanels is one chunk's B (rows (c, tap), columns the tile's outputs)
-// for gemm.BPanels: each panel row is sampled from its channel's bordered
-// plane with its offset group's tap table.
+// deformPanels is one chunk's B (rows tap-major: t·cc + ci; columns the
+// tile's outputs) for gemm.BPanels: each run of a panel's rows that shares a
+// tap and an offset group is sampled from the image's channel-interleaved
+// copy with the group's tap-table row (deformPanel).
 type deformPanels struct {
-	d     *deform
-	x     []float32 // the chunk's bordered planes, from its first channel
-	tab   *deformTable
-	shift int // c0 − dg0·cpg: chunk channel ci is in offset group dg0 + (ci+shift)/cpg
-	nt    int
+	d   *deform
+	x   []float32 // the image's channel-interleaved bordered copy
+	tab *deformTable
+	ch  deformChunk
+	nt  int
 }
 
 var _ gemm.BPanels = (*deformPanels)(nil)
@@ -327,51 +360,68 @@ var _ gemm.BPanels = (*deformPanels)(nil)
 // PackPanel writes B[pc+p, j0+j] to dst[p·nr+j]; columns at or past nt are
 // zeros.
 func (bp *deformPanels) PackPanel(dst []float32, pc, kc, j0, nr int) {
-	d := bp.d
-	taps, cpg, ntMax, psz := d.taps, d.cpg, d.ntMax, d.psz
-	m := min(nr, bp.nt-j0)
-	ci, t := pc/taps, pc%taps
-	for p := 0; p < kc; p++ {
-		r := ((ci+bp.shift)/cpg)*taps + t
-		row := dst[p*nr : (p+1)*nr]
-		deformSampleRow(row[:m], bp.x[ci*psz:(ci+1)*psz], d.pw, bp.tab.base[r*ntMax+j0:][:m], bp.tab.w[4*r*ntMax+j0:], ntMax)
-		clear(row[m:])
-		if t++; t == taps {
-			t, ci = 0, ci+1
+	d, ch := bp.d, bp.ch
+	cc, cpg, taps, ntPad := ch.c1-ch.c0, d.cpg, d.taps, d.ntPad
+	ic, pw := d.p.IC, d.pw
+	t, ci := pc/cc, pc%cc
+	for p := 0; p < kc; {
+		c := ch.c0 + ci
+		dg := c / cpg
+		nc := min(cc-ci, kc-p, (dg+1)*cpg-c) // channels of tap t in offset group dg
+		r := (dg-ch.dg0)*taps + t
+		for q := 0; q < nr; q += 16 {
+			sw := min(16, nr-q)
+			out := dst[p*nr+q:]
+			if j0+q >= bp.nt {
+				for i := 0; i < nc; i++ {
+					clear(out[i*nr : i*nr+sw])
+				}
+				continue
+			}
+			col := r*ntPad + j0 + q
+			deformPanel(out, nr, sw, bp.x[c:], ic, pw, bp.tab.base[col:col+16], bp.tab.w[4*r*ntPad+j0+q:], ntPad, nc)
+		}
+		p += nc
+		if ci += nc; ci == cc {
+			ci, t = 0, t+1
 		}
 	}
 }
 
-// deformSampleRow computes len(dst) samples of one bordered plane x (rows of
-// ldx): sample j reads the four neighbours from base[j] and weighs them with
-// w[j], w[ws+j], w[2ws+j], w[3ws+j]:
+// deformPanel computes 16 samples j (tap-table columns base[j], w[i·ws+j])
+// of nc channels of a channel-interleaved bordered image x (channel stride
+// 1, pixel stride cs, rows of pw pixels) and stores the first sw ≤ 16 of
+// them for each channel c < nc:
 //
-//	dst[j] = (w₀·x[b] + w₁·x[b+1]) + (w₂·x[b+ldx] + w₃·x[b+ldx+1]),  b = base[j]
+//	dst[c·ldd + j] = (w₀·x[b·cs+c] + w₁·x[(b+1)·cs+c]) + (w₂·x[(b+pw)·cs+c] + w₃·x[(b+pw+1)·cs+c]),  b = base[j]
 //
 // each product and sum rounded to float32 (no FMA, so the assembly and Go
 // agree bit for bit).
-func deformSampleRow(dst, x []float32, ldx int, base []int32, w []float32, ws int) {
-	n := len(dst)
-	if n == 0 {
+func deformPanel(dst []float32, ldd, sw int, x []float32, cs, pw int, base []int32, w []float32, ws, nc int) {
+	if nc <= 0 || sw <= 0 {
 		return
 	}
-	_ = base[n-1]
-	_ = w[3*ws+n-1]
+	_ = dst[(nc-1)*ldd+sw-1]
+	_ = base[15]
+	_ = w[3*ws+15]
+	_ = x[nc-1]
 	if hasDeformAsm {
-		deformSampleAsm(&dst[0], &x[0], ldx, &base[0], &w[0], ws, n)
+		deformPanelAsm(dst, ldd, sw, x, cs, pw, base, w, ws, nc)
 		return
 	}
-	deformSampleGo(dst, x, ldx, base, w, ws)
+	deformPanelGo(dst, ldd, sw, x, cs, pw, base, w, ws, nc)
 }
 
-func deformSampleGo(dst, x []float32, ldx int, base []int32, w []float32, ws int) {
-	n := len(dst)
-	base = base[:n]
-	w0, w1, w2, w3 := w[:n], w[ws:ws+n], w[2*ws:2*ws+n], w[3*ws:3*ws+n]
-	for j, b := range base {
-		s := x[b : int(b)+ldx+2]
-		top := float32(w0[j]*s[0]) + float32(w1[j]*s[1])
-		bot := float32(w2[j]*s[ldx]) + float32(w3[j]*s[ldx+1])
-		dst[j] = top + bot
+func deformPanelGo(dst []float32, ldd, sw int, x []float32, cs, pw int, base []int32, w []float32, ws, nc int) {
+	for j := 0; j < sw; j++ {
+		b := int(base[j]) * cs
+		w0, w1, w2, w3 := w[j], w[ws+j], w[2*ws+j], w[3*ws+j]
+		x0, x1 := x[b:b+nc], x[b+cs:b+cs+nc]
+		x2, x3 := x[b+pw*cs:b+pw*cs+nc], x[b+(pw+1)*cs:b+(pw+1)*cs+nc]
+		for c := range nc {
+			top := float32(w0*x0[c]) + float32(w1*x1[c])
+			bot := float32(w2*x2[c]) + float32(w3*x3[c])
+			dst[c*ldd+j] = top + bot
+		}
 	}
 }

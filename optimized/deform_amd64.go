@@ -4,23 +4,15 @@ package optimized
 
 import "golang.org/x/sys/cpu"
 
-// deformSampleAVX512 is deformSampleGo on 16 samples at a time (four
-// gathers from one index vector), the tail under a mask; bit-identical to
-// it (the same products and sums, no FMA).
+// deformPanelAVX512 is deformPanelGo with the 16 samples as channel vectors
+// transposed in registers; bit-identical to it (the same products and sums,
+// no FMA).
 //
 //go:noescape
-func deformSampleAVX512(dst, x *float32, ldx int, base *int32, w *float32, ws, n int)
+func deformPanelAVX512(dst *float32, ldd, sw int, x *float32, cs, pw int, base *int32, w *float32, ws, nc int)
 
 var hasDeformAsm = cpu.X86.HasAVX512F
 
-func deformSampleAsm(dst, x *float32, ldx int, base *int32, w *float32, ws, n int) {
-	deformSampleAVX512(dst, x, ldx, base, w, ws, n)
-}
-
-// deformKernel names the sampler in use.
-func deformKernel() string {
-	if hasDeformAsm {
-		return "avx512"
-	}
-	return "go"
+func deformPanelAsm(dst []float32, ldd, sw int, x []float32, cs, pw int, base []int32, w []float32, ws, nc int) {
+	deformPanelAVX512(&dst[0], ldd, sw, &x[0], cs, pw, &base[0], &w[0], ws, nc)
 }

@@ -4,9 +4,6 @@ package optimized
 
 const hasDeformAsm = false
 
-func deformSampleAsm(dst, x *float32, ldx int, base *int32, w *float32, ws, n int) {
+func deformPanelAsm(dst []float32, ldd, sw int, x []float32, cs, pw int, base []int32, w []float32, ws, nc int) {
 	panic("unreachable")
 }
-
-// deformKernel names the sampler in use.
-func deformKernel() string { return "go" }
