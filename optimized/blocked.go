@@ -83,13 +83,18 @@ func blockedKernelName() string {
 // vectors of 16 flat outputs): both 24 accumulators.
 var blockedShapes = [...][2]int{{8, 3}, {6, 4}}
 
-// blockedShape picks the micro-kernel for ocg output channels per group:
-// the one that pads them least (⌈ocg/MR⌉·MR), the first on a tie.
-func blockedShape(ocg int) (mr, nv int) {
-	best := -1
+// blockedShape picks the micro-kernel for ocg output channels per group
+// and flat runs of runLen positions: the one whose tiles waste least, the
+// product of the share of real channels, ocg/(⌈ocg/MR⌉·MR), and of real
+// positions, runLen/(⌈runLen/T⌉·T) (a 7×7 plane's run of 61 is 95% of one
+// 64-wide tile and 64% of two 48-wide ones); the first on a tie.
+func blockedShape(ocg, runLen int) (mr, nv int) {
+	best := -1.0
 	for _, s := range blockedShapes {
-		if pad := ceilDiv(ocg, s[0]) * s[0]; best < 0 || pad < best {
-			best, mr, nv = pad, s[0], s[1]
+		t := 16 * s[1]
+		eff := float64(ocg) / float64(ceilDiv(ocg, s[0])*s[0]) * float64(runLen) / float64(ceilDiv(runLen, t)*t)
+		if eff > best {
+			best, mr, nv = eff, s[0], s[1]
 		}
 	}
 	return mr, nv
@@ -127,13 +132,12 @@ type blockedGeom struct {
 	chunks     int    // tile ranges per (image, group, slice)
 	tilesPer   int    // tiles per range
 	span       int    // 1 + the largest term offset from a group's first channel
+	obOuter    bool   // loop order: output-channel blocks outside the tiles (weights larger than the input)
 	reach      int    // the largest term offset inside a phase plane
 }
 
 func newBlockedGeom(p *conv.Problem, workers int) blockedGeom {
 	var g blockedGeom
-	g.mr, g.nv = blockedShape(p.OCG())
-	g.t = 16 * g.nv
 	g.noCopy = true
 	for a := 0; a < 3; a++ {
 		g.noCopy = g.noCopy && p.K[a] == 1 && p.S[a] == 1 && p.PBegin[a] == 0 && p.PEnd[a] == 0
@@ -169,6 +173,8 @@ func newBlockedGeom(p *conv.Problem, workers int) blockedGeom {
 		g.span = (icg-1)*g.chanSize + (g.nph-1)*g.plane + last + 1
 	}
 	g.runLen = (g.rows-1)*g.wq + g.cols
+	g.mr, g.nv = blockedShape(p.OCG(), g.runLen)
+	g.t = 16 * g.nv
 	g.ntiles = ceilDiv(g.runLen, g.t)
 	g.nob = ceilDiv(p.OCG(), g.mr)
 	// a channel's window in a tile: in each phase it reads, T outputs
@@ -185,6 +191,12 @@ func newBlockedGeom(p *conv.Problem, workers int) blockedGeom {
 			g.chunks = max(1, min(g.chunks, macs/m))
 		}
 	}
+	// The weights of a group larger than its input planes (a deep layer
+	// on a small plane): each block's weight panel, walked once per tile
+	// outermost, would stream the whole weights from L3 per tile; with the
+	// blocks outside, one panel stays in L2 across the tiles and the input
+	// is what is re-read.
+	g.obOuter = p.OCG()*g.k > icg*g.chanSize
 	g.tilesPer = ceilDiv(g.ntiles, g.chunks)
 	g.chunks = ceilDiv(g.ntiles, g.tilesPer)
 	return g
@@ -322,7 +334,7 @@ func newBlockedConv(ex *executor, p *conv.Problem, w, b []float32) (*blockedConv
 		}
 	}
 	tiles := 1
-	if g.nkb > 1 {
+	if g.nkb > 1 && !g.obOuter {
 		tiles = g.nob
 	}
 	d.acc = ex.perWorker(tiles * mr * g.t)
@@ -406,24 +418,39 @@ func (d *blockedConv) task(wk, task int) {
 	t0, t1 := chunk*g.tilesPer, min(g.ntiles, (chunk+1)*g.tilesPer)
 	hitIf(ocg%mr != 0, pathBlockedOCRem)
 	hitIf(g.nkb > 1 && icg%g.kc != 0, pathBlockedKRem)
-	for t := t0; t < t1; t++ {
+	// call runs the kernel for output-channel block ob, K block kb on
+	// tile t, into c, and stores c after the last K block
+	call := func(c []float32, t, kb, ob int) {
 		f0 := t * T
 		nv := min(T, g.runLen-f0)
-		hitIf(nv < T, pathBlockedTail)
-		x := src[f0:]
+		k0, k1 := kb*g.kc*taps, min(icg, (kb+1)*g.kc)*taps
+		pb := gi*g.nob + ob
+		blockedKernel(mr, T, c, d.bias[pb*mr:(pb+1)*mr], src[f0:], g.span, d.offs[k0:k1],
+			d.wp[(pb*g.k+k0)*mr:(pb*g.k+k1)*mr], kb > 0, nv, blockedPF*T)
+		if kb == g.nkb-1 {
+			d.store(c, outBase+ob*mr*osp, min(mr, ocg-ob*mr), f0, nv)
+		}
+	}
+	hitIf(g.runLen-(g.ntiles-1)*T < T && t1 == g.ntiles, pathBlockedTail)
+	if g.obOuter {
+		hit(pathBlockedOCOuter)
+		for ob := 0; ob < g.nob; ob++ {
+			for t := t0; t < t1; t++ {
+				for kb := 0; kb < g.nkb; kb++ {
+					call(acc, t, kb, ob)
+				}
+			}
+		}
+		return
+	}
+	for t := t0; t < t1; t++ {
 		for kb := 0; kb < g.nkb; kb++ {
-			k0, k1 := kb*g.kc*taps, min(icg, (kb+1)*g.kc)*taps
 			for ob := 0; ob < g.nob; ob++ {
 				c := acc
 				if g.nkb > 1 {
 					c = acc[ob*mr*T : (ob+1)*mr*T]
 				}
-				pb := (gi*g.nob + ob)
-				blockedKernel(mr, T, c, d.bias[pb*mr:(pb+1)*mr], x, g.span, d.offs[k0:k1],
-					d.wp[(pb*g.k+k0)*mr:(pb*g.k+k1)*mr], kb > 0, nv)
-				if kb == g.nkb-1 {
-					d.store(c, outBase+ob*mr*osp, min(mr, ocg-ob*mr), f0, nv)
-				}
+				call(c, t, kb, ob)
 			}
 		}
 	}
@@ -451,6 +478,8 @@ func (d *blockedConv) store(c []float32, base, rows, f0, nv int) {
 
 var blockedNoTerms [1]int
 
+var blockedPF = 4
+
 // blockedKernel is the micro-kernel: for m < mr and i < T (= 16·nv of the
 // shape),
 //
@@ -460,7 +489,7 @@ var blockedNoTerms [1]int
 // init): the last tile of a run, whose reads may end the buffer. span is
 // 1 + the largest of offs (an upper bound will do); the bounds are checked
 // here once.
-func blockedKernel(mr, T int, c, bias, x []float32, span int, offs []int, w []float32, accum bool, n int) {
+func blockedKernel(mr, T int, c, bias, x []float32, span int, offs []int, w []float32, accum bool, n, pf int) {
 	_ = c[mr*T-1]
 	_ = bias[mr-1]
 	if n <= 0 || n > T {
@@ -484,7 +513,7 @@ func blockedKernel(mr, T int, c, bias, x []float32, span int, offs []int, w []fl
 			// no terms: the kernel reads none of these
 			o, ww, xx = blockedNoTerms[:], bias, bias
 		}
-		blockedAsm(mr, c, bias, xx, o, ww, len(offs), a, mask)
+		blockedAsm(mr, c, bias, xx, o, ww, len(offs), a, mask, pf)
 		return
 	}
 	blockedGo(mr, T, c, bias, x, offs, w, accum, n)

@@ -4,7 +4,7 @@
 
 #include "textflag.h"
 
-// func blockedFMA8x3(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64)
+// func blockedFMA8x3(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64, pf int)
 //
 // For m < 8, i < 48: c[m·48 + i] = init + Σ_{j<k} w[j·8 + m]·x[offs[j] + i],
 // init = c[m·48 + i] when accum ≠ 0, else bias[m]; the terms are added in
@@ -15,13 +15,15 @@
 // for vector v), the input loads are masked (lanes off read nothing and
 // give 0): the last, partial tile of a flat run, whose reads may end the
 // buffer. Two terms per iteration, then one.
-TEXT ·blockedFMA8x3(SB), NOSPLIT, $0-64
+TEXT ·blockedFMA8x3(SB), NOSPLIT, $0-72
 	MOVQ c+0(FP), DI
 	MOVQ bias+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
+	MOVQ pf+64(FP), R12
+	ADDQ R13, R12
 	MOVQ accum+48(FP), AX
 	TESTQ AX, AX
 	JNZ  load
@@ -93,6 +95,9 @@ masked:
 	JLT  masked1
 
 	MOVQ 0(R8), SI
+	PREFETCHT0 0(R12)(SI*4)
+	PREFETCHT0 64(R12)(SI*4)
+	PREFETCHT0 128(R12)(SI*4)
 	VMOVUPS.Z 0(R13)(SI*4), K1, Z24
 	VMOVUPS.Z 64(R13)(SI*4), K2, Z25
 	VMOVUPS.Z 128(R13)(SI*4), K3, Z26
@@ -129,6 +134,9 @@ masked:
 	VFMADD231PS Z25, Z28, Z22
 	VFMADD231PS Z26, Z28, Z23
 	MOVQ 8(R8), SI
+	PREFETCHT0 0(R12)(SI*4)
+	PREFETCHT0 64(R12)(SI*4)
+	PREFETCHT0 128(R12)(SI*4)
 	VMOVUPS.Z 0(R13)(SI*4), K1, Z24
 	VMOVUPS.Z 64(R13)(SI*4), K2, Z25
 	VMOVUPS.Z 128(R13)(SI*4), K3, Z26
@@ -173,6 +181,9 @@ masked1:
 	TESTQ CX, CX
 	JZ    store
 	MOVQ 0(R8), SI
+	PREFETCHT0 0(R12)(SI*4)
+	PREFETCHT0 64(R12)(SI*4)
+	PREFETCHT0 128(R12)(SI*4)
 	VMOVUPS.Z 0(R13)(SI*4), K1, Z24
 	VMOVUPS.Z 64(R13)(SI*4), K2, Z25
 	VMOVUPS.Z 128(R13)(SI*4), K3, Z26
@@ -215,6 +226,9 @@ full:
 	JLT  full1
 
 	MOVQ 0(R8), SI
+	PREFETCHT0 0(R12)(SI*4)
+	PREFETCHT0 64(R12)(SI*4)
+	PREFETCHT0 128(R12)(SI*4)
 	VMOVUPS 0(R13)(SI*4), Z24
 	VMOVUPS 64(R13)(SI*4), Z25
 	VMOVUPS 128(R13)(SI*4), Z26
@@ -251,6 +265,9 @@ full:
 	VFMADD231PS Z25, Z28, Z22
 	VFMADD231PS Z26, Z28, Z23
 	MOVQ 8(R8), SI
+	PREFETCHT0 0(R12)(SI*4)
+	PREFETCHT0 64(R12)(SI*4)
+	PREFETCHT0 128(R12)(SI*4)
 	VMOVUPS 0(R13)(SI*4), Z24
 	VMOVUPS 64(R13)(SI*4), Z25
 	VMOVUPS 128(R13)(SI*4), Z26
@@ -295,6 +312,9 @@ full1:
 	TESTQ CX, CX
 	JZ    store
 	MOVQ 0(R8), SI
+	PREFETCHT0 0(R12)(SI*4)
+	PREFETCHT0 64(R12)(SI*4)
+	PREFETCHT0 128(R12)(SI*4)
 	VMOVUPS 0(R13)(SI*4), Z24
 	VMOVUPS 64(R13)(SI*4), Z25
 	VMOVUPS 128(R13)(SI*4), Z26
@@ -359,7 +379,7 @@ store:
 	VZEROUPPER
 	RET
 
-// func blockedFMA6x4(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64)
+// func blockedFMA6x4(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64, pf int)
 //
 // For m < 6, i < 64: c[m·64 + i] = init + Σ_{j<k} w[j·6 + m]·x[offs[j] + i],
 // init = c[m·64 + i] when accum ≠ 0, else bias[m]; the terms are added in
@@ -370,13 +390,15 @@ store:
 // for vector v), the input loads are masked (lanes off read nothing and
 // give 0): the last, partial tile of a flat run, whose reads may end the
 // buffer. Two terms per iteration, then one.
-TEXT ·blockedFMA6x4(SB), NOSPLIT, $0-64
+TEXT ·blockedFMA6x4(SB), NOSPLIT, $0-72
 	MOVQ c+0(FP), DI
 	MOVQ bias+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
+	MOVQ pf+64(FP), R12
+	ADDQ R13, R12
 	MOVQ accum+48(FP), AX
 	TESTQ AX, AX
 	JNZ  load
@@ -450,6 +472,10 @@ masked:
 	JLT  masked1
 
 	MOVQ 0(R8), SI
+	PREFETCHT0 0(R12)(SI*4)
+	PREFETCHT0 64(R12)(SI*4)
+	PREFETCHT0 128(R12)(SI*4)
+	PREFETCHT0 192(R12)(SI*4)
 	VMOVUPS.Z 0(R13)(SI*4), K1, Z24
 	VMOVUPS.Z 64(R13)(SI*4), K2, Z25
 	VMOVUPS.Z 128(R13)(SI*4), K3, Z26
@@ -485,6 +511,10 @@ masked:
 	VFMADD231PS Z26, Z29, Z22
 	VFMADD231PS Z27, Z29, Z23
 	MOVQ 8(R8), SI
+	PREFETCHT0 0(R12)(SI*4)
+	PREFETCHT0 64(R12)(SI*4)
+	PREFETCHT0 128(R12)(SI*4)
+	PREFETCHT0 192(R12)(SI*4)
 	VMOVUPS.Z 0(R13)(SI*4), K1, Z24
 	VMOVUPS.Z 64(R13)(SI*4), K2, Z25
 	VMOVUPS.Z 128(R13)(SI*4), K3, Z26
@@ -528,6 +558,10 @@ masked1:
 	TESTQ CX, CX
 	JZ    store
 	MOVQ 0(R8), SI
+	PREFETCHT0 0(R12)(SI*4)
+	PREFETCHT0 64(R12)(SI*4)
+	PREFETCHT0 128(R12)(SI*4)
+	PREFETCHT0 192(R12)(SI*4)
 	VMOVUPS.Z 0(R13)(SI*4), K1, Z24
 	VMOVUPS.Z 64(R13)(SI*4), K2, Z25
 	VMOVUPS.Z 128(R13)(SI*4), K3, Z26
@@ -569,6 +603,10 @@ full:
 	JLT  full1
 
 	MOVQ 0(R8), SI
+	PREFETCHT0 0(R12)(SI*4)
+	PREFETCHT0 64(R12)(SI*4)
+	PREFETCHT0 128(R12)(SI*4)
+	PREFETCHT0 192(R12)(SI*4)
 	VMOVUPS 0(R13)(SI*4), Z24
 	VMOVUPS 64(R13)(SI*4), Z25
 	VMOVUPS 128(R13)(SI*4), Z26
@@ -604,6 +642,10 @@ full:
 	VFMADD231PS Z26, Z29, Z22
 	VFMADD231PS Z27, Z29, Z23
 	MOVQ 8(R8), SI
+	PREFETCHT0 0(R12)(SI*4)
+	PREFETCHT0 64(R12)(SI*4)
+	PREFETCHT0 128(R12)(SI*4)
+	PREFETCHT0 192(R12)(SI*4)
 	VMOVUPS 0(R13)(SI*4), Z24
 	VMOVUPS 64(R13)(SI*4), Z25
 	VMOVUPS 128(R13)(SI*4), Z26
@@ -647,6 +689,10 @@ full1:
 	TESTQ CX, CX
 	JZ    store
 	MOVQ 0(R8), SI
+	PREFETCHT0 0(R12)(SI*4)
+	PREFETCHT0 64(R12)(SI*4)
+	PREFETCHT0 128(R12)(SI*4)
+	PREFETCHT0 192(R12)(SI*4)
 	VMOVUPS 0(R13)(SI*4), Z24
 	VMOVUPS 64(R13)(SI*4), Z25
 	VMOVUPS 128(R13)(SI*4), Z26

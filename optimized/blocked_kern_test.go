@@ -69,7 +69,7 @@ func TestBlockedKernel(t *testing.T) {
 							want[m*T+i] = s
 						}
 					}
-					blockedKernel(mr, T, c, bias[:mr], xs, span, offs, w[:k*mr], accum, n)
+					blockedKernel(mr, T, c, bias[:mr], xs, span, offs, w[:k*mr], accum, n, 0)
 					where := fmt.Sprintf("%s %dx%d k=%d n=%d accum=%v", blockedKernelName(), mr, T, k, n, accum)
 					for i := 0; i < guard; i++ {
 						if buf[i] != g || buf[guard+mr*T+i] != g {
@@ -117,7 +117,7 @@ func TestBlockedKernelAsmMatchesGo(t *testing.T) {
 					bias[i] = rng.Float32()
 				}
 				a, b := make([]float32, mr*T), make([]float32, mr*T)
-				blockedKernel(mr, T, a, bias, x, 2*T, offs, w, false, n)
+				blockedKernel(mr, T, a, bias, x, 2*T, offs, w, false, n, 0)
 				blockedGo(mr, T, b, bias, x, offs, w, false, n)
 				for i := range a {
 					d := float64(a[i] - b[i])
@@ -130,11 +130,15 @@ func TestBlockedKernelAsmMatchesGo(t *testing.T) {
 	}
 }
 
-// TestBlockedShape: the kernel shape pads the output channels least.
+// TestBlockedShape: the kernel shape wastes least of its tiles: output
+// channels padded to MR and flat positions to T.
 func TestBlockedShape(t *testing.T) {
-	for _, c := range []struct{ ocg, mr int }{{1, 6}, {6, 6}, {7, 8}, {8, 8}, {12, 6}, {16, 8}, {18, 6}, {64, 8}, {30, 6}, {100, 6}, {104, 8}} {
-		if mr, _ := blockedShape(c.ocg); mr != c.mr {
-			t.Errorf("blockedShape(%d) = %d, want %d", c.ocg, mr, c.mr)
+	for _, c := range []struct{ ocg, run, mr int }{
+		{1, 1000, 6}, {6, 960, 6}, {7, 960, 8}, {8, 960, 8}, {12, 960, 6}, {16, 960, 8}, {18, 960, 6},
+		{64, 3246, 8}, {64, 61, 6}, {512, 61, 6}, {256, 222, 8}, {30, 960, 6}, {100, 960, 6}, {104, 960, 8},
+	} {
+		if mr, _ := blockedShape(c.ocg, c.run); mr != c.mr {
+			t.Errorf("blockedShape(%d, %d) = %d, want %d", c.ocg, c.run, mr, c.mr)
 		}
 	}
 }

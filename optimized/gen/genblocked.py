@@ -27,7 +27,7 @@ def kernel(mr, nv):
     assert bc[1] <= 31
     acc = lambda m, v: f'Z{m * nv + v}'
     name = f'blockedFMA{mr}x{nv}'
-    w(f'''// func {name}(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64)
+    w(f'''// func {name}(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64, pf int)
 //
 // For m < {mr}, i < {T}: c[m·{T} + i] = init + Σ_{{j<k}} w[j·{mr} + m]·x[offs[j] + i],
 // init = c[m·{T} + i] when accum ≠ 0, else bias[m]; the terms are added in
@@ -41,6 +41,8 @@ def kernel(mr, nv):
     def step(masked, j):
         w(f'\tMOVQ {8 * j}(R8), SI')
         for v in range(nv):
+            w(f'\tPREFETCHT0 {64 * v}(R12)(SI*4)')
+        for v in range(nv):
             if masked:
                 w(f'\tVMOVUPS.Z {64 * v}(R13)(SI*4), K{v + 1}, Z{inr[v]}')
             else:
@@ -51,13 +53,15 @@ def kernel(mr, nv):
             for v in range(nv):
                 w(f'\tVFMADD231PS Z{inr[v]}, {b}, {acc(m, v)}')
 
-    w(f'TEXT ·{name}(SB), NOSPLIT, $0-64')
+    w(f'TEXT ·{name}(SB), NOSPLIT, $0-72')
     w('''\tMOVQ c+0(FP), DI
 	MOVQ bias+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
+	MOVQ pf+64(FP), R12
+	ADDQ R13, R12
 	MOVQ accum+48(FP), AX
 	TESTQ AX, AX
 	JNZ  load''')
