@@ -89,6 +89,10 @@ const (
 	pathDwCLChanRem                  // depthwise channels-last: a last block of fewer than 16 channels
 	pathDwCLPhases                   // depthwise channels-last: strided, several phase planes
 	pathDwCLShort                    // depthwise channels-last: fewer flat outputs than one 8-wide pass
+	pathDeconvBlkBias                // deconv-blocked: a phase no tap reaches (the kernel with no terms: the bias)
+	pathDeconvBlkKRem                // deconv-blocked: a last K block of fewer input channels
+	pathDeconvBlkOCRem               // deconv-blocked: output channels per group not a multiple of MR
+	pathDeconvBlkTail                // deconv-blocked: a plane's last, partial tile (masked lanes)
 	numPaths
 )
 
@@ -163,6 +167,10 @@ var pathNames = [numPaths]string{
 	pathDwCLChanRem:      "depthwise/channels-last-block-remainder",
 	pathDwCLPhases:       "depthwise/channels-last-phases",
 	pathDwCLShort:        "depthwise/channels-last-short",
+	pathDeconvBlkBias:    "deconv-blocked/bias-only-phase",
+	pathDeconvBlkKRem:    "deconv-blocked/k-block-remainder",
+	pathDeconvBlkOCRem:   "deconv-blocked/oc-block-remainder",
+	pathDeconvBlkTail:    "deconv-blocked/flat-tile-tail",
 }
 
 var pathHits [numPaths]atomic.Int64

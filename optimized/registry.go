@@ -215,6 +215,7 @@ func init() {
 	register(withKernel(deconvCol2imVariant(), gemmKernel))
 	register(withKernel(deconvZeroInsertVariant(), gemmKernel))
 	register(withKernel(deconvSubpixelVariant(), gemmKernel))
+	register(withKernel(deconvBlockedVariant(), blockedKernelName))
 	register(withKernel(deformVariant(), gemmKernel))
 	register(withKernel(dynamicMixVariant(), gemmKernel))
 	register(withKernel(dynamicGroupedVariant(), gemmKernel))

@@ -56,8 +56,7 @@ type deconvSubpixel struct {
 	p                  *conv.Problem
 	b                  []float32
 	icg, ocg, isp, osp int
-	pre                [3]int // padding before the data along each axis
-	dp, hp, wp, psz    int    // padded volume: depth, height, row length, size
+	vol                subpixelVolume // the padded input's geometry
 	padded             []float32
 	rowsPer            int // phase rows per task
 	phases             []subpixelPhase
@@ -122,17 +121,23 @@ func subpixelAxes(p *conv.Problem) (axes [3][]subpixelAxis, pre, post [3]int) {
 // task: colTile columns of the padded grid.
 func subpixelRowsPer(wp int) int { return max(1, colTile/wp) }
 
-func newDeconvSubpixel(ex *executor, p *conv.Problem, w, b []float32) *deconvSubpixel {
-	d := &deconvSubpixel{ex: ex, p: p, b: b}
-	d.icg, d.ocg = p.ICG(), p.OCG()
-	d.isp, d.osp = conv.Spatial(p.I), conv.Spatial(p.O)
-	icg, ocg, taps := d.icg, d.ocg, p.Taps()
+// subpixelVolume is the zero-padded copy of the input that every phase's
+// taps read in bounds, rows wp long: padding pre before the data.
+type subpixelVolume struct {
+	pre             [3]int
+	dp, hp, wp, psz int
+}
+
+// newSubpixelPhases returns the padded volume of p and its phases with
+// outputs, each with its tap offsets in the volume of a group and its
+// weights w [G][OCG][ICG·ntap] gathered from p's w (none when w is nil:
+// the geometry alone, for Tasks).
+func newSubpixelPhases(p *conv.Problem, w []float32) (subpixelVolume, []subpixelPhase) {
+	icg, ocg, taps := p.ICG(), p.OCG(), p.Taps()
 	axes, pre, post := subpixelAxes(p)
-	d.pre = pre
-	d.dp, d.hp, d.wp = p.I[0]+pre[0]+post[0], p.I[1]+pre[1]+post[1], p.I[2]+pre[2]+post[2]
-	d.psz = d.dp * d.hp * d.wp
-	d.rowsPer = subpixelRowsPer(d.wp)
-	maxK, maxNT := 0, 0
+	v := subpixelVolume{pre: pre, dp: p.I[0] + pre[0] + post[0], hp: p.I[1] + pre[1] + post[1], wp: p.I[2] + pre[2] + post[2]}
+	v.psz = v.dp * v.hp * v.wp
+	var phases []subpixelPhase
 	for _, pd := range axes[0] {
 		for _, ph := range axes[1] {
 			for _, pw := range axes[2] {
@@ -142,18 +147,20 @@ func newDeconvSubpixel(ex *executor, p *conv.Problem, w, b []float32) *deconvSub
 				s := subpixelPhase{o0: [3]int{pd.o0, ph.o0, pw.o0}, q: [3]int{pd.q, ph.q, pw.q}}
 				s.ntap = len(pd.ks) * len(ph.ks) * len(pw.ks)
 				s.k = icg * s.ntap
-				s.w = make([]float32, p.G*ocg*s.k)
+				if w != nil {
+					s.w = make([]float32, p.G*ocg*s.k)
+				}
 				s.offs = make([]int, 0, s.k)
 				for c := 0; c < icg; c++ {
 					for _, fd := range pd.toff {
 						for _, fh := range ph.toff {
 							for _, fw := range pw.toff {
-								s.offs = append(s.offs, c*d.psz+((fd+pre[0])*d.hp+fh+pre[1])*d.wp+fw+pre[2])
+								s.offs = append(s.offs, c*v.psz+((fd+pre[0])*v.hp+fh+pre[1])*v.wp+fw+pre[2])
 							}
 						}
 					}
 				}
-				for g := 0; g < p.G; g++ {
+				for g := 0; g < p.G && w != nil; g++ {
 					for o := 0; o < ocg; o++ {
 						dst := s.w[(g*ocg+o)*s.k:]
 						r := 0
@@ -170,18 +177,44 @@ func newDeconvSubpixel(ex *executor, p *conv.Problem, w, b []float32) *deconvSub
 						}
 					}
 				}
-				for blk := range ceilDiv(pd.q*ph.q, d.rowsPer) {
-					d.pairs = append(d.pairs, subpixelPair{len(d.phases), blk})
-				}
-				maxK, maxNT = max(maxK, s.k), max(maxNT, min(d.rowsPer, pd.q*ph.q)*d.wp)
-				d.phases = append(d.phases, s)
+				phases = append(phases, s)
 			}
 		}
+	}
+	return v, phases
+}
+
+// fill copies channel x of the input into its padded volume vol; only data
+// slots are written, so the padding stays as zero as the buffer came.
+func (v subpixelVolume) fill(p *conv.Problem, x, vol []float32) {
+	IH, IW := p.I[1], p.I[2]
+	for id := 0; id < p.I[0]; id++ {
+		for ih := 0; ih < IH; ih++ {
+			copy(vol[((id+v.pre[0])*v.hp+ih+v.pre[1])*v.wp+v.pre[2]:][:IW], x[(id*IH+ih)*IW:][:IW])
+		}
+	}
+}
+
+func newDeconvSubpixel(ex *executor, p *conv.Problem, w, b []float32) *deconvSubpixel {
+	d := &deconvSubpixel{ex: ex, p: p, b: b}
+	d.icg, d.ocg = p.ICG(), p.OCG()
+	d.isp, d.osp = conv.Spatial(p.I), conv.Spatial(p.O)
+	ocg := d.ocg
+	v, phases := newSubpixelPhases(p, w)
+	d.vol, d.phases = v, phases
+	d.rowsPer = subpixelRowsPer(d.vol.wp)
+	maxK, maxNT := 0, 0
+	for i, s := range d.phases {
+		nq := s.q[0] * s.q[1]
+		for blk := range ceilDiv(nq, d.rowsPer) {
+			d.pairs = append(d.pairs, subpixelPair{i, blk})
+		}
+		maxK, maxNT = max(maxK, s.k), max(maxNT, min(d.rowsPer, nq)*d.vol.wp)
 	}
 	d.rows, d.mblocks = gemmSplit(p.MB*p.G*len(d.pairs), ocg, splitTarget(ex.workers))
 	// slack after the last volume: the discarded columns of a phase's last
 	// row read up to wp elements past it
-	d.padded = ex.floats(p.MB*p.IC*d.psz + d.wp)
+	d.padded = ex.floats(p.MB*p.IC*d.vol.psz + d.vol.wp)
 	for i := range d.phases {
 		s := &d.phases[i]
 		if s.k == 0 {
@@ -239,22 +272,13 @@ func (d *deconvSubpixel) run(x, out []float32) {
 	d.x, d.out = nil, nil
 }
 
-// fill copies channel nc of x into its padded volume; only data slots are
-// written, so the padding stays as zero as the buffer came.
+// fill copies channel nc of x into its padded volume.
 func (d *deconvSubpixel) fill(_, nc int) {
-	p := d.p
-	xs := d.x[nc*d.isp : (nc+1)*d.isp]
-	vol := d.padded[nc*d.psz:]
-	IH, IW := p.I[1], p.I[2]
-	for id := 0; id < p.I[0]; id++ {
-		for ih := 0; ih < IH; ih++ {
-			copy(vol[((id+d.pre[0])*d.hp+ih+d.pre[1])*d.wp+d.pre[2]:][:IW], xs[(id*IH+ih)*IW:][:IW])
-		}
-	}
+	d.vol.fill(d.p, d.x[nc*d.isp:(nc+1)*d.isp], d.padded[nc*d.vol.psz:])
 }
 
 func (d *deconvSubpixel) runTask(wk, task int) {
-	p, icg, ocg, wp := d.p, d.icg, d.ocg, d.wp
+	p, icg, ocg, wp := d.p, d.icg, d.ocg, d.vol.wp
 	mblk := task % d.mblocks
 	task /= d.mblocks
 	pr := d.pairs[task%len(d.pairs)]
@@ -276,11 +300,11 @@ func (d *deconvSubpixel) runTask(wk, task int) {
 		// B: runs of rows within one depth plane, packed panel by panel
 		// straight from the padded volume
 		bp := &d.panels[wk]
-		bp.reset(d.padded[(n*p.IC+g*icg)*d.psz:], ph.offs)
+		bp.reset(d.padded[(n*p.IC+g*icg)*d.vol.psz:], ph.offs)
 		for q := q0; q < q1; {
 			qd, qh := q/QH, q%QH
 			cnt := min(QH-qh, q1-q)
-			bp.addRun((qd*d.hp+qh)*wp, cnt*wp)
+			bp.addRun((qd*d.vol.hp+qh)*wp, cnt*wp)
 			q += cnt
 		}
 		cm = d.cs[wk][:rows*nt]

@@ -65,6 +65,8 @@ func taskSplit(name string, p *conv.Problem, workers int) (int, string) {
 		n, pairs, phases, mblocks := subpixelTasks(p, workers)
 		return n, fmt.Sprintf("batch %d × groups %d × (phase, depth plane, row block) triples %d (%d phases, blocks of %d padded columns) × output-channel blocks %d (%d channels)",
 			p.MB, p.G, pairs, phases, colTile, mblocks, p.OCG())
+	case "deconv-blocked":
+		return deconvBlockedSplit(p, workers)
 	case "deconv-zeroinsert":
 		q, err := zeroInsertProblem(p)
 		if err != nil {

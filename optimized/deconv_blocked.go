@@ -1,0 +1,244 @@
+package optimized
+
+import (
+	"fmt"
+
+	"github.com/convverify/convverify/conv"
+)
+
+func deconvBlockedVariant() rawVariant {
+	return rawVariant{
+		Variant: Variant{
+			Name:     "deconv-blocked",
+			Ops:      []conv.Op{conv.OpDeconv},
+			Supports: func(p *conv.Problem) error { return nil },
+			// C = 1: each output starts at its bias and adds the products
+			// x·w of its phase's (input channel, tap) terms one at a time, in
+			// (c, kd, kh, kw) order, the K blocks continuing the same
+			// accumulator (blockedKernel): a recursive float32 sum of at most
+			// (IC/G)·taps terms (those reaching the output; the padded
+			// volume's zeros add exact zeros), error ≤ γ_N·Σ|x·w|.
+			BoundC:        1,
+			Exact:         true,
+			Deterministic: true,
+		},
+		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
+			d, err := newDeconvBlocked(ex, p, w, b)
+			if err != nil {
+				return nil, err
+			}
+			return func(in conv.Inputs[float32], out []float32) { d.run(in.X, out) }, nil
+		},
+	}
+}
+
+// deconvBlocked is deconv-subpixel's decomposition (see deconvSubpixel: Π S
+// stride-1 phase correlations over one zero-padded copy of the input) with
+// direct-blocked's micro-kernel instead of a GEMM: in a depth plane qd of
+// phase s the outputs (qh, qw) sit at flat position qh·wp + qw of the
+// padded volume's rows, and every term (c, tap) reads the volume at that
+// position plus a fixed offset (s.offs), so a plane is one flat run of
+// (QH−1)·wp + QW positions (the wp − QW after each row are garbage, never
+// stored). Its tiles of T positions go through blockedKernel, MR output
+// channels at a time over K blocks of kc input channels (their window
+// stays in L1 across the channel blocks), and the finished tile's valid
+// columns go to the phase's strided output positions. A phase no tap
+// reaches runs the kernel with no terms: the bias.
+//
+// Tasks are (image, group, unit), a unit being a range of the tiles of
+// one (phase, depth plane); the ranges split only as far as the workers
+// need (splitTarget), never below minTaskMACs.
+type deconvBlocked struct {
+	ex         *executor
+	p          *conv.Problem
+	vol        subpixelVolume
+	padded     []float32
+	phases     []subpixelPhase
+	wp         [][]float32 // per phase: the weights packed [G][nob][k][MR], zero past OCG
+	span       []int       // per phase: 1 + its largest term offset
+	bias       []float32   // [G][nob][MR]
+	mr, t, nob int
+	kc         int // input channels per K block
+	units      []deconvBlockedUnit
+	acc        [][]float32 // per worker: [nob or 1][MR][T]
+	x, out     []float32   // the current run's
+	fillTask   func(wk, task int)
+	task       func(wk, task int)
+}
+
+// deconvBlockedUnit is tiles [t0, t1) of depth plane qd of a phase.
+type deconvBlockedUnit struct{ phase, qd, t0, t1 int }
+
+// deconvBlockedUnits is the units of p's phases (each phase's plane count
+// and run length in tiles of T), for the plan and for Tasks.
+func deconvBlockedUnits(p *conv.Problem, phases []subpixelPhase, wp, t, workers int) []deconvBlockedUnit {
+	planes, tiles := 0, 0
+	for _, s := range phases {
+		planes += s.q[0]
+		tiles += s.q[0] * ceilDiv((s.q[1]-1)*wp+s.q[2], t)
+	}
+	chunks := 1
+	if base, target := p.MB*p.G*planes, splitTarget(workers); base < target {
+		chunks = ceilDiv(target, base)
+		if m := minTaskMACs(); m > 0 && tiles > 0 {
+			// multiply-adds of an average tile (all its output channels)
+			per := max(1, t*p.OCG()*p.ICG()*p.Taps()/max(1, len(phases)))
+			chunks = max(1, min(chunks, tiles*per/m/planes))
+		}
+	}
+	var us []deconvBlockedUnit
+	for i, s := range phases {
+		nt := ceilDiv((s.q[1]-1)*wp+s.q[2], t)
+		per := ceilDiv(nt, min(chunks, nt))
+		for qd := 0; qd < s.q[0]; qd++ {
+			for t0 := 0; t0 < nt; t0 += per {
+				us = append(us, deconvBlockedUnit{i, qd, t0, min(nt, t0+per)})
+			}
+		}
+	}
+	return us
+}
+
+func newDeconvBlocked(ex *executor, p *conv.Problem, w, b []float32) (*deconvBlocked, error) {
+	d := &deconvBlocked{ex: ex, p: p}
+	d.vol, d.phases = newSubpixelPhases(p, w)
+	ocg := p.OCG()
+	var nv int
+	d.mr, nv = blockedShape(ocg)
+	d.t, d.nob = 16*nv, ceilDiv(ocg, d.mr)
+	d.units = deconvBlockedUnits(p, d.phases, d.vol.wp, d.t, ex.workers)
+	// a channel's window in a tile: T positions plus the reach of its
+	// taps (the largest offset within one channel's volume)
+	reach := 0
+	for _, s := range d.phases {
+		for _, o := range s.offs {
+			reach = max(reach, o%d.vol.psz)
+		}
+	}
+	icg := p.ICG()
+	d.kc = max(1, min(icg, blockedL1()/(d.t+reach)))
+	mr := d.mr
+	d.wp, d.span = make([][]float32, len(d.phases)), make([]int, len(d.phases))
+	for i, s := range d.phases {
+		d.span[i] = 1
+		for _, o := range s.offs {
+			if o < 0 || o >= icg*d.vol.psz {
+				return nil, fmt.Errorf("deconv-blocked: term offset %d outside the group's volume [0, %d)", o, icg*d.vol.psz)
+			}
+			d.span[i] = max(d.span[i], o+1)
+		}
+		pk := make([]float32, p.G*d.nob*s.k*mr)
+		for g := 0; g < p.G; g++ {
+			for o := 0; o < ocg; o++ {
+				ob, m := o/mr, o%mr
+				panel := pk[(g*d.nob+ob)*s.k*mr:][:s.k*mr]
+				src := s.w[(g*ocg+o)*s.k:][:s.k]
+				for k, v := range src {
+					panel[k*mr+m] = v
+				}
+			}
+		}
+		d.wp[i] = pk
+	}
+	d.bias = make([]float32, p.G*d.nob*mr)
+	if b != nil {
+		for g := 0; g < p.G; g++ {
+			for o := 0; o < ocg; o++ {
+				d.bias[(g*d.nob+o/mr)*mr+o%mr] = b[g*ocg+o]
+			}
+		}
+	}
+	// slack after the last volume: garbage columns of a plane's last row
+	// read up to wp elements past it
+	d.padded = ex.floats(p.MB*p.IC*d.vol.psz + d.vol.wp)
+	d.acc = ex.perWorker(d.nob * mr * d.t)
+	isp := conv.Spatial(p.I)
+	d.fillTask = func(_, nc int) {
+		d.vol.fill(d.p, d.x[nc*isp:(nc+1)*isp], d.padded[nc*d.vol.psz:])
+	}
+	d.task = d.runTask
+	return d, nil
+}
+
+func (d *deconvBlocked) run(x, out []float32) {
+	p := d.p
+	d.x, d.out = x, out
+	d.ex.forEach(p.MB*p.IC, d.fillTask)
+	d.ex.forEach(p.MB*p.G*len(d.units), d.task)
+	d.x, d.out = nil, nil
+}
+
+func (d *deconvBlocked) runTask(wk, task int) {
+	p, vol := d.p, d.vol
+	u := d.units[task%len(d.units)]
+	task /= len(d.units)
+	g, n := task%p.G, task/p.G
+	s := &d.phases[u.phase]
+	icg, ocg, mr, T := p.ICG(), p.OCG(), d.mr, d.t
+	QH := s.q[1]
+	runLen := (QH-1)*vol.wp + s.q[2]
+	// the group's volumes from plane qd of the phase (the garbage columns
+	// of the last row read into the slack; blockedKernel checks the bound)
+	x := d.padded[(n*p.IC+g*icg)*vol.psz+u.qd*vol.hp*vol.wp:]
+	span := d.span[u.phase]
+	nkb := max(1, ceilDiv(icg, d.kc))
+	hitIf(s.ntap == 0, pathDeconvBlkBias)
+	hitIf(nkb > 1 && icg%d.kc != 0, pathDeconvBlkKRem)
+	hitIf(ocg%mr != 0, pathDeconvBlkOCRem)
+	for t := u.t0; t < u.t1; t++ {
+		f0 := t * T
+		nv := min(T, runLen-f0)
+		hitIf(nv < T, pathDeconvBlkTail)
+		for kb := 0; kb < nkb; kb++ {
+			k0, k1 := min(icg, kb*d.kc)*s.ntap, min(icg, (kb+1)*d.kc)*s.ntap
+			for ob := 0; ob < d.nob; ob++ {
+				c := d.acc[wk][ob*mr*T : (ob+1)*mr*T]
+				pb := g*d.nob + ob
+				blockedKernel(mr, T, c, d.bias[pb*mr:(pb+1)*mr], x[f0:], span, s.offs[k0:k1],
+					d.wp[u.phase][(pb*s.k+k0)*mr:(pb*s.k+k1)*mr], kb > 0, nv)
+				if kb == nkb-1 {
+					d.store(c, n, g*ocg+ob*mr, min(mr, ocg-ob*mr), s, u.qd, f0, nv)
+				}
+			}
+		}
+	}
+}
+
+// store scatters the valid columns of a finished tile (nv flat positions
+// from f0 of plane qd of phase s; channels oc0… of which rows are real)
+// to their strided output positions.
+func (d *deconvBlocked) store(c []float32, n, oc0, rows int, s *subpixelPhase, qd, f0, nv int) {
+	p, wp, T := d.p, d.vol.wp, d.t
+	OH, OW, SW := p.O[1], p.O[2], p.S[2]
+	osp := conv.Spatial(p.O)
+	od := s.o0[0] + qd*p.S[0]
+	for qh := f0 / wp; qh*wp < f0+nv; qh++ {
+		lo, hi := max(0, f0-qh*wp), min(s.q[2], f0+nv-qh*wp)
+		if lo >= hi {
+			continue
+		}
+		src := qh*wp + lo - f0
+		oh := s.o0[1] + qh*p.S[1]
+		base := (n*p.OC+oc0)*osp + (od*OH+oh)*OW + s.o0[2] + lo*SW
+		for m := 0; m < rows; m++ {
+			cs := c[m*T+src:][:hi-lo]
+			y := d.out[base+m*osp:]
+			if SW == 1 {
+				copy(y[:hi-lo], cs)
+				continue
+			}
+			for i, v := range cs {
+				y[i*SW] = v
+			}
+		}
+	}
+}
+
+// deconvBlockedSplit is Tasks' count and description for deconv-blocked.
+func deconvBlockedSplit(p *conv.Problem, workers int) (int, string) {
+	v, phases := newSubpixelPhases(p, nil)
+	_, nv := blockedShape(p.OCG())
+	us := deconvBlockedUnits(p, phases, v.wp, 16*nv, workers)
+	return p.MB * p.G * len(us), fmt.Sprintf("batch %d × groups %d × (phase, depth plane, tile range) units %d (%d phases, tiles of %d positions)",
+		p.MB, p.G, len(us), len(phases), 16*nv)
+}
