@@ -2,6 +2,7 @@ package optimized
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/convverify/convverify/conv"
 	"github.com/convverify/convverify/optimized/gemm"
@@ -94,6 +95,7 @@ type deform struct {
 	wc                  [][][]float32     // per group and chunk: the permuted weights (ocg × kc), one-shot
 	pa                  [][]*gemm.PackedA // per group and chunk: the permuted weights packed, plan
 	tabs                []deformTable     // per worker
+	pos                 [][]float64       // per worker: the tile's oh·SH, then its ow·SW
 	panels              []deformPanels    // per worker
 	in                  conv.Inputs[float32]
 	out                 []float32 // the current run's
@@ -177,10 +179,12 @@ func newDeform(ex *executor, p *conv.Problem, w, b []float32) *deform {
 	}
 	rows := dgMax * d.taps * d.ntPad
 	d.tabs = make([]deformTable, ex.workers)
+	d.pos = make([][]float64, ex.workers)
 	d.panels = make([]deformPanels, ex.workers)
 	for i := range d.tabs {
 		d.tabs[i] = deformTable{base: make([]int32, rows), w: ex.scratch(4 * rows)}
 		d.panels[i].d = d
+		d.pos[i] = make([]float64, 2*d.ntMax)
 	}
 	d.padTask, d.task = d.runPad, d.runTask
 	return d
@@ -247,9 +251,16 @@ func (d *deform) runTask(wk, task int) {
 	bp.x = d.xT[n*d.psz*p.IC : (n+1)*d.psz*p.IC]
 	bp.tab, bp.nt = tab, nt
 	ws := d.ex.gemmWS(wk)
+	rowY, colX := d.pos[wk][:nt], d.pos[wk][d.ntMax:][:nt]
+	for jj, oh, ow := 0, j0/p.O[2], j0%p.O[2]; jj < nt; jj++ {
+		rowY[jj], colX[jj] = float64(oh*p.S[1]), float64(ow*p.S[2])
+		if ow++; ow == p.O[2] {
+			ow, oh = 0, oh+1
+		}
+	}
 	var outside, edge bool
 	for ci, ch := range d.chunks[g] {
-		o, e := d.fillTable(tab, n, ch.dg0, ch.dg1, j0, j1)
+		o, e := d.fillTable(tab, rowY, colX, n, ch.dg0, ch.dg1, j0, j1)
 		outside, edge = outside || o, edge || e
 		bp.ch = ch
 		kc := (ch.c1 - ch.c0) * d.taps
@@ -268,16 +279,14 @@ func (d *deform) runTask(wk, task int) {
 // fillTable computes the samples of offset groups [dg0, dg1), every tap,
 // outputs [j0, j1) of image n into tab, and reports whether some sample lay
 // entirely outside the image and whether some had a neighbour outside.
-//
-// Positions are float64 (exact for float32 offsets, as the reference's),
-// the weights float64 products rounded once to float32 (see BoundC).
-func (d *deform) fillTable(tab *deformTable, n, dg0, dg1, j0, j1 int) (outside, edge bool) {
+// rowY and colX hold the tile's oh·SH and ow·SW.
+func (d *deform) fillTable(tab *deformTable, rowY, colX []float64, n, dg0, dg1, j0, j1 int) (outside, edge bool) {
 	p, in := d.p, d.in
 	KH, KW, taps := p.K[1], p.K[2], d.taps
-	IH, IW, OW := p.I[1], p.I[2], p.O[2]
-	fIH, fIW := float64(IH), float64(IW)
-	osp, ntPad, pw := d.osp, d.ntPad, d.pw
+	fIH, fIW := float64(p.I[1]), float64(p.I[2])
+	osp, ntPad := d.osp, d.ntPad
 	nt := j1 - j0
+	flags := 0
 	for dg := dg0; dg < dg1; dg++ {
 		for kh := 0; kh < KH; kh++ {
 			for kw := 0; kw < KW; kw++ {
@@ -290,57 +299,82 @@ func (d *deform) fillTable(tab *deformTable, n, dg0, dg1, j0, j1 int) (outside, 
 				}
 				r := (dg-dg0)*taps + kh*KW + kw
 				base := tab.base[r*ntPad:][:ntPad]
-				w0 := tab.w[(4*r)*ntPad:][:ntPad]
-				w1 := tab.w[(4*r+1)*ntPad:][:ntPad]
-				w2 := tab.w[(4*r+2)*ntPad:][:ntPad]
-				w3 := tab.w[(4*r+3)*ntPad:][:ntPad]
+				w := tab.w[4*r*ntPad:][:4*ntPad]
 				// the 16 columns past the tile sample pixel 0 with weight 0
 				clear(base[nt : nt+16])
-				clear(w0[nt : nt+16])
-				clear(w1[nt : nt+16])
-				clear(w2[nt : nt+16])
-				clear(w3[nt : nt+16])
-				dy := kh*p.Dil[1] - p.PBegin[1]
-				dx := kw*p.Dil[2] - p.PBegin[2]
-				oh, ow := j0/OW, j0%OW
-				for jj := range nt {
-					py := float64(oh*p.S[1]+dy) + float64(offY[jj])
-					px := float64(ow*p.S[2]+dx) + float64(offX[jj])
-					if ow++; ow == OW {
-						ow = 0
-						oh++
-					}
-					if !(py > -1 && py < fIH && px > -1 && px < fIW) {
-						// all four neighbours outside (also NaN)
-						outside = true
-						base[jj], w0[jj], w1[jj], w2[jj], w3[jj] = 0, 0, 0, 0, 0
-						continue
-					}
-					y0, x0 := int(py), int(px) // truncation; floor below
-					if py < float64(y0) {
-						y0--
-					}
-					if px < float64(x0) {
-						x0--
-					}
-					ly, lx := py-float64(y0), px-float64(x0)
-					m := 1.0
-					if mask != nil {
-						m = float64(mask[jj])
-					}
-					if y0 < 0 || y0 >= IH-1 || x0 < 0 || x0 >= IW-1 {
-						edge = true
-					}
-					base[jj] = int32((y0+1)*pw + x0 + 1)
-					w0[jj] = float32((1 - ly) * (1 - lx) * m)
-					w1[jj] = float32((1 - ly) * lx * m)
-					w2[jj] = float32(ly * (1 - lx) * m)
-					w3[jj] = float32(ly * lx * m)
+				for i := 0; i < 4; i++ {
+					clear(w[i*ntPad+nt : i*ntPad+nt+16])
 				}
+				dy := float64(kh*p.Dil[1] - p.PBegin[1])
+				dx := float64(kw*p.Dil[2] - p.PBegin[2])
+				flags |= deformTaps(base, w, ntPad, offY, offX, mask, rowY[:nt], colX[:nt], dy, dx, fIH, fIW, d.pw)
 			}
 		}
 	}
-	return outside, edge
+	return flags&1 != 0, flags&2 != 0
+}
+
+// deformTaps computes the len(offY) samples of one tap-table row: sample j
+// is at (py, px) = ((rowY[j] + dy) + offY[j], (colX[j] + dx) + offX[j]) in
+// float64 (rowY + dy is an exact integer, so one rounding, as the
+// reference's), with mask m = mask[j] (1 without). Inside (−1, IH) × (−1, IW)
+// its top-left neighbour (y0, x0) = (⌊py⌋, ⌊px⌋) goes to base[j] as the
+// bordered pixel (y0+1)·pw + x0 + 1 and its weights, float64 products
+// rounded once to float32 (see BoundC), to w[i·ws + j]:
+//
+//	((1−ly)(1−lx))·m, ((1−ly)·lx)·m, (ly·(1−lx))·m, (ly·lx)·m,  l = p − ⌊p⌋
+//
+// outside (or NaN) base and weights are 0. flags has bit 0 set when some
+// sample lay entirely outside the image, bit 1 when some inside sample had
+// a neighbour outside.
+func deformTaps(base []int32, w []float32, ws int, offY, offX, mask []float32, rowY, colX []float64, dy, dx, fIH, fIW float64, pw int) int {
+	n := len(offY)
+	if n == 0 {
+		return 0
+	}
+	_ = base[n-1]
+	_ = w[3*ws+n-1]
+	_ = offX[n-1]
+	_ = rowY[n-1]
+	_ = colX[n-1]
+	if mask != nil {
+		_ = mask[n-1]
+	}
+	if hasDeformAsm {
+		return deformTapsAsm(base, w, ws, offY, offX, mask, rowY, colX, dy, dx, fIH, fIW, pw)
+	}
+	return deformTapsGo(base, w, ws, offY, offX, mask, rowY, colX, dy, dx, fIH, fIW, pw)
+}
+
+func deformTapsGo(base []int32, w []float32, ws int, offY, offX, mask []float32, rowY, colX []float64, dy, dx, fIH, fIW float64, pw int) int {
+	n := len(offY)
+	w0, w1, w2, w3 := w[:n], w[ws:ws+n], w[2*ws:2*ws+n], w[3*ws:3*ws+n]
+	base, offX, rowY, colX = base[:n], offX[:n], rowY[:n], colX[:n]
+	flags := 0
+	for j := range offY {
+		py := (rowY[j] + dy) + float64(offY[j])
+		px := (colX[j] + dx) + float64(offX[j])
+		if !(py > -1 && py < fIH && px > -1 && px < fIW) {
+			flags |= 1 // all four neighbours outside (also NaN)
+			base[j], w0[j], w1[j], w2[j], w3[j] = 0, 0, 0, 0, 0
+			continue
+		}
+		fy, fx := math.Floor(py), math.Floor(px)
+		if fy < 0 || fy >= fIH-1 || fx < 0 || fx >= fIW-1 {
+			flags |= 2
+		}
+		ly, lx := py-fy, px-fx
+		m := 1.0
+		if mask != nil {
+			m = float64(mask[j])
+		}
+		base[j] = int32((fy+1)*float64(pw) + fx + 1)
+		w0[j] = float32((1 - ly) * (1 - lx) * m)
+		w1[j] = float32((1 - ly) * lx * m)
+		w2[j] = float32(ly * (1 - lx) * m)
+		w3[j] = float32(ly * lx * m)
+	}
+	return flags
 }
 
 // deformPanels is one chunk's B (rows tap-major: t·cc + ci; columns the

@@ -11,8 +11,21 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func deformPanelAVX512(dst *float32, ldd, sw int, x *float32, cs, pw int, base *int32, w *float32, ws, nc int)
 
+// deformTapsAVX512 is deformTapsGo 8 samples at a time; bit-identical to it.
+//
+//go:noescape
+func deformTapsAVX512(base *int32, w *float32, ws int, offY, offX, mask *float32, rowY, colX *float64, dy, dx, fih, fiw float64, pw, n int) (flags int)
+
 var hasDeformAsm = cpu.X86.HasAVX512F
 
 func deformPanelAsm(dst []float32, ldd, sw int, x []float32, cs, pw int, base []int32, w []float32, ws, nc int) {
 	deformPanelAVX512(&dst[0], ldd, sw, &x[0], cs, pw, &base[0], &w[0], ws, nc)
+}
+
+func deformTapsAsm(base []int32, w []float32, ws int, offY, offX, mask []float32, rowY, colX []float64, dy, dx, fih, fiw float64, pw int) int {
+	var m *float32
+	if mask != nil {
+		m = &mask[0]
+	}
+	return deformTapsAVX512(&base[0], &w[0], ws, &offY[0], &offX[0], m, &rowY[0], &colX[0], dy, dx, fih, fiw, pw, len(offY))
 }

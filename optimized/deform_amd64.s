@@ -410,3 +410,130 @@ next:
 	JGT block
 	VZEROUPPER
 	RET
+
+DATA deformOne<>+0(SB)/8, $1.0
+GLOBL deformOne<>(SB), RODATA|NOPTR, $8
+DATA deformMinusOne<>+0(SB)/8, $-1.0
+GLOBL deformMinusOne<>(SB), RODATA|NOPTR, $8
+
+// func deformTapsAVX512(base *int32, w *float32, ws int, offY, offX, mask *float32, rowY, colX *float64, dy, dx, fih, fiw float64, pw, n int) (flags int)
+//
+// deformTapsGo on 8 samples at a time in float64 (the same operations in
+// the same order, so the same bits), the tail under a mask.
+TEXT ·deformTapsAVX512(SB), NOSPLIT, $0-120
+	MOVQ base+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ ws+16(FP), AX
+	SHLQ $2, AX
+	LEAQ (SI)(AX*1), R8
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	MOVQ offY+24(FP), R11
+	MOVQ offX+32(FP), R12
+	MOVQ mask+40(FP), R13
+	MOVQ rowY+48(FP), R14
+	MOVQ colX+56(FP), BX
+	VBROADCASTSD dy+64(FP), Z20
+	VBROADCASTSD dx+72(FP), Z21
+	VBROADCASTSD fih+80(FP), Z22
+	VBROADCASTSD fiw+88(FP), Z23
+	VBROADCASTSD deformOne<>(SB), Z24
+	VBROADCASTSD deformMinusOne<>(SB), Z25
+	VSUBPD Z24, Z22, Z26 // IH − 1
+	VSUBPD Z24, Z23, Z27 // IW − 1
+	VPXORQ Z28, Z28, Z28 // 0
+	MOVQ pw+96(FP), AX
+	VCVTSI2SDQ AX, X0, X0
+	VBROADCASTSD X0, Z29
+	MOVQ n+104(FP), CX
+	XORQ DX, DX
+
+loop:
+	TESTQ CX, CX
+	JLE   done
+	MOVL  $0xff, AX
+	CMPQ  CX, $8
+	JGE   lanes
+	MOVL  $1, AX
+	SHLL  CX, AX
+	DECL  AX
+
+lanes:
+	KMOVW AX, K1
+	VCVTPS2PD.Z (R11), K1, Z0
+	VCVTPS2PD.Z (R12), K1, Z1
+	VADDPD.Z (R14), Z20, K1, Z2 // rowY + dy, exact
+	VADDPD.Z (BX), Z21, K1, Z3
+	VADDPD Z0, Z2, Z2           // py
+	VADDPD Z1, Z3, Z3           // px
+	VCMPPD $0x1e, Z25, Z2, K1, K2 // py > −1 (false for NaN)
+	VCMPPD $0x11, Z22, Z2, K2, K2 // py < IH
+	VCMPPD $0x1e, Z25, Z3, K2, K2 // px > −1
+	VCMPPD $0x11, Z23, Z3, K2, K2 // px < IW
+	KXORW K1, K2, K3
+	KORTESTW K3, K3
+	JZ    inside
+	ORQ   $1, DX // some sample entirely outside
+
+inside:
+	VRNDSCALEPD $9, Z2, Z4 // floor
+	VRNDSCALEPD $9, Z3, Z5
+	VCMPPD $0x1d, Z28, Z4, K2, K4 // y0 ≥ 0
+	VCMPPD $0x11, Z26, Z4, K4, K4 // y0 < IH − 1
+	VCMPPD $0x1d, Z28, Z5, K4, K4 // x0 ≥ 0
+	VCMPPD $0x11, Z27, Z5, K4, K4 // x0 < IW − 1
+	KXORW K2, K4, K3
+	KORTESTW K3, K3
+	JZ    weights
+	ORQ   $2, DX // some neighbour outside
+
+weights:
+	VSUBPD Z4, Z2, Z6  // ly
+	VSUBPD Z5, Z3, Z7  // lx
+	VSUBPD Z6, Z24, Z8 // 1 − ly
+	VSUBPD Z7, Z24, Z9 // 1 − lx
+	VMOVAPD Z24, Z10
+	TESTQ R13, R13
+	JZ    nomask
+	VCVTPS2PD.Z (R13), K1, Z10
+	ADDQ  $32, R13
+
+nomask:
+	VMULPD Z9, Z8, Z11
+	VMULPD Z10, Z11, Z11 // (1−ly)(1−lx)·m
+	VMULPD Z7, Z8, Z12
+	VMULPD Z10, Z12, Z12 // (1−ly)·lx·m
+	VMULPD Z9, Z6, Z13
+	VMULPD Z10, Z13, Z13 // ly·(1−lx)·m
+	VMULPD Z7, Z6, Z14
+	VMULPD Z10, Z14, Z14 // ly·lx·m
+	VCVTPD2PS.Z Z11, K2, Y11
+	VCVTPD2PS.Z Z12, K2, Y12
+	VCVTPD2PS.Z Z13, K2, Y13
+	VCVTPD2PS.Z Z14, K2, Y14
+	VMOVUPS Y11, K1, (SI)
+	VMOVUPS Y12, K1, (R8)
+	VMOVUPS Y13, K1, (R9)
+	VMOVUPS Y14, K1, (R10)
+	VADDPD Z24, Z4, Z4    // y0 + 1
+	VMULPD Z29, Z4, Z4    // (y0 + 1)·pw
+	VADDPD Z5, Z4, Z4
+	VADDPD Z24, Z4, Z4    // + x0 + 1: exact integers
+	VCVTTPD2DQ.Z Z4, K2, Y4
+	VMOVDQU32 Y4, K1, (DI)
+	ADDQ  $32, DI
+	ADDQ  $32, SI
+	ADDQ  $32, R8
+	ADDQ  $32, R9
+	ADDQ  $32, R10
+	ADDQ  $32, R11
+	ADDQ  $32, R12
+	ADDQ  $64, R14
+	ADDQ  $64, BX
+	SUBQ  $8, CX
+	JMP   loop
+
+done:
+	MOVQ DX, flags+112(FP)
+	VZEROUPPER
+	RET

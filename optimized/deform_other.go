@@ -7,3 +7,7 @@ const hasDeformAsm = false
 func deformPanelAsm(dst []float32, ldd, sw int, x []float32, cs, pw int, base []int32, w []float32, ws, nc int) {
 	panic("unreachable")
 }
+
+func deformTapsAsm(base []int32, w []float32, ws int, offY, offX, mask []float32, rowY, colX []float64, dy, dx, fih, fiw float64, pw int) int {
+	panic("unreachable")
+}

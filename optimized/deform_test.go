@@ -86,3 +86,71 @@ func TestDeformTileBounds(t *testing.T) {
 		SetTiles(old)
 	}
 }
+
+// TestDeformTapsAsmMatchesGo: the assembly tap-table row gives
+// deformTapsGo's bits (bases, weights, flags) on rapid's offsets (inside,
+// on the border, outside, NaN and ±Inf), masks or none, tails of the
+// 8-lane loop, and leaves the table past n and past each weight row alone.
+func TestDeformTapsAsmMatchesGo(t *testing.T) {
+	if !hasDeformAsm {
+		t.Skip("no assembly sampler on this machine or build")
+	}
+	rapid.Check(t, func(rt *rapid.T) {
+		n := rapid.IntRange(1, 40).Draw(rt, "n")
+		ih, iw := rapid.IntRange(1, 6).Draw(rt, "ih"), rapid.IntRange(1, 6).Draw(rt, "iw")
+		ws := n + rapid.IntRange(0, 9).Draw(rt, "ws_extra")
+		special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -1, 0, float32(ih), float32(iw), 1e-30, -0.5}
+		off := func(label string) []float32 {
+			s := make([]float32, n)
+			for i := range s {
+				if rapid.IntRange(0, 5).Draw(rt, label+"_kind") == 0 {
+					s[i] = rapid.SampledFrom(special).Draw(rt, label+"_special")
+				} else {
+					s[i] = float32(rapid.IntRange(-600, 600).Draw(rt, label)) / 128
+				}
+			}
+			return s
+		}
+		offY, offX := off("offy"), off("offx")
+		var mask []float32
+		if rapid.Bool().Draw(rt, "mask") {
+			mask = make([]float32, n)
+			for i := range mask {
+				mask[i] = rapid.Float32Range(-2, 2).Draw(rt, "m")
+			}
+		}
+		rowY, colX := make([]float64, n), make([]float64, n)
+		for i := range rowY {
+			rowY[i] = float64(rapid.IntRange(0, ih).Draw(rt, "oh"))
+			colX[i] = float64(rapid.IntRange(0, iw).Draw(rt, "ow"))
+		}
+		dy, dx := float64(rapid.IntRange(-2, 2).Draw(rt, "dy")), float64(rapid.IntRange(-2, 2).Draw(rt, "dx"))
+		run := func(f func([]int32, []float32, int, []float32, []float32, []float32, []float64, []float64, float64, float64, float64, float64, int) int) ([]int32, []float32, int) {
+			base := make([]int32, n+3)
+			w := make([]float32, 4*ws+3)
+			for i := range base {
+				base[i] = -7
+			}
+			for i := range w {
+				w[i] = float32(math.NaN())
+			}
+			flags := f(base, w, ws, offY, offX, mask, rowY, colX, dy, dx, float64(ih), float64(iw), iw+2)
+			return base, w, flags
+		}
+		bg, wg, fg := run(deformTapsAsm)
+		bw, ww, fw := run(deformTapsGo)
+		if fg != fw {
+			rt.Fatalf("flags: asm %b, Go %b", fg, fw)
+		}
+		for i := range bw {
+			if bg[i] != bw[i] {
+				rt.Fatalf("base[%d]: asm %d, Go %d", i, bg[i], bw[i])
+			}
+		}
+		for i := range ww {
+			if math.Float32bits(wg[i]) != math.Float32bits(ww[i]) {
+				rt.Fatalf("w[%d] (row %d, column %d): asm %v, Go %v", i, i/ws, i%ws, wg[i], ww[i])
+			}
+		}
+	})
+}
