@@ -110,7 +110,7 @@ func TestBestImpl(t *testing.T) {
 		t.Fatalf("best totals %+v, want 2 layers, 3 instances", tot)
 	}
 	for _, bl := range tot[0].Layers {
-		want := "best→im2col-gemm"
+		want := "best→direct-blocked"
 		if bl.Layer.Name == "net:dw" {
 			want = "best→depthwise-direct"
 		}

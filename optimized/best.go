@@ -9,7 +9,8 @@ import (
 // Best returns the variant to run p on workers goroutines when the caller
 // does not name one. It is a rule on the problem's form, never on a
 // particular layer, read off the single-core measurements in
-// benchdata/baseline-avx512.txt (batch 1, AVX-512):
+// benchdata/baseline-avx512.txt (batch 1, AVX-512) and, for direct-blocked,
+// the interleaved runs quoted below:
 //
 //   - deconv → deconv-subpixel, the sub-pixel phases as implicit GEMMs
 //     (42.8 against deconv-col2im's 32.8 GFLOP/s on 4×4 stride-2 2D, 24.3
@@ -21,25 +22,40 @@ import (
 //     depthwise-direct (0.26 ms against direct-tiled's 0.75 ms and
 //     im2col-gemm's 2.9 ms on 3×3 over 112²);
 //   - conv with a 1×1(×1) kernel → pointwise-gemm (1.35 ms against
-//     im2col-gemm's 2.9 ms and direct-tiled's 7.5 ms, 256→64 at 56²);
-//   - 1D or 2D conv whose kernel has at least largeKernelTaps taps (7×7 and
-//     up) → direct-tiled (5.9 ms against im2col-gemm's 11 ms at 11×11);
-//   - any other conv (3×3 at any stride, 3D, grouped) → im2col-gemm
-//     (4.0 ms against winograd-f2x3's 6.9 ms and direct-tiled's 7.9 ms at
-//     3×3 64→64 56²; 4.4 ms against direct-tiled's 13.9 ms at 3×3×3):
-//     under the current measurements Winograd is never the automatic choice.
+//     im2col-gemm's 2.9 ms and direct-tiled's 7.5 ms, 256→64 at 56²;
+//     direct-blocked wins some of ResNet-50's 1×1 layers and loses more,
+//     by up to 2× on the strided and channel-expanding ones: 36.9 against
+//     46.7 GFLOP/s at 1024→512 stride 2, 48.1 against 80.2 at 256→1024
+//     on 14²);
+//   - any other conv (kernels of two taps and more: 3×3 at any stride,
+//     large kernels, 3D, grouped) → direct-blocked (planned, one core,
+//     GFLOP/s medians of interleaved rounds on the 2-core development
+//     machine: 3×3 64→64 at 56² 88 against im2col-gemm's 69 and
+//     direct-tiled's 28; 11×11 16→16 at 64² 79 against direct-tiled's 47
+//     and im2col-gemm's 40; 3×3×3 32→32 at 16³ 62 against im2col-gemm's
+//     51; 3×3 stride 2 128→128 41 against 31; ResNet-50's 7×7 stride-2
+//     conv1 41 against direct-tiled's 27, its 3×3 layers at 28² 67
+//     against 51 and at 7² 55 against 42; 3×3 with 32 groups of 4
+//     channels 23 against direct-tiled's 16 and im2col-gemm's 6.4; at 14²,
+//     256→256, a tie: 56.9 against im2col-gemm's 55.7, the worst case of
+//     its flat tiles, whose runs of 222 positions carry 26 garbage columns
+//     and a partial tile): under the current measurements Winograd is
+//     never the automatic choice.
 //
-// Then the worker count: a GEMM variant splits over images, groups, column
+// Then the worker count: direct-blocked splits over images, groups, depth
+// slices, ranges of flat tiles and then of output-channel blocks, never
+// under 2^21 multiply-adds a task. A GEMM variant splits over images, groups, column
 // tiles (or row blocks) and, when those give fewer than 16 tasks, blocks of
 // output channels of at least 42 (gemmSplit), then smaller column tiles or
 // row blocks (colSplit, wideBlocks), never under 2^21 multiply-adds a task
 // (see Tasks), so only a small layer at batch 1 still gives it fewer tasks
-// than workers (three of ResNet-50's, at 13–14). When workers > 1 and im2col-gemm or
-// pointwise-gemm was chosen, direct-tiled (whose tasks are output-channel
-// blocks × row blocks) replaces it if its usable parallelism min(tasks,
-// workers) exceeds the GEMM variant's by more than the GEMM's single-core
-// speed advantage: 5× for 1×1 kernels (74.7 against 13.9 GFLOP/s above), 2×
-// for others (54.6 against 29.1 GFLOP/s). Every variant is deterministic,
+// than workers (three of ResNet-50's, at 13–14). When workers > 1 and
+// im2col-gemm, pointwise-gemm or direct-blocked was chosen, direct-tiled
+// (whose tasks are output-channel blocks × row blocks) replaces it if its
+// usable parallelism min(tasks, workers) exceeds the chosen variant's by
+// more than that one's single-core speed advantage: 5× for 1×1 kernels (74.7 against 13.9 GFLOP/s above), 2×
+// for others (54.6 against 29.1 GFLOP/s), 3× for direct-blocked (88
+// against 28 GFLOP/s at 3×3). Every variant is deterministic,
 // so the result never depends on workers for a given variant; which
 // variant runs may.
 //
@@ -58,11 +74,14 @@ func Best(p *conv.Problem, workers int) (Variant, error) {
 		}
 		return vs[0], nil
 	}
-	if workers > 1 && (name == "im2col-gemm" || name == "pointwise-gemm") {
+	if workers > 1 && (name == "im2col-gemm" || name == "pointwise-gemm" || name == "direct-blocked") {
 		if d, ok := Lookup("direct-tiled"); ok && d.Supports(p) == nil {
 			ratio := 2
-			if name == "pointwise-gemm" {
+			switch name {
+			case "pointwise-gemm":
 				ratio = 5
+			case "direct-blocked":
+				ratio = 3
 			}
 			n, _ := Tasks(v, p, workers)
 			nd, _ := Tasks(d, p, workers)
@@ -73,11 +92,6 @@ func Best(p *conv.Problem, workers int) (Variant, error) {
 	}
 	return v, nil
 }
-
-// largeKernelTaps is the spatial tap count from which Best prefers
-// direct-tiled to im2col-gemm in 1D and 2D: at 7×7 and up the im2col matrix
-// is taps times the input and its copy costs more than the GEMM saves.
-const largeKernelTaps = 49
 
 // bestName is Best's rule before the worker count.
 func bestName(p *conv.Problem) string {
@@ -97,8 +111,6 @@ func bestName(p *conv.Problem) string {
 		return "depthwise-direct"
 	case p.Taps() == 1:
 		return "pointwise-gemm"
-	case p.Rank <= 2 && p.Taps() >= largeKernelTaps:
-		return "direct-tiled"
 	}
-	return "im2col-gemm"
+	return "direct-blocked"
 }

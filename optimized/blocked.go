@@ -32,7 +32,8 @@ import (
 // pads OC/G least (blockedShape). The last, partial tile of a run loads
 // masked (it may end the buffer).
 //
-// Tasks are (image, group, depth slice, range of flat tiles), and a task
+// Tasks are (image, group, depth slice, range of flat tiles, range of
+// output-channel blocks; the ranges cut only for workers), and a task
 // walks its tiles one by one: for each tile, K blocks of kc input channels
 // (their input window, kc·(T + term span) floats, stays in L1 across the
 // output-channel blocks) × every output-channel block, accumulating in a
@@ -131,6 +132,8 @@ type blockedGeom struct {
 	kc, nkb    int    // input channels per K block, K blocks
 	chunks     int    // tile ranges per (image, group, slice)
 	tilesPer   int    // tiles per range
+	obChunks   int    // output-channel block ranges per tile range
+	obPer      int    // blocks per range
 	span       int    // 1 + the largest term offset from a group's first channel
 	obOuter    bool   // loop order: output-channel blocks outside the tiles (weights larger than the input)
 	reach      int    // the largest term offset inside a phase plane
@@ -182,34 +185,47 @@ func newBlockedGeom(p *conv.Problem, workers int) blockedGeom {
 	chanWin := g.nph * (g.t + g.reach)
 	g.kc = max(1, min(icg, blockedL1()/chanWin))
 	g.nkb = ceilDiv(icg, g.kc)
+	// Parallel split, only as far as the workers need (splitTarget): tile
+	// ranges, then ranges of output-channel blocks, never under
+	// minTaskMACs multiply-adds a task. Every output's K blocks and
+	// summation are the same whatever the split.
 	base := p.MB * p.G * g.nslice
-	g.chunks = 1
-	if target := splitTarget(workers); base < target {
+	g.chunks, g.obChunks = 1, 1
+	target := splitTarget(workers)
+	m := minTaskMACs()
+	if base < target {
 		g.chunks = min(g.ntiles, ceilDiv(target, base))
-		if m := minTaskMACs(); m > 0 {
-			macs := g.ntiles * g.t * p.OCG() * g.k
-			g.chunks = max(1, min(g.chunks, macs/m))
+		if m > 0 {
+			g.chunks = max(1, min(g.chunks, g.ntiles*g.t*p.OCG()*g.k/m))
 		}
 	}
+	g.tilesPer = ceilDiv(g.ntiles, g.chunks)
+	g.chunks = ceilDiv(g.ntiles, g.tilesPer)
+	if base*g.chunks < target {
+		g.obChunks = min(g.nob, ceilDiv(target, base*g.chunks))
+		if m > 0 {
+			g.obChunks = max(1, min(g.obChunks, g.tilesPer*g.t*p.OCG()*g.k/m))
+		}
+	}
+	g.obPer = ceilDiv(g.nob, g.obChunks)
+	g.obChunks = ceilDiv(g.nob, g.obPer)
 	// The weights of a group larger than its input planes (a deep layer
 	// on a small plane): each block's weight panel, walked once per tile
 	// outermost, would stream the whole weights from L3 per tile; with the
 	// blocks outside, one panel stays in L2 across the tiles and the input
 	// is what is re-read.
 	g.obOuter = p.OCG()*g.k > icg*g.chanSize
-	g.tilesPer = ceilDiv(g.ntiles, g.chunks)
-	g.chunks = ceilDiv(g.ntiles, g.tilesPer)
 	return g
 }
 
 // tasks is the number of tasks of the output phase.
-func (g blockedGeom) tasks(p *conv.Problem) int { return p.MB * p.G * g.nslice * g.chunks }
+func (g blockedGeom) tasks(p *conv.Problem) int { return p.MB * p.G * g.nslice * g.chunks * g.obChunks }
 
 // blockedSplit is Tasks' count and description for direct-blocked.
 func blockedSplit(p *conv.Problem, workers int) (int, string) {
 	g := newBlockedGeom(p, workers)
-	return g.tasks(p), fmt.Sprintf("batch %d × groups %d × depth slices %d × flat-tile ranges %d (%d tiles of %d positions, %d per range)",
-		p.MB, p.G, g.nslice, g.chunks, g.ntiles, g.t, g.tilesPer)
+	return g.tasks(p), fmt.Sprintf("batch %d × groups %d × depth slices %d × flat-tile ranges %d (%d tiles of %d positions, %d per range) × output-channel block ranges %d (%d blocks of %d, %d per range; tasks of ≥ %d multiply-adds)",
+		p.MB, p.G, g.nslice, g.chunks, g.ntiles, g.t, g.tilesPer, g.obChunks, g.nob, g.mr, g.obPer, minTaskMACs())
 }
 
 // blockedAxisPhases lists the phases (tap·dilation mod stride) that the
@@ -398,6 +414,8 @@ func (d *blockedConv) fill(_, nc int) {
 // task computes task (image, group, slice, tile range).
 func (d *blockedConv) task(wk, task int) {
 	p, g := d.p, &d.g
+	obc := task % g.obChunks
+	task /= g.obChunks
 	chunk := task % g.chunks
 	task /= g.chunks
 	sl := task % g.nslice
@@ -416,7 +434,8 @@ func (d *blockedConv) task(wk, task int) {
 	acc := d.acc[wk]
 	taps := p.Taps()
 	t0, t1 := chunk*g.tilesPer, min(g.ntiles, (chunk+1)*g.tilesPer)
-	hitIf(ocg%mr != 0, pathBlockedOCRem)
+	ob0, ob1 := obc*g.obPer, min(g.nob, (obc+1)*g.obPer)
+	hitIf(ocg%mr != 0 && ob1 == g.nob, pathBlockedOCRem)
 	hitIf(g.nkb > 1 && icg%g.kc != 0, pathBlockedKRem)
 	// call runs the kernel for output-channel block ob, K block kb on
 	// tile t, into c, and stores c after the last K block
@@ -426,7 +445,7 @@ func (d *blockedConv) task(wk, task int) {
 		k0, k1 := kb*g.kc*taps, min(icg, (kb+1)*g.kc)*taps
 		pb := gi*g.nob + ob
 		blockedKernel(mr, T, c, d.bias[pb*mr:(pb+1)*mr], src[f0:], g.span, d.offs[k0:k1],
-			d.wp[(pb*g.k+k0)*mr:(pb*g.k+k1)*mr], kb > 0, nv, blockedPF*T)
+			d.wp[(pb*g.k+k0)*mr:(pb*g.k+k1)*mr], kb > 0, nv, 4*T)
 		if kb == g.nkb-1 {
 			d.store(c, outBase+ob*mr*osp, min(mr, ocg-ob*mr), f0, nv)
 		}
@@ -434,7 +453,7 @@ func (d *blockedConv) task(wk, task int) {
 	hitIf(g.runLen-(g.ntiles-1)*T < T && t1 == g.ntiles, pathBlockedTail)
 	if g.obOuter {
 		hit(pathBlockedOCOuter)
-		for ob := 0; ob < g.nob; ob++ {
+		for ob := ob0; ob < ob1; ob++ {
 			for t := t0; t < t1; t++ {
 				for kb := 0; kb < g.nkb; kb++ {
 					call(acc, t, kb, ob)
@@ -445,7 +464,7 @@ func (d *blockedConv) task(wk, task int) {
 	}
 	for t := t0; t < t1; t++ {
 		for kb := 0; kb < g.nkb; kb++ {
-			for ob := 0; ob < g.nob; ob++ {
+			for ob := ob0; ob < ob1; ob++ {
 				c := acc
 				if g.nkb > 1 {
 					c = acc[ob*mr*T : (ob+1)*mr*T]
@@ -478,15 +497,15 @@ func (d *blockedConv) store(c []float32, base, rows, f0, nv int) {
 
 var blockedNoTerms [1]int
 
-var blockedPF = 4
-
 // blockedKernel is the micro-kernel: for m < mr and i < T (= 16·nv of the
 // shape),
 //
 //	c[m·T + i] = init + Σ_j w[j·mr + m]·x[offs[j] + i],  init = c[m·T + i] if accum, else bias[m],
 //
 // the terms added in j order. Only lanes i < n read x (the others keep
-// init): the last tile of a run, whose reads may end the buffer. span is
+// init): the last tile of a run, whose reads may end the buffer. The
+// assembly also prefetches each term's input lines pf bytes ahead (4·T:
+// the next tile's); prefetches never fault. span is
 // 1 + the largest of offs (an upper bound will do); the bounds are checked
 // here once.
 func blockedKernel(mr, T int, c, bias, x []float32, span int, offs []int, w []float32, accum bool, n, pf int) {

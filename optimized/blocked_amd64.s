@@ -14,7 +14,9 @@
 // (11 loads per 24 FMAs). With mask ≠ 2^48−1 (bits 16v…16v+15
 // for vector v), the input loads are masked (lanes off read nothing and
 // give 0): the last, partial tile of a flat run, whose reads may end the
-// buffer. Two terms per iteration, then one.
+// buffer. Each term also prefetches (PREFETCHT0) its 3 input lines pf
+// bytes past its loads: the next tile's, with pf = 4·48. Two terms per
+// iteration, then one.
 TEXT ·blockedFMA8x3(SB), NOSPLIT, $0-72
 	MOVQ c+0(FP), DI
 	MOVQ bias+8(FP), BX
@@ -389,7 +391,9 @@ store:
 // (10 loads per 24 FMAs). With mask ≠ 2^64−1 (bits 16v…16v+15
 // for vector v), the input loads are masked (lanes off read nothing and
 // give 0): the last, partial tile of a flat run, whose reads may end the
-// buffer. Two terms per iteration, then one.
+// buffer. Each term also prefetches (PREFETCHT0) its 4 input lines pf
+// bytes past its loads: the next tile's, with pf = 4·64. Two terms per
+// iteration, then one.
 TEXT ·blockedFMA6x4(SB), NOSPLIT, $0-72
 	MOVQ c+0(FP), DI
 	MOVQ bias+8(FP), BX

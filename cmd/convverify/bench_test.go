@@ -711,7 +711,7 @@ func TestBenchImplBest(t *testing.T) {
 	if len(names) != 4 {
 		t.Errorf("%d benchmarks, want 4 (2 layers × 2 worker counts): %v", len(names), names)
 	}
-	for _, want := range []string{"network total", "best of ours per layer", "best→im2col-gemm", "best→depthwise-direct"} {
+	for _, want := range []string{"network total", "best of ours per layer", "best→direct-blocked", "best→depthwise-direct"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("summary lacks %q:\n%s", want, errOut)
 		}

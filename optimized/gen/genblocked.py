@@ -37,7 +37,9 @@ def kernel(mr, nv):
 // ({nv + mr} loads per {nacc} FMAs). With mask ≠ 2^{T}−1 (bits 16v…16v+15
 // for vector v), the input loads are masked (lanes off read nothing and
 // give 0): the last, partial tile of a flat run, whose reads may end the
-// buffer. Two terms per iteration, then one.''')
+// buffer. Each term also prefetches (PREFETCHT0) its {nv} input lines pf
+// bytes past its loads: the next tile's, with pf = 4·{T}. Two terms per
+// iteration, then one.''')
     def step(masked, j):
         w(f'\tMOVQ {8 * j}(R8), SI')
         for v in range(nv):
