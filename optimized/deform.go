@@ -215,16 +215,40 @@ func (d *deform) run(in conv.Inputs[float32], out []float32) {
 }
 
 // runPad copies input row task (image·IH + y) of every channel into the
-// interior of its image's channel-interleaved bordered copy.
+// interior of its image's channel-interleaved bordered copy, in blocks of
+// 16 channels × 16 pixels (deformPad).
 func (d *deform) runPad(_, task int) {
 	p := d.p
 	IC, IH, IW := p.IC, p.I[1], p.I[2]
 	n, y := task/IH, task%IH
 	dst := d.xT[(n*d.psz+(y+1)*d.pw+1)*IC:][:IW*IC]
-	for c := 0; c < IC; c++ {
-		src := d.in.X[((n*IC+c)*IH+y)*IW:][:IW]
-		for x, v := range src {
-			dst[x*IC+c] = v
+	src := d.in.X[(n*IC*IH+y)*IW:]
+	isp := IH * IW
+	for c := 0; c < IC; c += 16 {
+		nc := min(16, IC-c)
+		for x := 0; x < IW; x += 16 {
+			deformPad(dst[x*IC+c:], IC, src[c*isp+x:], isp, min(16, IW-x), nc)
+		}
+	}
+}
+
+// deformPad transposes a block: dst[j·ldd + c] = src[c·lds + j] for j < nx,
+// c < nc (nx, nc ≤ 16).
+func deformPad(dst []float32, ldd int, src []float32, lds, nx, nc int) {
+	_ = dst[(nx-1)*ldd+nc-1]
+	_ = src[(nc-1)*lds+nx-1]
+	if hasDeformAsm {
+		deformPadAsm(dst, ldd, src, lds, nx, nc)
+		return
+	}
+	deformPadGo(dst, ldd, src, lds, nx, nc)
+}
+
+func deformPadGo(dst []float32, ldd int, src []float32, lds, nx, nc int) {
+	for c := 0; c < nc; c++ {
+		s := src[c*lds:][:nx]
+		for j, v := range s {
+			dst[j*ldd+c] = v
 		}
 	}
 }
@@ -259,6 +283,7 @@ func (d *deform) runTask(wk, task int) {
 		}
 	}
 	var outside, edge bool
+	hitIf(len(d.chunks[g]) > 1, pathDeformChunks)
 	for ci, ch := range d.chunks[g] {
 		o, e := d.fillTable(tab, rowY, colX, n, ch.dg0, ch.dg1, j0, j1)
 		outside, edge = outside || o, edge || e

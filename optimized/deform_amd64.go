@@ -16,6 +16,12 @@ func deformPanelAVX512(dst *float32, ldd, sw int, x *float32, cs, pw int, base *
 //go:noescape
 func deformTapsAVX512(base *int32, w *float32, ws int, offY, offX, mask *float32, rowY, colX *float64, dy, dx, fih, fiw float64, pw, n int) (flags int)
 
+// deformPadAVX512 is deformPadGo on one 16×16 block, transposed in
+// registers.
+//
+//go:noescape
+func deformPadAVX512(dst *float32, ldd int, src *float32, lds, nx, nc int)
+
 var hasDeformAsm = cpu.X86.HasAVX512F
 
 func deformPanelAsm(dst []float32, ldd, sw int, x []float32, cs, pw int, base []int32, w []float32, ws, nc int) {
@@ -28,4 +34,8 @@ func deformTapsAsm(base []int32, w []float32, ws int, offY, offX, mask []float32
 		m = &mask[0]
 	}
 	return deformTapsAVX512(&base[0], &w[0], ws, &offY[0], &offX[0], m, &rowY[0], &colX[0], dy, dx, fih, fiw, pw, len(offY))
+}
+
+func deformPadAsm(dst []float32, ldd int, src []float32, lds, nx, nc int) {
+	deformPadAVX512(&dst[0], ldd, &src[0], lds, nx, nc)
 }

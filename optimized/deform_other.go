@@ -11,3 +11,7 @@ func deformPanelAsm(dst []float32, ldd, sw int, x []float32, cs, pw int, base []
 func deformTapsAsm(base []int32, w []float32, ws int, offY, offX, mask []float32, rowY, colX []float64, dy, dx, fih, fiw float64, pw int) int {
 	panic("unreachable")
 }
+
+func deformPadAsm(dst []float32, ldd int, src []float32, lds, nx, nc int) {
+	panic("unreachable")
+}

@@ -154,3 +154,49 @@ func TestDeformTapsAsmMatchesGo(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkDeformPad times the channel-interleaved bordered copy of the
+// benchmark layer's input (one image, 32 channels of 28×28).
+func BenchmarkDeformPad(b *testing.B) {
+	p := BenchProblems()[8].Problem
+	ex := newPlanExecutor(1)
+	defer ex.release()
+	in := BenchInputs(&p, 1)
+	d := newDeform(ex, &p, in.W, in.B)
+	d.in = in
+	for b.Loop() {
+		for y := 0; y < p.MB*p.I[1]; y++ {
+			d.runPad(0, y)
+		}
+	}
+}
+
+// TestDeformPadAsmMatchesGo: the assembly block transpose writes exactly
+// deformPadGo's nx × nc block (the rest of dst keeps its NaN poison).
+func TestDeformPadAsmMatchesGo(t *testing.T) {
+	if !hasDeformAsm {
+		t.Skip("no assembly sampler on this machine or build")
+	}
+	rapid.Check(t, func(rt *rapid.T) {
+		nx, nc := rapid.IntRange(1, 16).Draw(rt, "nx"), rapid.IntRange(1, 16).Draw(rt, "nc")
+		ldd, lds := nc+rapid.IntRange(0, 20).Draw(rt, "ldd_extra"), nx+rapid.IntRange(0, 20).Draw(rt, "lds_extra")
+		src := make([]float32, (nc-1)*lds+nx)
+		for i := range src {
+			src[i] = float32(i) + 0.5
+		}
+		run := func(f func([]float32, int, []float32, int, int, int)) []float32 {
+			dst := make([]float32, (nx-1)*ldd+nc+ldd)
+			for i := range dst {
+				dst[i] = float32(math.NaN())
+			}
+			f(dst, ldd, src, lds, nx, nc)
+			return dst
+		}
+		want, got := run(deformPadGo), run(deformPadAsm)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				rt.Fatalf("dst[%d] (pixel %d, channel %d): asm %v, Go %v", i, i/ldd, i%ldd, got[i], want[i])
+			}
+		}
+	})
+}
