@@ -69,6 +69,17 @@ type deconvBlocked struct {
 // deconvBlockedUnit is tiles [t0, t1) of depth plane qd of a phase.
 type deconvBlockedUnit struct{ phase, qd, t0, t1 int }
 
+// deconvBlockedRunLen is the flat run length of the phases' planes that
+// blockedShape weighs: the largest (the phases of a stride differ by at
+// most a row and a column).
+func deconvBlockedRunLen(phases []subpixelPhase, wp int) int {
+	n := 1
+	for _, s := range phases {
+		n = max(n, (s.q[1]-1)*wp+s.q[2])
+	}
+	return n
+}
+
 // deconvBlockedUnits is the units of p's phases (each phase's plane count
 // and run length in tiles of T), for the plan and for Tasks.
 func deconvBlockedUnits(p *conv.Problem, phases []subpixelPhase, wp, t, workers int) []deconvBlockedUnit {
@@ -104,7 +115,7 @@ func newDeconvBlocked(ex *executor, p *conv.Problem, w, b []float32) (*deconvBlo
 	d.vol, d.phases = newSubpixelPhases(p, w)
 	ocg := p.OCG()
 	var nv int
-	d.mr, nv = blockedShape(ocg)
+	d.mr, nv = blockedShape(ocg, deconvBlockedRunLen(d.phases, d.vol.wp))
 	d.t, d.nob = 16*nv, ceilDiv(ocg, d.mr)
 	d.units = deconvBlockedUnits(p, d.phases, d.vol.wp, d.t, ex.workers)
 	// a channel's window in a tile: T positions plus the reach of its
@@ -195,7 +206,7 @@ func (d *deconvBlocked) runTask(wk, task int) {
 				c := d.acc[wk][ob*mr*T : (ob+1)*mr*T]
 				pb := g*d.nob + ob
 				blockedKernel(mr, T, c, d.bias[pb*mr:(pb+1)*mr], x[f0:], span, s.offs[k0:k1],
-					d.wp[u.phase][(pb*s.k+k0)*mr:(pb*s.k+k1)*mr], kb > 0, nv)
+					d.wp[u.phase][(pb*s.k+k0)*mr:(pb*s.k+k1)*mr], kb > 0, nv, 4*T)
 				if kb == nkb-1 {
 					d.store(c, n, g*ocg+ob*mr, min(mr, ocg-ob*mr), s, u.qd, f0, nv)
 				}
@@ -237,7 +248,7 @@ func (d *deconvBlocked) store(c []float32, n, oc0, rows int, s *subpixelPhase, q
 // deconvBlockedSplit is Tasks' count and description for deconv-blocked.
 func deconvBlockedSplit(p *conv.Problem, workers int) (int, string) {
 	v, phases := newSubpixelPhases(p, nil)
-	_, nv := blockedShape(p.OCG())
+	_, nv := blockedShape(p.OCG(), deconvBlockedRunLen(phases, v.wp))
 	us := deconvBlockedUnits(p, phases, v.wp, 16*nv, workers)
 	return p.MB * p.G * len(us), fmt.Sprintf("batch %d × groups %d × (phase, depth plane, tile range) units %d (%d phases, tiles of %d positions)",
 		p.MB, p.G, len(us), len(phases), 16*nv)
