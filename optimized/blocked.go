@@ -264,7 +264,7 @@ type blockedPhase struct{ a, b, c, idx int }
 func newBlockedConv(ex *executor, p *conv.Problem, w, b []float32) (*blockedConv, error) {
 	g := newBlockedGeom(p, ex.workers)
 	d := &blockedConv{ex: ex, p: p, g: g}
-	icg, ocg, taps := p.ICG(), p.OCG(), p.Taps()
+	icg := p.ICG()
 	if g.noCopy {
 		d.offs = make([]int, g.k)
 		for c := range d.offs {
@@ -331,6 +331,25 @@ func newBlockedConv(ex *executor, p *conv.Problem, w, b []float32) (*blockedConv
 	mr := g.mr
 	d.wp = make([]float32, p.G*g.nob*g.k*mr)
 	d.bias = make([]float32, p.G*g.nob*mr)
+	if w != nil {
+		d.pack(w, b)
+	}
+	tiles := 1
+	if g.nkb > 1 && !g.obOuter {
+		tiles = g.nob
+	}
+	d.acc = ex.perWorker(tiles * mr * g.t)
+	d.runTask = d.task
+	return d, nil
+}
+
+// pack writes the weights w [OC][IC/G][K…] and bias b [OC] (nil: none)
+// into d's panels, wp [G][nob][K][MR] and bias [G][nob][MR], zero past
+// OC/G: once in a prepared plan; in dynamic-blocked, once per run with
+// the samples' mixed kernels.
+func (d *blockedConv) pack(w, b []float32) {
+	p, g := d.p, &d.g
+	icg, ocg, taps, mr := p.ICG(), p.OCG(), p.Taps(), g.mr
 	for gi := 0; gi < p.G; gi++ {
 		for ob := 0; ob < g.nob; ob++ {
 			panel := d.wp[(gi*g.nob+ob)*g.k*mr:][:g.k*mr]
@@ -349,13 +368,6 @@ func newBlockedConv(ex *executor, p *conv.Problem, w, b []float32) (*blockedConv
 			}
 		}
 	}
-	tiles := 1
-	if g.nkb > 1 && !g.obOuter {
-		tiles = g.nob
-	}
-	d.acc = ex.perWorker(tiles * mr * g.t)
-	d.runTask = d.task
-	return d, nil
 }
 
 func (d *blockedConv) run(x, out []float32) {

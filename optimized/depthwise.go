@@ -48,12 +48,12 @@ type depthwise struct {
 	pads   [][]float32 // per worker, zero from the start: fill and the window copy keep the padding zero
 	x, out []float32   // the current run's
 	task   func(wk, task int)
-	cl     *dwCL // the channels-last path (dwUseCL), else nil
+	cl     *dwCL // the channels-last path, else nil
 }
 
 func newDepthwise(ex *executor, p *conv.Problem, w, b []float32) *depthwise {
 	d := &depthwise{ex: ex, p: p, w: w, b: b}
-	if dwUseCL(p) {
+	if dwChoose(p) == dwCLPath {
 		d.cl = newDwCL(ex, p, w, b)
 		d.task = d.runCLTask
 		return d
@@ -81,7 +81,7 @@ func (d *depthwise) run(x, out []float32) {
 // depthwiseTasks is depthwise's task count: image × input channel, or
 // image × channel block on the channels-last path.
 func depthwiseTasks(p *conv.Problem) int {
-	if dwUseCL(p) {
+	if dwChoose(p) != dwRowsPath {
 		return p.MB * ceilDiv(p.G, dwLanes)
 	}
 	return p.MB * p.G

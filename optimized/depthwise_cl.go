@@ -16,9 +16,10 @@ const dwLanes = 16
 //     position (y, x) of the padded plane (input (y − PH, x − PW)) at
 //     phase (y mod SH, x mod SW), slot (y div SH, x div SW) of a phase
 //     plane of hq × pq positions, 16 floats each, one lane a channel. The
-//     slots that hold input are listed once (packDst, per input position); the rest
-//     are padding and stay zero (the buffer is zero when made and every
-//     run writes the same slots).
+//     slot of every input position is listed once (packDst; a position no
+//     tap reads goes to a spare slot after the planes); the other slots are
+//     padding and stay zero (the buffer is zero when made and every run
+//     writes the same slots).
 //   - compute: output (oh, ow) is flat position i = oh·pq + ow of the phase
 //     planes, and tap (kh, kw) reads i + offs[t] (phase of kh·DH and kw·DW,
 //     slot shift (kh·DH div SH)·pq + kw·DW div SW), so the kernel is a
@@ -38,52 +39,68 @@ type dwCL struct {
 	hq, pq, phases int
 	n              int     // flat output positions
 	offs           []int   // per tap, in floats
-	packDst        []int32 // per input position ih·IW + iw: its slot (floats), −1 if no tap reads it
+	packDst        []int32 // per input position ih·IW + iw: its slot (floats), the spare one if no tap reads it
 	unpackSrc      []int32 // per output position oh·OW + ow: its flat slot (floats)
 	blocks         int
 	w, b           []float32 // [block][o][tap][16], [block][o][16]
 	in, tmp        [][]float32
 }
 
-// dwUseCL says whether depthwise takes the channels-last path on p: rank ≤ 2
-// and a rough cycle estimate per channel lower than the row path's. The row
-// path pays per channel a task and a window copy (≈ 200 cycles) and per
-// output row a call and a row copy (≈ 15) plus taps × vectors / 2 (two
-// fused multiply-adds a cycle; a row of n ≤ 32 takes two masked vectors,
-// ≤ 63 four, longer ones four per 64); the channels-last path pays per
-// block the same task overhead, taps × n / 2 for the flat outputs and
-// about 70 cycles per 16×16 transpose of the pack and unpack, shared by
-// the block's channels. The padded buffer must also stay within L2.
-func dwUseCL(p *conv.Problem) bool {
+// dwPath is the path depthwise takes for a problem.
+type dwPath int
+
+const (
+	dwRowsPath dwPath = iota // rows of one channel through the row kernel (depthwisePlane), or the 3D volume
+	dwCLPath                 // channels-last blocks (dwCL)
+)
+
+// dwChoose picks depthwise's path for p by an estimate of the cycles each
+// would take, in units of one vector fused multiply-add (≈ 1.15 cycles
+// measured in the kernels; the other constants are measured cycles,
+// rounded, on planes from 7×7 to 112×112):
+//
+//   - rows: per channel ≈ 100, per output row ≈ 100 (its share of a window
+//     copy, a row copy, a kernel call) plus taps × vectors per output
+//     channel (a row of n ≤ 32 outputs takes two masked vectors, ≤ 63
+//     four, longer ones four per 64);
+//   - channels-last (rank ≤ 2, its buffer within 128 KiB: with the block's
+//     input and output planes and flat outputs, a working set that stays
+//     in L2; larger planes measured no faster than rows): per block of 16
+//     channels the task (≈ 200), taps × n per output channel and ≈ 150 per
+//     16×16 transpose of the pack (input positions) and unpack (output
+//     positions).
+//
+// Small planes go channels-last (a channel's row overheads outweigh its
+// arithmetic; the transposes are shared by 16 channels), large ones by
+// rows. The estimate depends on the shape alone, never on the workers.
+func dwChoose(p *conv.Problem) dwPath {
 	if p.Rank > 2 || p.I[0] != 1 || p.O[0] != 1 {
-		return false
+		return dwRowsPath
 	}
 	OH, OW := p.O[1], p.O[2]
-	taps := p.Taps()
+	taps, mult := p.Taps(), p.OCG()
 	hq, pq, phases := dwCLGeometry(p)
-	if phases*hq*pq*dwLanes*4 > 512<<10 {
-		return false
+	if phases*hq*pq*dwLanes*4 > 128<<10 {
+		return dwRowsPath
 	}
-	vr := 2
-	switch {
-	case OW > 63:
-		vr = OW / 64 * 4
-		if OW%64 > 32 {
-			vr += 4
-		} else if OW%64 > 0 {
-			vr += 2
-		}
-	case OW > 32:
-		vr = 4
-	}
-	mult := p.OCG()
-	rows := 200 + OH*(15+mult*taps*vr/2)
 	n := (OH-1)*pq + OW
+	vecs := 2 // the row kernel's vectors for a row of OW outputs
+	switch r := OW % 64; {
+	case r > 32:
+		vecs = OW/64*4 + 4
+	case r > 0:
+		vecs = OW/64*4 + 2
+	default:
+		vecs = OW / 64 * 4
+	}
+	const fma = 115 // hundredths of a cycle per vector multiply-add
+	rows := (100 + OH*(100+fma*mult*taps*vecs/100)) * p.G
 	isp, osp := p.I[1]*p.I[2], OH*OW
-	blocks := ceilDiv(p.G, dwLanes)
-	perBlock := 200 + mult*taps*n/2 + 70*(ceilDiv(isp, 16)+mult*ceilDiv(osp, 16))
-	// the channels of a block share its cost
-	return perBlock*blocks < rows*p.G
+	cl := (200 + fma*mult*taps*n/100 + 150*(ceilDiv(isp, 16)+mult*ceilDiv(osp, 16))) * ceilDiv(p.G, dwLanes)
+	if cl < rows {
+		return dwCLPath
+	}
+	return dwRowsPath
 }
 
 // dwCLGeometry is the phase planes' size: hq rows of pq positions, SH·SW
@@ -112,7 +129,7 @@ func newDwCL(ex *executor, p *conv.Problem, w, b []float32) *dwCL {
 	for ih := 0; ih < IH; ih++ {
 		for iw := 0; iw < IW; iw++ {
 			y, x := ih+PH, iw+PW
-			slot := int32(-1) // read by no tap
+			slot := int32(d.phases * plane * dwLanes) // read by no tap: the spare slot
 			if y >= 0 && x >= 0 && y/SH < d.hq && x/SW < d.pq {
 				slot = int32(((y%SH*SW+x%SW)*plane + y/SH*d.pq + x/SW) * dwLanes)
 			}
@@ -140,7 +157,7 @@ func newDwCL(ex *executor, p *conv.Problem, w, b []float32) *dwCL {
 			}
 		}
 	}
-	d.in = ex.perWorkerZero(d.phases*plane*dwLanes + vecAlign)
+	d.in = ex.perWorkerZero((d.phases*plane+1)*dwLanes + vecAlign)
 	d.tmp = ex.perWorker(d.n*dwLanes + vecAlign)
 	return d
 }
@@ -157,7 +174,7 @@ func (d *dwCL) task(p *conv.Problem, x, out []float32, wk, n, blk int) {
 	hitIf(d.phases > 1, pathDwCLPhases)
 	hitIf(d.n < dwCLUnroll, pathDwCLShort)
 	in, tmp := alignVec(d.in[wk]), alignVec(d.tmp[wk])
-	dwPack(in, x[(n*p.IC+g0)*isp:(n*p.IC+g0+nc)*isp], isp, nc, d.packDst, d.phases*d.hq*d.pq*dwLanes)
+	dwPack(in, x[(n*p.IC+g0)*isp:(n*p.IC+g0+nc)*isp], isp, nc, d.packDst, (d.phases*d.hq*d.pq+1)*dwLanes)
 	for o := 0; o < mult; o++ {
 		wb := (blk*mult + o) * taps * dwLanes
 		bb := (blk*mult + o) * dwLanes
@@ -211,8 +228,8 @@ func dwTapsGo(out []float32, n int, in []float32, offs []int, w, b []float32) {
 }
 
 // dwPack writes lane c < nc of slot dst[s] of buf from x[c·isp + s], for
-// the input positions s with dst[s] ≥ 0 (lanes ≥ nc get arbitrary values);
-// hi bounds the slots' ends: dst[s] + 16 ≤ hi, and every dst[s] ≥ −1.
+// every input position s (lanes ≥ nc get arbitrary values); hi bounds the
+// slots: 0 ≤ dst[s] and dst[s] + 16 ≤ hi.
 func dwPack(buf, x []float32, isp, nc int, dst []int32, hi int) {
 	_ = x[nc*isp-1]
 	_ = dst[isp-1]
@@ -228,9 +245,7 @@ func dwPack(buf, x []float32, isp, nc int, dst []int32, hi int) {
 	for c := 0; c < nc; c++ {
 		xc := x[c*isp : (c+1)*isp]
 		for s, k := range dst[:isp] {
-			if k >= 0 {
-				buf[int(k)+c] = xc[s]
-			}
+			buf[int(k)+c] = xc[s]
 		}
 	}
 }

@@ -104,9 +104,10 @@ done:
 //
 // For every input position s < isp, in chunks of 16: lane c of vector s is
 // x[chOff[c]/4 + s] (chOff in bytes; a block's missing channels repeat its
-// last one), and vector s goes to buf[dst[s] : dst[s] + 16] when
-// dst[s] ≥ 0 (a position no tap reads has −1). The last chunk's loads are
-// masked to the positions left.
+// last one), and vector s goes to buf[dst[s] : dst[s] + 16] (dst[s] ≥ 0; a
+// position no tap reads goes to a spare slot). A full chunk loads and
+// stores without masks or tests; the last, partial one loads masked to
+// the positions left and stores only those.
 TEXT ·dwPackAVX512(SB), NOSPLIT, $0-40
 	MOVQ buf+0(FP), DI
 	MOVQ x+8(FP), SI
@@ -117,10 +118,44 @@ TEXT ·dwPackAVX512(SB), NOSPLIT, $0-40
 pchunk:
 	TESTQ R12, R12
 	JLE   pdone
+	CMPQ  R12, $16
+	JLT   ptail
+	MOVQ 0(R8), AX
+	VMOVUPS (SI)(AX*1), Z0
+	MOVQ 8(R8), AX
+	VMOVUPS (SI)(AX*1), Z1
+	MOVQ 16(R8), AX
+	VMOVUPS (SI)(AX*1), Z2
+	MOVQ 24(R8), AX
+	VMOVUPS (SI)(AX*1), Z3
+	MOVQ 32(R8), AX
+	VMOVUPS (SI)(AX*1), Z4
+	MOVQ 40(R8), AX
+	VMOVUPS (SI)(AX*1), Z5
+	MOVQ 48(R8), AX
+	VMOVUPS (SI)(AX*1), Z6
+	MOVQ 56(R8), AX
+	VMOVUPS (SI)(AX*1), Z7
+	MOVQ 64(R8), AX
+	VMOVUPS (SI)(AX*1), Z8
+	MOVQ 72(R8), AX
+	VMOVUPS (SI)(AX*1), Z9
+	MOVQ 80(R8), AX
+	VMOVUPS (SI)(AX*1), Z10
+	MOVQ 88(R8), AX
+	VMOVUPS (SI)(AX*1), Z11
+	MOVQ 96(R8), AX
+	VMOVUPS (SI)(AX*1), Z12
+	MOVQ 104(R8), AX
+	VMOVUPS (SI)(AX*1), Z13
+	MOVQ 112(R8), AX
+	VMOVUPS (SI)(AX*1), Z14
+	MOVQ 120(R8), AX
+	VMOVUPS (SI)(AX*1), Z15
+	JMP ptranspose
+
+ptail:
 	MOVQ  R12, CX
-	CMPQ  CX, $16
-	JLE   2(PC)
-	MOVQ  $16, CX
 	MOVQ  $1, AX
 	SHLQ  CX, AX
 	DECQ  AX
@@ -157,6 +192,8 @@ pchunk:
 	VMOVUPS.Z (SI)(AX*1), K1, Z14
 	MOVQ 120(R8), AX
 	VMOVUPS.Z (SI)(AX*1), K1, Z15
+
+ptranspose:
 	// 16×16 transpose of Z0–Z15 (rows) into Z0–Z15 (columns), Z16–Z31 scratch
 	VUNPCKLPS Z1, Z0, Z16
 	VUNPCKHPS Z1, Z0, Z17
@@ -222,101 +259,106 @@ pchunk:
 	VSHUFF32X4 $0xdd, Z30, Z22, Z14
 	VSHUFF32X4 $0x88, Z31, Z23, Z7
 	VSHUFF32X4 $0xdd, Z31, Z23, Z15
-	CMPQ CX, $1
+	CMPQ R12, $16
+	JLT  pstoretail
+	MOVLQSX 0(R9), AX
+	VMOVUPS Z0, (DI)(AX*4)
+	MOVLQSX 4(R9), AX
+	VMOVUPS Z1, (DI)(AX*4)
+	MOVLQSX 8(R9), AX
+	VMOVUPS Z2, (DI)(AX*4)
+	MOVLQSX 12(R9), AX
+	VMOVUPS Z3, (DI)(AX*4)
+	MOVLQSX 16(R9), AX
+	VMOVUPS Z4, (DI)(AX*4)
+	MOVLQSX 20(R9), AX
+	VMOVUPS Z5, (DI)(AX*4)
+	MOVLQSX 24(R9), AX
+	VMOVUPS Z6, (DI)(AX*4)
+	MOVLQSX 28(R9), AX
+	VMOVUPS Z7, (DI)(AX*4)
+	MOVLQSX 32(R9), AX
+	VMOVUPS Z8, (DI)(AX*4)
+	MOVLQSX 36(R9), AX
+	VMOVUPS Z9, (DI)(AX*4)
+	MOVLQSX 40(R9), AX
+	VMOVUPS Z10, (DI)(AX*4)
+	MOVLQSX 44(R9), AX
+	VMOVUPS Z11, (DI)(AX*4)
+	MOVLQSX 48(R9), AX
+	VMOVUPS Z12, (DI)(AX*4)
+	MOVLQSX 52(R9), AX
+	VMOVUPS Z13, (DI)(AX*4)
+	MOVLQSX 56(R9), AX
+	VMOVUPS Z14, (DI)(AX*4)
+	MOVLQSX 60(R9), AX
+	VMOVUPS Z15, (DI)(AX*4)
+	JMP pnext
+
+pstoretail:
+	CMPQ R12, $1
 	JLT  pnext
 	MOVLQSX 0(R9), AX
-	TESTQ AX, AX
-	JS   2(PC)
 	VMOVUPS Z0, (DI)(AX*4)
-	CMPQ CX, $2
+	CMPQ R12, $2
 	JLT  pnext
 	MOVLQSX 4(R9), AX
-	TESTQ AX, AX
-	JS   2(PC)
 	VMOVUPS Z1, (DI)(AX*4)
-	CMPQ CX, $3
+	CMPQ R12, $3
 	JLT  pnext
 	MOVLQSX 8(R9), AX
-	TESTQ AX, AX
-	JS   2(PC)
 	VMOVUPS Z2, (DI)(AX*4)
-	CMPQ CX, $4
+	CMPQ R12, $4
 	JLT  pnext
 	MOVLQSX 12(R9), AX
-	TESTQ AX, AX
-	JS   2(PC)
 	VMOVUPS Z3, (DI)(AX*4)
-	CMPQ CX, $5
+	CMPQ R12, $5
 	JLT  pnext
 	MOVLQSX 16(R9), AX
-	TESTQ AX, AX
-	JS   2(PC)
 	VMOVUPS Z4, (DI)(AX*4)
-	CMPQ CX, $6
+	CMPQ R12, $6
 	JLT  pnext
 	MOVLQSX 20(R9), AX
-	TESTQ AX, AX
-	JS   2(PC)
 	VMOVUPS Z5, (DI)(AX*4)
-	CMPQ CX, $7
+	CMPQ R12, $7
 	JLT  pnext
 	MOVLQSX 24(R9), AX
-	TESTQ AX, AX
-	JS   2(PC)
 	VMOVUPS Z6, (DI)(AX*4)
-	CMPQ CX, $8
+	CMPQ R12, $8
 	JLT  pnext
 	MOVLQSX 28(R9), AX
-	TESTQ AX, AX
-	JS   2(PC)
 	VMOVUPS Z7, (DI)(AX*4)
-	CMPQ CX, $9
+	CMPQ R12, $9
 	JLT  pnext
 	MOVLQSX 32(R9), AX
-	TESTQ AX, AX
-	JS   2(PC)
 	VMOVUPS Z8, (DI)(AX*4)
-	CMPQ CX, $10
+	CMPQ R12, $10
 	JLT  pnext
 	MOVLQSX 36(R9), AX
-	TESTQ AX, AX
-	JS   2(PC)
 	VMOVUPS Z9, (DI)(AX*4)
-	CMPQ CX, $11
+	CMPQ R12, $11
 	JLT  pnext
 	MOVLQSX 40(R9), AX
-	TESTQ AX, AX
-	JS   2(PC)
 	VMOVUPS Z10, (DI)(AX*4)
-	CMPQ CX, $12
+	CMPQ R12, $12
 	JLT  pnext
 	MOVLQSX 44(R9), AX
-	TESTQ AX, AX
-	JS   2(PC)
 	VMOVUPS Z11, (DI)(AX*4)
-	CMPQ CX, $13
+	CMPQ R12, $13
 	JLT  pnext
 	MOVLQSX 48(R9), AX
-	TESTQ AX, AX
-	JS   2(PC)
 	VMOVUPS Z12, (DI)(AX*4)
-	CMPQ CX, $14
+	CMPQ R12, $14
 	JLT  pnext
 	MOVLQSX 52(R9), AX
-	TESTQ AX, AX
-	JS   2(PC)
 	VMOVUPS Z13, (DI)(AX*4)
-	CMPQ CX, $15
+	CMPQ R12, $15
 	JLT  pnext
 	MOVLQSX 56(R9), AX
-	TESTQ AX, AX
-	JS   2(PC)
 	VMOVUPS Z14, (DI)(AX*4)
-	CMPQ CX, $16
+	CMPQ R12, $16
 	JLT  pnext
 	MOVLQSX 60(R9), AX
-	TESTQ AX, AX
-	JS   2(PC)
 	VMOVUPS Z15, (DI)(AX*4)
 
 pnext:
@@ -334,7 +376,8 @@ pdone:
 // For every output position s < osp, in chunks of 16, and channel c < nc:
 // out[chOff[c]/4 + s] = tmp[src[s] + c] (chOff in bytes). A chunk loads
 // the 16 channel vectors of its positions (zero past osp), transposes them
-// and stores each channel's 16 positions, masked in the last chunk.
+// and stores each channel's 16 positions, masked in the last chunk. With
+// nc = 16 and a full chunk nothing is tested.
 TEXT ·dwUnpackAVX512(SB), NOSPLIT, $0-48
 	MOVQ out+0(FP), DI
 	MOVQ tmp+8(FP), SI
@@ -354,6 +397,43 @@ uchunk:
 	SHLQ  CX, AX
 	DECQ  AX
 	KMOVW AX, K1
+	CMPQ  CX, $16
+	JLT   uloadtail
+	MOVLQSX 0(R9), AX
+	VMOVUPS (SI)(AX*4), Z0
+	MOVLQSX 4(R9), AX
+	VMOVUPS (SI)(AX*4), Z1
+	MOVLQSX 8(R9), AX
+	VMOVUPS (SI)(AX*4), Z2
+	MOVLQSX 12(R9), AX
+	VMOVUPS (SI)(AX*4), Z3
+	MOVLQSX 16(R9), AX
+	VMOVUPS (SI)(AX*4), Z4
+	MOVLQSX 20(R9), AX
+	VMOVUPS (SI)(AX*4), Z5
+	MOVLQSX 24(R9), AX
+	VMOVUPS (SI)(AX*4), Z6
+	MOVLQSX 28(R9), AX
+	VMOVUPS (SI)(AX*4), Z7
+	MOVLQSX 32(R9), AX
+	VMOVUPS (SI)(AX*4), Z8
+	MOVLQSX 36(R9), AX
+	VMOVUPS (SI)(AX*4), Z9
+	MOVLQSX 40(R9), AX
+	VMOVUPS (SI)(AX*4), Z10
+	MOVLQSX 44(R9), AX
+	VMOVUPS (SI)(AX*4), Z11
+	MOVLQSX 48(R9), AX
+	VMOVUPS (SI)(AX*4), Z12
+	MOVLQSX 52(R9), AX
+	VMOVUPS (SI)(AX*4), Z13
+	MOVLQSX 56(R9), AX
+	VMOVUPS (SI)(AX*4), Z14
+	MOVLQSX 60(R9), AX
+	VMOVUPS (SI)(AX*4), Z15
+	JMP utranspose
+
+uloadtail:
 	VPXORD Z0, Z0, Z0
 	CMPQ CX, $1
 	JLT  2(PC)
@@ -450,6 +530,8 @@ uchunk:
 	MOVLQSX 60(R9), AX
 	JLT  2(PC)
 	VMOVUPS (SI)(AX*4), Z15
+
+utranspose:
 	// 16×16 transpose of Z0–Z15 (rows) into Z0–Z15 (columns), Z16–Z31 scratch
 	VUNPCKLPS Z1, Z0, Z16
 	VUNPCKHPS Z1, Z0, Z17
@@ -515,6 +597,43 @@ uchunk:
 	VSHUFF32X4 $0xdd, Z30, Z22, Z14
 	VSHUFF32X4 $0x88, Z31, Z23, Z7
 	VSHUFF32X4 $0xdd, Z31, Z23, Z15
+	CMPQ R10, $16
+	JLT  ustoretail
+	MOVQ 0(R8), AX
+	VMOVUPS Z0, K1, (DI)(AX*1)
+	MOVQ 8(R8), AX
+	VMOVUPS Z1, K1, (DI)(AX*1)
+	MOVQ 16(R8), AX
+	VMOVUPS Z2, K1, (DI)(AX*1)
+	MOVQ 24(R8), AX
+	VMOVUPS Z3, K1, (DI)(AX*1)
+	MOVQ 32(R8), AX
+	VMOVUPS Z4, K1, (DI)(AX*1)
+	MOVQ 40(R8), AX
+	VMOVUPS Z5, K1, (DI)(AX*1)
+	MOVQ 48(R8), AX
+	VMOVUPS Z6, K1, (DI)(AX*1)
+	MOVQ 56(R8), AX
+	VMOVUPS Z7, K1, (DI)(AX*1)
+	MOVQ 64(R8), AX
+	VMOVUPS Z8, K1, (DI)(AX*1)
+	MOVQ 72(R8), AX
+	VMOVUPS Z9, K1, (DI)(AX*1)
+	MOVQ 80(R8), AX
+	VMOVUPS Z10, K1, (DI)(AX*1)
+	MOVQ 88(R8), AX
+	VMOVUPS Z11, K1, (DI)(AX*1)
+	MOVQ 96(R8), AX
+	VMOVUPS Z12, K1, (DI)(AX*1)
+	MOVQ 104(R8), AX
+	VMOVUPS Z13, K1, (DI)(AX*1)
+	MOVQ 112(R8), AX
+	VMOVUPS Z14, K1, (DI)(AX*1)
+	MOVQ 120(R8), AX
+	VMOVUPS Z15, K1, (DI)(AX*1)
+	JMP unext
+
+ustoretail:
 	CMPQ R10, $1
 	JLT  unext
 	MOVQ 0(R8), AX
@@ -589,4 +708,3 @@ unext:
 udone:
 	VZEROUPPER
 	RET
-

@@ -70,30 +70,32 @@ func TestDwPackMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	for isp := 1; isp <= 50; isp++ {
 		for nc := 1; nc <= dwLanes; nc++ {
-			// slots: a shuffled subset of 2·isp slots, some positions unread
+			// slots: a shuffled subset of 2·isp slots, some positions
+			// unread (sent to the spare slot 2·isp, which holds anything)
 			slots := rng.Perm(2 * isp)
 			dst := make([]int32, isp)
 			for s := range dst {
 				dst[s] = int32(slots[s] * dwLanes)
 				if rng.IntN(4) == 0 {
-					dst[s] = -1
+					dst[s] = int32(2 * isp * dwLanes)
 				}
 			}
-			hi := 2 * isp * dwLanes
+			hi := (2*isp + 1) * dwLanes
 			x := dwIntSlice(rng, nc*isp)
 			const pad = 16
 			got, want := guarded(hi, pad), guarded(hi, pad)
 			dwPack(got[pad:pad+hi], x, isp, nc, dst, hi)
-			written := make([]bool, 2*isp)
+			written := make([]bool, 2*isp+1)
+			written[2*isp] = true
 			for s, k := range dst {
-				for c := 0; c < nc && k >= 0; c++ {
+				for c := 0; c < nc && int(k) < 2*isp*dwLanes; c++ {
 					want[pad+int(k)+c] = x[c*isp+s]
 					written[int(k)/dwLanes] = true
 				}
 			}
 			for i := range got {
-				if q := i - pad; q >= 0 && q < hi && q%dwLanes >= nc && written[q/dwLanes] {
-					continue // the lanes past nc of a written slot are arbitrary
+				if q := i - pad; q >= 0 && q < hi && (q%dwLanes >= nc || q/dwLanes == 2*isp) && written[q/dwLanes] {
+					continue // the lanes past nc of a written slot, and the spare slot, are arbitrary
 				}
 				if got[i] != want[i] {
 					t.Fatalf("isp=%d nc=%d (%s): element %d (pad %d): got %v, want %v", isp, nc, multiTapKernel(), i, pad, got[i], want[i])

@@ -51,8 +51,8 @@ func TestDepthwiseChannelsLast(t *testing.T) {
 			}
 		}
 	})
-	t.Logf("%d of %d problems took the channels-last path", cl, all)
+	t.Logf("of %d problems, %d took the channels-last path", all, cl)
 	if cl == 0 {
-		t.Error("no problem took the channels-last path")
+		t.Error("the channels-last path was never taken")
 	}
 }

@@ -141,11 +141,7 @@ func dynamicGroupedVariant() rawVariant {
 		},
 		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
 			m := newMixer(ex, p, w, b)
-			// The batch as one grouped convolution: [MB, IC, I…] is the same
-			// memory as [1, MB·IC, I…], the per-sample kernels stack to
-			// [MB·OC, IC/G, K…], and G' = MB·G keeps every sample in its own groups.
-			q := *p
-			q.Op, q.MB, q.G, q.IC, q.OC = conv.OpConv, 1, p.MB*p.G, p.MB*p.IC, p.MB*p.OC
+			q := dynamicGroupedProblem(p)
 			c := newConvGemm(ex, &q, m.wmix, m.bmix, asmGemm, true)
 			c.implicitB(false)
 			return func(in conv.Inputs[float32], out []float32) {
@@ -154,4 +150,42 @@ func dynamicGroupedVariant() rawVariant {
 			}, nil
 		},
 	}
+}
+
+func dynamicBlockedVariant() rawVariant {
+	return rawVariant{
+		Variant: Variant{
+			Name:          "dynamic-blocked",
+			Ops:           []conv.Op{conv.OpDynamic},
+			Supports:      func(p *conv.Problem) error { return nil },
+			BoundC:        2,
+			Exact:         true,
+			Deterministic: true,
+		},
+		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
+			m := newMixer(ex, p, w, b)
+			// dynamic-grouped's grouped convolution on direct-blocked, its
+			// panels packed from the mixed kernels on every run
+			q := dynamicGroupedProblem(p)
+			d, err := newBlockedConv(ex, &q, nil, nil)
+			if err != nil {
+				return nil, err
+			}
+			return func(in conv.Inputs[float32], out []float32) {
+				m.mix(in)
+				d.pack(m.wmix, m.bmix)
+				d.run(in.X, out)
+			}, nil
+		},
+	}
+}
+
+// dynamicGroupedProblem is the batch of dynamic problem p as one grouped
+// convolution: [MB, IC, I…] is the same memory as [1, MB·IC, I…], the
+// per-sample kernels stack to [MB·OC, IC/G, K…], and G' = MB·G keeps every
+// sample in its own groups.
+func dynamicGroupedProblem(p *conv.Problem) conv.Problem {
+	q := *p
+	q.Op, q.MB, q.G, q.IC, q.OC = conv.OpConv, 1, p.MB*p.G, p.MB*p.IC, p.MB*p.OC
+	return q
 }

@@ -89,8 +89,6 @@ const (
 	pathDwCLChanRem                  // depthwise channels-last: a last block of fewer than 16 channels
 	pathDwCLPhases                   // depthwise channels-last: strided, several phase planes
 	pathDwCLShort                    // depthwise channels-last: fewer flat outputs than one 8-wide pass
-	pathDwFlat                       // depthwise: flat-plane path (a block of channels per assembly call)
-	pathDwFlatSplit                  // depthwise flat planes: width stride 2 (rows split into two phases)
 	pathDeconvBlkBias                // deconv-blocked: a phase no tap reaches (the kernel with no terms: the bias)
 	pathDeconvBlkKRem                // deconv-blocked: a last K block of fewer input channels
 	pathDeconvBlkOCRem               // deconv-blocked: output channels per group not a multiple of MR
@@ -170,8 +168,6 @@ var pathNames = [numPaths]string{
 	pathDwCLChanRem:      "depthwise/channels-last-block-remainder",
 	pathDwCLPhases:       "depthwise/channels-last-phases",
 	pathDwCLShort:        "depthwise/channels-last-short",
-	pathDwFlat:           "depthwise/flat-planes",
-	pathDwFlatSplit:      "depthwise/flat-planes-stride2",
 	pathDeconvBlkBias:    "deconv-blocked/bias-only-phase",
 	pathDeconvBlkKRem:    "deconv-blocked/k-block-remainder",
 	pathDeconvBlkOCRem:   "deconv-blocked/oc-block-remainder",

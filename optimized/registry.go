@@ -219,6 +219,7 @@ func init() {
 	register(withKernel(deformVariant(), gemmKernel))
 	register(withKernel(dynamicMixVariant(), gemmKernel))
 	register(withKernel(dynamicGroupedVariant(), gemmKernel))
+	register(withKernel(dynamicBlockedVariant(), blockedKernelName))
 	register(withKernel(im2colBlas32Variant(), blas32Kernel))
 	register(withKernel(directBlockedVariant(), blockedKernelName))
 }

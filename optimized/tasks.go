@@ -84,9 +84,12 @@ func taskSplit(name string, p *conv.Problem, workers int) (int, string) {
 		n, d := convGemmSplit(&q, true, workers)
 		return n, fmt.Sprintf("images one after another (%d), each %s", p.MB, d)
 	case "dynamic-grouped":
-		q := *p
-		q.Op, q.MB, q.G, q.IC, q.OC = conv.OpConv, 1, p.MB*p.G, p.MB*p.IC, p.MB*p.OC
+		q := dynamicGroupedProblem(p)
 		n, d := convGemmSplit(&q, true, workers)
+		return n, "the batch as one grouped convolution: " + d
+	case "dynamic-blocked":
+		q := dynamicGroupedProblem(p)
+		n, d := blockedSplit(&q, workers)
 		return n, "the batch as one grouped convolution: " + d
 	}
 	return 0, fmt.Sprintf("%s: decomposition unknown to Tasks", name)
