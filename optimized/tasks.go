@@ -46,7 +46,7 @@ func taskSplit(name string, p *conv.Problem, workers int) (int, string) {
 	case "direct-blocked":
 		return blockedSplit(p, workers)
 	case "depthwise-direct":
-		if dwUseCL(p) {
+		if dwChoose(p) != dwRowsPath {
 			return depthwiseTasks(p), fmt.Sprintf("batch %d × channel blocks %d (of %d channels, channels-last)", p.MB, ceilDiv(p.G, dwLanes), dwLanes)
 		}
 		return depthwiseTasks(p), fmt.Sprintf("batch %d × channels %d (one task per input channel)", p.MB, p.G)
