@@ -197,7 +197,7 @@ func newDeform(ex *executor, p *conv.Problem, w, b []float32) *deform {
 func deformTileBounds(osp, tiles int) []int {
 	gran := 1
 	if colTile >= 8*48 {
-		gran = 48 // ≥ 256 columns per tile: every tile keeps ≥ 208
+		gran = 48 // tiles of ≥ colTile/2 ≥ 192 columns lose at most 48 to the rounding
 	}
 	b := make([]int, tiles+1)
 	for i := 1; i < tiles; i++ {
