@@ -190,24 +190,25 @@ func newBlockedGeom(p *conv.Problem, workers int) blockedGeom {
 	// minTaskMACs multiply-adds a task. Every output's K blocks and
 	// summation are the same whatever the split.
 	base := p.MB * p.G * g.nslice
-	g.chunks, g.obChunks = 1, 1
 	target := splitTarget(workers)
 	m := minTaskMACs()
-	if base < target {
-		g.chunks = min(g.ntiles, ceilDiv(target, base))
+	// ranges of at most n/want items give at least want ranges; the floor
+	// of m multiply-adds a task may take fewer
+	cut := func(n, want, macsPerItem int) (per int) {
+		per = max(1, n/want)
 		if m > 0 {
-			g.chunks = max(1, min(g.chunks, g.ntiles*g.t*p.OCG()*g.k/m))
+			per = max(per, ceilDiv(m, macsPerItem))
 		}
+		return min(per, n)
 	}
-	g.tilesPer = ceilDiv(g.ntiles, g.chunks)
+	g.tilesPer, g.obPer = g.ntiles, g.nob
+	if base < target {
+		g.tilesPer = cut(g.ntiles, ceilDiv(target, base), g.t*p.OCG()*g.k)
+	}
 	g.chunks = ceilDiv(g.ntiles, g.tilesPer)
 	if base*g.chunks < target {
-		g.obChunks = min(g.nob, ceilDiv(target, base*g.chunks))
-		if m > 0 {
-			g.obChunks = max(1, min(g.obChunks, g.tilesPer*g.t*p.OCG()*g.k/m))
-		}
+		g.obPer = cut(g.nob, ceilDiv(target, base*g.chunks), g.tilesPer*g.t*g.mr*g.k)
 	}
-	g.obPer = ceilDiv(g.nob, g.obChunks)
 	g.obChunks = ceilDiv(g.nob, g.obPer)
 	// The weights of a group larger than its input planes (a deep layer
 	// on a small plane): each block's weight panel, walked once per tile
