@@ -142,3 +142,45 @@ func TestBlockedShape(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBlockedKernel times the micro-kernel alone on L1-resident data
+// (288 terms: 32 channels of a 3×3 kernel at a 58-wide row pitch), the
+// ceiling of direct-blocked's inner loop; compare its GFLOP/s with the
+// FMA peak probe (BenchmarkPeak in optimized/gemm, convverify bench's
+// peak line); GFLOP/s-cpu divides by the process's CPU time, which other
+// processes on a shared machine inflate less than wall time.
+func BenchmarkBlockedKernel(b *testing.B) {
+	for _, sh := range blockedShapes {
+		mr, T := sh[0], 16*sh[1]
+		b.Run(fmt.Sprintf("%dx%d", mr, T), func(b *testing.B) {
+			const chans, taps, wq = 32, 9, 58
+			offs := make([]int, 0, chans*taps)
+			for c := 0; c < chans; c++ {
+				for t := 0; t < taps; t++ {
+					offs = append(offs, c*(3*wq+T)+t/3*wq+t%3)
+				}
+			}
+			span := offs[len(offs)-1] + 1
+			x := make([]float32, span+T)
+			w := make([]float32, len(offs)*mr)
+			bias := make([]float32, mr)
+			c := make([]float32, mr*T)
+			for i := range x {
+				x[i] = float32(i%7) - 3
+			}
+			for i := range w {
+				w[i] = float32(i%5) - 2
+			}
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				blockedKernel(mr, T, c, bias, x, span, offs, w, i%2 == 1, T, 4*T)
+			}
+			flops := float64(2*mr*T*len(offs)) * float64(b.N)
+			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			if cpu := cpuTime() - cpu0; cpu > 0 {
+				b.ReportMetric(flops/cpu.Seconds()/1e9, "GFLOP/s-cpu")
+			}
+		})
+	}
+}
