@@ -28,9 +28,10 @@ import (
 // gen/genblocked.py, pure Go under noasm): MR output channels × T = 16·NV
 // consecutive flat outputs in MR·NV registers; per term k it loads NV input
 // vectors at x + offs[k], broadcasts MR weights from the packed panel
-// wp[k][MR] and does MR·NV multiply-adds. MR·NV is 8×3 or 6×4, whichever
-// pads OC/G least (blockedShape). The last, partial tile of a run loads
-// masked (it may end the buffer).
+// wp[k][MR] and does MR·NV multiply-adds. MR×NV is 8×3 or 6×4, whichever
+// wastes least of its tiles on padded channels and positions past the run
+// (blockedShape). The last, partial tile of a run loads masked (it may end
+// the buffer).
 //
 // Tasks are (image, group, depth slice, range of flat tiles, range of
 // output-channel blocks; the ranges cut only for workers), and a task
@@ -38,9 +39,12 @@ import (
 // (their input window, kc·(T + term span) floats, stays in L1 across the
 // output-channel blocks) × every output-channel block, accumulating in a
 // scratch tile per block, which the last K block's results leave to be
-// copied (valid columns only) into the output. The tile ranges split only
-// as far as the workers need (splitTarget); the K blocks, their order and
-// every output's summation are fixed by the problem.
+// copied (valid columns only) into the output. When a group's weights
+// outweigh its input planes (deep layers on small planes), the
+// output-channel blocks go outermost instead, each block's weight panel
+// staying in L2 across the tiles. The ranges split only as far as the
+// workers need (splitTarget); the K blocks, their order and every
+// output's summation are fixed by the problem.
 
 func directBlockedVariant() rawVariant {
 	return rawVariant{
