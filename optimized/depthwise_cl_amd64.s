@@ -6,9 +6,10 @@
 //
 // For i < n: out[16i : 16i+16] = b + Σ_t w[16t : 16t+16]·in[16i + offs[t] : …+16],
 // taps ≥ 1, one fused multiply-add per tap in tap order (16 channels in the
-// lanes). Eight outputs (eight accumulators) per pass; a last partial pass
-// is shifted back to end at n (it recomputes a few outputs, bit for bit the
-// same values). Fewer than eight outputs go one at a time.
+// lanes). Sixteen outputs (sixteen accumulators) per pass, then eight; a
+// last partial pass of eight is shifted back to end at n (it recomputes a
+// few outputs, bit for bit the same values). Fewer than eight outputs go
+// one at a time.
 TEXT ·dwTapsAVX512(SB), NOSPLIT, $0-56
 	MOVQ    out+0(FP), DI
 	MOVQ    n+8(FP), CX
@@ -21,6 +22,76 @@ TEXT ·dwTapsAVX512(SB), NOSPLIT, $0-56
 	XORQ    BX, BX
 	CMPQ    CX, $8
 	JLT     single
+
+loop16:
+	MOVQ CX, AX
+	SUBQ BX, AX
+	CMPQ AX, $16
+	JLT  loop8
+	MOVQ BX, R14
+	SHLQ $6, R14
+	LEAQ (DI)(R14*1), R15
+	ADDQ R13, R14
+	VMOVAPS Z9, Z0
+	VMOVAPS Z9, Z1
+	VMOVAPS Z9, Z2
+	VMOVAPS Z9, Z3
+	VMOVAPS Z9, Z4
+	VMOVAPS Z9, Z5
+	VMOVAPS Z9, Z6
+	VMOVAPS Z9, Z7
+	VMOVAPS Z9, Z10
+	VMOVAPS Z9, Z11
+	VMOVAPS Z9, Z12
+	VMOVAPS Z9, Z13
+	VMOVAPS Z9, Z14
+	VMOVAPS Z9, Z15
+	VMOVAPS Z9, Z16
+	VMOVAPS Z9, Z17
+	MOVQ    R9, R11
+	XORQ    DX, DX
+
+tap16:
+	MOVQ        (R8)(DX*8), SI
+	VMOVUPS     (R11), Z8
+	VFMADD231PS 0(R14)(SI*4), Z8, Z0
+	VFMADD231PS 64(R14)(SI*4), Z8, Z1
+	VFMADD231PS 128(R14)(SI*4), Z8, Z2
+	VFMADD231PS 192(R14)(SI*4), Z8, Z3
+	VFMADD231PS 256(R14)(SI*4), Z8, Z4
+	VFMADD231PS 320(R14)(SI*4), Z8, Z5
+	VFMADD231PS 384(R14)(SI*4), Z8, Z6
+	VFMADD231PS 448(R14)(SI*4), Z8, Z7
+	VFMADD231PS 512(R14)(SI*4), Z8, Z10
+	VFMADD231PS 576(R14)(SI*4), Z8, Z11
+	VFMADD231PS 640(R14)(SI*4), Z8, Z12
+	VFMADD231PS 704(R14)(SI*4), Z8, Z13
+	VFMADD231PS 768(R14)(SI*4), Z8, Z14
+	VFMADD231PS 832(R14)(SI*4), Z8, Z15
+	VFMADD231PS 896(R14)(SI*4), Z8, Z16
+	VFMADD231PS 960(R14)(SI*4), Z8, Z17
+	ADDQ        $64, R11
+	INCQ        DX
+	CMPQ        DX, R10
+	JLT         tap16
+	VMOVUPS     Z0, 0(R15)
+	VMOVUPS     Z1, 64(R15)
+	VMOVUPS     Z2, 128(R15)
+	VMOVUPS     Z3, 192(R15)
+	VMOVUPS     Z4, 256(R15)
+	VMOVUPS     Z5, 320(R15)
+	VMOVUPS     Z6, 384(R15)
+	VMOVUPS     Z7, 448(R15)
+	VMOVUPS     Z10, 512(R15)
+	VMOVUPS     Z11, 576(R15)
+	VMOVUPS     Z12, 640(R15)
+	VMOVUPS     Z13, 704(R15)
+	VMOVUPS     Z14, 768(R15)
+	VMOVUPS     Z15, 832(R15)
+	VMOVUPS     Z16, 896(R15)
+	VMOVUPS     Z17, 960(R15)
+	ADDQ        $16, BX
+	JMP         loop16
 
 loop8:
 	MOVQ CX, AX
