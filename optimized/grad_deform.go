@@ -78,9 +78,10 @@ func init() {
 // that Σ lam·x is the sample v, Σ cy·x = (1 − lx)(x10 − x00) + lx(x11 − x01)
 // = ∂v/∂py and Σ cx·x = ∂v/∂px with outside neighbours reading 0), and mu
 // the mask (1 without). ok is false for a sample at or beyond one pixel
-// outside (or NaN), which reads 0 and has zero gradients. It is
-// newBilinearTap (deform.go) with the mask kept apart (dmask needs the
-// sample without it) and the derivatives beside the weights.
+// outside (or NaN), which reads 0 and has zero gradients. It is the
+// forward's tap table (deformTapsGo, deform.go) in float64 throughout,
+// with the mask kept apart (dmask needs the sample without it) and the
+// derivatives beside the weights.
 type deformSample struct {
 	idx         [4]int32
 	lam, cy, cx [4]float64

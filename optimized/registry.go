@@ -18,9 +18,11 @@
 //	deconv-col2im      deconv    GEMM Wᵀ·X then col2im scatter-add                        1   exact
 //	deconv-zeroinsert  deconv    zero insertion + flipped kernel + im2col-gemm            1   exact
 //	deconv-subpixel    deconv    Π S stride-1 phase GEMMs (sub-pixel), implicit B         1   exact
-//	deform-im2col      deform    bilinear deformable im2col (float64 samples) + GEMM      2   exact
+//	deconv-blocked     deconv    sub-pixel phases on direct-blocked's kernel              1   exact
+//	deform-im2col      deform    bilinear samples (float32) packed into GEMM B panels     1   exact
 //	dynamic-mix        dynamic   routed kernel mix per sample + im2col-gemm               2   exact*
 //	dynamic-grouped    dynamic   the batch as one grouped conv, G' = MB·G                 2   exact*
+//	dynamic-blocked    dynamic   dynamic-grouped on direct-blocked (mix packed per run)   2   exact*
 //	im2col-blas32      conv      im2col + gonum blas32.Gemm (baseline)                    1   exact
 //	direct-blocked     conv      flat stride-phase planes, MR oc × 16·NV outputs kernel    1   exact
 //
