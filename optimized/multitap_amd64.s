@@ -19,7 +19,8 @@
 //
 // For each row r < rows: out[r·ldo + i] = bias + Σ_t w[t]·base[r·ldb + offs[t] + i]
 // for i < n, taps ≥ 1, one fused multiply-add per tap in tap order, 64
-// outputs (four accumulators) per pass. The last pass of a row takes the
+// outputs (four accumulators) per pass, two rows at a time while two are
+// left. The last pass of a row takes the
 // n mod 64 remaining outputs in two or four vectors masked to them
 // (masked-off lanes are neither loaded nor stored); the masks are the same
 // for every row and set once.
@@ -42,6 +43,144 @@ TEXT ·multiTapAVX512(SB), NOSPLIT, $0-76
 	MASK(K3)
 	MASK(K4)
 	MOVQ         DX, CX
+	MOVQ         ldb+40(FP), R12
+	SHLQ         $2, R12
+
+	// Rows two at a time: eight accumulators (four per row) hide the
+	// multiply-add latency that four alone cannot; each tap's weight is
+	// broadcast once for both rows. Row 1 reads R12 = 4·ldb bytes after
+	// row 0 and writes R15 = 4·ldo bytes after it.
+pairrow:
+	CMPQ R11, $2
+	JLT  row
+	XORQ BX, BX
+	MOVQ R13, R14
+
+ploop64:
+	MOVQ    CX, AX
+	SUBQ    BX, AX
+	CMPQ    AX, $64
+	JLT     ptail
+	VMOVAPS Z9, Z0
+	VMOVAPS Z9, Z1
+	VMOVAPS Z9, Z2
+	VMOVAPS Z9, Z3
+	VMOVAPS Z9, Z10
+	VMOVAPS Z9, Z11
+	VMOVAPS Z9, Z12
+	VMOVAPS Z9, Z13
+	XORQ    DX, DX
+
+ptap64:
+	MOVQ         (R8)(DX*8), SI
+	VBROADCASTSS (R9)(DX*4), Z4
+	LEAQ         (R14)(SI*4), AX
+	VFMADD231PS  (AX), Z4, Z0
+	VFMADD231PS  64(AX), Z4, Z1
+	VFMADD231PS  128(AX), Z4, Z2
+	VFMADD231PS  192(AX), Z4, Z3
+	VFMADD231PS  (AX)(R12*1), Z4, Z10
+	VFMADD231PS  64(AX)(R12*1), Z4, Z11
+	VFMADD231PS  128(AX)(R12*1), Z4, Z12
+	VFMADD231PS  192(AX)(R12*1), Z4, Z13
+	INCQ         DX
+	CMPQ         DX, R10
+	JLT          ptap64
+	VMOVUPS      Z0, (DI)(BX*4)
+	VMOVUPS      Z1, 64(DI)(BX*4)
+	VMOVUPS      Z2, 128(DI)(BX*4)
+	VMOVUPS      Z3, 192(DI)(BX*4)
+	LEAQ         (DI)(R15*1), AX
+	VMOVUPS      Z10, (AX)(BX*4)
+	VMOVUPS      Z11, 64(AX)(BX*4)
+	VMOVUPS      Z12, 128(AX)(BX*4)
+	VMOVUPS      Z13, 192(AX)(BX*4)
+	ADDQ         $64, BX
+	ADDQ         $256, R14
+	JMP          ploop64
+
+ptail:
+	TESTQ   AX, AX
+	JZ      pnext
+	CMPQ    AX, $32
+	JG      ptail4
+	VMOVAPS Z9, Z0
+	VMOVAPS Z9, Z1
+	VMOVAPS Z9, Z10
+	VMOVAPS Z9, Z11
+	XORQ    DX, DX
+
+ptap2:
+	MOVQ         (R8)(DX*8), SI
+	VBROADCASTSS (R9)(DX*4), Z4
+	LEAQ         (R14)(SI*4), AX
+	VMOVUPS.Z    (AX), K1, Z5
+	VMOVUPS.Z    64(AX), K2, Z6
+	VMOVUPS.Z    (AX)(R12*1), K1, Z14
+	VMOVUPS.Z    64(AX)(R12*1), K2, Z15
+	VFMADD231PS  Z5, Z4, Z0
+	VFMADD231PS  Z6, Z4, Z1
+	VFMADD231PS  Z14, Z4, Z10
+	VFMADD231PS  Z15, Z4, Z11
+	INCQ         DX
+	CMPQ         DX, R10
+	JLT          ptap2
+	VMOVUPS      Z0, K1, (DI)(BX*4)
+	VMOVUPS      Z1, K2, 64(DI)(BX*4)
+	LEAQ         (DI)(R15*1), AX
+	VMOVUPS      Z10, K1, (AX)(BX*4)
+	VMOVUPS      Z11, K2, 64(AX)(BX*4)
+	JMP          pnext
+
+ptail4:
+	VMOVAPS Z9, Z0
+	VMOVAPS Z9, Z1
+	VMOVAPS Z9, Z2
+	VMOVAPS Z9, Z3
+	VMOVAPS Z9, Z10
+	VMOVAPS Z9, Z11
+	VMOVAPS Z9, Z12
+	VMOVAPS Z9, Z13
+	XORQ    DX, DX
+
+ptap4:
+	MOVQ         (R8)(DX*8), SI
+	VBROADCASTSS (R9)(DX*4), Z4
+	LEAQ         (R14)(SI*4), AX
+	VMOVUPS.Z    (AX), K1, Z5
+	VMOVUPS.Z    64(AX), K2, Z6
+	VMOVUPS.Z    128(AX), K3, Z7
+	VMOVUPS.Z    192(AX), K4, Z8
+	VMOVUPS.Z    (AX)(R12*1), K1, Z14
+	VMOVUPS.Z    64(AX)(R12*1), K2, Z15
+	VMOVUPS.Z    128(AX)(R12*1), K3, Z16
+	VMOVUPS.Z    192(AX)(R12*1), K4, Z17
+	VFMADD231PS  Z5, Z4, Z0
+	VFMADD231PS  Z6, Z4, Z1
+	VFMADD231PS  Z7, Z4, Z2
+	VFMADD231PS  Z8, Z4, Z3
+	VFMADD231PS  Z14, Z4, Z10
+	VFMADD231PS  Z15, Z4, Z11
+	VFMADD231PS  Z16, Z4, Z12
+	VFMADD231PS  Z17, Z4, Z13
+	INCQ         DX
+	CMPQ         DX, R10
+	JLT          ptap4
+	VMOVUPS      Z0, K1, (DI)(BX*4)
+	VMOVUPS      Z1, K2, 64(DI)(BX*4)
+	VMOVUPS      Z2, K3, 128(DI)(BX*4)
+	VMOVUPS      Z3, K4, 192(DI)(BX*4)
+	LEAQ         (DI)(R15*1), AX
+	VMOVUPS      Z10, K1, (AX)(BX*4)
+	VMOVUPS      Z11, K2, 64(AX)(BX*4)
+	VMOVUPS      Z12, K3, 128(AX)(BX*4)
+	VMOVUPS      Z13, K4, 192(AX)(BX*4)
+
+pnext:
+	LEAQ (DI)(R15*2), DI
+	LEAQ (R13)(R12*2), R13
+	SUBQ $2, R11
+	JMP  pairrow
 
 row:
 	TESTQ R11, R11

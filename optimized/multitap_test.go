@@ -39,35 +39,42 @@ func TestMultiTapMatchesGo(t *testing.T) {
 	}
 }
 
-// TestMultiTapRows checks the multi-row form against row-by-row Go, with
-// output and input row strides and guard elements between rows.
+// TestMultiTapRows checks the multi-row form (rows two at a time, an odd
+// last one) against row-by-row Go at every length up to 140 (64-wide
+// passes, both masked tails) and 1–5 rows, with output and input row
+// strides and guard elements between and after the rows.
 func TestMultiTapRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, n := range []int{1, 15, 16, 17, 31, 33, 48, 63, 64, 65, 112, 130} {
-		const rows, taps = 5, 4
-		ldo, ldb := n+3, n+7
-		base := make([]float32, rows*ldb+16)
-		for i := range base {
-			base[i] = float32(rng.IntN(9) - 4)
-		}
-		offs := []int{0, 1, 5, 2}
-		w := []float32{1, -2, 3, 2}
-		tp := newTapPlan(offs)
-		a := make([]float32, rows*ldo)
-		for i := range a {
-			a[i] = -99
-		}
-		tp.run(a, n, rows, ldo, base, ldb, w, 0.5)
-		for r := 0; r < rows; r++ {
-			want := make([]float32, n)
-			multiTapGo(want, base[r*ldb:], offs, w, 0.5)
-			for i := 0; i < ldo; i++ {
-				got := a[r*ldo+i]
-				if i < n && got != want[i] || i >= n && got != -99 {
-					t.Fatalf("n=%d row %d col %d: got %v", n, r, i, got)
+	for n := 1; n <= 140; n++ {
+		for rows := 1; rows <= 5; rows++ {
+			ldo, ldb := n+rng.IntN(4), n+7+rng.IntN(3)
+			base := make([]float32, rows*ldb+16)
+			for i := range base {
+				base[i] = float32(rng.IntN(9) - 4)
+			}
+			offs := []int{0, 1, 5, 2}
+			w := []float32{1, -2, 3, 2}
+			tp := newTapPlan(offs)
+			a := make([]float32, rows*ldo+5)
+			for i := range a {
+				a[i] = -99
+			}
+			tp.run(a, n, rows, ldo, base, ldb, w, 0.5)
+			for r := 0; r < rows; r++ {
+				want := make([]float32, n)
+				multiTapGo(want, base[r*ldb:], offs, w, 0.5)
+				for i := 0; i < ldo; i++ {
+					got := a[r*ldo+i]
+					if i < n && got != want[i] || i >= n && got != -99 {
+						t.Fatalf("n=%d rows=%d row %d col %d (%s): got %v", n, rows, r, i, multiTapKernel(), got)
+					}
+				}
+			}
+			for _, g := range a[rows*ldo:] {
+				if g != -99 {
+					t.Fatalf("n=%d rows=%d: guard after the rows overwritten", n, rows)
 				}
 			}
 		}
-		_ = taps
 	}
 }
