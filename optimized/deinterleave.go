@@ -56,3 +56,21 @@ func (s split2) rows(dst []float32, ph, ldd int, src []float32, iw, rows int) {
 		}
 	}
 }
+
+// copyRows1 copies rows rows of n floats, src row r at r·lds to dst row r
+// at r·ldd (the padded rows of width stride 1): one assembly call for all
+// rows where there is one, else a copy per row.
+func copyRows1(dst []float32, ldd int, src []float32, lds, n, rows int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	_ = dst[(rows-1)*ldd+n-1]
+	_ = src[(rows-1)*lds+n-1]
+	if hasMultiTapAsm {
+		copyRowsAVX512(&dst[0], ldd, &src[0], lds, n, rows)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		copy(dst[r*ldd:r*ldd+n], src[r*lds:r*lds+n])
+	}
+}

@@ -14,3 +14,6 @@ func prefetch(x []float32) {
 		prefetchLines(&x[0], len(x))
 	}
 }
+
+//go:noescape
+func copyRowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int)

@@ -123,3 +123,56 @@ pf:
 	CMPQ       SI, CX
 	JLT        pf
 	RET
+
+// func copyRowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int)
+//
+// For each row r < rows: dst[r·ldd + i] = src[r·lds + i] for i < n (n ≥ 1),
+// 16 floats a vector, the last vector of a row masked to the n mod 16 left
+// (the mask is the same for every row and set once): the padded-row copy
+// of width stride 1 without a memmove call per row.
+TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ  dst+0(FP), DI
+	MOVQ  ldd+8(FP), R8
+	SHLQ  $2, R8
+	MOVQ  src+16(FP), SI
+	MOVQ  lds+24(FP), R9
+	SHLQ  $2, R9
+	MOVQ  n+32(FP), R10
+	MOVQ  rows+40(FP), R11
+	MOVQ  R10, CX
+	ANDQ  $15, CX
+	MOVQ  $1, AX
+	SHLQ  CX, AX
+	DECQ  AX
+	KMOVW AX, K1
+
+crow:
+	TESTQ R11, R11
+	JZ    cdone
+	XORQ  BX, BX
+	MOVQ  R10, DX
+
+cvec:
+	CMPQ    DX, $16
+	JLT     ctail
+	VMOVUPS (SI)(BX*4), Z0
+	VMOVUPS Z0, (DI)(BX*4)
+	ADDQ    $16, BX
+	SUBQ    $16, DX
+	JMP     cvec
+
+ctail:
+	TESTQ     DX, DX
+	JZ        cnext
+	VMOVUPS.Z (SI)(BX*4), K1, Z0
+	VMOVUPS   Z0, K1, (DI)(BX*4)
+
+cnext:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R11
+	JMP  crow
+
+cdone:
+	VZEROUPPER
+	RET

@@ -158,7 +158,13 @@ func depthwisePlane(p *conv.Problem, pv paddedVolume, plan tapPlan, x, w, b, out
 		} else {
 			clear(win[:(ih0+PH-pr0)*pv.wp])
 			clear(win[(ih1+PH-pr0)*pv.wp : (pr1-pr0)*pv.wp])
-			pv.copyRows(p, win[(ih0+PH-pr0)*pv.wp:], x[ih0*IW:], ih1-ih0)
+			if pv.sw == 1 {
+				// one call for the window's rows (pv.copyRows' case 1)
+				hit(pathPadStride1)
+				copyRows1(win[(ih0+PH-pr0)*pv.wp+p.PBegin[2]:], pv.wp, x[ih0*IW:], IW, IW, ih1-ih0)
+			} else {
+				pv.copyRows(p, win[(ih0+PH-pr0)*pv.wp:], x[ih0*IW:], ih1-ih0)
+			}
 		}
 		// the next block's new input rows stream in while this one computes
 		next := min(IH, (min(OH, oh1+dwRows)-1)*SH+p.ExtK(1)-PH)

@@ -78,3 +78,32 @@ func TestMultiTapRows(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyRows1 checks the row copy at every length up to 70 and 1–3 rows
+// against copy, with guards between and after the rows.
+func TestCopyRows1(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for n := 1; n <= 70; n++ {
+		for rows := 1; rows <= 3; rows++ {
+			ldd, lds := n+rng.IntN(5), n+rng.IntN(3)
+			src := make([]float32, rows*lds)
+			for i := range src {
+				src[i] = float32(rng.IntN(9) - 4)
+			}
+			got := make([]float32, rows*ldd+3)
+			want := make([]float32, len(got))
+			for i := range got {
+				got[i], want[i] = -99, -99
+			}
+			copyRows1(got, ldd, src, lds, n, rows)
+			for r := 0; r < rows; r++ {
+				copy(want[r*ldd:r*ldd+n], src[r*lds:])
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("n=%d rows=%d (%s): element %d: got %v, want %v", n, rows, multiTapKernel(), i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
