@@ -19,8 +19,8 @@
 //
 // For each row r < rows: out[r·ldo + i] = bias + Σ_t w[t]·base[r·ldb + offs[t] + i]
 // for i < n, taps ≥ 1, one fused multiply-add per tap in tap order, 64
-// outputs (four accumulators) per pass, two rows at a time while two are
-// left. The last pass of a row takes the
+// outputs (four accumulators) per pass, four rows at a time while four
+// are left, then two. The last pass of a row takes the
 // n mod 64 remaining outputs in two or four vectors masked to them
 // (masked-off lanes are neither loaded nor stored); the masks are the same
 // for every row and set once.
@@ -45,6 +45,201 @@ TEXT ·multiTapAVX512(SB), NOSPLIT, $0-76
 	MOVQ         DX, CX
 	MOVQ         ldb+40(FP), R12
 	SHLQ         $2, R12
+
+	// Rows four at a time while four are left (sixteen accumulators, each
+	// tap's weight broadcast once for the four; the tails as merge-masked
+	// multiply-adds from memory), then two, then one.
+quadrow:
+	CMPQ R11, $4
+	JLT  pairrow
+	XORQ BX, BX
+	MOVQ R13, R14
+
+qloop64:
+	MOVQ    CX, AX
+	SUBQ    BX, AX
+	CMPQ    AX, $64
+	JLT     qtail
+	VMOVAPS Z9, Z0
+	VMOVAPS Z9, Z1
+	VMOVAPS Z9, Z2
+	VMOVAPS Z9, Z3
+	VMOVAPS Z9, Z10
+	VMOVAPS Z9, Z11
+	VMOVAPS Z9, Z12
+	VMOVAPS Z9, Z13
+	VMOVAPS Z9, Z14
+	VMOVAPS Z9, Z15
+	VMOVAPS Z9, Z16
+	VMOVAPS Z9, Z17
+	VMOVAPS Z9, Z18
+	VMOVAPS Z9, Z19
+	VMOVAPS Z9, Z20
+	VMOVAPS Z9, Z21
+	XORQ    DX, DX
+
+qtap64:
+	MOVQ         (R8)(DX*8), SI
+	VBROADCASTSS (R9)(DX*4), Z4
+	LEAQ         (R14)(SI*4), AX
+	LEAQ         (AX)(R12*2), SI
+	VFMADD231PS  (AX), Z4, Z0
+	VFMADD231PS  64(AX), Z4, Z1
+	VFMADD231PS  128(AX), Z4, Z2
+	VFMADD231PS  192(AX), Z4, Z3
+	VFMADD231PS  (AX)(R12*1), Z4, Z10
+	VFMADD231PS  64(AX)(R12*1), Z4, Z11
+	VFMADD231PS  128(AX)(R12*1), Z4, Z12
+	VFMADD231PS  192(AX)(R12*1), Z4, Z13
+	VFMADD231PS  (SI), Z4, Z14
+	VFMADD231PS  64(SI), Z4, Z15
+	VFMADD231PS  128(SI), Z4, Z16
+	VFMADD231PS  192(SI), Z4, Z17
+	VFMADD231PS  (SI)(R12*1), Z4, Z18
+	VFMADD231PS  64(SI)(R12*1), Z4, Z19
+	VFMADD231PS  128(SI)(R12*1), Z4, Z20
+	VFMADD231PS  192(SI)(R12*1), Z4, Z21
+	INCQ         DX
+	CMPQ         DX, R10
+	JLT          qtap64
+	MOVQ         DI, AX
+	VMOVUPS      Z0, (AX)(BX*4)
+	VMOVUPS      Z1, 64(AX)(BX*4)
+	VMOVUPS      Z2, 128(AX)(BX*4)
+	VMOVUPS      Z3, 192(AX)(BX*4)
+	ADDQ         R15, AX
+	VMOVUPS      Z10, (AX)(BX*4)
+	VMOVUPS      Z11, 64(AX)(BX*4)
+	VMOVUPS      Z12, 128(AX)(BX*4)
+	VMOVUPS      Z13, 192(AX)(BX*4)
+	ADDQ         R15, AX
+	VMOVUPS      Z14, (AX)(BX*4)
+	VMOVUPS      Z15, 64(AX)(BX*4)
+	VMOVUPS      Z16, 128(AX)(BX*4)
+	VMOVUPS      Z17, 192(AX)(BX*4)
+	ADDQ         R15, AX
+	VMOVUPS      Z18, (AX)(BX*4)
+	VMOVUPS      Z19, 64(AX)(BX*4)
+	VMOVUPS      Z20, 128(AX)(BX*4)
+	VMOVUPS      Z21, 192(AX)(BX*4)
+	ADDQ         $64, BX
+	ADDQ         $256, R14
+	JMP          qloop64
+
+qtail:
+	TESTQ AX, AX
+	JZ    qnext
+	CMPQ  AX, $32
+	JG    qtail4
+	VMOVAPS Z9, Z0
+	VMOVAPS Z9, Z1
+	VMOVAPS Z9, Z10
+	VMOVAPS Z9, Z11
+	VMOVAPS Z9, Z14
+	VMOVAPS Z9, Z15
+	VMOVAPS Z9, Z18
+	VMOVAPS Z9, Z19
+	XORQ    DX, DX
+
+qtap2:
+	MOVQ         (R8)(DX*8), SI
+	VBROADCASTSS (R9)(DX*4), Z4
+	LEAQ         (R14)(SI*4), AX
+	LEAQ         (AX)(R12*2), SI
+	VFMADD231PS  (AX), Z4, K1, Z0
+	VFMADD231PS  64(AX), Z4, K2, Z1
+	VFMADD231PS  (AX)(R12*1), Z4, K1, Z10
+	VFMADD231PS  64(AX)(R12*1), Z4, K2, Z11
+	VFMADD231PS  (SI), Z4, K1, Z14
+	VFMADD231PS  64(SI), Z4, K2, Z15
+	VFMADD231PS  (SI)(R12*1), Z4, K1, Z18
+	VFMADD231PS  64(SI)(R12*1), Z4, K2, Z19
+	INCQ         DX
+	CMPQ         DX, R10
+	JLT          qtap2
+	MOVQ         DI, AX
+	VMOVUPS      Z0, K1, (AX)(BX*4)
+	VMOVUPS      Z1, K2, 64(AX)(BX*4)
+	ADDQ         R15, AX
+	VMOVUPS      Z10, K1, (AX)(BX*4)
+	VMOVUPS      Z11, K2, 64(AX)(BX*4)
+	ADDQ         R15, AX
+	VMOVUPS      Z14, K1, (AX)(BX*4)
+	VMOVUPS      Z15, K2, 64(AX)(BX*4)
+	ADDQ         R15, AX
+	VMOVUPS      Z18, K1, (AX)(BX*4)
+	VMOVUPS      Z19, K2, 64(AX)(BX*4)
+	JMP          qnext
+
+qtail4:
+	VMOVAPS Z9, Z0
+	VMOVAPS Z9, Z1
+	VMOVAPS Z9, Z2
+	VMOVAPS Z9, Z3
+	VMOVAPS Z9, Z10
+	VMOVAPS Z9, Z11
+	VMOVAPS Z9, Z12
+	VMOVAPS Z9, Z13
+	VMOVAPS Z9, Z14
+	VMOVAPS Z9, Z15
+	VMOVAPS Z9, Z16
+	VMOVAPS Z9, Z17
+	VMOVAPS Z9, Z18
+	VMOVAPS Z9, Z19
+	VMOVAPS Z9, Z20
+	VMOVAPS Z9, Z21
+	XORQ    DX, DX
+
+qtap4:
+	MOVQ         (R8)(DX*8), SI
+	VBROADCASTSS (R9)(DX*4), Z4
+	LEAQ         (R14)(SI*4), AX
+	LEAQ         (AX)(R12*2), SI
+	VFMADD231PS  (AX), Z4, K1, Z0
+	VFMADD231PS  64(AX), Z4, K2, Z1
+	VFMADD231PS  128(AX), Z4, K3, Z2
+	VFMADD231PS  192(AX), Z4, K4, Z3
+	VFMADD231PS  (AX)(R12*1), Z4, K1, Z10
+	VFMADD231PS  64(AX)(R12*1), Z4, K2, Z11
+	VFMADD231PS  128(AX)(R12*1), Z4, K3, Z12
+	VFMADD231PS  192(AX)(R12*1), Z4, K4, Z13
+	VFMADD231PS  (SI), Z4, K1, Z14
+	VFMADD231PS  64(SI), Z4, K2, Z15
+	VFMADD231PS  128(SI), Z4, K3, Z16
+	VFMADD231PS  192(SI), Z4, K4, Z17
+	VFMADD231PS  (SI)(R12*1), Z4, K1, Z18
+	VFMADD231PS  64(SI)(R12*1), Z4, K2, Z19
+	VFMADD231PS  128(SI)(R12*1), Z4, K3, Z20
+	VFMADD231PS  192(SI)(R12*1), Z4, K4, Z21
+	INCQ         DX
+	CMPQ         DX, R10
+	JLT          qtap4
+	MOVQ         DI, AX
+	VMOVUPS      Z0, K1, (AX)(BX*4)
+	VMOVUPS      Z1, K2, 64(AX)(BX*4)
+	VMOVUPS      Z2, K3, 128(AX)(BX*4)
+	VMOVUPS      Z3, K4, 192(AX)(BX*4)
+	ADDQ         R15, AX
+	VMOVUPS      Z10, K1, (AX)(BX*4)
+	VMOVUPS      Z11, K2, 64(AX)(BX*4)
+	VMOVUPS      Z12, K3, 128(AX)(BX*4)
+	VMOVUPS      Z13, K4, 192(AX)(BX*4)
+	ADDQ         R15, AX
+	VMOVUPS      Z14, K1, (AX)(BX*4)
+	VMOVUPS      Z15, K2, 64(AX)(BX*4)
+	VMOVUPS      Z16, K3, 128(AX)(BX*4)
+	VMOVUPS      Z17, K4, 192(AX)(BX*4)
+	ADDQ         R15, AX
+	VMOVUPS      Z18, K1, (AX)(BX*4)
+	VMOVUPS      Z19, K2, 64(AX)(BX*4)
+	VMOVUPS      Z20, K3, 128(AX)(BX*4)
+	VMOVUPS      Z21, K4, 192(AX)(BX*4)
+
+qnext:
+	LEAQ (DI)(R15*4), DI
+	LEAQ (R13)(R12*4), R13
+	SUBQ $4, R11
+	JMP  quadrow
 
 	// Rows two at a time: eight accumulators (four per row) hide the
 	// multiply-add latency that four alone cannot; each tap's weight is

@@ -39,14 +39,14 @@ func TestMultiTapMatchesGo(t *testing.T) {
 	}
 }
 
-// TestMultiTapRows checks the multi-row form (rows two at a time, an odd
-// last one) against row-by-row Go at every length up to 140 (64-wide
-// passes, both masked tails) and 1–5 rows, with output and input row
-// strides and guard elements between and after the rows.
+// TestMultiTapRows checks the multi-row form (rows four, then two at a
+// time, an odd last one) against row-by-row Go at every length up to 140
+// (64-wide passes, both masked tails) and 1–7 rows, with output and input
+// row strides and guard elements between and after the rows.
 func TestMultiTapRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for n := 1; n <= 140; n++ {
-		for rows := 1; rows <= 5; rows++ {
+		for rows := 1; rows <= 7; rows++ {
 			ldo, ldb := n+rng.IntN(4), n+7+rng.IntN(3)
 			base := make([]float32, rows*ldb+16)
 			for i := range base {
