@@ -38,7 +38,10 @@ func depthwiseVariant() rawVariant {
 // kernel reads every tap contiguously and one call covers a block (a
 // plane in 3D) of each of its OC/G output channels: bias, then the taps in
 // (kd, kh, kw) order (padding taps add exact zeros), vectorised across
-// each row. The sum per output does not depend on the blocking.
+// each row. The sum per output does not depend on the blocking. Small
+// planes, where a channel's row overheads outweigh its arithmetic, take the
+// channels-last path instead (dwCL, chosen by dwChoose): blocks of 16
+// channels in the vector lanes, the same sum per output in the same order.
 type depthwise struct {
 	ex     *executor
 	p      *conv.Problem

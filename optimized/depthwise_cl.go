@@ -39,7 +39,7 @@ type dwCL struct {
 	hq, pq, phases int
 	n              int     // flat output positions
 	offs           []int   // per tap, in floats
-	packDst        []int32 // per input position ih·IW + iw: its slot (floats), the spare one if no tap reads it
+	packDst        []int32 // per input position ih·IW + iw: its slot (floats), the spare one if no tap reads it (dwChoose's 128 KiB bound keeps slots far inside int32)
 	unpackSrc      []int32 // per output position oh·OW + ow: its flat slot (floats)
 	blocks         int
 	w, b           []float32 // [block][o][tap][16], [block][o][16]
@@ -185,7 +185,8 @@ func (d *dwCL) task(p *conv.Problem, x, out []float32, wk, n, blk int) {
 	}
 }
 
-// dwCLUnroll is the flat outputs per pass of the channels-last kernel.
+// dwCLUnroll is the narrowest pass of the channels-last kernel (passes of
+// 16 then 8 outputs): fewer flat outputs go one at a time.
 const dwCLUnroll = 8
 
 // dwTaps sets out[i·16 + c] = b[c] + Σ_t w[t·16 + c]·in[i·16 + offs[t] + c]
