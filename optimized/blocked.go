@@ -461,9 +461,15 @@ func (d *blockedConv) task(wk, task int) {
 		nv := min(T, g.runLen-f0)
 		k0, k1 := kb*g.kc*taps, min(icg, (kb+1)*g.kc)*taps
 		pb := gi*g.nob + ob
-		blockedKernel(mr, T, c, d.bias[pb*mr:(pb+1)*mr], src[f0:], g.span, d.offs[k0:k1],
+		ldc, direct := T, g.noCopy && nv == T && (ob+1)*mr <= ocg
+		if direct {
+			// no garbage, every lane and channel real: the tile is
+			// the output's own rows (the K blocks accumulate there)
+			c, ldc = d.out[outBase+ob*mr*osp+f0:], osp
+		}
+		blockedKernelLd(mr, T, c, ldc, d.bias[pb*mr:(pb+1)*mr], src[f0:], g.span, d.offs[k0:k1],
 			d.wp[(pb*g.k+k0)*mr:(pb*g.k+k1)*mr], kb > 0, nv, 4*T)
-		if kb == g.nkb-1 {
+		if kb == g.nkb-1 && !direct {
 			d.store(c, outBase+ob*mr*osp, min(mr, ocg-ob*mr), f0, nv)
 		}
 	}
@@ -526,7 +532,15 @@ var blockedNoTerms [1]int
 // 1 + the largest of offs (an upper bound will do); the bounds are checked
 // here once.
 func blockedKernel(mr, T int, c, bias, x []float32, span int, offs []int, w []float32, accum bool, n, pf int) {
-	_ = c[mr*T-1]
+	blockedKernelLd(mr, T, c, T, bias, x, span, offs, w, accum, n, pf)
+}
+
+// blockedKernelLd is blockedKernel with the tile's rows ldc ≥ T apart.
+func blockedKernelLd(mr, T int, c []float32, ldc int, bias, x []float32, span int, offs []int, w []float32, accum bool, n, pf int) {
+	if ldc < T {
+		panic("optimized: blocked kernel rows overlap")
+	}
+	_ = c[(mr-1)*ldc+T-1]
 	_ = bias[mr-1]
 	if n <= 0 || n > T {
 		panic("optimized: blocked kernel lanes out of range")
@@ -549,23 +563,23 @@ func blockedKernel(mr, T int, c, bias, x []float32, span int, offs []int, w []fl
 			// no terms: the kernel reads none of these
 			o, ww, xx = blockedNoTerms[:], bias, bias
 		}
-		blockedAsm(mr, c, bias, xx, o, ww, len(offs), a, mask, pf)
+		blockedAsm(mr, c, bias, xx, o, ww, len(offs), a, mask, pf, ldc)
 		return
 	}
-	blockedGo(mr, T, c, bias, x, offs, w, accum, n)
+	blockedGo(mr, T, c, ldc, bias, x, offs, w, accum, n)
 }
 
 // blockedGo is the micro-kernel in Go.
-func blockedGo(mr, T int, c, bias, x []float32, offs []int, w []float32, accum bool, n int) {
+func blockedGo(mr, T int, c []float32, ldc int, bias, x []float32, offs []int, w []float32, accum bool, n int) {
 	if !accum {
 		for m := 0; m < mr; m++ {
-			fill(c[m*T:(m+1)*T], bias[m])
+			fill(c[m*ldc:m*ldc+T], bias[m])
 		}
 	}
 	for j, o := range offs {
 		xs := x[o : o+n]
 		for m, a := range w[j*mr : (j+1)*mr] {
-			row := c[m*T : m*T+n]
+			row := c[m*ldc : m*ldc+n]
 			for i := range row {
 				row[i] += a * xs[i]
 			}

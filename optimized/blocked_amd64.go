@@ -8,21 +8,21 @@ import "golang.org/x/sys/cpu"
 // gen/genblocked.py): see blockedKernel.
 
 //go:noescape
-func blockedFMA8x3(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64, pf int)
+func blockedFMA8x3(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64, pf, ldc int)
 
 //go:noescape
-func blockedFMA6x4(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64, pf int)
+func blockedFMA6x4(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64, pf, ldc int)
 
 var hasBlockedAsm = cpu.X86.HasAVX512F
 
 // blockedAsm runs the assembly kernel of shape mr × 16·nv (one of
 // blockedShapes); the caller has checked every bound.
-func blockedAsm(mr int, c, bias, x []float32, offs []int, w []float32, k, accum int, mask uint64, pf int) {
+func blockedAsm(mr int, c, bias, x []float32, offs []int, w []float32, k, accum int, mask uint64, pf, ldc int) {
 	switch mr {
 	case 8:
-		blockedFMA8x3(&c[0], &bias[0], &x[0], &offs[0], &w[0], k, accum, mask, pf)
+		blockedFMA8x3(&c[0], &bias[0], &x[0], &offs[0], &w[0], k, accum, mask, pf, ldc)
 	case 6:
-		blockedFMA6x4(&c[0], &bias[0], &x[0], &offs[0], &w[0], k, accum, mask, pf)
+		blockedFMA6x4(&c[0], &bias[0], &x[0], &offs[0], &w[0], k, accum, mask, pf, ldc)
 	default:
 		panic("optimized: no blocked kernel for this shape")
 	}

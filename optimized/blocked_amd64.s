@@ -4,10 +4,10 @@
 
 #include "textflag.h"
 
-// func blockedFMA8x3(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64, pf int)
+// func blockedFMA8x3(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64, pf, ldc int)
 //
-// For m < 8, i < 48: c[m·48 + i] = init + Σ_{j<k} w[j·8 + m]·x[offs[j] + i],
-// init = c[m·48 + i] when accum ≠ 0, else bias[m]; the terms are added in
+// For m < 8, i < 48: c[m·ldc + i] = init + Σ_{j<k} w[j·8 + m]·x[offs[j] + i],
+// init = c[m·ldc + i] when accum ≠ 0, else bias[m]; the terms are added in
 // j order, one VFMADD231PS each. Z0–Z23 hold the sums (channel m
 // in Z(3m)…Z(3m+2)); each term loads 3 input vectors into
 // Z24, Z25, Z26 and broadcasts each weight into Z27 or Z28
@@ -17,7 +17,7 @@
 // buffer. Each term also prefetches (PREFETCHT0) its 3 input lines pf
 // bytes past its loads: the next tile's, with pf = 4·48. Two terms per
 // iteration, then one.
-TEXT ·blockedFMA8x3(SB), NOSPLIT, $0-72
+TEXT ·blockedFMA8x3(SB), NOSPLIT, $0-80
 	MOVQ c+0(FP), DI
 	MOVQ bias+8(FP), BX
 	MOVQ x+16(FP), R13
@@ -26,6 +26,8 @@ TEXT ·blockedFMA8x3(SB), NOSPLIT, $0-72
 	MOVQ k+40(FP), CX
 	MOVQ pf+64(FP), R12
 	ADDQ R13, R12
+	MOVQ ldc+72(FP), R10
+	SHLQ $2, R10
 	MOVQ accum+48(FP), AX
 	TESTQ AX, AX
 	JNZ  load
@@ -56,30 +58,38 @@ TEXT ·blockedFMA8x3(SB), NOSPLIT, $0-72
 	JMP  masks
 
 load:
-	VMOVUPS 0(DI), Z0
-	VMOVUPS 64(DI), Z1
-	VMOVUPS 128(DI), Z2
-	VMOVUPS 192(DI), Z3
-	VMOVUPS 256(DI), Z4
-	VMOVUPS 320(DI), Z5
-	VMOVUPS 384(DI), Z6
-	VMOVUPS 448(DI), Z7
-	VMOVUPS 512(DI), Z8
-	VMOVUPS 576(DI), Z9
-	VMOVUPS 640(DI), Z10
-	VMOVUPS 704(DI), Z11
-	VMOVUPS 768(DI), Z12
-	VMOVUPS 832(DI), Z13
-	VMOVUPS 896(DI), Z14
-	VMOVUPS 960(DI), Z15
-	VMOVUPS 1024(DI), Z16
-	VMOVUPS 1088(DI), Z17
-	VMOVUPS 1152(DI), Z18
-	VMOVUPS 1216(DI), Z19
-	VMOVUPS 1280(DI), Z20
-	VMOVUPS 1344(DI), Z21
-	VMOVUPS 1408(DI), Z22
-	VMOVUPS 1472(DI), Z23
+	MOVQ DI, R11
+	VMOVUPS 0(R11), Z0
+	VMOVUPS 64(R11), Z1
+	VMOVUPS 128(R11), Z2
+	ADDQ R10, R11
+	VMOVUPS 0(R11), Z3
+	VMOVUPS 64(R11), Z4
+	VMOVUPS 128(R11), Z5
+	ADDQ R10, R11
+	VMOVUPS 0(R11), Z6
+	VMOVUPS 64(R11), Z7
+	VMOVUPS 128(R11), Z8
+	ADDQ R10, R11
+	VMOVUPS 0(R11), Z9
+	VMOVUPS 64(R11), Z10
+	VMOVUPS 128(R11), Z11
+	ADDQ R10, R11
+	VMOVUPS 0(R11), Z12
+	VMOVUPS 64(R11), Z13
+	VMOVUPS 128(R11), Z14
+	ADDQ R10, R11
+	VMOVUPS 0(R11), Z15
+	VMOVUPS 64(R11), Z16
+	VMOVUPS 128(R11), Z17
+	ADDQ R10, R11
+	VMOVUPS 0(R11), Z18
+	VMOVUPS 64(R11), Z19
+	VMOVUPS 128(R11), Z20
+	ADDQ R10, R11
+	VMOVUPS 0(R11), Z21
+	VMOVUPS 64(R11), Z22
+	VMOVUPS 128(R11), Z23
 
 masks:
 	MOVQ mask+56(FP), AX
@@ -354,37 +364,45 @@ full1:
 	VFMADD231PS Z26, Z28, Z23
 
 store:
-	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
-	VMOVUPS Z3, 192(DI)
-	VMOVUPS Z4, 256(DI)
-	VMOVUPS Z5, 320(DI)
-	VMOVUPS Z6, 384(DI)
-	VMOVUPS Z7, 448(DI)
-	VMOVUPS Z8, 512(DI)
-	VMOVUPS Z9, 576(DI)
-	VMOVUPS Z10, 640(DI)
-	VMOVUPS Z11, 704(DI)
-	VMOVUPS Z12, 768(DI)
-	VMOVUPS Z13, 832(DI)
-	VMOVUPS Z14, 896(DI)
-	VMOVUPS Z15, 960(DI)
-	VMOVUPS Z16, 1024(DI)
-	VMOVUPS Z17, 1088(DI)
-	VMOVUPS Z18, 1152(DI)
-	VMOVUPS Z19, 1216(DI)
-	VMOVUPS Z20, 1280(DI)
-	VMOVUPS Z21, 1344(DI)
-	VMOVUPS Z22, 1408(DI)
-	VMOVUPS Z23, 1472(DI)
+	MOVQ DI, R11
+	VMOVUPS Z0, 0(R11)
+	VMOVUPS Z1, 64(R11)
+	VMOVUPS Z2, 128(R11)
+	ADDQ R10, R11
+	VMOVUPS Z3, 0(R11)
+	VMOVUPS Z4, 64(R11)
+	VMOVUPS Z5, 128(R11)
+	ADDQ R10, R11
+	VMOVUPS Z6, 0(R11)
+	VMOVUPS Z7, 64(R11)
+	VMOVUPS Z8, 128(R11)
+	ADDQ R10, R11
+	VMOVUPS Z9, 0(R11)
+	VMOVUPS Z10, 64(R11)
+	VMOVUPS Z11, 128(R11)
+	ADDQ R10, R11
+	VMOVUPS Z12, 0(R11)
+	VMOVUPS Z13, 64(R11)
+	VMOVUPS Z14, 128(R11)
+	ADDQ R10, R11
+	VMOVUPS Z15, 0(R11)
+	VMOVUPS Z16, 64(R11)
+	VMOVUPS Z17, 128(R11)
+	ADDQ R10, R11
+	VMOVUPS Z18, 0(R11)
+	VMOVUPS Z19, 64(R11)
+	VMOVUPS Z20, 128(R11)
+	ADDQ R10, R11
+	VMOVUPS Z21, 0(R11)
+	VMOVUPS Z22, 64(R11)
+	VMOVUPS Z23, 128(R11)
 	VZEROUPPER
 	RET
 
-// func blockedFMA6x4(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64, pf int)
+// func blockedFMA6x4(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64, pf, ldc int)
 //
-// For m < 6, i < 64: c[m·64 + i] = init + Σ_{j<k} w[j·6 + m]·x[offs[j] + i],
-// init = c[m·64 + i] when accum ≠ 0, else bias[m]; the terms are added in
+// For m < 6, i < 64: c[m·ldc + i] = init + Σ_{j<k} w[j·6 + m]·x[offs[j] + i],
+// init = c[m·ldc + i] when accum ≠ 0, else bias[m]; the terms are added in
 // j order, one VFMADD231PS each. Z0–Z23 hold the sums (channel m
 // in Z(4m)…Z(4m+3)); each term loads 4 input vectors into
 // Z24, Z25, Z26, Z27 and broadcasts each weight into Z28 or Z29
@@ -394,7 +412,7 @@ store:
 // buffer. Each term also prefetches (PREFETCHT0) its 4 input lines pf
 // bytes past its loads: the next tile's, with pf = 4·64. Two terms per
 // iteration, then one.
-TEXT ·blockedFMA6x4(SB), NOSPLIT, $0-72
+TEXT ·blockedFMA6x4(SB), NOSPLIT, $0-80
 	MOVQ c+0(FP), DI
 	MOVQ bias+8(FP), BX
 	MOVQ x+16(FP), R13
@@ -403,6 +421,8 @@ TEXT ·blockedFMA6x4(SB), NOSPLIT, $0-72
 	MOVQ k+40(FP), CX
 	MOVQ pf+64(FP), R12
 	ADDQ R13, R12
+	MOVQ ldc+72(FP), R10
+	SHLQ $2, R10
 	MOVQ accum+48(FP), AX
 	TESTQ AX, AX
 	JNZ  load
@@ -433,30 +453,36 @@ TEXT ·blockedFMA6x4(SB), NOSPLIT, $0-72
 	JMP  masks
 
 load:
-	VMOVUPS 0(DI), Z0
-	VMOVUPS 64(DI), Z1
-	VMOVUPS 128(DI), Z2
-	VMOVUPS 192(DI), Z3
-	VMOVUPS 256(DI), Z4
-	VMOVUPS 320(DI), Z5
-	VMOVUPS 384(DI), Z6
-	VMOVUPS 448(DI), Z7
-	VMOVUPS 512(DI), Z8
-	VMOVUPS 576(DI), Z9
-	VMOVUPS 640(DI), Z10
-	VMOVUPS 704(DI), Z11
-	VMOVUPS 768(DI), Z12
-	VMOVUPS 832(DI), Z13
-	VMOVUPS 896(DI), Z14
-	VMOVUPS 960(DI), Z15
-	VMOVUPS 1024(DI), Z16
-	VMOVUPS 1088(DI), Z17
-	VMOVUPS 1152(DI), Z18
-	VMOVUPS 1216(DI), Z19
-	VMOVUPS 1280(DI), Z20
-	VMOVUPS 1344(DI), Z21
-	VMOVUPS 1408(DI), Z22
-	VMOVUPS 1472(DI), Z23
+	MOVQ DI, R11
+	VMOVUPS 0(R11), Z0
+	VMOVUPS 64(R11), Z1
+	VMOVUPS 128(R11), Z2
+	VMOVUPS 192(R11), Z3
+	ADDQ R10, R11
+	VMOVUPS 0(R11), Z4
+	VMOVUPS 64(R11), Z5
+	VMOVUPS 128(R11), Z6
+	VMOVUPS 192(R11), Z7
+	ADDQ R10, R11
+	VMOVUPS 0(R11), Z8
+	VMOVUPS 64(R11), Z9
+	VMOVUPS 128(R11), Z10
+	VMOVUPS 192(R11), Z11
+	ADDQ R10, R11
+	VMOVUPS 0(R11), Z12
+	VMOVUPS 64(R11), Z13
+	VMOVUPS 128(R11), Z14
+	VMOVUPS 192(R11), Z15
+	ADDQ R10, R11
+	VMOVUPS 0(R11), Z16
+	VMOVUPS 64(R11), Z17
+	VMOVUPS 128(R11), Z18
+	VMOVUPS 192(R11), Z19
+	ADDQ R10, R11
+	VMOVUPS 0(R11), Z20
+	VMOVUPS 64(R11), Z21
+	VMOVUPS 128(R11), Z22
+	VMOVUPS 192(R11), Z23
 
 masks:
 	MOVQ mask+56(FP), AX
@@ -733,30 +759,36 @@ full1:
 	VFMADD231PS Z27, Z29, Z23
 
 store:
-	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
-	VMOVUPS Z3, 192(DI)
-	VMOVUPS Z4, 256(DI)
-	VMOVUPS Z5, 320(DI)
-	VMOVUPS Z6, 384(DI)
-	VMOVUPS Z7, 448(DI)
-	VMOVUPS Z8, 512(DI)
-	VMOVUPS Z9, 576(DI)
-	VMOVUPS Z10, 640(DI)
-	VMOVUPS Z11, 704(DI)
-	VMOVUPS Z12, 768(DI)
-	VMOVUPS Z13, 832(DI)
-	VMOVUPS Z14, 896(DI)
-	VMOVUPS Z15, 960(DI)
-	VMOVUPS Z16, 1024(DI)
-	VMOVUPS Z17, 1088(DI)
-	VMOVUPS Z18, 1152(DI)
-	VMOVUPS Z19, 1216(DI)
-	VMOVUPS Z20, 1280(DI)
-	VMOVUPS Z21, 1344(DI)
-	VMOVUPS Z22, 1408(DI)
-	VMOVUPS Z23, 1472(DI)
+	MOVQ DI, R11
+	VMOVUPS Z0, 0(R11)
+	VMOVUPS Z1, 64(R11)
+	VMOVUPS Z2, 128(R11)
+	VMOVUPS Z3, 192(R11)
+	ADDQ R10, R11
+	VMOVUPS Z4, 0(R11)
+	VMOVUPS Z5, 64(R11)
+	VMOVUPS Z6, 128(R11)
+	VMOVUPS Z7, 192(R11)
+	ADDQ R10, R11
+	VMOVUPS Z8, 0(R11)
+	VMOVUPS Z9, 64(R11)
+	VMOVUPS Z10, 128(R11)
+	VMOVUPS Z11, 192(R11)
+	ADDQ R10, R11
+	VMOVUPS Z12, 0(R11)
+	VMOVUPS Z13, 64(R11)
+	VMOVUPS Z14, 128(R11)
+	VMOVUPS Z15, 192(R11)
+	ADDQ R10, R11
+	VMOVUPS Z16, 0(R11)
+	VMOVUPS Z17, 64(R11)
+	VMOVUPS Z18, 128(R11)
+	VMOVUPS Z19, 192(R11)
+	ADDQ R10, R11
+	VMOVUPS Z20, 0(R11)
+	VMOVUPS Z21, 64(R11)
+	VMOVUPS Z22, 128(R11)
+	VMOVUPS Z23, 192(R11)
 	VZEROUPPER
 	RET
 

@@ -11,7 +11,8 @@ import (
 // arith_test: both shapes, every term count 0–40, every number of lanes
 // read 1–T (the masked tail), with and without accumulation, on small
 // integers (every partial sum exact, so every order and rounding agrees
-// bit for bit). Guard words sit around the tile; the weights carry guards
+// bit for bit), rows T apart or, at odd term counts, T+3 apart (the gaps
+// must keep their guard values). Guard words sit around the tile; the weights carry guards
 // after the last term and x after the last lane a term may read, and the
 // lanes the kernel must not read hold NaN.
 func TestBlockedKernel(t *testing.T) {
@@ -46,39 +47,48 @@ func TestBlockedKernel(t *testing.T) {
 					for i := range bias {
 						bias[i] = float32(rng.IntN(11) - 5)
 					}
-					buf := make([]float32, mr*T+2*guard)
+					// rows ldc apart; the gaps between rows are guards too
+					ldc := T + 3*(k%2)
+					size := (mr-1)*ldc + T
+					buf := make([]float32, size+2*guard)
 					for i := range buf {
 						buf[i] = g
 					}
-					c := buf[guard : guard+mr*T]
+					c := buf[guard : guard+size]
+					lane := func(i int) (m, l int, ok bool) { return i / ldc, i % ldc, i%ldc < T }
 					for i := range c {
-						c[i] = float32(rng.IntN(21) - 10)
-					}
-					want := make([]float64, mr*T)
-					for m := 0; m < mr; m++ {
-						for i := 0; i < T; i++ {
-							s := float64(bias[m])
-							if accum {
-								s = float64(c[m*T+i])
-							}
-							if i < n {
-								for j, o := range offs {
-									s += float64(w[j*mr+m]) * float64(x[o+i])
-								}
-							}
-							want[m*T+i] = s
+						if _, _, ok := lane(i); ok {
+							c[i] = float32(rng.IntN(21) - 10)
 						}
 					}
-					blockedKernel(mr, T, c, bias[:mr], xs, span, offs, w[:k*mr], accum, n, 0)
-					where := fmt.Sprintf("%s %dx%d k=%d n=%d accum=%v", blockedKernelName(), mr, T, k, n, accum)
+					want := make([]float64, size)
+					for i := range c {
+						m, l, ok := lane(i)
+						if !ok {
+							want[i] = float64(g)
+							continue
+						}
+						s := float64(bias[m])
+						if accum {
+							s = float64(c[i])
+						}
+						if l < n {
+							for j, o := range offs {
+								s += float64(w[j*mr+m]) * float64(x[o+l])
+							}
+						}
+						want[i] = s
+					}
+					blockedKernelLd(mr, T, c, ldc, bias[:mr], xs, span, offs, w[:k*mr], accum, n, 0)
+					where := fmt.Sprintf("%s %dx%d k=%d n=%d accum=%v ldc=%d", blockedKernelName(), mr, T, k, n, accum, ldc)
 					for i := 0; i < guard; i++ {
-						if buf[i] != g || buf[guard+mr*T+i] != g {
+						if buf[i] != g || buf[guard+size+i] != g {
 							t.Fatalf("%s: guard word %d overwritten", where, i)
 						}
 					}
 					for i, v := range c {
 						if float64(v) != want[i] {
-							t.Fatalf("%s: c[%d][%d] = %v, want %v", where, i/T, i%T, v, want[i])
+							t.Fatalf("%s: c[%d][%d] = %v, want %v", where, i/ldc, i%ldc, v, want[i])
 						}
 					}
 				}
@@ -118,7 +128,7 @@ func TestBlockedKernelAsmMatchesGo(t *testing.T) {
 				}
 				a, b := make([]float32, mr*T), make([]float32, mr*T)
 				blockedKernel(mr, T, a, bias, x, 2*T, offs, w, false, n, 0)
-				blockedGo(mr, T, b, bias, x, offs, w, false, n)
+				blockedGo(mr, T, b, T, bias, x, offs, w, false, n)
 				for i := range a {
 					d := float64(a[i] - b[i])
 					if i%T >= n && d != 0 || d > 1e-5*float64(k) || d < -1e-5*float64(k) {

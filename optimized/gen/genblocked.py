@@ -27,10 +27,10 @@ def kernel(mr, nv):
     assert bc[1] <= 31
     acc = lambda m, v: f'Z{m * nv + v}'
     name = f'blockedFMA{mr}x{nv}'
-    w(f'''// func {name}(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64, pf int)
+    w(f'''// func {name}(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64, pf, ldc int)
 //
-// For m < {mr}, i < {T}: c[m·{T} + i] = init + Σ_{{j<k}} w[j·{mr} + m]·x[offs[j] + i],
-// init = c[m·{T} + i] when accum ≠ 0, else bias[m]; the terms are added in
+// For m < {mr}, i < {T}: c[m·ldc + i] = init + Σ_{{j<k}} w[j·{mr} + m]·x[offs[j] + i],
+// init = c[m·ldc + i] when accum ≠ 0, else bias[m]; the terms are added in
 // j order, one VFMADD231PS each. Z0–Z{nacc - 1} hold the sums (channel m
 // in Z({nv}m)…Z({nv}m+{nv - 1})); each term loads {nv} input vectors into
 // {", ".join(f"Z{r}" for r in inr)} and broadcasts each weight into Z{bc[0]} or Z{bc[1]}
@@ -55,7 +55,7 @@ def kernel(mr, nv):
             for v in range(nv):
                 w(f'\tVFMADD231PS Z{inr[v]}, {b}, {acc(m, v)}')
 
-    w(f'TEXT ·{name}(SB), NOSPLIT, $0-72')
+    w(f'TEXT ·{name}(SB), NOSPLIT, $0-80')
     w('''\tMOVQ c+0(FP), DI
 	MOVQ bias+8(FP), BX
 	MOVQ x+16(FP), R13
@@ -64,6 +64,8 @@ def kernel(mr, nv):
 	MOVQ k+40(FP), CX
 	MOVQ pf+64(FP), R12
 	ADDQ R13, R12
+	MOVQ ldc+72(FP), R10
+	SHLQ $2, R10
 	MOVQ accum+48(FP), AX
 	TESTQ AX, AX
 	JNZ  load''')
@@ -72,9 +74,12 @@ def kernel(mr, nv):
         for v in range(1, nv):
             w(f'\tVMOVAPS {acc(m, 0)}, {acc(m, v)}')
     w('\tJMP  masks\n\nload:')
+    w('\tMOVQ DI, R11')
     for m in range(mr):
         for v in range(nv):
-            w(f'\tVMOVUPS {4 * (m * T + 16 * v)}(DI), {acc(m, v)}')
+            w(f'\tVMOVUPS {64 * v}(R11), {acc(m, v)}')
+        if m < mr - 1:
+            w('\tADDQ R10, R11')
     w('\nmasks:')
     w('\tMOVQ mask+56(FP), AX')
     full = (1 << T) - 1
@@ -106,9 +111,12 @@ def kernel(mr, nv):
         if mname == 'M':
             w('\tJMP store')
     w('\nstore:')
+    w('\tMOVQ DI, R11')
     for m in range(mr):
         for v in range(nv):
-            w(f'\tVMOVUPS {acc(m, v)}, {4 * (m * T + 16 * v)}(DI)')
+            w(f'\tVMOVUPS {acc(m, v)}, {64 * v}(R11)')
+        if m < mr - 1:
+            w('\tADDQ R10, R11')
     w('\tVZEROUPPER\n\tRET\n')
 
 
