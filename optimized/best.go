@@ -23,24 +23,26 @@ import (
 //     im2col-gemm's 2.9 ms on 3×3 over 112²);
 //   - conv with a 1×1(×1) kernel → pointwise-gemm (1.35 ms against
 //     im2col-gemm's 2.9 ms and direct-tiled's 7.5 ms, 256→64 at 56²;
-//     direct-blocked wins some of ResNet-50's 1×1 layers and loses more,
-//     by up to 2× on the strided and channel-expanding ones: 36.9 against
-//     46.7 GFLOP/s at 1024→512 stride 2, 48.1 against 80.2 at 256→1024
-//     on 14²);
+//     direct-blocked wins a few of ResNet-50's 1×1 layers, 64→64 at 56²
+//     69.3 against 63.4 GFLOP/s, and loses most, up to 1.4× on the
+//     channel-expanding and strided ones: 58.8 against 79.6 at 256→1024
+//     on 14², 47.7 against 70.6 at 256→512 stride 2; no form separates
+//     them);
 //   - any other conv (kernels of two taps and more: 3×3 at any stride,
-//     large kernels, 3D, grouped) → direct-blocked (planned, one core,
+//     large kernels, 3D, grouped) → direct-blocked. Planned, one core,
 //     GFLOP/s medians of interleaved rounds on the 2-core development
-//     machine: 3×3 64→64 at 56² 88 against im2col-gemm's 69 and
-//     direct-tiled's 28; 11×11 16→16 at 64² 79 against direct-tiled's 47
-//     and im2col-gemm's 40; 3×3×3 32→32 at 16³ 62 against im2col-gemm's
-//     51; 3×3 stride 2 128→128 41 against 31; ResNet-50's 7×7 stride-2
-//     conv1 41 against direct-tiled's 27, its 3×3 layers at 28² 67
-//     against 51 and at 7² 55 against 42; 3×3 with 32 groups of 4
-//     channels 23 against direct-tiled's 16 and im2col-gemm's 6.4; at 14²,
-//     256→256, a tie: 56.9 against im2col-gemm's 55.7, the worst case of
-//     its flat tiles, whose runs of 222 positions carry 26 garbage columns
-//     and a partial tile): under the current measurements Winograd is
-//     never the automatic choice.
+//     machine (6 rounds): 3×3 64→64 at 56² 71.6 against im2col-gemm's
+//     56.6 and direct-tiled's 21.9; 11×11 16→16 at 64² 74.2 against
+//     direct-tiled's 39.0 and im2col-gemm's 36.0; 3×3×3 32→32 at 16³ 61.1
+//     against im2col-gemm's 45.4; ResNet-50 at batch 1 (3 rounds): the
+//     7×7 stride-2 conv1 55.1 against im2col-gemm's 33.2, its 3×3 layers
+//     at 28² 71.7 against 68.4 and at 7² 64.6 against 46.7, but at 14²
+//     (256→256) 70.4 against 76.8, where its flat runs of 222 positions
+//     carry 26 garbage columns and a partial tile of 48; with 1×1 layers
+//     on pointwise-gemm, the network 68.9 GFLOP/s against im2col-gemm's
+//     55.9 on every layer. 3×3 with 32 groups of 4 channels: 23 against
+//     direct-tiled's 16 and im2col-gemm's 6.4. Under the current
+//     measurements Winograd is never the automatic choice.
 //
 // Then the worker count: direct-blocked splits over images, groups, depth
 // slices, ranges of flat tiles and then of output-channel blocks, never
@@ -54,8 +56,8 @@ import (
 // (whose tasks are output-channel blocks × row blocks) replaces it if its
 // usable parallelism min(tasks, workers) exceeds the chosen variant's by
 // more than that one's single-core speed advantage: 5× for 1×1 kernels (74.7 against 13.9 GFLOP/s above), 2×
-// for others (54.6 against 29.1 GFLOP/s), 3× for direct-blocked (88
-// against 28 GFLOP/s at 3×3). Every variant is deterministic,
+// for others (54.6 against 29.1 GFLOP/s), 3× for direct-blocked (71.6
+// against 21.9 GFLOP/s at 3×3). Every variant is deterministic,
 // so the result never depends on workers for a given variant; which
 // variant runs may.
 //
