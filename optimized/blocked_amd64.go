@@ -11,6 +11,9 @@ import "golang.org/x/sys/cpu"
 func blockedFMA8x3(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64, pf, ldc int)
 
 //go:noescape
+func blockedFMA12x2(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64, pf, ldc int)
+
+//go:noescape
 func blockedFMA6x4(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64, pf, ldc int)
 
 var hasBlockedAsm = cpu.X86.HasAVX512F
@@ -21,6 +24,8 @@ func blockedAsm(mr int, c, bias, x []float32, offs []int, w []float32, k, accum 
 	switch mr {
 	case 8:
 		blockedFMA8x3(&c[0], &bias[0], &x[0], &offs[0], &w[0], k, accum, mask, pf, ldc)
+	case 12:
+		blockedFMA12x2(&c[0], &bias[0], &x[0], &offs[0], &w[0], k, accum, mask, pf, ldc)
 	case 6:
 		blockedFMA6x4(&c[0], &bias[0], &x[0], &offs[0], &w[0], k, accum, mask, pf, ldc)
 	default:

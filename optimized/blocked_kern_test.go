@@ -145,7 +145,7 @@ func TestBlockedKernelAsmMatchesGo(t *testing.T) {
 func TestBlockedShape(t *testing.T) {
 	for _, c := range []struct{ ocg, run, mr int }{
 		{1, 1000, 6}, {6, 960, 6}, {7, 960, 8}, {8, 960, 8}, {12, 960, 6}, {16, 960, 8}, {18, 960, 6},
-		{64, 3246, 8}, {64, 61, 6}, {512, 61, 6}, {256, 222, 8}, {30, 960, 6}, {100, 960, 6}, {104, 960, 8},
+		{64, 3246, 8}, {64, 61, 6}, {512, 61, 6}, {256, 222, 12}, {24, 222, 12}, {30, 960, 6}, {100, 960, 6}, {104, 960, 8},
 	} {
 		if mr, _ := blockedShape(c.ocg, c.run); mr != c.mr {
 			t.Errorf("blockedShape(%d, %d) = %d, want %d", c.ocg, c.run, mr, c.mr)

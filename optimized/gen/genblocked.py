@@ -2,12 +2,13 @@
 # (blocked.go). Run from optimized as
 #   python3 gen/genblocked.py > blocked_amd64.s
 #
-# Kernel blockedFMA{MR}x{NV}: MR output channels × NV vectors of 16
+# Kernels blockedFMA{MR}x{NV} for each (MR, NV) of shapes (blockedShapes in
+# blocked.go lists the same): MR output channels × NV vectors of 16
 # consecutive flat outputs, MR·NV ZMM accumulators. Per term k it loads the
 # NV input vectors at x + offs[k] (masked loads on a tail tile), broadcasts
 # the MR packed weights w[k·MR + m] and does MR·NV fused multiply-adds,
 # so every accumulator adds its terms in k order (one rounding each).
-shapes = [(8, 3), (6, 4)]
+shapes = [(8, 3), (6, 4), (12, 2)]
 
 out = []
 w = out.append
