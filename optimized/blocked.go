@@ -39,10 +39,10 @@ import (
 // (their input window, kc·(T + term span) floats, stays in L1 across the
 // output-channel blocks) × every output-channel block, accumulating in a
 // scratch tile per block, which the last K block's results leave to be
-// copied (valid columns only) into the output. When a group's weights
-// outweigh its input planes (deep layers on small planes), the
-// output-channel blocks go outermost instead, each block's weight panel
-// staying in L2 across the tiles. The ranges split only as far as the
+// copied (valid columns only) into the output. The output-channel blocks
+// go in groups whose weight panels fit in L2 (all of them but in deep
+// layers), the tiles looping inside a group, so that a deep layer's
+// weights are read from L3 once, not once per tile. The ranges split only as far as the
 // workers need (splitTarget); the K blocks, their order and every
 // output's summation are fixed by the problem.
 
@@ -118,6 +118,16 @@ func blockedL1() int {
 	return 6144
 }
 
+// blockedL2 is the budget, in floats, of a group of output-channel blocks'
+// weight panels: 1 MB (half an L2) at the production tiles; at the test
+// tiles a few hundred floats, so that small problems cross several groups.
+func blockedL2() int {
+	if colTile < DefaultTiles.ColTile {
+		return 384
+	}
+	return 1 << 18
+}
+
 // blockedGeom is direct-blocked's decomposition of a problem. It is computed
 // without allocating, for Tasks as for the plan.
 type blockedGeom struct {
@@ -141,7 +151,7 @@ type blockedGeom struct {
 	obChunks   int    // output-channel block ranges per tile range
 	obPer      int    // blocks per range
 	span       int    // 1 + the largest term offset from a group's first channel
-	obOuter    bool   // loop order: output-channel blocks outside the tiles (weights larger than the input)
+	obGroup    int    // output-channel blocks per group (the tiles loop inside a group)
 	reach      int    // the largest term offset inside a phase plane
 }
 
@@ -216,12 +226,12 @@ func newBlockedGeom(p *conv.Problem, workers int) blockedGeom {
 		g.obPer = cut(g.nob, ceilDiv(target, base*g.chunks), g.tilesPer*g.t*g.mr*g.k)
 	}
 	g.obChunks = ceilDiv(g.nob, g.obPer)
-	// The weights of a group larger than its input planes (a deep layer
-	// on a small plane): each block's weight panel, walked once per tile
-	// outermost, would stream the whole weights from L3 per tile; with the
-	// blocks outside, one panel stays in L2 across the tiles and the input
-	// is what is re-read.
-	g.obOuter = p.OCG()*g.k > icg*g.chanSize
+	// Output-channel blocks go in groups whose weight panels (k·MR floats
+	// each) fit half of L2, the tiles looping inside a group: a deep
+	// layer's weights, walked whole per tile, would stream from L3 per
+	// tile; a group's stay in L2 across the tiles and the input is re-read
+	// once per group.
+	g.obGroup = max(1, min(g.nob, blockedL2()/(g.k*g.mr)))
 	return g
 }
 
@@ -342,8 +352,8 @@ func newBlockedConv(ex *executor, p *conv.Problem, w, b []float32) (*blockedConv
 		d.pack(w, b)
 	}
 	tiles := 1
-	if g.nkb > 1 && !g.obOuter {
-		tiles = g.nob
+	if g.nkb > 1 {
+		tiles = g.obGroup
 	}
 	d.acc = ex.perWorker(tiles * mr * g.t)
 	d.runTask = d.task
@@ -476,25 +486,18 @@ func (d *blockedConv) task(wk, task int) {
 		}
 	}
 	hitIf(g.runLen-(g.ntiles-1)*T < T && t1 == g.ntiles, pathBlockedTail)
-	if g.obOuter {
-		hit(pathBlockedOCOuter)
-		for ob := ob0; ob < ob1; ob++ {
-			for t := t0; t < t1; t++ {
-				for kb := 0; kb < g.nkb; kb++ {
-					call(acc, t, kb, ob)
+	hitIf(ob1-ob0 > g.obGroup, pathBlockedOCOuter)
+	for gs := ob0; gs < ob1; gs += g.obGroup {
+		ge := min(ob1, gs+g.obGroup)
+		for t := t0; t < t1; t++ {
+			for kb := 0; kb < g.nkb; kb++ {
+				for ob := gs; ob < ge; ob++ {
+					c := acc
+					if g.nkb > 1 {
+						c = acc[(ob-gs)*mr*T : (ob-gs+1)*mr*T]
+					}
+					call(c, t, kb, ob)
 				}
-			}
-		}
-		return
-	}
-	for t := t0; t < t1; t++ {
-		for kb := 0; kb < g.nkb; kb++ {
-			for ob := ob0; ob < ob1; ob++ {
-				c := acc
-				if g.nkb > 1 {
-					c = acc[ob*mr*T : (ob+1)*mr*T]
-				}
-				call(c, t, kb, ob)
 			}
 		}
 	}

@@ -116,7 +116,8 @@ func TestBlockedMatchesReference(t *testing.T) {
 		{"blocked/stride-phase-split", []string{optimized.Feature3D}},
 		{"blocked/no-copy-1x1", []string{optimized.FeatureBatch}},
 		{"blocked/no-copy-1x1", []string{optimized.Feature3D}},
-		{"blocked/oc-blocks-outer", []string{optimized.Feature2D}},
+		{"blocked/oc-block-groups", []string{optimized.Feature2D}},
+		{"blocked/oc-block-groups", []string{optimized.Feature3D}},
 	}
 	missing := func() (miss []string) {
 		for _, c := range required {

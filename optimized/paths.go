@@ -84,7 +84,7 @@ const (
 	pathBlockedKRem                  // direct-blocked: a last K block of fewer input channels (several blocks)
 	pathBlockedPhases                // direct-blocked: stride > 1, input split into stride-phase planes
 	pathBlockedNoCopy                // direct-blocked: 1×1 stride 1 unpadded, the input read in place
-	pathBlockedOCOuter               // direct-blocked: output-channel blocks outside the tiles (weights larger than the input)
+	pathBlockedOCOuter               // direct-blocked: several groups of output-channel blocks (their weights over the L2 budget), the tiles inside each
 	pathDwCL                         // depthwise: channels-last path (a block of up to 16 channels in the lanes)
 	pathDwCLChanRem                  // depthwise channels-last: a last block of fewer than 16 channels
 	pathDwCLPhases                   // depthwise channels-last: strided, several phase planes
@@ -163,7 +163,7 @@ var pathNames = [numPaths]string{
 	pathBlockedKRem:      "blocked/k-block-remainder",
 	pathBlockedPhases:    "blocked/stride-phase-split",
 	pathBlockedNoCopy:    "blocked/no-copy-1x1",
-	pathBlockedOCOuter:   "blocked/oc-blocks-outer",
+	pathBlockedOCOuter:   "blocked/oc-block-groups",
 	pathDwCL:             "depthwise/channels-last",
 	pathDwCLChanRem:      "depthwise/channels-last-block-remainder",
 	pathDwCLPhases:       "depthwise/channels-last-phases",
