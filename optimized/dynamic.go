@@ -129,10 +129,14 @@ func dynamicMixVariant() rawVariant {
 	}
 }
 
-func dynamicGroupedVariant() rawVariant {
+// dynamicBatchedVariant is a dynamic variant that mixes each sample's
+// kernel, then runs the batch as one grouped convolution
+// (dynamicGroupedProblem) by what engine returns for it: a function
+// that runs x into out with the mixed kernels wmix and biases bmix.
+func dynamicBatchedVariant(name string, engine func(ex *executor, q *conv.Problem, wmix, bmix []float32) (func(wmix, bmix, x, out []float32), error)) rawVariant {
 	return rawVariant{
 		Variant: Variant{
-			Name:          "dynamic-grouped",
+			Name:          name,
 			Ops:           []conv.Op{conv.OpDynamic},
 			Supports:      func(p *conv.Problem) error { return nil },
 			BoundC:        2,
@@ -142,42 +146,41 @@ func dynamicGroupedVariant() rawVariant {
 		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
 			m := newMixer(ex, p, w, b)
 			q := dynamicGroupedProblem(p)
-			c := newConvGemm(ex, &q, m.wmix, m.bmix, asmGemm, true)
-			c.implicitB(false)
-			return func(in conv.Inputs[float32], out []float32) {
-				m.mix(in)
-				c.run(in.X, out)
-			}, nil
-		},
-	}
-}
-
-func dynamicBlockedVariant() rawVariant {
-	return rawVariant{
-		Variant: Variant{
-			Name:          "dynamic-blocked",
-			Ops:           []conv.Op{conv.OpDynamic},
-			Supports:      func(p *conv.Problem) error { return nil },
-			BoundC:        2,
-			Exact:         true,
-			Deterministic: true,
-		},
-		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
-			m := newMixer(ex, p, w, b)
-			// dynamic-grouped's grouped convolution on direct-blocked, its
-			// panels packed from the mixed kernels on every run
-			q := dynamicGroupedProblem(p)
-			d, err := newBlockedConv(ex, &q, nil, nil)
+			run, err := engine(ex, &q, m.wmix, m.bmix)
 			if err != nil {
 				return nil, err
 			}
 			return func(in conv.Inputs[float32], out []float32) {
 				m.mix(in)
-				d.pack(m.wmix, m.bmix)
-				d.run(in.X, out)
+				run(m.wmix, m.bmix, in.X, out)
 			}, nil
 		},
 	}
+}
+
+// dynamic-grouped: the grouped convolution by im2col-gemm, which reads the
+// mixed kernels where the mixer writes them.
+func dynamicGroupedVariant() rawVariant {
+	return dynamicBatchedVariant("dynamic-grouped", func(ex *executor, q *conv.Problem, wmix, bmix []float32) (func(wmix, bmix, x, out []float32), error) {
+		c := newConvGemm(ex, q, wmix, bmix, asmGemm, true)
+		c.implicitB(false)
+		return func(_, _, x, out []float32) { c.run(x, out) }, nil
+	})
+}
+
+// dynamic-blocked: the grouped convolution by direct-blocked, its panels
+// packed from the mixed kernels on every run.
+func dynamicBlockedVariant() rawVariant {
+	return dynamicBatchedVariant("dynamic-blocked", func(ex *executor, q *conv.Problem, _, _ []float32) (func(wmix, bmix, x, out []float32), error) {
+		d, err := newBlockedConv(ex, q, nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		return func(wmix, bmix, x, out []float32) {
+			d.pack(wmix, bmix)
+			d.run(x, out)
+		}, nil
+	})
 }
 
 // dynamicGroupedProblem is the batch of dynamic problem p as one grouped
