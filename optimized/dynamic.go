@@ -11,9 +11,9 @@ import (
 // become expert weights α = sigmoid(r) or softmax(r/T), and sample n is
 // convolved with W_n = Σ_e α[n, e]·W[e] and bias b_n = Σ_e α[n, e]·B[e].
 //
-// BoundC = 2 for both variants: routing and mixing run in float64 and each
-// mixed weight is rounded once to float32, one rounding more per term than
-// direct float32 summation with the mixed kernel (whose magnitude
+// BoundC = 2 for every dynamic variant: routing and mixing run in float64
+// and each mixed weight is rounded once to float32, one rounding more per
+// term than direct float32 summation with the mixed kernel (whose magnitude
 // Σ|x|·|W_n| ≤ Σ|x|·Σα|W_e|). Exact on the integer fill, whose routing
 // makes every α a dyadic rational (0, ½, 1, 1/2ʲ), so the float64 mix of
 // small integers is exact and so is its float32 rounding.
