@@ -362,14 +362,19 @@ func newBlockedConv(ex *executor, p *conv.Problem, w, b []float32) (*blockedConv
 
 // pack writes the weights w [OC][IC/G][K…] and bias b [OC] (nil: none)
 // into d's panels, wp [G][nob][K][MR] and bias [G][nob][MR], zero past
-// OC/G: once in a prepared plan; in dynamic-blocked, once per run with
-// the samples' mixed kernels.
-func (d *blockedConv) pack(w, b []float32) {
+// OC/G.
+func (d *blockedConv) pack(w, b []float32) { d.packInto(d.wp, d.bias, d.p.G, w, b) }
+
+// packInto is pack for the first groups groups, into wp and bias (nil
+// with b: none) of that layout: dynamic-blocked packs each expert's
+// kernel [OC/G'·groups][IC/G][K…] this way once, and mixes the packed
+// experts straight into d's panels on every run.
+func (d *blockedConv) packInto(wp, bias []float32, groups int, w, b []float32) {
 	p, g := d.p, &d.g
 	icg, ocg, taps, mr := p.ICG(), p.OCG(), p.Taps(), g.mr
-	for gi := 0; gi < p.G; gi++ {
+	for gi := 0; gi < groups; gi++ {
 		for ob := 0; ob < g.nob; ob++ {
-			panel := d.wp[(gi*g.nob+ob)*g.k*mr:][:g.k*mr]
+			panel := wp[(gi*g.nob+ob)*g.k*mr:][:g.k*mr]
 			for m := 0; m < mr; m++ {
 				oc := ob*mr + m
 				if oc >= ocg {
@@ -380,7 +385,7 @@ func (d *blockedConv) pack(w, b []float32) {
 					panel[k*mr+m] = w[oc*icg*taps+k]
 				}
 				if b != nil {
-					d.bias[(gi*g.nob+ob)*mr+m] = b[oc]
+					bias[(gi*g.nob+ob)*mr+m] = b[oc]
 				}
 			}
 		}

@@ -18,25 +18,34 @@ import (
 // makes every α a dyadic rational (0, ½, 1, 1/2ʲ), so the float64 mix of
 // small integers is exact and so is its float32 rounding.
 
-// mixer computes the per-sample kernels [MB, OC, IC/G, K…] and biases
-// [MB, OC] (nil without bias) from the experts w [E, OC, IC/G, K…] and b
-// [E, OC] it was prepared with.
+// mixer computes the per-sample kernels and biases from the experts it was
+// prepared with: by default (newMixer) wmix [MB, OC, IC/G, K…] and bmix
+// [MB, OC] (nil without bias) from w [E, OC, IC/G, K…] and b [E, OC]; in
+// general (newMixerInto) wmix [MB][wsz] and bmix [MB][bsz] from w [E][wsz]
+// and b [E][bsz], for any layout that puts every expert's copy of a
+// weight, and its mix, at the same index.
 type mixer struct {
 	ex         *executor
 	p          *conv.Problem
 	w, b       []float32
 	wmix, bmix []float32
+	wsz, bsz   int
 	r, alpha   [][]float64 // per worker
 	in         conv.Inputs[float32]
 	task       func(wk, n int)
 }
 
 func newMixer(ex *executor, p *conv.Problem, w, b []float32) *mixer {
-	m := &mixer{ex: ex, p: p, w: w, b: b}
-	m.wmix = ex.scratch(p.MB * p.OC * p.ICG() * p.Taps())
+	per := p.OC * p.ICG() * p.Taps()
+	var bmix []float32
 	if b != nil {
-		m.bmix = ex.scratch(p.MB * p.OC)
+		bmix = ex.scratch(p.MB * p.OC)
 	}
+	return newMixerInto(ex, p, w, per, ex.scratch(p.MB*per), b, p.OC, bmix)
+}
+
+func newMixerInto(ex *executor, p *conv.Problem, w []float32, wsz int, wmix, b []float32, bsz int, bmix []float32) *mixer {
+	m := &mixer{ex: ex, p: p, w: w, b: b, wmix: wmix, bmix: bmix, wsz: wsz, bsz: bsz}
 	m.r, m.alpha = make([][]float64, ex.workers), make([][]float64, ex.workers)
 	for i := range m.r {
 		m.r[i], m.alpha[i] = make([]float64, p.E), make([]float64, p.E)
@@ -58,7 +67,6 @@ func (m *mixer) mix(in conv.Inputs[float32]) {
 func (m *mixer) mixSample(wk, n int) {
 	p, in := m.p, m.in
 	isp := conv.Spatial(p.I)
-	per := p.OC * p.ICG() * p.Taps()
 	r, alpha := m.r[wk], m.alpha[wk]
 	for e := range r {
 		r[e] = float64(in.RouteB[e])
@@ -80,9 +88,9 @@ func (m *mixer) mixSample(wk, n int) {
 			alpha[e] = conv.Sigmoid(v)
 		}
 	}
-	mixInto(m.wmix[n*per:(n+1)*per], m.w, per, alpha)
+	mixInto(m.wmix[n*m.wsz:(n+1)*m.wsz], m.w, m.wsz, alpha)
 	if m.bmix != nil {
-		mixInto(m.bmix[n*p.OC:(n+1)*p.OC], m.b, p.OC, alpha)
+		mixInto(m.bmix[n*m.bsz:(n+1)*m.bsz], m.b, m.bsz, alpha)
 	}
 }
 
@@ -130,10 +138,10 @@ func dynamicMixVariant() rawVariant {
 }
 
 // dynamicBatchedVariant is a dynamic variant that mixes each sample's
-// kernel, then runs the batch as one grouped convolution
-// (dynamicGroupedProblem) by what engine returns for it: a function
-// that runs x into out with the mixed kernels wmix and biases bmix.
-func dynamicBatchedVariant(name string, engine func(ex *executor, q *conv.Problem, wmix, bmix []float32) (func(wmix, bmix, x, out []float32), error)) rawVariant {
+// kernel, then runs the batch as one grouped convolution q
+// (dynamicGroupedProblem) by what engine returns for it: the mixer, and
+// a function that runs x into out with the mixed kernels.
+func dynamicBatchedVariant(name string, engine func(ex *executor, p, q *conv.Problem, w, b []float32) (*mixer, func(x, out []float32), error)) rawVariant {
 	return rawVariant{
 		Variant: Variant{
 			Name:          name,
@@ -144,15 +152,14 @@ func dynamicBatchedVariant(name string, engine func(ex *executor, q *conv.Proble
 			Deterministic: true,
 		},
 		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
-			m := newMixer(ex, p, w, b)
 			q := dynamicGroupedProblem(p)
-			run, err := engine(ex, &q, m.wmix, m.bmix)
+			m, run, err := engine(ex, p, &q, w, b)
 			if err != nil {
 				return nil, err
 			}
 			return func(in conv.Inputs[float32], out []float32) {
 				m.mix(in)
-				run(m.wmix, m.bmix, in.X, out)
+				run(in.X, out)
 			}, nil
 		},
 	}
@@ -161,25 +168,42 @@ func dynamicBatchedVariant(name string, engine func(ex *executor, q *conv.Proble
 // dynamic-grouped: the grouped convolution by im2col-gemm, which reads the
 // mixed kernels where the mixer writes them.
 func dynamicGroupedVariant() rawVariant {
-	return dynamicBatchedVariant("dynamic-grouped", func(ex *executor, q *conv.Problem, wmix, bmix []float32) (func(wmix, bmix, x, out []float32), error) {
-		c := newConvGemm(ex, q, wmix, bmix, asmGemm, true)
+	return dynamicBatchedVariant("dynamic-grouped", func(ex *executor, p, q *conv.Problem, w, b []float32) (*mixer, func(x, out []float32), error) {
+		m := newMixer(ex, p, w, b)
+		c := newConvGemm(ex, q, m.wmix, m.bmix, asmGemm, true)
 		c.implicitB(false)
-		return func(_, _, x, out []float32) { c.run(x, out) }, nil
+		return m, c.run, nil
 	})
 }
 
-// dynamic-blocked: the grouped convolution by direct-blocked, its panels
-// packed from the mixed kernels on every run.
+// dynamic-blocked: the grouped convolution by direct-blocked. Each
+// expert's kernel is packed once into direct-blocked's panel layout for
+// one sample's groups, and the mixer mixes the packed experts straight
+// into the panels of each sample (the expert mix folded into the weight
+// packing): the same float64 mix, rounded once, of the same weights, in
+// another order of the array (padding slots mix zeros).
 func dynamicBlockedVariant() rawVariant {
-	return dynamicBatchedVariant("dynamic-blocked", func(ex *executor, q *conv.Problem, _, _ []float32) (func(wmix, bmix, x, out []float32), error) {
+	return dynamicBatchedVariant("dynamic-blocked", func(ex *executor, p, q *conv.Problem, w, b []float32) (*mixer, func(x, out []float32), error) {
 		d, err := newBlockedConv(ex, q, nil, nil)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return func(wmix, bmix, x, out []float32) {
-			d.pack(wmix, bmix)
-			d.run(x, out)
-		}, nil
+		g := &d.g
+		wsz, bsz := p.G*g.nob*g.k*g.mr, p.G*g.nob*g.mr
+		per := p.OC * p.ICG() * p.Taps()
+		pw := make([]float32, p.E*wsz)
+		var pb, bmix []float32
+		if b != nil {
+			pb, bmix = make([]float32, p.E*bsz), d.bias
+		}
+		for e := 0; e < p.E; e++ {
+			var be, pbe []float32
+			if b != nil {
+				be, pbe = b[e*p.OC:(e+1)*p.OC], pb[e*bsz:(e+1)*bsz]
+			}
+			d.packInto(pw[e*wsz:(e+1)*wsz], pbe, p.G, w[e*per:(e+1)*per], be)
+		}
+		return newMixerInto(ex, p, pw, wsz, d.wp, pb, bsz, bmix), d.run, nil
 	})
 }
 
