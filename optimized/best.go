@@ -12,12 +12,16 @@ import (
 // benchdata/baseline-avx512.txt (batch 1, AVX-512) and, for direct-blocked,
 // the interleaved runs quoted below:
 //
-//   - deconv → deconv-subpixel, the sub-pixel phases as implicit GEMMs
-//     (42.8 against deconv-col2im's 32.8 GFLOP/s on 4×4 stride-2 2D, 24.3
-//     against 17.6 in 3D: planned, one core, interleaved medians of 5 on
-//     the 2-core development machine; deconv-zeroinsert is 5–10× slower);
-//   - deform → deform-im2col (the only one); dynamic → dynamic-grouped
-//     (0.86 ms against dynamic-mix's 0.91 ms);
+//   - deconv → deconv-blocked, the sub-pixel phases on direct-blocked's
+//     kernel: 4×4 stride-2 2D 64→32 at 48.9 % of the FMA probe against
+//     deconv-subpixel's 35.2 %, 3D 36.6 % against 22.6 % (planned, one
+//     core, medians of 6 interleaved rounds); deconv-subpixel had beaten
+//     deconv-col2im (42.8 against 32.8 GFLOP/s in 2D, 24.3 against 17.6 in
+//     3D) and deconv-zeroinsert is 5–10× slower;
+//   - deform → deform-im2col (the only one); dynamic → dynamic-blocked
+//     (the grouped batch on direct-blocked, experts mixed into its
+//     panels: 1.3–1.4× dynamic-grouped's GFLOP/s in the same rounds, which
+//     had beaten dynamic-mix, 0.86 against 0.91 ms);
 //   - conv with one input channel per group (depthwise, any multiplier) →
 //     depthwise-direct (0.26 ms against direct-tiled's 0.75 ms and
 //     im2col-gemm's 2.9 ms on 3×3 over 112²);
@@ -102,11 +106,11 @@ func bestName(p *conv.Problem) string {
 	}
 	switch p.Op {
 	case conv.OpDeconv:
-		return "deconv-subpixel"
+		return "deconv-blocked"
 	case conv.OpDeform:
 		return "deform-im2col"
 	case conv.OpDynamic:
-		return "dynamic-grouped"
+		return "dynamic-blocked"
 	}
 	switch {
 	case p.G > 0 && p.ICG() == 1:

@@ -51,8 +51,9 @@ func TestBestRule(t *testing.T) {
 		{"mb1ic32id16oc32od16kd3pd1", conv.OpConv, "direct-blocked"},
 		{"mb1ic8id8oc8od8kd7pd3", conv.OpConv, "direct-blocked"},
 		{"mb1g4ic64ih28oc64oh28kh3ph1", conv.OpConv, "direct-blocked"},
-		{"mb1ic64ih28oc32oh56kh4sh2ph1", conv.OpDeconv, "deconv-subpixel"},
-		{"mb1ic32id8oc16od16kd4sd2pd1", conv.OpDeconv, "deconv-subpixel"},
+		{"mb1ic64ih28oc32oh56kh4sh2ph1", conv.OpDeconv, "deconv-blocked"},
+		{"mb1ic32id8oc16od16kd4sd2pd1", conv.OpDeconv, "deconv-blocked"},
+		{"mb2ic32ih28oc32oh28kh3ph1", conv.OpDynamic, "dynamic-blocked"},
 	} {
 		p, err := conv.ParseDescriptor(c.desc, c.op)
 		if err != nil {
