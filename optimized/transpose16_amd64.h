@@ -1,8 +1,9 @@
 // TRANSPOSE16 transposes in place the 16×16 float32 matrix whose row i is
 // Zi (i < 16): afterwards Zj holds column j. Z16–Z31 are overwritten. It
 // is the three-stage AVX-512 transpose (32-bit unpacks, 64-bit unpacks,
-// two rounds of 128-bit lane shuffles), shared by the deform sampler and
-// the depthwise channels-last packing.
+// two rounds of 128-bit lane shuffles), shared by the deform sampler, the
+// depthwise channels-last packing and gemm's transposes of a transposed
+// product's C (gemm/transpose_amd64.s includes it from here).
 #define TRANSPOSE16 \
 	VUNPCKLPS Z1, Z0, Z16; \
 	VUNPCKHPS Z1, Z0, Z17; \
