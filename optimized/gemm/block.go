@@ -165,15 +165,25 @@ func tile(kern *kernel, ws *workspace, ap, bp []float32, src *rawB, ir, jr, mcur
 		}
 		return
 	}
+	// a last panel of at most nr/2 columns: the half tile (a ragged last
+	// panel is packed beforehand, never by microPack)
+	half := kern.microHalf != nil && nn <= nr/2
+	if half && mm == mr && nn == nr/2 {
+		kern.microHalf(kcur, apan, bpan, ct, ldc, beta, accum)
+		return
+	}
 	t := ws.tile[:mr*nr]
 	if accum {
 		for i := 0; i < mm; i++ {
 			copy(t[i*nr:i*nr+nn], ct[i*ldc:i*ldc+nn])
 		}
 	}
-	if ir == 0 && src != nil && nn == nr {
+	switch {
+	case ir == 0 && src != nil && nn == nr:
 		kern.microPack(kcur, apan, src.b[jr:], src.ldb, bpan, t, nr, beta, accum)
-	} else {
+	case half:
+		kern.microHalf(kcur, apan, bpan, t, nr, beta, accum)
+	default:
 		kern.micro(kcur, apan, bpan, t, nr, beta, accum)
 	}
 	for i := 0; i < mm; i++ {

@@ -19,6 +19,12 @@ type kernel struct {
 	// B row p from bsrc[p·ldb : p·ldb+nr] and stores it to b[p·nr:] as it goes.
 	microPack func(kc int, a, bsrc []float32, ldb int, b, c []float32, ldc int, beta float32, accum bool)
 
+	// microHalf, if not nil, is micro restricted to the left nr/2 columns
+	// (reading the first nr/2 of each panel row, writing nr/2 columns of
+	// C, the same operations per element): for a last panel with at most
+	// nr/2 real columns, which the full tile would compute half in vain.
+	microHalf func(kc int, a, b, c []float32, ldc int, beta float32, accum bool)
+
 	// aOuter makes macro run the tiles of a block row panel by row panel
 	// (A micro-panel outside, B micro-panels inside): for tiles whose B
 	// micro-panel (KC·NR floats) does not fit L1 beside the rest, so the A

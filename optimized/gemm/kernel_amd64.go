@@ -32,6 +32,7 @@ var avx512 = &kernel{
 	kc: 256, mc: 14 * 24, nc: 32 * 128,
 	micro:     asmMicro(kern14x32, 14, 32),
 	microPack: asmMicroPack(kern14x32pack, 14, 32),
+	microHalf: asmMicroHalf(kern14x16, 14, 32),
 	effBigB:   0.8,
 }
 
@@ -83,6 +84,22 @@ var avx2 = &kernel{
 	micro: asmMicro(kern6x16, 6, 16),
 }
 
+// asmMicroHalf adapts the left-half kernel of an mr×nr tile (nr/2 columns
+// of C from nr-wide panels) to kernel.microHalf, with asmMicro's checks.
+func asmMicroHalf(f func(k int, a, b, c *float32, ldc int, beta float32, accum int), mr, nr int) func(int, []float32, []float32, []float32, int, float32, bool) {
+	return func(kc int, a, b, c []float32, ldc int, beta float32, accum bool) {
+		kc = max(kc, 0)
+		_ = a[:kc*mr]
+		_ = b[:kc*nr]
+		_ = c[(mr-1)*ldc+nr/2-1]
+		acc := 0
+		if accum {
+			acc = 1
+		}
+		f(kc, unsafe.SliceData(a), unsafe.SliceData(b), &c[0], ldc, beta, acc)
+	}
+}
+
 // asmMicro adapts an assembly kernel to kernel.micro, checking with the slice
 // bounds that every word the assembly touches lies inside a, b and c.
 func asmMicro(f func(k int, a, b, c *float32, ldc int, beta float32, accum int), mr, nr int) func(int, []float32, []float32, []float32, int, float32, bool) {
@@ -124,3 +141,8 @@ func kern8x48(k int, a, b, c *float32, ldc int, beta float32, accum int)
 //
 //go:noescape
 func kern7x48(k int, a, b, c *float32, ldc int, beta float32, accum int)
+
+// kern14x16 is the left half of kern14x32 (kernel14x16_amd64.s).
+//
+//go:noescape
+func kern14x16(k int, a, b, c *float32, ldc int, beta float32, accum int)
