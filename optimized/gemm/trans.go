@@ -46,6 +46,7 @@ func transposed(kern *kernel) *kernel {
 	t.name += "ᵀ"
 	t.trans = true
 	t.microPack = nil
+	t.microHalf = nil // Cᵀ's scratch is padded to whole tiles
 	t.shapes = nil
 	return &t
 }
