@@ -86,7 +86,13 @@ func TestBlockedMatchesReference(t *testing.T) {
 	// earlier one stored), for the second image and group too: fixed
 	// problems, as the harness's random 1×1 problems are rarely that large
 	// (and blockedGen's only now and then)
-	for _, desc := range []string{"mb2ic24iw100oc16ow100kw1", "mb2g2ic40ih3iw40oc16oh3ow40kh1kw1"} {
+	//
+	// and, in 2D and 3D, weights past the test tiles' L2 budget (IC/G·taps
+	// ≥ 48 at MR = 8, three output-channel blocks), so that the blocks run
+	// in several groups (blocked/oc-block-groups): fixed too, as under
+	// -race the few random draws sometimes missed it
+	for _, desc := range []string{"mb2ic24iw100oc16ow100kw1", "mb2g2ic40ih3iw40oc16oh3ow40kh1kw1",
+		"mb1ic9ih8iw20oc20oh8ow20kh3kw3ph1pw1", "mb1ic4id4ih5iw9oc20od4oh5ow9kd3kh3kw3pd1ph1pw1"} {
 		p, err := conv.ParseDescriptor(desc, conv.OpConv)
 		if err != nil {
 			t.Fatal(err)
