@@ -60,7 +60,7 @@ type deconvBlocked struct {
 	mr, t, nob int
 	kc         int // input channels per K block
 	units      []deconvBlockedUnit
-	acc        [][]float32 // per worker: [nob or 1][MR][T]
+	acc        [][]float32 // per worker: a scratch tile per output-channel block, [nob][MR][T]
 	x, out     []float32   // the current run's
 	fillTask   func(wk, task int)
 	task       func(wk, task int)
@@ -92,7 +92,9 @@ func deconvBlockedUnits(p *conv.Problem, phases []subpixelPhase, wp, t, workers 
 	if base, target := p.MB*p.G*planes, splitTarget(workers); base < target {
 		chunks = ceilDiv(target, base)
 		if m := minTaskMACs(); m > 0 && tiles > 0 {
-			// multiply-adds of an average tile (all its output channels)
+			// no smaller than minTaskMACs: per is the multiply-adds of an
+			// average tile (all its output channels, a phase's share of
+			// the taps), tiles/planes a plane's tiles
 			per := max(1, t*p.OCG()*p.ICG()*p.Taps()/max(1, len(phases)))
 			chunks = max(1, min(chunks, tiles*per/m/planes))
 		}
