@@ -370,23 +370,25 @@ func (d *blockedConv) pack(w, b []float32) { d.packInto(d.wp, d.bias, d.p.G, w, 
 // kernel [OC/G'·groups][IC/G][K…] this way once, and mixes the packed
 // experts straight into d's panels on every run.
 func (d *blockedConv) packInto(wp, bias []float32, groups int, w, b []float32) {
-	p, g := d.p, &d.g
-	icg, ocg, taps, mr := p.ICG(), p.OCG(), p.Taps(), g.mr
+	packBlockedPanels(wp, bias, groups, d.p.OCG(), d.g.k, d.g.mr, w, b)
+}
+
+// packBlockedPanels writes weights w [groups·ocg][k] into the kernel's
+// panels wp [groups][⌈ocg/mr⌉][k][mr] and, when b is not nil, the biases
+// b [groups·ocg] into bias [groups][⌈ocg/mr⌉][mr]; the slots past ocg are
+// left as they are (zero in a fresh buffer). direct-blocked's and
+// deconv-blocked's (per phase) layout.
+func packBlockedPanels(wp, bias []float32, groups, ocg, k, mr int, w, b []float32) {
+	nob := ceilDiv(ocg, mr)
 	for gi := 0; gi < groups; gi++ {
-		for ob := 0; ob < g.nob; ob++ {
-			panel := wp[(gi*g.nob+ob)*g.k*mr:][:g.k*mr]
-			for m := 0; m < mr; m++ {
-				oc := ob*mr + m
-				if oc >= ocg {
-					break
-				}
-				oc += gi * ocg
-				for k := 0; k < g.k; k++ {
-					panel[k*mr+m] = w[oc*icg*taps+k]
-				}
-				if b != nil {
-					bias[(gi*g.nob+ob)*mr+m] = b[oc]
-				}
+		for o := 0; o < ocg; o++ {
+			ob, m, oc := o/mr, o%mr, gi*ocg+o
+			panel := wp[(gi*nob+ob)*k*mr:][:k*mr]
+			for j, v := range w[oc*k:][:k] {
+				panel[j*mr+m] = v
+			}
+			if b != nil {
+				bias[(gi*nob+ob)*mr+m] = b[oc]
 			}
 		}
 	}

@@ -140,26 +140,13 @@ func newDeconvBlocked(ex *executor, p *conv.Problem, w, b []float32) (*deconvBlo
 			}
 			d.span[i] = max(d.span[i], o+1)
 		}
-		pk := make([]float32, p.G*d.nob*s.k*mr)
-		for g := 0; g < p.G; g++ {
-			for o := 0; o < ocg; o++ {
-				ob, m := o/mr, o%mr
-				panel := pk[(g*d.nob+ob)*s.k*mr:][:s.k*mr]
-				src := s.w[(g*ocg+o)*s.k:][:s.k]
-				for k, v := range src {
-					panel[k*mr+m] = v
-				}
-			}
-		}
-		d.wp[i] = pk
+		d.wp[i] = make([]float32, p.G*d.nob*s.k*mr)
+		packBlockedPanels(d.wp[i], nil, p.G, ocg, s.k, mr, s.w, nil)
 	}
 	d.bias = make([]float32, p.G*d.nob*mr)
 	if b != nil {
-		for g := 0; g < p.G; g++ {
-			for o := 0; o < ocg; o++ {
-				d.bias[(g*d.nob+o/mr)*mr+o%mr] = b[g*ocg+o]
-			}
-		}
+		// the biases alone (k = 0: no weights)
+		packBlockedPanels(nil, d.bias, p.G, ocg, 0, mr, nil, b)
 	}
 	// slack after the last volume: garbage columns of a plane's last row
 	// read up to wp elements past it
