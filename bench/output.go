@@ -178,9 +178,10 @@ func (r *Results) writePeers(w io.Writer) {
 	if !any {
 		return
 	}
-	fmt.Fprintf(w, "\nours against peers (median GFLOP/s; ×: ours over the peer's):\n")
+	fmt.Fprintf(w, "\nours against peers (median GFLOP/s; ×: ours over the peer's; cores: the peer's median CPU time over wall time, - where unmeasured):\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "op\tshape\tworkers\tours (fastest)\tGFLOP/s\tpeer\tGFLOP/s\t×")
+	fmt.Fprintln(tw, "op\tshape\tworkers\tours (fastest)\tGFLOP/s\tpeer\tGFLOP/s\tcores\t×")
+	var over []string
 	for _, c := range cells {
 		shape := c.l.Shape
 		if c.l.Name != "" {
@@ -191,14 +192,31 @@ func (r *Results) writePeers(w io.Writer) {
 			ours, og = Label(b.Pair.Impl), b.Median()
 		}
 		if len(peers[c]) == 0 {
-			fmt.Fprintf(tw, "%v\t%s\t%d\t%s\t%.2f\t-\t-\t-\n", c.l.Problem.Op, shape, c.wk, ours, og)
+			fmt.Fprintf(tw, "%v\t%s\t%d\t%s\t%.2f\t-\t-\t-\t-\n", c.l.Problem.Op, shape, c.wk, ours, og)
 		}
 		for _, p := range peers[c] {
-			fmt.Fprintf(tw, "%v\t%s\t%d\t%s\t%.2f\t%s\t%.2f\t%.2f\n", c.l.Problem.Op, shape, c.wk, ours, og, p.Pair.Impl.Name(), p.Median(), og/p.Median())
+			cores := "-"
+			if v := p.Values(CoresUnit); len(v) > 0 {
+				m := Median(v)
+				cores = fmt.Sprintf("%.2f", m)
+				if m > float64(c.wk)+coresSlack {
+					over = append(over, fmt.Sprintf("%s kept %.2f cores busy at %d worker%s on %s", p.Pair.Impl.Name(), m, c.wk, plural(c.wk), shape))
+				}
+			}
+			fmt.Fprintf(tw, "%v\t%s\t%d\t%s\t%.2f\t%s\t%.2f\t%s\t%.2f\n", c.l.Problem.Op, shape, c.wk, ours, og, p.Pair.Impl.Name(), p.Median(), cores, og/p.Median())
 		}
 	}
 	tw.Flush()
+	for _, o := range over {
+		fmt.Fprintf(w, "warning: %s: a thread pool outside the thread count it was asked for (e.g. OpenBLAS's own), so that row is not a like-for-like comparison\n", o)
+	}
 }
+
+// coresSlack is how far a peer's measured cores may exceed its worker
+// count before writePeers flags it: /proc counts CPU time in 10 ms ticks,
+// so a 200 ms request reads within about ±0.05 cores, and a median of
+// several within less; a second thread kept busy adds close to 1.
+const coresSlack = 0.25
 
 func plural(n int) string {
 	if n == 1 {

@@ -224,17 +224,27 @@ func (p *Peer) Measure(l *Layer, workers int) (Measurement, error) {
 		reps = int(math.Ceil(float64(budget.Nanoseconds()) / est))
 	}
 	reps = max(1, min(reps, worker.MaxReps))
-	ns, err := p.time(dir, worker.Timing{Reps: reps, Warmup: 1, Threads: workers}, p.est[key])
+	r, err := p.timeReply(dir, worker.Timing{Reps: reps, Warmup: 1, Threads: workers}, p.est[key])
 	if err != nil {
 		return Measurement{}, err
 	}
 	var sum float64
-	for _, x := range ns {
+	for _, x := range r.NS {
 		sum += float64(x)
 	}
-	mean := sum / float64(len(ns))
-	return Measurement{Iters: len(ns), NsPerOp: mean, Metrics: map[string]float64{"GFLOP/s": float64(l.Problem.DirFLOPs()) / mean}}, nil
+	mean := sum / float64(len(r.NS))
+	m := Measurement{Iters: len(r.NS), NsPerOp: mean, Metrics: map[string]float64{"GFLOP/s": float64(l.Problem.DirFLOPs()) / mean}}
+	if r.CPUKnown && r.Wall > 0 {
+		m.Metrics[CoresUnit] = r.CPU.Seconds() / r.Wall.Seconds()
+	}
+	return m, nil
 }
+
+// CoresUnit is a peer's metric of the cores it kept busy: its process
+// group's CPU time over the request's wall time (worker.TimedReply), a
+// lower bound on the timed runs' parallelism. writePeers flags a peer that
+// used clearly more than the workers it was asked for.
+const CoresUnit = "cores"
 
 // calibrate times 1, 10, 100… runs until they take calibrateNs in all (or
 // MaxReps runs) and returns their mean.
@@ -259,19 +269,25 @@ func (p *Peer) calibrate(dir string, workers int) (float64, error) {
 // time sends one timing request, given est ns per run (0: unknown) for its
 // timeout, and returns the durations; an error reply is Unsupported.
 func (p *Peer) time(dir string, t worker.Timing, est float64) ([]int64, error) {
+	r, err := p.timeReply(dir, t, est)
+	return r.NS, err
+}
+
+// timeReply is time with the whole reply (wall and CPU time too).
+func (p *Peer) timeReply(dir string, t worker.Timing, est float64) (worker.TimedReply, error) {
 	timeout := p.opt.CaseTimeout + time.Duration(3*est*float64(t.Reps+t.Warmup))
 	r, err := p.w.Time(dir, t, timeout)
 	if err != nil {
 		var c *worker.Crash
 		if errors.As(err, &c) {
-			return nil, fmt.Errorf("peer worker %q failed: %w", p.w.Command(), err)
+			return worker.TimedReply{}, fmt.Errorf("peer worker %q failed: %w", p.w.Command(), err)
 		}
-		return nil, err
+		return worker.TimedReply{}, err
 	}
 	if r.Error != "" {
-		return nil, &Unsupported{Reason: r.Error}
+		return worker.TimedReply{}, &Unsupported{Reason: r.Error}
 	}
-	return r.NS, nil
+	return r, nil
 }
 
 // inputs writes l's inputs once into a scratch folder of its own.

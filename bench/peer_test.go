@@ -285,3 +285,65 @@ func unsetenv(t *testing.T, keys ...string) {
 		os.Unsetenv(k)
 	}
 }
+
+// coresPeer is a fake peer whose every measurement reports cores.
+type coresPeer struct {
+	fake
+	cores float64
+}
+
+func (c coresPeer) Measure(l *Layer, workers int) (Measurement, error) {
+	m, err := c.fake.Measure(l, workers)
+	m.Metrics[CoresUnit] = c.cores
+	return m, err
+}
+
+// TestPeerCoresFlagged: a peer that kept more cores busy than its worker
+// count (OpenBLAS's own pool under torch.set_num_threads(1) did: 1.9) is
+// shown in the cores column and warned about; one within the slack is
+// shown and not warned about.
+func TestPeerCoresFlagged(t *testing.T) {
+	restore, _ := SetBenchtime("3x")
+	defer restore()
+	layers := peerLayers(t)[:1]
+	ours := fake{name: "f", nsOf: func(*Layer) float64 { return 1e5 }}
+	for _, c := range []struct {
+		cores float64
+		warn  bool
+	}{{1.93, true}, {1.2, false}, {0.98, false}} {
+		peer := coresPeer{fake{name: PeerPrefix + "blas", nsOf: func(*Layer) float64 { return 5e4 }}, c.cores}
+		res, err := Run(nil, []Pair{{ours, &layers[0]}, {peer, &layers[0]}}, Options{Count: 2, Workers: []int{1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum bytes.Buffer
+		res.WriteSummary(&sum, false)
+		s := sum.String()
+		if !strings.Contains(s, fmt.Sprintf("%.2f", c.cores)) {
+			t.Errorf("cores %v: summary lacks the cores column:\n%s", c.cores, s)
+		}
+		warned := strings.Contains(s, "warning: "+PeerPrefix+"blas kept")
+		if warned != c.warn {
+			t.Errorf("cores %v at 1 worker: warned %v, want %v:\n%s", c.cores, warned, c.warn, s)
+		}
+	}
+}
+
+// TestPeerReportsCores: a real peer process's measurements carry the cores
+// metric where /proc can be read.
+func TestPeerReportsCores(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	restore, _ := SetBenchtime("3x")
+	defer restore()
+	peer, _ := startFake(t, "ok")
+	layers := peerLayers(t)[:1]
+	m, err := peer.Measure(&layers[0], 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := m.Metrics[CoresUnit]; !ok || c < 0 || math.IsNaN(c) {
+		t.Errorf("metrics %v, want a cores value ≥ 0", m.Metrics)
+	}
+}

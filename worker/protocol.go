@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // Protocol names and versions the protocol in the worker's first line.
@@ -99,10 +100,21 @@ const MaxReps = 2000
 
 // TimedReply is the reply to a timing request: NS (len Reps) once the runs
 // are done, or Error for a problem the worker does not support.
+//
+// Wall and CPU are measured by convverify, not reported by the worker: the
+// request's wall time, and the CPU time the worker's process group spent
+// meanwhile (every thread of every process in it; CPUKnown is false where
+// it cannot be read, off Linux). CPU/Wall is then a lower bound on how many
+// cores the timed runs kept busy (loading the inputs and the warm-up runs
+// are in Wall too), which shows a library whose own thread pool ignores
+// the thread count asked for.
 type TimedReply struct {
-	ID    int64
-	NS    []int64
-	Error string
+	ID       int64
+	NS       []int64
+	Error    string
+	Wall     time.Duration
+	CPU      time.Duration
+	CPUKnown bool
 }
 
 // Reply is one line from the worker: {"id":N,"ok":true} once y.npy is

@@ -193,10 +193,18 @@ func (w *Worker) Time(dir string, t Timing, timeout time.Duration) (TimedReply, 
 		return TimedReply{}, fmt.Errorf("worker %q does not time its runs: its handshake lists no %q capability (docs/worker-protocol.md, timing requests)", h.Name, CapTime)
 	}
 	var r TimedReply
+	pgid := w.proc.cmd.Process.Pid // setGroup made it the group's leader
+	cpu0, ok0 := groupCPU(pgid)
+	t0 := time.Now()
 	err = w.roundTrip(dir, &t, timeout, func(line []byte, id int64) (err error) {
 		r, err = parseTimedReply(line, id, t.Reps)
 		return err
 	})
+	if err == nil {
+		r.Wall = time.Since(t0)
+		cpu1, ok1 := groupCPU(pgid)
+		r.CPU, r.CPUKnown = cpu1-cpu0, ok0 && ok1 && cpu1 >= cpu0
+	}
 	return r, err
 }
 

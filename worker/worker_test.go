@@ -48,6 +48,9 @@ func fakeWorker(mode string) {
 		say("Loading model weights...")
 	case "version-2":
 		say(hello(2))
+	case "burn":
+		b, _ := json.Marshal(Hello{Protocol: Protocol, Version: Version, Name: "burner", Ops: []string{"conv"}, Caps: []string{CapTime}})
+		say(string(b))
 	default:
 		say(hello(1))
 	}
@@ -114,6 +117,9 @@ func fakeWorker(mode string) {
 		case "killed":
 			fmt.Fprintln(os.Stderr, "about to die")
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		case "burn":
+			burnCPU(2, 200*time.Millisecond)
+			say(fmt.Sprintf(`{"id":%d,"ok":true,"ns":[1000]}`, req.ID))
 		case "crash-first":
 			if _, err := os.Stat(os.Getenv("FAKE_MARK")); err != nil {
 				os.WriteFile(os.Getenv("FAKE_MARK"), nil, 0o644)

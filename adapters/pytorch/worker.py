@@ -41,7 +41,8 @@ forward graph built once, retained), which is what a training step spends
 on that gradient.
 
 It answers timing requests (the "time" capability): {"time": {"reps": R,
-"warmup": K, "threads": T}} sets torch.set_num_threads(T), loads the
+"warmup": K, "threads": T}} sets torch.set_num_threads(T) and caps the
+BLAS's own thread pool at T (OpenBLAS's ignores torch's count), loads the
 inputs, runs the op K times untimed, then R times, each timed alone with
 time.perf_counter_ns around the very call a correctness request makes, and
 writes y.npy from the last run. For fair timing convverify bench starts it
@@ -54,6 +55,7 @@ A problem PyTorch cannot run is answered {"error": ...} (skipped); any other
 exception is a bug here: the traceback goes to stderr and the worker exits,
 which conform reports as a crash.
 """
+import ctypes
 import json
 import os
 import sys
@@ -308,7 +310,7 @@ def run_case(d, plant, timing=None):
             reps, warmup, threads = int(timing["reps"]), int(timing["warmup"]), int(timing["threads"])
             if reps < 1 or warmup < 0 or threads < 1:
                 raise Unsupported("timing %r: want reps >= 1, warmup >= 0, threads >= 1" % (timing,))
-            torch.set_num_threads(threads)
+            set_threads(threads)
             try:
                 for _ in range(warmup):
                     compute()
@@ -318,7 +320,7 @@ def run_case(d, plant, timing=None):
                     y = compute()
                     ns.append(time.perf_counter_ns() - t0)
             finally:
-                torch.set_num_threads(1)
+                set_threads(1)
     if not isinstance(y, dict):
         y = {"y": y}
     for name, v in y.items():
@@ -326,21 +328,48 @@ def run_case(d, plant, timing=None):
     return ns
 
 
+# The thread-count setters of the BLAS libraries torch may have mapped.
+# torch.set_num_threads sets OpenMP's (oneDNN's) and MKL's pools, but not
+# OpenBLAS's pthread pool, which starts one thread per core: PyTorch 1.13
+# runs a 1×1 stride-1 conv at batch 1 and one thread, deconvolutions and
+# torchvision's deform_conv2d through sgemm, so with 2 cores those "1
+# thread" timings kept 1.9 cores busy (512→512 1×1 at 14²: 122 GFLOP/s,
+# 74 with the pool capped). convverify bench measures each request's CPU
+# time and warns when a peer exceeds its thread count.
+BLAS_SETTERS = (("libopenblas", "openblas_set_num_threads"), ("libblis", "bli_thread_set_num_threads"))
+
+
+def set_threads(n):
+    """Caps torch's pools and every mapped BLAS's own pool at n threads."""
+    torch.set_num_threads(n)
+    for path in mapped(tuple(prefix for prefix, _ in BLAS_SETTERS)):
+        base = os.path.basename(path)
+        for prefix, setter in BLAS_SETTERS:
+            if base.startswith(prefix):
+                getattr(ctypes.CDLL(path), setter)(ctypes.c_int(n))
+
+
+def mapped(prefixes):
+    """The paths of the shared libraries this process mapped whose file name
+    starts with one of prefixes."""
+    found = set()
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 6 and os.path.basename(parts[-1]).startswith(prefixes):
+                    found.add(parts[-1])
+    except OSError:
+        pass
+    return sorted(found)
+
+
 def libraries():
     """The BLAS and oneDNN builds this process mapped (Debian's torch takes
     whichever libblas.so.3 the alternatives system names: OpenBLAS with
     libopenblas0-pthread, else the slow reference BLAS), for the name."""
-    found = []
-    try:
-        with open("/proc/self/maps") as f:
-            for line in f:
-                base = os.path.basename(line.split()[-1]) if line.split() else ""
-                if base.startswith(("libopenblas", "libdnnl", "libmkl_core", "libblis")) or (
-                        base.startswith("libblas.so") and "openblas" not in line):
-                    found.append(base)
-    except OSError:
-        pass
-    return sorted(set(found))
+    return sorted(set(os.path.basename(p) for p in mapped(("libopenblas", "libdnnl", "libmkl_core", "libblis", "libblas.so"))
+                      if not (os.path.basename(p).startswith("libblas.so") and "openblas" in p)))
 
 
 def main():
@@ -352,7 +381,7 @@ def main():
         sys.exit("usage: worker.py [--plant NAME]")
     if plant and plant not in PLANTS:
         sys.exit("worker.py: unknown plant %r (have %s)" % (plant, ", ".join(PLANTS)))
-    torch.set_num_threads(1)  # small problems: one thread is faster and deterministic
+    set_threads(1)  # small problems: one thread is faster and deterministic
     name = "pytorch %s, torchvision %s" % (torch.__version__, torchvision.__version__)
     libs = libraries()
     if libs:
