@@ -16,19 +16,67 @@ func blockedFMA12x2(c, bias, x *float32, offs *int, w *float32, k, accum int, ma
 //go:noescape
 func blockedFMA6x4(c, bias, x *float32, offs *int, w *float32, k, accum int, mask uint64, pf, ldc int)
 
-var hasBlockedAsm = cpu.X86.HasAVX512F
+//go:noescape
+func blockedFMA6x2AVX2(c, bias, x *float32, offs *int, w *float32, k, accum, n, pf, ldc int)
 
-// blockedAsm runs the assembly kernel of shape mr × 16·nv (one of
-// blockedShapes); the caller has checked every bound.
-func blockedAsm(mr int, c, bias, x []float32, offs []int, w []float32, k, accum int, mask uint64, pf, ldc int) {
-	switch mr {
-	case 8:
+//go:noescape
+func blockedFMA3x4AVX2(c, bias, x *float32, offs *int, w *float32, k, accum, n, pf, ldc int)
+
+//go:noescape
+func blockedFMA2x6AVX2(c, bias, x *float32, offs *int, w *float32, k, accum, n, pf, ldc int)
+
+// blockedBestISA is the best kernel set this machine runs: AVX-512, else
+// AVX2+FMA, else Go.
+func blockedBestISA() blockedISAKind {
+	switch {
+	case cpu.X86.HasAVX512F:
+		return blockedAVX512
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
+		return blockedAVX2
+	}
+	return blockedGoISA
+}
+
+// blockedCanRun reports whether this machine and build run isa's kernels.
+func blockedCanRun(isa blockedISAKind) bool {
+	switch isa {
+	case blockedAVX512:
+		return cpu.X86.HasAVX512F
+	case blockedAVX2:
+		return cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	}
+	return true
+}
+
+// blockedAsm runs the assembly kernel of shape mr × T (one of the shapes
+// of blockedShapeTable(isa)) on the first n lanes; the caller has checked
+// every bound.
+func blockedAsm(isa blockedISAKind, mr, T int, c, bias, x []float32, offs []int, w []float32, k, accum, n, pf, ldc int) {
+	if isa == blockedAVX2 {
+		switch {
+		case mr == 6 && T == 16:
+			blockedFMA6x2AVX2(&c[0], &bias[0], &x[0], &offs[0], &w[0], k, accum, n, pf, ldc)
+		case mr == 3 && T == 32:
+			blockedFMA3x4AVX2(&c[0], &bias[0], &x[0], &offs[0], &w[0], k, accum, n, pf, ldc)
+		case mr == 2 && T == 48:
+			blockedFMA2x6AVX2(&c[0], &bias[0], &x[0], &offs[0], &w[0], k, accum, n, pf, ldc)
+		default:
+			panic("optimized: no AVX2 blocked kernel for this shape")
+		}
+		return
+	}
+	mask := ^uint64(0)
+	if n < 64 {
+		mask = 1<<n - 1
+	}
+	switch {
+	case mr == 8 && T == 48:
 		blockedFMA8x3(&c[0], &bias[0], &x[0], &offs[0], &w[0], k, accum, mask, pf, ldc)
-	case 12:
+	case mr == 12 && T == 32:
 		blockedFMA12x2(&c[0], &bias[0], &x[0], &offs[0], &w[0], k, accum, mask, pf, ldc)
-	case 6:
+	case mr == 6 && T == 64:
 		blockedFMA6x4(&c[0], &bias[0], &x[0], &offs[0], &w[0], k, accum, mask, pf, ldc)
 	default:
-		panic("optimized: no blocked kernel for this shape")
+		panic("optimized: no AVX-512 blocked kernel for this shape")
 	}
 }

@@ -6,9 +6,50 @@ import (
 	"testing"
 )
 
-// TestBlockedKernel checks the micro-kernel in use (assembly, or Go under
-// noasm) against a plain float64 sum, in the style of math/big's
-// arith_test: both shapes, every term count 0–40, every number of lanes
+// blockedISANames are the kernel sets' names, as blockedKernelName gives
+// them without "blocked=".
+var blockedISANames = map[blockedISAKind]string{blockedAVX512: "avx512", blockedAVX2: "avx2", blockedGoISA: "go"}
+
+// blockedRunnableISAs are the kernel sets this machine and build run:
+// on an AVX-512 machine the AVX2 set too, so that both are tested here.
+func blockedRunnableISAs() []blockedISAKind {
+	var isas []blockedISAKind
+	for _, isa := range []blockedISAKind{blockedAVX512, blockedAVX2, blockedGoISA} {
+		if blockedCanRun(isa) {
+			isas = append(isas, isa)
+		}
+	}
+	return isas
+}
+
+// SetBlockedISA switches the blocked kernels (direct-, deconv- and
+// dynamic-blocked's) to the named set, "avx512", "avx2" or "go", for tests
+// in package optimized_test, and returns the restore; ok is false (nothing
+// switched) where this machine or build cannot run the set. Plans made
+// under one set must run under it: switch before preparing.
+func SetBlockedISA(name string) (restore func(), ok bool) {
+	for isa, n := range blockedISANames {
+		if n == name && blockedCanRun(isa) {
+			old := blockedISA
+			blockedISA = isa
+			return func() { blockedISA = old }, true
+		}
+	}
+	return func() {}, false
+}
+
+// withBlockedISA runs f with the kernel set isa in use.
+func withBlockedISA(isa blockedISAKind, f func()) {
+	old := blockedISA
+	blockedISA = isa
+	defer func() { blockedISA = old }()
+	f()
+}
+
+// TestBlockedKernel checks every kernel set this machine runs (AVX-512,
+// AVX2 and Go on an AVX-512 machine, Go alone under noasm) against a plain
+// float64 sum, in the style of math/big's arith_test: every shape of the
+// set, every term count 0–40, every number of lanes
 // read 1–T (the masked tail), with and without accumulation, on small
 // integers (every partial sum exact, so every order and rounding agrees
 // bit for bit), rows T apart or, at odd term counts, T+3 apart (the gaps
@@ -17,9 +58,15 @@ import (
 // lanes the kernel must not read hold NaN.
 func TestBlockedKernel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
+	for _, isa := range blockedRunnableISAs() {
+		withBlockedISA(isa, func() { testBlockedKernel(t, rng) })
+	}
+}
+
+func testBlockedKernel(t *testing.T, rng *rand.Rand) {
 	const guard = 8
 	const g = float32(-12345)
-	for _, sh := range blockedShapes {
+	for _, sh := range blockedShapeTable(blockedISA) {
 		mr, T := sh[0], 16*sh[1]
 		for k := 0; k <= 40; k++ {
 			for n := 1; n <= T; n++ {
@@ -97,19 +144,32 @@ func TestBlockedKernel(t *testing.T) {
 	}
 }
 
-// TestBlockedKernelAsmMatchesGo runs the assembly and Go kernels on the
-// same real-valued tiles: on integers they agree bit for bit (above); on
-// reals each is within a term count's roundings of the other, and the
-// lanes neither reads are the same init.
+// TestBlockedKernelAsmMatchesGo runs each assembly set's kernels and the
+// Go kernel on the same real-valued tiles: on integers they agree bit for
+// bit (above); on reals each is within a term count's roundings of the
+// other, and the lanes neither reads are the same init.
 func TestBlockedKernelAsmMatchesGo(t *testing.T) {
-	if !hasBlockedAsm {
-		t.Skip("no assembly kernel (noasm or no AVX-512)")
+	ran := false
+	for _, isa := range blockedRunnableISAs() {
+		if isa != blockedGoISA {
+			ran = true
+			withBlockedISA(isa, func() { testBlockedKernelAsmMatchesGo(t) })
+		}
 	}
+	if !ran {
+		t.Skip("no assembly kernel (noasm, or neither AVX-512 nor AVX2+FMA)")
+	}
+}
+
+func testBlockedKernelAsmMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	for _, sh := range blockedShapes {
+	for _, sh := range blockedShapeTable(blockedISA) {
 		mr, T := sh[0], 16*sh[1]
 		for _, k := range []int{1, 2, 3, 17, 40} {
-			for _, n := range []int{1, 15, 16, 17, T - 1, T} {
+			for _, n := range []int{1, 7, 8, 9, 15, 16, 17, T - 1, T} {
+				if n > T {
+					continue
+				}
 				offs := make([]int, k)
 				for j := range offs {
 					offs[j] = rng.IntN(2 * T)
@@ -132,7 +192,7 @@ func TestBlockedKernelAsmMatchesGo(t *testing.T) {
 				for i := range a {
 					d := float64(a[i] - b[i])
 					if i%T >= n && d != 0 || d > 1e-5*float64(k) || d < -1e-5*float64(k) {
-						t.Fatalf("%dx%d k=%d n=%d: lane %d: asm %v, go %v", mr, T, k, n, i, a[i], b[i])
+						t.Fatalf("%s %dx%d k=%d n=%d: lane %d: asm %v, go %v", blockedKernelName(), mr, T, k, n, i, a[i], b[i])
 					}
 				}
 			}
@@ -141,14 +201,22 @@ func TestBlockedKernelAsmMatchesGo(t *testing.T) {
 }
 
 // TestBlockedShape: the kernel shape wastes least of its tiles: output
-// channels padded to MR and flat positions to T.
+// channels padded to MR and flat positions to T, in each set's table.
 func TestBlockedShape(t *testing.T) {
-	for _, c := range []struct{ ocg, run, mr int }{
-		{1, 1000, 6}, {6, 960, 6}, {7, 960, 8}, {8, 960, 8}, {12, 960, 6}, {16, 960, 8}, {18, 960, 6},
-		{64, 3246, 8}, {64, 61, 6}, {512, 61, 6}, {256, 222, 12}, {24, 222, 12}, {30, 960, 6}, {100, 960, 6}, {104, 960, 8},
+	for _, c := range []struct {
+		isa          blockedISAKind
+		ocg, run, mr int
+	}{
+		{blockedAVX512, 1, 1000, 6}, {blockedAVX512, 6, 960, 6}, {blockedAVX512, 7, 960, 8}, {blockedAVX512, 8, 960, 8},
+		{blockedAVX512, 12, 960, 6}, {blockedAVX512, 16, 960, 8}, {blockedAVX512, 18, 960, 6}, {blockedAVX512, 64, 3246, 8},
+		{blockedAVX512, 64, 61, 6}, {blockedAVX512, 512, 61, 6}, {blockedAVX512, 256, 222, 12}, {blockedAVX512, 24, 222, 12},
+		{blockedAVX512, 30, 960, 6}, {blockedAVX512, 100, 960, 6}, {blockedAVX512, 104, 960, 8},
+		// AVX2: 6×16, 3×32, 2×48
+		{blockedAVX2, 6, 960, 6}, {blockedAVX2, 9, 960, 3}, {blockedAVX2, 8, 960, 2}, {blockedAVX2, 64, 3246, 2},
+		{blockedAVX2, 64, 61, 6}, {blockedAVX2, 63, 61, 3}, {blockedAVX2, 12, 222, 6}, {blockedAVX2, 7, 960, 2}, {blockedAVX2, 1, 1000, 2},
 	} {
-		if mr, _ := blockedShape(c.ocg, c.run); mr != c.mr {
-			t.Errorf("blockedShape(%d, %d) = %d, want %d", c.ocg, c.run, mr, c.mr)
+		if mr, _ := blockedShapeIn(blockedShapeTable(c.isa), c.ocg, c.run); mr != c.mr {
+			t.Errorf("%s: blockedShape(%d, %d) = %d, want %d", blockedISANames[c.isa], c.ocg, c.run, mr, c.mr)
 		}
 	}
 }
@@ -160,37 +228,42 @@ func TestBlockedShape(t *testing.T) {
 // peak line); GFLOP/s-cpu divides by the process's CPU time, which other
 // processes on a shared machine inflate less than wall time.
 func BenchmarkBlockedKernel(b *testing.B) {
-	for _, sh := range blockedShapes {
-		mr, T := sh[0], 16*sh[1]
-		b.Run(fmt.Sprintf("%dx%d", mr, T), func(b *testing.B) {
-			const chans, taps, wq = 32, 9, 58
-			offs := make([]int, 0, chans*taps)
-			for c := 0; c < chans; c++ {
-				for t := 0; t < taps; t++ {
-					offs = append(offs, c*(3*wq+T)+t/3*wq+t%3)
-				}
-			}
-			span := offs[len(offs)-1] + 1
-			x := make([]float32, span+T)
-			w := make([]float32, len(offs)*mr)
-			bias := make([]float32, mr)
-			c := make([]float32, mr*T)
-			for i := range x {
-				x[i] = float32(i%7) - 3
-			}
-			for i := range w {
-				w[i] = float32(i%5) - 2
-			}
-			b.ResetTimer()
-			cpu0 := cpuTime()
-			for i := 0; i < b.N; i++ {
-				blockedKernel(mr, T, c, bias, x, span, offs, w, i%2 == 1, T, 4*T)
-			}
-			flops := float64(2*mr*T*len(offs)) * float64(b.N)
-			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			if cpu := cpuTime() - cpu0; cpu > 0 {
-				b.ReportMetric(flops/cpu.Seconds()/1e9, "GFLOP/s-cpu")
-			}
-		})
+	for _, isa := range blockedRunnableISAs() {
+		for _, sh := range blockedShapeTable(isa) {
+			b.Run(fmt.Sprintf("%s/%dx%d", blockedISANames[isa], sh[0], 16*sh[1]), func(b *testing.B) {
+				withBlockedISA(isa, func() { benchBlockedKernel(b, sh[0], 16*sh[1]) })
+			})
+		}
+	}
+}
+
+func benchBlockedKernel(b *testing.B, mr, T int) {
+	const chans, taps, wq = 32, 9, 58
+	offs := make([]int, 0, chans*taps)
+	for c := 0; c < chans; c++ {
+		for t := 0; t < taps; t++ {
+			offs = append(offs, c*(3*wq+T)+t/3*wq+t%3)
+		}
+	}
+	span := offs[len(offs)-1] + 1
+	x := make([]float32, span+T)
+	w := make([]float32, len(offs)*mr)
+	bias := make([]float32, mr)
+	c := make([]float32, mr*T)
+	for i := range x {
+		x[i] = float32(i%7) - 3
+	}
+	for i := range w {
+		w[i] = float32(i%5) - 2
+	}
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		blockedKernel(mr, T, c, bias, x, span, offs, w, i%2 == 1, T, 4*T)
+	}
+	flops := float64(2*mr*T*len(offs)) * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(flops/cpu.Seconds()/1e9, "GFLOP/s-cpu")
 	}
 }

@@ -2,8 +2,10 @@
 
 package optimized
 
-const hasBlockedAsm = false
+func blockedBestISA() blockedISAKind { return blockedGoISA }
 
-func blockedAsm(mr int, c, bias, x []float32, offs []int, w []float32, k, accum int, mask uint64, pf, ldc int) {
+func blockedCanRun(isa blockedISAKind) bool { return isa == blockedGoISA }
+
+func blockedAsm(isa blockedISAKind, mr, T int, c, bias, x []float32, offs []int, w []float32, k, accum, n, pf, ldc int) {
 	panic("unreachable")
 }

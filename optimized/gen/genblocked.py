@@ -1,5 +1,5 @@
-# Generates blocked_amd64.s, the AVX-512 micro-kernels of direct-blocked
-# (blocked.go). Run from optimized as
+# Generates blocked_amd64.s, the AVX-512 and AVX2+FMA micro-kernels of
+# direct-blocked (blocked.go). Run from optimized as
 #   python3 gen/genblocked.py > blocked_amd64.s
 #
 # Kernels blockedFMA{MR}x{NV} for each (MR, NV) of shapes (blockedShapes in
@@ -123,4 +123,168 @@ def kernel(mr, nv):
 
 for mr, nv in shapes:
     kernel(mr, nv)
+
+
+# AVX2+FMA kernels blockedFMA{MR}x{NV}AVX2 for each (MR, NV) of shapes2
+# (blockedShapesAVX2 in blocked.go lists the same as (MR, T/16)): MR output
+# channels × NV vectors of 8 consecutive flat outputs (T = 8·NV, a
+# multiple of 16: the tile is T/16 cache lines, prefetched as the AVX-512
+# kernels do, and the callers' tile width 16·nv holds for both ISAs),
+# MR·NV = 12 YMM accumulators of the 16 registers. The others hold a
+# term's operands, in one of two orders that fit: channel-major (the NV
+# input vectors live, one weight broadcast at a time: NV + 1 or 2
+# registers) or vector-major (the MR weight broadcasts live, one input
+# vector at a time: MR + 1 or 2 registers). Either way every accumulator
+# takes its terms in k order, one VFMADD231PS each. A tail tile (n < T
+# lanes) loads with VMASKMOVPS, whose lane-mask vectors (lanes < n of each
+# vector, cut from blockedMask8) the kernel builds once in its frame:
+# masked-off lanes read nothing and give 0.
+shapes2 = [(6, 2), (3, 4), (2, 6)]
+
+
+def kernel2(mr, nv):
+    T = 8 * nv
+    assert T % 16 == 0
+    nacc = mr * nv
+    free = 16 - nacc
+    if nv + 1 <= free:
+        order = 'channel'
+        inr = [nacc + v for v in range(nv)]
+        bc = list(range(nacc + nv, 16))[:2]
+        regs = (f'each term loads its {nv} input vectors into '
+                f'{", ".join(f"Y{r}" for r in inr)}\n// and broadcasts one weight at a time into '
+                f'{" or ".join(f"Y{r}" for r in bc)}')
+    else:
+        order = 'vector'
+        assert mr + 1 <= free
+        bc = [nacc + m for m in range(mr)]
+        inr = list(range(nacc + mr, 16))[:2]
+        regs = (f'each term broadcasts its {mr} weights into '
+                f'{", ".join(f"Y{r}" for r in bc)}\n// and loads one input vector at a time into '
+                f'{" or ".join(f"Y{r}" for r in inr)}')
+    acc = lambda m, v: f'Y{m * nv + v}'
+    name = f'blockedFMA{mr}x{nv}AVX2'
+    w(f'''// func {name}(c, bias, x *float32, offs *int, w *float32, k, accum, n, pf, ldc int)
+//
+// For m < {mr}, i < {T}: c[m·ldc + i] = init + Σ_{{j<k}} w[j·{mr} + m]·x[offs[j] + i],
+// init = c[m·ldc + i] when accum ≠ 0, else bias[m]; the terms are added in
+// j order, one VFMADD231PS each. Y0–Y{nacc - 1} hold the sums (channel m
+// in Y({nv}m)…Y({nv}m+{nv - 1})); {regs}
+// ({nv + mr} loads per {nacc} FMAs). With n < {T}, only lanes i < n read x:
+// VMASKMOVPS loads whose masks (vector v: lanes < n − 8v) the kernel keeps
+// at 32v(SP); lanes off read nothing and give 0. Each term also prefetches
+// (PREFETCHT0) its {T // 16} input line{"s" if T > 16 else ""} pf bytes past its loads: the next
+// tile's, with pf = 4·{T}. Two terms per iteration, then one.''')
+
+    def load(masked, v, r):
+        if masked:
+            w(f'\tVMOVUPS {32 * v}(SP), Y{r}')
+            w(f'\tVMASKMOVPS {32 * v}(R13)(SI*4), Y{r}, Y{r}')
+        else:
+            w(f'\tVMOVUPS {32 * v}(R13)(SI*4), Y{r}')
+
+    def step(masked, j):
+        w(f'\tMOVQ {8 * j}(R8), SI')
+        for l in range(T // 16):
+            w(f'\tPREFETCHT0 {64 * l}(R12)(SI*4)')
+        if order == 'channel':
+            for v in range(nv):
+                load(masked, v, inr[v])
+            for m in range(mr):
+                b = f'Y{bc[m % len(bc)]}'
+                w(f'\tVBROADCASTSS {4 * (j * mr + m)}(R9), {b}')
+                for v in range(nv):
+                    w(f'\tVFMADD231PS Y{inr[v]}, {b}, {acc(m, v)}')
+        else:
+            for m in range(mr):
+                w(f'\tVBROADCASTSS {4 * (j * mr + m)}(R9), Y{bc[m]}')
+            for v in range(nv):
+                r = inr[v % len(inr)]
+                load(masked, v, r)
+                for m in range(mr):
+                    w(f'\tVFMADD231PS Y{r}, Y{bc[m]}, {acc(m, v)}')
+
+    w(f'TEXT ·{name}(SB), NOSPLIT, ${32 * nv}-80')
+    w('''\tMOVQ c+0(FP), DI
+	MOVQ bias+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ pf+64(FP), R12
+	ADDQ R13, R12
+	MOVQ ldc+72(FP), R10
+	SHLQ $2, R10
+	MOVQ accum+48(FP), AX
+	TESTQ AX, AX
+	JNZ  load''')
+    for m in range(mr):
+        w(f'\tVBROADCASTSS {4 * m}(BX), {acc(m, 0)}')
+        for v in range(1, nv):
+            w(f'\tVMOVAPS {acc(m, 0)}, {acc(m, v)}')
+    w('\tJMP  masks\n\nload:')
+    w('\tMOVQ DI, R11')
+    for m in range(mr):
+        for v in range(nv):
+            w(f'\tVMOVUPS {32 * v}(R11), {acc(m, v)}')
+        if m < mr - 1:
+            w('\tADDQ R10, R11')
+    w('\nmasks:')
+    w('\tMOVQ n+56(FP), AX')
+    w(f'\tCMPQ AX, ${T}')
+    w('\tJEQ  full')
+    # vector v's mask: the 8 dwords of blockedMask8 (8 × −1, 8 × 0) from
+    # dword 8 − r, r = min(8, max(0, n − 8v)) its lanes on
+    w('\tLEAQ blockedMask8<>(SB), R11')
+    w('\tMOVQ $8, BX')
+    w('\tXORQ SI, SI')
+    for v in range(nv):
+        w('\tMOVQ AX, DX')
+        if v:
+            w(f'\tSUBQ ${8 * v}, DX')
+        w('\tCMPQ DX, BX')
+        w('\tCMOVQGT BX, DX')
+        w('\tCMPQ DX, SI')
+        w('\tCMOVQLT SI, DX')
+        w('\tNEGQ DX')
+        w('\tADDQ $8, DX')
+        w('\tVMOVUPS (R11)(DX*4), Y15')
+        w(f'\tVMOVUPS Y15, {32 * v}(SP)')
+    for mname in ('M', 'F'):
+        lbl = 'masked' if mname == 'M' else 'full'
+        w(f'''
+{lbl}:
+	CMPQ CX, $2
+	JLT  {lbl}1
+''')
+        step(mname == 'M', 0)
+        step(mname == 'M', 1)
+        w(f'''\tADDQ $16, R8
+	ADDQ ${8 * mr}, R9
+	SUBQ $2, CX
+	JMP  {lbl}
+
+{lbl}1:
+	TESTQ CX, CX
+	JZ    store''')
+        step(mname == 'M', 0)
+        if mname == 'M':
+            w('\tJMP store')
+    w('\nstore:')
+    w('\tMOVQ DI, R11')
+    for m in range(mr):
+        for v in range(nv):
+            w(f'\tVMOVUPS {acc(m, v)}, {32 * v}(R11)')
+        if m < mr - 1:
+            w('\tADDQ R10, R11')
+    w('\tVZEROUPPER\n\tRET\n')
+
+
+w('''// blockedMask8: 8 dwords of all ones, then 8 of zero; the 8 from dword
+// 8 − r are the VMASKMOVPS mask of r lanes.''')
+for i in range(16):
+    w(f'DATA blockedMask8<>+{4 * i}(SB)/4, ${"0xffffffff" if i < 8 else "0"}')
+w('GLOBL blockedMask8<>(SB), RODATA|NOPTR, $64\n')
+for mr, nv in shapes2:
+    kernel2(mr, nv)
 print('\n'.join(out))
