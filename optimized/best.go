@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/optimized/gemm"
 )
 
 // Best returns the variant to run p on workers goroutines when the caller
@@ -47,6 +48,10 @@ import (
 //     55.9 on every layer. 3×3 with 32 groups of 4 channels: 23 against
 //     direct-tiled's 16 and im2col-gemm's 6.4. Under the current
 //     measurements Winograd is never the automatic choice.
+//
+// Where the blocked micro-kernel has no assembly for the CPU but the GEMM
+// has, the *-blocked choices above fall back to the GEMM-based variants
+// they displaced (blockedFast).
 //
 // Then the worker count: direct-blocked splits over images, groups, depth
 // slices, ranges of flat tiles and then of output-channel blocks, never
@@ -104,12 +109,19 @@ func bestName(p *conv.Problem) string {
 	if p == nil {
 		return ""
 	}
+	fast := blockedFast()
 	switch p.Op {
 	case conv.OpDeconv:
+		if !fast {
+			return "deconv-subpixel"
+		}
 		return "deconv-blocked"
 	case conv.OpDeform:
 		return "deform-im2col"
 	case conv.OpDynamic:
+		if !fast {
+			return "dynamic-grouped"
+		}
 		return "dynamic-blocked"
 	}
 	switch {
@@ -117,6 +129,21 @@ func bestName(p *conv.Problem) string {
 		return "depthwise-direct"
 	case p.Taps() == 1:
 		return "pointwise-gemm"
+	case !fast:
+		return "im2col-gemm"
 	}
 	return "direct-blocked"
+}
+
+// blockedFast reports whether the *-blocked variants should be chosen
+// here: their shared micro-kernel (blockedKernelLd) runs in assembly, or
+// the GEMM has no assembly kernel either (-tags noasm). On a CPU the
+// blocked kernel has no assembly for while the GEMM has (say AVX2 without
+// AVX-512, before the blocked kernel had an AVX2 twin), blocked=go is a
+// scalar loop that the GEMM variants' vector kernels beat many times over,
+// so Best falls back to the variants each blocked one displaced:
+// im2col-gemm, deconv-subpixel and dynamic-grouped. A variable, so that
+// a test can take the fallback on a machine that has the kernel.
+var blockedFast = func() bool {
+	return blockedKernelName() != "blocked=go" || gemm.Kernel() == "portable"
 }

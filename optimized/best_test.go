@@ -69,6 +69,35 @@ func TestBestRule(t *testing.T) {
 	}
 }
 
+// TestBestWithoutBlockedAsm: where the blocked micro-kernel would run in
+// Go while the GEMM has assembly, Best takes the GEMM-based variant each
+// *-blocked one displaced, and leaves the others' choices alone.
+func TestBestWithoutBlockedAsm(t *testing.T) {
+	defer optimized.SetBlockedFast(false)()
+	for _, c := range []struct {
+		desc string
+		op   conv.Op
+		want string
+	}{
+		{"mb1ic64ih56oc64oh56kh3ph1", conv.OpConv, "im2col-gemm"},
+		{"mb1ic32id16oc32od16kd3pd1", conv.OpConv, "im2col-gemm"},
+		{"mb1ic256ih56oc64oh56kh1ph0", conv.OpConv, "pointwise-gemm"},
+		{"mb1g32ic32ih112oc32oh112kh3ph1", conv.OpConv, "depthwise-direct"},
+		{"mb1ic64ih28oc32oh56kh4sh2ph1", conv.OpDeconv, "deconv-subpixel"},
+		{"mb2ic32ih28oc32oh28kh3ph1", conv.OpDynamic, "dynamic-grouped"},
+		{"mb1ic32ih28oc32oh28kh3ph1", conv.OpDeform, "deform-im2col"},
+	} {
+		p, err := conv.ParseDescriptor(c.desc, c.op)
+		if err != nil {
+			t.Fatalf("%s: %v", c.desc, err)
+		}
+		v, err := optimized.Best(&p, 1)
+		if err != nil || v.Name != c.want {
+			t.Errorf("Best(%s, 1) without the blocked kernel = %s, %v; want %s", c.desc, v.Name, err, c.want)
+		}
+	}
+}
+
 // TestBestWorkers: direct-blocked splits a small, deep layer at batch 1
 // over flat-tile ranges and then output-channel block ranges, and the GEMM
 // variants over output-channel blocks and then smaller column tiles or row

@@ -1,0 +1,9 @@
+package optimized
+
+// SetBlockedFast replaces Best's test of whether the blocked kernel runs
+// in assembly, until restore is called.
+func SetBlockedFast(fast bool) (restore func()) {
+	old := blockedFast
+	blockedFast = func() bool { return fast }
+	return func() { blockedFast = old }
+}
