@@ -72,13 +72,58 @@ func blockedGen() *rapid.Generator[conv.Problem] {
 // poison and guards, 1 and 3 workers bit for bit, linearity, the exact
 // integer fill) on blockedGen's problems at the test tiles, then demands
 // that they took each of its paths, the K-block remainder and the tail in
-// 3D and with groups too (drawing again, up to four rounds, until they did).
+// 3D and with groups too (drawing again, up to four rounds, until they did);
+// with the kernel set in use, then with the AVX2 set where that is another
+// one the machine runs (its tiles are 16, 32 or 48 wide: other geometry).
 func TestBlockedMatchesReference(t *testing.T) {
-	smallTiles(t)
 	v, ok := optimized.Lookup("direct-blocked")
 	if !ok {
 		t.Fatal("direct-blocked not registered")
 	}
+	t.Run(v.Kernel(), func(t *testing.T) { testBlockedMatchesReference(t, v) })
+	if v.Kernel() == "blocked=avx2" {
+		return
+	}
+	restore, ok := optimized.SetBlockedISA("avx2")
+	defer restore()
+	if ok {
+		t.Run(v.Kernel(), func(t *testing.T) { testBlockedMatchesReference(t, v) })
+	}
+}
+
+// TestBlockedConformAVX2 runs the variants on the blocked kernels
+// (direct-, deconv- and dynamic-blocked) through the conformance suite
+// (as TestVariantsConform and TestVariantsConformProductionTiles do) with
+// the AVX2 kernels, where the machine runs them and they are not the set
+// in use already (which those tests cover).
+func TestBlockedConformAVX2(t *testing.T) {
+	v, _ := optimized.Lookup("direct-blocked")
+	if v.Kernel() == "blocked=avx2" {
+		t.Skip("the AVX2 set is in use: TestVariantsConform covers it")
+	}
+	restore, ok := optimized.SetBlockedISA("avx2")
+	defer restore()
+	if !ok {
+		t.Skip("no AVX2+FMA (or noasm)")
+	}
+	for _, name := range []string{"direct-blocked", "deconv-blocked", "dynamic-blocked"} {
+		v, ok := optimized.Lookup(name)
+		if !ok {
+			t.Fatalf("%s not registered", name)
+		}
+		if k := v.Kernel(); k != "blocked=avx2" {
+			t.Fatalf("%s: kernel %s with the AVX2 set forced", name, k)
+		}
+		t.Run(name+"/production-tiles", func(t *testing.T) { convtest.Run(t, convtest.Variant(v), convtest.NoRandom()) })
+		t.Run(name, func(t *testing.T) {
+			smallTiles(t)
+			convtest.Run(t, convtest.Variant(v))
+		})
+	}
+}
+
+func testBlockedMatchesReference(t *testing.T, v optimized.Variant) {
+	smallTiles(t)
 	optimized.ResetPathHits()
 	// the output as the kernel's own tile (no-copy 1×1, full tiles of full
 	// output-channel blocks), accumulated over three K blocks of the test
