@@ -94,6 +94,7 @@ const (
 	pathDeconvBlkOCRem               // deconv-blocked: output channels per group not a multiple of MR
 	pathDeconvBlkTail                // deconv-blocked: a plane's last, partial tile (masked lanes)
 	pathDeformChunks                 // deform: a group's GEMM split into chunks of offset groups (tap tables over budget)
+	pathBlockedOneK                  // direct-blocked: one K block, output-channel blocks outermost
 	numPaths
 )
 
@@ -173,6 +174,7 @@ var pathNames = [numPaths]string{
 	pathDeconvBlkOCRem:   "deconv-blocked/oc-block-remainder",
 	pathDeconvBlkTail:    "deconv-blocked/flat-tile-tail",
 	pathDeformChunks:     "deform/k-chunks",
+	pathBlockedOneK:      "blocked/one-k-block",
 }
 
 var pathHits [numPaths]atomic.Int64
