@@ -105,21 +105,29 @@ func blockedKernelName() string {
 	return "blocked=go"
 }
 
-// blockedShapes512 are the AVX-512 micro-kernel shapes (MR output
-// channels, NV vectors of 16 flat outputs: T = 16·NV): all 24 of 32
-// accumulators. 12×32 serves the runs of small planes (14²: 222
-// positions, 99% of seven 32-wide tiles, 93% of five 48-wide ones). The
-// Go kernel uses them too.
-var blockedShapes512 = [][2]int{{8, 3}, {6, 4}, {12, 2}}
+// A blockedShapeT is a micro-kernel shape, (MR output channels, NV = T/16,
+// relative speed in percent): T = 16·NV flat outputs.
+type blockedShapeT = [3]int
 
-// blockedShapesAVX2 are the AVX2 shapes as (MR, T/16): 6×16, 3×32 and
-// 2×48 outputs, 2, 4 and 6 vectors of 8, 12 accumulators of the 16 YMM
-// registers each (gen/genblocked.py's shapes2). T stays a multiple of 16:
-// the tile width is 16·nv for every caller whatever the set.
-var blockedShapesAVX2 = [][2]int{{6, 1}, {3, 2}, {2, 3}}
+// blockedShapes512 are the AVX-512 micro-kernel shapes: NV vectors of 16,
+// all 24 of 32 accumulators, equally fast. 12×32 serves the runs of small
+// planes (14²: 222 positions, 99% of seven 32-wide tiles, 93% of five
+// 48-wide ones). The Go kernel uses them too.
+var blockedShapes512 = []blockedShapeT{{8, 3, 100}, {6, 4, 100}, {12, 2, 100}}
+
+// blockedShapesAVX2 are the AVX2 shapes: 6×16, 3×32 and 2×48 outputs, 2, 4
+// and 6 vectors of 8, 12 accumulators of the 16 YMM registers each
+// (gen/genblocked.py's shapes2). T stays a multiple of 16: the tile width
+// is 16·NV for every caller whatever the set. 2×48 loads 6 input vectors a
+// term for 12 FMAs (6×16 two, 3×32 four), more loads that split across
+// cache lines: alone in L1 it ran at 85–90% of 6×16's and 3×32's speed
+// (BenchmarkBlockedKernel, medians), direct-blocked on ResNet-50's res2a
+// with it alone at 90–95%; so 2×48 serves only where the others waste
+// over 10% more (of long runs: 1, 2, 4, 7, 8, 10 or 16 output channels).
+var blockedShapesAVX2 = []blockedShapeT{{6, 1, 100}, {3, 2, 100}, {2, 3, 90}}
 
 // blockedShapeTable is isa's shape table.
-func blockedShapeTable(isa blockedISAKind) [][2]int {
+func blockedShapeTable(isa blockedISAKind) []blockedShapeT {
 	if isa == blockedAVX2 {
 		return blockedShapesAVX2
 	}
@@ -136,12 +144,14 @@ func blockedShape(ocg, runLen int) (mr, nv int) {
 // blockedShapeIn picks of shapes the one whose tiles waste least, the
 // product of the share of real channels, ocg/(⌈ocg/MR⌉·MR), and of real
 // positions, runLen/(⌈runLen/T⌉·T) (a 7×7 plane's run of 61 is 95% of one
-// 64-wide tile and 64% of two 48-wide ones); the first on a tie.
-func blockedShapeIn(shapes [][2]int, ocg, runLen int) (mr, nv int) {
+// 64-wide tile and 64% of two 48-wide ones), weighted by the shape's
+// relative speed; the first on a tie.
+func blockedShapeIn(shapes []blockedShapeT, ocg, runLen int) (mr, nv int) {
 	best := -1.0
 	for _, s := range shapes {
 		t := 16 * s[1]
 		eff := float64(ocg) / float64(ceilDiv(ocg, s[0])*s[0]) * float64(runLen) / float64(ceilDiv(runLen, t)*t)
+		eff *= float64(s[2]) / 100
 		if eff > best {
 			best, mr, nv = eff, s[0], s[1]
 		}
