@@ -2,7 +2,7 @@
 # direct-blocked (blocked.go). Run from optimized as
 #   python3 gen/genblocked.py > blocked_amd64.s
 #
-# Kernels blockedFMA{MR}x{NV} for each (MR, NV) of shapes (blockedShapes in
+# Kernels blockedFMA{MR}x{NV} for each (MR, NV) of shapes (blockedShapes512 in
 # blocked.go lists the same): MR output channels × NV vectors of 16
 # consecutive flat outputs, MR·NV ZMM accumulators. Per term k it loads the
 # NV input vectors at x + offs[k] (masked loads on a tail tile), broadcasts
