@@ -64,7 +64,7 @@ func stderrIsTerminal() bool {
 // exitNow removes every temporary this run created and exits: nothing half
 // written stays behind after an interrupt or a timeout.
 var exitNow = func(code int) {
-	atomicfile.RemoveTemporaries()
+	atomicfile.ExitCleanup()
 	os.Exit(code)
 }
 

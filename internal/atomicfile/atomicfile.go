@@ -5,7 +5,7 @@
 // so loaders that skip dot-names never pick one up), is synced, renamed over
 // the target, and the directory is synced so the rename itself is durable.
 // Temporaries still open are recorded so that a SIGINT or SIGTERM handler can
-// remove them (RemoveTemporaries); after a SIGKILL a hidden one may remain,
+// remove them (ExitCleanup); after a SIGKILL a hidden one may remain,
 // which is why the names start with a dot.
 //
 // Only regular files are ever replaced: a target that is a directory, a
@@ -27,22 +27,68 @@ import (
 )
 
 // live is every temporary file or folder created and not yet renamed into
-// place or removed.
+// place or removed. closed is set by ExitCleanup: the process is about to
+// exit, and no temporary may be created after it looked.
 var (
-	mu   sync.Mutex
-	live = map[string]bool{}
+	mu     sync.Mutex
+	live   = map[string]bool{}
+	closed bool
 )
 
-func track(path string)   { mu.Lock(); live[path] = true; mu.Unlock() }
+// errClosed is what a temporary's creation returns once ExitCleanup ran.
+var errClosed = errors.New("atomicfile: exiting, no new temporaries")
+
+// newTemp runs create (which makes a temporary and returns its path) and
+// records the path, both under mu: a signal handler's ExitCleanup either
+// sees the temporary or runs before it exists, in which case create is
+// never called. (Creating and then recording had a window in
+// which an interrupt left a temporary behind.)
+func newTemp(create func() (string, error)) error {
+	mu.Lock()
+	defer mu.Unlock()
+	if closed {
+		return errClosed
+	}
+	p, err := create()
+	if err == nil {
+		live[p] = true
+	}
+	return err
+}
+
 func untrack(path string) { mu.Lock(); delete(live, path); mu.Unlock() }
 
 // RemoveTemporaries removes every temporary this process created and has not
-// committed or aborted. A signal handler calls it before exiting.
+// committed or aborted. The program may still be writing into a temporary
+// folder meanwhile (a golden case's files): os.RemoveAll then fails, or
+// leaves the folder when a file appears between its listing and its rmdir,
+// so each removal is retried until the path is gone; the writes fail once
+// the folder is.
 func RemoveTemporaries() {
 	mu.Lock()
 	defer mu.Unlock()
+	removeLive()
+}
+
+// ExitCleanup is RemoveTemporaries for a process about to exit (a signal
+// handler, a timeout): it also refuses every temporary from then on, so
+// that none is created between the removal and the exit.
+func ExitCleanup() {
+	mu.Lock()
+	defer mu.Unlock()
+	closed = true
+	removeLive()
+}
+
+// removeLive removes the live temporaries; mu is held.
+func removeLive() {
 	for p := range live {
-		os.RemoveAll(p)
+		for try := 0; try < 100; try++ {
+			os.RemoveAll(p)
+			if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+				break
+			}
+		}
 		delete(live, p)
 	}
 }
@@ -98,11 +144,18 @@ func Create(path string) (*File, error) {
 	if st, err := os.Stat(path); err == nil {
 		mode = st.Mode().Perm()
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), TempPrefix(path)+"*")
+	var f *os.File
+	err := newTemp(func() (string, error) {
+		var err error
+		f, err = os.CreateTemp(filepath.Dir(path), TempPrefix(path)+"*")
+		if err != nil {
+			return "", err
+		}
+		return f.Name(), nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	track(f.Name())
 	return &File{File: f, target: path, mode: mode}, nil
 }
 
@@ -173,11 +226,15 @@ func Write(path string, fill func(io.Writer) error) error {
 // RemoveTemporaries until Forget or RemoveTemp.
 func MkdirTemp(target string) (string, error) {
 	parent := filepath.Dir(filepath.Clean(target))
-	d, err := os.MkdirTemp(parent, TempPrefix(target))
+	var d string
+	err := newTemp(func() (string, error) {
+		var err error
+		d, err = os.MkdirTemp(parent, TempPrefix(target))
+		return d, err
+	})
 	if err != nil {
 		return "", err
 	}
-	track(d)
 	return d, nil
 }
 

@@ -2,12 +2,15 @@ package atomicfile
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestWriteReplacesWholeAndLeavesNoTemporary(t *testing.T) {
@@ -98,4 +101,47 @@ func TestRemoveTemporaries(t *testing.T) {
 		t.Errorf("left: %v", ents)
 	}
 	f.Abort()
+}
+
+// TestExitCleanupRacesWriters: a signal handler's ExitCleanup
+// while the program is still filling a temporary folder removes it whole
+// (the writer's new files do not keep it alive), and from then on no
+// temporary can be created: nothing is left behind for an interrupt.
+func TestExitCleanupRacesWriters(t *testing.T) {
+	defer func() { mu.Lock(); closed = false; mu.Unlock() }()
+	dir := t.TempDir()
+	d, err := MkdirTemp(filepath.Join(dir, "case"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			// as a golden writer fills its case folder; fails once it is gone
+			os.WriteFile(filepath.Join(d, fmt.Sprintf("t%d.npy", i)), []byte("x"), 0o644)
+		}
+	}()
+	time.Sleep(5 * time.Millisecond)
+	ExitCleanup()
+	if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("temporary folder still there after ExitCleanup: %v", err)
+	}
+	close(stop)
+	<-done
+	if _, err := Create(filepath.Join(dir, "late")); !errors.Is(err, errClosed) {
+		t.Errorf("Create after ExitCleanup: %v, want errClosed", err)
+	}
+	if _, err := MkdirTemp(filepath.Join(dir, "late2")); !errors.Is(err, errClosed) {
+		t.Errorf("MkdirTemp after ExitCleanup: %v, want errClosed", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
+		t.Errorf("temporaries left: %v", left)
+	}
 }
