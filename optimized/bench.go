@@ -162,7 +162,8 @@ func timeRuns(b *testing.B, p *conv.Problem, run func() error) {
 }
 
 // KernelInfo names the kernels in use, for benchmark logs: the GEMM
-// micro-kernel and the direct/depthwise row kernel.
+// micro-kernel, the direct/depthwise row kernel and the *-blocked
+// variants' micro-kernel.
 func KernelInfo() string {
-	return fmt.Sprintf("gemm=%s row=%s", Kernel(), multiTapKernel())
+	return fmt.Sprintf("gemm=%s row=%s %s", Kernel(), multiTapKernel(), blockedKernelName())
 }

@@ -136,14 +136,15 @@ func bestName(p *conv.Problem) string {
 }
 
 // blockedFast reports whether the *-blocked variants should be chosen
-// here: their shared micro-kernel (blockedKernelLd) runs in assembly, or
-// the GEMM has no assembly kernel either (-tags noasm). On a CPU the
-// blocked kernel has no assembly for while the GEMM has (say AVX2 without
-// AVX-512, before the blocked kernel had an AVX2 twin), blocked=go is a
-// scalar loop that the GEMM variants' vector kernels beat many times over,
-// so Best falls back to the variants each blocked one displaced:
-// im2col-gemm, deconv-subpixel and dynamic-grouped. A variable, so that
-// a test can take the fallback on a machine that has the kernel.
+// here: their shared micro-kernel (blockedKernelLd) runs in assembly
+// (AVX-512, or AVX2+FMA), or the GEMM has no assembly kernel either
+// (-tags noasm, or neither instruction set). Were the blocked kernel ever
+// without assembly where the GEMM has it (as on AVX2-only CPUs before the
+// blocked kernel had an AVX2 twin), blocked=go, a scalar loop, would lose
+// to the GEMM variants' vector kernels many times over, so Best falls
+// back to the variants each blocked one displaced: im2col-gemm,
+// deconv-subpixel and dynamic-grouped. A variable, so that a test can
+// take the fallback on a machine that has the kernel.
 var blockedFast = func() bool {
 	return blockedKernelName() != "blocked=go" || gemm.Kernel() == "portable"
 }
