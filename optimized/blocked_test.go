@@ -169,6 +169,9 @@ func testBlockedMatchesReference(t *testing.T, v optimized.Variant) {
 		{"blocked/no-copy-1x1", []string{optimized.Feature3D}},
 		{"blocked/oc-block-groups", []string{optimized.Feature2D}},
 		{"blocked/oc-block-groups", []string{optimized.Feature3D}},
+		{"blocked/one-k-block", []string{optimized.Feature2D}},
+		{"blocked/one-k-block", []string{optimized.FeatureDilStride}},
+		{"blocked/one-k-block", []string{optimized.FeatureGroups}},
 	}
 	missing := func() (miss []string) {
 		for _, c := range required {
