@@ -10,7 +10,12 @@
 // A layer's share of peak is against the probe of its own worker count, so
 // it cannot pass 100 % (beyond noise); a memory-bound layer — its FLOPs per
 // byte below the machine's ridge point, peak ÷ bandwidth — is also reported
-// against the bandwidth.
+// against the bandwidth. On a virtual machine the hypervisor may run other
+// guests on our vCPUs: the summary states the share of CPU time stolen
+// that way during the run (/proc/stat), which stretches timings at random,
+// and warns past 2 %. A peer's timings carry the cores its process group
+// kept busy (CoresUnit), which shows a thread pool that ignores the
+// thread count it was given.
 //
 // The output is the Go benchmark format (benchstat and convverify compare
 // read it), CSV or JSON. Names keep the shape of the original CLI's

@@ -106,6 +106,13 @@ func (r *Results) WriteSummary(w io.Writer, network bool) {
 		fmt.Fprintf(w, "copy bandwidth (%d MiB, %d goroutine%s): median %.1f GB/s; ridge point %.1f FLOP/byte\n",
 			copyBytes>>20, wk, plural(wk), p.Copy.Median(), r.Ridge(wk))
 	}
+	if !math.IsNaN(r.Steal) {
+		fmt.Fprintf(w, "cpu steal during the run: %.1f%% of the machine's CPU time went to other guests of the hypervisor", 100*r.Steal)
+		if r.Steal > stealNoisy {
+			fmt.Fprint(w, " (warning: timings are stretched by it at random; compare only within this run)")
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "kernels: %s\n\n", optimized.KernelInfo())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	multi := len(r.Workers) > 1
@@ -211,6 +218,10 @@ func (r *Results) writePeers(w io.Writer) {
 		fmt.Fprintf(w, "warning: %s: a thread pool outside the thread count it was asked for (e.g. OpenBLAS's own), so that row is not a like-for-like comparison\n", o)
 	}
 }
+
+// stealNoisy is the steal share past which the summary warns: a few
+// percent already shows in medians of runs of a few hundred ms.
+const stealNoisy = 0.02
 
 // coresSlack is how far a peer's measured cores may exceed its worker
 // count before writePeers flags it: /proc counts CPU time in 10 ms ticks,

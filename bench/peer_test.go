@@ -347,3 +347,31 @@ func TestPeerReportsCores(t *testing.T) {
 		t.Errorf("metrics %v, want a cores value ≥ 0", m.Metrics)
 	}
 }
+
+// TestSummarySteal: the summary states the run's steal share when known,
+// and warns past stealNoisy.
+func TestSummarySteal(t *testing.T) {
+	restore, _ := SetBenchtime("3x")
+	defer restore()
+	layers := peerLayers(t)[:1]
+	ours := fake{name: "f", nsOf: func(*Layer) float64 { return 1e5 }}
+	res, err := Run(nil, []Pair{{ours, &layers[0]}}, Options{Count: 1, Workers: []int{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		steal      float64
+		line, warn bool
+	}{{math.NaN(), false, false}, {0.004, true, false}, {0.22, true, true}} {
+		res.Steal = c.steal
+		var sum bytes.Buffer
+		res.WriteSummary(&sum, false)
+		s := sum.String()
+		if got := strings.Contains(s, "cpu steal during the run"); got != c.line {
+			t.Errorf("steal %v: line shown %v, want %v:\n%s", c.steal, got, c.line, s)
+		}
+		if got := strings.Contains(s, "warning: timings are stretched"); got != c.warn {
+			t.Errorf("steal %v: warned %v, want %v:\n%s", c.steal, got, c.warn, s)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -128,6 +129,11 @@ type Results struct {
 	// skipped because Measure found them Unsupported, and whatever the
 	// caller adds (peers' layers refused by their handshake).
 	Notes []string
+	// Steal is the share of the machine's CPU time the hypervisor gave to
+	// other guests while Run measured (/proc/stat's steal over all time);
+	// NaN where unknown. Stolen time stretches every timing at random,
+	// ours and the peers' alike.
+	Steal float64
 }
 
 // Run measures opt.Workers × the probes, then opt.Count rounds of every
@@ -143,7 +149,8 @@ func Run(out io.Writer, pairs []Pair, opt Options) (*Results, error) {
 	if err := CheckWorkers(opt.Workers); err != nil {
 		return nil, err
 	}
-	res := &Results{PeakUnit: gemm.PeakUnit(), Workers: opt.Workers, Probes: map[int]*Probes{}}
+	res := &Results{PeakUnit: gemm.PeakUnit(), Workers: opt.Workers, Probes: map[int]*Probes{}, Steal: math.NaN()}
+	steal0, total0, ok0 := cpuTicks()
 	suffix := func(w int) string {
 		if len(opt.Workers) > 1 {
 			return fmt.Sprintf("/workers=%d", w)
@@ -264,6 +271,9 @@ func Run(out io.Writer, pairs []Pair, opt Options) (*Results, error) {
 	}
 	if len(skipped) > 0 {
 		res.Series = slices.DeleteFunc(res.Series, func(s *Series) bool { return skipped[keyOf(s)] })
+	}
+	if steal1, total1, ok1 := cpuTicks(); ok0 && ok1 && total1 > total0 && steal1 >= steal0 {
+		res.Steal = float64(steal1-steal0) / float64(total1-total0)
 	}
 	return res, nil
 }
