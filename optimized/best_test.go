@@ -36,11 +36,7 @@ func TestBestSupportsShapeFiles(t *testing.T) {
 // TestBestRule: one problem of each form the rule names gets the variant
 // the rule says, at 1 worker.
 func TestBestRule(t *testing.T) {
-	for _, c := range []struct {
-		desc string
-		op   conv.Op
-		want string
-	}{
+	checkBest(t, "", []bestCase{
 		{"mb1ic64ih56oc64oh56kh3ph1", conv.OpConv, "direct-blocked"},
 		{"mb1ic256ih56oc64oh56kh1ph0", conv.OpConv, "pointwise-gemm"},
 		{"mb1ic256ih56oc128oh28kh1sh2ph0", conv.OpConv, "pointwise-gemm"},
@@ -54,16 +50,7 @@ func TestBestRule(t *testing.T) {
 		{"mb1ic64ih28oc32oh56kh4sh2ph1", conv.OpDeconv, "deconv-blocked"},
 		{"mb1ic32id8oc16od16kd4sd2pd1", conv.OpDeconv, "deconv-blocked"},
 		{"mb2ic32ih28oc32oh28kh3ph1", conv.OpDynamic, "dynamic-blocked"},
-	} {
-		p, err := conv.ParseDescriptor(c.desc, c.op)
-		if err != nil {
-			t.Fatalf("%s: %v", c.desc, err)
-		}
-		v, err := optimized.Best(&p, 1)
-		if err != nil || v.Name != c.want {
-			t.Errorf("Best(%s, 1) = %s, %v; want %s", c.desc, v.Name, err, c.want)
-		}
-	}
+	})
 	if _, err := optimized.Best(nil, 1); err == nil {
 		t.Error("Best(nil) gave no error")
 	}
@@ -74,11 +61,7 @@ func TestBestRule(t *testing.T) {
 // *-blocked one displaced, and leaves the others' choices alone.
 func TestBestWithoutBlockedAsm(t *testing.T) {
 	defer optimized.SetBlockedFast(false)()
-	for _, c := range []struct {
-		desc string
-		op   conv.Op
-		want string
-	}{
+	checkBest(t, " without the blocked kernel", []bestCase{
 		{"mb1ic64ih56oc64oh56kh3ph1", conv.OpConv, "im2col-gemm"},
 		{"mb1ic32id16oc32od16kd3pd1", conv.OpConv, "im2col-gemm"},
 		{"mb1ic256ih56oc64oh56kh1ph0", conv.OpConv, "pointwise-gemm"},
@@ -86,14 +69,27 @@ func TestBestWithoutBlockedAsm(t *testing.T) {
 		{"mb1ic64ih28oc32oh56kh4sh2ph1", conv.OpDeconv, "deconv-subpixel"},
 		{"mb2ic32ih28oc32oh28kh3ph1", conv.OpDynamic, "dynamic-grouped"},
 		{"mb1ic32ih28oc32oh28kh3ph1", conv.OpDeform, "deform-im2col"},
-	} {
+	})
+}
+
+// bestCase is a problem and the variant Best must pick for it at 1 worker.
+type bestCase struct {
+	desc string
+	op   conv.Op
+	want string
+}
+
+// checkBest checks Best(p, 1) for each case; when names the condition.
+func checkBest(t *testing.T, when string, cases []bestCase) {
+	t.Helper()
+	for _, c := range cases {
 		p, err := conv.ParseDescriptor(c.desc, c.op)
 		if err != nil {
 			t.Fatalf("%s: %v", c.desc, err)
 		}
 		v, err := optimized.Best(&p, 1)
 		if err != nil || v.Name != c.want {
-			t.Errorf("Best(%s, 1) without the blocked kernel = %s, %v; want %s", c.desc, v.Name, err, c.want)
+			t.Errorf("Best(%s, 1)%s = %s, %v; want %s", c.desc, when, v.Name, err, c.want)
 		}
 	}
 }

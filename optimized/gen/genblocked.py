@@ -20,6 +20,36 @@ w('''//go:build !noasm
 ''')
 
 
+
+def prologue(mr, nv, acc, vbytes):
+    """The kernels' common start (both ISAs): the arguments into registers,
+    then the accumulators from the bias (accum = 0) or from c (rows ldc
+    apart, vectors vbytes wide); both paths go on at masks."""
+    w('''\tMOVQ c+0(FP), DI
+	MOVQ bias+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ pf+64(FP), R12
+	ADDQ R13, R12
+	MOVQ ldc+72(FP), R10
+	SHLQ $2, R10
+	MOVQ accum+48(FP), AX
+	TESTQ AX, AX
+	JNZ  load''')
+    for m in range(mr):
+        w(f'\tVBROADCASTSS {4 * m}(BX), {acc(m, 0)}')
+        for v in range(1, nv):
+            w(f'\tVMOVAPS {acc(m, 0)}, {acc(m, v)}')
+    w('\tJMP  masks\n\nload:')
+    w('\tMOVQ DI, R11')
+    for m in range(mr):
+        for v in range(nv):
+            w(f'\tVMOVUPS {vbytes * v}(R11), {acc(m, v)}')
+        if m < mr - 1:
+            w('\tADDQ R10, R11')
+
 def kernel(mr, nv):
     T = 16 * nv
     nacc = mr * nv
@@ -57,30 +87,7 @@ def kernel(mr, nv):
                 w(f'\tVFMADD231PS Z{inr[v]}, {b}, {acc(m, v)}')
 
     w(f'TEXT ·{name}(SB), NOSPLIT, $0-80')
-    w('''\tMOVQ c+0(FP), DI
-	MOVQ bias+8(FP), BX
-	MOVQ x+16(FP), R13
-	MOVQ offs+24(FP), R8
-	MOVQ w+32(FP), R9
-	MOVQ k+40(FP), CX
-	MOVQ pf+64(FP), R12
-	ADDQ R13, R12
-	MOVQ ldc+72(FP), R10
-	SHLQ $2, R10
-	MOVQ accum+48(FP), AX
-	TESTQ AX, AX
-	JNZ  load''')
-    for m in range(mr):
-        w(f'\tVBROADCASTSS {4 * m}(BX), {acc(m, 0)}')
-        for v in range(1, nv):
-            w(f'\tVMOVAPS {acc(m, 0)}, {acc(m, v)}')
-    w('\tJMP  masks\n\nload:')
-    w('\tMOVQ DI, R11')
-    for m in range(mr):
-        for v in range(nv):
-            w(f'\tVMOVUPS {64 * v}(R11), {acc(m, v)}')
-        if m < mr - 1:
-            w('\tADDQ R10, R11')
+    prologue(mr, nv, acc, 64)
     w('\nmasks:')
     w('\tMOVQ mask+56(FP), AX')
     full = (1 << T) - 1
@@ -205,30 +212,7 @@ def kernel2(mr, nv):
                     w(f'\tVFMADD231PS Y{r}, Y{bc[m]}, {acc(m, v)}')
 
     w(f'TEXT ·{name}(SB), NOSPLIT, ${32 * nv}-80')
-    w('''\tMOVQ c+0(FP), DI
-	MOVQ bias+8(FP), BX
-	MOVQ x+16(FP), R13
-	MOVQ offs+24(FP), R8
-	MOVQ w+32(FP), R9
-	MOVQ k+40(FP), CX
-	MOVQ pf+64(FP), R12
-	ADDQ R13, R12
-	MOVQ ldc+72(FP), R10
-	SHLQ $2, R10
-	MOVQ accum+48(FP), AX
-	TESTQ AX, AX
-	JNZ  load''')
-    for m in range(mr):
-        w(f'\tVBROADCASTSS {4 * m}(BX), {acc(m, 0)}')
-        for v in range(1, nv):
-            w(f'\tVMOVAPS {acc(m, 0)}, {acc(m, v)}')
-    w('\tJMP  masks\n\nload:')
-    w('\tMOVQ DI, R11')
-    for m in range(mr):
-        for v in range(nv):
-            w(f'\tVMOVUPS {32 * v}(R11), {acc(m, v)}')
-        if m < mr - 1:
-            w('\tADDQ R10, R11')
+    prologue(mr, nv, acc, 32)
     w('\nmasks:')
     w('\tMOVQ n+56(FP), AX')
     w(f'\tCMPQ AX, ${T}')
