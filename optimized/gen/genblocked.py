@@ -50,6 +50,40 @@ def prologue(mr, nv, acc, vbytes):
         if m < mr - 1:
             w('\tADDQ R10, R11')
 
+
+def loops_and_store(mr, nv, acc, step, vbytes):
+    """The kernels' common end (both ISAs): the term loops, masked and
+    full, two terms a pass and then the odd one (step(masked, j) emits
+    term j of a pass), then the accumulators stored to c."""
+    for mname in ('M', 'F'):
+        lbl = 'masked' if mname == 'M' else 'full'
+        w(f'''
+{lbl}:
+	CMPQ CX, $2
+	JLT  {lbl}1
+''')
+        step(mname == 'M', 0)
+        step(mname == 'M', 1)
+        w(f'''\tADDQ $16, R8
+	ADDQ ${8 * mr}, R9
+	SUBQ $2, CX
+	JMP  {lbl}
+
+{lbl}1:
+	TESTQ CX, CX
+	JZ    store''')
+        step(mname == 'M', 0)
+        if mname == 'M':
+            w('\tJMP store')
+    w('\nstore:')
+    w('\tMOVQ DI, R11')
+    for m in range(mr):
+        for v in range(nv):
+            w(f'\tVMOVUPS {acc(m, v)}, {vbytes * v}(R11)')
+        if m < mr - 1:
+            w('\tADDQ R10, R11')
+    w('\tVZEROUPPER\n\tRET\n')
+
 def kernel(mr, nv):
     T = 16 * nv
     nacc = mr * nv
@@ -98,34 +132,7 @@ def kernel(mr, nv):
         w(f'\tKMOVW AX, K{v + 1}')
         if v < nv - 1:
             w('\tSHRQ $16, AX')
-    for mname in ('M', 'F'):
-        lbl = 'masked' if mname == 'M' else 'full'
-        w(f'''
-{lbl}:
-	CMPQ CX, $2
-	JLT  {lbl}1
-''')
-        step(mname == 'M', 0)
-        step(mname == 'M', 1)
-        w(f'''\tADDQ $16, R8
-	ADDQ ${8 * mr}, R9
-	SUBQ $2, CX
-	JMP  {lbl}
-
-{lbl}1:
-	TESTQ CX, CX
-	JZ    store''')
-        step(mname == 'M', 0)
-        if mname == 'M':
-            w('\tJMP store')
-    w('\nstore:')
-    w('\tMOVQ DI, R11')
-    for m in range(mr):
-        for v in range(nv):
-            w(f'\tVMOVUPS {acc(m, v)}, {64 * v}(R11)')
-        if m < mr - 1:
-            w('\tADDQ R10, R11')
-    w('\tVZEROUPPER\n\tRET\n')
+    loops_and_store(mr, nv, acc, step, 64)
 
 
 for mr, nv in shapes:
@@ -234,34 +241,7 @@ def kernel2(mr, nv):
         w('\tADDQ $8, DX')
         w('\tVMOVUPS (R11)(DX*4), Y15')
         w(f'\tVMOVUPS Y15, {32 * v}(SP)')
-    for mname in ('M', 'F'):
-        lbl = 'masked' if mname == 'M' else 'full'
-        w(f'''
-{lbl}:
-	CMPQ CX, $2
-	JLT  {lbl}1
-''')
-        step(mname == 'M', 0)
-        step(mname == 'M', 1)
-        w(f'''\tADDQ $16, R8
-	ADDQ ${8 * mr}, R9
-	SUBQ $2, CX
-	JMP  {lbl}
-
-{lbl}1:
-	TESTQ CX, CX
-	JZ    store''')
-        step(mname == 'M', 0)
-        if mname == 'M':
-            w('\tJMP store')
-    w('\nstore:')
-    w('\tMOVQ DI, R11')
-    for m in range(mr):
-        for v in range(nv):
-            w(f'\tVMOVUPS {acc(m, v)}, {32 * v}(R11)')
-        if m < mr - 1:
-            w('\tADDQ R10, R11')
-    w('\tVZEROUPPER\n\tRET\n')
+    loops_and_store(mr, nv, acc, step, 32)
 
 
 w('''// blockedMask8: 8 dwords of all ones, then 8 of zero; the 8 from dword
