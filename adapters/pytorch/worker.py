@@ -331,11 +331,12 @@ def run_case(d, plant, timing=None):
 # The thread-count setters of the BLAS libraries torch may have mapped.
 # torch.set_num_threads sets OpenMP's (oneDNN's) and MKL's pools, but not
 # OpenBLAS's pthread pool, which starts one thread per core: PyTorch 1.13
-# runs a 1×1 stride-1 conv at batch 1 and one thread, deconvolutions and
-# torchvision's deform_conv2d through sgemm, so with 2 cores those "1
-# thread" timings kept 1.9 cores busy (512→512 1×1 at 14²: 122 GFLOP/s,
-# 74 with the pool capped). convverify bench measures each request's CPU
-# time and warns when a peer exceeds its thread count.
+# runs a 1×1 stride-1 conv at batch 1 and one thread through sgemm, so
+# with 2 cores those "1 thread" timings kept 1.9 cores busy (512→512 1×1
+# at 14²: 122 GFLOP/s, 74 with the pool capped; its deconvolution and
+# deform layers, measured the same way, stayed on one core). convverify
+# bench measures each request's CPU time and warns when a peer exceeds its
+# thread count.
 BLAS_SETTERS = (("libopenblas", "openblas_set_num_threads"), ("libblis", "bli_thread_set_num_threads"))
 
 
