@@ -160,18 +160,25 @@ func newSubpixelPhases(p *conv.Problem, w []float32) (subpixelVolume, []subpixel
 						}
 					}
 				}
-				for g := 0; g < p.G && w != nil; g++ {
-					for o := 0; o < ocg; o++ {
-						dst := s.w[(g*ocg+o)*s.k:]
-						r := 0
+				if w != nil {
+					// the phase's taps as indices into a kernel, once;
+					// then each (group, input channel, output channel)
+					// copies its taps in that order, reading w in order
+					tapIdx := make([]int, 0, s.ntap)
+					for _, kd := range pd.ks {
+						for _, kh := range ph.ks {
+							for _, kw := range pw.ks {
+								tapIdx = append(tapIdx, (kd*p.K[1]+kh)*p.K[2]+kw)
+							}
+						}
+					}
+					for g := 0; g < p.G; g++ {
 						for c := 0; c < icg; c++ {
-							src := w[((g*icg+c)*ocg+o)*taps:][:taps]
-							for _, kd := range pd.ks {
-								for _, kh := range ph.ks {
-									for _, kw := range pw.ks {
-										dst[r] = src[(kd*p.K[1]+kh)*p.K[2]+kw]
-										r++
-									}
+							for o := 0; o < ocg; o++ {
+								src := w[((g*icg+c)*ocg+o)*taps:][:taps]
+								dst := s.w[(g*ocg+o)*s.k+c*s.ntap:][:s.ntap]
+								for r, ti := range tapIdx {
+									dst[r] = src[ti]
 								}
 							}
 						}
