@@ -251,12 +251,12 @@ const CoresUnit = "cores"
 func (p *Peer) calibrate(dir string, workers int) (float64, error) {
 	est := 0.0
 	for n := 1; ; n = min(10*n, worker.MaxReps) {
-		ns, err := p.time(dir, worker.Timing{Reps: n, Warmup: 1, Threads: workers}, est)
+		r, err := p.timeReply(dir, worker.Timing{Reps: n, Warmup: 1, Threads: workers}, est)
 		if err != nil {
 			return 0, err
 		}
 		var sum float64
-		for _, x := range ns {
+		for _, x := range r.NS {
 			sum += float64(x)
 		}
 		est = max(sum/float64(n), 1)
@@ -266,14 +266,9 @@ func (p *Peer) calibrate(dir string, workers int) (float64, error) {
 	}
 }
 
-// time sends one timing request, given est ns per run (0: unknown) for its
-// timeout, and returns the durations; an error reply is Unsupported.
-func (p *Peer) time(dir string, t worker.Timing, est float64) ([]int64, error) {
-	r, err := p.timeReply(dir, t, est)
-	return r.NS, err
-}
-
-// timeReply is time with the whole reply (wall and CPU time too).
+// timeReply sends one timing request, given est ns per run (0: unknown)
+// for its timeout, and returns the reply: the durations, and the wall and
+// CPU time measured around it; an error reply is Unsupported.
 func (p *Peer) timeReply(dir string, t worker.Timing, est float64) (worker.TimedReply, error) {
 	timeout := p.opt.CaseTimeout + time.Duration(3*est*float64(t.Reps+t.Warmup))
 	r, err := p.w.Time(dir, t, timeout)

@@ -319,8 +319,15 @@ func TestPeerCoresFlagged(t *testing.T) {
 		var sum bytes.Buffer
 		res.WriteSummary(&sum, false)
 		s := sum.String()
-		if !strings.Contains(s, fmt.Sprintf("%.2f", c.cores)) {
-			t.Errorf("cores %v: summary lacks the cores column:\n%s", c.cores, s)
+		// the peer's row in "ours against peers": …  peer  GFLOP/s  cores  ×
+		var row []string
+		for _, l := range strings.Split(s, "\n") {
+			if f := strings.Fields(l); len(f) == 9 && f[5] == PeerPrefix+"blas" {
+				row = f
+			}
+		}
+		if want := fmt.Sprintf("%.2f", c.cores); row == nil || row[7] != want {
+			t.Errorf("cores %v: the peer's row %q lacks %s in its cores column:\n%s", c.cores, row, want, s)
 		}
 		warned := strings.Contains(s, "warning: "+PeerPrefix+"blas kept")
 		if warned != c.warn {

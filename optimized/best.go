@@ -146,5 +146,5 @@ func bestName(p *conv.Problem) string {
 // deconv-subpixel and dynamic-grouped. A variable, so that a test can
 // take the fallback on a machine that has the kernel.
 var blockedFast = func() bool {
-	return blockedKernelName() != "blocked=go" || gemm.Kernel() == "portable"
+	return blockedISA != blockedGoISA || gemm.Kernel() == "portable"
 }
