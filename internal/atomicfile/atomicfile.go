@@ -58,6 +58,23 @@ func newTemp(create func() (string, error)) error {
 
 func untrack(path string) { mu.Lock(); delete(live, path); mu.Unlock() }
 
+// Locked runs move, which renames a recorded temporary folder (into place,
+// or exchanging it with the folder it replaces), while no removal of
+// temporaries can run, and not at all once ExitCleanup has (errClosed).
+// Without it an interrupt's os.RemoveAll of the temporary could overlap the
+// rename: RemoveAll deletes entries through the folder's open descriptor,
+// so it would go on emptying the folder at its new name, the new case, and
+// then, its retry finding the old name taken again, the old case too.
+// move must not call this package (mu is held).
+func Locked(move func() error) error {
+	mu.Lock()
+	defer mu.Unlock()
+	if closed {
+		return errClosed
+	}
+	return move()
+}
+
 // RemoveTemporaries removes every temporary this process created and has not
 // committed or aborted. The program may still be writing into a temporary
 // folder meanwhile (a golden case's files): os.RemoveAll then fails, or

@@ -144,4 +144,35 @@ func TestExitCleanupRacesWriters(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
 		t.Errorf("temporaries left: %v", left)
 	}
+	ran := false
+	if err := Locked(func() error { ran = true; return nil }); !errors.Is(err, errClosed) || ran {
+		t.Errorf("Locked after ExitCleanup: %v, ran %v; want errClosed without running", err, ran)
+	}
+}
+
+// TestLockedExcludesExitCleanup: an ExitCleanup that starts while a
+// rename runs under Locked waits for it, and then removes the temporary
+// at its recorded name only: the folder renamed into place survives whole.
+func TestLockedExcludesExitCleanup(t *testing.T) {
+	defer func() { mu.Lock(); closed = false; mu.Unlock() }()
+	dir := t.TempDir()
+	target := filepath.Join(dir, "case")
+	tmp, err := MkdirTemp(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(tmp, "y.npy"), []byte("new"), 0o644)
+	cleaned := make(chan struct{})
+	err = Locked(func() error {
+		go func() { ExitCleanup(); close(cleaned) }()
+		time.Sleep(20 * time.Millisecond) // ExitCleanup is waiting for mu now
+		return os.Rename(tmp, target)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-cleaned
+	if b, err := os.ReadFile(filepath.Join(target, "y.npy")); err != nil || string(b) != "new" {
+		t.Errorf("the folder renamed into place: %q, %v; want it whole", b, err)
+	}
 }

@@ -150,7 +150,7 @@ func writeCase(dir string, files map[string][]byte, opt WriteOptions) error {
 		testHookBeforeSwap(tmp)
 	}
 	if old == nil {
-		if err := renameNoReplace(tmp, dir); err != nil {
+		if err := atomicfile.Locked(func() error { return renameNoReplace(tmp, dir) }); err != nil {
 			atomicfile.RemoveTemp(tmp)
 			if errors.Is(err, fs.ErrExist) {
 				return fmt.Errorf("%s: appeared while the case was being written; refusing to replace it", dir)
@@ -191,7 +191,7 @@ func fill(tmp string, files map[string][]byte) error {
 // folder, still registered with atomicfile, so an interrupt at any point
 // removes only what is being replaced.
 func replaceFolder(dir, tmp string, old *target) error {
-	err := swap(tmp, dir)
+	err := atomicfile.Locked(func() error { return swap(tmp, dir) })
 	if errors.Is(err, errExchangeUnsupported) {
 		return replaceByRenames(dir, tmp, old)
 	}
@@ -202,7 +202,7 @@ func replaceFolder(dir, tmp string, old *target) error {
 	// What we swapped out must be the folder we inspected: if something else
 	// took its place in between, swap it back and leave it alone.
 	if st, err := os.Lstat(tmp); err != nil || !os.SameFile(st, old.info) {
-		if berr := swap(tmp, dir); berr != nil {
+		if berr := atomicfile.Locked(func() error { return swap(tmp, dir) }); berr != nil {
 			atomicfile.Forget(tmp)
 			return fmt.Errorf("%s: replaced by something else while the case was being written, and swapping it back failed (%v): it is now at %s", dir, berr, tmp)
 		}
@@ -243,7 +243,7 @@ func replaceByRenames(dir, tmp string, old *target) error {
 		atomicfile.RemoveTemp(tmp)
 		return fmt.Errorf("%s: replaced by something else while the case was being written; left as it is", dir)
 	}
-	if err := os.Rename(tmp, dir); err != nil {
+	if err := atomicfile.Locked(func() error { return os.Rename(tmp, dir) }); err != nil {
 		if rerr := os.Rename(aside, dir); rerr != nil {
 			return fmt.Errorf("%s: %v, and putting the old case back failed (%v): it is at %s", dir, err, rerr, aside)
 		}
