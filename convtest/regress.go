@@ -105,5 +105,14 @@ func Regressions() []conv.Problem {
 	dy3.I, dy3.K, dy3.S, dy3.Dil = [3]int{5, 6, 7}, [3]int{2, 3, 3}, [3]int{2, 1, 2}, [3]int{1, 2, 1}
 	dy3.PBegin, dy3.PEnd = [3]int{0, 2, 1}, [3]int{0, 2, 1}
 	add(dy3)
+	// Dynamic 3D, softmax routing, two images: the corner the properties'
+	// required paths name (dynamic/softmax under 3D and a batch), which
+	// random draws reach about once in 200.
+	dys := conv.New(conv.OpDynamic, 3)
+	dys.MB, dys.IC, dys.OC, dys.E = 2, 3, 2, 3
+	dys.Routing, dys.Temperature = conv.RoutingSoftmax, 0.5
+	dys.I, dys.K = [3]int{4, 5, 6}, [3]int{2, 3, 3}
+	dys.PBegin, dys.PEnd = [3]int{1, 1, 1}, [3]int{0, 1, 1}
+	add(dys)
 	return ps
 }
