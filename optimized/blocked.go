@@ -290,6 +290,13 @@ func newBlockedGeom(p *conv.Problem, workers int) blockedGeom {
 // tasks is the number of tasks of the output phase.
 func (g blockedGeom) tasks(p *conv.Problem) int { return p.MB * p.G * g.nslice * g.chunks * g.obChunks }
 
+// useful is the share of the kernel's multiply-adds that reach an output:
+// of the T·⌈runLen/T⌉ positions and MR·⌈OCG/MR⌉ channels a run's tiles
+// compute, rows·cols positions and OCG channels are real.
+func (g blockedGeom) useful(p *conv.Problem) float64 {
+	return float64(g.rows*g.cols*p.OCG()) / float64(g.ntiles*g.t*g.nob*g.mr)
+}
+
 // blockedSplit is Tasks' count and description for direct-blocked.
 func blockedSplit(p *conv.Problem, workers int) (int, string) {
 	g := newBlockedGeom(p, workers)
