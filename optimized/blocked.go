@@ -338,6 +338,30 @@ type blockedConv struct {
 type blockedPhase struct{ a, b, c, idx int }
 
 func newBlockedConv(ex *executor, p *conv.Problem, w, b []float32) (*blockedConv, error) {
+	d, err := newBlockedPlanes(ex, p)
+	if err != nil {
+		return nil, err
+	}
+	g := d.g
+	mr := g.mr
+	d.wp = make([]float32, p.G*g.nob*g.k*mr)
+	d.bias = make([]float32, p.G*g.nob*mr)
+	if w != nil {
+		d.pack(w, b)
+	}
+	tiles := 1
+	if g.nkb > 1 {
+		tiles = g.obGroup
+	}
+	d.acc = ex.perWorker(tiles * mr * g.t)
+	d.runTask = d.task
+	return d, nil
+}
+
+// newBlockedPlanes is direct-blocked's input side for p: the geometry, the
+// terms' offsets and the phase planes with their fill (direct-rows runs
+// its own kernel on them).
+func newBlockedPlanes(ex *executor, p *conv.Problem) (*blockedConv, error) {
 	g := newBlockedGeom(p, ex.workers)
 	d := &blockedConv{ex: ex, p: p, g: g}
 	icg := p.ICG()
@@ -404,18 +428,6 @@ func newBlockedConv(ex *executor, p *conv.Problem, w, b []float32) (*blockedConv
 			return nil, fmt.Errorf("direct-blocked: term offset %d outside [0, %d)", o, g.span)
 		}
 	}
-	mr := g.mr
-	d.wp = make([]float32, p.G*g.nob*g.k*mr)
-	d.bias = make([]float32, p.G*g.nob*mr)
-	if w != nil {
-		d.pack(w, b)
-	}
-	tiles := 1
-	if g.nkb > 1 {
-		tiles = g.obGroup
-	}
-	d.acc = ex.perWorker(tiles * mr * g.t)
-	d.runTask = d.task
 	return d, nil
 }
 

@@ -95,6 +95,9 @@ const (
 	pathDeconvBlkTail                // deconv-blocked: a plane's last, partial tile (masked lanes)
 	pathDeformChunks                 // deform: a group's GEMM split into chunks of offset groups (tap tables over budget)
 	pathBlockedOneK                  // direct-blocked: one K block, output-channel blocks outermost
+	pathRowsNarrow                   // direct-rows: output rows narrower than the longest segment (P = OW)
+	pathRowsOverlap                  // direct-rows: a row's last segment overlapping the one before it (P ∤ OW)
+	pathRowsOCRem                    // direct-rows: OC/G not a multiple of 32 (zero-padded last block)
 	numPaths
 )
 
@@ -175,6 +178,9 @@ var pathNames = [numPaths]string{
 	pathDeconvBlkTail:    "deconv-blocked/flat-tile-tail",
 	pathDeformChunks:     "deform/k-chunks",
 	pathBlockedOneK:      "blocked/one-k-block",
+	pathRowsNarrow:       "rows/narrow-row",
+	pathRowsOverlap:      "rows/overlapping-segment",
+	pathRowsOCRem:        "rows/oc-block-remainder",
 }
 
 var pathHits [numPaths]atomic.Int64

@@ -45,6 +45,8 @@ func taskSplit(name string, p *conv.Problem, workers int) (int, string) {
 			p.MB, p.G, nb, ocBlock, p.O[0], rb, rowBlock)
 	case "direct-blocked":
 		return blockedSplit(p, workers)
+	case "direct-rows":
+		return rowsSplit(p, workers)
 	case "depthwise-direct":
 		if dwChoose(p) != dwRowsPath {
 			return depthwiseTasks(p), fmt.Sprintf("batch %d × channel blocks %d (of %d channels, channels-last)", p.MB, ceilDiv(p.G, dwLanes), dwLanes)

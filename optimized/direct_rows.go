@@ -1,0 +1,271 @@
+package optimized
+
+import (
+	"fmt"
+
+	"github.com/convverify/convverify/conv"
+)
+
+// direct-rows is the direct convolution on direct-blocked's flat phase
+// planes with the register tile turned the other way: P consecutive
+// outputs of one output row × 32 output channels, the orientation of
+// oneDNN's AVX-512 forward kernels. Per term (channel, tap) the
+// micro-kernel loads the term's 32 packed weights as two vectors and
+// broadcasts the P inputs it multiplies (rowsKernel).
+//
+// Why a second kernel on the same planes: direct-blocked's tiles are runs
+// of 16·NV consecutive flat positions, and a flat run carries the padded
+// plane's garbage columns (Wq − OW after each row) through the kernel: a
+// 3×3 layer at 14² spends 2 positions in 16 on them and a partial tile,
+// 85% of its multiply-adds useful, at 7² 76% (BenchmarkBlockedInLayer's
+// useful). A row tile holds only real outputs: a row of OW outputs is cut
+// into ⌈OW/P⌉ segments of P = min(OW, rowsMaxPos), the last one ending at
+// the row's end, so that where P ∤ OW it overlaps the segment before it;
+// the outputs they share are computed twice, by the same terms in the
+// same order, and stored twice with the same bits. Its loads are aligned
+// weight vectors and 4-byte broadcasts, none split across cache lines.
+//
+// Tasks are (image, group, depth slice, range of row segments, range of
+// output-channel blocks), cut as far as the workers need, as
+// direct-blocked's; a task runs its output-channel blocks outermost, each
+// over its segments, every output's IC/G·taps terms in one kernel call
+// (no K blocks): a block's weights, IC/G·taps·32 floats, stay in L2 across
+// the segments, and a segment's input window (taps' rows × (P + the
+// kernel's width reach) floats per channel) is read from L2.
+//
+// The micro-kernel is AVX-512 assembly (gen/genrows.py) where the blocked
+// kernel set in use is AVX-512, else Go (rowsGo): on AVX2-only machines
+// and under noasm it is correct and slow, and Best does not choose it.
+
+// rowsMaxPos is the longest row segment: 2·14 accumulators, two weight
+// vectors and two broadcast registers fill the 32 ZMM registers.
+const rowsMaxPos = 14
+
+// rowsOC is the output channels of a block: two vectors of 16.
+const rowsOC = 32
+
+func directRowsVariant() rawVariant {
+	return rawVariant{
+		Variant: Variant{
+			Name:     "direct-rows",
+			Ops:      []conv.Op{conv.OpConv},
+			Supports: func(p *conv.Problem) error { return nil },
+			// C = 1: every output starts at its bias and adds its
+			// IC/G·taps terms x·w one at a time in (c, kd, kh, kw) order,
+			// each one fused multiply-add (assembly) or a multiply and an
+			// add (Go), in one kernel call: a recursive float32 sum of N =
+			// IC/G·taps products, at most γ_N·Σ|x·w| from the exact sum.
+			// Padding taps read the planes' zeros and add exact zeros.
+			// Integer inputs with partial sums below 2^24 stay exact.
+			BoundC:        1,
+			Exact:         true,
+			Deterministic: true,
+		},
+		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
+			d, err := newRowsConv(ex, p, w, b)
+			if err != nil {
+				return nil, err
+			}
+			return func(in conv.Inputs[float32], out []float32) { d.run(in.X, out) }, nil
+		},
+	}
+}
+
+// rowsKernelName names direct-rows' micro-kernel in use.
+func rowsKernelName() string {
+	if rowsAsm() {
+		return "rows=avx512"
+	}
+	return "rows=go"
+}
+
+// rowsAsm reports whether the AVX-512 row kernels run: with the blocked
+// kernel set at AVX-512 (so that a test switching the set to AVX2 or Go
+// runs rowsGo).
+func rowsAsm() bool { return blockedISA == blockedAVX512 }
+
+// rowsGeom is direct-rows' decomposition of a problem on the phase planes
+// of b (newBlockedGeom's), computed without allocating.
+type rowsGeom struct {
+	pos      int // outputs per segment P
+	segs     int // segments per output row
+	ntiles   int // segments per run: rows·segs
+	nob      int // output-channel blocks ⌈OCG/32⌉
+	chunks   int // segment ranges per (image, group, slice)
+	tilesPer int // segments per range
+	obChunks int // output-channel block ranges per segment range
+	obPer    int // blocks per range
+}
+
+func newRowsGeom(p *conv.Problem, b *blockedGeom, workers int) rowsGeom {
+	var g rowsGeom
+	g.pos = min(b.cols, rowsMaxPos)
+	g.segs = ceilDiv(b.cols, g.pos)
+	g.ntiles = b.rows * g.segs
+	g.nob = ceilDiv(p.OCG(), rowsOC)
+	// the parallel split of direct-blocked (newBlockedGeom), over segments
+	base := p.MB * p.G * b.nslice
+	target := splitTarget(workers)
+	m := minTaskMACs()
+	cut := func(n, want, macsPerItem int) (per int) {
+		per = max(1, n/want)
+		if m > 0 {
+			per = max(per, ceilDiv(m, macsPerItem))
+		}
+		return min(per, n)
+	}
+	g.tilesPer, g.obPer = g.ntiles, g.nob
+	if base < target {
+		g.tilesPer = cut(g.ntiles, ceilDiv(target, base), g.pos*p.OCG()*b.k)
+	}
+	g.chunks = ceilDiv(g.ntiles, g.tilesPer)
+	if base*g.chunks < target {
+		g.obPer = cut(g.nob, ceilDiv(target, base*g.chunks), g.tilesPer*g.pos*rowsOC*b.k)
+	}
+	g.obChunks = ceilDiv(g.nob, g.obPer)
+	return g
+}
+
+// tasks is the number of tasks of the output phase.
+func (g rowsGeom) tasks(p *conv.Problem, b *blockedGeom) int {
+	return p.MB * p.G * b.nslice * g.chunks * g.obChunks
+}
+
+// rowsSplit is Tasks' count and description for direct-rows.
+func rowsSplit(p *conv.Problem, workers int) (int, string) {
+	b := newBlockedGeom(p, workers)
+	g := newRowsGeom(p, &b, workers)
+	return g.tasks(p, &b), fmt.Sprintf("batch %d × groups %d × depth slices %d × row-segment ranges %d (%d segments of %d outputs, %d per range) × output-channel block ranges %d (%d blocks of %d, %d per range; tasks of ≥ %d multiply-adds)",
+		p.MB, p.G, b.nslice, g.chunks, g.ntiles, g.pos, g.tilesPer, g.obChunks, g.nob, rowsOC, g.obPer, minTaskMACs())
+}
+
+// rowsConv is direct-rows prepared for one problem.
+type rowsConv struct {
+	b       *blockedConv // the phase planes, their fill and the terms' offsets
+	g       rowsGeom
+	wp      []float32   // packed weights [G][nob][K][32], zero past OCG
+	bias    []float32   // [G][nob][32], zero past OCG or without bias
+	acc     [][]float32 // per worker: a segment's results, [P][32]
+	x, out  []float32   // the current run's
+	runTask func(wk, task int)
+}
+
+func newRowsConv(ex *executor, p *conv.Problem, w, b []float32) (*rowsConv, error) {
+	bc, err := newBlockedPlanes(ex, p)
+	if err != nil {
+		return nil, err
+	}
+	d := &rowsConv{b: bc, g: newRowsGeom(p, &bc.g, ex.workers)}
+	k := bc.g.k
+	d.wp = make([]float32, p.G*d.g.nob*k*rowsOC)
+	d.bias = make([]float32, p.G*d.g.nob*rowsOC)
+	if w != nil {
+		packBlockedPanels(d.wp, d.bias, p.G, p.OCG(), k, rowsOC, w, b)
+	}
+	d.acc = ex.perWorker(d.g.pos * rowsOC)
+	d.runTask = d.task
+	return d, nil
+}
+
+func (d *rowsConv) run(x, out []float32) {
+	b, p := d.b, d.b.p
+	b.x = x
+	d.x, d.out = x, out
+	if !b.g.noCopy {
+		b.ex.forEach(p.MB*p.IC, b.fillTask)
+	}
+	b.ex.forEach(d.g.tasks(p, &b.g), d.runTask)
+	b.x, d.x, d.out = nil, nil, nil
+}
+
+// task computes task (image, group, slice, segment range, block range).
+func (d *rowsConv) task(wk, task int) {
+	b, rg := d.b, &d.g
+	p, g := b.p, &b.g
+	obc := task % rg.obChunks
+	task /= rg.obChunks
+	chunk := task % rg.chunks
+	task /= rg.chunks
+	sl := task % g.nslice
+	task /= g.nslice
+	gi := task % p.G
+	n := task / p.G
+	icg, ocg := p.ICG(), p.OCG()
+	src := b.planes
+	if g.noCopy {
+		src = d.x
+	}
+	src = src[(n*p.IC+gi*icg)*g.chanSize+sl*g.slicePitch:]
+	osp := conv.Spatial(p.O)
+	outBase := (n*p.OC+gi*ocg)*osp + sl*g.rows*g.cols
+	c := d.acc[wk]
+	P := rg.pos
+	t0, t1 := chunk*rg.tilesPer, min(rg.ntiles, (chunk+1)*rg.tilesPer)
+	ob0, ob1 := obc*rg.obPer, min(rg.nob, (obc+1)*rg.obPer)
+	hitIf(P < rowsMaxPos, pathRowsNarrow)
+	hitIf(g.cols%P != 0 && t1 > t0, pathRowsOverlap)
+	for ob := ob0; ob < ob1; ob++ {
+		pb := gi*rg.nob + ob
+		w := d.wp[pb*g.k*rowsOC : (pb+1)*g.k*rowsOC]
+		bias := d.bias[pb*rowsOC : (pb+1)*rowsOC]
+		chans := min(rowsOC, ocg-ob*rowsOC)
+		hitIf(chans < rowsOC, pathRowsOCRem)
+		for t := t0; t < t1; t++ {
+			oh, s := t/rg.segs, t%rg.segs
+			// the last segment ends at the row's end (overlapping the
+			// one before it where P ∤ OW)
+			ow := min(s*P, g.cols-P)
+			rowsKernel(P, c, bias, src[oh*g.wq+ow:], g.span, b.offs, w)
+			dst := d.out[outBase+ob*rowsOC*osp+oh*g.cols+ow:]
+			for o := 0; o < chans; o++ {
+				row := dst[o*osp : o*osp+P]
+				for j := range row {
+					row[j] = c[j*rowsOC+o]
+				}
+			}
+		}
+	}
+}
+
+// rowsKernel is direct-rows' micro-kernel: for j < P, o < 32,
+//
+//	c[j·32 + o] = bias[o] + Σ_t w[t·32 + o]·x[offs[t] + j],
+//
+// the terms added in t order. span is 1 + the largest of offs (an upper
+// bound will do); the bounds are checked here once.
+func rowsKernel(P int, c, bias, x []float32, span int, offs []int, w []float32) {
+	if P < 1 || P > rowsMaxPos {
+		panic("optimized: row kernel width out of range")
+	}
+	_ = c[P*rowsOC-1]
+	_ = bias[rowsOC-1]
+	if len(offs) > 0 {
+		_ = w[len(offs)*rowsOC-1]
+		_ = x[span-1+P-1]
+	}
+	if rowsAsm() {
+		o := offs
+		if len(offs) == 0 {
+			o = blockedNoTerms[:] // no terms: the kernel reads none
+		}
+		rowsFMA(P, c, bias, x, o, w, len(offs))
+		return
+	}
+	rowsGo(P, c, bias, x, offs, w)
+}
+
+// rowsGo is the micro-kernel in Go.
+func rowsGo(P int, c, bias, x []float32, offs []int, w []float32) {
+	for j := 0; j < P; j++ {
+		copy(c[j*rowsOC:(j+1)*rowsOC], bias[:rowsOC])
+	}
+	for t, o := range offs {
+		wt := w[t*rowsOC : (t+1)*rowsOC]
+		for j, xv := range x[o : o+P] {
+			cj := c[j*rowsOC : (j+1)*rowsOC]
+			for m, a := range wt {
+				cj[m] += a * xv
+			}
+		}
+	}
+}

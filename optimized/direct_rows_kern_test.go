@@ -1,0 +1,77 @@
+package optimized
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestRowsKernel checks direct-rows' micro-kernel, the AVX-512 assembly
+// where this machine runs it and the Go loop, against a plain float64 sum
+// in the style of math/big's arith_test: every segment length P = 1–14
+// (one assembly function each), every term count 0–40, on small integers
+// (every partial sum exact, so every order and rounding agrees bit for
+// bit). The tile starts as NaN poison (the kernel must write all of it)
+// between guard words; the weights carry guards after the last term, the
+// bias after its 32 channels, and x holds NaN past the last input a term
+// may read.
+func TestRowsKernel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, isa := range blockedRunnableISAs() {
+		if isa == blockedAVX2 {
+			continue // rowsAsm: AVX-512 or Go
+		}
+		withBlockedISA(isa, func() { testRowsKernel(t, rng) })
+	}
+}
+
+func testRowsKernel(t *testing.T, rng *rand.Rand) {
+	const guard = 8
+	const g = float32(-12345)
+	small := func(s []float32, n int) {
+		for i := range s {
+			s[i] = float32(rng.IntN(2*n+1) - n)
+		}
+	}
+	for P := 1; P <= rowsMaxPos; P++ {
+		for k := 0; k <= 40; k++ {
+			offs := make([]int, k)
+			span := 1
+			for j := range offs {
+				offs[j] = rng.IntN(3 * P)
+				span = max(span, offs[j]+1)
+			}
+			x := make([]float32, span+rowsOC)
+			small(x, 4)
+			for i := span - 1 + P; i < len(x); i++ {
+				x[i] = nan32
+			}
+			w := make([]float32, k*rowsOC+guard)
+			small(w, 3)
+			bias := make([]float32, rowsOC+guard)
+			small(bias, 5)
+			buf := make([]float32, P*rowsOC+2*guard)
+			for i := range buf {
+				buf[i] = g
+			}
+			c := buf[guard : guard+P*rowsOC]
+			for i := range c {
+				c[i] = nan32
+			}
+			rowsKernel(P, c, bias, x[:span-1+P], span, offs, w)
+			for i, v := range buf {
+				want := float64(g)
+				if i >= guard && i < guard+P*rowsOC {
+					j, o := (i-guard)/rowsOC, (i-guard)%rowsOC
+					want = float64(bias[o])
+					for q, off := range offs {
+						want += float64(w[q*rowsOC+o]) * float64(x[off+j])
+					}
+				}
+				if float64(v) != want || math.IsNaN(float64(v)) {
+					t.Fatalf("%s P=%d k=%d: word %d (tile %d) = %v, want %v", rowsKernelName(), P, k, i, i-guard, v, want)
+				}
+			}
+		}
+	}
+}

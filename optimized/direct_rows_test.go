@@ -1,0 +1,81 @@
+package optimized_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/convtest"
+	"github.com/convverify/convverify/optimized"
+)
+
+// TestRowsMatchesReference checks direct-rows with the harness's check
+// (the reference under its bound, NaN poison and guards, 1 and 3 workers
+// bit for bit, linearity, the exact integer fill) on fixed problems that
+// fill whole 32-channel blocks and several of them, rows of exactly 14,
+// 28 and 14k + r outputs, then on blockedGen's problems (the same planes:
+// 1D–3D, strides, dilation, groups, negative end padding, the no-copy
+// 1×1), and demands that they took each of its paths; with the kernel set
+// in use, then with the Go kernel where that is another one.
+func TestRowsMatchesReference(t *testing.T) {
+	v, ok := optimized.Lookup("direct-rows")
+	if !ok {
+		t.Fatal("direct-rows not registered")
+	}
+	t.Run(v.Kernel(), func(t *testing.T) { testRowsMatchesReference(t, v) })
+	if v.Kernel() == "rows=go" {
+		return
+	}
+	restore, _ := optimized.SetBlockedISA("go")
+	defer restore()
+	if k := v.Kernel(); k != "rows=go" {
+		t.Fatalf("kernel %s with the Go set forced", k)
+	}
+	t.Run(v.Kernel(), func(t *testing.T) { testRowsMatchesReference(t, v) })
+}
+
+func testRowsMatchesReference(t *testing.T, v optimized.Variant) {
+	smallTiles(t)
+	optimized.ResetPathHits()
+	for _, desc := range []string{
+		"mb1ic9ih8iw28oc32oh8ow28kh3kw3ph1pw1",             // two full segments a row, one full block
+		"mb2g2ic10ih5iw14oc80oh5ow14kh3kw3ph1pw1",          // one segment a row; 40 = 32 + 8 channels a group
+		"mb1ic6ih4iw31oc64oh4ow31kh3kw3ph1pw1",             // 31 = 14 + 14 + 3: the last segment overlaps
+		"mb1ic5id3ih4iw16oc33od3oh4ow16kd3kh3kw3pd1ph1pw1", // 3D, 16 = 14 + 2
+		"mb1ic8iw45oc32ow45kw1",                            // the no-copy 1×1
+	} {
+		p, err := conv.ParseDescriptor(desc, conv.OpConv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := convtest.Check(convtest.Variant(v), &p, 7, true); f != nil {
+			t.Fatalf("%s", f.Message)
+		}
+	}
+	rapid.Check(t, func(rt *rapid.T) {
+		p := blockedGen().Draw(rt, "p")
+		seed := rapid.Uint64().Draw(rt, "fill-seed")
+		bias := !rapid.Bool().Draw(rt, "no-bias")
+		if f := convtest.Check(convtest.Variant(v), &p, seed, bias); f != nil {
+			rt.Fatalf("%s", f.Message)
+		}
+	})
+	for _, c := range []struct {
+		path     string
+		features []string
+	}{
+		{"rows/narrow-row", []string{optimized.Feature2D}},
+		{"rows/narrow-row", []string{optimized.Feature3D}},
+		{"rows/overlapping-segment", []string{optimized.Feature2D}},
+		{"rows/overlapping-segment", []string{optimized.Feature3D}},
+		{"rows/overlapping-segment", []string{optimized.FeatureDilStride}},
+		{"rows/oc-block-remainder", []string{optimized.FeatureGroups}},
+	} {
+		if optimized.PathHitsWith(c.path, c.features...) == 0 {
+			t.Error(fmt.Sprintf("path %s never taken with %s", c.path, strings.Join(c.features, "+")))
+		}
+	}
+}

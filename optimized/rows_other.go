@@ -1,0 +1,7 @@
+//go:build noasm || !amd64
+
+package optimized
+
+func rowsFMA(P int, c, bias, x []float32, offs []int, w []float32, k int) {
+	panic("unreachable")
+}
