@@ -48,6 +48,22 @@ import (
 //     55.9 on every layer. 3×3 with 32 groups of 4 channels: 23 against
 //     direct-tiled's 16 and im2col-gemm's 6.4. Under the current
 //     measurements Winograd is never the automatic choice.
+//   - of those, direct-rows where its AVX-512 kernels run, its row
+//     segments hold at least rowsMinPos = 8 outputs and the share of its
+//     multiply-adds that reach an output is at least rowsUsefulShare =
+//     0.9 of direct-blocked's (rowsChosen): it computes no garbage column
+//     and its loads split no cache line, and it pads output channels to
+//     blocks of 32. Planned, one core, medians of interleaved calls (5 s
+//     each) against direct-blocked, with its useful share over
+//     direct-blocked's: 3×3 256→256 at 14² 81.6 against 68.5 GFLOP/s
+//     (1.18), 128→128 at 28² 80.3 against 70.5 (1.10), 512→512 at 28²
+//     80.9 against 69.3, 64→64 at 56² 73.5 against 71.0 (1.04), VGG-19's
+//     3→64 at 224² 47.1 against 37.4 (1.01), 5×5 32→128 at 14² 90.0
+//     against 62.7 (1.35), 16→48 at 14² 65.8 against 59.6 (0.98), 3×3×3
+//     32→32 at 16³ (segments of 8) 72.1 against 65.4 (1.12); but 11×11
+//     16→16 at 64² 44.3 against 75.0 (0.57: half its channels padding)
+//     and 3×3 512→512 at 7² (segments of 7: 14 FMAs a term) 60.2 against
+//     61.9, which stay on direct-blocked.
 //
 // Where the blocked micro-kernel has no assembly for the CPU but the GEMM
 // has, the *-blocked choices above fall back to the GEMM-based variants
@@ -55,7 +71,8 @@ import (
 //
 // Then the worker count: direct-blocked splits over images, groups, depth
 // slices, ranges of flat tiles and then of output-channel blocks, never
-// under 2^21 multiply-adds a task. A GEMM variant splits over images, groups, column
+// under 2^21 multiply-adds a task (direct-rows likewise, over ranges of
+// row segments). A GEMM variant splits over images, groups, column
 // tiles (or row blocks) and, when those give fewer than 16 tasks, blocks of
 // output channels of at least 42 (gemmSplit), then smaller column tiles or
 // row blocks (colSplit, wideBlocks), never under 2^21 multiply-adds a task
@@ -65,8 +82,8 @@ import (
 // (whose tasks are output-channel blocks × row blocks) replaces it if its
 // usable parallelism min(tasks, workers) exceeds the chosen variant's by
 // more than that one's single-core speed advantage: 5× for 1×1 kernels (74.7 against 13.9 GFLOP/s above), 2×
-// for others (54.6 against 29.1 GFLOP/s), 3× for direct-blocked (71.6
-// against 21.9 GFLOP/s at 3×3). Every variant is deterministic,
+// for others (54.6 against 29.1 GFLOP/s), 3× for direct-blocked and
+// direct-rows (71.6 against 21.9 GFLOP/s at 3×3). Every variant is deterministic,
 // so the result never depends on workers for a given variant; which
 // variant runs may.
 //
@@ -85,13 +102,13 @@ func Best(p *conv.Problem, workers int) (Variant, error) {
 		}
 		return vs[0], nil
 	}
-	if workers > 1 && (name == "im2col-gemm" || name == "pointwise-gemm" || name == "direct-blocked") {
+	if workers > 1 && (name == "im2col-gemm" || name == "pointwise-gemm" || name == "direct-blocked" || name == "direct-rows") {
 		if d, ok := Lookup("direct-tiled"); ok && d.Supports(p) == nil {
 			ratio := 2
 			switch name {
 			case "pointwise-gemm":
 				ratio = 5
-			case "direct-blocked":
+			case "direct-blocked", "direct-rows":
 				ratio = 3
 			}
 			n, _ := Tasks(v, p, workers)
@@ -131,8 +148,30 @@ func bestName(p *conv.Problem) string {
 		return "pointwise-gemm"
 	case !fast:
 		return "im2col-gemm"
+	case rowsChosen(p):
+		return "direct-rows"
 	}
 	return "direct-blocked"
+}
+
+// rowsMinPos and rowsUsefulShare are Best's thresholds for direct-rows
+// (see Best).
+const (
+	rowsMinPos      = 8
+	rowsUsefulShare = 0.9
+)
+
+// rowsChosen reports whether Best takes direct-rows for p where it would
+// take direct-blocked: its kernel runs in assembly, its row segments hold
+// at least rowsMinPos outputs, and the share of its multiply-adds that
+// reach an output is at least rowsUsefulShare of direct-blocked's.
+func rowsChosen(p *conv.Problem) bool {
+	if !rowsAsm() {
+		return false
+	}
+	b := newBlockedGeom(p, 1)
+	r := newRowsGeom(p, &b, 1)
+	return r.pos >= rowsMinPos && r.useful(p, &b) >= rowsUsefulShare*b.useful(p)
 }
 
 // blockedFast reports whether the *-blocked variants should be chosen

@@ -7,3 +7,7 @@ func SetBlockedFast(fast bool) (restore func()) {
 	blockedFast = func() bool { return fast }
 	return func() { blockedFast = old }
 }
+
+// RowsAsm reports whether direct-rows' assembly kernels run here (Best
+// chooses it only then).
+func RowsAsm() bool { return rowsAsm() }

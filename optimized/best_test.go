@@ -36,17 +36,26 @@ func TestBestSupportsShapeFiles(t *testing.T) {
 // TestBestRule: one problem of each form the rule names gets the variant
 // the rule says, at 1 worker.
 func TestBestRule(t *testing.T) {
+	rows := "direct-blocked" // where direct-rows' kernels are not assembly
+	if optimized.RowsAsm() {
+		rows = "direct-rows"
+	}
 	checkBest(t, "", []bestCase{
-		{"mb1ic64ih56oc64oh56kh3ph1", conv.OpConv, "direct-blocked"},
+		{"mb1ic64ih56oc64oh56kh3ph1", conv.OpConv, rows},
 		{"mb1ic256ih56oc64oh56kh1ph0", conv.OpConv, "pointwise-gemm"},
 		{"mb1ic256ih56oc128oh28kh1sh2ph0", conv.OpConv, "pointwise-gemm"},
 		{"mb1g32ic32ih112oc32oh112kh3ph1", conv.OpConv, "depthwise-direct"},
 		{"mb1g32ic32ih112oc64oh112kh3ph1", conv.OpConv, "depthwise-direct"},
-		{"mb1ic3ih224oc64oh112kh7sh2ph3", conv.OpConv, "direct-blocked"},
+		{"mb1ic3ih224oc64oh112kh7sh2ph3", conv.OpConv, rows},
+		{"mb1ic256ih14oc256oh14kh3ph1", conv.OpConv, rows},
+		{"mb1ic16ih14oc48oh14kh5ph2", conv.OpConv, rows},
+		{"mb1ic32id16oc32od16kd3pd1", conv.OpConv, rows},
+		// half of direct-rows' channels would be padding
 		{"mb1ic16ih64oc16oh64kh11ph5", conv.OpConv, "direct-blocked"},
-		{"mb1ic32id16oc32od16kd3pd1", conv.OpConv, "direct-blocked"},
 		{"mb1ic8id8oc8od8kd7pd3", conv.OpConv, "direct-blocked"},
 		{"mb1g4ic64ih28oc64oh28kh3ph1", conv.OpConv, "direct-blocked"},
+		// rows of 7: segments under rowsMinPos
+		{"mb1ic512ih7oc512oh7kh3ph1", conv.OpConv, "direct-blocked"},
 		{"mb1ic64ih28oc32oh56kh4sh2ph1", conv.OpDeconv, "deconv-blocked"},
 		{"mb1ic32id8oc16od16kd4sd2pd1", conv.OpDeconv, "deconv-blocked"},
 		{"mb2ic32ih28oc32oh28kh3ph1", conv.OpDynamic, "dynamic-blocked"},
@@ -94,27 +103,32 @@ func checkBest(t *testing.T, when string, cases []bestCase) {
 	}
 }
 
-// TestBestWorkers: direct-blocked splits a small, deep layer at batch 1
-// over flat-tile ranges and then output-channel block ranges, and the GEMM
+// TestBestWorkers: direct-blocked (direct-rows where its kernels are
+// assembly) splits a small, deep layer at batch 1 over flat-tile (row
+// segment) ranges and then output-channel block ranges, and the GEMM
 // variants over output-channel blocks and then smaller column tiles or row
 // blocks (gemmSplit, colSplit, wideBlocks), until it has
 // splitTarget(workers) tasks, so Best keeps them at 1, 2 and 16 workers;
 // only a layer too small for that (4×4 outputs, 32 channels: one task)
 // goes to direct-tiled's output-channel blocks at 16 workers.
 func TestBestWorkers(t *testing.T) {
+	rows := "direct-blocked"
+	if optimized.RowsAsm() {
+		rows = "direct-rows"
+	}
 	for _, c := range []struct {
 		desc    string
 		workers int
 		want    string
 	}{
-		{"mb1ic256ih14oc256oh14kh3ph1", 1, "direct-blocked"},
-		{"mb1ic256ih14oc256oh14kh3ph1", 2, "direct-blocked"},
-		{"mb1ic256ih14oc256oh14kh3ph1", 16, "direct-blocked"},
+		{"mb1ic256ih14oc256oh14kh3ph1", 1, rows},
+		{"mb1ic256ih14oc256oh14kh3ph1", 2, rows},
+		{"mb1ic256ih14oc256oh14kh3ph1", 16, rows},
 		{"mb1ic256ih4oc32oh4kh3ph1", 16, "direct-tiled"},
 		{"mb1ic512ih7oc2048oh7kh1ph0", 2, "pointwise-gemm"},
 		{"mb1ic512ih7oc2048oh7kh1ph0", 16, "pointwise-gemm"},
 		{"mb1ic512ih7oc512oh7kh3ph1", 16, "direct-blocked"},
-		{"mb32ic256ih14oc256oh14kh3ph1", 16, "direct-blocked"},
+		{"mb32ic256ih14oc256oh14kh3ph1", 16, rows},
 	} {
 		p, err := conv.ParseDescriptor(c.desc, conv.OpConv)
 		if err != nil {

@@ -19,8 +19,9 @@ import (
 // 3×3 layer at 14² spends 2 positions in 16 on them and a partial tile,
 // 85% of its multiply-adds useful, at 7² 76% (BenchmarkBlockedInLayer's
 // useful). A row tile holds only real outputs: a row of OW outputs is cut
-// into ⌈OW/P⌉ segments of P = min(OW, rowsMaxPos), the last one ending at
-// the row's end, so that where P ∤ OW it overlaps the segment before it;
+// into the fewest segments of at most rowsMaxPos, n = ⌈OW/14⌉, all of P =
+// ⌈OW/n⌉ outputs, the last one ending at the row's end, so that where
+// P ∤ OW it overlaps the segment before it;
 // the outputs they share are computed twice, by the same terms in the
 // same order, and stored twice with the same bits. Its loads are aligned
 // weight vectors and 4-byte broadcasts, none split across cache lines.
@@ -99,8 +100,10 @@ type rowsGeom struct {
 
 func newRowsGeom(p *conv.Problem, b *blockedGeom, workers int) rowsGeom {
 	var g rowsGeom
-	g.pos = min(b.cols, rowsMaxPos)
-	g.segs = ceilDiv(b.cols, g.pos)
+	// the fewest segments a row needs, all of one length (a row of 16
+	// gives two of 8, not 14 and an overlapping 14)
+	g.segs = ceilDiv(b.cols, rowsMaxPos)
+	g.pos = ceilDiv(b.cols, g.segs)
 	g.ntiles = b.rows * g.segs
 	g.nob = ceilDiv(p.OCG(), rowsOC)
 	// the parallel split of direct-blocked (newBlockedGeom), over segments
@@ -126,6 +129,13 @@ func newRowsGeom(p *conv.Problem, b *blockedGeom, workers int) rowsGeom {
 	return g
 }
 
+// useful is the share of the kernel's multiply-adds that reach an output
+// (blockedGeom.useful's measure): of segs·P positions a row and 32·nob
+// channels, cols positions and OCG channels are real.
+func (g rowsGeom) useful(p *conv.Problem, b *blockedGeom) float64 {
+	return float64(b.cols*p.OCG()) / float64(g.segs*g.pos*g.nob*rowsOC)
+}
+
 // tasks is the number of tasks of the output phase.
 func (g rowsGeom) tasks(p *conv.Problem, b *blockedGeom) int {
 	return p.MB * p.G * b.nslice * g.chunks * g.obChunks
@@ -145,7 +155,7 @@ type rowsConv struct {
 	g       rowsGeom
 	wp      []float32   // packed weights [G][nob][K][32], zero past OCG
 	bias    []float32   // [G][nob][32], zero past OCG or without bias
-	acc     [][]float32 // per worker: a segment's results, [P][32]
+	acc     [][]float32 // per worker: a segment's results, [P][32] (16 rows: rowsStore reads 16)
 	x, out  []float32   // the current run's
 	runTask func(wk, task int)
 }
@@ -162,7 +172,7 @@ func newRowsConv(ex *executor, p *conv.Problem, w, b []float32) (*rowsConv, erro
 	if w != nil {
 		packBlockedPanels(d.wp, d.bias, p.G, p.OCG(), k, rowsOC, w, b)
 	}
-	d.acc = ex.perWorker(d.g.pos * rowsOC)
+	d.acc = ex.perWorker(16 * rowsOC)
 	d.runTask = d.task
 	return d, nil
 }
@@ -202,7 +212,7 @@ func (d *rowsConv) task(wk, task int) {
 	P := rg.pos
 	t0, t1 := chunk*rg.tilesPer, min(rg.ntiles, (chunk+1)*rg.tilesPer)
 	ob0, ob1 := obc*rg.obPer, min(rg.nob, (obc+1)*rg.obPer)
-	hitIf(P < rowsMaxPos, pathRowsNarrow)
+	hitIf(g.cols < rowsMaxPos, pathRowsNarrow)
 	hitIf(g.cols%P != 0 && t1 > t0, pathRowsOverlap)
 	for ob := ob0; ob < ob1; ob++ {
 		pb := gi*rg.nob + ob
@@ -216,13 +226,30 @@ func (d *rowsConv) task(wk, task int) {
 			// one before it where P ∤ OW)
 			ow := min(s*P, g.cols-P)
 			rowsKernel(P, c, bias, src[oh*g.wq+ow:], g.span, b.offs, w)
-			dst := d.out[outBase+ob*rowsOC*osp+oh*g.cols+ow:]
-			for o := 0; o < chans; o++ {
-				row := dst[o*osp : o*osp+P]
-				for j := range row {
-					row[j] = c[j*rowsOC+o]
-				}
-			}
+			rowsStore(P, c, d.out[outBase+ob*rowsOC*osp+oh*g.cols+ow:], osp, chans)
+		}
+	}
+}
+
+// rowsStore writes a segment's results c (position-major, [P][32], 16
+// rows long) to the output's channel planes: out[o·osp + j] = c[j·32 + o]
+// for o < chans, j < P; with the assembly kernels a register transpose
+// (rowsStoreT), else a Go loop. A scalar loop was 22% of the time on a
+// 64-channel 3×3 layer at 56², whose segments add only 576 terms each.
+func rowsStore(P int, c, out []float32, osp, chans int) {
+	if chans < 1 || chans > rowsOC || P < 1 || P > rowsMaxPos || (chans > 1 && osp < P) {
+		panic("optimized: row store out of range")
+	}
+	_ = c[16*rowsOC-1]
+	_ = out[(chans-1)*osp+P-1]
+	if rowsAsm() {
+		rowsStoreAsm(P, c, out, osp, chans)
+		return
+	}
+	for o := 0; o < chans; o++ {
+		row := out[o*osp : o*osp+P]
+		for j := range row {
+			row[j] = c[j*rowsOC+o]
 		}
 	}
 }

@@ -75,3 +75,49 @@ func testRowsKernel(t *testing.T, rng *rand.Rand) {
 		}
 	}
 }
+
+// TestRowsStore checks the segment store, the register transpose where
+// the assembly kernels run and the Go loop, at every P = 1–14 and every
+// channel count 1–32, channel rows osp = P + 3 apart: every word it must
+// write gets c's value, and the gaps between rows, the words past the
+// last channel and the guards around the output keep their guard values
+// (c's rows past P hold NaN, which must not reach the output).
+func TestRowsStore(t *testing.T) {
+	for _, isa := range blockedRunnableISAs() {
+		if isa == blockedAVX2 {
+			continue
+		}
+		withBlockedISA(isa, func() { testRowsStore(t) })
+	}
+}
+
+func testRowsStore(t *testing.T) {
+	const guard = 8
+	const g = float32(-12345)
+	for P := 1; P <= rowsMaxPos; P++ {
+		c := make([]float32, 16*rowsOC)
+		for i := range c {
+			c[i] = float32(i)
+			if i/rowsOC >= P {
+				c[i] = nan32
+			}
+		}
+		osp := P + 3
+		for chans := 1; chans <= rowsOC; chans++ {
+			buf := make([]float32, rowsOC*osp+2*guard)
+			for i := range buf {
+				buf[i] = g
+			}
+			rowsStore(P, c, buf[guard:], osp, chans)
+			for i, v := range buf {
+				want := g
+				if o, j := (i-guard)/osp, (i-guard)%osp; i >= guard && o < chans && j < P {
+					want = c[j*rowsOC+o]
+				}
+				if v != want {
+					t.Fatalf("%s P=%d chans=%d: word %d = %v, want %v", rowsKernelName(), P, chans, i, v, want)
+				}
+			}
+		}
+	}
+}

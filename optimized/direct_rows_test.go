@@ -15,8 +15,8 @@ import (
 // TestRowsMatchesReference checks direct-rows with the harness's check
 // (the reference under its bound, NaN poison and guards, 1 and 3 workers
 // bit for bit, linearity, the exact integer fill) on fixed problems that
-// fill whole 32-channel blocks and several of them, rows of exactly 14,
-// 28 and 14k + r outputs, then on blockedGen's problems (the same planes:
+// fill whole 32-channel blocks and several of them, rows of one and two
+// full segments, of two equal ones and of three overlapping, then on blockedGen's problems (the same planes:
 // 1D–3D, strides, dilation, groups, negative end padding, the no-copy
 // 1×1), and demands that they took each of its paths; with the kernel set
 // in use, then with the Go kernel where that is another one.
@@ -43,8 +43,8 @@ func testRowsMatchesReference(t *testing.T, v optimized.Variant) {
 	for _, desc := range []string{
 		"mb1ic9ih8iw28oc32oh8ow28kh3kw3ph1pw1",             // two full segments a row, one full block
 		"mb2g2ic10ih5iw14oc80oh5ow14kh3kw3ph1pw1",          // one segment a row; 40 = 32 + 8 channels a group
-		"mb1ic6ih4iw31oc64oh4ow31kh3kw3ph1pw1",             // 31 = 14 + 14 + 3: the last segment overlaps
-		"mb1ic5id3ih4iw16oc33od3oh4ow16kd3kh3kw3pd1ph1pw1", // 3D, 16 = 14 + 2
+		"mb1ic6ih4iw31oc64oh4ow31kh3kw3ph1pw1",             // 31: three segments of 11, the last overlapping by 2
+		"mb1ic5id3ih4iw16oc33od3oh4ow16kd3kh3kw3pd1ph1pw1", // 3D, 16: two segments of 8
 		"mb1ic8iw45oc32ow45kw1",                            // the no-copy 1×1
 	} {
 		p, err := conv.ParseDescriptor(desc, conv.OpConv)

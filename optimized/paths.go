@@ -95,7 +95,7 @@ const (
 	pathDeconvBlkTail                // deconv-blocked: a plane's last, partial tile (masked lanes)
 	pathDeformChunks                 // deform: a group's GEMM split into chunks of offset groups (tap tables over budget)
 	pathBlockedOneK                  // direct-blocked: one K block, output-channel blocks outermost
-	pathRowsNarrow                   // direct-rows: output rows narrower than the longest segment (P = OW)
+	pathRowsNarrow                   // direct-rows: output rows narrower than the longest segment (one segment, P = OW)
 	pathRowsOverlap                  // direct-rows: a row's last segment overlapping the one before it (P ∤ OW)
 	pathRowsOCRem                    // direct-rows: OC/G not a multiple of 32 (zero-padded last block)
 	numPaths

@@ -47,6 +47,13 @@ func rowsFMA13(c, bias, x *float32, offs *int, w *float32, k int)
 //go:noescape
 func rowsFMA14(c, bias, x *float32, offs *int, w *float32, k int)
 
+//go:noescape
+func rowsStoreT(c, out *float32, osp, p, chans int)
+
+// rowsStoreAsm is rowsStore in assembly; the caller has checked every
+// bound.
+func rowsStoreAsm(P int, c, out []float32, osp, chans int) { rowsStoreT(&c[0], &out[0], osp, P, chans) }
+
 // rowsFMAs are the kernels by segment length P.
 var rowsFMAs = [rowsMaxPos + 1]func(c, bias, x *float32, offs *int, w *float32, k int){nil, rowsFMA1, rowsFMA2, rowsFMA3, rowsFMA4, rowsFMA5, rowsFMA6, rowsFMA7, rowsFMA8, rowsFMA9, rowsFMA10, rowsFMA11, rowsFMA12, rowsFMA13, rowsFMA14}
 

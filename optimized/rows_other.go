@@ -5,3 +5,5 @@ package optimized
 func rowsFMA(P int, c, bias, x []float32, offs []int, w []float32, k int) {
 	panic("unreachable")
 }
+
+func rowsStoreAsm(P int, c, out []float32, osp, chans int) { panic("unreachable") }
