@@ -26,9 +26,9 @@ import (
 // same order, and stored twice with the same bits. Its loads are aligned
 // weight vectors and 4-byte broadcasts, none split across cache lines.
 //
-// Tasks are (image, group, depth slice, range of row segments, range of
-// output-channel blocks), cut as far as the workers need, as
-// direct-blocked's; a task runs its output-channel blocks outermost, each
+// Tasks are (image, group, depth slice, range of output-channel blocks,
+// range of row segments), cut as far as the workers need (newRowsGeom); a
+// task runs its output-channel blocks outermost, each
 // over its segments, every output's IC/G·taps terms in one kernel call
 // (no K blocks): a block's weights, IC/G·taps·32 floats, stay in L2 across
 // the segments, and a segment's input window (taps' rows × (P + the
@@ -106,7 +106,14 @@ func newRowsGeom(p *conv.Problem, b *blockedGeom, workers int) rowsGeom {
 	g.pos = ceilDiv(b.cols, g.segs)
 	g.ntiles = b.rows * g.segs
 	g.nob = ceilDiv(p.OCG(), rowsOC)
-	// the parallel split of direct-blocked (newBlockedGeom), over segments
+	// The parallel split, as far as the workers need (splitTarget) and
+	// never under minTaskMACs multiply-adds a task: ranges of
+	// output-channel blocks first, then of segments. A task runs its
+	// blocks outermost, each over its segments, so a block's weights are
+	// read once per task: cut over segments first, every task of a deep
+	// layer would read all its weights (2.4 MB at 256→256 3×3) for a few
+	// segments (ResNet-50's 3×3 at 14² ran at half its one-worker speed on
+	// two workers that way).
 	base := p.MB * p.G * b.nslice
 	target := splitTarget(workers)
 	m := minTaskMACs()
@@ -119,13 +126,13 @@ func newRowsGeom(p *conv.Problem, b *blockedGeom, workers int) rowsGeom {
 	}
 	g.tilesPer, g.obPer = g.ntiles, g.nob
 	if base < target {
-		g.tilesPer = cut(g.ntiles, ceilDiv(target, base), g.pos*p.OCG()*b.k)
-	}
-	g.chunks = ceilDiv(g.ntiles, g.tilesPer)
-	if base*g.chunks < target {
-		g.obPer = cut(g.nob, ceilDiv(target, base*g.chunks), g.tilesPer*g.pos*rowsOC*b.k)
+		g.obPer = cut(g.nob, ceilDiv(target, base), g.ntiles*g.pos*rowsOC*b.k)
 	}
 	g.obChunks = ceilDiv(g.nob, g.obPer)
+	if base*g.obChunks < target {
+		g.tilesPer = cut(g.ntiles, ceilDiv(target, base*g.obChunks), g.obPer*g.pos*rowsOC*b.k)
+	}
+	g.chunks = ceilDiv(g.ntiles, g.tilesPer)
 	return g
 }
 
@@ -145,8 +152,8 @@ func (g rowsGeom) tasks(p *conv.Problem, b *blockedGeom) int {
 func rowsSplit(p *conv.Problem, workers int) (int, string) {
 	b := newBlockedGeom(p, workers)
 	g := newRowsGeom(p, &b, workers)
-	return g.tasks(p, &b), fmt.Sprintf("batch %d × groups %d × depth slices %d × row-segment ranges %d (%d segments of %d outputs, %d per range) × output-channel block ranges %d (%d blocks of %d, %d per range; tasks of ≥ %d multiply-adds)",
-		p.MB, p.G, b.nslice, g.chunks, g.ntiles, g.pos, g.tilesPer, g.obChunks, g.nob, rowsOC, g.obPer, minTaskMACs())
+	return g.tasks(p, &b), fmt.Sprintf("batch %d × groups %d × depth slices %d × output-channel block ranges %d (%d blocks of %d, %d per range) × row-segment ranges %d (%d segments of %d outputs, %d per range; tasks of ≥ %d multiply-adds)",
+		p.MB, p.G, b.nslice, g.obChunks, g.nob, rowsOC, g.obPer, g.chunks, g.ntiles, g.pos, g.tilesPer, minTaskMACs())
 }
 
 // rowsConv is direct-rows prepared for one problem.
