@@ -259,23 +259,13 @@ func newBlockedGeom(p *conv.Problem, workers int) blockedGeom {
 	// summation are the same whatever the split.
 	base := p.MB * p.G * g.nslice
 	target := splitTarget(workers)
-	m := minTaskMACs()
-	// ranges of at most n/want items give at least want ranges; the floor
-	// of m multiply-adds a task may take fewer
-	cut := func(n, want, macsPerItem int) (per int) {
-		per = max(1, n/want)
-		if m > 0 {
-			per = max(per, ceilDiv(m, macsPerItem))
-		}
-		return min(per, n)
-	}
 	g.tilesPer, g.obPer = g.ntiles, g.nob
 	if base < target {
-		g.tilesPer = cut(g.ntiles, ceilDiv(target, base), g.t*p.OCG()*g.k)
+		g.tilesPer = rangeCut(g.ntiles, ceilDiv(target, base), g.t*p.OCG()*g.k)
 	}
 	g.chunks = ceilDiv(g.ntiles, g.tilesPer)
 	if base*g.chunks < target {
-		g.obPer = cut(g.nob, ceilDiv(target, base*g.chunks), g.tilesPer*g.t*g.mr*g.k)
+		g.obPer = rangeCut(g.nob, ceilDiv(target, base*g.chunks), g.tilesPer*g.t*g.mr*g.k)
 	}
 	g.obChunks = ceilDiv(g.nob, g.obPer)
 	// Output-channel blocks go in groups whose weight panels (k·MR floats
@@ -285,6 +275,18 @@ func newBlockedGeom(p *conv.Problem, workers int) blockedGeom {
 	// once per group.
 	g.obGroup = max(1, min(g.nob, blockedL2()/(g.k*g.mr)))
 	return g
+}
+
+// rangeCut returns the items per range when n items of macsPerItem
+// multiply-adds each are cut into ranges for want tasks: at most n/want
+// (at least want ranges), but never under minTaskMACs multiply-adds a
+// range, which may give fewer.
+func rangeCut(n, want, macsPerItem int) int {
+	per := max(1, n/want)
+	if m := minTaskMACs(); m > 0 {
+		per = max(per, ceilDiv(m, macsPerItem))
+	}
+	return min(per, n)
 }
 
 // tasks is the number of tasks of the output phase.

@@ -92,10 +92,10 @@ type rowsGeom struct {
 	segs     int // segments per output row
 	ntiles   int // segments per run: rows·segs
 	nob      int // output-channel blocks ⌈OCG/32⌉
-	chunks   int // segment ranges per (image, group, slice)
-	tilesPer int // segments per range
-	obChunks int // output-channel block ranges per segment range
+	obChunks int // output-channel block ranges per (image, group, slice)
 	obPer    int // blocks per range
+	chunks   int // segment ranges per block range
+	tilesPer int // segments per range
 }
 
 func newRowsGeom(p *conv.Problem, b *blockedGeom, workers int) rowsGeom {
@@ -116,21 +116,13 @@ func newRowsGeom(p *conv.Problem, b *blockedGeom, workers int) rowsGeom {
 	// two workers that way).
 	base := p.MB * p.G * b.nslice
 	target := splitTarget(workers)
-	m := minTaskMACs()
-	cut := func(n, want, macsPerItem int) (per int) {
-		per = max(1, n/want)
-		if m > 0 {
-			per = max(per, ceilDiv(m, macsPerItem))
-		}
-		return min(per, n)
-	}
 	g.tilesPer, g.obPer = g.ntiles, g.nob
 	if base < target {
-		g.obPer = cut(g.nob, ceilDiv(target, base), g.ntiles*g.pos*rowsOC*b.k)
+		g.obPer = rangeCut(g.nob, ceilDiv(target, base), g.ntiles*g.pos*rowsOC*b.k)
 	}
 	g.obChunks = ceilDiv(g.nob, g.obPer)
 	if base*g.obChunks < target {
-		g.tilesPer = cut(g.ntiles, ceilDiv(target, base*g.obChunks), g.obPer*g.pos*rowsOC*b.k)
+		g.tilesPer = rangeCut(g.ntiles, ceilDiv(target, base*g.obChunks), g.obPer*g.pos*rowsOC*b.k)
 	}
 	g.chunks = ceilDiv(g.ntiles, g.tilesPer)
 	return g
