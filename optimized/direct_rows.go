@@ -19,12 +19,12 @@ import (
 // 3×3 layer at 14² spends 2 positions in 16 on them and a partial tile,
 // 85% of its multiply-adds useful, at 7² 76% (BenchmarkBlockedInLayer's
 // useful). A row tile holds only real outputs: a row of OW outputs is cut
-// into the fewest segments of at most rowsMaxPos, n = ⌈OW/14⌉, all of P =
-// ⌈OW/n⌉ outputs, the last one ending at the row's end, so that where
-// P ∤ OW it overlaps the segment before it;
-// the outputs they share are computed twice, by the same terms in the
-// same order, and stored twice with the same bits. Its loads are aligned
-// weight vectors and 4-byte broadcasts, none split across cache lines.
+// into the fewest segments of at most rowsMaxPos, n = ⌈OW/14⌉, of P =
+// ⌈OW/n⌉ outputs but the last, which holds the rest (OW − (n−1)·P, on the
+// kernel of that width: one is generated for every width up to 14). No
+// two segments share an output, so no two tasks write the same word. Its
+// loads are aligned weight vectors and 4-byte broadcasts, none split
+// across cache lines.
 //
 // Tasks are (image, group, depth slice, range of output-channel blocks,
 // range of row segments), cut as far as the workers need (newRowsGeom); a
@@ -101,7 +101,7 @@ type rowsGeom struct {
 func newRowsGeom(p *conv.Problem, b *blockedGeom, workers int) rowsGeom {
 	var g rowsGeom
 	// the fewest segments a row needs, all of one length (a row of 16
-	// gives two of 8, not 14 and an overlapping 14)
+	// gives two of 8, not 14 and 2)
 	g.segs = ceilDiv(b.cols, rowsMaxPos)
 	g.pos = ceilDiv(b.cols, g.segs)
 	g.ntiles = b.rows * g.segs
@@ -212,7 +212,6 @@ func (d *rowsConv) task(wk, task int) {
 	t0, t1 := chunk*rg.tilesPer, min(rg.ntiles, (chunk+1)*rg.tilesPer)
 	ob0, ob1 := obc*rg.obPer, min(rg.nob, (obc+1)*rg.obPer)
 	hitIf(g.cols < rowsMaxPos, pathRowsNarrow)
-	hitIf(g.cols%P != 0 && t1 > t0, pathRowsOverlap)
 	for ob := ob0; ob < ob1; ob++ {
 		pb := gi*rg.nob + ob
 		w := d.wp[pb*g.k*rowsOC : (pb+1)*g.k*rowsOC]
@@ -221,11 +220,11 @@ func (d *rowsConv) task(wk, task int) {
 		hitIf(chans < rowsOC, pathRowsOCRem)
 		for t := t0; t < t1; t++ {
 			oh, s := t/rg.segs, t%rg.segs
-			// the last segment ends at the row's end (overlapping the
-			// one before it where P ∤ OW)
-			ow := min(s*P, g.cols-P)
-			rowsKernel(P, c, bias, src[oh*g.wq+ow:], g.span, b.offs, w)
-			rowsStore(P, c, d.out[outBase+ob*rowsOC*osp+oh*g.cols+ow:], osp, chans)
+			ow := s * P
+			n := min(P, g.cols-ow) // the last segment holds the rest
+			hitIf(n < P, pathRowsShort)
+			rowsKernel(n, c, bias, src[oh*g.wq+ow:], g.span, b.offs, w)
+			rowsStore(n, c, d.out[outBase+ob*rowsOC*osp+oh*g.cols+ow:], osp, chans)
 		}
 	}
 }

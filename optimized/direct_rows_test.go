@@ -15,11 +15,12 @@ import (
 // TestRowsMatchesReference checks direct-rows with the harness's check
 // (the reference under its bound, NaN poison and guards, 1 and 3 workers
 // bit for bit, linearity, the exact integer fill) on fixed problems that
-// fill whole 32-channel blocks and several of them, rows of one and two
-// full segments, of two equal ones and of three overlapping, then on blockedGen's problems (the same planes:
-// 1D–3D, strides, dilation, groups, negative end padding, the no-copy
-// 1×1), and demands that they took each of its paths; with the kernel set
-// in use, then with the Go kernel where that is another one.
+// take each of its paths in each form that needs it (rows narrower than a
+// segment, a short last segment, a last channel block under 32) and fill
+// whole 32-channel blocks and several of them, then on blockedGen's
+// problems (the same planes: 1D–3D, strides, dilation, groups, negative
+// end padding, the no-copy 1×1), and demands the paths; with the kernel
+// set in use, then with the Go kernel where that is another one.
 func TestRowsMatchesReference(t *testing.T) {
 	v, ok := optimized.Lookup("direct-rows")
 	if !ok {
@@ -43,9 +44,12 @@ func testRowsMatchesReference(t *testing.T, v optimized.Variant) {
 	for _, desc := range []string{
 		"mb1ic9ih8iw28oc32oh8ow28kh3kw3ph1pw1",             // two full segments a row, one full block
 		"mb2g2ic10ih5iw14oc80oh5ow14kh3kw3ph1pw1",          // one segment a row; 40 = 32 + 8 channels a group
-		"mb1ic6ih4iw31oc64oh4ow31kh3kw3ph1pw1",             // 31: three segments of 11, the last overlapping by 2
-		"mb1ic5id3ih4iw16oc33od3oh4ow16kd3kh3kw3pd1ph1pw1", // 3D, 16: two segments of 8
-		"mb1ic8iw45oc32ow45kw1",                            // the no-copy 1×1
+		"mb1ic6ih4iw31oc64oh4ow31kh3kw3ph1pw1",             // 31 = 11 + 11 + 9
+		"mb1ic4ih7iw7oc40oh7ow7kh3kw3ph1pw1",               // rows of 7: one segment
+		"mb1ic5id3ih4iw19oc33od3oh4ow19kd3kh3kw3pd1ph1pw1", // 3D, 19 = 10 + 9
+		"mb1ic3id3ih4iw9oc16od3oh4ow9kd3kh3kw3pd1ph1pw1",   // 3D, rows of 9
+		"mb1ic4ih12iw62oc20kh3kw3sh2sw2dh1dw1ph2pw2",       // stride 2, dilation 2: 31 = 11 + 11 + 9
+		"mb1ic8iw45oc32ow45kw1",                            // the no-copy 1×1, 45 = 12 + 12 + 12 + 9
 	} {
 		p, err := conv.ParseDescriptor(desc, conv.OpConv)
 		if err != nil {
@@ -69,10 +73,12 @@ func testRowsMatchesReference(t *testing.T, v optimized.Variant) {
 	}{
 		{"rows/narrow-row", []string{optimized.Feature2D}},
 		{"rows/narrow-row", []string{optimized.Feature3D}},
-		{"rows/overlapping-segment", []string{optimized.Feature2D}},
-		{"rows/overlapping-segment", []string{optimized.Feature3D}},
-		{"rows/overlapping-segment", []string{optimized.FeatureDilStride}},
+		{"rows/short-last-segment", []string{optimized.Feature2D}},
+		{"rows/short-last-segment", []string{optimized.Feature3D}},
+		{"rows/short-last-segment", []string{optimized.FeatureDilStride}},
+		{"rows/short-last-segment", []string{optimized.FeatureWorkers}},
 		{"rows/oc-block-remainder", []string{optimized.FeatureGroups}},
+		{"rows/oc-block-remainder", []string{optimized.Feature3D}},
 	} {
 		if optimized.PathHitsWith(c.path, c.features...) == 0 {
 			t.Error(fmt.Sprintf("path %s never taken with %s", c.path, strings.Join(c.features, "+")))

@@ -96,7 +96,7 @@ const (
 	pathDeformChunks                 // deform: a group's GEMM split into chunks of offset groups (tap tables over budget)
 	pathBlockedOneK                  // direct-blocked: one K block, output-channel blocks outermost
 	pathRowsNarrow                   // direct-rows: output rows narrower than the longest segment (one segment, P = OW)
-	pathRowsOverlap                  // direct-rows: a row's last segment overlapping the one before it (P ∤ OW)
+	pathRowsShort                    // direct-rows: a row's last segment shorter than the others (P ∤ OW)
 	pathRowsOCRem                    // direct-rows: OC/G not a multiple of 32 (zero-padded last block)
 	numPaths
 )
@@ -179,7 +179,7 @@ var pathNames = [numPaths]string{
 	pathDeformChunks:     "deform/k-chunks",
 	pathBlockedOneK:      "blocked/one-k-block",
 	pathRowsNarrow:       "rows/narrow-row",
-	pathRowsOverlap:      "rows/overlapping-segment",
+	pathRowsShort:        "rows/short-last-segment",
 	pathRowsOCRem:        "rows/oc-block-remainder",
 }
 
