@@ -155,7 +155,7 @@ type rowsConv struct {
 	wp      []float32   // packed weights [G][nob][K][32], zero past OCG
 	bias    []float32   // [G][nob][32], zero past OCG or without bias
 	acc     [][]float32 // per worker: a segment's results, [P][32] (16 rows: rowsStore reads 16)
-	x, out  []float32   // the current run's
+	out     []float32   // the current run's (its input is b.x)
 	runTask func(wk, task int)
 }
 
@@ -178,16 +178,16 @@ func newRowsConv(ex *executor, p *conv.Problem, w, b []float32) (*rowsConv, erro
 
 func (d *rowsConv) run(x, out []float32) {
 	b, p := d.b, d.b.p
-	b.x = x
-	d.x, d.out = x, out
+	b.x, d.out = x, out
 	if !b.g.noCopy {
 		b.ex.forEach(p.MB*p.IC, b.fillTask)
 	}
 	b.ex.forEach(d.g.tasks(p, &b.g), d.runTask)
-	b.x, d.x, d.out = nil, nil, nil
+	b.x, d.out = nil, nil
 }
 
-// task computes task (image, group, slice, segment range, block range).
+// task computes task (image, group, slice, segment range, block range),
+// its block range innermost in the task index.
 func (d *rowsConv) task(wk, task int) {
 	b, rg := d.b, &d.g
 	p, g := b.p, &b.g
@@ -202,7 +202,7 @@ func (d *rowsConv) task(wk, task int) {
 	icg, ocg := p.ICG(), p.OCG()
 	src := b.planes
 	if g.noCopy {
-		src = d.x
+		src = b.x
 	}
 	src = src[(n*p.IC+gi*icg)*g.chanSize+sl*g.slicePitch:]
 	osp := conv.Spatial(p.O)
@@ -221,10 +221,10 @@ func (d *rowsConv) task(wk, task int) {
 		for t := t0; t < t1; t++ {
 			oh, s := t/rg.segs, t%rg.segs
 			ow := s * P
-			n := min(P, g.cols-ow) // the last segment holds the rest
-			hitIf(n < P, pathRowsShort)
-			rowsKernel(n, c, bias, src[oh*g.wq+ow:], g.span, b.offs, w)
-			rowsStore(n, c, d.out[outBase+ob*rowsOC*osp+oh*g.cols+ow:], osp, chans)
+			width := min(P, g.cols-ow) // the last segment holds the rest
+			hitIf(width < P, pathRowsShort)
+			rowsKernel(width, c, bias, src[oh*g.wq+ow:], g.span, b.offs, w)
+			rowsStore(width, c, d.out[outBase+ob*rowsOC*osp+oh*g.cols+ow:], osp, chans)
 		}
 	}
 }
