@@ -11,10 +11,11 @@ import (
 // in the style of math/big's arith_test: every segment length P = 1–14
 // (one assembly function each), every term count 0–40, on small integers
 // (every partial sum exact, so every order and rounding agrees bit for
-// bit). The tile starts as NaN poison (the kernel must write all of it)
-// between guard words; the weights carry guards after the last term, the
-// bias after its 32 channels, and x holds NaN past the last input a term
-// may read.
+// bit), in both starts: from the bias (the tile NaN poison, which the
+// kernel must overwrite all of) and going on from the tile's own partial
+// sums (init = c, ldi = 32). The tile lies between guard words; the
+// weights carry guards after the last term, the bias after its 32
+// channels, and x holds NaN past the last input a term may read.
 func TestRowsKernel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	for _, isa := range blockedRunnableISAs() {
@@ -26,6 +27,16 @@ func TestRowsKernel(t *testing.T) {
 }
 
 func testRowsKernel(t *testing.T, rng *rand.Rand) {
+	for P := 1; P <= rowsMaxPos; P++ {
+		for k := 0; k <= 40; k++ {
+			for _, goOn := range []bool{false, true} {
+				testRowsKernelCase(t, rng, P, k, goOn)
+			}
+		}
+	}
+}
+
+func testRowsKernelCase(t *testing.T, rng *rand.Rand, P, k int, goOn bool) {
 	const guard = 8
 	const g = float32(-12345)
 	small := func(s []float32, n int) {
@@ -33,45 +44,51 @@ func testRowsKernel(t *testing.T, rng *rand.Rand) {
 			s[i] = float32(rng.IntN(2*n+1) - n)
 		}
 	}
-	for P := 1; P <= rowsMaxPos; P++ {
-		for k := 0; k <= 40; k++ {
-			offs := make([]int, k)
-			span := 1
-			for j := range offs {
-				offs[j] = rng.IntN(3 * P)
-				span = max(span, offs[j]+1)
+	offs := make([]int, k)
+	span := 1
+	for j := range offs {
+		offs[j] = rng.IntN(3 * P)
+		span = max(span, offs[j]+1)
+	}
+	x := make([]float32, span+rowsOC)
+	small(x, 4)
+	for i := span - 1 + P; i < len(x); i++ {
+		x[i] = nan32
+	}
+	w := make([]float32, k*rowsOC+guard)
+	small(w, 3)
+	bias := make([]float32, rowsOC+guard)
+	small(bias, 5)
+	buf := make([]float32, P*rowsOC+2*guard)
+	for i := range buf {
+		buf[i] = g
+	}
+	c := buf[guard : guard+P*rowsOC]
+	init, ldi := bias, 0
+	if goOn {
+		small(c, 50)
+		init, ldi = c, rowsOC
+	} else {
+		for i := range c {
+			c[i] = nan32
+		}
+	}
+	c0 := append([]float32(nil), c...)
+	rowsKernel(P, c, init, ldi, x[:span-1+P], span, offs, w)
+	for i, v := range buf {
+		want := float64(g)
+		if i >= guard && i < guard+P*rowsOC {
+			j, o := (i-guard)/rowsOC, (i-guard)%rowsOC
+			want = float64(bias[o])
+			if goOn {
+				want = float64(c0[j*rowsOC+o])
 			}
-			x := make([]float32, span+rowsOC)
-			small(x, 4)
-			for i := span - 1 + P; i < len(x); i++ {
-				x[i] = nan32
+			for q, off := range offs {
+				want += float64(w[q*rowsOC+o]) * float64(x[off+j])
 			}
-			w := make([]float32, k*rowsOC+guard)
-			small(w, 3)
-			bias := make([]float32, rowsOC+guard)
-			small(bias, 5)
-			buf := make([]float32, P*rowsOC+2*guard)
-			for i := range buf {
-				buf[i] = g
-			}
-			c := buf[guard : guard+P*rowsOC]
-			for i := range c {
-				c[i] = nan32
-			}
-			rowsKernel(P, c, bias, x[:span-1+P], span, offs, w)
-			for i, v := range buf {
-				want := float64(g)
-				if i >= guard && i < guard+P*rowsOC {
-					j, o := (i-guard)/rowsOC, (i-guard)%rowsOC
-					want = float64(bias[o])
-					for q, off := range offs {
-						want += float64(w[q*rowsOC+o]) * float64(x[off+j])
-					}
-				}
-				if float64(v) != want || math.IsNaN(float64(v)) {
-					t.Fatalf("%s P=%d k=%d: word %d (tile %d) = %v, want %v", rowsKernelName(), P, k, i, i-guard, v, want)
-				}
-			}
+		}
+		if float64(v) != want || math.IsNaN(float64(v)) {
+			t.Fatalf("%s P=%d k=%d going on %v: word %d (tile %d) = %v, want %v", rowsKernelName(), P, k, goOn, i, i-guard, v, want)
 		}
 	}
 }

@@ -16,7 +16,8 @@ import (
 // (the reference under its bound, NaN poison and guards, 1 and 3 workers
 // bit for bit, linearity, the exact integer fill) on fixed problems that
 // take each of its paths in each form that needs it (rows narrower than a
-// segment, a short last segment, a last channel block under 32) and fill
+// segment, a short last segment, a last channel block under 32, terms in
+// several chunks, segments in several groups) and fill
 // whole 32-channel blocks and several of them, then on blockedGen's
 // problems (the same planes: 1D–3D, strides, dilation, groups, negative
 // end padding, the no-copy 1×1), and demands the paths; with the kernel
@@ -79,6 +80,12 @@ func testRowsMatchesReference(t *testing.T, v optimized.Variant) {
 		{"rows/short-last-segment", []string{optimized.FeatureWorkers}},
 		{"rows/oc-block-remainder", []string{optimized.FeatureGroups}},
 		{"rows/oc-block-remainder", []string{optimized.Feature3D}},
+		{"rows/k-chunks", []string{optimized.Feature2D}},
+		{"rows/k-chunks", []string{optimized.Feature3D}},
+		{"rows/k-chunks", []string{optimized.FeatureWorkers}},
+		{"rows/segment-groups", []string{optimized.Feature2D}},
+		{"rows/segment-groups", []string{optimized.Feature3D}},
+		{"rows/segment-groups", []string{optimized.FeatureWorkers}},
 	} {
 		if optimized.PathHitsWith(c.path, c.features...) == 0 {
 			t.Error(fmt.Sprintf("path %s never taken with %s", c.path, strings.Join(c.features, "+")))

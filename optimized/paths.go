@@ -98,6 +98,8 @@ const (
 	pathRowsNarrow                   // direct-rows: output rows narrower than the longest segment (one segment, P = OW)
 	pathRowsShort                    // direct-rows: a row's last segment shorter than the others (P ∤ OW)
 	pathRowsOCRem                    // direct-rows: OC/G not a multiple of 32 (zero-padded last block)
+	pathRowsChunks                   // direct-rows: more terms than a chunk (the partial sums go on across kernel calls)
+	pathRowsGroups                   // direct-rows: more segments in a task than a group
 	numPaths
 )
 
@@ -181,6 +183,8 @@ var pathNames = [numPaths]string{
 	pathRowsNarrow:       "rows/narrow-row",
 	pathRowsShort:        "rows/short-last-segment",
 	pathRowsOCRem:        "rows/oc-block-remainder",
+	pathRowsChunks:       "rows/k-chunks",
+	pathRowsGroups:       "rows/segment-groups",
 }
 
 var pathHits [numPaths]atomic.Int64

@@ -6,46 +6,46 @@ package optimized
 // gen/genrows.py): see rowsKernel.
 
 //go:noescape
-func rowsFMA1(c, bias, x *float32, offs *int, w *float32, k int)
+func rowsFMA1(c, init, x *float32, offs *int, w *float32, k, ldi int)
 
 //go:noescape
-func rowsFMA2(c, bias, x *float32, offs *int, w *float32, k int)
+func rowsFMA2(c, init, x *float32, offs *int, w *float32, k, ldi int)
 
 //go:noescape
-func rowsFMA3(c, bias, x *float32, offs *int, w *float32, k int)
+func rowsFMA3(c, init, x *float32, offs *int, w *float32, k, ldi int)
 
 //go:noescape
-func rowsFMA4(c, bias, x *float32, offs *int, w *float32, k int)
+func rowsFMA4(c, init, x *float32, offs *int, w *float32, k, ldi int)
 
 //go:noescape
-func rowsFMA5(c, bias, x *float32, offs *int, w *float32, k int)
+func rowsFMA5(c, init, x *float32, offs *int, w *float32, k, ldi int)
 
 //go:noescape
-func rowsFMA6(c, bias, x *float32, offs *int, w *float32, k int)
+func rowsFMA6(c, init, x *float32, offs *int, w *float32, k, ldi int)
 
 //go:noescape
-func rowsFMA7(c, bias, x *float32, offs *int, w *float32, k int)
+func rowsFMA7(c, init, x *float32, offs *int, w *float32, k, ldi int)
 
 //go:noescape
-func rowsFMA8(c, bias, x *float32, offs *int, w *float32, k int)
+func rowsFMA8(c, init, x *float32, offs *int, w *float32, k, ldi int)
 
 //go:noescape
-func rowsFMA9(c, bias, x *float32, offs *int, w *float32, k int)
+func rowsFMA9(c, init, x *float32, offs *int, w *float32, k, ldi int)
 
 //go:noescape
-func rowsFMA10(c, bias, x *float32, offs *int, w *float32, k int)
+func rowsFMA10(c, init, x *float32, offs *int, w *float32, k, ldi int)
 
 //go:noescape
-func rowsFMA11(c, bias, x *float32, offs *int, w *float32, k int)
+func rowsFMA11(c, init, x *float32, offs *int, w *float32, k, ldi int)
 
 //go:noescape
-func rowsFMA12(c, bias, x *float32, offs *int, w *float32, k int)
+func rowsFMA12(c, init, x *float32, offs *int, w *float32, k, ldi int)
 
 //go:noescape
-func rowsFMA13(c, bias, x *float32, offs *int, w *float32, k int)
+func rowsFMA13(c, init, x *float32, offs *int, w *float32, k, ldi int)
 
 //go:noescape
-func rowsFMA14(c, bias, x *float32, offs *int, w *float32, k int)
+func rowsFMA14(c, init, x *float32, offs *int, w *float32, k, ldi int)
 
 //go:noescape
 func rowsStoreT(c, out *float32, osp, p, chans int)
@@ -55,13 +55,13 @@ func rowsStoreT(c, out *float32, osp, p, chans int)
 func rowsStoreAsm(P int, c, out []float32, osp, chans int) { rowsStoreT(&c[0], &out[0], osp, P, chans) }
 
 // rowsFMAs are the kernels by segment length P.
-var rowsFMAs = [rowsMaxPos + 1]func(c, bias, x *float32, offs *int, w *float32, k int){nil, rowsFMA1, rowsFMA2, rowsFMA3, rowsFMA4, rowsFMA5, rowsFMA6, rowsFMA7, rowsFMA8, rowsFMA9, rowsFMA10, rowsFMA11, rowsFMA12, rowsFMA13, rowsFMA14}
+var rowsFMAs = [rowsMaxPos + 1]func(c, init, x *float32, offs *int, w *float32, k, ldi int){nil, rowsFMA1, rowsFMA2, rowsFMA3, rowsFMA4, rowsFMA5, rowsFMA6, rowsFMA7, rowsFMA8, rowsFMA9, rowsFMA10, rowsFMA11, rowsFMA12, rowsFMA13, rowsFMA14}
 
 // rowsFMA runs the AVX-512 kernel for P outputs; the caller has checked
 // every bound (with no terms the kernel reads neither x nor w).
-func rowsFMA(P int, c, bias, x []float32, offs []int, w []float32, k int) {
+func rowsFMA(P int, c, init []float32, ldi int, x []float32, offs []int, w []float32, k int) {
 	if k == 0 {
-		x, w = bias, bias
+		x, w = init, init
 	}
-	rowsFMAs[P](&c[0], &bias[0], &x[0], &offs[0], &w[0], k)
+	rowsFMAs[P](&c[0], &init[0], &x[0], &offs[0], &w[0], k, ldi)
 }

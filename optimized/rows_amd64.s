@@ -6,23 +6,24 @@
 #include "transpose16_amd64.h"
 
 
-// func rowsFMA1(c, bias, x *float32, offs *int, w *float32, k int)
+// func rowsFMA1(c, init, x *float32, offs *int, w *float32, k, ldi int)
 //
-// For j < 1, o < 32: c[j·32 + o] = bias[o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
+// For j < 1, o < 32: c[j·32 + o] = init[j·ldi + o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each. Z0–Z1 hold the sums,
 // Z28 and Z29 the term's weights, Z30 and Z31 the broadcast inputs in turn
-// (2 + 1 loads per 2 FMAs).
-TEXT ·rowsFMA1(SB), NOSPLIT, $0-48
+// (2 + 1 loads per 2 FMAs). init may be c itself (ldi = 32): every
+// row is loaded before the first store.
+TEXT ·rowsFMA1(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
-	MOVQ bias+8(FP), BX
+	MOVQ init+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
-	VMOVUPS 0(BX), Z28
-	VMOVUPS 64(BX), Z29
-	VMOVAPS Z28, Z0
-	VMOVAPS Z29, Z1
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 64(BX), Z1
 	TESTQ CX, CX
 	JZ   store
 
@@ -45,25 +46,27 @@ store:
 	VZEROUPPER
 	RET
 
-// func rowsFMA2(c, bias, x *float32, offs *int, w *float32, k int)
+// func rowsFMA2(c, init, x *float32, offs *int, w *float32, k, ldi int)
 //
-// For j < 2, o < 32: c[j·32 + o] = bias[o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
+// For j < 2, o < 32: c[j·32 + o] = init[j·ldi + o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each. Z0–Z3 hold the sums,
 // Z28 and Z29 the term's weights, Z30 and Z31 the broadcast inputs in turn
-// (2 + 2 loads per 4 FMAs).
-TEXT ·rowsFMA2(SB), NOSPLIT, $0-48
+// (2 + 2 loads per 4 FMAs). init may be c itself (ldi = 32): every
+// row is loaded before the first store.
+TEXT ·rowsFMA2(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
-	MOVQ bias+8(FP), BX
+	MOVQ init+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
-	VMOVUPS 0(BX), Z28
-	VMOVUPS 64(BX), Z29
-	VMOVAPS Z28, Z0
-	VMOVAPS Z29, Z1
-	VMOVAPS Z28, Z2
-	VMOVAPS Z29, Z3
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 64(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	VMOVUPS 64(BX), Z3
 	TESTQ CX, CX
 	JZ   store
 
@@ -91,27 +94,30 @@ store:
 	VZEROUPPER
 	RET
 
-// func rowsFMA3(c, bias, x *float32, offs *int, w *float32, k int)
+// func rowsFMA3(c, init, x *float32, offs *int, w *float32, k, ldi int)
 //
-// For j < 3, o < 32: c[j·32 + o] = bias[o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
+// For j < 3, o < 32: c[j·32 + o] = init[j·ldi + o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each. Z0–Z5 hold the sums,
 // Z28 and Z29 the term's weights, Z30 and Z31 the broadcast inputs in turn
-// (2 + 3 loads per 6 FMAs).
-TEXT ·rowsFMA3(SB), NOSPLIT, $0-48
+// (2 + 3 loads per 6 FMAs). init may be c itself (ldi = 32): every
+// row is loaded before the first store.
+TEXT ·rowsFMA3(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
-	MOVQ bias+8(FP), BX
+	MOVQ init+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
-	VMOVUPS 0(BX), Z28
-	VMOVUPS 64(BX), Z29
-	VMOVAPS Z28, Z0
-	VMOVAPS Z29, Z1
-	VMOVAPS Z28, Z2
-	VMOVAPS Z29, Z3
-	VMOVAPS Z28, Z4
-	VMOVAPS Z29, Z5
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 64(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	VMOVUPS 64(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	VMOVUPS 64(BX), Z5
 	TESTQ CX, CX
 	JZ   store
 
@@ -144,29 +150,33 @@ store:
 	VZEROUPPER
 	RET
 
-// func rowsFMA4(c, bias, x *float32, offs *int, w *float32, k int)
+// func rowsFMA4(c, init, x *float32, offs *int, w *float32, k, ldi int)
 //
-// For j < 4, o < 32: c[j·32 + o] = bias[o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
+// For j < 4, o < 32: c[j·32 + o] = init[j·ldi + o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each. Z0–Z7 hold the sums,
 // Z28 and Z29 the term's weights, Z30 and Z31 the broadcast inputs in turn
-// (2 + 4 loads per 8 FMAs).
-TEXT ·rowsFMA4(SB), NOSPLIT, $0-48
+// (2 + 4 loads per 8 FMAs). init may be c itself (ldi = 32): every
+// row is loaded before the first store.
+TEXT ·rowsFMA4(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
-	MOVQ bias+8(FP), BX
+	MOVQ init+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
-	VMOVUPS 0(BX), Z28
-	VMOVUPS 64(BX), Z29
-	VMOVAPS Z28, Z0
-	VMOVAPS Z29, Z1
-	VMOVAPS Z28, Z2
-	VMOVAPS Z29, Z3
-	VMOVAPS Z28, Z4
-	VMOVAPS Z29, Z5
-	VMOVAPS Z28, Z6
-	VMOVAPS Z29, Z7
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 64(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	VMOVUPS 64(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	VMOVUPS 64(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	VMOVUPS 64(BX), Z7
 	TESTQ CX, CX
 	JZ   store
 
@@ -204,31 +214,36 @@ store:
 	VZEROUPPER
 	RET
 
-// func rowsFMA5(c, bias, x *float32, offs *int, w *float32, k int)
+// func rowsFMA5(c, init, x *float32, offs *int, w *float32, k, ldi int)
 //
-// For j < 5, o < 32: c[j·32 + o] = bias[o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
+// For j < 5, o < 32: c[j·32 + o] = init[j·ldi + o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each. Z0–Z9 hold the sums,
 // Z28 and Z29 the term's weights, Z30 and Z31 the broadcast inputs in turn
-// (2 + 5 loads per 10 FMAs).
-TEXT ·rowsFMA5(SB), NOSPLIT, $0-48
+// (2 + 5 loads per 10 FMAs). init may be c itself (ldi = 32): every
+// row is loaded before the first store.
+TEXT ·rowsFMA5(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
-	MOVQ bias+8(FP), BX
+	MOVQ init+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
-	VMOVUPS 0(BX), Z28
-	VMOVUPS 64(BX), Z29
-	VMOVAPS Z28, Z0
-	VMOVAPS Z29, Z1
-	VMOVAPS Z28, Z2
-	VMOVAPS Z29, Z3
-	VMOVAPS Z28, Z4
-	VMOVAPS Z29, Z5
-	VMOVAPS Z28, Z6
-	VMOVAPS Z29, Z7
-	VMOVAPS Z28, Z8
-	VMOVAPS Z29, Z9
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 64(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	VMOVUPS 64(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	VMOVUPS 64(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	VMOVUPS 64(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	VMOVUPS 64(BX), Z9
 	TESTQ CX, CX
 	JZ   store
 
@@ -271,33 +286,39 @@ store:
 	VZEROUPPER
 	RET
 
-// func rowsFMA6(c, bias, x *float32, offs *int, w *float32, k int)
+// func rowsFMA6(c, init, x *float32, offs *int, w *float32, k, ldi int)
 //
-// For j < 6, o < 32: c[j·32 + o] = bias[o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
+// For j < 6, o < 32: c[j·32 + o] = init[j·ldi + o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each. Z0–Z11 hold the sums,
 // Z28 and Z29 the term's weights, Z30 and Z31 the broadcast inputs in turn
-// (2 + 6 loads per 12 FMAs).
-TEXT ·rowsFMA6(SB), NOSPLIT, $0-48
+// (2 + 6 loads per 12 FMAs). init may be c itself (ldi = 32): every
+// row is loaded before the first store.
+TEXT ·rowsFMA6(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
-	MOVQ bias+8(FP), BX
+	MOVQ init+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
-	VMOVUPS 0(BX), Z28
-	VMOVUPS 64(BX), Z29
-	VMOVAPS Z28, Z0
-	VMOVAPS Z29, Z1
-	VMOVAPS Z28, Z2
-	VMOVAPS Z29, Z3
-	VMOVAPS Z28, Z4
-	VMOVAPS Z29, Z5
-	VMOVAPS Z28, Z6
-	VMOVAPS Z29, Z7
-	VMOVAPS Z28, Z8
-	VMOVAPS Z29, Z9
-	VMOVAPS Z28, Z10
-	VMOVAPS Z29, Z11
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 64(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	VMOVUPS 64(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	VMOVUPS 64(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	VMOVUPS 64(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	VMOVUPS 64(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	VMOVUPS 64(BX), Z11
 	TESTQ CX, CX
 	JZ   store
 
@@ -345,35 +366,42 @@ store:
 	VZEROUPPER
 	RET
 
-// func rowsFMA7(c, bias, x *float32, offs *int, w *float32, k int)
+// func rowsFMA7(c, init, x *float32, offs *int, w *float32, k, ldi int)
 //
-// For j < 7, o < 32: c[j·32 + o] = bias[o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
+// For j < 7, o < 32: c[j·32 + o] = init[j·ldi + o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each. Z0–Z13 hold the sums,
 // Z28 and Z29 the term's weights, Z30 and Z31 the broadcast inputs in turn
-// (2 + 7 loads per 14 FMAs).
-TEXT ·rowsFMA7(SB), NOSPLIT, $0-48
+// (2 + 7 loads per 14 FMAs). init may be c itself (ldi = 32): every
+// row is loaded before the first store.
+TEXT ·rowsFMA7(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
-	MOVQ bias+8(FP), BX
+	MOVQ init+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
-	VMOVUPS 0(BX), Z28
-	VMOVUPS 64(BX), Z29
-	VMOVAPS Z28, Z0
-	VMOVAPS Z29, Z1
-	VMOVAPS Z28, Z2
-	VMOVAPS Z29, Z3
-	VMOVAPS Z28, Z4
-	VMOVAPS Z29, Z5
-	VMOVAPS Z28, Z6
-	VMOVAPS Z29, Z7
-	VMOVAPS Z28, Z8
-	VMOVAPS Z29, Z9
-	VMOVAPS Z28, Z10
-	VMOVAPS Z29, Z11
-	VMOVAPS Z28, Z12
-	VMOVAPS Z29, Z13
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 64(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	VMOVUPS 64(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	VMOVUPS 64(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	VMOVUPS 64(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	VMOVUPS 64(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	VMOVUPS 64(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	VMOVUPS 64(BX), Z13
 	TESTQ CX, CX
 	JZ   store
 
@@ -426,37 +454,45 @@ store:
 	VZEROUPPER
 	RET
 
-// func rowsFMA8(c, bias, x *float32, offs *int, w *float32, k int)
+// func rowsFMA8(c, init, x *float32, offs *int, w *float32, k, ldi int)
 //
-// For j < 8, o < 32: c[j·32 + o] = bias[o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
+// For j < 8, o < 32: c[j·32 + o] = init[j·ldi + o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each. Z0–Z15 hold the sums,
 // Z28 and Z29 the term's weights, Z30 and Z31 the broadcast inputs in turn
-// (2 + 8 loads per 16 FMAs).
-TEXT ·rowsFMA8(SB), NOSPLIT, $0-48
+// (2 + 8 loads per 16 FMAs). init may be c itself (ldi = 32): every
+// row is loaded before the first store.
+TEXT ·rowsFMA8(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
-	MOVQ bias+8(FP), BX
+	MOVQ init+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
-	VMOVUPS 0(BX), Z28
-	VMOVUPS 64(BX), Z29
-	VMOVAPS Z28, Z0
-	VMOVAPS Z29, Z1
-	VMOVAPS Z28, Z2
-	VMOVAPS Z29, Z3
-	VMOVAPS Z28, Z4
-	VMOVAPS Z29, Z5
-	VMOVAPS Z28, Z6
-	VMOVAPS Z29, Z7
-	VMOVAPS Z28, Z8
-	VMOVAPS Z29, Z9
-	VMOVAPS Z28, Z10
-	VMOVAPS Z29, Z11
-	VMOVAPS Z28, Z12
-	VMOVAPS Z29, Z13
-	VMOVAPS Z28, Z14
-	VMOVAPS Z29, Z15
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 64(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	VMOVUPS 64(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	VMOVUPS 64(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	VMOVUPS 64(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	VMOVUPS 64(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	VMOVUPS 64(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	VMOVUPS 64(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	VMOVUPS 64(BX), Z15
 	TESTQ CX, CX
 	JZ   store
 
@@ -514,39 +550,48 @@ store:
 	VZEROUPPER
 	RET
 
-// func rowsFMA9(c, bias, x *float32, offs *int, w *float32, k int)
+// func rowsFMA9(c, init, x *float32, offs *int, w *float32, k, ldi int)
 //
-// For j < 9, o < 32: c[j·32 + o] = bias[o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
+// For j < 9, o < 32: c[j·32 + o] = init[j·ldi + o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each. Z0–Z17 hold the sums,
 // Z28 and Z29 the term's weights, Z30 and Z31 the broadcast inputs in turn
-// (2 + 9 loads per 18 FMAs).
-TEXT ·rowsFMA9(SB), NOSPLIT, $0-48
+// (2 + 9 loads per 18 FMAs). init may be c itself (ldi = 32): every
+// row is loaded before the first store.
+TEXT ·rowsFMA9(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
-	MOVQ bias+8(FP), BX
+	MOVQ init+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
-	VMOVUPS 0(BX), Z28
-	VMOVUPS 64(BX), Z29
-	VMOVAPS Z28, Z0
-	VMOVAPS Z29, Z1
-	VMOVAPS Z28, Z2
-	VMOVAPS Z29, Z3
-	VMOVAPS Z28, Z4
-	VMOVAPS Z29, Z5
-	VMOVAPS Z28, Z6
-	VMOVAPS Z29, Z7
-	VMOVAPS Z28, Z8
-	VMOVAPS Z29, Z9
-	VMOVAPS Z28, Z10
-	VMOVAPS Z29, Z11
-	VMOVAPS Z28, Z12
-	VMOVAPS Z29, Z13
-	VMOVAPS Z28, Z14
-	VMOVAPS Z29, Z15
-	VMOVAPS Z28, Z16
-	VMOVAPS Z29, Z17
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 64(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	VMOVUPS 64(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	VMOVUPS 64(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	VMOVUPS 64(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	VMOVUPS 64(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	VMOVUPS 64(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	VMOVUPS 64(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	VMOVUPS 64(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	VMOVUPS 64(BX), Z17
 	TESTQ CX, CX
 	JZ   store
 
@@ -609,41 +654,51 @@ store:
 	VZEROUPPER
 	RET
 
-// func rowsFMA10(c, bias, x *float32, offs *int, w *float32, k int)
+// func rowsFMA10(c, init, x *float32, offs *int, w *float32, k, ldi int)
 //
-// For j < 10, o < 32: c[j·32 + o] = bias[o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
+// For j < 10, o < 32: c[j·32 + o] = init[j·ldi + o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each. Z0–Z19 hold the sums,
 // Z28 and Z29 the term's weights, Z30 and Z31 the broadcast inputs in turn
-// (2 + 10 loads per 20 FMAs).
-TEXT ·rowsFMA10(SB), NOSPLIT, $0-48
+// (2 + 10 loads per 20 FMAs). init may be c itself (ldi = 32): every
+// row is loaded before the first store.
+TEXT ·rowsFMA10(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
-	MOVQ bias+8(FP), BX
+	MOVQ init+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
-	VMOVUPS 0(BX), Z28
-	VMOVUPS 64(BX), Z29
-	VMOVAPS Z28, Z0
-	VMOVAPS Z29, Z1
-	VMOVAPS Z28, Z2
-	VMOVAPS Z29, Z3
-	VMOVAPS Z28, Z4
-	VMOVAPS Z29, Z5
-	VMOVAPS Z28, Z6
-	VMOVAPS Z29, Z7
-	VMOVAPS Z28, Z8
-	VMOVAPS Z29, Z9
-	VMOVAPS Z28, Z10
-	VMOVAPS Z29, Z11
-	VMOVAPS Z28, Z12
-	VMOVAPS Z29, Z13
-	VMOVAPS Z28, Z14
-	VMOVAPS Z29, Z15
-	VMOVAPS Z28, Z16
-	VMOVAPS Z29, Z17
-	VMOVAPS Z28, Z18
-	VMOVAPS Z29, Z19
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 64(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	VMOVUPS 64(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	VMOVUPS 64(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	VMOVUPS 64(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	VMOVUPS 64(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	VMOVUPS 64(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	VMOVUPS 64(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	VMOVUPS 64(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	VMOVUPS 64(BX), Z17
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z18
+	VMOVUPS 64(BX), Z19
 	TESTQ CX, CX
 	JZ   store
 
@@ -711,43 +766,54 @@ store:
 	VZEROUPPER
 	RET
 
-// func rowsFMA11(c, bias, x *float32, offs *int, w *float32, k int)
+// func rowsFMA11(c, init, x *float32, offs *int, w *float32, k, ldi int)
 //
-// For j < 11, o < 32: c[j·32 + o] = bias[o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
+// For j < 11, o < 32: c[j·32 + o] = init[j·ldi + o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each. Z0–Z21 hold the sums,
 // Z28 and Z29 the term's weights, Z30 and Z31 the broadcast inputs in turn
-// (2 + 11 loads per 22 FMAs).
-TEXT ·rowsFMA11(SB), NOSPLIT, $0-48
+// (2 + 11 loads per 22 FMAs). init may be c itself (ldi = 32): every
+// row is loaded before the first store.
+TEXT ·rowsFMA11(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
-	MOVQ bias+8(FP), BX
+	MOVQ init+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
-	VMOVUPS 0(BX), Z28
-	VMOVUPS 64(BX), Z29
-	VMOVAPS Z28, Z0
-	VMOVAPS Z29, Z1
-	VMOVAPS Z28, Z2
-	VMOVAPS Z29, Z3
-	VMOVAPS Z28, Z4
-	VMOVAPS Z29, Z5
-	VMOVAPS Z28, Z6
-	VMOVAPS Z29, Z7
-	VMOVAPS Z28, Z8
-	VMOVAPS Z29, Z9
-	VMOVAPS Z28, Z10
-	VMOVAPS Z29, Z11
-	VMOVAPS Z28, Z12
-	VMOVAPS Z29, Z13
-	VMOVAPS Z28, Z14
-	VMOVAPS Z29, Z15
-	VMOVAPS Z28, Z16
-	VMOVAPS Z29, Z17
-	VMOVAPS Z28, Z18
-	VMOVAPS Z29, Z19
-	VMOVAPS Z28, Z20
-	VMOVAPS Z29, Z21
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 64(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	VMOVUPS 64(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	VMOVUPS 64(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	VMOVUPS 64(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	VMOVUPS 64(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	VMOVUPS 64(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	VMOVUPS 64(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	VMOVUPS 64(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	VMOVUPS 64(BX), Z17
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z18
+	VMOVUPS 64(BX), Z19
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z20
+	VMOVUPS 64(BX), Z21
 	TESTQ CX, CX
 	JZ   store
 
@@ -820,45 +886,57 @@ store:
 	VZEROUPPER
 	RET
 
-// func rowsFMA12(c, bias, x *float32, offs *int, w *float32, k int)
+// func rowsFMA12(c, init, x *float32, offs *int, w *float32, k, ldi int)
 //
-// For j < 12, o < 32: c[j·32 + o] = bias[o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
+// For j < 12, o < 32: c[j·32 + o] = init[j·ldi + o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each. Z0–Z23 hold the sums,
 // Z28 and Z29 the term's weights, Z30 and Z31 the broadcast inputs in turn
-// (2 + 12 loads per 24 FMAs).
-TEXT ·rowsFMA12(SB), NOSPLIT, $0-48
+// (2 + 12 loads per 24 FMAs). init may be c itself (ldi = 32): every
+// row is loaded before the first store.
+TEXT ·rowsFMA12(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
-	MOVQ bias+8(FP), BX
+	MOVQ init+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
-	VMOVUPS 0(BX), Z28
-	VMOVUPS 64(BX), Z29
-	VMOVAPS Z28, Z0
-	VMOVAPS Z29, Z1
-	VMOVAPS Z28, Z2
-	VMOVAPS Z29, Z3
-	VMOVAPS Z28, Z4
-	VMOVAPS Z29, Z5
-	VMOVAPS Z28, Z6
-	VMOVAPS Z29, Z7
-	VMOVAPS Z28, Z8
-	VMOVAPS Z29, Z9
-	VMOVAPS Z28, Z10
-	VMOVAPS Z29, Z11
-	VMOVAPS Z28, Z12
-	VMOVAPS Z29, Z13
-	VMOVAPS Z28, Z14
-	VMOVAPS Z29, Z15
-	VMOVAPS Z28, Z16
-	VMOVAPS Z29, Z17
-	VMOVAPS Z28, Z18
-	VMOVAPS Z29, Z19
-	VMOVAPS Z28, Z20
-	VMOVAPS Z29, Z21
-	VMOVAPS Z28, Z22
-	VMOVAPS Z29, Z23
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 64(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	VMOVUPS 64(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	VMOVUPS 64(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	VMOVUPS 64(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	VMOVUPS 64(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	VMOVUPS 64(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	VMOVUPS 64(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	VMOVUPS 64(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	VMOVUPS 64(BX), Z17
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z18
+	VMOVUPS 64(BX), Z19
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z20
+	VMOVUPS 64(BX), Z21
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z22
+	VMOVUPS 64(BX), Z23
 	TESTQ CX, CX
 	JZ   store
 
@@ -936,47 +1014,60 @@ store:
 	VZEROUPPER
 	RET
 
-// func rowsFMA13(c, bias, x *float32, offs *int, w *float32, k int)
+// func rowsFMA13(c, init, x *float32, offs *int, w *float32, k, ldi int)
 //
-// For j < 13, o < 32: c[j·32 + o] = bias[o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
+// For j < 13, o < 32: c[j·32 + o] = init[j·ldi + o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each. Z0–Z25 hold the sums,
 // Z28 and Z29 the term's weights, Z30 and Z31 the broadcast inputs in turn
-// (2 + 13 loads per 26 FMAs).
-TEXT ·rowsFMA13(SB), NOSPLIT, $0-48
+// (2 + 13 loads per 26 FMAs). init may be c itself (ldi = 32): every
+// row is loaded before the first store.
+TEXT ·rowsFMA13(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
-	MOVQ bias+8(FP), BX
+	MOVQ init+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
-	VMOVUPS 0(BX), Z28
-	VMOVUPS 64(BX), Z29
-	VMOVAPS Z28, Z0
-	VMOVAPS Z29, Z1
-	VMOVAPS Z28, Z2
-	VMOVAPS Z29, Z3
-	VMOVAPS Z28, Z4
-	VMOVAPS Z29, Z5
-	VMOVAPS Z28, Z6
-	VMOVAPS Z29, Z7
-	VMOVAPS Z28, Z8
-	VMOVAPS Z29, Z9
-	VMOVAPS Z28, Z10
-	VMOVAPS Z29, Z11
-	VMOVAPS Z28, Z12
-	VMOVAPS Z29, Z13
-	VMOVAPS Z28, Z14
-	VMOVAPS Z29, Z15
-	VMOVAPS Z28, Z16
-	VMOVAPS Z29, Z17
-	VMOVAPS Z28, Z18
-	VMOVAPS Z29, Z19
-	VMOVAPS Z28, Z20
-	VMOVAPS Z29, Z21
-	VMOVAPS Z28, Z22
-	VMOVAPS Z29, Z23
-	VMOVAPS Z28, Z24
-	VMOVAPS Z29, Z25
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 64(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	VMOVUPS 64(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	VMOVUPS 64(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	VMOVUPS 64(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	VMOVUPS 64(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	VMOVUPS 64(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	VMOVUPS 64(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	VMOVUPS 64(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	VMOVUPS 64(BX), Z17
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z18
+	VMOVUPS 64(BX), Z19
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z20
+	VMOVUPS 64(BX), Z21
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z22
+	VMOVUPS 64(BX), Z23
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z24
+	VMOVUPS 64(BX), Z25
 	TESTQ CX, CX
 	JZ   store
 
@@ -1059,49 +1150,63 @@ store:
 	VZEROUPPER
 	RET
 
-// func rowsFMA14(c, bias, x *float32, offs *int, w *float32, k int)
+// func rowsFMA14(c, init, x *float32, offs *int, w *float32, k, ldi int)
 //
-// For j < 14, o < 32: c[j·32 + o] = bias[o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
+// For j < 14, o < 32: c[j·32 + o] = init[j·ldi + o] + Σ_{t<k} w[t·32 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each. Z0–Z27 hold the sums,
 // Z28 and Z29 the term's weights, Z30 and Z31 the broadcast inputs in turn
-// (2 + 14 loads per 28 FMAs).
-TEXT ·rowsFMA14(SB), NOSPLIT, $0-48
+// (2 + 14 loads per 28 FMAs). init may be c itself (ldi = 32): every
+// row is loaded before the first store.
+TEXT ·rowsFMA14(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
-	MOVQ bias+8(FP), BX
+	MOVQ init+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
-	VMOVUPS 0(BX), Z28
-	VMOVUPS 64(BX), Z29
-	VMOVAPS Z28, Z0
-	VMOVAPS Z29, Z1
-	VMOVAPS Z28, Z2
-	VMOVAPS Z29, Z3
-	VMOVAPS Z28, Z4
-	VMOVAPS Z29, Z5
-	VMOVAPS Z28, Z6
-	VMOVAPS Z29, Z7
-	VMOVAPS Z28, Z8
-	VMOVAPS Z29, Z9
-	VMOVAPS Z28, Z10
-	VMOVAPS Z29, Z11
-	VMOVAPS Z28, Z12
-	VMOVAPS Z29, Z13
-	VMOVAPS Z28, Z14
-	VMOVAPS Z29, Z15
-	VMOVAPS Z28, Z16
-	VMOVAPS Z29, Z17
-	VMOVAPS Z28, Z18
-	VMOVAPS Z29, Z19
-	VMOVAPS Z28, Z20
-	VMOVAPS Z29, Z21
-	VMOVAPS Z28, Z22
-	VMOVAPS Z29, Z23
-	VMOVAPS Z28, Z24
-	VMOVAPS Z29, Z25
-	VMOVAPS Z28, Z26
-	VMOVAPS Z29, Z27
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 64(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	VMOVUPS 64(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	VMOVUPS 64(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	VMOVUPS 64(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	VMOVUPS 64(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	VMOVUPS 64(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	VMOVUPS 64(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	VMOVUPS 64(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	VMOVUPS 64(BX), Z17
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z18
+	VMOVUPS 64(BX), Z19
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z20
+	VMOVUPS 64(BX), Z21
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z22
+	VMOVUPS 64(BX), Z23
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z24
+	VMOVUPS 64(BX), Z25
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z26
+	VMOVUPS 64(BX), Z27
 	TESTQ CX, CX
 	JZ   store
 

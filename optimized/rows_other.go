@@ -2,7 +2,7 @@
 
 package optimized
 
-func rowsFMA(P int, c, bias, x []float32, offs []int, w []float32, k int) {
+func rowsFMA(P int, c, init []float32, ldi int, x []float32, offs []int, w []float32, k int) {
 	panic("unreachable")
 }
 

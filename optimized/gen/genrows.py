@@ -4,7 +4,10 @@
 #
 # Kernels rowsFMA{P} for P = 1 … rowsMaxPos: P consecutive outputs of one
 # output row × 32 output channels (two vectors of 16), 2·P ZMM
-# accumulators (position j in Z(2j), Z(2j+1)). Per term k it loads the
+# accumulators (position j in Z(2j), Z(2j+1)), each starting at its row of
+# init (rows ldi floats apart: ldi = 0 repeats the bias, ldi = 32 with
+# init = c continues the partial sums of an earlier chunk of terms, which
+# c holds exactly as float32). Per term k it loads the
 # two packed weight vectors w[k·32 …], broadcasts the P inputs
 # x[offs[k] + j] in turn and does two fused multiply-adds each, so every
 # accumulator adds its terms in k order (one rounding each), as
@@ -26,24 +29,27 @@ w('''//go:build !noasm
 def kernel(p):
     acc = 2 * p
     w(f'''
-// func rowsFMA{p}(c, bias, x *float32, offs *int, w *float32, k int)
+// func rowsFMA{p}(c, init, x *float32, offs *int, w *float32, k, ldi int)
 //
-// For j < {p}, o < 32: c[j·32 + o] = bias[o] + Σ_{{t<k}} w[t·32 + o]·x[offs[t] + j],
+// For j < {p}, o < 32: c[j·32 + o] = init[j·ldi + o] + Σ_{{t<k}} w[t·32 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each. Z0–Z{acc - 1} hold the sums,
 // Z28 and Z29 the term's weights, Z30 and Z31 the broadcast inputs in turn
-// (2 + {p} loads per {acc} FMAs).
-TEXT ·rowsFMA{p}(SB), NOSPLIT, $0-48
+// (2 + {p} loads per {acc} FMAs). init may be c itself (ldi = 32): every
+// row is loaded before the first store.
+TEXT ·rowsFMA{p}(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
-	MOVQ bias+8(FP), BX
+	MOVQ init+8(FP), BX
 	MOVQ x+16(FP), R13
 	MOVQ offs+24(FP), R8
 	MOVQ w+32(FP), R9
 	MOVQ k+40(FP), CX
-	VMOVUPS 0(BX), Z28
-	VMOVUPS 64(BX), Z29''')
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11''')
     for j in range(p):
-        w(f'\tVMOVAPS Z28, Z{2 * j}')
-        w(f'\tVMOVAPS Z29, Z{2 * j + 1}')
+        w(f'\tVMOVUPS 0(BX), Z{2 * j}')
+        w(f'\tVMOVUPS 64(BX), Z{2 * j + 1}')
+        if j < p - 1:
+            w('\tADDQ R11, BX')
     w('''	TESTQ CX, CX
 	JZ   store
 
