@@ -32,7 +32,13 @@ import (
 //     69.3 against 63.4 GFLOP/s, and loses most, up to 1.4× on the
 //     channel-expanding and strided ones: 58.8 against 79.6 at 256→1024
 //     on 14², 47.7 against 70.6 at 256→512 stride 2; no form separates
-//     them);
+//     them); but direct-rows on planes of fewer than 196 positions
+//     where its segments hold at least rowsMinPos outputs
+//     (rowsChosen1x1): with its terms in chunks (see direct-rows), paired
+//     ratios of interleaved calls at 7² gave it 1.04–1.12× on ResNet-50's
+//     512→2048, 2048→512, 1024→1024, 512→1024 and 1.2–2.0× on GoogLeNet's
+//     832→384, 256, 128, 48, where the GEMM's n = 49 fills its panels
+//     poorly; at 14² (512→512) the GEMM was 1.04× faster, at 28² 1.13×;
 //   - any other conv (kernels of two taps and more: 3×3 at any stride,
 //     large kernels, 3D, grouped) → direct-blocked. Planned, one core,
 //     GFLOP/s medians of interleaved rounds on the 2-core development
@@ -61,9 +67,12 @@ import (
 //     3→64 at 224² 47.1 against 37.4 (1.01), 5×5 32→128 at 14² 90.0
 //     against 62.7 (1.35), 16→48 at 14² 65.8 against 59.6 (0.98), 3×3×3
 //     32→32 at 16³ (segments of 8) 72.1 against 65.4 (1.12); but 11×11
-//     16→16 at 64² 44.3 against 75.0 (0.57: half its channels padding)
-//     and 3×3 512→512 at 7² (segments of 7: 14 FMAs a term) 60.2 against
-//     61.9, which stay on direct-blocked.
+//     16→16 at 64² 44.3 against 75.0 (0.57: half its channels padding),
+//     which stays on direct-blocked. Rows of 7 (segments of 7, 14 FMAs
+//     per 9 loads) had lost 2–3% before direct-rows chunked its terms;
+//     since, paired ratios: 3×3 512→512 at 7² 1.02×, 256→256 1.15×,
+//     GoogLeNet's 160→320 1.20× and 192→384 1.14×, 5×5 48→128 and 32→128
+//     1.8×, so rowsMinPos is 7 (narrower rows are unmeasured).
 //
 // Where the blocked micro-kernel has no assembly for the CPU but the GEMM
 // has, the *-blocked choices above fall back to the GEMM-based variants
@@ -145,6 +154,9 @@ func bestName(p *conv.Problem) string {
 	case p.G > 0 && p.ICG() == 1:
 		return "depthwise-direct"
 	case p.Taps() == 1:
+		if rowsChosen1x1(p) {
+			return "direct-rows"
+		}
 		return "pointwise-gemm"
 	case !fast:
 		return "im2col-gemm"
@@ -157,7 +169,7 @@ func bestName(p *conv.Problem) string {
 // rowsMinPos and rowsUsefulShare are Best's thresholds for direct-rows
 // (see Best).
 const (
-	rowsMinPos      = 8
+	rowsMinPos      = 7
 	rowsUsefulShare = 0.9
 )
 
@@ -172,6 +184,21 @@ func rowsChosen(p *conv.Problem) bool {
 	b := newBlockedGeom(p, 1)
 	r := newRowsGeom(p, &b, 1)
 	return r.pos >= rowsMinPos && r.useful(p, &b) >= rowsUsefulShare*b.useful(p)
+}
+
+// rowsChosen1x1 reports whether Best takes direct-rows for a 1×1 conv
+// where it would take pointwise-gemm: its kernel runs in assembly, its
+// segments hold at least rowsMinPos outputs, and the output plane holds
+// fewer than rowsMaxPos² = 196 positions, the GEMM's n (its 32- and
+// 48-column panels tile a 7×7 plane poorly; a 1×1 without stride or
+// padding is one flat run of the plane, so segments of 13 there).
+func rowsChosen1x1(p *conv.Problem) bool {
+	if !rowsAsm() || conv.Spatial(p.O) >= rowsMaxPos*rowsMaxPos {
+		return false
+	}
+	b := newBlockedGeom(p, 1)
+	r := newRowsGeom(p, &b, 1)
+	return r.pos >= rowsMinPos
 }
 
 // blockedFast reports whether the *-blocked variants should be chosen

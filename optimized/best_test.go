@@ -36,9 +36,9 @@ func TestBestSupportsShapeFiles(t *testing.T) {
 // TestBestRule: one problem of each form the rule names gets the variant
 // the rule says, at 1 worker.
 func TestBestRule(t *testing.T) {
-	rows := "direct-blocked" // where direct-rows' kernels are not assembly
+	rows, rows1x1 := "direct-blocked", "pointwise-gemm" // where direct-rows' kernels are not assembly
 	if optimized.RowsAsm() {
-		rows = "direct-rows"
+		rows, rows1x1 = "direct-rows", "direct-rows"
 	}
 	checkBest(t, "", []bestCase{
 		{"mb1ic64ih56oc64oh56kh3ph1", conv.OpConv, rows},
@@ -54,8 +54,14 @@ func TestBestRule(t *testing.T) {
 		{"mb1ic16ih64oc16oh64kh11ph5", conv.OpConv, "direct-blocked"},
 		{"mb1ic8id8oc8od8kd7pd3", conv.OpConv, "direct-blocked"},
 		{"mb1g4ic64ih28oc64oh28kh3ph1", conv.OpConv, "direct-blocked"},
-		// rows of 7: segments under rowsMinPos
-		{"mb1ic512ih7oc512oh7kh3ph1", conv.OpConv, "direct-blocked"},
+		// rows of 7, and 1×1 on rows narrower than 14
+		{"mb1ic512ih7oc512oh7kh3ph1", conv.OpConv, rows},
+		{"mb1ic832ih7oc128oh7kh1", conv.OpConv, rows1x1},
+		{"mb1ic1024ih14oc2048oh7kh1sh2", conv.OpConv, rows1x1},
+		{"mb1ic512ih14oc512oh14kh1", conv.OpConv, "pointwise-gemm"},
+		{"mb1ic1024ih1oc5oh1kh1", conv.OpConv, "pointwise-gemm"},
+		// segments under rowsMinPos
+		{"mb1ic64ih6oc64oh6kh3ph1", conv.OpConv, "direct-blocked"},
 		{"mb1ic64ih28oc32oh56kh4sh2ph1", conv.OpDeconv, "deconv-blocked"},
 		{"mb1ic32id8oc16od16kd4sd2pd1", conv.OpDeconv, "deconv-blocked"},
 		{"mb2ic32ih28oc32oh28kh3ph1", conv.OpDynamic, "dynamic-blocked"},
@@ -112,9 +118,9 @@ func checkBest(t *testing.T, when string, cases []bestCase) {
 // only a layer too small for that (4×4 outputs, 32 channels: one task)
 // goes to direct-tiled's output-channel blocks at 16 workers.
 func TestBestWorkers(t *testing.T) {
-	rows := "direct-blocked"
+	rows, rows1x1 := "direct-blocked", "pointwise-gemm"
 	if optimized.RowsAsm() {
-		rows = "direct-rows"
+		rows, rows1x1 = "direct-rows", "direct-rows"
 	}
 	for _, c := range []struct {
 		desc    string
@@ -125,9 +131,9 @@ func TestBestWorkers(t *testing.T) {
 		{"mb1ic256ih14oc256oh14kh3ph1", 2, rows},
 		{"mb1ic256ih14oc256oh14kh3ph1", 16, rows},
 		{"mb1ic256ih4oc32oh4kh3ph1", 16, "direct-tiled"},
-		{"mb1ic512ih7oc2048oh7kh1ph0", 2, "pointwise-gemm"},
-		{"mb1ic512ih7oc2048oh7kh1ph0", 16, "pointwise-gemm"},
-		{"mb1ic512ih7oc512oh7kh3ph1", 16, "direct-blocked"},
+		{"mb1ic512ih7oc2048oh7kh1ph0", 2, rows1x1},
+		{"mb1ic512ih7oc2048oh7kh1ph0", 16, rows1x1},
+		{"mb1ic512ih7oc512oh7kh3ph1", 16, rows},
 		{"mb32ic256ih14oc256oh14kh3ph1", 16, rows},
 	} {
 		p, err := conv.ParseDescriptor(c.desc, conv.OpConv)
