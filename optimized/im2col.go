@@ -332,7 +332,13 @@ func (c *convGemm) runTask(wk, task int) {
 	xg := c.x[(n*p.IC+g*icg)*isp : (n*p.IC+(g+1)*icg)*isp]
 	out := c.out[(n*p.OC+g*ocg+o0)*osp+j0:]
 	beta := float32(0)
-	if c.b != nil {
+	var bias []float32
+	switch {
+	case c.b != nil && c.pa != nil && gemm.BiasFused():
+		// added to each tile as the GEMM stores it (the same bits as the
+		// fill and beta = 1 below, without a pass over out)
+		bias = c.b[g*ocg+o0 : g*ocg+o0+rows]
+	case c.b != nil:
 		beta = 1
 		for o := 0; o < rows; o++ {
 			fill(out[o*osp:o*osp+nt], c.b[g*ocg+o0+o])
@@ -360,6 +366,11 @@ func (c *convGemm) runTask(wk, task int) {
 	}
 	if c.pa != nil {
 		hit(pathGemmPackedA)
+		if bias != nil {
+			hit(pathGemmBiasPerTile)
+			c.ex.gemmWS(wk).SgemmPackedABias(c.pa[g*c.mblocks+mblk], nt, bm, ldb, bias, out, osp)
+			return
+		}
 		c.ex.gemmWS(wk).SgemmPackedA(c.pa[g*c.mblocks+mblk], nt, bm, ldb, beta, out, osp)
 		return
 	}

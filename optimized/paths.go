@@ -77,6 +77,7 @@ const (
 	pathPanelsRunSplit               // implicit GEMM: a B panel that spans two runs of columns (depth planes)
 	pathIm2colImplicit               // wide im2col GEMM: B panels packed straight from the padded input
 	pathGemmPackedA                  // im2col/pointwise GEMM: prepared weights (gemm.PackedA)
+	pathGemmBiasPerTile              // im2col/pointwise GEMM: the bias added per tile as it is stored (gemm.SgemmPackedABias)
 	pathSubpixelOutPad               // sub-pixel deconv: output padding
 	pathIm2colReuse                  // im2col GEMM: a task reuses the column tile its worker gathered for the previous channel block
 	pathBlockedOCRem                 // direct-blocked: OC/G not a multiple of the kernel's MR (zero-padded last block)
@@ -162,6 +163,7 @@ var pathNames = [numPaths]string{
 	pathPanelsRunSplit:   "panels/run-split",
 	pathIm2colImplicit:   "im2col/implicit",
 	pathGemmPackedA:      "gemm/packed-weights",
+	pathGemmBiasPerTile:  "gemm/bias-per-tile",
 	pathSubpixelOutPad:   "subpixel/output-padding",
 	pathIm2colReuse:      "im2col/reuse-gathered-tile",
 	pathBlockedOCRem:     "blocked/oc-block-remainder",

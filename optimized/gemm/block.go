@@ -6,6 +6,9 @@ import "sync"
 type workspace struct {
 	a, b, tile []float32
 	ct         []float32 // a transposed product's Cᵀ block (trans.go)
+	// bias, when set, is the row bias of the product (SgemmPackedABias):
+	// C's row i gets bias[i] added after the first KC block (tile)
+	bias []float32
 }
 
 var workspaces sync.Pool
@@ -118,7 +121,11 @@ func runRegionIn(kern *kernel, ws *workspace, r region, k int, as aSrc, bs bSour
 			for ic := r.i0; ic < r.i1; ic += kern.mc {
 				mcur := min(kern.mc, r.i1-ic)
 				ap := as.block(ws, kern, ic, mcur, pc, kcur)
-				macro(kern, ws, ap, bp, src, mcur, ncur, kcur, c[ic*ldc+jc:], ldc, bt, accum)
+				var bias []float32
+				if pc == 0 && ws.bias != nil {
+					bias = ws.bias[ic:]
+				}
+				macro(kern, ws, ap, bp, src, mcur, ncur, kcur, c[ic*ldc+jc:], ldc, bt, accum, bias)
 				src = nil
 			}
 		}
@@ -129,20 +136,21 @@ func runRegionIn(kern *kernel, ws *workspace, r region, k int, as aSrc, bs bSour
 // operands are ap and bp. If src is not nil, the full panels of bp are not
 // packed yet: the first tile of each packs its panel from src while
 // computing. Edge tiles go through ws.tile so that only the valid part of C
-// is written.
-func macro(kern *kernel, ws *workspace, ap, bp []float32, src *rawB, mcur, ncur, kcur int, c []float32, ldc int, beta float32, accum bool) {
+// is written. bias, when not nil, is the block's row bias, added to each
+// tile as it is stored (the first KC block of SgemmPackedABias).
+func macro(kern *kernel, ws *workspace, ap, bp []float32, src *rawB, mcur, ncur, kcur int, c []float32, ldc int, beta float32, accum bool, bias []float32) {
 	mr, nr := kern.mr, kern.nr
 	if kern.aOuter {
 		for ir := 0; ir < mcur; ir += mr {
 			for jr := 0; jr < ncur; jr += nr {
-				tile(kern, ws, ap, bp, src, ir, jr, mcur, ncur, kcur, c, ldc, beta, accum)
+				tile(kern, ws, ap, bp, src, ir, jr, mcur, ncur, kcur, c, ldc, beta, accum, bias)
 			}
 		}
 		return
 	}
 	for jr := 0; jr < ncur; jr += nr {
 		for ir := 0; ir < mcur; ir += mr {
-			tile(kern, ws, ap, bp, src, ir, jr, mcur, ncur, kcur, c, ldc, beta, accum)
+			tile(kern, ws, ap, bp, src, ir, jr, mcur, ncur, kcur, c, ldc, beta, accum, bias)
 		}
 	}
 }
@@ -151,12 +159,16 @@ func macro(kern *kernel, ws *workspace, ap, bp []float32, src *rawB, mcur, ncur,
 // edge tile goes through ws.tile: its valid part of C is copied in (when
 // accumulating), the kernel merges S + beta·C there as it does in C, and the
 // valid part is copied back, so edge and inner tiles round alike.
-func tile(kern *kernel, ws *workspace, ap, bp []float32, src *rawB, ir, jr, mcur, ncur, kcur int, c []float32, ldc int, beta float32, accum bool) {
+func tile(kern *kernel, ws *workspace, ap, bp []float32, src *rawB, ir, jr, mcur, ncur, kcur int, c []float32, ldc int, beta float32, accum bool, bias []float32) {
 	mr, nr := kern.mr, kern.nr
 	mm, nn := min(mr, mcur-ir), min(nr, ncur-jr)
 	apan := ap[ir/mr*kcur*mr:]
 	bpan := bp[jr/nr*kcur*nr:]
 	ct := c[ir*ldc+jr:]
+	if bias != nil {
+		// after the tile is stored, while it is in L1
+		defer addBiasRows(ct, ldc, bias[ir:], mm, nn)
+	}
 	if mm == mr && nn == nr {
 		if ir == 0 && src != nil {
 			kern.microPack(kcur, apan, src.b[jr:], src.ldb, bpan, ct, ldc, beta, accum)

@@ -9,6 +9,7 @@ const (
 	errShortLdC   = "gemm: ldc < max(1, n)"
 	errShortA     = "gemm: len(a) < (m-1)·lda + k"
 	errShortB     = "gemm: len(b) < (k-1)·ldb + n"
+	errShortBias  = "gemm: len(bias) < m"
 	errShortC     = "gemm: len(c) < (m-1)·ldc + n"
 	errPackedNil  = "gemm: nil *PackedB"
 	errPanelsNil  = "gemm: nil BPanels"

@@ -209,6 +209,45 @@ func (ws *Workspace) SgemmPackedA(pa *PackedA, n int, b []float32, ldb int, beta
 	ws.raw = rawB{}
 }
 
+// SgemmPackedABias is ws.SgemmPackedA computing C = A·B + bias, bias[i]
+// added to row i (len(bias) ≥ m), with the bits of filling C's rows with
+// the bias and running SgemmPackedA with beta = 1: where the bias is fused
+// (BiasFused) and the chosen tile is not transposed it is added to each
+// tile of the first KC block as it is stored (bias.go); else C is filled
+// first.
+func (ws *Workspace) SgemmPackedABias(pa *PackedA, n int, b []float32, ldb int, bias []float32, c []float32, ldc int) {
+	if pa == nil {
+		panic(errPackedANil)
+	}
+	checkPackedA(pa, n, c, ldc)
+	checkB(n, pa.k, b, ldb)
+	if pa.m == 0 || n == 0 {
+		return
+	}
+	if len(bias) < pa.m {
+		panic(errShortBias)
+	}
+	kern := pa.kernelFor(n)
+	if pa.k == 0 || kern.trans || !BiasFused() {
+		for i := 0; i < pa.m; i++ {
+			row := c[i*ldc : i*ldc+n]
+			row[0] = bias[i]
+			for j := 1; j < n; j *= 2 {
+				copy(row[j:], row[:j])
+			}
+		}
+		if pa.k > 0 {
+			ws.SgemmPackedA(pa, n, b, ldb, 1, c, ldc)
+		}
+		return
+	}
+	ws.raw = rawB{b: b, ldb: ldb}
+	ws.ws.bias = bias
+	ws.run(kern, pa.m, n, pa.k, aSrc{pa: pa}, &ws.raw, &ws.raw, 0, c, ldc)
+	ws.ws.bias = nil
+	ws.raw = rawB{}
+}
+
 // SgemmPackedAPanels is ws.SgemmPanels with A given packed by PackA: the
 // prepared convolution's product (packed weights, B packed panel by panel
 // from the input), bit-identical to ws.Sgemm on the materialised A and B.
