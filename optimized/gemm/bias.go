@@ -12,11 +12,14 @@ package gemm
 // nil (then the products that would use it fill C first: BiasFused).
 var addBiasRowsAsm func(c []float32, ldc int, bias []float32, rows, cols int)
 
-// BiasFused reports whether SgemmPackedABias adds the bias per tile in
-// assembly. Without it, a caller does better to fill C with the bias and
-// run SgemmPackedA with beta = 1 (the same bits; a scalar per-tile add
-// costs more than the fill).
-func BiasFused() bool { return addBiasRowsAsm != nil }
+// BiasFused reports whether SgemmPackedABias adds the bias per tile: with
+// the assembly add, or with the Go add where the product runs the
+// portable kernel anyway (-tags noasm: correct and slow, and the build
+// that must take every path). Else (an assembly kernel without the
+// assembly add) a caller does better to fill C with the bias and run
+// SgemmPackedA with beta = 1, which gives the same bits: a scalar add per
+// tile would cost more than the fill.
+func BiasFused() bool { return addBiasRowsAsm != nil || active() == portable }
 
 // addBiasRows sets c[i·ldc + j] += bias[i] for i < rows, j < cols.
 func addBiasRows(c []float32, ldc int, bias []float32, rows, cols int) {
