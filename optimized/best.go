@@ -55,7 +55,7 @@ import (
 //     direct-tiled's 16 and im2col-gemm's 6.4. Under the current
 //     measurements Winograd is never the automatic choice.
 //   - of those, direct-rows where its AVX-512 kernels run, its row
-//     segments hold at least rowsMinPos = 8 outputs and the share of its
+//     segments hold at least rowsMinPos = 7 outputs and the share of its
 //     multiply-adds that reach an output is at least rowsUsefulShare =
 //     0.9 of direct-blocked's (rowsChosen): it computes no garbage column
 //     and its loads split no cache line, and it pads output channels to
