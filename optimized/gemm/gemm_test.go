@@ -271,6 +271,8 @@ func TestArgErrors(t *testing.T) {
 		{errShortLdA, func() { PackA(2, 3, buf, 2) }},
 		{errShortB, func() { SgemmPackedA(1, PackA(1, 90, buf, 90), 2, buf, 2, 0, buf, 2) }},
 		{errPanelsNil, func() { new(Workspace).SgemmPanels(2, 2, 2, buf, 2, nil, 0, buf, 2) }},
+		{errPackedANil, func() { new(Workspace).SgemmPackedABias(nil, 2, buf, 2, buf, buf, 2) }},
+		{errShortBias, func() { new(Workspace).SgemmPackedABias(PackA(3, 2, buf, 2), 2, buf, 2, buf[:2], buf, 2) }},
 	}
 	for _, c := range cases {
 		func() {
