@@ -192,21 +192,7 @@ func SgemmPackedA(workers int, pa *PackedA, n int, b []float32, ldb int, beta fl
 // SgemmPackedA is SgemmPackedA on the calling goroutine with ws's buffers:
 // no allocation once ws is large enough (see Reserve).
 func (ws *Workspace) SgemmPackedA(pa *PackedA, n int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if pa == nil {
-		panic(errPackedANil)
-	}
-	checkPackedA(pa, n, c, ldc)
-	checkB(n, pa.k, b, ldb)
-	if pa.m == 0 || n == 0 {
-		return
-	}
-	if pa.k == 0 {
-		scale(pa.m, n, beta, c, ldc)
-		return
-	}
-	ws.raw = rawB{b: b, ldb: ldb}
-	ws.run(pa.kernelFor(n), pa.m, n, pa.k, aSrc{pa: pa}, &ws.raw, &ws.raw, beta, c, ldc)
-	ws.raw = rawB{}
+	ws.packedA(pa, n, b, ldb, beta, nil, false, c, ldc)
 }
 
 // SgemmPackedABias is ws.SgemmPackedA computing C = A·B + bias, bias[i]
@@ -216,6 +202,11 @@ func (ws *Workspace) SgemmPackedA(pa *PackedA, n int, b []float32, ldb int, beta
 // tile of the first KC block as it is stored (bias.go); else C is filled
 // first.
 func (ws *Workspace) SgemmPackedABias(pa *PackedA, n int, b []float32, ldb int, bias []float32, c []float32, ldc int) {
+	ws.packedA(pa, n, b, ldb, 0, bias, true, c, ldc)
+}
+
+// packedA is ws.SgemmPackedA, and with withBias ws.SgemmPackedABias.
+func (ws *Workspace) packedA(pa *PackedA, n int, b []float32, ldb int, beta float32, bias []float32, withBias bool, c []float32, ldc int) {
 	if pa == nil {
 		panic(errPackedANil)
 	}
@@ -224,26 +215,29 @@ func (ws *Workspace) SgemmPackedABias(pa *PackedA, n int, b []float32, ldb int, 
 	if pa.m == 0 || n == 0 {
 		return
 	}
-	if len(bias) < pa.m {
-		panic(errShortBias)
-	}
 	kern := pa.kernelFor(n)
-	if pa.k == 0 || kern.trans || !BiasFused() {
-		for i := 0; i < pa.m; i++ {
-			row := c[i*ldc : i*ldc+n]
-			row[0] = bias[i]
-			for j := 1; j < n; j *= 2 {
-				copy(row[j:], row[:j])
+	if withBias {
+		if len(bias) < pa.m {
+			panic(errShortBias)
+		}
+		if pa.k == 0 || kern.trans || !BiasFused() {
+			for i := 0; i < pa.m; i++ {
+				row := c[i*ldc : i*ldc+n]
+				row[0] = bias[i]
+				for j := 1; j < n; j *= 2 {
+					copy(row[j:], row[:j])
+				}
 			}
+			beta, bias = 1, nil
 		}
-		if pa.k > 0 {
-			ws.SgemmPackedA(pa, n, b, ldb, 1, c, ldc)
-		}
+	}
+	if pa.k == 0 {
+		scale(pa.m, n, beta, c, ldc)
 		return
 	}
 	ws.raw = rawB{b: b, ldb: ldb}
 	ws.ws.bias = bias
-	ws.run(kern, pa.m, n, pa.k, aSrc{pa: pa}, &ws.raw, &ws.raw, 0, c, ldc)
+	ws.run(kern, pa.m, n, pa.k, aSrc{pa: pa}, &ws.raw, &ws.raw, beta, c, ldc)
 	ws.ws.bias = nil
 	ws.raw = rawB{}
 }
