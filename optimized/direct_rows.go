@@ -138,8 +138,7 @@ func newRowsGeom(p *conv.Problem, b *blockedGeom, workers int) rowsGeom {
 	g.pos = ceilDiv(b.cols, g.segs)
 	g.ntiles = b.rows * g.segs
 	g.nob = ceilDiv(p.OCG(), rowsOC)
-	taps := b.k / max(1, p.ICG())
-	g.kt = max(1, rowsChunkTerms()/max(1, taps)) * taps
+	g.kt = max(1, rowsChunkTerms()/p.Taps()) * p.Taps()
 	g.gs = rowsGroupSegs()
 	// The parallel split, as far as the workers need (splitTarget) and
 	// never under minTaskMACs multiply-adds a task: ranges of

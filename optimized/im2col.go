@@ -334,9 +334,10 @@ func (c *convGemm) runTask(wk, task int) {
 	beta := float32(0)
 	var bias []float32
 	switch {
-	case c.b != nil && c.pa != nil && gemm.BiasFused():
-		// added to each tile as the GEMM stores it (the same bits as the
-		// fill and beta = 1 below, without a pass over out)
+	case c.b != nil && c.pa != nil:
+		// handed to the GEMM, which adds it to each tile as it stores it
+		// where it can (gemm.BiasFused), else fills first: the same bits
+		// as the fill and beta = 1 below
 		bias = c.b[g*ocg+o0 : g*ocg+o0+rows]
 	case c.b != nil:
 		beta = 1
@@ -367,7 +368,7 @@ func (c *convGemm) runTask(wk, task int) {
 	if c.pa != nil {
 		hit(pathGemmPackedA)
 		if bias != nil {
-			hit(pathGemmBiasPerTile)
+			hitIf(gemm.BiasFused(), pathGemmBiasPerTile)
 			c.ex.gemmWS(wk).SgemmPackedABias(c.pa[g*c.mblocks+mblk], nt, bm, ldb, bias, out, osp)
 			return
 		}
