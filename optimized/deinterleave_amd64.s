@@ -106,24 +106,6 @@ done:
 	VZEROUPPER
 	RET
 
-// func prefetchLines(p *float32, n int)
-//
-// PREFETCHT1 on every fourth 64-byte line of p[0:n] (n ≥ 1): a hint, never
-// a fault. Every line would stall on the core's few fill buffers; one in
-// four keeps the L2 streamer, which fetches the lines between, running
-// ahead of the copy while the row kernel computes.
-TEXT ·prefetchLines(SB), NOSPLIT, $0-16
-	MOVQ p+0(FP), SI
-	MOVQ n+8(FP), CX
-	LEAQ (SI)(CX*4), CX
-
-pf:
-	PREFETCHT1 (SI)
-	ADDQ       $256, SI
-	CMPQ       SI, CX
-	JLT        pf
-	RET
-
 // func copyRowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int)
 //
 // For each row r < rows: dst[r·ldd + i] = src[r·lds + i] for i < n (n ≥ 1),

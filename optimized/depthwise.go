@@ -32,7 +32,7 @@ func depthwiseVariant() rawVariant {
 // depthwise computes a convolution with one input channel per group
 // (G = IC, OC = IC·multiplier, output channel oc reads input channel
 // oc/multiplier): each task owns one input channel. In 2D (and 1D) it
-// copies the padded rows of dwRows output rows at a time into a small
+// copies the padded rows of a block of output rows at a time into a small
 // window (depthwisePlane); in 3D it writes the whole padded volume. Rows
 // are phase-split at width stride > 1 (see paddedVolume), so the row
 // kernel reads every tap contiguously and one call covers a block (a
@@ -49,6 +49,7 @@ type depthwise struct {
 	pv     paddedVolume
 	plan   tapPlan
 	pads   [][]float32 // per worker, zero from the start: fill and the window copy keep the padding zero
+	rows   int         // output rows per window (dwBlockRows), rank ≤ 2
 	x, out []float32   // the current run's
 	task   func(wk, task int)
 	cl     *dwCL // the channels-last path, else nil
@@ -68,7 +69,8 @@ func newDepthwise(ex *executor, p *conv.Problem, w, b []float32) *depthwise {
 	d.plan = newTapPlan(d.pv.tapOffsets(p, 1))
 	size := d.pv.size()
 	if d.pv.dp == 1 {
-		size = dwWindow(p)*d.pv.wp + vecAlign
+		d.rows = dwBlockRows(p, d.pv.wp)
+		size = dwWindow(p, d.rows)*d.pv.wp + vecAlign
 	}
 	d.pads = ex.perWorkerZero(size)
 	d.task = d.runTask
@@ -110,7 +112,7 @@ func (d *depthwise) runTask(wk, task int) {
 	hitIf(mult > 1, pathDwMultiplier)
 	if pv.dp == 1 {
 		hit(pathDwWindow)
-		depthwisePlane(p, pv, d.plan, xc, d.w, d.b, d.out[n*p.OC*osp:], buf, g)
+		depthwisePlane(p, pv, d.plan, xc, d.w, d.b, d.out[n*p.OC*osp:], buf, g, d.rows)
 		return
 	}
 	hit(pathDwVolume)
@@ -131,30 +133,56 @@ func (d *depthwise) runTask(wk, task int) {
 	}
 }
 
-// dwWindow is the number of padded rows a block of dwRows output rows reads.
-func dwWindow(p *conv.Problem) int { return (dwRows-1)*p.S[1] + p.ExtK(1) }
+// dwWindow is the number of padded rows a block of rows output rows reads.
+func dwWindow(p *conv.Problem, rows int) int { return (rows-1)*p.S[1] + p.ExtK(1) }
+
+// dwBlockRows is depthwisePlane's block of output rows for padded rows of
+// wp floats: the whole plane when its window fits dwWhole bytes (16 KiB,
+// a third of L1: a 56² plane at stride 1 or 2, 28² and smaller), else
+// dwRows (16). Why: the row kernel and the window copy cost a call and a
+// few counters per block, and the rows two blocks share (ExtKH − SH of
+// every block) are copied twice; larger windows than these fell out of L1
+// beside the block's outputs. Interleaved A/B against blocks of 8 (with
+// the prefetch below, since removed), 1 worker, median of paired ratios:
+// MobileNet's depthwise layers 1.11 (112², stride 1), 1.23 (112², stride
+// 2), 1.20 (56², stride 1), 1.33 (56², stride 2); 224² planes 1.06–1.09.
+// Whole 112² planes in blocks of 30 or 32 rows (a 16 KiB window) ran at
+// 0.96 of 16 at stride 1 and 0.94 at stride 2. Fixed by the shape, never
+// by the workers.
+func dwBlockRows(p *conv.Problem, wp int) int {
+	if OH := p.O[1]; dwWindow(p, OH)*wp*4 <= dwWhole {
+		return OH
+	}
+	return dwRows
+}
 
 // depthwisePlane is depthwise's task for one input channel g of a single
-// input plane (rank ≤ 2). For each block of dwRows output rows it copies the
-// padded rows the block reads into win (dwWindow rows, reused: their
-// padding slots stay zero once cleared) and runs the row kernel on them: the
-// window stays in L1 for both the copy's stores and the kernel's loads,
-// where a whole padded plane would not (the rows shared by two blocks are
-// copied twice, ExtKH − SH of every dwRows·SH). out is the image's output
+// input plane (rank ≤ 2). For each block of rows output rows
+// (dwBlockRows) it copies the padded rows the block reads into win
+// (dwWindow rows, reused: their padding slots stay zero once cleared) and
+// runs the row kernel on them: the window stays in L1 for both the copy's
+// stores and the kernel's loads, where a whole large padded plane would
+// not (the rows shared by two blocks are copied twice, ExtKH − SH of
+// every rows·SH). The input is not prefetched: the hardware's stream
+// prefetch keeps up, and a software prefetch of the next block's rows
+// (PREFETCHT1 on every fourth line) ran 3–15% slower on every plane of
+// 56² and more (paired ratios, 1 worker; 1.07 faster without it at 112²
+// stride 2 on 2 workers). out is the image's output
 // [OC][OH·OW].
-func depthwisePlane(p *conv.Problem, pv paddedVolume, plan tapPlan, x, w, b, out, win []float32, g int) {
+func depthwisePlane(p *conv.Problem, pv paddedVolume, plan tapPlan, x, w, b, out, win []float32, g, rows int) {
 	mult, taps := p.OCG(), p.Taps()
 	IH, IW := p.I[1], p.I[2]
 	OH, OW := p.O[1], p.O[2]
 	SH, PH := p.S[1], p.PBegin[1]
-	for oh0 := 0; oh0 < OH; oh0 += dwRows {
-		oh1 := min(OH, oh0+dwRows)
+	hitIf(rows == OH && OH > dwRows, pathDwWholePlane)
+	for oh0 := 0; oh0 < OH; oh0 += rows {
+		oh1 := min(OH, oh0+rows)
 		// padded rows [pr0, pr1) are window rows [0, pr1 − pr0); those
 		// outside the input are padding
 		pr0 := oh0 * SH
 		pr1 := (oh1-1)*SH + p.ExtK(1)
 		ih0, ih1 := max(0, pr0-PH), min(IH, pr1-PH)
-		hitIf(oh1-oh0 < dwRows, pathDwRowRem)
+		hitIf(oh1-oh0 < rows, pathDwRowRem)
 		if ih1 <= ih0 {
 			hit(pathDwWindowPad)
 			clear(win[:(pr1-pr0)*pv.wp])
@@ -168,11 +196,6 @@ func depthwisePlane(p *conv.Problem, pv paddedVolume, plan tapPlan, x, w, b, out
 			} else {
 				pv.copyRows(p, win[(ih0+PH-pr0)*pv.wp:], x[ih0*IW:], ih1-ih0)
 			}
-		}
-		// the next block's new input rows stream in while this one computes
-		next := min(IH, (min(OH, oh1+dwRows)-1)*SH+p.ExtK(1)-PH)
-		if lo := max(ih1, 0); next > lo {
-			prefetch(x[lo*IW : next*IW])
 		}
 		for o := 0; o < mult; o++ {
 			oc := g*mult + o

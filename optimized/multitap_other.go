@@ -12,8 +12,6 @@ func deinterleave2Rows(dst *float32, ph, ldd int, src *float32, soff, lds, rows 
 	panic("unreachable")
 }
 
-func prefetch(x []float32) {}
-
 func copyRowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int) {
 	panic("unreachable")
 }

@@ -30,6 +30,7 @@ const (
 	pathDwVolume                     // depthwise: 3D, whole padded volume
 	pathDwWindowPad                  // depthwise: a window of padding rows only (large padding)
 	pathDwRowRem                     // depthwise: a last window of fewer than dwRows rows
+	pathDwWholePlane                 // depthwise: a plane of more than dwRows output rows as one window (dwBlockRows)
 	pathDwMultiplier                 // depthwise: several output channels per input channel
 	pathDirectOCRem                  // direct-tiled: a last output-channel block under ocBlock
 	pathDirectRowRem                 // direct-tiled: a last row block under rowBlock (several blocks)
@@ -116,6 +117,7 @@ var pathNames = [numPaths]string{
 	pathDwVolume:         "depthwise/volume",
 	pathDwWindowPad:      "depthwise/window-all-padding",
 	pathDwRowRem:         "depthwise/row-block-remainder",
+	pathDwWholePlane:     "depthwise/whole-plane",
 	pathDwMultiplier:     "depthwise/multiplier",
 	pathDirectOCRem:      "direct/oc-block-remainder",
 	pathDirectRowRem:     "direct/row-block-remainder",

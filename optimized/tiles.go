@@ -13,8 +13,11 @@ var (
 	// ocBlock × rowBlock is direct-tiled's task: output channels × output rows.
 	ocBlock  = 4
 	rowBlock = 8
-	// dwRows is the output-row block of depthwisePlane.
-	dwRows = 8
+	// dwRows is the output-row block of depthwisePlane, and dwWhole the
+	// window (bytes) up to which it takes a whole plane as one block
+	// (dwBlockRows).
+	dwRows  = 16
+	dwWhole = 16 << 10
 	// winoChunk is the number of Winograd tiles per task.
 	winoChunk = 128
 	// gemmRows is the output-channel block (GEMM rows, a multiple of it)
@@ -32,24 +35,27 @@ type Tiles struct {
 	OCBlock   int // output channels per direct-tiled task
 	RowBlock  int // output rows per direct-tiled task
 	DwRows    int // output rows per depthwise window
+	DwWhole   int // bytes up to which a depthwise window holds the whole plane
 	WinoChunk int // Winograd tiles per task
 	GemmRows  int // output channels per GEMM task when the GEMM splits over them
 }
 
 // DefaultTiles are the production block sizes.
-var DefaultTiles = Tiles{ColTile: 512, OCBlock: 4, RowBlock: 8, DwRows: 8, WinoChunk: 128, GemmRows: 42}
+var DefaultTiles = Tiles{ColTile: 512, OCBlock: 4, RowBlock: 8, DwRows: 16, DwWhole: 16 << 10, WinoChunk: 128, GemmRows: 42}
 
 // SmallTiles are block sizes for tests: small, prime or odd and different
 // from each other, so that problems of a few pixels and channels already
 // span several blocks with a remainder in every rank (a 3D output of 2×2×3
 // spans two column tiles, the second starting inside a later depth slice),
 // while a wide im2col task (ColTile / padded row width rows) still holds
-// several rows of a narrow image.
-var SmallTiles = Tiles{ColTile: 11, OCBlock: 3, RowBlock: 3, DwRows: 3, WinoChunk: 3, GemmRows: 5}
+// several rows of a narrow image, and a narrow depthwise plane whose
+// window fits 1 KiB is still one block (so both of dwBlockRows's choices
+// are drawn).
+var SmallTiles = Tiles{ColTile: 11, OCBlock: 3, RowBlock: 3, DwRows: 3, DwWhole: 1 << 10, WinoChunk: 3, GemmRows: 5}
 
 // CurrentTiles returns the block sizes in use.
 func CurrentTiles() Tiles {
-	return Tiles{ColTile: colTile, OCBlock: ocBlock, RowBlock: rowBlock, DwRows: dwRows, WinoChunk: winoChunk, GemmRows: gemmRows}
+	return Tiles{ColTile: colTile, OCBlock: ocBlock, RowBlock: rowBlock, DwRows: dwRows, DwWhole: dwWhole, WinoChunk: winoChunk, GemmRows: gemmRows}
 }
 
 // SetTiles sets the block sizes (every field ≥ 1; a field ≤ 0 keeps its
@@ -66,6 +72,7 @@ func SetTiles(t Tiles) Tiles {
 	set(&ocBlock, t.OCBlock)
 	set(&rowBlock, t.RowBlock)
 	set(&dwRows, t.DwRows)
+	set(&dwWhole, t.DwWhole)
 	set(&winoChunk, t.WinoChunk)
 	set(&gemmRows, t.GemmRows)
 	return old
