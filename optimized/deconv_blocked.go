@@ -220,6 +220,10 @@ func (d *deconvBlocked) store(c []float32, n, oc0, rows int, s *subpixelPhase, q
 		src := qh*wp + lo - f0
 		oh := s.o0[1] + qh*p.S[1]
 		base := (n*p.OC+oc0)*osp + (od*OH+oh)*OW + s.o0[2] + lo*SW
+		if SW == 2 {
+			scatter2Rows(d.out[base:], osp, c[src:], T, hi-lo, rows)
+			continue
+		}
 		for m := 0; m < rows; m++ {
 			cs := c[m*T+src:][:hi-lo]
 			y := d.out[base+m*osp:]

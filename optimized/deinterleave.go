@@ -74,3 +74,27 @@ func copyRows1(dst []float32, ldd int, src []float32, lds, n, rows int) {
 		copy(dst[r*ldd:r*ldd+n], src[r*lds:r*lds+n])
 	}
 }
+
+// scatter2Rows sets dst[r·ldd + 2i] = src[r·lds + i] for r < rows, i < n,
+// leaving the odd elements between untouched: the store of a width-stride-2
+// sub-pixel phase of deconv-blocked, whose neighbour phase fills the odd
+// ones. One assembly call for all rows where there is one (an expand into
+// the even lanes and a masked store per 8 floats), else a scalar loop,
+// which was 16% of the stride-2 2D deconv layer's time.
+func scatter2Rows(dst []float32, ldd int, src []float32, lds, n, rows int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	_ = dst[(rows-1)*ldd+2*(n-1)]
+	_ = src[(rows-1)*lds+n-1]
+	if hasMultiTapAsm {
+		scatter2RowsAVX512(&dst[0], ldd, &src[0], lds, n, rows)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		d, s := dst[r*ldd:], src[r*lds:r*lds+n]
+		for i, v := range s {
+			d[2*i] = v
+		}
+	}
+}

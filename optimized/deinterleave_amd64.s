@@ -158,3 +158,59 @@ cnext:
 cdone:
 	VZEROUPPER
 	RET
+
+// func scatter2RowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int)
+//
+// For each row r < rows: dst[r·ldd + 2i] = src[r·lds + i] for i < n (n ≥ 1,
+// rows ≥ 1), the odd elements untouched. Per 8 floats: VEXPANDPS into the
+// even lanes (K1) and a store of those lanes; the last n mod 8 under K2,
+// the even lanes below 2·(n mod 8) (masked lanes are neither read nor
+// written, so nothing past either row is touched).
+TEXT ·scatter2RowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ  dst+0(FP), DI
+	MOVQ  ldd+8(FP), R8
+	SHLQ  $2, R8
+	MOVQ  src+16(FP), SI
+	MOVQ  lds+24(FP), R9
+	SHLQ  $2, R9
+	MOVQ  n+32(FP), DX
+	MOVQ  rows+40(FP), R11
+	MOVL  $0x5555, AX
+	KMOVW AX, K1
+	MOVQ  DX, CX
+	ANDQ  $7, CX
+	SHLQ  $1, CX
+	MOVQ  $1, AX
+	SHLQ  CX, AX
+	DECQ  AX
+	ANDQ  $0x5555, AX
+	KMOVW AX, K2
+
+srow:
+	MOVQ SI, R12
+	MOVQ DI, R13
+	MOVQ DX, CX
+	SHRQ $3, CX
+	JZ   stail
+
+svec:
+	VEXPANDPS (R12), K1, Z0
+	VMOVUPS   Z0, K1, (R13)
+	ADDQ      $32, R12
+	ADDQ      $64, R13
+	DECQ      CX
+	JNZ       svec
+
+stail:
+	KORTESTW  K2, K2
+	JZ        snext
+	VEXPANDPS (R12), K2, Z0
+	VMOVUPS   Z0, K2, (R13)
+
+snext:
+	ADDQ R9, SI
+	ADDQ R8, DI
+	DECQ R11
+	JNZ  srow
+	VZEROUPPER
+	RET

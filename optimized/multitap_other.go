@@ -15,3 +15,7 @@ func deinterleave2Rows(dst *float32, ph, ldd int, src *float32, soff, lds, rows 
 func copyRowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int) {
 	panic("unreachable")
 }
+
+func scatter2RowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int) {
+	panic("unreachable")
+}

@@ -107,3 +107,35 @@ func TestCopyRows1(t *testing.T) {
 		}
 	}
 }
+
+// TestScatter2Rows checks the stride-2 row store at every length up to 70
+// and 1–3 rows against a scalar loop, with guards in the odd elements,
+// between the rows and after the last.
+func TestScatter2Rows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for n := 1; n <= 70; n++ {
+		for rows := 1; rows <= 3; rows++ {
+			ldd, lds := 2*n-1+rng.IntN(5), n+rng.IntN(3)
+			src := make([]float32, (rows-1)*lds+n)
+			for i := range src {
+				src[i] = float32(rng.IntN(9) - 4)
+			}
+			got := make([]float32, (rows-1)*ldd+2*n-1+3)
+			want := make([]float32, len(got))
+			for i := range got {
+				got[i], want[i] = -99, -99
+			}
+			scatter2Rows(got, ldd, src, lds, n, rows)
+			for r := 0; r < rows; r++ {
+				for i := 0; i < n; i++ {
+					want[r*ldd+2*i] = src[r*lds+i]
+				}
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("n=%d rows=%d (%s): element %d: got %v, want %v", n, rows, multiTapKernel(), i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
