@@ -54,25 +54,30 @@ import (
 //     55.9 on every layer. 3×3 with 32 groups of 4 channels: 23 against
 //     direct-tiled's 16 and im2col-gemm's 6.4. Under the current
 //     measurements Winograd is never the automatic choice.
-//   - of those, direct-rows where its AVX-512 kernels run, its row
-//     segments hold at least rowsMinPos = 7 outputs and the share of its
-//     multiply-adds that reach an output is at least rowsUsefulShare =
-//     0.9 of direct-blocked's (rowsChosen): it computes no garbage column
-//     and its loads split no cache line, and it pads output channels to
-//     blocks of 32. Planned, one core, medians of interleaved calls (5 s
-//     each) against direct-blocked, with its useful share over
-//     direct-blocked's: 3×3 256→256 at 14² 81.6 against 68.5 GFLOP/s
-//     (1.18), 128→128 at 28² 80.3 against 70.5 (1.10), 512→512 at 28²
-//     80.9 against 69.3, 64→64 at 56² 73.5 against 71.0 (1.04), VGG-19's
-//     3→64 at 224² 47.1 against 37.4 (1.01), 5×5 32→128 at 14² 90.0
-//     against 62.7 (1.35), 16→48 at 14² 65.8 against 59.6 (0.98), 3×3×3
-//     32→32 at 16³ (segments of 8) 72.1 against 65.4 (1.12); but 11×11
-//     16→16 at 64² 44.3 against 75.0 (0.57: half its channels padding),
-//     which stays on direct-blocked. Rows of 7 (segments of 7, 14 FMAs
-//     per 9 loads) had lost 2–3% before direct-rows chunked its terms;
+//   - of those, direct-rows where its AVX-512 kernels run, its row segments
+//     hold at least rowsMinPos = 7 outputs and the share of its multiply-adds
+//     that reach an output is at least rowsUsefulShare = 0.9 of
+//     direct-blocked's (rowsChosen): it computes no garbage column and its
+//     loads split no cache line, and it pads output channels to blocks of 32
+//     (16 with at most 16 a group). Planned, one core, medians of interleaved
+//     calls (5 s each) against direct-blocked, with its useful share over
+//     direct-blocked's: 3×3 256→256 at 14² 81.6 against 68.5 GFLOP/s (1.18),
+//     128→128 at 28² 80.3 against 70.5 (1.10), 512→512 at 28² 80.9 against
+//     69.3, 64→64 at 56² 73.5 against 71.0 (1.04), VGG-19's 3→64 at 224² 47.1
+//     against 37.4 (1.01), 5×5 32→128 at 14² 90.0 against 62.7 (1.35), 16→48
+//     at 14² 65.8 against 59.6 (0.98), 3×3×3 32→32 at 16³ (segments of 8) 72.1
+//     against 65.4 (1.12); but 11×11 16→16 at 64² 44.3 against 75.0 (0.57:
+//     half its channels padding). Since, problems of at most 16 output
+//     channels a group take its 16-channel tile (rowsShape), and paired ratios
+//     over direct-blocked were: that 11×11 1.24, 3×3 with 4 groups of 16 at
+//     28² 1.28, 3×3×3 32→16 at 16³ 1.20, 3×3 64→16 at 28² 1.14, 16→16 at 64²
+//     1.09, 3→16 at 224² 0.97, 7×7×7 8→8 at 8³ 1.02 (useful 0.5 against 0.3);
+//     3×3 8→8 at 28² 0.86 and 32→8 at 56² 0.65 (useful 0.5 against 0.86) stay
+//     on direct-blocked by the useful-share rule. Rows of 7 (segments of 7, 14
+//     FMAs per 9 loads) had lost 2–3% before direct-rows chunked its terms;
 //     since, paired ratios: 3×3 512→512 at 7² 1.02×, 256→256 1.15×,
-//     GoogLeNet's 160→320 1.20× and 192→384 1.14×, 5×5 48→128 and 32→128
-//     1.8×, so rowsMinPos is 7 (narrower rows are unmeasured).
+//     GoogLeNet's 160→320 1.20× and 192→384 1.14×, 5×5 48→128 and 32→128 1.8×,
+//     so rowsMinPos is 7 (narrower rows are unmeasured).
 //
 // Where the blocked micro-kernel has no assembly for the CPU but the GEMM
 // has, the *-blocked choices above fall back to the GEMM-based variants

@@ -50,10 +50,13 @@ func TestBestRule(t *testing.T) {
 		{"mb1ic256ih14oc256oh14kh3ph1", conv.OpConv, rows},
 		{"mb1ic16ih14oc48oh14kh5ph2", conv.OpConv, rows},
 		{"mb1ic32id16oc32od16kd3pd1", conv.OpConv, rows},
-		// half of direct-rows' channels would be padding
-		{"mb1ic16ih64oc16oh64kh11ph5", conv.OpConv, "direct-blocked"},
-		{"mb1ic8id8oc8od8kd7pd3", conv.OpConv, "direct-blocked"},
-		{"mb1g4ic64ih28oc64oh28kh3ph1", conv.OpConv, "direct-blocked"},
+		// at most 16 channels a group: the 16-channel tile
+		{"mb1ic16ih64oc16oh64kh11ph5", conv.OpConv, rows},
+		{"mb1ic8id8oc8od8kd7pd3", conv.OpConv, rows},
+		{"mb1g4ic64ih28oc64oh28kh3ph1", conv.OpConv, rows},
+		// half of the 16-channel tile would be padding
+		{"mb1ic8ih28oc8oh28kh3ph1", conv.OpConv, "direct-blocked"},
+		{"mb1ic32ih56oc8oh56kh3ph1", conv.OpConv, "direct-blocked"},
 		// rows of 7, and 1×1 on rows narrower than 14
 		{"mb1ic512ih7oc512oh7kh3ph1", conv.OpConv, rows},
 		{"mb1ic832ih7oc128oh7kh1", conv.OpConv, rows1x1},

@@ -11,7 +11,9 @@ import (
 // outputs of one output row × 32 output channels, the orientation of
 // oneDNN's AVX-512 forward kernels. Per term (channel, tap) the
 // micro-kernel loads the term's 32 packed weights as two vectors and
-// broadcasts the P inputs it multiplies (rowsKernel).
+// broadcasts the P inputs it multiplies (rowsKernel). Problems of at most
+// 16 output channels a group take a narrow tile, 16 channels × up to 28
+// outputs (rowsShape); below, "32" and "14" are the wide tile's.
 //
 // Why a second kernel on the same planes: direct-blocked's tiles are runs
 // of 16·NV consecutive flat positions, and a flat run carries the padded
@@ -51,6 +53,34 @@ const rowsMaxPos = 14
 
 // rowsOC is the output channels of a block: two vectors of 16.
 const rowsOC = 32
+
+// rowsOC16 and rowsMaxPos16 are the block and the longest segment of the
+// narrow tile, for problems of at most 16 output channels a group
+// (rowsShape): one vector of 16 channels × up to 28 positions, 28
+// accumulators, one weight vector, the inputs broadcast from memory by the
+// multiply-adds themselves. With the 32-channel tile such a layer would
+// compute half its multiply-adds in vain (direct-rows' useful share 0.5:
+// Best took direct-blocked, whose flat runs carry the padded plane's
+// garbage columns: 86% useful on the 11×11 benchmark layer).
+const (
+	rowsOC16     = 16
+	rowsMaxPos16 = 28
+)
+
+// rowsShape is direct-rows' tile for p: output channels a block and the
+// longest segment, 16 × 28 for at most 16 output channels a group, else
+// 32 × 14. It depends on the shape alone.
+func rowsShape(p *conv.Problem) (oc, maxPos int) {
+	if p.OCG() <= rowsOC16 {
+		return rowsOC16, rowsMaxPos16
+	}
+	return rowsOC, rowsMaxPos
+}
+
+// rowsStoreFloats is how much of a segment's results rowsStore reads:
+// 16 rows of 32 channels, or 32 rows of 16 (two transposes of 16
+// positions), whatever P.
+const rowsStoreFloats = 512
 
 // rowsChunkTerms is about how many terms a chunk holds (whole input
 // channels, at least one): 128 terms of 32 packed weights are 16 KB, a
@@ -118,6 +148,8 @@ func rowsAsm() bool { return blockedISA == blockedAVX512 }
 // rowsGeom is direct-rows' decomposition of a problem on the phase planes
 // of b (newBlockedGeom's), computed without allocating.
 type rowsGeom struct {
+	oc       int // output channels a block (rowsShape)
+	maxPos   int // the longest segment (rowsShape)
 	pos      int // outputs per segment P
 	segs     int // segments per output row
 	ntiles   int // segments per run: rows·segs
@@ -132,12 +164,13 @@ type rowsGeom struct {
 
 func newRowsGeom(p *conv.Problem, b *blockedGeom, workers int) rowsGeom {
 	var g rowsGeom
+	g.oc, g.maxPos = rowsShape(p)
 	// the fewest segments a row needs, all of one length (a row of 16
 	// gives two of 8, not 14 and 2)
-	g.segs = ceilDiv(b.cols, rowsMaxPos)
+	g.segs = ceilDiv(b.cols, g.maxPos)
 	g.pos = ceilDiv(b.cols, g.segs)
 	g.ntiles = b.rows * g.segs
-	g.nob = ceilDiv(p.OCG(), rowsOC)
+	g.nob = ceilDiv(p.OCG(), g.oc)
 	g.kt = max(1, rowsChunkTerms()/p.Taps()) * p.Taps()
 	g.gs = rowsGroupSegs()
 	// The parallel split, as far as the workers need (splitTarget) and
@@ -152,11 +185,11 @@ func newRowsGeom(p *conv.Problem, b *blockedGeom, workers int) rowsGeom {
 	target := splitTarget(workers)
 	g.tilesPer, g.obPer = g.ntiles, g.nob
 	if base < target {
-		g.obPer = rangeCut(g.nob, ceilDiv(target, base), g.ntiles*g.pos*rowsOC*b.k)
+		g.obPer = rangeCut(g.nob, ceilDiv(target, base), g.ntiles*g.pos*g.oc*b.k)
 	}
 	g.obChunks = ceilDiv(g.nob, g.obPer)
 	if base*g.obChunks < target {
-		g.tilesPer = rangeCut(g.ntiles, ceilDiv(target, base*g.obChunks), g.obPer*g.pos*rowsOC*b.k)
+		g.tilesPer = rangeCut(g.ntiles, ceilDiv(target, base*g.obChunks), g.obPer*g.pos*g.oc*b.k)
 	}
 	g.chunks = ceilDiv(g.ntiles, g.tilesPer)
 	return g
@@ -166,7 +199,7 @@ func newRowsGeom(p *conv.Problem, b *blockedGeom, workers int) rowsGeom {
 // (blockedGeom.useful's measure): of segs·P positions a row and 32·nob
 // channels, cols positions and OCG channels are real.
 func (g rowsGeom) useful(p *conv.Problem, b *blockedGeom) float64 {
-	return float64(b.cols*p.OCG()) / float64(g.segs*g.pos*g.nob*rowsOC)
+	return float64(b.cols*p.OCG()) / float64(g.segs*g.pos*g.nob*g.oc)
 }
 
 // tasks is the number of tasks of the output phase.
@@ -179,7 +212,7 @@ func rowsSplit(p *conv.Problem, workers int) (int, string) {
 	b := newBlockedGeom(p, workers)
 	g := newRowsGeom(p, &b, workers)
 	return g.tasks(p, &b), fmt.Sprintf("batch %d × groups %d × depth slices %d × output-channel block ranges %d (%d blocks of %d, %d per range) × row-segment ranges %d (%d segments of %d outputs, %d per range; tasks of ≥ %d multiply-adds)",
-		p.MB, p.G, b.nslice, g.obChunks, g.nob, rowsOC, g.obPer, g.chunks, g.ntiles, g.pos, g.tilesPer, minTaskMACs())
+		p.MB, p.G, b.nslice, g.obChunks, g.nob, g.oc, g.obPer, g.chunks, g.ntiles, g.pos, g.tilesPer, minTaskMACs())
 }
 
 // rowsConv is direct-rows prepared for one problem.
@@ -200,12 +233,13 @@ func newRowsConv(ex *executor, p *conv.Problem, w, b []float32) (*rowsConv, erro
 	}
 	d := &rowsConv{b: bc, g: newRowsGeom(p, &bc.g, ex.workers)}
 	k := bc.g.k
-	d.wp = make([]float32, p.G*d.g.nob*k*rowsOC)
-	d.bias = make([]float32, p.G*d.g.nob*rowsOC)
+	oc := d.g.oc
+	d.wp = make([]float32, p.G*d.g.nob*k*oc)
+	d.bias = make([]float32, p.G*d.g.nob*oc)
 	if w != nil {
-		packBlockedPanels(d.wp, d.bias, p.G, p.OCG(), k, rowsOC, w, b)
+		packBlockedPanels(d.wp, d.bias, p.G, p.OCG(), k, oc, w, b)
 	}
-	d.acc = ex.perWorker(((d.g.gs-1)*d.g.pos + 16) * rowsOC)
+	d.acc = ex.perWorker((d.g.gs-1)*d.g.pos*oc + rowsStoreFloats)
 	d.runTask = d.task
 	return d, nil
 }
@@ -245,7 +279,9 @@ func (d *rowsConv) task(wk, task int) {
 	P := rg.pos
 	t0, t1 := chunk*rg.tilesPer, min(rg.ntiles, (chunk+1)*rg.tilesPer)
 	ob0, ob1 := obc*rg.obPer, min(rg.nob, (obc+1)*rg.obPer)
-	hitIf(g.cols < rowsMaxPos, pathRowsNarrow)
+	oc := rg.oc
+	hitIf(g.cols < rg.maxPos, pathRowsNarrow)
+	hitIf(oc == rowsOC16, pathRows16)
 	hitIf(g.k > rg.kt, pathRowsChunks)
 	hitIf(t1-t0 > rg.gs, pathRowsGroups)
 	// segment t: output row t/segs, columns from (t%segs)·P, the last
@@ -256,20 +292,20 @@ func (d *rowsConv) task(wk, task int) {
 	}
 	for ob := ob0; ob < ob1; ob++ {
 		pb := gi*rg.nob + ob
-		w := d.wp[pb*g.k*rowsOC : (pb+1)*g.k*rowsOC]
-		bias := d.bias[pb*rowsOC : (pb+1)*rowsOC]
-		chans := min(rowsOC, ocg-ob*rowsOC)
-		hitIf(chans < rowsOC, pathRowsOCRem)
+		w := d.wp[pb*g.k*oc : (pb+1)*g.k*oc]
+		bias := d.bias[pb*oc : (pb+1)*oc]
+		chans := min(oc, ocg-ob*oc)
+		hitIf(chans < oc, pathRowsOCRem)
 		for tg := t0; tg < t1; tg += rg.gs {
 			te := min(t1, tg+rg.gs)
 			for k0 := 0; k0 < g.k; k0 += rg.kt {
 				k1 := min(g.k, k0+rg.kt)
 				for t := tg; t < te; t++ {
 					oh, ow, width := seg(t)
-					c := acc[(t-tg)*P*rowsOC:]
+					c := acc[(t-tg)*P*oc:]
 					init, ldi := bias, 0
 					if k0 > 0 {
-						init, ldi = c, rowsOC
+						init, ldi = c, oc
 					}
 					if k1 == g.k {
 						// the lines the group's store will write,
@@ -279,59 +315,73 @@ func (d *rowsConv) task(wk, task int) {
 						// conv1, whose 147 terms a segment leave the
 						// store 15% of the time (interleaved A/B,
 						// median of paired ratios), the same elsewhere
-						prefetchRowsW(d.out[outBase+ob*rowsOC*osp+oh*g.cols+ow:], osp, chans, 2)
+						prefetchRowsW(d.out[outBase+ob*oc*osp+oh*g.cols+ow:], osp, chans, 2)
 					}
-					rowsKernel(width, c, init, ldi, src[oh*g.wq+ow:], g.span, b.offs[k0:k1], w[k0*rowsOC:k1*rowsOC])
+					rowsKernel(oc, width, c, init, ldi, src[oh*g.wq+ow:], g.span, b.offs[k0:k1], w[k0*oc:k1*oc])
 				}
 			}
 			for t := tg; t < te; t++ {
 				oh, ow, width := seg(t)
 				hitIf(width < P, pathRowsShort)
-				rowsStore(width, acc[(t-tg)*P*rowsOC:], d.out[outBase+ob*rowsOC*osp+oh*g.cols+ow:], osp, chans)
+				rowsStore(oc, width, acc[(t-tg)*P*oc:], d.out[outBase+ob*oc*osp+oh*g.cols+ow:], osp, chans)
 			}
 		}
 	}
 }
 
-// rowsStore writes a segment's results c (position-major, [P][32], 16
-// rows long) to the output's channel planes: out[o·osp + j] = c[j·32 + o]
-// for o < chans, j < P; with the assembly kernels a register transpose
-// (rowsStoreT), else a Go loop. A scalar loop was 22% of the time on a
-// 64-channel 3×3 layer at 56², whose segments add only 576 terms each.
-func rowsStore(P int, c, out []float32, osp, chans int) {
-	if chans < 1 || chans > rowsOC || P < 1 || P > rowsMaxPos || (chans > 1 && osp < P) {
+// rowsStore writes a segment's results c (position-major, [P][oc],
+// rowsStoreFloats long) to the output's channel planes: out[o·osp + j] =
+// c[j·oc + o] for o < chans, j < P; with the assembly kernels a register
+// transpose (rowsStoreT, rows16StoreT), else a Go loop. A scalar loop was
+// 22% of the time on a 64-channel 3×3 layer at 56², whose segments add
+// only 576 terms each.
+func rowsStore(oc, P int, c, out []float32, osp, chans int) {
+	if !rowsShapeOK(oc, P) || chans < 1 || chans > oc || (chans > 1 && osp < P) {
 		panic("optimized: row store out of range")
 	}
-	_ = c[16*rowsOC-1]
+	_ = c[rowsStoreFloats-1]
 	_ = out[(chans-1)*osp+P-1]
 	if rowsAsm() {
-		rowsStoreAsm(P, c, out, osp, chans)
+		rowsStoreAsm(oc, P, c, out, osp, chans)
 		return
 	}
 	for o := 0; o < chans; o++ {
 		row := out[o*osp : o*osp+P]
 		for j := range row {
-			row[j] = c[j*rowsOC+o]
+			row[j] = c[j*oc+o]
 		}
 	}
 }
 
-// rowsKernel is direct-rows' micro-kernel: for j < P, o < 32,
+// rowsShapeOK reports whether oc × P is a tile the kernels have: 32
+// channels and P ≤ 14, or 16 and P ≤ 28.
+func rowsShapeOK(oc, P int) bool {
+	switch oc {
+	case rowsOC:
+		return P >= 1 && P <= rowsMaxPos
+	case rowsOC16:
+		return P >= 1 && P <= rowsMaxPos16
+	}
+	return false
+}
+
+// rowsKernel is direct-rows' micro-kernel: for j < P, o < oc (32, or 16
+// with the narrow tile),
 //
-//	c[j·32 + o] = init[j·ldi + o] + Σ_t w[t·32 + o]·x[offs[t] + j],
+//	c[j·oc + o] = init[j·ldi + o] + Σ_t w[t·oc + o]·x[offs[t] + j],
 //
 // the terms added in t order: init is the bias with ldi = 0, or c itself
-// with ldi = 32 to go on from an earlier chunk of terms. span is 1 + the
+// with ldi = oc to go on from an earlier chunk of terms. span is 1 + the
 // largest of offs (an upper bound will do); the bounds are checked here
 // once.
-func rowsKernel(P int, c, init []float32, ldi int, x []float32, span int, offs []int, w []float32) {
-	if P < 1 || P > rowsMaxPos || (ldi != 0 && ldi != rowsOC) {
+func rowsKernel(oc, P int, c, init []float32, ldi int, x []float32, span int, offs []int, w []float32) {
+	if !rowsShapeOK(oc, P) || (ldi != 0 && ldi != oc) {
 		panic("optimized: row kernel width or init stride out of range")
 	}
-	_ = c[P*rowsOC-1]
-	_ = init[(P-1)*ldi+rowsOC-1]
+	_ = c[P*oc-1]
+	_ = init[(P-1)*ldi+oc-1]
 	if len(offs) > 0 {
-		_ = w[len(offs)*rowsOC-1]
+		_ = w[len(offs)*oc-1]
 		_ = x[span-1+P-1]
 	}
 	if rowsAsm() {
@@ -339,21 +389,21 @@ func rowsKernel(P int, c, init []float32, ldi int, x []float32, span int, offs [
 		if len(offs) == 0 {
 			o = blockedNoTerms[:] // no terms: the kernel reads none
 		}
-		rowsFMA(P, c, init, ldi, x, o, w, len(offs))
+		rowsFMA(oc, P, c, init, ldi, x, o, w, len(offs))
 		return
 	}
-	rowsGo(P, c, init, ldi, x, offs, w)
+	rowsGo(oc, P, c, init, ldi, x, offs, w)
 }
 
 // rowsGo is the micro-kernel in Go.
-func rowsGo(P int, c, init []float32, ldi int, x []float32, offs []int, w []float32) {
+func rowsGo(oc, P int, c, init []float32, ldi int, x []float32, offs []int, w []float32) {
 	for j := 0; j < P; j++ {
-		copy(c[j*rowsOC:(j+1)*rowsOC], init[j*ldi:j*ldi+rowsOC]) // in place when init is c
+		copy(c[j*oc:(j+1)*oc], init[j*ldi:j*ldi+oc]) // in place when init is c
 	}
 	for t, o := range offs {
-		wt := w[t*rowsOC : (t+1)*rowsOC]
+		wt := w[t*oc : (t+1)*oc]
 		for j, xv := range x[o : o+P] {
-			cj := c[j*rowsOC : (j+1)*rowsOC]
+			cj := c[j*oc : (j+1)*oc]
 			for m, a := range wt {
 				cj[m] += a * xv
 			}

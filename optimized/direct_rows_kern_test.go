@@ -8,13 +8,14 @@ import (
 
 // TestRowsKernel checks direct-rows' micro-kernel, the AVX-512 assembly
 // where this machine runs it and the Go loop, against a plain float64 sum
-// in the style of math/big's arith_test: every segment length P = 1–14
-// (one assembly function each), every term count 0–40, on small integers
+// in the style of math/big's arith_test: both tiles, 32 channels at every
+// segment length P = 1–14 and 16 at P = 1–28 (one assembly function
+// each), every term count 0–40, on small integers
 // (every partial sum exact, so every order and rounding agrees bit for
 // bit), in both starts: from the bias (the tile NaN poison, which the
 // kernel must overwrite all of) and going on from the tile's own partial
-// sums (init = c, ldi = 32). The tile lies between guard words; the
-// weights carry guards after the last term, the bias after its 32
+// sums (init = c, ldi = oc). The tile lies between guard words; the
+// weights carry guards after the last term, the bias after its oc
 // channels, and x holds NaN past the last input a term may read.
 func TestRowsKernel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
@@ -27,16 +28,21 @@ func TestRowsKernel(t *testing.T) {
 }
 
 func testRowsKernel(t *testing.T, rng *rand.Rand) {
-	for P := 1; P <= rowsMaxPos; P++ {
-		for k := 0; k <= 40; k++ {
-			for _, goOn := range []bool{false, true} {
-				testRowsKernelCase(t, rng, P, k, goOn)
+	for _, sh := range rowsShapes {
+		for P := 1; P <= sh.maxPos; P++ {
+			for k := 0; k <= 40; k++ {
+				for _, goOn := range []bool{false, true} {
+					testRowsKernelCase(t, rng, sh.oc, P, k, goOn)
+				}
 			}
 		}
 	}
 }
 
-func testRowsKernelCase(t *testing.T, rng *rand.Rand, P, k int, goOn bool) {
+// rowsShapes are direct-rows' two tiles.
+var rowsShapes = []struct{ oc, maxPos int }{{rowsOC, rowsMaxPos}, {rowsOC16, rowsMaxPos16}}
+
+func testRowsKernelCase(t *testing.T, rng *rand.Rand, oc, P, k int, goOn bool) {
 	const guard = 8
 	const g = float32(-12345)
 	small := func(s []float32, n int) {
@@ -50,52 +56,52 @@ func testRowsKernelCase(t *testing.T, rng *rand.Rand, P, k int, goOn bool) {
 		offs[j] = rng.IntN(3 * P)
 		span = max(span, offs[j]+1)
 	}
-	x := make([]float32, span+rowsOC)
+	x := make([]float32, span+P+16) // NaN past the last input read
 	small(x, 4)
 	for i := span - 1 + P; i < len(x); i++ {
 		x[i] = nan32
 	}
-	w := make([]float32, k*rowsOC+guard)
+	w := make([]float32, k*oc+guard)
 	small(w, 3)
-	bias := make([]float32, rowsOC+guard)
+	bias := make([]float32, oc+guard)
 	small(bias, 5)
-	buf := make([]float32, P*rowsOC+2*guard)
+	buf := make([]float32, P*oc+2*guard)
 	for i := range buf {
 		buf[i] = g
 	}
-	c := buf[guard : guard+P*rowsOC]
+	c := buf[guard : guard+P*oc]
 	init, ldi := bias, 0
 	if goOn {
 		small(c, 50)
-		init, ldi = c, rowsOC
+		init, ldi = c, oc
 	} else {
 		for i := range c {
 			c[i] = nan32
 		}
 	}
 	c0 := append([]float32(nil), c...)
-	rowsKernel(P, c, init, ldi, x[:span-1+P], span, offs, w)
+	rowsKernel(oc, P, c, init, ldi, x[:span-1+P], span, offs, w)
 	for i, v := range buf {
 		want := float64(g)
-		if i >= guard && i < guard+P*rowsOC {
-			j, o := (i-guard)/rowsOC, (i-guard)%rowsOC
+		if i >= guard && i < guard+P*oc {
+			j, o := (i-guard)/oc, (i-guard)%oc
 			want = float64(bias[o])
 			if goOn {
-				want = float64(c0[j*rowsOC+o])
+				want = float64(c0[j*oc+o])
 			}
 			for q, off := range offs {
-				want += float64(w[q*rowsOC+o]) * float64(x[off+j])
+				want += float64(w[q*oc+o]) * float64(x[off+j])
 			}
 		}
 		if float64(v) != want || math.IsNaN(float64(v)) {
-			t.Fatalf("%s P=%d k=%d going on %v: word %d (tile %d) = %v, want %v", rowsKernelName(), P, k, goOn, i, i-guard, v, want)
+			t.Fatalf("%s oc=%d P=%d k=%d going on %v: word %d (tile %d) = %v, want %v", rowsKernelName(), oc, P, k, goOn, i, i-guard, v, want)
 		}
 	}
 }
 
 // TestRowsStore checks the segment store, the register transpose where
-// the assembly kernels run and the Go loop, at every P = 1–14 and every
-// channel count 1–32, channel rows osp = P + 3 apart: every word it must
+// the assembly kernels run and the Go loop, for both tiles at every P and
+// every channel count up to the block, channel rows osp = P + 3 apart: every word it must
 // write gets c's value, and the gaps between rows, the words past the
 // last channel and the guards around the output keep their guard values
 // (c's rows past P hold NaN, which must not reach the output).
@@ -111,28 +117,31 @@ func TestRowsStore(t *testing.T) {
 func testRowsStore(t *testing.T) {
 	const guard = 8
 	const g = float32(-12345)
-	for P := 1; P <= rowsMaxPos; P++ {
-		c := make([]float32, 16*rowsOC)
-		for i := range c {
-			c[i] = float32(i)
-			if i/rowsOC >= P {
-				c[i] = nan32
-			}
-		}
-		osp := P + 3
-		for chans := 1; chans <= rowsOC; chans++ {
-			buf := make([]float32, rowsOC*osp+2*guard)
-			for i := range buf {
-				buf[i] = g
-			}
-			rowsStore(P, c, buf[guard:], osp, chans)
-			for i, v := range buf {
-				want := g
-				if o, j := (i-guard)/osp, (i-guard)%osp; i >= guard && o < chans && j < P {
-					want = c[j*rowsOC+o]
+	for _, sh := range rowsShapes {
+		oc := sh.oc
+		for P := 1; P <= sh.maxPos; P++ {
+			c := make([]float32, rowsStoreFloats)
+			for i := range c {
+				c[i] = float32(i)
+				if i/oc >= P {
+					c[i] = nan32
 				}
-				if v != want {
-					t.Fatalf("%s P=%d chans=%d: word %d = %v, want %v", rowsKernelName(), P, chans, i, v, want)
+			}
+			osp := P + 3
+			for chans := 1; chans <= oc; chans++ {
+				buf := make([]float32, oc*osp+2*guard)
+				for i := range buf {
+					buf[i] = g
+				}
+				rowsStore(oc, P, c, buf[guard:], osp, chans)
+				for i, v := range buf {
+					want := g
+					if o, j := (i-guard)/osp, (i-guard)%osp; i >= guard && o < chans && j < P {
+						want = c[j*oc+o]
+					}
+					if v != want {
+						t.Fatalf("%s oc=%d P=%d chans=%d: word %d = %v, want %v", rowsKernelName(), oc, P, chans, i, v, want)
+					}
 				}
 			}
 		}

@@ -17,7 +17,7 @@ import (
 // bit for bit, linearity, the exact integer fill) on fixed problems that
 // take each of its paths in each form that needs it (rows narrower than a
 // segment, a short last segment, a last channel block under 32, terms in
-// several chunks, segments in several groups) and fill
+// several chunks, segments in several groups, the 16-channel tile) and fill
 // whole 32-channel blocks and several of them, then on blockedGen's
 // problems (the same planes: 1D–3D, strides, dilation, groups, negative
 // end padding, the no-copy 1×1), and demands the paths; with the kernel
@@ -51,6 +51,10 @@ func testRowsMatchesReference(t *testing.T, v optimized.Variant) {
 		"mb1ic3id3ih4iw9oc16od3oh4ow9kd3kh3kw3pd1ph1pw1",   // 3D, rows of 9
 		"mb1ic4ih12iw62oc20kh3kw3sh2sw2dh1dw1ph2pw2",       // stride 2, dilation 2: 31 = 11 + 11 + 9
 		"mb1ic8iw45oc32ow45kw1",                            // the no-copy 1×1, 45 = 12 + 12 + 12 + 9
+		"mb1ic3ih5iw61oc16oh5ow61kh3kw3ph1pw1",             // 16-channel tile: 61 = 21 + 21 + 19
+		"mb2g2ic6ih4iw29oc14oh4ow29kh5kw5ph2pw2",           // 16-channel tile, 7 channels a group: 29 = 15 + 14
+		"mb1ic2id3ih3iw33oc5od3oh3ow33kd3kh3kw3pd1ph1pw1",  // 16-channel tile in 3D: 33 = 17 + 16
+		"mb1ic3ih6iw20oc9kh3kw3sh2sw2ph1pw1",               // 16-channel tile, stride 2: rows of 10
 	} {
 		p, err := conv.ParseDescriptor(desc, conv.OpConv)
 		if err != nil {
@@ -86,6 +90,9 @@ func testRowsMatchesReference(t *testing.T, v optimized.Variant) {
 		{"rows/segment-groups", []string{optimized.Feature2D}},
 		{"rows/segment-groups", []string{optimized.Feature3D}},
 		{"rows/segment-groups", []string{optimized.FeatureWorkers}},
+		{"rows/16-channel-blocks", []string{optimized.Feature2D}},
+		{"rows/16-channel-blocks", []string{optimized.Feature3D}},
+		{"rows/16-channel-blocks", []string{optimized.FeatureGroups}},
 	} {
 		if optimized.PathHitsWith(c.path, c.features...) == 0 {
 			t.Error(fmt.Sprintf("path %s never taken with %s", c.path, strings.Join(c.features, "+")))

@@ -98,6 +98,7 @@ const (
 	pathDeformChunks                 // deform: a group's GEMM split into chunks of offset groups (tap tables over budget)
 	pathBlockedOneK                  // direct-blocked: one K block, output-channel blocks outermost
 	pathRowsNarrow                   // direct-rows: output rows narrower than the longest segment (one segment, P = OW)
+	pathRows16                       // direct-rows: the 16-channel tile (at most 16 output channels a group)
 	pathRowsShort                    // direct-rows: a row's last segment shorter than the others (P ∤ OW)
 	pathRowsOCRem                    // direct-rows: OC/G not a multiple of 32 (zero-padded last block)
 	pathRowsChunks                   // direct-rows: more terms than a chunk (the partial sums go on across kernel calls)
@@ -185,6 +186,7 @@ var pathNames = [numPaths]string{
 	pathDeformChunks:     "deform/k-chunks",
 	pathBlockedOneK:      "blocked/one-k-block",
 	pathRowsNarrow:       "rows/narrow-row",
+	pathRows16:           "rows/16-channel-blocks",
 	pathRowsShort:        "rows/short-last-segment",
 	pathRowsOCRem:        "rows/oc-block-remainder",
 	pathRowsChunks:       "rows/k-chunks",

@@ -48,20 +48,125 @@ func rowsFMA13(c, init, x *float32, offs *int, w *float32, k, ldi int)
 func rowsFMA14(c, init, x *float32, offs *int, w *float32, k, ldi int)
 
 //go:noescape
+func rows16FMA1(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA2(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA3(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA4(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA5(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA6(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA7(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA8(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA9(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA10(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA11(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA12(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA13(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA14(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA15(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA16(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA17(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA18(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA19(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA20(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA21(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA22(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA23(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA24(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA25(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA26(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA27(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
+func rows16FMA28(c, init, x *float32, offs *int, w *float32, k, ldi int)
+
+//go:noescape
 func rowsStoreT(c, out *float32, osp, p, chans int)
 
-// rowsStoreAsm is rowsStore in assembly; the caller has checked every
-// bound.
-func rowsStoreAsm(P int, c, out []float32, osp, chans int) { rowsStoreT(&c[0], &out[0], osp, P, chans) }
+//go:noescape
+func rows16StoreT(c, out *float32, osp, p, chans int)
+
+// rowsStoreAsm is rowsStore in assembly for blocks of oc channels; the
+// caller has checked every bound.
+func rowsStoreAsm(oc, P int, c, out []float32, osp, chans int) {
+	if oc == rowsOC16 {
+		rows16StoreT(&c[0], &out[0], osp, P, chans)
+		return
+	}
+	rowsStoreT(&c[0], &out[0], osp, P, chans)
+}
 
 // rowsFMAs are the kernels by segment length P.
 var rowsFMAs = [rowsMaxPos + 1]func(c, init, x *float32, offs *int, w *float32, k, ldi int){nil, rowsFMA1, rowsFMA2, rowsFMA3, rowsFMA4, rowsFMA5, rowsFMA6, rowsFMA7, rowsFMA8, rowsFMA9, rowsFMA10, rowsFMA11, rowsFMA12, rowsFMA13, rowsFMA14}
 
-// rowsFMA runs the AVX-512 kernel for P outputs; the caller has checked
-// every bound (with no terms the kernel reads neither x nor w).
-func rowsFMA(P int, c, init []float32, ldi int, x []float32, offs []int, w []float32, k int) {
+// rows16FMAs are the 16-channel kernels by segment length P.
+var rows16FMAs = [rowsMaxPos16 + 1]func(c, init, x *float32, offs *int, w *float32, k, ldi int){nil,
+	rows16FMA1, rows16FMA2, rows16FMA3, rows16FMA4, rows16FMA5, rows16FMA6, rows16FMA7,
+	rows16FMA8, rows16FMA9, rows16FMA10, rows16FMA11, rows16FMA12, rows16FMA13, rows16FMA14,
+	rows16FMA15, rows16FMA16, rows16FMA17, rows16FMA18, rows16FMA19, rows16FMA20, rows16FMA21,
+	rows16FMA22, rows16FMA23, rows16FMA24, rows16FMA25, rows16FMA26, rows16FMA27, rows16FMA28}
+
+// rowsFMA runs the AVX-512 kernel for P outputs × oc channels; the caller
+// has checked every bound (with no terms the kernel reads neither x nor
+// w).
+func rowsFMA(oc, P int, c, init []float32, ldi int, x []float32, offs []int, w []float32, k int) {
 	if k == 0 {
 		x, w = init, init
+	}
+	if oc == rowsOC16 {
+		rows16FMAs[P](&c[0], &init[0], &x[0], &offs[0], &w[0], k, ldi)
+		return
 	}
 	rowsFMAs[P](&c[0], &init[0], &x[0], &offs[0], &w[0], k, ldi)
 }

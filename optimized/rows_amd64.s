@@ -1400,3 +1400,2614 @@ half:
 done:
 	VZEROUPPER
 	RET
+
+// func rows16FMA1(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 1, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z0 hold the sums, Z28 the term's weights (1 + 1
+// loads per 1 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA1(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA2(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 2, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z1 hold the sums, Z28 the term's weights (1 + 2
+// loads per 2 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA2(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA3(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 3, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z2 hold the sums, Z28 the term's weights (1 + 3
+// loads per 3 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA3(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA4(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 4, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z3 hold the sums, Z28 the term's weights (1 + 4
+// loads per 4 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA4(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA5(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 5, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z4 hold the sums, Z28 the term's weights (1 + 5
+// loads per 5 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA5(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA6(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 6, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z5 hold the sums, Z28 the term's weights (1 + 6
+// loads per 6 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA6(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA7(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 7, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z6 hold the sums, Z28 the term's weights (1 + 7
+// loads per 7 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA7(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA8(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 8, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z7 hold the sums, Z28 the term's weights (1 + 8
+// loads per 8 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA8(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA9(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 9, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z8 hold the sums, Z28 the term's weights (1 + 9
+// loads per 9 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA9(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA10(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 10, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z9 hold the sums, Z28 the term's weights (1 + 10
+// loads per 10 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA10(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA11(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 11, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z10 hold the sums, Z28 the term's weights (1 + 11
+// loads per 11 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA11(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA12(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 12, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z11 hold the sums, Z28 the term's weights (1 + 12
+// loads per 12 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA12(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z11
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	VFMADD231PS.BCST 44(SI), Z28, Z11
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA13(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 13, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z12 hold the sums, Z28 the term's weights (1 + 13
+// loads per 13 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA13(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	VFMADD231PS.BCST 44(SI), Z28, Z11
+	VFMADD231PS.BCST 48(SI), Z28, Z12
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA14(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 14, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z13 hold the sums, Z28 the term's weights (1 + 14
+// loads per 14 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA14(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z13
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	VFMADD231PS.BCST 44(SI), Z28, Z11
+	VFMADD231PS.BCST 48(SI), Z28, Z12
+	VFMADD231PS.BCST 52(SI), Z28, Z13
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA15(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 15, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z14 hold the sums, Z28 the term's weights (1 + 15
+// loads per 15 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA15(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	VFMADD231PS.BCST 44(SI), Z28, Z11
+	VFMADD231PS.BCST 48(SI), Z28, Z12
+	VFMADD231PS.BCST 52(SI), Z28, Z13
+	VFMADD231PS.BCST 56(SI), Z28, Z14
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA16(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 16, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z15 hold the sums, Z28 the term's weights (1 + 16
+// loads per 16 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA16(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z15
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	VFMADD231PS.BCST 44(SI), Z28, Z11
+	VFMADD231PS.BCST 48(SI), Z28, Z12
+	VFMADD231PS.BCST 52(SI), Z28, Z13
+	VFMADD231PS.BCST 56(SI), Z28, Z14
+	VFMADD231PS.BCST 60(SI), Z28, Z15
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA17(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 17, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z16 hold the sums, Z28 the term's weights (1 + 17
+// loads per 17 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA17(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	VFMADD231PS.BCST 44(SI), Z28, Z11
+	VFMADD231PS.BCST 48(SI), Z28, Z12
+	VFMADD231PS.BCST 52(SI), Z28, Z13
+	VFMADD231PS.BCST 56(SI), Z28, Z14
+	VFMADD231PS.BCST 60(SI), Z28, Z15
+	VFMADD231PS.BCST 64(SI), Z28, Z16
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VMOVUPS Z16, 1024(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA18(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 18, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z17 hold the sums, Z28 the term's weights (1 + 18
+// loads per 18 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA18(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z17
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	VFMADD231PS.BCST 44(SI), Z28, Z11
+	VFMADD231PS.BCST 48(SI), Z28, Z12
+	VFMADD231PS.BCST 52(SI), Z28, Z13
+	VFMADD231PS.BCST 56(SI), Z28, Z14
+	VFMADD231PS.BCST 60(SI), Z28, Z15
+	VFMADD231PS.BCST 64(SI), Z28, Z16
+	VFMADD231PS.BCST 68(SI), Z28, Z17
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VMOVUPS Z16, 1024(DI)
+	VMOVUPS Z17, 1088(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA19(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 19, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z18 hold the sums, Z28 the term's weights (1 + 19
+// loads per 19 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA19(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z17
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z18
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	VFMADD231PS.BCST 44(SI), Z28, Z11
+	VFMADD231PS.BCST 48(SI), Z28, Z12
+	VFMADD231PS.BCST 52(SI), Z28, Z13
+	VFMADD231PS.BCST 56(SI), Z28, Z14
+	VFMADD231PS.BCST 60(SI), Z28, Z15
+	VFMADD231PS.BCST 64(SI), Z28, Z16
+	VFMADD231PS.BCST 68(SI), Z28, Z17
+	VFMADD231PS.BCST 72(SI), Z28, Z18
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VMOVUPS Z16, 1024(DI)
+	VMOVUPS Z17, 1088(DI)
+	VMOVUPS Z18, 1152(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA20(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 20, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z19 hold the sums, Z28 the term's weights (1 + 20
+// loads per 20 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA20(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z17
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z18
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z19
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	VFMADD231PS.BCST 44(SI), Z28, Z11
+	VFMADD231PS.BCST 48(SI), Z28, Z12
+	VFMADD231PS.BCST 52(SI), Z28, Z13
+	VFMADD231PS.BCST 56(SI), Z28, Z14
+	VFMADD231PS.BCST 60(SI), Z28, Z15
+	VFMADD231PS.BCST 64(SI), Z28, Z16
+	VFMADD231PS.BCST 68(SI), Z28, Z17
+	VFMADD231PS.BCST 72(SI), Z28, Z18
+	VFMADD231PS.BCST 76(SI), Z28, Z19
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VMOVUPS Z16, 1024(DI)
+	VMOVUPS Z17, 1088(DI)
+	VMOVUPS Z18, 1152(DI)
+	VMOVUPS Z19, 1216(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA21(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 21, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z20 hold the sums, Z28 the term's weights (1 + 21
+// loads per 21 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA21(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z17
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z18
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z19
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z20
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	VFMADD231PS.BCST 44(SI), Z28, Z11
+	VFMADD231PS.BCST 48(SI), Z28, Z12
+	VFMADD231PS.BCST 52(SI), Z28, Z13
+	VFMADD231PS.BCST 56(SI), Z28, Z14
+	VFMADD231PS.BCST 60(SI), Z28, Z15
+	VFMADD231PS.BCST 64(SI), Z28, Z16
+	VFMADD231PS.BCST 68(SI), Z28, Z17
+	VFMADD231PS.BCST 72(SI), Z28, Z18
+	VFMADD231PS.BCST 76(SI), Z28, Z19
+	VFMADD231PS.BCST 80(SI), Z28, Z20
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VMOVUPS Z16, 1024(DI)
+	VMOVUPS Z17, 1088(DI)
+	VMOVUPS Z18, 1152(DI)
+	VMOVUPS Z19, 1216(DI)
+	VMOVUPS Z20, 1280(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA22(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 22, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z21 hold the sums, Z28 the term's weights (1 + 22
+// loads per 22 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA22(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z17
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z18
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z19
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z20
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z21
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	VFMADD231PS.BCST 44(SI), Z28, Z11
+	VFMADD231PS.BCST 48(SI), Z28, Z12
+	VFMADD231PS.BCST 52(SI), Z28, Z13
+	VFMADD231PS.BCST 56(SI), Z28, Z14
+	VFMADD231PS.BCST 60(SI), Z28, Z15
+	VFMADD231PS.BCST 64(SI), Z28, Z16
+	VFMADD231PS.BCST 68(SI), Z28, Z17
+	VFMADD231PS.BCST 72(SI), Z28, Z18
+	VFMADD231PS.BCST 76(SI), Z28, Z19
+	VFMADD231PS.BCST 80(SI), Z28, Z20
+	VFMADD231PS.BCST 84(SI), Z28, Z21
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VMOVUPS Z16, 1024(DI)
+	VMOVUPS Z17, 1088(DI)
+	VMOVUPS Z18, 1152(DI)
+	VMOVUPS Z19, 1216(DI)
+	VMOVUPS Z20, 1280(DI)
+	VMOVUPS Z21, 1344(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA23(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 23, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z22 hold the sums, Z28 the term's weights (1 + 23
+// loads per 23 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA23(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z17
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z18
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z19
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z20
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z21
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z22
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	VFMADD231PS.BCST 44(SI), Z28, Z11
+	VFMADD231PS.BCST 48(SI), Z28, Z12
+	VFMADD231PS.BCST 52(SI), Z28, Z13
+	VFMADD231PS.BCST 56(SI), Z28, Z14
+	VFMADD231PS.BCST 60(SI), Z28, Z15
+	VFMADD231PS.BCST 64(SI), Z28, Z16
+	VFMADD231PS.BCST 68(SI), Z28, Z17
+	VFMADD231PS.BCST 72(SI), Z28, Z18
+	VFMADD231PS.BCST 76(SI), Z28, Z19
+	VFMADD231PS.BCST 80(SI), Z28, Z20
+	VFMADD231PS.BCST 84(SI), Z28, Z21
+	VFMADD231PS.BCST 88(SI), Z28, Z22
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VMOVUPS Z16, 1024(DI)
+	VMOVUPS Z17, 1088(DI)
+	VMOVUPS Z18, 1152(DI)
+	VMOVUPS Z19, 1216(DI)
+	VMOVUPS Z20, 1280(DI)
+	VMOVUPS Z21, 1344(DI)
+	VMOVUPS Z22, 1408(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA24(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 24, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z23 hold the sums, Z28 the term's weights (1 + 24
+// loads per 24 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA24(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z17
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z18
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z19
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z20
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z21
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z22
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z23
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	VFMADD231PS.BCST 44(SI), Z28, Z11
+	VFMADD231PS.BCST 48(SI), Z28, Z12
+	VFMADD231PS.BCST 52(SI), Z28, Z13
+	VFMADD231PS.BCST 56(SI), Z28, Z14
+	VFMADD231PS.BCST 60(SI), Z28, Z15
+	VFMADD231PS.BCST 64(SI), Z28, Z16
+	VFMADD231PS.BCST 68(SI), Z28, Z17
+	VFMADD231PS.BCST 72(SI), Z28, Z18
+	VFMADD231PS.BCST 76(SI), Z28, Z19
+	VFMADD231PS.BCST 80(SI), Z28, Z20
+	VFMADD231PS.BCST 84(SI), Z28, Z21
+	VFMADD231PS.BCST 88(SI), Z28, Z22
+	VFMADD231PS.BCST 92(SI), Z28, Z23
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VMOVUPS Z16, 1024(DI)
+	VMOVUPS Z17, 1088(DI)
+	VMOVUPS Z18, 1152(DI)
+	VMOVUPS Z19, 1216(DI)
+	VMOVUPS Z20, 1280(DI)
+	VMOVUPS Z21, 1344(DI)
+	VMOVUPS Z22, 1408(DI)
+	VMOVUPS Z23, 1472(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA25(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 25, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z24 hold the sums, Z28 the term's weights (1 + 25
+// loads per 25 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA25(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z17
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z18
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z19
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z20
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z21
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z22
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z23
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z24
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	VFMADD231PS.BCST 44(SI), Z28, Z11
+	VFMADD231PS.BCST 48(SI), Z28, Z12
+	VFMADD231PS.BCST 52(SI), Z28, Z13
+	VFMADD231PS.BCST 56(SI), Z28, Z14
+	VFMADD231PS.BCST 60(SI), Z28, Z15
+	VFMADD231PS.BCST 64(SI), Z28, Z16
+	VFMADD231PS.BCST 68(SI), Z28, Z17
+	VFMADD231PS.BCST 72(SI), Z28, Z18
+	VFMADD231PS.BCST 76(SI), Z28, Z19
+	VFMADD231PS.BCST 80(SI), Z28, Z20
+	VFMADD231PS.BCST 84(SI), Z28, Z21
+	VFMADD231PS.BCST 88(SI), Z28, Z22
+	VFMADD231PS.BCST 92(SI), Z28, Z23
+	VFMADD231PS.BCST 96(SI), Z28, Z24
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VMOVUPS Z16, 1024(DI)
+	VMOVUPS Z17, 1088(DI)
+	VMOVUPS Z18, 1152(DI)
+	VMOVUPS Z19, 1216(DI)
+	VMOVUPS Z20, 1280(DI)
+	VMOVUPS Z21, 1344(DI)
+	VMOVUPS Z22, 1408(DI)
+	VMOVUPS Z23, 1472(DI)
+	VMOVUPS Z24, 1536(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA26(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 26, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z25 hold the sums, Z28 the term's weights (1 + 26
+// loads per 26 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA26(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z17
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z18
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z19
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z20
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z21
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z22
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z23
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z24
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z25
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	VFMADD231PS.BCST 44(SI), Z28, Z11
+	VFMADD231PS.BCST 48(SI), Z28, Z12
+	VFMADD231PS.BCST 52(SI), Z28, Z13
+	VFMADD231PS.BCST 56(SI), Z28, Z14
+	VFMADD231PS.BCST 60(SI), Z28, Z15
+	VFMADD231PS.BCST 64(SI), Z28, Z16
+	VFMADD231PS.BCST 68(SI), Z28, Z17
+	VFMADD231PS.BCST 72(SI), Z28, Z18
+	VFMADD231PS.BCST 76(SI), Z28, Z19
+	VFMADD231PS.BCST 80(SI), Z28, Z20
+	VFMADD231PS.BCST 84(SI), Z28, Z21
+	VFMADD231PS.BCST 88(SI), Z28, Z22
+	VFMADD231PS.BCST 92(SI), Z28, Z23
+	VFMADD231PS.BCST 96(SI), Z28, Z24
+	VFMADD231PS.BCST 100(SI), Z28, Z25
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VMOVUPS Z16, 1024(DI)
+	VMOVUPS Z17, 1088(DI)
+	VMOVUPS Z18, 1152(DI)
+	VMOVUPS Z19, 1216(DI)
+	VMOVUPS Z20, 1280(DI)
+	VMOVUPS Z21, 1344(DI)
+	VMOVUPS Z22, 1408(DI)
+	VMOVUPS Z23, 1472(DI)
+	VMOVUPS Z24, 1536(DI)
+	VMOVUPS Z25, 1600(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA27(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 27, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z26 hold the sums, Z28 the term's weights (1 + 27
+// loads per 27 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA27(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z17
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z18
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z19
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z20
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z21
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z22
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z23
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z24
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z25
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z26
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	VFMADD231PS.BCST 44(SI), Z28, Z11
+	VFMADD231PS.BCST 48(SI), Z28, Z12
+	VFMADD231PS.BCST 52(SI), Z28, Z13
+	VFMADD231PS.BCST 56(SI), Z28, Z14
+	VFMADD231PS.BCST 60(SI), Z28, Z15
+	VFMADD231PS.BCST 64(SI), Z28, Z16
+	VFMADD231PS.BCST 68(SI), Z28, Z17
+	VFMADD231PS.BCST 72(SI), Z28, Z18
+	VFMADD231PS.BCST 76(SI), Z28, Z19
+	VFMADD231PS.BCST 80(SI), Z28, Z20
+	VFMADD231PS.BCST 84(SI), Z28, Z21
+	VFMADD231PS.BCST 88(SI), Z28, Z22
+	VFMADD231PS.BCST 92(SI), Z28, Z23
+	VFMADD231PS.BCST 96(SI), Z28, Z24
+	VFMADD231PS.BCST 100(SI), Z28, Z25
+	VFMADD231PS.BCST 104(SI), Z28, Z26
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VMOVUPS Z16, 1024(DI)
+	VMOVUPS Z17, 1088(DI)
+	VMOVUPS Z18, 1152(DI)
+	VMOVUPS Z19, 1216(DI)
+	VMOVUPS Z20, 1280(DI)
+	VMOVUPS Z21, 1344(DI)
+	VMOVUPS Z22, 1408(DI)
+	VMOVUPS Z23, 1472(DI)
+	VMOVUPS Z24, 1536(DI)
+	VMOVUPS Z25, 1600(DI)
+	VMOVUPS Z26, 1664(DI)
+	VZEROUPPER
+	RET
+
+// func rows16FMA28(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < 28, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z27 hold the sums, Z28 the term's weights (1 + 28
+// loads per 28 FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA28(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11
+	VMOVUPS 0(BX), Z0
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z1
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z2
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z3
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z4
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z5
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z6
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z7
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z8
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z9
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z10
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z11
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z12
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z13
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z14
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z15
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z16
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z17
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z18
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z19
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z20
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z21
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z22
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z23
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z24
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z25
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z26
+	ADDQ R11, BX
+	VMOVUPS 0(BX), Z27
+	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VFMADD231PS.BCST 4(SI), Z28, Z1
+	VFMADD231PS.BCST 8(SI), Z28, Z2
+	VFMADD231PS.BCST 12(SI), Z28, Z3
+	VFMADD231PS.BCST 16(SI), Z28, Z4
+	VFMADD231PS.BCST 20(SI), Z28, Z5
+	VFMADD231PS.BCST 24(SI), Z28, Z6
+	VFMADD231PS.BCST 28(SI), Z28, Z7
+	VFMADD231PS.BCST 32(SI), Z28, Z8
+	VFMADD231PS.BCST 36(SI), Z28, Z9
+	VFMADD231PS.BCST 40(SI), Z28, Z10
+	VFMADD231PS.BCST 44(SI), Z28, Z11
+	VFMADD231PS.BCST 48(SI), Z28, Z12
+	VFMADD231PS.BCST 52(SI), Z28, Z13
+	VFMADD231PS.BCST 56(SI), Z28, Z14
+	VFMADD231PS.BCST 60(SI), Z28, Z15
+	VFMADD231PS.BCST 64(SI), Z28, Z16
+	VFMADD231PS.BCST 68(SI), Z28, Z17
+	VFMADD231PS.BCST 72(SI), Z28, Z18
+	VFMADD231PS.BCST 76(SI), Z28, Z19
+	VFMADD231PS.BCST 80(SI), Z28, Z20
+	VFMADD231PS.BCST 84(SI), Z28, Z21
+	VFMADD231PS.BCST 88(SI), Z28, Z22
+	VFMADD231PS.BCST 92(SI), Z28, Z23
+	VFMADD231PS.BCST 96(SI), Z28, Z24
+	VFMADD231PS.BCST 100(SI), Z28, Z25
+	VFMADD231PS.BCST 104(SI), Z28, Z26
+	VFMADD231PS.BCST 108(SI), Z28, Z27
+	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VMOVUPS Z16, 1024(DI)
+	VMOVUPS Z17, 1088(DI)
+	VMOVUPS Z18, 1152(DI)
+	VMOVUPS Z19, 1216(DI)
+	VMOVUPS Z20, 1280(DI)
+	VMOVUPS Z21, 1344(DI)
+	VMOVUPS Z22, 1408(DI)
+	VMOVUPS Z23, 1472(DI)
+	VMOVUPS Z24, 1536(DI)
+	VMOVUPS Z25, 1600(DI)
+	VMOVUPS Z26, 1664(DI)
+	VMOVUPS Z27, 1728(DI)
+	VZEROUPPER
+	RET
+
+// func rows16StoreT(c, out *float32, osp, p, chans int)
+//
+// For o < chans (≤ 16), j < p (≤ 32): out[o·osp + j] = c[j·16 + o]: a
+// 16-channel segment's results, position-major in c (16 rows of 16 read
+// per 16 positions, those past p ignored), into the output's channel
+// planes osp apart. Per 16 positions: 16 rows into Z0–Z15, TRANSPOSE16
+// (channel o in Zo), then a store of the lanes below p − 16·pass (mask
+// K1) per channel.
+TEXT ·rows16StoreT(SB), NOSPLIT, $0-40
+	MOVQ c+0(FP), SI
+	MOVQ out+8(FP), R9
+	MOVQ osp+16(FP), R10
+	SHLQ $2, R10
+	MOVQ p+24(FP), BX
+	MOVQ chans+32(FP), R8
+
+pass:
+	MOVQ  $16, CX
+	CMPQ  BX, CX
+	CMOVQLT BX, CX
+	MOVQ  $1, AX
+	SHLQ  CX, AX
+	DECQ  AX
+	KMOVW AX, K1
+	VMOVUPS 0(SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVUPS 128(SI), Z2
+	VMOVUPS 192(SI), Z3
+	VMOVUPS 256(SI), Z4
+	VMOVUPS 320(SI), Z5
+	VMOVUPS 384(SI), Z6
+	VMOVUPS 448(SI), Z7
+	VMOVUPS 512(SI), Z8
+	VMOVUPS 576(SI), Z9
+	VMOVUPS 640(SI), Z10
+	VMOVUPS 704(SI), Z11
+	VMOVUPS 768(SI), Z12
+	VMOVUPS 832(SI), Z13
+	VMOVUPS 896(SI), Z14
+	VMOVUPS 960(SI), Z15
+	TRANSPOSE16
+	MOVQ R9, DI
+	MOVQ R8, DX
+	VMOVUPS Z0, K1, 0(DI)
+	ADDQ R10, DI
+	DECQ DX
+	JZ   next
+	VMOVUPS Z1, K1, 0(DI)
+	ADDQ R10, DI
+	DECQ DX
+	JZ   next
+	VMOVUPS Z2, K1, 0(DI)
+	ADDQ R10, DI
+	DECQ DX
+	JZ   next
+	VMOVUPS Z3, K1, 0(DI)
+	ADDQ R10, DI
+	DECQ DX
+	JZ   next
+	VMOVUPS Z4, K1, 0(DI)
+	ADDQ R10, DI
+	DECQ DX
+	JZ   next
+	VMOVUPS Z5, K1, 0(DI)
+	ADDQ R10, DI
+	DECQ DX
+	JZ   next
+	VMOVUPS Z6, K1, 0(DI)
+	ADDQ R10, DI
+	DECQ DX
+	JZ   next
+	VMOVUPS Z7, K1, 0(DI)
+	ADDQ R10, DI
+	DECQ DX
+	JZ   next
+	VMOVUPS Z8, K1, 0(DI)
+	ADDQ R10, DI
+	DECQ DX
+	JZ   next
+	VMOVUPS Z9, K1, 0(DI)
+	ADDQ R10, DI
+	DECQ DX
+	JZ   next
+	VMOVUPS Z10, K1, 0(DI)
+	ADDQ R10, DI
+	DECQ DX
+	JZ   next
+	VMOVUPS Z11, K1, 0(DI)
+	ADDQ R10, DI
+	DECQ DX
+	JZ   next
+	VMOVUPS Z12, K1, 0(DI)
+	ADDQ R10, DI
+	DECQ DX
+	JZ   next
+	VMOVUPS Z13, K1, 0(DI)
+	ADDQ R10, DI
+	DECQ DX
+	JZ   next
+	VMOVUPS Z14, K1, 0(DI)
+	ADDQ R10, DI
+	DECQ DX
+	JZ   next
+	VMOVUPS Z15, K1, 0(DI)
+	ADDQ R10, DI
+	DECQ DX
+	JZ   next
+
+next:
+	SUBQ $16, BX
+	JLE  done
+	ADDQ $1024, SI
+	ADDQ $64, R9
+	JMP  pass
+
+done:
+	VZEROUPPER
+	RET

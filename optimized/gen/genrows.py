@@ -13,7 +13,14 @@
 # accumulator adds its terms in k order (one rounding each), as
 # direct-blocked's do. The results go to c as P rows of 32 (position-major;
 # the caller transposes them into the output's channel planes).
+#
+# Kernels rows16FMA{P} for P = 1 … rowsMaxPos16: the same over 16 output
+# channels (one vector), P ≤ 28 accumulators Z0–Z(P−1), per term one
+# weight vector and P fused multiply-adds, each broadcasting its input
+# from memory (embedded broadcast); init rows ldi = 0 or 16 floats apart,
+# c P rows of 16. rows16StoreT transposes them into the channel planes.
 MAXPOS = 14
+MAXPOS16 = 28
 
 out = []
 w = out.append
@@ -76,6 +83,49 @@ store:''')
 	RET''')
 
 
+def kernel16(p):
+    w(f'''
+// func rows16FMA{p}(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < {p}, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{{t<k}} w[t·16 + o]·x[offs[t] + j],
+// the terms added in t order, one VFMADD231PS each (its input broadcast
+// from memory). Z0–Z{p - 1} hold the sums, Z28 the term's weights (1 + {p}
+// loads per {p} FMAs). init may be c itself (ldi = 16): every row is loaded
+// before the first store.
+TEXT ·rows16FMA{p}(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11''')
+    for j in range(p):
+        w(f'\tVMOVUPS 0(BX), Z{j}')
+        if j < p - 1:
+            w('\tADDQ R11, BX')
+    w('''	TESTQ CX, CX
+	JZ   store
+
+loop:
+	MOVQ 0(R8), SI
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28''')
+    for j in range(p):
+        w(f'\tVFMADD231PS.BCST {4 * j}(SI), Z28, Z{j}')
+    w('''	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+
+store:''')
+    for j in range(p):
+        w(f'\tVMOVUPS Z{j}, {64 * j}(DI)')
+    w('''	VZEROUPPER
+	RET''')
+
+
 def store():
     w('''
 // func rowsStoreT(c, out *float32, osp, p, chans int)
@@ -113,7 +163,59 @@ done:
 	RET''')
 
 
+def store16():
+    w('''
+// func rows16StoreT(c, out *float32, osp, p, chans int)
+//
+// For o < chans (≤ 16), j < p (≤ 32): out[o·osp + j] = c[j·16 + o]: a
+// 16-channel segment's results, position-major in c (16 rows of 16 read
+// per 16 positions, those past p ignored), into the output's channel
+// planes osp apart. Per 16 positions: 16 rows into Z0–Z15, TRANSPOSE16
+// (channel o in Zo), then a store of the lanes below p − 16·pass (mask
+// K1) per channel.
+TEXT ·rows16StoreT(SB), NOSPLIT, $0-40
+	MOVQ c+0(FP), SI
+	MOVQ out+8(FP), R9
+	MOVQ osp+16(FP), R10
+	SHLQ $2, R10
+	MOVQ p+24(FP), BX
+	MOVQ chans+32(FP), R8
+
+pass:
+	MOVQ  $16, CX
+	CMPQ  BX, CX
+	CMOVQLT BX, CX
+	MOVQ  $1, AX
+	SHLQ  CX, AX
+	DECQ  AX
+	KMOVW AX, K1''')
+    for j in range(16):
+        w(f'\tVMOVUPS {64 * j}(SI), Z{j}')
+    w('''	TRANSPOSE16
+	MOVQ R9, DI
+	MOVQ R8, DX''')
+    for o in range(16):
+        w(f'''	VMOVUPS Z{o}, K1, 0(DI)
+	ADDQ R10, DI
+	DECQ DX
+	JZ   next''')
+    w('''
+next:
+	SUBQ $16, BX
+	JLE  done
+	ADDQ $1024, SI
+	ADDQ $64, R9
+	JMP  pass
+
+done:
+	VZEROUPPER
+	RET''')
+
+
 for p in range(1, MAXPOS + 1):
     kernel(p)
 store()
+for p in range(1, MAXPOS16 + 1):
+    kernel16(p)
+store16()
 print('\n'.join(out))
