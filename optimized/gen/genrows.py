@@ -22,6 +22,16 @@
 MAXPOS = 14
 MAXPOS16 = 28
 
+# ARGS loads the kernels' arguments (both tiles take the same ones).
+ARGS = '''	MOVQ c+0(FP), DI
+	MOVQ init+8(FP), BX
+	MOVQ x+16(FP), R13
+	MOVQ offs+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ k+40(FP), CX
+	MOVQ ldi+48(FP), R11
+	SHLQ $2, R11'''
+
 out = []
 w = out.append
 w('''//go:build !noasm
@@ -44,14 +54,7 @@ def kernel(p):
 // (2 + {p} loads per {acc} FMAs). init may be c itself (ldi = 32): every
 // row is loaded before the first store.
 TEXT ·rowsFMA{p}(SB), NOSPLIT, $0-56
-	MOVQ c+0(FP), DI
-	MOVQ init+8(FP), BX
-	MOVQ x+16(FP), R13
-	MOVQ offs+24(FP), R8
-	MOVQ w+32(FP), R9
-	MOVQ k+40(FP), CX
-	MOVQ ldi+48(FP), R11
-	SHLQ $2, R11''')
+{ARGS}''')
     for j in range(p):
         w(f'\tVMOVUPS 0(BX), Z{2 * j}')
         w(f'\tVMOVUPS 64(BX), Z{2 * j + 1}')
@@ -93,14 +96,7 @@ def kernel16(p):
 // loads per {p} FMAs). init may be c itself (ldi = 16): every row is loaded
 // before the first store.
 TEXT ·rows16FMA{p}(SB), NOSPLIT, $0-56
-	MOVQ c+0(FP), DI
-	MOVQ init+8(FP), BX
-	MOVQ x+16(FP), R13
-	MOVQ offs+24(FP), R8
-	MOVQ w+32(FP), R9
-	MOVQ k+40(FP), CX
-	MOVQ ldi+48(FP), R11
-	SHLQ $2, R11''')
+{ARGS}''')
     for j in range(p):
         w(f'\tVMOVUPS 0(BX), Z{j}')
         if j < p - 1:
