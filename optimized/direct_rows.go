@@ -290,6 +290,9 @@ func (d *rowsConv) task(wk, task int) {
 		oh, ow = t/rg.segs, t%rg.segs*P
 		return oh, ow, min(P, g.cols-ow)
 	}
+	// out is the output from segment (oh, ow)'s first position in
+	// channel 0 of block ob: what its store writes, channels osp apart
+	out := func(ob, oh, ow int) []float32 { return d.out[outBase+ob*oc*osp+oh*g.cols+ow:] }
 	for ob := ob0; ob < ob1; ob++ {
 		pb := gi*rg.nob + ob
 		w := d.wp[pb*g.k*oc : (pb+1)*g.k*oc]
@@ -315,7 +318,7 @@ func (d *rowsConv) task(wk, task int) {
 						// conv1, whose 147 terms a segment leave the
 						// store 15% of the time (interleaved A/B,
 						// median of paired ratios), the same elsewhere
-						prefetchRowsW(d.out[outBase+ob*oc*osp+oh*g.cols+ow:], osp, chans, 2)
+						prefetchRowsW(out(ob, oh, ow), osp, chans, 2)
 					}
 					rowsKernel(oc, width, c, init, ldi, src[oh*g.wq+ow:], g.span, b.offs[k0:k1], w[k0*oc:k1*oc])
 				}
@@ -323,7 +326,7 @@ func (d *rowsConv) task(wk, task int) {
 			for t := tg; t < te; t++ {
 				oh, ow, width := seg(t)
 				hitIf(width < P, pathRowsShort)
-				rowsStore(oc, width, acc[(t-tg)*P*oc:], d.out[outBase+ob*oc*osp+oh*g.cols+ow:], osp, chans)
+				rowsStore(oc, width, acc[(t-tg)*P*oc:], out(ob, oh, ow), osp, chans)
 			}
 		}
 	}
@@ -353,14 +356,16 @@ func rowsStore(oc, P int, c, out []float32, osp, chans int) {
 	}
 }
 
-// rowsShapeOK reports whether oc × P is a tile the kernels have: 32
-// channels and P ≤ 14, or 16 and P ≤ 28.
+// rowsTiles are direct-rows' two tiles: output channels a block and the
+// longest segment the kernels have.
+var rowsTiles = [...]struct{ oc, maxPos int }{{rowsOC, rowsMaxPos}, {rowsOC16, rowsMaxPos16}}
+
+// rowsShapeOK reports whether oc × P is a tile the kernels have.
 func rowsShapeOK(oc, P int) bool {
-	switch oc {
-	case rowsOC:
-		return P >= 1 && P <= rowsMaxPos
-	case rowsOC16:
-		return P >= 1 && P <= rowsMaxPos16
+	for _, t := range rowsTiles {
+		if oc == t.oc {
+			return P >= 1 && P <= t.maxPos
+		}
 	}
 	return false
 }

@@ -28,7 +28,7 @@ func TestRowsKernel(t *testing.T) {
 }
 
 func testRowsKernel(t *testing.T, rng *rand.Rand) {
-	for _, sh := range rowsShapes {
+	for _, sh := range rowsTiles {
 		for P := 1; P <= sh.maxPos; P++ {
 			for k := 0; k <= 40; k++ {
 				for _, goOn := range []bool{false, true} {
@@ -38,9 +38,6 @@ func testRowsKernel(t *testing.T, rng *rand.Rand) {
 		}
 	}
 }
-
-// rowsShapes are direct-rows' two tiles.
-var rowsShapes = []struct{ oc, maxPos int }{{rowsOC, rowsMaxPos}, {rowsOC16, rowsMaxPos16}}
 
 func testRowsKernelCase(t *testing.T, rng *rand.Rand, oc, P, k int, goOn bool) {
 	const guard = 8
@@ -117,7 +114,7 @@ func TestRowsStore(t *testing.T) {
 func testRowsStore(t *testing.T) {
 	const guard = 8
 	const g = float32(-12345)
-	for _, sh := range rowsShapes {
+	for _, sh := range rowsTiles {
 		oc := sh.oc
 		for P := 1; P <= sh.maxPos; P++ {
 			c := make([]float32, rowsStoreFloats)

@@ -43,62 +43,33 @@ w('''//go:build !noasm
 ''')
 
 
-def kernel(p):
-    acc = 2 * p
-    w(f'''
-// func rowsFMA{p}(c, init, x *float32, offs *int, w *float32, k, ldi int)
-//
-// For j < {p}, o < 32: c[j·32 + o] = init[j·ldi + o] + Σ_{{t<k}} w[t·32 + o]·x[offs[t] + j],
-// the terms added in t order, one VFMADD231PS each. Z0–Z{acc - 1} hold the sums,
+def kernel(p, vecs):
+    """rowsFMA{p} (vecs = 2: 32 channels, explicit broadcasts shared by the
+    two weight vectors) or rows16FMA{p} (vecs = 1: 16 channels, each FMA
+    broadcasting its own input). Accumulator v of position j is
+    Z(vecs·j + v); the weights are Z28 (and Z29)."""
+    oc, acc = 16 * vecs, vecs * p
+    name = 'rowsFMA' if vecs == 2 else 'rows16FMA'
+    if vecs == 2:
+        regs = f'''the terms added in t order, one VFMADD231PS each. Z0–Z{acc - 1} hold the sums,
 // Z28 and Z29 the term's weights, Z30 and Z31 the broadcast inputs in turn
 // (2 + {p} loads per {acc} FMAs). init may be c itself (ldi = 32): every
-// row is loaded before the first store.
-TEXT ·rowsFMA{p}(SB), NOSPLIT, $0-56
-{ARGS}''')
-    for j in range(p):
-        w(f'\tVMOVUPS 0(BX), Z{2 * j}')
-        w(f'\tVMOVUPS 64(BX), Z{2 * j + 1}')
-        if j < p - 1:
-            w('\tADDQ R11, BX')
-    w('''	TESTQ CX, CX
-	JZ   store
-
-loop:
-	MOVQ 0(R8), SI
-	LEAQ 0(R13)(SI*4), SI
-	VMOVUPS 0(R9), Z28
-	VMOVUPS 64(R9), Z29''')
-    for j in range(p):
-        b = 30 + j % 2
-        w(f'\tVBROADCASTSS {4 * j}(SI), Z{b}')
-        w(f'\tVFMADD231PS Z28, Z{b}, Z{2 * j}')
-        w(f'\tVFMADD231PS Z29, Z{b}, Z{2 * j + 1}')
-    w('''	ADDQ $8, R8
-	ADDQ $128, R9
-	DECQ CX
-	JNZ  loop
-
-store:''')
-    for j in range(p):
-        w(f'\tVMOVUPS Z{2 * j}, {128 * j}(DI)')
-        w(f'\tVMOVUPS Z{2 * j + 1}, {128 * j + 64}(DI)')
-    w('''	VZEROUPPER
-	RET''')
-
-
-def kernel16(p):
-    w(f'''
-// func rows16FMA{p}(c, init, x *float32, offs *int, w *float32, k, ldi int)
-//
-// For j < {p}, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{{t<k}} w[t·16 + o]·x[offs[t] + j],
-// the terms added in t order, one VFMADD231PS each (its input broadcast
+// row is loaded before the first store.'''
+    else:
+        regs = f'''the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z{p - 1} hold the sums, Z28 the term's weights (1 + {p}
 // loads per {p} FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
-TEXT ·rows16FMA{p}(SB), NOSPLIT, $0-56
+// before the first store.'''
+    w(f'''
+// func {name}{p}(c, init, x *float32, offs *int, w *float32, k, ldi int)
+//
+// For j < {p}, o < {oc}: c[j·{oc} + o] = init[j·ldi + o] + Σ_{{t<k}} w[t·{oc} + o]·x[offs[t] + j],
+// {regs}
+TEXT ·{name}{p}(SB), NOSPLIT, $0-56
 {ARGS}''')
     for j in range(p):
-        w(f'\tVMOVUPS 0(BX), Z{j}')
+        for v in range(vecs):
+            w(f'\tVMOVUPS {64 * v}(BX), Z{vecs * j + v}')
         if j < p - 1:
             w('\tADDQ R11, BX')
     w('''	TESTQ CX, CX
@@ -106,18 +77,26 @@ TEXT ·rows16FMA{p}(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
-	LEAQ 0(R13)(SI*4), SI
-	VMOVUPS 0(R9), Z28''')
+	LEAQ 0(R13)(SI*4), SI''')
+    for v in range(vecs):
+        w(f'\tVMOVUPS {64 * v}(R9), Z{28 + v}')
     for j in range(p):
-        w(f'\tVFMADD231PS.BCST {4 * j}(SI), Z28, Z{j}')
-    w('''	ADDQ $8, R8
-	ADDQ $64, R9
+        if vecs == 1:
+            w(f'\tVFMADD231PS.BCST {4 * j}(SI), Z28, Z{j}')
+            continue
+        b = 30 + j % 2
+        w(f'\tVBROADCASTSS {4 * j}(SI), Z{b}')
+        for v in range(vecs):
+            w(f'\tVFMADD231PS Z{28 + v}, Z{b}, Z{vecs * j + v}')
+    w(f'''	ADDQ $8, R8
+	ADDQ ${4 * oc}, R9
 	DECQ CX
 	JNZ  loop
 
 store:''')
     for j in range(p):
-        w(f'\tVMOVUPS Z{j}, {64 * j}(DI)')
+        for v in range(vecs):
+            w(f'\tVMOVUPS Z{vecs * j + v}, {4 * oc * j + 64 * v}(DI)')
     w('''	VZEROUPPER
 	RET''')
 
@@ -209,9 +188,9 @@ done:
 
 
 for p in range(1, MAXPOS + 1):
-    kernel(p)
+    kernel(p, 2)
 store()
 for p in range(1, MAXPOS16 + 1):
-    kernel16(p)
+    kernel(p, 1)
 store16()
 print('\n'.join(out))
