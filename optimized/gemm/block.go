@@ -177,6 +177,12 @@ func tile(kern *kernel, ws *workspace, ap, bp []float32, src *rawB, ir, jr, mcur
 		}
 		return
 	}
+	// a last row panel of full width, not packing B: the first mm rows of
+	// the tile, straight into C
+	if mm < mr && nn == nr && kern.microRows != nil && (ir != 0 || src == nil) {
+		kern.microRows(mm, kcur, apan, bpan, ct, ldc, beta, accum)
+		return
+	}
 	// a last panel of at most nr/2 columns: the half tile (a ragged last
 	// panel is packed beforehand, never by microPack)
 	half := kern.microHalf != nil && nn <= nr/2

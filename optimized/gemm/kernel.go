@@ -25,6 +25,14 @@ type kernel struct {
 	// nr/2 real columns, which the full tile would compute half in vain.
 	microHalf func(kc int, a, b, c []float32, ldc int, beta float32, accum bool)
 
+	// microRows, if not nil, is micro restricted to the first rows rows
+	// (0 < rows < mr): it reads the same panels, writes only those rows of
+	// C, and gives each element the same operations as micro, so the same
+	// bits. It serves the last row panel of a product whose m is not a
+	// multiple of mr, which the full tile would compute partly in vain and
+	// through a scratch copy (m = 64 on the 14-row tile: 6 of 70 rows).
+	microRows func(rows, kc int, a, b, c []float32, ldc int, beta float32, accum bool)
+
 	// aOuter makes macro run the tiles of a block row panel by row panel
 	// (A micro-panel outside, B micro-panels inside): for tiles whose B
 	// micro-panel (KC·NR floats) does not fit L1 beside the rest, so the A

@@ -136,3 +136,92 @@ func TestPackAssembly(t *testing.T) {
 		}
 	}
 }
+
+// TestMicroRows checks each tile's row-remainder kernel (kernel.microRows)
+// at every row count below MR, against exact integer sums at kc from 0 to
+// 20 and around KC, in both store modes: the rows it computes hold the sum
+// (NaN in C for the overwrite mode), and the rows below them, the gaps
+// between rows and the words around the tile keep their guards. With
+// random floats it must also give the bits of the full tile's first rows.
+func TestMicroRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	tested := false
+	for _, kern := range allTiles() {
+		if kern.microRows == nil {
+			continue
+		}
+		tested = true
+		mr, nr := kern.mr, kern.nr
+		ldc := nr + 3
+		for rows := 1; rows < mr; rows++ {
+			for _, kc := range append(upTo(20), kern.kc-1, kern.kc, kern.kc+1) {
+				for _, accum := range []bool{false, true} {
+					a := make([]float32, kc*mr)
+					b := make([]float32, kc*nr)
+					for i := range a {
+						a[i] = float32(rng.IntN(17) - 8)
+					}
+					for i := range b {
+						b[i] = float32(rng.IntN(17) - 8)
+					}
+					buf := make([]float32, 2*guardWords+mr*ldc)
+					for i := range buf {
+						buf[i] = guard
+					}
+					beta := float32(3)
+					want := make([]float32, rows*nr)
+					for i := range rows {
+						for j := range nr {
+							var s float32
+							for p := range kc {
+								s += a[p*mr+i] * b[p*nr+j]
+							}
+							c0 := float32(math.NaN())
+							if accum {
+								c0 = float32(rng.IntN(9) - 4)
+								s += beta * c0
+							}
+							buf[guardWords+i*ldc+j] = c0
+							want[i*nr+j] = s
+						}
+					}
+					kern.microRows(rows, kc, a, b, buf[guardWords:guardWords+(rows-1)*ldc+nr], ldc, beta, accum)
+					label := fmt.Sprintf("%s rows=%d kc=%d accum=%v", kern.name, rows, kc, accum)
+					for i, v := range buf {
+						r, col := (i-guardWords)/ldc, (i-guardWords)%ldc
+						if i >= guardWords && r < rows && col < nr {
+							if w := want[r*nr+col]; v != w {
+								t.Errorf("%s: C[%d,%d] = %v, want %v", label, r, col, v, w)
+							}
+						} else if math.Float32bits(v) != math.Float32bits(guard) {
+							t.Errorf("%s: smashed guard at buf[%d]", label, i)
+						}
+					}
+				}
+			}
+			// the same bits as the full tile's first rows, on random floats
+			kc := kern.kc + 7
+			a := make([]float32, kc*mr)
+			b := make([]float32, kc*nr)
+			full := make([]float32, mr*nr)
+			for i := range a {
+				a[i] = rng.Float32()*2 - 1
+			}
+			for i := range b {
+				b[i] = rng.Float32()*2 - 1
+			}
+			for i := range full {
+				full[i] = rng.Float32()
+			}
+			part := slices.Clone(full[:rows*nr])
+			kern.micro(kc, a, b, full, nr, 0.5, true)
+			kern.microRows(rows, kc, a, b, part, nr, 0.5, true)
+			if i := firstDiff(full[:rows*nr], part); i >= 0 {
+				t.Errorf("%s rows=%d: element %d is %v, the full tile's %v", kern.name, rows, i, part[i], full[i])
+			}
+		}
+	}
+	if !tested && Kernels()[0] == "avx512" {
+		t.Error("the AVX-512 tile has no row-remainder kernel")
+	}
+}

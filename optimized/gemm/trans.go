@@ -47,6 +47,7 @@ func transposed(kern *kernel) *kernel {
 	t.trans = true
 	t.microPack = nil
 	t.microHalf = nil // Cᵀ's scratch is padded to whole tiles
+	t.microRows = nil
 	t.shapes = nil
 	return &t
 }
