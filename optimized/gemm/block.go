@@ -101,7 +101,18 @@ func runRegionIn(kern *kernel, ws *workspace, r region, k int, as aSrc, bs bSour
 			kcur := min(kern.kc, k-pc)
 			var bp []float32
 			var src *rawB
-			if fuse {
+			pstride := kcur * nr // from one packed B panel to the next in bp
+			switch {
+			case fuse && !kern.aOuter && r.i1-r.i0 <= kern.mc:
+				// One MC block: each panel is packed by its first tile and
+				// read by the block's other tiles right after, never again,
+				// so all panels share one buffer that stays in L1 (a buffer
+				// of the whole block, 3 MiB at n = 3136, k = 256, missed in
+				// cache on every write).
+				pstride = 0
+				bp = ws.b[:kcur*nr]
+				src = &rawB{b: raw.b[pc*raw.ldb+jc:], ldb: raw.ldb}
+			case fuse:
 				// Full B panels are packed by the first MC block's micro-kernel
 				// calls as they stream B; only a ragged last panel is packed here.
 				full := ncur / nr
@@ -110,7 +121,7 @@ func runRegionIn(kern *kernel, ws *workspace, r region, k int, as aSrc, bs bSour
 					packB(bp[full*kcur*nr:], raw.b, raw.ldb, pc, kcur, jc+full*nr, ncur-full*nr, nr)
 				}
 				src = &rawB{b: raw.b[pc*raw.ldb+jc:], ldb: raw.ldb}
-			} else {
+			default:
 				bp = bs.panels(kern, ws, pc, kcur, jc, ncur)
 			}
 			// Later KC blocks add onto what the earlier ones stored.
@@ -125,7 +136,7 @@ func runRegionIn(kern *kernel, ws *workspace, r region, k int, as aSrc, bs bSour
 				if pc == 0 && ws.bias != nil {
 					bias = ws.bias[ic:]
 				}
-				macro(kern, ws, ap, bp, src, mcur, ncur, kcur, c[ic*ldc+jc:], ldc, bt, accum, bias)
+				macro(kern, ws, ap, bp, pstride, src, mcur, ncur, kcur, c[ic*ldc+jc:], ldc, bt, accum, bias)
 				src = nil
 			}
 		}
@@ -133,37 +144,43 @@ func runRegionIn(kern *kernel, ws *workspace, r region, k int, as aSrc, bs bSour
 }
 
 // macro runs the micro-kernel over an mcur×ncur block of C whose packed
-// operands are ap and bp. If src is not nil, the full panels of bp are not
-// packed yet: the first tile of each packs its panel from src while
-// computing. Edge tiles go through ws.tile so that only the valid part of C
-// is written. bias, when not nil, is the block's row bias, added to each
-// tile as it is stored (the first KC block of SgemmPackedABias).
-func macro(kern *kernel, ws *workspace, ap, bp []float32, src *rawB, mcur, ncur, kcur int, c []float32, ldc int, beta float32, accum bool, bias []float32) {
+// operands are ap and bp, B's panels pstride floats apart in bp. If src is
+// not nil, the full panels of bp are not packed yet: the first tile of each
+// packs its panel from src while computing. pstride 0 means one buffer for
+// every panel (with src, and not aOuter): each is packed when its tiles
+// come, a ragged last one here. Edge tiles go through ws.tile so that only
+// the valid part of C is written. bias, when not nil, is the block's row
+// bias, added to each tile as it is stored (the first KC block of
+// SgemmPackedABias).
+func macro(kern *kernel, ws *workspace, ap, bp []float32, pstride int, src *rawB, mcur, ncur, kcur int, c []float32, ldc int, beta float32, accum bool, bias []float32) {
 	mr, nr := kern.mr, kern.nr
 	if kern.aOuter {
 		for ir := 0; ir < mcur; ir += mr {
 			for jr := 0; jr < ncur; jr += nr {
-				tile(kern, ws, ap, bp, src, ir, jr, mcur, ncur, kcur, c, ldc, beta, accum, bias)
+				tile(kern, ws, ap, bp[jr/nr*pstride:], src, ir, jr, mcur, ncur, kcur, c, ldc, beta, accum, bias)
 			}
 		}
 		return
 	}
 	for jr := 0; jr < ncur; jr += nr {
+		if pstride == 0 && ncur-jr < nr {
+			packB(bp, src.b, src.ldb, 0, kcur, jr, ncur-jr, nr)
+		}
 		for ir := 0; ir < mcur; ir += mr {
-			tile(kern, ws, ap, bp, src, ir, jr, mcur, ncur, kcur, c, ldc, beta, accum, bias)
+			tile(kern, ws, ap, bp[jr/nr*pstride:], src, ir, jr, mcur, ncur, kcur, c, ldc, beta, accum, bias)
 		}
 	}
 }
 
-// tile runs the micro-kernel on the tile at (ir, jr) of macro's block. An
+// tile runs the micro-kernel on the tile at (ir, jr) of macro's block,
+// whose packed B panel is bpan. An
 // edge tile goes through ws.tile: its valid part of C is copied in (when
 // accumulating), the kernel merges S + beta·C there as it does in C, and the
 // valid part is copied back, so edge and inner tiles round alike.
-func tile(kern *kernel, ws *workspace, ap, bp []float32, src *rawB, ir, jr, mcur, ncur, kcur int, c []float32, ldc int, beta float32, accum bool, bias []float32) {
+func tile(kern *kernel, ws *workspace, ap, bpan []float32, src *rawB, ir, jr, mcur, ncur, kcur int, c []float32, ldc int, beta float32, accum bool, bias []float32) {
 	mr, nr := kern.mr, kern.nr
 	mm, nn := min(mr, mcur-ir), min(nr, ncur-jr)
 	apan := ap[ir/mr*kcur*mr:]
-	bpan := bp[jr/nr*kcur*nr:]
 	ct := c[ir*ldc+jr:]
 	if bias != nil {
 		// after the tile is stored, while it is in L1

@@ -51,7 +51,12 @@
 // 48 KiB L1d while the A block (MC·KC·4 B = 336 KiB) sits in the 2 MiB L2
 // and the B block (KC·NC·4 B = 4 MiB) in L3; its first MC block's kernel
 // calls copy their B panel into the packed buffer while computing, so B is
-// not read twice. The 48-wide tiles keep their 7–8 KiB A micro-panel in L1
+// not read twice. When m fits one MC block every panel is read only by the
+// tiles right after the one that packed it, so all share a single panel's
+// buffer, which stays in L1: a buffer of the whole B block (3 MiB at
+// k = 256, n = 3136) missed in cache on every write. Paired ratios over
+// that, one core: 64×3136×256 1.33, 256×3136×64 1.08, 128×784×512 1.07,
+// 256×784×128 1.03, 512×196×256 1.00. The 48-wide tiles keep their 7–8 KiB A micro-panel in L1
 // and their B block (1 MiB) in L2; they prefetch the B panel a few rows
 // ahead and run k four steps per iteration (they were measured faster
 // with B packed in a separate pass, row-contiguous, than fused). Full 14-

@@ -120,7 +120,7 @@ func runRegionT(kern *kernel, ws *workspace, r region, k int, as aSrc, ts tSourc
 			for jc := 0; jc < nt; jc += kern.nc {
 				ncur := min(kern.nc, nt-jc)
 				bp := as.tBlock(ws.b, nr, kern.kc, r.j0+jc, ncur, pc, kcur)
-				macro(kern, ws, ap, bp, nil, ceilTo(mt, mr), ceilTo(ncur, nr), kcur, ct[jc:], ldt, bt, accum, nil)
+				macro(kern, ws, ap, bp, kcur*nr, nil, ceilTo(mt, mr), ceilTo(ncur, nr), kcur, ct[jc:], ldt, bt, accum, nil)
 			}
 			continue
 		}
@@ -130,7 +130,7 @@ func runRegionT(kern *kernel, ws *workspace, r region, k int, as aSrc, ts tSourc
 			for ic := 0; ic < mt; ic += kern.mc {
 				mcur := min(kern.mc, mt-ic)
 				ap := ts.panelsInto(ws.a, mr, pc, kcur, r.i0+ic, mcur)
-				macro(kern, ws, ap, bp, nil, ceilTo(mcur, mr), ceilTo(ncur, nr), kcur, ct[ic*ldt+jc:], ldt, bt, accum, nil)
+				macro(kern, ws, ap, bp, kcur*nr, nil, ceilTo(mcur, mr), ceilTo(ncur, nr), kcur, ct[ic*ldt+jc:], ldt, bt, accum, nil)
 			}
 		}
 	}
