@@ -2,6 +2,15 @@
 
 #include "textflag.h"
 
+// SRCAHEAD is how far ahead of its loads (bytes) each row copier asks for
+// the source lines: a depthwise layer reads its input once, from L3 or
+// memory, and the copy of its window was most of its time waiting on it.
+// Paired ratios over no prefetch, one core: MobileNet's stride-2 depthwise
+// layers at 112² and 56² 1.08–1.11, stride 1 at 112² and 56² 1.04; 1024
+// and 4096 bytes gained less, 8192 and 16384 less still or lost; the
+// stride-2 padded volumes of direct-rows and direct-blocked 1.00.
+#define SRCAHEAD 2048
+
 DATA evenLanes<>+0(SB)/4, $0
 DATA evenLanes<>+4(SB)/4, $2
 DATA evenLanes<>+8(SB)/4, $4
@@ -85,6 +94,8 @@ chunk:
 	KMOVW     AX, K3
 	VMOVUPS.Z (DX), K1, Z0
 	VMOVUPS.Z 64(DX), K2, Z1
+	PREFETCHT0 SRCAHEAD(DX)
+	PREFETCHT0 SRCAHEAD+64(DX)
 	VMOVAPS   Z6, Z2
 	VPERMI2PS Z1, Z0, Z2
 	VMOVAPS   Z7, Z3
@@ -138,6 +149,7 @@ cvec:
 	CMPQ    DX, $16
 	JLT     ctail
 	VMOVUPS (SI)(BX*4), Z0
+	PREFETCHT0 SRCAHEAD(SI)(BX*4)
 	VMOVUPS Z0, (DI)(BX*4)
 	ADDQ    $16, BX
 	SUBQ    $16, DX
