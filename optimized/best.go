@@ -22,7 +22,12 @@ import (
 //   - deform → deform-im2col (the only one); dynamic → dynamic-blocked
 //     (the grouped batch on direct-blocked, experts mixed into its
 //     panels: 1.3–1.4× dynamic-grouped's GFLOP/s in the same rounds, which
-//     had beaten dynamic-mix, 0.86 against 0.91 ms);
+//     had beaten dynamic-mix, 0.86 against 0.91 ms), but dynamic-rows
+//     (the same on direct-rows) where the conv rule below takes
+//     direct-rows for the grouped batch: paired ratios over
+//     dynamic-blocked, interleaved, 1.14 at mb2 32→32 28² E=4, 1.11 at
+//     64→64 56², 1.16 at mb4 16→16 32², 1.15 at mb2 128→128 14², 1.14 at
+//     5×5 mb2 64→64 28²;
 //   - conv with one input channel per group (depthwise, any multiplier) →
 //     depthwise-direct (0.26 ms against direct-tiled's 0.75 ms and
 //     im2col-gemm's 2.9 ms on 3×3 over 112²);
@@ -152,6 +157,9 @@ func bestName(p *conv.Problem) string {
 	case conv.OpDynamic:
 		if !fast {
 			return "dynamic-grouped"
+		}
+		if q := dynamicGroupedProblem(p); rowsChosen(&q) {
+			return "dynamic-rows"
 		}
 		return "dynamic-blocked"
 	}

@@ -36,9 +36,9 @@ func TestBestSupportsShapeFiles(t *testing.T) {
 // TestBestRule: one problem of each form the rule names gets the variant
 // the rule says, at 1 worker.
 func TestBestRule(t *testing.T) {
-	rows, rows1x1 := "direct-blocked", "pointwise-gemm" // where direct-rows' kernels are not assembly
+	rows, rows1x1, dynRows := "direct-blocked", "pointwise-gemm", "dynamic-blocked" // where direct-rows' kernels are not assembly
 	if optimized.RowsAsm() {
-		rows, rows1x1 = "direct-rows", "direct-rows"
+		rows, rows1x1, dynRows = "direct-rows", "direct-rows", "dynamic-rows"
 	}
 	checkBest(t, "", []bestCase{
 		{"mb1ic64ih56oc64oh56kh3ph1", conv.OpConv, rows},
@@ -67,7 +67,9 @@ func TestBestRule(t *testing.T) {
 		{"mb1ic64ih6oc64oh6kh3ph1", conv.OpConv, "direct-blocked"},
 		{"mb1ic64ih28oc32oh56kh4sh2ph1", conv.OpDeconv, "deconv-blocked"},
 		{"mb1ic32id8oc16od16kd4sd2pd1", conv.OpDeconv, "deconv-blocked"},
-		{"mb2ic32ih28oc32oh28kh3ph1", conv.OpDynamic, "dynamic-blocked"},
+		{"mb2ic32ih28oc32oh28kh3ph1", conv.OpDynamic, dynRows},
+		// the grouped batch's segments under rowsMinPos
+		{"mb2ic32ih6oc32oh6kh3ph1", conv.OpDynamic, "dynamic-blocked"},
 	})
 	if _, err := optimized.Best(nil, 1); err == nil {
 		t.Error("Best(nil) gave no error")

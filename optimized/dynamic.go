@@ -174,22 +174,52 @@ func dynamicBlockedVariant() rawVariant {
 			return nil, nil, err
 		}
 		g := &d.g
-		wsz, bsz := p.G*g.nob*g.k*g.mr, p.G*g.nob*g.mr
-		per := p.OC * p.ICG() * p.Taps()
-		pw := make([]float32, p.E*wsz)
-		var pb, bmix []float32
-		if b != nil {
-			pb, bmix = make([]float32, p.E*bsz), d.bias
-		}
-		for e := 0; e < p.E; e++ {
-			var be, pbe []float32
-			if b != nil {
-				be, pbe = b[e*p.OC:(e+1)*p.OC], pb[e*bsz:(e+1)*bsz]
-			}
-			d.packInto(pw[e*wsz:(e+1)*wsz], pbe, p.G, w[e*per:(e+1)*per], be)
-		}
-		return newMixerInto(ex, p, pw, wsz, d.wp, pb, bsz, bmix), d.run, nil
+		m := newPackedMixer(ex, p, w, b, p.G*g.nob*g.k*g.mr, p.G*g.nob*g.mr, d.wp, d.bias, func(wp, bias, w, b []float32) {
+			d.packInto(wp, bias, p.G, w, b)
+		})
+		return m, d.run, nil
 	})
+}
+
+// dynamic-rows: the grouped convolution by direct-rows, its experts
+// packed and mixed into its panels as dynamic-blocked's are (the same
+// panel layout, with direct-rows' channel block).
+func dynamicRowsVariant() rawVariant {
+	return dynamicBatchedVariant("dynamic-rows", func(ex *executor, p, q *conv.Problem, w, b []float32) (*mixer, func(x, out []float32), error) {
+		d, err := newRowsConv(ex, q, nil, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		k, oc, nob := d.b.g.k, d.g.oc, d.g.nob
+		m := newPackedMixer(ex, p, w, b, p.G*nob*k*oc, p.G*nob*oc, d.wp, d.bias, func(wp, bias, w, b []float32) {
+			packBlockedPanels(wp, bias, p.G, p.OCG(), k, oc, w, b)
+		})
+		return m, d.run, nil
+	})
+}
+
+// newPackedMixer packs each of p's experts once with pack, which writes
+// one sample's weights (wsz floats) and, with b, biases (bsz floats) in
+// an engine's layout, and returns the mixer that mixes the packed experts
+// into each sample's part of wmix and bmix, the engine's weights and
+// biases for the batch (bmix is left alone without b: zero there).
+func newPackedMixer(ex *executor, p *conv.Problem, w, b []float32, wsz, bsz int, wmix, bmix []float32, pack func(wp, bias, w, b []float32)) *mixer {
+	per := p.OC * p.ICG() * p.Taps()
+	pw := make([]float32, p.E*wsz)
+	var pb []float32
+	if b != nil {
+		pb = make([]float32, p.E*bsz)
+	} else {
+		bmix = nil
+	}
+	for e := 0; e < p.E; e++ {
+		var be, pbe []float32
+		if b != nil {
+			be, pbe = b[e*p.OC:(e+1)*p.OC], pb[e*bsz:(e+1)*bsz]
+		}
+		pack(pw[e*wsz:(e+1)*wsz], pbe, w[e*per:(e+1)*per], be)
+	}
+	return newMixerInto(ex, p, pw, wsz, wmix, pb, bsz, bmix)
 }
 
 // dynamicGroupedProblem is the batch of dynamic problem p as one grouped

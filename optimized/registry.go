@@ -26,6 +26,7 @@
 //	im2col-blas32      conv      im2col + gonum blas32.Gemm (baseline)                    1   exact
 //	direct-blocked     conv      flat stride-phase planes, MR oc × 16·NV outputs kernel    1   exact
 //	direct-rows        conv      the same planes, P outputs of a row × 32 oc kernel        1   exact
+//	dynamic-rows       dynamic   dynamic-grouped on direct-rows (mix packed per run)      2   exact*
 //
 // (* on the integer fill, whose routing weights are dyadic.) Separable
 // composes depthwise-direct and pointwise-gemm.
@@ -226,6 +227,7 @@ func init() {
 	register(withKernel(im2colBlas32Variant(), blas32Kernel))
 	register(withKernel(directBlockedVariant(), blockedKernelName))
 	register(withKernel(directRowsVariant(), rowsKernelName))
+	register(withKernel(dynamicRowsVariant(), rowsKernelName))
 }
 
 var nan32 = float32(math.NaN())

@@ -93,6 +93,10 @@ func taskSplit(name string, p *conv.Problem, workers int) (int, string) {
 		q := dynamicGroupedProblem(p)
 		n, d := blockedSplit(&q, workers)
 		return n, "the batch as one grouped convolution: " + d
+	case "dynamic-rows":
+		q := dynamicGroupedProblem(p)
+		n, d := rowsSplit(&q, workers)
+		return n, "the batch as one grouped convolution: " + d
 	}
 	return 0, fmt.Sprintf("%s: decomposition unknown to Tasks", name)
 }
