@@ -18,7 +18,13 @@ import (
 //     deconv-subpixel's 35.2 %, 3D 36.6 % against 22.6 % (planned, one
 //     core, medians of 6 interleaved rounds); deconv-subpixel had beaten
 //     deconv-col2im (42.8 against 32.8 GFLOP/s in 2D, 24.3 against 17.6 in
-//     3D) and deconv-zeroinsert is 5–10× slower;
+//     3D) and deconv-zeroinsert is 5–10× slower; but deconv-rows, the
+//     phases on direct-rows' kernel, where every phase's row segments hold
+//     at least rowsMinPos outputs and its useful share is at least
+//     rowsUsefulShare of deconv-blocked's (deconvRowsChosen, rowsChosen's
+//     rule): paired ratios over deconv-blocked, interleaved, 1.18 on the 4×4
+//     stride-2 2D 64→32 at 28², 1.27 in 3D 32→16 at 8³, 1.28 at 128→64 on
+//     14², 1.13 at 256→128 on 7², 1.19 on a 3×3 stride-1 64→64 at 28²;
 //   - deform → deform-im2col (the only one); dynamic → dynamic-blocked
 //     (the grouped batch on direct-blocked, experts mixed into its
 //     panels: 1.3–1.4× dynamic-grouped's GFLOP/s in the same rounds, which
@@ -151,6 +157,9 @@ func bestName(p *conv.Problem) string {
 		if !fast {
 			return "deconv-subpixel"
 		}
+		if deconvRowsChosen(p) {
+			return "deconv-rows"
+		}
 		return "deconv-blocked"
 	case conv.OpDeform:
 		return "deform-im2col"
@@ -197,6 +206,25 @@ func rowsChosen(p *conv.Problem) bool {
 	b := newBlockedGeom(p, 1)
 	r := newRowsGeom(p, &b, 1)
 	return r.pos >= rowsMinPos && r.useful(p, &b) >= rowsUsefulShare*b.useful(p)
+}
+
+// deconvRowsChosen reports whether Best takes deconv-rows for deconv p
+// where it would take deconv-blocked, by rowsChosen's rule over the
+// phases: the row kernels run in assembly, every phase's segments hold at
+// least rowsMinPos outputs, and the useful share is at least
+// rowsUsefulShare of deconv-blocked's.
+func deconvRowsChosen(p *conv.Problem) bool {
+	if !rowsAsm() {
+		return false
+	}
+	v, phases := newSubpixelPhases(p, nil)
+	_, maxPos := rowsShape(p)
+	for _, s := range phases {
+		if newRowsSegs(s.q[2], maxPos).pos < rowsMinPos {
+			return false
+		}
+	}
+	return deconvRowsUseful(p, phases) >= rowsUsefulShare*deconvBlockedUseful(p, v, phases)
 }
 
 // rowsChosen1x1 reports whether Best takes direct-rows for a 1×1 conv

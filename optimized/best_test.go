@@ -36,9 +36,9 @@ func TestBestSupportsShapeFiles(t *testing.T) {
 // TestBestRule: one problem of each form the rule names gets the variant
 // the rule says, at 1 worker.
 func TestBestRule(t *testing.T) {
-	rows, rows1x1, dynRows := "direct-blocked", "pointwise-gemm", "dynamic-blocked" // where direct-rows' kernels are not assembly
+	rows, rows1x1, dynRows, deconvRows := "direct-blocked", "pointwise-gemm", "dynamic-blocked", "deconv-blocked" // where direct-rows' kernels are not assembly
 	if optimized.RowsAsm() {
-		rows, rows1x1, dynRows = "direct-rows", "direct-rows", "dynamic-rows"
+		rows, rows1x1, dynRows, deconvRows = "direct-rows", "direct-rows", "dynamic-rows", "deconv-rows"
 	}
 	checkBest(t, "", []bestCase{
 		{"mb1ic64ih56oc64oh56kh3ph1", conv.OpConv, rows},
@@ -65,8 +65,12 @@ func TestBestRule(t *testing.T) {
 		{"mb1ic1024ih1oc5oh1kh1", conv.OpConv, "pointwise-gemm"},
 		// segments under rowsMinPos
 		{"mb1ic64ih6oc64oh6kh3ph1", conv.OpConv, "direct-blocked"},
-		{"mb1ic64ih28oc32oh56kh4sh2ph1", conv.OpDeconv, "deconv-blocked"},
-		{"mb1ic32id8oc16od16kd4sd2pd1", conv.OpDeconv, "deconv-blocked"},
+		{"mb1ic64ih28oc32oh56kh4sh2ph1", conv.OpDeconv, deconvRows},
+		{"mb1ic32id8oc16od16kd4sd2pd1", conv.OpDeconv, deconvRows},
+		// phases of 3 columns: segments under rowsMinPos
+		{"mb1ic64ih3oc32oh6kh4sh2ph1", conv.OpDeconv, "deconv-blocked"},
+		// 8 channels: half of the 16-channel tile padding
+		{"mb1ic64ih28oc8oh56kh4sh2ph1", conv.OpDeconv, "deconv-blocked"},
 		{"mb2ic32ih28oc32oh28kh3ph1", conv.OpDynamic, dynRows},
 		// the grouped batch's segments under rowsMinPos
 		{"mb2ic32ih6oc32oh6kh3ph1", conv.OpDynamic, "dynamic-blocked"},

@@ -131,15 +131,12 @@ func newDeconvBlocked(ex *executor, p *conv.Problem, w, b []float32) (*deconvBlo
 	icg := p.ICG()
 	d.kc = max(1, min(icg, blockedL1()/(d.t+reach)))
 	mr := d.mr
-	d.wp, d.span = make([][]float32, len(d.phases)), make([]int, len(d.phases))
+	var err error
+	if d.span, err = subpixelSpans(d.phases, icg, d.vol.psz); err != nil {
+		return nil, fmt.Errorf("deconv-blocked: %w", err)
+	}
+	d.wp = make([][]float32, len(d.phases))
 	for i, s := range d.phases {
-		d.span[i] = 1
-		for _, o := range s.offs {
-			if o < 0 || o >= icg*d.vol.psz {
-				return nil, fmt.Errorf("deconv-blocked: term offset %d outside the group's volume [0, %d)", o, icg*d.vol.psz)
-			}
-			d.span[i] = max(d.span[i], o+1)
-		}
 		d.wp[i] = make([]float32, p.G*d.nob*s.k*mr)
 		packBlockedPanels(d.wp[i], nil, p.G, ocg, s.k, mr, s.w, nil)
 	}
@@ -236,6 +233,20 @@ func (d *deconvBlocked) store(c []float32, n, oc0, rows int, s *subpixelPhase, q
 			}
 		}
 	}
+}
+
+// deconvBlockedUseful is the share of deconv-blocked's multiply-adds
+// that reach an output (blockedGeom.useful's measure): of its tiles'
+// positions and its blocks' channels, the phases' outputs and OCG
+// channels are real.
+func deconvBlockedUseful(p *conv.Problem, v subpixelVolume, phases []subpixelPhase) float64 {
+	mr, nv := blockedShape(p.OCG(), deconvBlockedRunLen(phases, v.wp))
+	real, done := 0, 0
+	for _, s := range phases {
+		real += s.q[0] * s.q[1] * s.q[2] * p.OCG()
+		done += s.q[0] * ceilDiv((s.q[1]-1)*v.wp+s.q[2], 16*nv) * 16 * nv * ceilDiv(p.OCG(), mr) * mr
+	}
+	return float64(real) / float64(max(1, done))
 }
 
 // deconvBlockedSplit is Tasks' count and description for deconv-blocked.

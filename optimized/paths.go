@@ -19,178 +19,186 @@ import (
 type path int
 
 const (
-	pathRowFull64        path = iota // row kernel: a row with a full 64-output pass
-	pathRowTail2                     // row kernel: a row tail of 1–32 outputs (two masked vectors)
-	pathRowTail4                     // row kernel: a row tail of 33–63 outputs (four masked vectors)
-	pathPadStride1                   // padded volume: plain row copy (width stride 1)
-	pathPadSplit2                    // padded volume: stride-2 row split into two phases
-	pathPadSplit2Odd                 // stride-2 split with odd begin padding (source shifted one lane)
-	pathPadSplitN                    // padded volume: width stride > 2, scalar phase gather
-	pathDwWindow                     // depthwise: rank ≤ 2, L1 windows of dwRows output rows
-	pathDwVolume                     // depthwise: 3D, whole padded volume
-	pathDwWindowPad                  // depthwise: a window of padding rows only (large padding)
-	pathDwRowRem                     // depthwise: a last window of fewer than dwRows rows
-	pathDwWholePlane                 // depthwise: a plane of more than dwRows output rows as one window (dwBlockRows)
-	pathDwMultiplier                 // depthwise: several output channels per input channel
-	pathDirectOCRem                  // direct-tiled: a last output-channel block under ocBlock
-	pathDirectRowRem                 // direct-tiled: a last row block under rowBlock (several blocks)
-	pathIm2colWide                   // im2col-gemm: wide im2col on the padded grid (unit stride)
-	pathIm2colGather                 // im2col-gemm: per-row gather im2col
-	pathIm2colIdent                  // pointwise-gemm: the input is the im2col matrix
-	pathIm2colTileRem                // im2col: a last column tile under colTile (several tiles)
-	pathIm2colPadRow                 // im2col: a whole row segment in the padding (cleared)
-	pathIm2colPadCol                 // im2col: a row segment clipped by column padding
-	pathIm2colStrided                // im2col: strided gather of a row segment
-	pathWideRowRem                   // wide im2col: a last row block under its block size
-	pathGemmMTail                    // GEMM: rows not a multiple of the micro-kernel's mr
-	pathGemmNTail                    // GEMM: columns not a multiple of the micro-kernel's nr
-	pathWinoEdgeCol                  // Winograd: output tiles cut at the right edge (odd OW)
-	pathWinoEdgeRow                  // Winograd: output tiles cut at the bottom edge (odd OH)
-	pathWinoChunkRem                 // Winograd: a last tile chunk under winoChunk (several chunks)
-	pathCol2imUnit                   // col2im: contiguous add (width stride 1)
-	pathCol2imStrided                // col2im: strided scatter-add
-	pathCol2imTapOut                 // col2im: a tap whose columns all fall outside the output
-	pathCol2imCrop                   // col2im: a tap's input span clipped by the output bounds
-	pathCol2imNegEnd                 // col2im: negative end padding (cropped end)
-	pathCol2imOutPad                 // col2im: output padding (end padding below begin padding)
-	pathCol2imTileRem                // col2im: a last GEMM column tile under colTile (several tiles)
-	pathZeroInsCrop                  // zero insertion: padding wider than the kernel crops z
-	pathDeformOut                    // deform: a sample with all four neighbours outside the image
-	pathDeformEdge                   // deform: a sample with some neighbours outside the image
-	pathDeformMask                   // deform: modulated (mask) sampling
-	pathDeformDG                     // deform: several offset groups
-	pathFFTPadSkip                   // FFT: input copy skipping padding positions
-	pathFFTUnreached                 // FFT: outputs that reach no input (exactly the bias)
-	pathFFTUnitAxis                  // FFT: an axis of transform length 1
-	pathDynSoftmax                   // dynamic: softmax routing
-	pathDynSigmoid                   // dynamic: sigmoid routing
-	pathDynBias                      // dynamic: mixed biases
-	pathIm2colTileDeep               // im2col: a column tile that starts past the first output plane (3D)
-	pathFFTDilated                   // FFT: a dilated kernel placed in the transform
-	pathSubpixelRowRem               // sub-pixel deconv: a last row block of a phase plane under its size
-	pathSubpixelOCBlocks             // sub-pixel deconv: the GEMM split over output-channel blocks
-	pathSubpixelBiasOnly             // sub-pixel deconv: a phase no tap reaches (bias only)
-	pathSubpixelDeep                 // sub-pixel deconv: a task in a later depth plane of a phase (3D)
-	pathSubpixelNegEnd               // sub-pixel deconv: negative end padding (cropped end)
-	pathGemmColSplit                 // im2col GEMM: column tiles cut below colTile for tasks (small, deep layer)
-	pathWideRowSplit                 // wide im2col: row blocks cut below colTile columns for tasks
-	pathPanelsTail                   // implicit GEMM: a B panel past the last column (zero-filled)
-	pathPanelsRunSplit               // implicit GEMM: a B panel that spans two runs of columns (depth planes)
-	pathIm2colImplicit               // wide im2col GEMM: B panels packed straight from the padded input
-	pathGemmPackedA                  // im2col/pointwise GEMM: prepared weights (gemm.PackedA)
-	pathGemmBiasPerTile              // im2col/pointwise GEMM: the bias added per tile as it is stored (gemm.SgemmPackedABias)
-	pathSubpixelOutPad               // sub-pixel deconv: output padding
-	pathIm2colReuse                  // im2col GEMM: a task reuses the column tile its worker gathered for the previous channel block
-	pathBlockedOCRem                 // direct-blocked: OC/G not a multiple of the kernel's MR (zero-padded last block)
-	pathBlockedTail                  // direct-blocked: a last flat tile under T outputs (masked loads)
-	pathBlockedKRem                  // direct-blocked: a last K block of fewer input channels (several blocks)
-	pathBlockedPhases                // direct-blocked: stride > 1, input split into stride-phase planes
-	pathBlockedNoCopy                // direct-blocked: 1×1 stride 1 unpadded, the input read in place
-	pathBlockedOCOuter               // direct-blocked: several groups of output-channel blocks (their weights over the L2 budget), the tiles inside each
-	pathDwCL                         // depthwise: channels-last path (a block of up to 16 channels in the lanes)
-	pathDwCLChanRem                  // depthwise channels-last: a last block of fewer than 16 channels
-	pathDwCLPhases                   // depthwise channels-last: strided, several phase planes
-	pathDwCLShort                    // depthwise channels-last: fewer flat outputs than one 8-wide pass
-	pathDeconvBlkBias                // deconv-blocked: a phase no tap reaches (the kernel with no terms: the bias)
-	pathDeconvBlkKRem                // deconv-blocked: a last K block of fewer input channels
-	pathDeconvBlkOCRem               // deconv-blocked: output channels per group not a multiple of MR
-	pathDeconvBlkTail                // deconv-blocked: a plane's last, partial tile (masked lanes)
-	pathDeformChunks                 // deform: a group's GEMM split into chunks of offset groups (tap tables over budget)
-	pathBlockedOneK                  // direct-blocked: one K block, output-channel blocks outermost
-	pathRowsNarrow                   // direct-rows: output rows narrower than the longest segment (one segment, P = OW)
-	pathRows16                       // direct-rows: the 16-channel tile (at most 16 output channels a group)
-	pathRowsShort                    // direct-rows: a row's last segment shorter than the others (P ∤ OW)
-	pathRowsOCRem                    // direct-rows: OC/G not a multiple of 32 (zero-padded last block)
-	pathRowsChunks                   // direct-rows: more terms than a chunk (the partial sums go on across kernel calls)
-	pathRowsGroups                   // direct-rows: more segments in a task than a group
+	pathRowFull64          path = iota // row kernel: a row with a full 64-output pass
+	pathRowTail2                       // row kernel: a row tail of 1–32 outputs (two masked vectors)
+	pathRowTail4                       // row kernel: a row tail of 33–63 outputs (four masked vectors)
+	pathPadStride1                     // padded volume: plain row copy (width stride 1)
+	pathPadSplit2                      // padded volume: stride-2 row split into two phases
+	pathPadSplit2Odd                   // stride-2 split with odd begin padding (source shifted one lane)
+	pathPadSplitN                      // padded volume: width stride > 2, scalar phase gather
+	pathDwWindow                       // depthwise: rank ≤ 2, L1 windows of dwRows output rows
+	pathDwVolume                       // depthwise: 3D, whole padded volume
+	pathDwWindowPad                    // depthwise: a window of padding rows only (large padding)
+	pathDwRowRem                       // depthwise: a last window of fewer than dwRows rows
+	pathDwWholePlane                   // depthwise: a plane of more than dwRows output rows as one window (dwBlockRows)
+	pathDwMultiplier                   // depthwise: several output channels per input channel
+	pathDirectOCRem                    // direct-tiled: a last output-channel block under ocBlock
+	pathDirectRowRem                   // direct-tiled: a last row block under rowBlock (several blocks)
+	pathIm2colWide                     // im2col-gemm: wide im2col on the padded grid (unit stride)
+	pathIm2colGather                   // im2col-gemm: per-row gather im2col
+	pathIm2colIdent                    // pointwise-gemm: the input is the im2col matrix
+	pathIm2colTileRem                  // im2col: a last column tile under colTile (several tiles)
+	pathIm2colPadRow                   // im2col: a whole row segment in the padding (cleared)
+	pathIm2colPadCol                   // im2col: a row segment clipped by column padding
+	pathIm2colStrided                  // im2col: strided gather of a row segment
+	pathWideRowRem                     // wide im2col: a last row block under its block size
+	pathGemmMTail                      // GEMM: rows not a multiple of the micro-kernel's mr
+	pathGemmNTail                      // GEMM: columns not a multiple of the micro-kernel's nr
+	pathWinoEdgeCol                    // Winograd: output tiles cut at the right edge (odd OW)
+	pathWinoEdgeRow                    // Winograd: output tiles cut at the bottom edge (odd OH)
+	pathWinoChunkRem                   // Winograd: a last tile chunk under winoChunk (several chunks)
+	pathCol2imUnit                     // col2im: contiguous add (width stride 1)
+	pathCol2imStrided                  // col2im: strided scatter-add
+	pathCol2imTapOut                   // col2im: a tap whose columns all fall outside the output
+	pathCol2imCrop                     // col2im: a tap's input span clipped by the output bounds
+	pathCol2imNegEnd                   // col2im: negative end padding (cropped end)
+	pathCol2imOutPad                   // col2im: output padding (end padding below begin padding)
+	pathCol2imTileRem                  // col2im: a last GEMM column tile under colTile (several tiles)
+	pathZeroInsCrop                    // zero insertion: padding wider than the kernel crops z
+	pathDeformOut                      // deform: a sample with all four neighbours outside the image
+	pathDeformEdge                     // deform: a sample with some neighbours outside the image
+	pathDeformMask                     // deform: modulated (mask) sampling
+	pathDeformDG                       // deform: several offset groups
+	pathFFTPadSkip                     // FFT: input copy skipping padding positions
+	pathFFTUnreached                   // FFT: outputs that reach no input (exactly the bias)
+	pathFFTUnitAxis                    // FFT: an axis of transform length 1
+	pathDynSoftmax                     // dynamic: softmax routing
+	pathDynSigmoid                     // dynamic: sigmoid routing
+	pathDynBias                        // dynamic: mixed biases
+	pathIm2colTileDeep                 // im2col: a column tile that starts past the first output plane (3D)
+	pathFFTDilated                     // FFT: a dilated kernel placed in the transform
+	pathSubpixelRowRem                 // sub-pixel deconv: a last row block of a phase plane under its size
+	pathSubpixelOCBlocks               // sub-pixel deconv: the GEMM split over output-channel blocks
+	pathSubpixelBiasOnly               // sub-pixel deconv: a phase no tap reaches (bias only)
+	pathSubpixelDeep                   // sub-pixel deconv: a task in a later depth plane of a phase (3D)
+	pathSubpixelNegEnd                 // sub-pixel deconv: negative end padding (cropped end)
+	pathGemmColSplit                   // im2col GEMM: column tiles cut below colTile for tasks (small, deep layer)
+	pathWideRowSplit                   // wide im2col: row blocks cut below colTile columns for tasks
+	pathPanelsTail                     // implicit GEMM: a B panel past the last column (zero-filled)
+	pathPanelsRunSplit                 // implicit GEMM: a B panel that spans two runs of columns (depth planes)
+	pathIm2colImplicit                 // wide im2col GEMM: B panels packed straight from the padded input
+	pathGemmPackedA                    // im2col/pointwise GEMM: prepared weights (gemm.PackedA)
+	pathGemmBiasPerTile                // im2col/pointwise GEMM: the bias added per tile as it is stored (gemm.SgemmPackedABias)
+	pathSubpixelOutPad                 // sub-pixel deconv: output padding
+	pathIm2colReuse                    // im2col GEMM: a task reuses the column tile its worker gathered for the previous channel block
+	pathBlockedOCRem                   // direct-blocked: OC/G not a multiple of the kernel's MR (zero-padded last block)
+	pathBlockedTail                    // direct-blocked: a last flat tile under T outputs (masked loads)
+	pathBlockedKRem                    // direct-blocked: a last K block of fewer input channels (several blocks)
+	pathBlockedPhases                  // direct-blocked: stride > 1, input split into stride-phase planes
+	pathBlockedNoCopy                  // direct-blocked: 1×1 stride 1 unpadded, the input read in place
+	pathBlockedOCOuter                 // direct-blocked: several groups of output-channel blocks (their weights over the L2 budget), the tiles inside each
+	pathDwCL                           // depthwise: channels-last path (a block of up to 16 channels in the lanes)
+	pathDwCLChanRem                    // depthwise channels-last: a last block of fewer than 16 channels
+	pathDwCLPhases                     // depthwise channels-last: strided, several phase planes
+	pathDwCLShort                      // depthwise channels-last: fewer flat outputs than one 8-wide pass
+	pathDeconvBlkBias                  // deconv-blocked: a phase no tap reaches (the kernel with no terms: the bias)
+	pathDeconvBlkKRem                  // deconv-blocked: a last K block of fewer input channels
+	pathDeconvBlkOCRem                 // deconv-blocked: output channels per group not a multiple of MR
+	pathDeconvBlkTail                  // deconv-blocked: a plane's last, partial tile (masked lanes)
+	pathDeformChunks                   // deform: a group's GEMM split into chunks of offset groups (tap tables over budget)
+	pathBlockedOneK                    // direct-blocked: one K block, output-channel blocks outermost
+	pathDeconvRowsBias                 // deconv-rows: a phase no tap reaches (the kernel with no terms: the bias)
+	pathDeconvRowsChunks               // deconv-rows: more terms than a chunk (the partial sums go on across kernel calls)
+	pathDeconvRowsGroups               // deconv-rows: more segments in a task than a group
+	pathDeconvRowsScatter2             // deconv-rows: width stride 2, segments stored through scatter2Rows
+	pathRowsNarrow                     // direct-rows: output rows narrower than the longest segment (one segment, P = OW)
+	pathRows16                         // direct-rows: the 16-channel tile (at most 16 output channels a group)
+	pathRowsShort                      // direct-rows: a row's last segment shorter than the others (P ∤ OW)
+	pathRowsOCRem                      // direct-rows: OC/G not a multiple of 32 (zero-padded last block)
+	pathRowsChunks                     // direct-rows: more terms than a chunk (the partial sums go on across kernel calls)
+	pathRowsGroups                     // direct-rows: more segments in a task than a group
 	numPaths
 )
 
 var pathNames = [numPaths]string{
-	pathRowFull64:        "row/full64",
-	pathRowTail2:         "row/tail≤32",
-	pathRowTail4:         "row/tail>32",
-	pathPadStride1:       "padded/stride1-copy",
-	pathPadSplit2:        "padded/stride2-split",
-	pathPadSplit2Odd:     "padded/stride2-split-odd-pad",
-	pathPadSplitN:        "padded/stride>2-gather",
-	pathDwWindow:         "depthwise/window",
-	pathDwVolume:         "depthwise/volume",
-	pathDwWindowPad:      "depthwise/window-all-padding",
-	pathDwRowRem:         "depthwise/row-block-remainder",
-	pathDwWholePlane:     "depthwise/whole-plane",
-	pathDwMultiplier:     "depthwise/multiplier",
-	pathDirectOCRem:      "direct/oc-block-remainder",
-	pathDirectRowRem:     "direct/row-block-remainder",
-	pathIm2colWide:       "im2col/wide",
-	pathIm2colGather:     "im2col/gather",
-	pathIm2colIdent:      "im2col/identity",
-	pathIm2colTileRem:    "im2col/tile-remainder",
-	pathIm2colPadRow:     "im2col/padding-row",
-	pathIm2colPadCol:     "im2col/padding-cols",
-	pathIm2colStrided:    "im2col/strided-gather",
-	pathWideRowRem:       "im2col-wide/row-block-remainder",
-	pathGemmMTail:        "gemm/m-tail",
-	pathGemmNTail:        "gemm/n-tail",
-	pathWinoEdgeCol:      "winograd/edge-col",
-	pathWinoEdgeRow:      "winograd/edge-row",
-	pathWinoChunkRem:     "winograd/chunk-remainder",
-	pathCol2imUnit:       "col2im/unit-stride-add",
-	pathCol2imStrided:    "col2im/strided-scatter",
-	pathCol2imTapOut:     "col2im/tap-outside",
-	pathCol2imCrop:       "col2im/span-cropped",
-	pathCol2imNegEnd:     "col2im/negative-end-pad",
-	pathCol2imOutPad:     "col2im/output-padding",
-	pathCol2imTileRem:    "col2im/tile-remainder",
-	pathZeroInsCrop:      "zeroinsert/crop",
-	pathDeformOut:        "deform/sample-outside",
-	pathDeformEdge:       "deform/neighbour-outside",
-	pathDeformMask:       "deform/mask",
-	pathDeformDG:         "deform/offset-groups",
-	pathFFTPadSkip:       "fft/padding-skip",
-	pathFFTUnreached:     "fft/unreached-output",
-	pathFFTUnitAxis:      "fft/unit-axis",
-	pathDynSoftmax:       "dynamic/softmax",
-	pathDynSigmoid:       "dynamic/sigmoid",
-	pathDynBias:          "dynamic/bias-mix",
-	pathIm2colTileDeep:   "im2col/tile-starts-in-later-plane",
-	pathFFTDilated:       "fft/dilated-kernel",
-	pathSubpixelRowRem:   "subpixel/row-block-remainder",
-	pathSubpixelOCBlocks: "subpixel/oc-blocks",
-	pathSubpixelBiasOnly: "subpixel/bias-only-phase",
-	pathSubpixelDeep:     "subpixel/later-depth-plane",
-	pathSubpixelNegEnd:   "subpixel/negative-end-pad",
-	pathGemmColSplit:     "im2col/column-split",
-	pathWideRowSplit:     "im2col-wide/row-split",
-	pathPanelsTail:       "panels/tail",
-	pathPanelsRunSplit:   "panels/run-split",
-	pathIm2colImplicit:   "im2col/implicit",
-	pathGemmPackedA:      "gemm/packed-weights",
-	pathGemmBiasPerTile:  "gemm/bias-per-tile",
-	pathSubpixelOutPad:   "subpixel/output-padding",
-	pathIm2colReuse:      "im2col/reuse-gathered-tile",
-	pathBlockedOCRem:     "blocked/oc-block-remainder",
-	pathBlockedTail:      "blocked/flat-tile-tail",
-	pathBlockedKRem:      "blocked/k-block-remainder",
-	pathBlockedPhases:    "blocked/stride-phase-split",
-	pathBlockedNoCopy:    "blocked/no-copy-1x1",
-	pathBlockedOCOuter:   "blocked/oc-block-groups",
-	pathDwCL:             "depthwise/channels-last",
-	pathDwCLChanRem:      "depthwise/channels-last-block-remainder",
-	pathDwCLPhases:       "depthwise/channels-last-phases",
-	pathDwCLShort:        "depthwise/channels-last-short",
-	pathDeconvBlkBias:    "deconv-blocked/bias-only-phase",
-	pathDeconvBlkKRem:    "deconv-blocked/k-block-remainder",
-	pathDeconvBlkOCRem:   "deconv-blocked/oc-block-remainder",
-	pathDeconvBlkTail:    "deconv-blocked/flat-tile-tail",
-	pathDeformChunks:     "deform/k-chunks",
-	pathBlockedOneK:      "blocked/one-k-block",
-	pathRowsNarrow:       "rows/narrow-row",
-	pathRows16:           "rows/16-channel-blocks",
-	pathRowsShort:        "rows/short-last-segment",
-	pathRowsOCRem:        "rows/oc-block-remainder",
-	pathRowsChunks:       "rows/k-chunks",
-	pathRowsGroups:       "rows/segment-groups",
+	pathRowFull64:          "row/full64",
+	pathRowTail2:           "row/tail≤32",
+	pathRowTail4:           "row/tail>32",
+	pathPadStride1:         "padded/stride1-copy",
+	pathPadSplit2:          "padded/stride2-split",
+	pathPadSplit2Odd:       "padded/stride2-split-odd-pad",
+	pathPadSplitN:          "padded/stride>2-gather",
+	pathDwWindow:           "depthwise/window",
+	pathDwVolume:           "depthwise/volume",
+	pathDwWindowPad:        "depthwise/window-all-padding",
+	pathDwRowRem:           "depthwise/row-block-remainder",
+	pathDwWholePlane:       "depthwise/whole-plane",
+	pathDwMultiplier:       "depthwise/multiplier",
+	pathDirectOCRem:        "direct/oc-block-remainder",
+	pathDirectRowRem:       "direct/row-block-remainder",
+	pathIm2colWide:         "im2col/wide",
+	pathIm2colGather:       "im2col/gather",
+	pathIm2colIdent:        "im2col/identity",
+	pathIm2colTileRem:      "im2col/tile-remainder",
+	pathIm2colPadRow:       "im2col/padding-row",
+	pathIm2colPadCol:       "im2col/padding-cols",
+	pathIm2colStrided:      "im2col/strided-gather",
+	pathWideRowRem:         "im2col-wide/row-block-remainder",
+	pathGemmMTail:          "gemm/m-tail",
+	pathGemmNTail:          "gemm/n-tail",
+	pathWinoEdgeCol:        "winograd/edge-col",
+	pathWinoEdgeRow:        "winograd/edge-row",
+	pathWinoChunkRem:       "winograd/chunk-remainder",
+	pathCol2imUnit:         "col2im/unit-stride-add",
+	pathCol2imStrided:      "col2im/strided-scatter",
+	pathCol2imTapOut:       "col2im/tap-outside",
+	pathCol2imCrop:         "col2im/span-cropped",
+	pathCol2imNegEnd:       "col2im/negative-end-pad",
+	pathCol2imOutPad:       "col2im/output-padding",
+	pathCol2imTileRem:      "col2im/tile-remainder",
+	pathZeroInsCrop:        "zeroinsert/crop",
+	pathDeformOut:          "deform/sample-outside",
+	pathDeformEdge:         "deform/neighbour-outside",
+	pathDeformMask:         "deform/mask",
+	pathDeformDG:           "deform/offset-groups",
+	pathFFTPadSkip:         "fft/padding-skip",
+	pathFFTUnreached:       "fft/unreached-output",
+	pathFFTUnitAxis:        "fft/unit-axis",
+	pathDynSoftmax:         "dynamic/softmax",
+	pathDynSigmoid:         "dynamic/sigmoid",
+	pathDynBias:            "dynamic/bias-mix",
+	pathIm2colTileDeep:     "im2col/tile-starts-in-later-plane",
+	pathFFTDilated:         "fft/dilated-kernel",
+	pathSubpixelRowRem:     "subpixel/row-block-remainder",
+	pathSubpixelOCBlocks:   "subpixel/oc-blocks",
+	pathSubpixelBiasOnly:   "subpixel/bias-only-phase",
+	pathSubpixelDeep:       "subpixel/later-depth-plane",
+	pathSubpixelNegEnd:     "subpixel/negative-end-pad",
+	pathGemmColSplit:       "im2col/column-split",
+	pathWideRowSplit:       "im2col-wide/row-split",
+	pathPanelsTail:         "panels/tail",
+	pathPanelsRunSplit:     "panels/run-split",
+	pathIm2colImplicit:     "im2col/implicit",
+	pathGemmPackedA:        "gemm/packed-weights",
+	pathGemmBiasPerTile:    "gemm/bias-per-tile",
+	pathSubpixelOutPad:     "subpixel/output-padding",
+	pathIm2colReuse:        "im2col/reuse-gathered-tile",
+	pathBlockedOCRem:       "blocked/oc-block-remainder",
+	pathBlockedTail:        "blocked/flat-tile-tail",
+	pathBlockedKRem:        "blocked/k-block-remainder",
+	pathBlockedPhases:      "blocked/stride-phase-split",
+	pathBlockedNoCopy:      "blocked/no-copy-1x1",
+	pathBlockedOCOuter:     "blocked/oc-block-groups",
+	pathDwCL:               "depthwise/channels-last",
+	pathDwCLChanRem:        "depthwise/channels-last-block-remainder",
+	pathDwCLPhases:         "depthwise/channels-last-phases",
+	pathDwCLShort:          "depthwise/channels-last-short",
+	pathDeconvBlkBias:      "deconv-blocked/bias-only-phase",
+	pathDeconvBlkKRem:      "deconv-blocked/k-block-remainder",
+	pathDeconvBlkOCRem:     "deconv-blocked/oc-block-remainder",
+	pathDeconvBlkTail:      "deconv-blocked/flat-tile-tail",
+	pathDeformChunks:       "deform/k-chunks",
+	pathBlockedOneK:        "blocked/one-k-block",
+	pathDeconvRowsBias:     "deconv-rows/bias-only-phase",
+	pathDeconvRowsChunks:   "deconv-rows/k-chunks",
+	pathDeconvRowsGroups:   "deconv-rows/segment-groups",
+	pathDeconvRowsScatter2: "deconv-rows/stride2-scatter",
+	pathRowsNarrow:         "rows/narrow-row",
+	pathRows16:             "rows/16-channel-blocks",
+	pathRowsShort:          "rows/short-last-segment",
+	pathRowsOCRem:          "rows/oc-block-remainder",
+	pathRowsChunks:         "rows/k-chunks",
+	pathRowsGroups:         "rows/segment-groups",
 }
 
 var pathHits [numPaths]atomic.Int64

@@ -27,6 +27,7 @@
 //	direct-blocked     conv      flat stride-phase planes, MR oc × 16·NV outputs kernel    1   exact
 //	direct-rows        conv      the same planes, P outputs of a row × 32 oc kernel        1   exact
 //	dynamic-rows       dynamic   dynamic-grouped on direct-rows (mix packed per run)      2   exact*
+//	deconv-rows        deconv    sub-pixel phases on direct-rows' kernel                   1   exact
 //
 // (* on the integer fill, whose routing weights are dyadic.) Separable
 // composes depthwise-direct and pointwise-gemm.
@@ -228,6 +229,7 @@ func init() {
 	register(withKernel(directBlockedVariant(), blockedKernelName))
 	register(withKernel(directRowsVariant(), rowsKernelName))
 	register(withKernel(dynamicRowsVariant(), rowsKernelName))
+	register(withKernel(deconvRowsVariant(), rowsKernelName))
 }
 
 var nan32 = float32(math.NaN())

@@ -1,6 +1,8 @@
 package optimized
 
 import (
+	"fmt"
+
 	"github.com/convverify/convverify/conv"
 	"github.com/convverify/convverify/optimized/gemm"
 )
@@ -351,4 +353,21 @@ func (d *deconvSubpixel) runTask(wk, task int) {
 			}
 		}
 	}
+}
+
+// subpixelSpans returns each phase's span, 1 + its largest term offset
+// (what the blocked and row kernels check their input against), or an
+// error if an offset lies outside a group's icg volumes of psz floats.
+func subpixelSpans(phases []subpixelPhase, icg, psz int) ([]int, error) {
+	span := make([]int, len(phases))
+	for i, s := range phases {
+		span[i] = 1
+		for _, o := range s.offs {
+			if o < 0 || o >= icg*psz {
+				return nil, fmt.Errorf("term offset %d outside the group's volume [0, %d)", o, icg*psz)
+			}
+			span[i] = max(span[i], o+1)
+		}
+	}
+	return span, nil
 }

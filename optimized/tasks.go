@@ -93,6 +93,8 @@ func taskSplit(name string, p *conv.Problem, workers int) (int, string) {
 		q := dynamicGroupedProblem(p)
 		n, d := blockedSplit(&q, workers)
 		return n, "the batch as one grouped convolution: " + d
+	case "deconv-rows":
+		return deconvRowsSplit(p, workers)
 	case "dynamic-rows":
 		q := dynamicGroupedProblem(p)
 		n, d := rowsSplit(&q, workers)

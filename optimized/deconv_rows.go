@@ -1,0 +1,256 @@
+package optimized
+
+import (
+	"fmt"
+
+	"github.com/convverify/convverify/conv"
+)
+
+func deconvRowsVariant() rawVariant {
+	return rawVariant{
+		Variant: Variant{
+			Name:     "deconv-rows",
+			Ops:      []conv.Op{conv.OpDeconv},
+			Supports: func(p *conv.Problem) error { return nil },
+			// C = 1: each output starts at its bias and adds the products
+			// x·w of its phase's (input channel, tap) terms one at a time,
+			// in (c, kd, kh, kw) order, the chunks of terms handing the
+			// partial sum on as float32 unchanged (rowsKernel): a recursive
+			// float32 sum of at most (IC/G)·taps terms, error ≤ γ_N·Σ|x·w|;
+			// the padded volume's zeros add exact zeros.
+			BoundC:        1,
+			Exact:         true,
+			Deterministic: true,
+		},
+		prep: func(ex *executor, p *conv.Problem, w, b []float32) (runner, error) {
+			d, err := newDeconvRows(ex, p, w, b)
+			if err != nil {
+				return nil, err
+			}
+			return func(in conv.Inputs[float32], out []float32) { d.run(in.X, out) }, nil
+		},
+	}
+}
+
+// deconvRows is deconv-blocked's decomposition (the sub-pixel phases, Π S
+// stride-1 correlations over one zero-padded copy of the input, subpixel.go)
+// on direct-rows' micro-kernel: a phase's output plane (QH × QW outputs of
+// depth plane qd) is cut into row segments as direct-rows cuts an output
+// plane, each computed as P outputs × a block of output channels from the
+// phase's terms (s.offs) and stored, transposed, to the phase's outputs,
+// which lie S apart along each axis (scatter2Rows at width stride 2).
+//
+// Why, beside deconv-blocked: its flat runs carry the padded volume's
+// garbage columns, and direct-rows' tile ran 1.18× direct-blocked's on a
+// phase's own shape (2×2 taps, 64→32 at 28², paired ratios), 1.25× in 3D
+// (2×2×2, 32→16 at 8³).
+//
+// Tasks are (image, group, unit), a unit being a range of the segments of
+// one (phase, depth plane), split as far as the workers need
+// (splitTarget), never below minTaskMACs. A task runs its output-channel
+// blocks outermost, each over its segments in groups of rowsGroupSegs and
+// its terms in chunks of whole input channels (about rowsChunkTerms), as
+// direct-rows does.
+type deconvRows struct {
+	ex      *executor
+	p       *conv.Problem
+	vol     subpixelVolume
+	padded  []float32
+	phases  []subpixelPhase
+	segs    []rowsSegs  // per phase: how its rows are cut
+	wp      [][]float32 // per phase: the weights packed [G][nob][k][oc], zero past OCG
+	span    []int       // per phase: 1 + its largest term offset
+	bias    []float32   // [G][nob][oc]
+	oc, nob int
+	maxPos  int
+	units   []deconvRowsUnit
+	acc     [][]float32 // per worker: a group's partial sums, [gs][P][oc] (and rowsStore's slack)
+	tmp     [][]float32 // per worker: a segment transposed, [oc][maxPos], for a strided store
+	x, out  []float32   // the current run's
+	fill    func(wk, task int)
+	task    func(wk, task int)
+}
+
+// rowsSegs is how a plane's rows of cols outputs are cut: the fewest
+// segments of at most maxPos, all of P outputs but the last, which holds
+// the rest (direct-rows' rule).
+type rowsSegs struct{ segs, pos int }
+
+func newRowsSegs(cols, maxPos int) rowsSegs {
+	n := ceilDiv(cols, maxPos)
+	return rowsSegs{n, ceilDiv(cols, n)}
+}
+
+// deconvRowsUnit is segments [t0, t1) of depth plane qd of a phase.
+type deconvRowsUnit struct{ phase, qd, t0, t1 int }
+
+// deconvRowsUnits is the units of p's phases, for the plan and for Tasks.
+func deconvRowsUnits(p *conv.Problem, phases []subpixelPhase, maxPos, workers int) []deconvRowsUnit {
+	planes, segs := 0, 0
+	for _, s := range phases {
+		planes += s.q[0]
+		segs += s.q[0] * s.q[1] * newRowsSegs(s.q[2], maxPos).segs
+	}
+	chunks := 1
+	if base, target := p.MB*p.G*planes, splitTarget(workers); base < target {
+		chunks = ceilDiv(target, base)
+		if m := minTaskMACs(); m > 0 && segs > 0 {
+			// no smaller than minTaskMACs: per is the multiply-adds of a
+			// segment (all its output channels, a phase's share of the
+			// taps), segs/planes a plane's segments
+			per := max(1, maxPos*p.OCG()*p.ICG()*p.Taps()/max(1, len(phases)))
+			chunks = max(1, min(chunks, segs*per/m/planes))
+		}
+	}
+	var us []deconvRowsUnit
+	for i, s := range phases {
+		nt := s.q[1] * newRowsSegs(s.q[2], maxPos).segs
+		per := ceilDiv(nt, min(chunks, nt))
+		for qd := 0; qd < s.q[0]; qd++ {
+			for t0 := 0; t0 < nt; t0 += per {
+				us = append(us, deconvRowsUnit{i, qd, t0, min(nt, t0+per)})
+			}
+		}
+	}
+	return us
+}
+
+func newDeconvRows(ex *executor, p *conv.Problem, w, b []float32) (*deconvRows, error) {
+	d := &deconvRows{ex: ex, p: p}
+	d.vol, d.phases = newSubpixelPhases(p, w)
+	ocg, icg := p.OCG(), p.ICG()
+	d.oc, d.maxPos = rowsShape(p)
+	d.nob = ceilDiv(ocg, d.oc)
+	d.units = deconvRowsUnits(p, d.phases, d.maxPos, ex.workers)
+	var err error
+	if d.span, err = subpixelSpans(d.phases, icg, d.vol.psz); err != nil {
+		return nil, fmt.Errorf("deconv-rows: %w", err)
+	}
+	d.segs, d.wp = make([]rowsSegs, len(d.phases)), make([][]float32, len(d.phases))
+	for i, s := range d.phases {
+		d.segs[i] = newRowsSegs(s.q[2], d.maxPos)
+		d.wp[i] = make([]float32, p.G*d.nob*s.k*d.oc)
+		packBlockedPanels(d.wp[i], nil, p.G, ocg, s.k, d.oc, s.w, nil)
+	}
+	d.bias = make([]float32, p.G*d.nob*d.oc)
+	if b != nil {
+		packBlockedPanels(nil, d.bias, p.G, ocg, 0, d.oc, nil, b)
+	}
+	d.padded = ex.floats(p.MB * p.IC * d.vol.psz)
+	d.acc = ex.perWorker((rowsGroupSegs()-1)*d.maxPos*d.oc + rowsStoreFloats)
+	d.tmp = ex.perWorker(d.oc * d.maxPos)
+	isp := conv.Spatial(p.I)
+	d.fill = func(_, nc int) {
+		d.vol.fill(d.p, d.x[nc*isp:(nc+1)*isp], d.padded[nc*d.vol.psz:])
+	}
+	d.task = d.runTask
+	return d, nil
+}
+
+func (d *deconvRows) run(x, out []float32) {
+	p := d.p
+	d.x, d.out = x, out
+	d.ex.forEach(p.MB*p.IC, d.fill)
+	d.ex.forEach(p.MB*p.G*len(d.units), d.task)
+	d.x, d.out = nil, nil
+}
+
+func (d *deconvRows) runTask(wk, task int) {
+	p, vol := d.p, d.vol
+	u := d.units[task%len(d.units)]
+	task /= len(d.units)
+	g, n := task%p.G, task/p.G
+	s := &d.phases[u.phase]
+	sg := d.segs[u.phase]
+	icg, ocg, oc, P := p.ICG(), p.OCG(), d.oc, sg.pos
+	x := d.padded[(n*p.IC+g*icg)*vol.psz+u.qd*vol.hp*vol.wp:]
+	span := d.span[u.phase]
+	// terms per chunk: whole input channels of the phase's taps
+	kt := max(1, rowsChunkTerms()/max(1, s.ntap)) * max(1, s.ntap)
+	gs, acc := rowsGroupSegs(), d.acc[wk]
+	hitIf(s.ntap == 0, pathDeconvRowsBias)
+	hitIf(s.k > kt, pathDeconvRowsChunks)
+	hitIf(u.t1-u.t0 > gs, pathDeconvRowsGroups)
+	seg := func(t int) (qh, qw, width int) {
+		qh, qw = t/sg.segs, t%sg.segs*P
+		return qh, qw, min(P, s.q[2]-qw)
+	}
+	for ob := 0; ob < d.nob; ob++ {
+		pb := g*d.nob + ob
+		w := d.wp[u.phase][pb*s.k*oc : (pb+1)*s.k*oc]
+		bias := d.bias[pb*oc : (pb+1)*oc]
+		chans := min(oc, ocg-ob*oc)
+		for tg := u.t0; tg < u.t1; tg += gs {
+			te := min(u.t1, tg+gs)
+			// one pass with no terms for a phase no tap reaches: the bias
+			for k0 := 0; k0 == 0 || k0 < s.k; k0 += kt {
+				k1 := min(s.k, k0+kt)
+				for t := tg; t < te; t++ {
+					qh, qw, width := seg(t)
+					c := acc[(t-tg)*P*oc:]
+					init, ldi := bias, 0
+					if k0 > 0 {
+						init, ldi = c, oc
+					}
+					rowsKernel(oc, width, c, init, ldi, x[qh*vol.wp+qw:], span, s.offs[k0:k1], w[k0*oc:k1*oc])
+				}
+			}
+			for t := tg; t < te; t++ {
+				qh, qw, width := seg(t)
+				d.store(wk, acc[(t-tg)*P*oc:], n, g*ocg+ob*oc, chans, s, u.qd, qh, qw, width)
+			}
+		}
+	}
+}
+
+// store writes a finished segment c (width outputs from (qh, qw) of depth
+// plane qd of phase s; output channels oc0 … oc0+chans−1) to the phase's
+// outputs: straight through rowsStore at width stride 1, else transposed
+// into the worker's tmp and spread S apart.
+func (d *deconvRows) store(wk int, c []float32, n, oc0, chans int, s *subpixelPhase, qd, qh, qw, width int) {
+	p := d.p
+	OH, OW, SW := p.O[1], p.O[2], p.S[2]
+	osp := conv.Spatial(p.O)
+	od, oh := s.o0[0]+qd*p.S[0], s.o0[1]+qh*p.S[1]
+	base := (n*p.OC+oc0)*osp + (od*OH+oh)*OW + s.o0[2] + qw*SW
+	if SW == 1 {
+		rowsStore(d.oc, width, c, d.out[base:], osp, chans)
+		return
+	}
+	tmp := d.tmp[wk]
+	rowsStore(d.oc, width, c, tmp, d.maxPos, chans)
+	if SW == 2 {
+		hit(pathDeconvRowsScatter2)
+		scatter2Rows(d.out[base:], osp, tmp, d.maxPos, width, chans)
+		return
+	}
+	for m := 0; m < chans; m++ {
+		y := d.out[base+m*osp:]
+		for i, v := range tmp[m*d.maxPos : m*d.maxPos+width] {
+			y[i*SW] = v
+		}
+	}
+}
+
+// deconvRowsUseful is the share of deconv-rows' multiply-adds that reach
+// an output (blockedGeom.useful's measure): of its segments' positions and
+// its blocks' channels, the phases' outputs and OCG channels are real.
+func deconvRowsUseful(p *conv.Problem, phases []subpixelPhase) float64 {
+	oc, maxPos := rowsShape(p)
+	real, done := 0, 0
+	for _, s := range phases {
+		sg := newRowsSegs(s.q[2], maxPos)
+		real += s.q[0] * s.q[1] * s.q[2] * p.OCG()
+		done += s.q[0] * s.q[1] * sg.segs * sg.pos * ceilDiv(p.OCG(), oc) * oc
+	}
+	return float64(real) / float64(max(1, done))
+}
+
+// deconvRowsSplit is Tasks' count and description for deconv-rows.
+func deconvRowsSplit(p *conv.Problem, workers int) (int, string) {
+	_, phases := newSubpixelPhases(p, nil)
+	oc, maxPos := rowsShape(p)
+	us := deconvRowsUnits(p, phases, maxPos, workers)
+	return p.MB * p.G * len(us), fmt.Sprintf("batch %d × groups %d × (phase, depth plane, segment range) units %d (%d phases, row segments of up to %d outputs × %d output channels, tasks of ≥ %d multiply-adds)",
+		p.MB, p.G, len(us), len(phases), maxPos, oc, minTaskMACs())
+}
