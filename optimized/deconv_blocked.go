@@ -59,15 +59,12 @@ type deconvBlocked struct {
 	bias       []float32   // [G][nob][MR]
 	mr, t, nob int
 	kc         int // input channels per K block
-	units      []deconvBlockedUnit
+	units      []subpixelUnit
 	acc        [][]float32 // per worker: a scratch tile per output-channel block, [nob][MR][T]
 	x, out     []float32   // the current run's
 	fillTask   func(wk, task int)
 	task       func(wk, task int)
 }
-
-// deconvBlockedUnit is tiles [t0, t1) of depth plane qd of a phase.
-type deconvBlockedUnit struct{ phase, qd, t0, t1 int }
 
 // deconvBlockedRunLen is the flat run length of the phases' planes that
 // blockedShape weighs: the largest (the phases of a stride differ by at
@@ -80,36 +77,10 @@ func deconvBlockedRunLen(phases []subpixelPhase, wp int) int {
 	return n
 }
 
-// deconvBlockedUnits is the units of p's phases (each phase's plane count
-// and run length in tiles of T), for the plan and for Tasks.
-func deconvBlockedUnits(p *conv.Problem, phases []subpixelPhase, wp, t, workers int) []deconvBlockedUnit {
-	planes, tiles := 0, 0
-	for _, s := range phases {
-		planes += s.q[0]
-		tiles += s.q[0] * ceilDiv((s.q[1]-1)*wp+s.q[2], t)
-	}
-	chunks := 1
-	if base, target := p.MB*p.G*planes, splitTarget(workers); base < target {
-		chunks = ceilDiv(target, base)
-		if m := minTaskMACs(); m > 0 && tiles > 0 {
-			// no smaller than minTaskMACs: per is the multiply-adds of an
-			// average tile (all its output channels, a phase's share of
-			// the taps), tiles/planes a plane's tiles
-			per := max(1, t*p.OCG()*p.ICG()*p.Taps()/max(1, len(phases)))
-			chunks = max(1, min(chunks, tiles*per/m/planes))
-		}
-	}
-	var us []deconvBlockedUnit
-	for i, s := range phases {
-		nt := ceilDiv((s.q[1]-1)*wp+s.q[2], t)
-		per := ceilDiv(nt, min(chunks, nt))
-		for qd := 0; qd < s.q[0]; qd++ {
-			for t0 := 0; t0 < nt; t0 += per {
-				us = append(us, deconvBlockedUnit{i, qd, t0, min(nt, t0+per)})
-			}
-		}
-	}
-	return us
+// deconvBlockedUnits is the units of p's phases, ranges of each plane's
+// flat tiles of T positions, for the plan and for Tasks.
+func deconvBlockedUnits(p *conv.Problem, phases []subpixelPhase, wp, t, workers int) []subpixelUnit {
+	return subpixelUnits(p, phases, t, workers, func(s *subpixelPhase) int { return ceilDiv((s.q[1]-1)*wp+s.q[2], t) })
 }
 
 func newDeconvBlocked(ex *executor, p *conv.Problem, w, b []float32) (*deconvBlocked, error) {

@@ -63,7 +63,7 @@ type deconvRows struct {
 	bias    []float32   // [G][nob][oc]
 	oc, nob int
 	maxPos  int
-	units   []deconvRowsUnit
+	units   []subpixelUnit
 	acc     [][]float32 // per worker: a group's partial sums, [gs][P][oc] (and rowsStore's slack)
 	tmp     [][]float32 // per worker: a segment transposed, [oc][maxPos], for a strided store
 	x, out  []float32   // the current run's
@@ -81,38 +81,10 @@ func newRowsSegs(cols, maxPos int) rowsSegs {
 	return rowsSegs{n, ceilDiv(cols, n)}
 }
 
-// deconvRowsUnit is segments [t0, t1) of depth plane qd of a phase.
-type deconvRowsUnit struct{ phase, qd, t0, t1 int }
-
-// deconvRowsUnits is the units of p's phases, for the plan and for Tasks.
-func deconvRowsUnits(p *conv.Problem, phases []subpixelPhase, maxPos, workers int) []deconvRowsUnit {
-	planes, segs := 0, 0
-	for _, s := range phases {
-		planes += s.q[0]
-		segs += s.q[0] * s.q[1] * newRowsSegs(s.q[2], maxPos).segs
-	}
-	chunks := 1
-	if base, target := p.MB*p.G*planes, splitTarget(workers); base < target {
-		chunks = ceilDiv(target, base)
-		if m := minTaskMACs(); m > 0 && segs > 0 {
-			// no smaller than minTaskMACs: per is the multiply-adds of a
-			// segment (all its output channels, a phase's share of the
-			// taps), segs/planes a plane's segments
-			per := max(1, maxPos*p.OCG()*p.ICG()*p.Taps()/max(1, len(phases)))
-			chunks = max(1, min(chunks, segs*per/m/planes))
-		}
-	}
-	var us []deconvRowsUnit
-	for i, s := range phases {
-		nt := s.q[1] * newRowsSegs(s.q[2], maxPos).segs
-		per := ceilDiv(nt, min(chunks, nt))
-		for qd := 0; qd < s.q[0]; qd++ {
-			for t0 := 0; t0 < nt; t0 += per {
-				us = append(us, deconvRowsUnit{i, qd, t0, min(nt, t0+per)})
-			}
-		}
-	}
-	return us
+// deconvRowsUnits is the units of p's phases, ranges of each plane's row
+// segments, for the plan and for Tasks.
+func deconvRowsUnits(p *conv.Problem, phases []subpixelPhase, maxPos, workers int) []subpixelUnit {
+	return subpixelUnits(p, phases, maxPos, workers, func(s *subpixelPhase) int { return s.q[1] * newRowsSegs(s.q[2], maxPos).segs })
 }
 
 func newDeconvRows(ex *executor, p *conv.Problem, w, b []float32) (*deconvRows, error) {

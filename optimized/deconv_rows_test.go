@@ -23,20 +23,7 @@ import (
 // demands the paths; with the kernel set in use, then with the Go kernel
 // where that is another one.
 func TestDeconvRowsMatchesReference(t *testing.T) {
-	v, ok := optimized.Lookup("deconv-rows")
-	if !ok {
-		t.Fatal("deconv-rows not registered")
-	}
-	t.Run(v.Kernel(), func(t *testing.T) { testDeconvRows(t, v) })
-	if v.Kernel() == "rows=go" {
-		return
-	}
-	restore, _ := optimized.SetBlockedISA("go")
-	defer restore()
-	if k := v.Kernel(); k != "rows=go" {
-		t.Fatalf("kernel %s with the Go set forced", k)
-	}
-	t.Run(v.Kernel(), func(t *testing.T) { testDeconvRows(t, v) })
+	withRowsKernels(t, "deconv-rows", testDeconvRows)
 }
 
 func testDeconvRows(t *testing.T, v optimized.Variant) {

@@ -23,20 +23,27 @@ import (
 // end padding, the no-copy 1×1), and demands the paths; with the kernel
 // set in use, then with the Go kernel where that is another one.
 func TestRowsMatchesReference(t *testing.T) {
-	v, ok := optimized.Lookup("direct-rows")
+	withRowsKernels(t, "direct-rows", testRowsMatchesReference)
+}
+
+// withRowsKernels runs test on variant name (one on direct-rows' kernels)
+// with the kernel set in use, then with the Go kernel where that is
+// another one, each as a subtest named by the kernel.
+func withRowsKernels(t *testing.T, name string, test func(*testing.T, optimized.Variant)) {
+	v, ok := optimized.Lookup(name)
 	if !ok {
-		t.Fatal("direct-rows not registered")
+		t.Fatalf("%s not registered", name)
 	}
-	t.Run(v.Kernel(), func(t *testing.T) { testRowsMatchesReference(t, v) })
+	t.Run(v.Kernel(), func(t *testing.T) { test(t, v) })
 	if v.Kernel() == "rows=go" {
 		return
 	}
 	restore, _ := optimized.SetBlockedISA("go")
 	defer restore()
 	if k := v.Kernel(); k != "rows=go" {
-		t.Fatalf("kernel %s with the Go set forced", k)
+		t.Fatalf("%s: kernel %s with the Go set forced", name, k)
 	}
-	t.Run(v.Kernel(), func(t *testing.T) { testRowsMatchesReference(t, v) })
+	t.Run(v.Kernel(), func(t *testing.T) { test(t, v) })
 }
 
 func testRowsMatchesReference(t *testing.T, v optimized.Variant) {

@@ -371,3 +371,42 @@ func subpixelSpans(phases []subpixelPhase, icg, psz int) ([]int, error) {
 	}
 	return span, nil
 }
+
+// subpixelUnit is pieces [t0, t1) of depth plane qd of a phase: a task's
+// share of a phase plane in deconv-blocked (flat tiles) and deconv-rows
+// (row segments).
+type subpixelUnit struct{ phase, qd, t0, t1 int }
+
+// subpixelUnits cuts every depth plane of every phase into ranges of its
+// pieces(s) pieces, each about pos output positions: as far as the
+// workers need (splitTarget, over images, groups and planes first) and
+// never below minTaskMACs.
+func subpixelUnits(p *conv.Problem, phases []subpixelPhase, pos, workers int, pieces func(s *subpixelPhase) int) []subpixelUnit {
+	planes, all := 0, 0
+	for i := range phases {
+		planes += phases[i].q[0]
+		all += phases[i].q[0] * pieces(&phases[i])
+	}
+	chunks := 1
+	if base, target := p.MB*p.G*planes, splitTarget(workers); base < target {
+		chunks = ceilDiv(target, base)
+		if m := minTaskMACs(); m > 0 && all > 0 {
+			// no smaller than minTaskMACs: per is the multiply-adds of an
+			// average piece (all its output channels, a phase's share of
+			// the taps), all/planes a plane's pieces
+			per := max(1, pos*p.OCG()*p.ICG()*p.Taps()/max(1, len(phases)))
+			chunks = max(1, min(chunks, all*per/m/planes))
+		}
+	}
+	var us []subpixelUnit
+	for i := range phases {
+		nt := pieces(&phases[i])
+		per := ceilDiv(nt, min(chunks, nt))
+		for qd := 0; qd < phases[i].q[0]; qd++ {
+			for t0 := 0; t0 < nt; t0 += per {
+				us = append(us, subpixelUnit{i, qd, t0, min(nt, t0+per)})
+			}
+		}
+	}
+	return us
+}
