@@ -17,6 +17,7 @@ func TestPathNames(t *testing.T) {
 		}
 		seen[name] = true
 	}
+	ResetPathHits()
 	hit(pathRowFull64)
 	if n := PathHits()[pathNames[pathRowFull64]]; n < 1 {
 		t.Fatalf("hit not counted: %d", n)
