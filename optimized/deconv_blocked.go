@@ -85,7 +85,7 @@ func deconvBlockedUnits(p *conv.Problem, phases []subpixelPhase, wp, t, workers 
 
 func newDeconvBlocked(ex *executor, p *conv.Problem, w, b []float32) (*deconvBlocked, error) {
 	d := &deconvBlocked{ex: ex, p: p}
-	d.vol, d.phases = newSubpixelPhases(p, w)
+	d.vol, d.phases = newSubpixelPhases(p, nil) // the weights go straight into the panels (packPanels)
 	ocg := p.OCG()
 	var nv int
 	d.mr, nv = blockedShape(ocg, deconvBlockedRunLen(d.phases, d.vol.wp))
@@ -108,8 +108,10 @@ func newDeconvBlocked(ex *executor, p *conv.Problem, w, b []float32) (*deconvBlo
 	}
 	d.wp = make([][]float32, len(d.phases))
 	for i, s := range d.phases {
-		d.wp[i] = make([]float32, p.G*d.nob*s.k*mr)
-		packBlockedPanels(d.wp[i], nil, p.G, ocg, s.k, mr, s.w, nil)
+		d.wp[i] = ex.floats(p.G * d.nob * s.k * mr)
+		if w != nil {
+			s.packPanels(d.wp[i], p, w, mr)
+		}
 	}
 	d.bias = make([]float32, p.G*d.nob*mr)
 	if b != nil {

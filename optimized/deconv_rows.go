@@ -89,7 +89,7 @@ func deconvRowsUnits(p *conv.Problem, phases []subpixelPhase, maxPos, workers in
 
 func newDeconvRows(ex *executor, p *conv.Problem, w, b []float32) (*deconvRows, error) {
 	d := &deconvRows{ex: ex, p: p}
-	d.vol, d.phases = newSubpixelPhases(p, w)
+	d.vol, d.phases = newSubpixelPhases(p, nil) // the weights go straight into the panels (packPanels)
 	ocg, icg := p.OCG(), p.ICG()
 	d.oc, d.maxPos = rowsShape(p)
 	d.nob = ceilDiv(ocg, d.oc)
@@ -101,8 +101,10 @@ func newDeconvRows(ex *executor, p *conv.Problem, w, b []float32) (*deconvRows, 
 	d.segs, d.wp = make([]rowsSegs, len(d.phases)), make([][]float32, len(d.phases))
 	for i, s := range d.phases {
 		d.segs[i] = newRowsSegs(s.q[2], d.maxPos)
-		d.wp[i] = make([]float32, p.G*d.nob*s.k*d.oc)
-		packBlockedPanels(d.wp[i], nil, p.G, ocg, s.k, d.oc, s.w, nil)
+		d.wp[i] = ex.floats(p.G * d.nob * s.k * d.oc)
+		if w != nil {
+			s.packPanels(d.wp[i], p, w, d.oc)
+		}
 	}
 	d.bias = make([]float32, p.G*d.nob*d.oc)
 	if b != nil {

@@ -72,12 +72,13 @@ type deconvSubpixel struct {
 
 // subpixelPhase is one phase (rd, rh, rw) of the decomposition.
 type subpixelPhase struct {
-	o0, q [3]int          // first output and output count along each axis
-	offs  []int           // per (c, td, th, tw): the tap's offset in the padded volume of the group
-	ntap  int             // taps of the phase (product over the axes)
-	k     int             // GEMM depth: ICG·ntap
-	w     []float32       // [G][OCG][ICG·ntap]
-	pa    []*gemm.PackedA // per (group, output-channel block): w's rows, packed
+	o0, q  [3]int          // first output and output count along each axis
+	offs   []int           // per (c, td, th, tw): the tap's offset in the padded volume of the group
+	tapIdx []int           // per (td, th, tw): the tap's index in a kernel's K… taps
+	ntap   int             // taps of the phase (product over the axes)
+	k      int             // GEMM depth: ICG·ntap
+	w      []float32       // [G][OCG][ICG·ntap]
+	pa     []*gemm.PackedA // per (group, output-channel block): w's rows, packed
 }
 
 type subpixelPair struct{ phase, blk int }
@@ -162,24 +163,24 @@ func newSubpixelPhases(p *conv.Problem, w []float32) (subpixelVolume, []subpixel
 						}
 					}
 				}
-				if w != nil {
-					// the phase's taps as indices into a kernel, once;
-					// then each (group, input channel, output channel)
-					// copies its taps in that order, reading w in order
-					tapIdx := make([]int, 0, s.ntap)
-					for _, kd := range pd.ks {
-						for _, kh := range ph.ks {
-							for _, kw := range pw.ks {
-								tapIdx = append(tapIdx, (kd*p.K[1]+kh)*p.K[2]+kw)
-							}
+				// the phase's taps as indices into a kernel, once; then
+				// each (group, input channel, output channel) copies its
+				// taps in that order, reading w in order
+				s.tapIdx = make([]int, 0, s.ntap)
+				for _, kd := range pd.ks {
+					for _, kh := range ph.ks {
+						for _, kw := range pw.ks {
+							s.tapIdx = append(s.tapIdx, (kd*p.K[1]+kh)*p.K[2]+kw)
 						}
 					}
+				}
+				if w != nil {
 					for g := 0; g < p.G; g++ {
 						for c := 0; c < icg; c++ {
 							for o := 0; o < ocg; o++ {
 								src := w[((g*icg+c)*ocg+o)*taps:][:taps]
 								dst := s.w[(g*ocg+o)*s.k+c*s.ntap:][:s.ntap]
-								for r, ti := range tapIdx {
+								for r, ti := range s.tapIdx {
 									dst[r] = src[ti]
 								}
 							}
@@ -409,4 +410,30 @@ func subpixelUnits(p *conv.Problem, phases []subpixelPhase, pos, workers int, pi
 		}
 	}
 	return us
+}
+
+// packPanels writes phase s's weights, read from p's kernel w [G][IC/G]
+// [OC/G][K…], straight into the blocked panel layout of packBlockedPanels
+// with blocks of mr channels, wp [G][⌈OCG/mr⌉][k][mr] (term c·ntap + r of
+// output channel o at (c·ntap + r)·mr + o mod mr of its block's panel), as
+// packBlockedPanels does from s.w: the kernels of deconv-blocked and
+// deconv-rows then need no reordered copy of the weights. The slots past
+// OCG are left as they are (zero in a fresh buffer).
+func (s *subpixelPhase) packPanels(wp []float32, p *conv.Problem, w []float32, mr int) {
+	if s.ntap == 0 {
+		return // a phase no tap reaches: no weights
+	}
+	icg, ocg, taps := p.ICG(), p.OCG(), p.Taps()
+	nob := ceilDiv(ocg, mr)
+	for g := 0; g < p.G; g++ {
+		for c := 0; c < icg; c++ {
+			for o := 0; o < ocg; o++ {
+				src := w[((g*icg+c)*ocg+o)*taps:][:taps]
+				panel := wp[((g*nob+o/mr)*s.k+c*s.ntap)*mr+o%mr:]
+				for r, ti := range s.tapIdx {
+					panel[r*mr] = src[ti]
+				}
+			}
+		}
+	}
 }
