@@ -49,21 +49,12 @@ func deconvBlockedVariant() rawVariant {
 // one (phase, depth plane); the ranges split only as far as the workers
 // need (splitTarget), never below minTaskMACs.
 type deconvBlocked struct {
-	ex         *executor
-	p          *conv.Problem
-	vol        subpixelVolume
-	padded     []float32
-	phases     []subpixelPhase
-	wp         [][]float32 // per phase: the weights packed [G][nob][k][MR], zero past OCG
-	span       []int       // per phase: 1 + its largest term offset
-	bias       []float32   // [G][nob][MR]
-	mr, t, nob int
-	kc         int // input channels per K block
-	units      []subpixelUnit
-	acc        [][]float32 // per worker: a scratch tile per output-channel block, [nob][MR][T]
-	x, out     []float32   // the current run's
-	fillTask   func(wk, task int)
-	task       func(wk, task int)
+	subpixelPanels // weights packed for blocks of MR channels
+	mr, t          int
+	kc             int // input channels per K block
+	units          []subpixelUnit
+	acc            [][]float32 // per worker: a scratch tile per output-channel block, [nob][MR][T]
+	fill, task     func(wk, task int)
 }
 
 // deconvBlockedRunLen is the flat run length of the phases' planes that
@@ -84,12 +75,18 @@ func deconvBlockedUnits(p *conv.Problem, phases []subpixelPhase, wp, t, workers 
 }
 
 func newDeconvBlocked(ex *executor, p *conv.Problem, w, b []float32) (*deconvBlocked, error) {
-	d := &deconvBlocked{ex: ex, p: p}
-	d.vol, d.phases = newSubpixelPhases(p, nil) // the weights go straight into the panels (packPanels)
+	// a row of slack after the last volume: garbage columns of a plane's
+	// last row read up to wp elements past it
+	sp, err := newSubpixelPanels(ex, p, "deconv-blocked", 1)
+	if err != nil {
+		return nil, err
+	}
+	d := &deconvBlocked{subpixelPanels: sp}
 	ocg := p.OCG()
 	var nv int
 	d.mr, nv = blockedShape(ocg, deconvBlockedRunLen(d.phases, d.vol.wp))
-	d.t, d.nob = 16*nv, ceilDiv(ocg, d.mr)
+	d.t = 16 * nv
+	d.pack(w, b, d.mr)
 	d.units = deconvBlockedUnits(p, d.phases, d.vol.wp, d.t, ex.workers)
 	// a channel's window in a tile: T positions plus the reach of its
 	// taps (the largest offset within one channel's volume)
@@ -99,43 +96,14 @@ func newDeconvBlocked(ex *executor, p *conv.Problem, w, b []float32) (*deconvBlo
 			reach = max(reach, o%d.vol.psz)
 		}
 	}
-	icg := p.ICG()
-	d.kc = max(1, min(icg, blockedL1()/(d.t+reach)))
-	mr := d.mr
-	var err error
-	if d.span, err = subpixelSpans(d.phases, icg, d.vol.psz); err != nil {
-		return nil, fmt.Errorf("deconv-blocked: %w", err)
-	}
-	d.wp = make([][]float32, len(d.phases))
-	for i, s := range d.phases {
-		d.wp[i] = ex.floats(p.G * d.nob * s.k * mr)
-		if w != nil {
-			s.packPanels(d.wp[i], p, w, mr)
-		}
-	}
-	d.bias = make([]float32, p.G*d.nob*mr)
-	if b != nil {
-		// the biases alone (k = 0: no weights)
-		packBlockedPanels(nil, d.bias, p.G, ocg, 0, mr, nil, b)
-	}
-	// slack after the last volume: garbage columns of a plane's last row
-	// read up to wp elements past it
-	d.padded = ex.floats(p.MB*p.IC*d.vol.psz + d.vol.wp)
-	d.acc = ex.perWorker(d.nob * mr * d.t)
-	isp := conv.Spatial(p.I)
-	d.fillTask = func(_, nc int) {
-		d.vol.fill(d.p, d.x[nc*isp:(nc+1)*isp], d.padded[nc*d.vol.psz:])
-	}
-	d.task = d.runTask
+	d.kc = max(1, min(p.ICG(), blockedL1()/(d.t+reach)))
+	d.acc = ex.perWorker(d.nob * d.mr * d.t)
+	d.fill, d.task = d.fillTask, d.runTask
 	return d, nil
 }
 
 func (d *deconvBlocked) run(x, out []float32) {
-	p := d.p
-	d.x, d.out = x, out
-	d.ex.forEach(p.MB*p.IC, d.fillTask)
-	d.ex.forEach(p.MB*p.G*len(d.units), d.task)
-	d.x, d.out = nil, nil
+	d.subpixelPanels.run(x, out, d.fill, d.p.MB*d.p.G*len(d.units), d.task)
 }
 
 func (d *deconvBlocked) runTask(wk, task int) {

@@ -52,23 +52,13 @@ func deconvRowsVariant() rawVariant {
 // its terms in chunks of whole input channels (about rowsChunkTerms), as
 // direct-rows does.
 type deconvRows struct {
-	ex      *executor
-	p       *conv.Problem
-	vol     subpixelVolume
-	padded  []float32
-	phases  []subpixelPhase
-	segs    []rowsSegs  // per phase: how its rows are cut
-	wp      [][]float32 // per phase: the weights packed [G][nob][k][oc], zero past OCG
-	span    []int       // per phase: 1 + its largest term offset
-	bias    []float32   // [G][nob][oc]
-	oc, nob int
-	maxPos  int
-	units   []subpixelUnit
-	acc     [][]float32 // per worker: a group's partial sums, [gs][P][oc] (and rowsStore's slack)
-	tmp     [][]float32 // per worker: a segment transposed, [oc][maxPos], for a strided store
-	x, out  []float32   // the current run's
-	fill    func(wk, task int)
-	task    func(wk, task int)
+	subpixelPanels            // weights packed for blocks of oc channels
+	segs           []rowsSegs // per phase: how its rows are cut
+	oc, maxPos     int        // the tile (rowsShape)
+	units          []subpixelUnit
+	acc            [][]float32 // per worker: a group's partial sums, [gs][P][oc] (and rowsStore's slack)
+	tmp            [][]float32 // per worker: a segment transposed, [oc][maxPos], for a strided store
+	fill, task     func(wk, task int)
 }
 
 // rowsSegs is how a plane's rows of cols outputs are cut: the fewest
@@ -88,45 +78,26 @@ func deconvRowsUnits(p *conv.Problem, phases []subpixelPhase, maxPos, workers in
 }
 
 func newDeconvRows(ex *executor, p *conv.Problem, w, b []float32) (*deconvRows, error) {
-	d := &deconvRows{ex: ex, p: p}
-	d.vol, d.phases = newSubpixelPhases(p, nil) // the weights go straight into the panels (packPanels)
-	ocg, icg := p.OCG(), p.ICG()
-	d.oc, d.maxPos = rowsShape(p)
-	d.nob = ceilDiv(ocg, d.oc)
-	d.units = deconvRowsUnits(p, d.phases, d.maxPos, ex.workers)
-	var err error
-	if d.span, err = subpixelSpans(d.phases, icg, d.vol.psz); err != nil {
-		return nil, fmt.Errorf("deconv-rows: %w", err)
+	sp, err := newSubpixelPanels(ex, p, "deconv-rows", 0)
+	if err != nil {
+		return nil, err
 	}
-	d.segs, d.wp = make([]rowsSegs, len(d.phases)), make([][]float32, len(d.phases))
+	d := &deconvRows{subpixelPanels: sp}
+	d.oc, d.maxPos = rowsShape(p)
+	d.pack(w, b, d.oc)
+	d.units = deconvRowsUnits(p, d.phases, d.maxPos, ex.workers)
+	d.segs = make([]rowsSegs, len(d.phases))
 	for i, s := range d.phases {
 		d.segs[i] = newRowsSegs(s.q[2], d.maxPos)
-		d.wp[i] = ex.floats(p.G * d.nob * s.k * d.oc)
-		if w != nil {
-			s.packPanels(d.wp[i], p, w, d.oc)
-		}
 	}
-	d.bias = make([]float32, p.G*d.nob*d.oc)
-	if b != nil {
-		packBlockedPanels(nil, d.bias, p.G, ocg, 0, d.oc, nil, b)
-	}
-	d.padded = ex.floats(p.MB * p.IC * d.vol.psz)
 	d.acc = ex.perWorker((rowsGroupSegs()-1)*d.maxPos*d.oc + rowsStoreFloats)
 	d.tmp = ex.perWorker(d.oc * d.maxPos)
-	isp := conv.Spatial(p.I)
-	d.fill = func(_, nc int) {
-		d.vol.fill(d.p, d.x[nc*isp:(nc+1)*isp], d.padded[nc*d.vol.psz:])
-	}
-	d.task = d.runTask
+	d.fill, d.task = d.fillTask, d.runTask
 	return d, nil
 }
 
 func (d *deconvRows) run(x, out []float32) {
-	p := d.p
-	d.x, d.out = x, out
-	d.ex.forEach(p.MB*p.IC, d.fill)
-	d.ex.forEach(p.MB*p.G*len(d.units), d.task)
-	d.x, d.out = nil, nil
+	d.subpixelPanels.run(x, out, d.fill, d.p.MB*d.p.G*len(d.units), d.task)
 }
 
 func (d *deconvRows) runTask(wk, task int) {

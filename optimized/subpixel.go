@@ -437,3 +437,68 @@ func (s *subpixelPhase) packPanels(wp []float32, p *conv.Problem, w []float32, m
 		}
 	}
 }
+
+// subpixelPanels is what deconv-blocked and deconv-rows share: p's phases
+// over one zero-padded copy of the input (filled on every run), their
+// spans, and each phase's weights and the biases packed for blocks of mr
+// output channels (packBlockedPanels' layout).
+type subpixelPanels struct {
+	ex     *executor
+	p      *conv.Problem
+	vol    subpixelVolume
+	padded []float32
+	phases []subpixelPhase
+	span   []int       // per phase: 1 + its largest term offset
+	wp     [][]float32 // per phase: the weights packed [G][nob][k][mr], zero past OCG
+	bias   []float32   // [G][nob][mr]
+	nob    int
+	x, out []float32 // the current run's
+}
+
+// newSubpixelPanels sets up p's phases and a padded copy of the input with
+// slackRows padded rows after the last volume; name prefixes its error.
+func newSubpixelPanels(ex *executor, p *conv.Problem, name string, slackRows int) (subpixelPanels, error) {
+	s := subpixelPanels{ex: ex, p: p}
+	s.vol, s.phases = newSubpixelPhases(p, nil) // the weights go straight into the panels (packPanels)
+	var err error
+	if s.span, err = subpixelSpans(s.phases, p.ICG(), s.vol.psz); err != nil {
+		return s, fmt.Errorf("%s: %w", name, err)
+	}
+	s.padded = ex.floats(p.MB*p.IC*s.vol.psz + slackRows*s.vol.wp)
+	return s, nil
+}
+
+// pack packs the weights w (when not nil) and biases b (when not nil) for
+// blocks of mr output channels.
+func (s *subpixelPanels) pack(w, b []float32, mr int) {
+	p := s.p
+	s.nob = ceilDiv(p.OCG(), mr)
+	s.wp = make([][]float32, len(s.phases))
+	for i := range s.phases {
+		ph := &s.phases[i]
+		s.wp[i] = s.ex.floats(p.G * s.nob * ph.k * mr)
+		if w != nil {
+			ph.packPanels(s.wp[i], p, w, mr)
+		}
+	}
+	s.bias = make([]float32, p.G*s.nob*mr)
+	if b != nil {
+		// the biases alone (k = 0: no weights)
+		packBlockedPanels(nil, s.bias, p.G, p.OCG(), 0, mr, nil, b)
+	}
+}
+
+// fillTask copies input channel nc (over the batch) into its padded volume.
+func (s *subpixelPanels) fillTask(_, nc int) {
+	isp := conv.Spatial(s.p.I)
+	s.vol.fill(s.p, s.x[nc*isp:(nc+1)*isp], s.padded[nc*s.vol.psz:])
+}
+
+// run fills the padded copy of x, then runs tasks tasks of task (its fill
+// and task functions made once, at preparation: see executor.forEach).
+func (s *subpixelPanels) run(x, out []float32, fill func(wk, t int), tasks int, task func(wk, t int)) {
+	s.x, s.out = x, out
+	s.ex.forEach(s.p.MB*s.p.IC, fill)
+	s.ex.forEach(tasks, task)
+	s.x, s.out = nil, nil
+}
