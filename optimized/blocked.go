@@ -454,14 +454,25 @@ func (d *blockedConv) packInto(wp, bias []float32, groups int, w, b []float32) {
 func packBlockedPanels(wp, bias []float32, groups, ocg, k, mr int, w, b []float32) {
 	nob := ceilDiv(ocg, mr)
 	for gi := 0; gi < groups; gi++ {
-		for o := 0; o < ocg; o++ {
-			ob, m, oc := o/mr, o%mr, gi*ocg+o
-			panel := wp[(gi*nob+ob)*k*mr:][:k*mr]
-			for j, v := range w[oc*k:][:k] {
-				panel[j*mr+m] = v
-			}
+		for ob := 0; ob < nob; ob++ {
+			o0 := gi*ocg + ob*mr
+			rows := min(mr, ocg-ob*mr)
 			if b != nil {
-				bias[(gi*nob+ob)*mr+m] = b[oc]
+				copy(bias[(gi*nob+ob)*mr:][:rows], b[o0:o0+rows])
+			}
+			if k == 0 {
+				continue
+			}
+			// the panel row by row, each written whole: a one-shot call
+			// packs on every run, and the channel-by-channel order wrote
+			// every word a panel row (mr floats) apart
+			panel := wp[(gi*nob+ob)*k*mr:][:k*mr]
+			src := w[o0*k:][:rows*k]
+			for j := 0; j < k; j++ {
+				row := panel[j*mr:][:rows]
+				for m := range row {
+					row[m] = src[m*k+j]
+				}
 			}
 		}
 	}
