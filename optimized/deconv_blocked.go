@@ -158,21 +158,7 @@ func (d *deconvBlocked) store(c []float32, n, oc0, rows int, s *subpixelPhase, q
 		src := qh*wp + lo - f0
 		oh := s.o0[1] + qh*p.S[1]
 		base := (n*p.OC+oc0)*osp + (od*OH+oh)*OW + s.o0[2] + lo*SW
-		if SW == 2 {
-			scatter2Rows(d.out[base:], osp, c[src:], T, hi-lo, rows)
-			continue
-		}
-		for m := 0; m < rows; m++ {
-			cs := c[m*T+src:][:hi-lo]
-			y := d.out[base+m*osp:]
-			if SW == 1 {
-				copy(y[:hi-lo], cs)
-				continue
-			}
-			for i, v := range cs {
-				y[i*SW] = v
-			}
-		}
+		spreadRows(d.out[base:], osp, c[src:], T, hi-lo, rows, SW)
 	}
 }
 

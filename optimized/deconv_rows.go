@@ -61,9 +61,10 @@ type deconvRows struct {
 	fill, task     func(wk, task int)
 }
 
-// rowsSegs is how a plane's rows of cols outputs are cut: the fewest
-// segments of at most maxPos, all of P outputs but the last, which holds
-// the rest (direct-rows' rule).
+// rowsSegs is how a plane's rows of cols outputs are cut (direct-rows' and
+// deconv-rows' rule): the fewest segments of at most maxPos, all of P
+// outputs but the last, which holds the rest (a row of 16 gives two of 8,
+// not 14 and 2).
 type rowsSegs struct{ segs, pos int }
 
 func newRowsSegs(cols, maxPos int) rowsSegs {
@@ -164,17 +165,8 @@ func (d *deconvRows) store(wk int, c []float32, n, oc0, chans int, s *subpixelPh
 	}
 	tmp := d.tmp[wk]
 	rowsStore(d.oc, width, c, tmp, d.maxPos, chans)
-	if SW == 2 {
-		hit(pathDeconvRowsScatter2)
-		scatter2Rows(d.out[base:], osp, tmp, d.maxPos, width, chans)
-		return
-	}
-	for m := 0; m < chans; m++ {
-		y := d.out[base+m*osp:]
-		for i, v := range tmp[m*d.maxPos : m*d.maxPos+width] {
-			y[i*SW] = v
-		}
-	}
+	hitIf(SW == 2, pathDeconvRowsScatter2)
+	spreadRows(d.out[base:], osp, tmp, d.maxPos, width, chans, SW)
 }
 
 // deconvRowsUseful is the share of deconv-rows' multiply-adds that reach

@@ -98,3 +98,25 @@ func scatter2Rows(dst []float32, ldd int, src []float32, lds, n, rows int) {
 		}
 	}
 }
+
+// spreadRows writes rows rows of n floats, src row r at r·lds, to dst row
+// r at r·ldd with its elements stride apart (a deconvolution phase's
+// outputs): copies at stride 1, scatter2Rows at 2, a loop otherwise; the
+// elements between are untouched.
+func spreadRows(dst []float32, ldd int, src []float32, lds, n, rows, stride int) {
+	switch stride {
+	case 1:
+		for r := 0; r < rows; r++ {
+			copy(dst[r*ldd:r*ldd+n], src[r*lds:r*lds+n])
+		}
+	case 2:
+		scatter2Rows(dst, ldd, src, lds, n, rows)
+	default:
+		for r := 0; r < rows; r++ {
+			d := dst[r*ldd:]
+			for i, v := range src[r*lds : r*lds+n] {
+				d[i*stride] = v
+			}
+		}
+	}
+}

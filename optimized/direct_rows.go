@@ -165,10 +165,8 @@ type rowsGeom struct {
 func newRowsGeom(p *conv.Problem, b *blockedGeom, workers int) rowsGeom {
 	var g rowsGeom
 	g.oc, g.maxPos = rowsShape(p)
-	// the fewest segments a row needs, all of one length (a row of 16
-	// gives two of 8, not 14 and 2)
-	g.segs = ceilDiv(b.cols, g.maxPos)
-	g.pos = ceilDiv(b.cols, g.segs)
+	sg := newRowsSegs(b.cols, g.maxPos)
+	g.segs, g.pos = sg.segs, sg.pos
 	g.ntiles = b.rows * g.segs
 	g.nob = ceilDiv(p.OCG(), g.oc)
 	g.kt = max(1, rowsChunkTerms()/p.Taps()) * p.Taps()
