@@ -35,6 +35,7 @@ func testDeconvRows(t *testing.T, v optimized.Variant) {
 		"mb1ic3ih4iw10oc5oh12ow30kh3kw3sh3sw3",                       // width stride 3: the spread by a loop
 		"mb1ic4ih5iw7oc33oh5ow7kh3kw3ph1pw1",                         // stride 1: rowsStore into the output
 		"mb1ic2ih4iw8oc3oh7ow15kh1kw1sh2sw2",                         // 1×1, stride 2: the odd phases have no tap
+		"mb1ic4id3ih5iw9oc12od6oh10ow18kd4kh4kw4sd2sh2sw2pd1ph1pw1",  // 3D planes of 5 segments: several groups, and chunks (32 terms)
 	} {
 		p, err := conv.ParseDescriptor(desc, conv.OpDeconv)
 		if err != nil {
