@@ -232,8 +232,10 @@ func newRowsConv(ex *executor, p *conv.Problem, w, b []float32) (*rowsConv, erro
 	d := &rowsConv{b: bc, g: newRowsGeom(p, &bc.g, ex.workers)}
 	k := bc.g.k
 	oc := d.g.oc
-	d.wp = make([]float32, p.G*d.g.nob*k*oc)
-	d.bias = make([]float32, p.G*d.g.nob*oc)
+	// from the executor: a one-shot call borrows them from the pool
+	// rather than allocating 150 KB or so per call
+	d.wp = ex.floats(p.G * d.g.nob * k * oc)
+	d.bias = ex.floats(p.G * d.g.nob * oc)
 	if w != nil {
 		packBlockedPanels(d.wp, d.bias, p.G, p.OCG(), k, oc, w, b)
 	}

@@ -142,6 +142,18 @@ func runRegionT(kern *kernel, ws *workspace, r region, k int, as aSrc, ts tSourc
 // i, j < 16, b < n.
 var transposeBlocks func(n int, dst []float32, ldd int, src []float32, lds int)
 
+// Transpose sets dst[j·ldd+i] = src[i·lds+j] for i < rows, j < cols, as
+// transpose: for callers outside the package that lay out weights (the
+// direct kernels' panels are the weights' rows transposed).
+func Transpose(dst []float32, ldd int, src []float32, lds int, rows, cols int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	_ = src[(rows-1)*lds+cols-1]
+	_ = dst[(cols-1)*ldd+rows-1]
+	transpose(dst, ldd, src, lds, rows, cols)
+}
+
 // transpose sets dst[j·ldd+i] = src[i·lds+j] for i < rows, j < cols: the
 // whole 16×16 blocks by transposeBlocks when there is one (a scalar
 // transpose of a transposed product's C was a fifth of a 7×7-plane 1×1
