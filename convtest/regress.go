@@ -53,6 +53,14 @@ func Regressions() []conv.Problem {
 	dw.I, dw.K, dw.S = [3]int{1, 6, 7}, [3]int{1, 3, 3}, [3]int{1, 2, 1}
 	dw.PBegin, dw.PEnd = [3]int{0, 1, 1}, [3]int{0, 1, 1}
 	add(dw)
+	// Depthwise 3×3 at stride 2 on both axes (depthwise-direct's path from
+	// the input rows): two images, 19 outputs a row (a chunk of 16 and a
+	// masked tail).
+	d2 := conv.New(conv.OpConv, 2)
+	d2.MB, d2.G, d2.IC, d2.OC = 2, 3, 3, 3
+	d2.I, d2.K, d2.S = [3]int{1, 13, 37}, [3]int{1, 3, 3}, [3]int{1, 2, 2}
+	d2.PBegin, d2.PEnd = [3]int{0, 1, 1}, [3]int{0, 1, 1}
+	add(d2)
 	// Pointwise, 17 input channels (past a 16-wide block), stride 2.
 	pw := conv.New(conv.OpConv, 1)
 	pw.IC, pw.OC = 17, 5

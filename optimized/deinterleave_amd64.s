@@ -226,3 +226,165 @@ snext:
 	JNZ  srow
 	VZEROUPPER
 	RET
+
+// func dwS2PlaneAVX512(out *float32, ow, oh int, x *float32, iw, ih, ph, pw int, zero *float32, masks *uint64, chunks int, w *float32, bias float32)
+//
+// A 3×3, stride-2 depthwise plane straight from its input rows, no padded
+// copy: for output row r < oh and chunk c < chunks (16 outputs), with
+// R_kh = x + (2r − ph + kh)·iw (zero where that row lies outside [0, ih))
+// and S = R_kh + 32c − pw,
+//
+//	out[r·ow + 16c + i] = bias + Σ_kh w[3kh]·S[2i] + w[3kh+1]·S[2i+1] + w[3kh+2]·S[2i+2]
+//
+// for the lanes of the store mask. masks[2c] bits 0–31 select the lanes of
+// S[0..31] inside [0, iw), bits 32–63 those of S[2..33]; masks[2c+1] bits
+// 0–15 the outputs to store. The lanes outside load as zero (padding) and
+// are never touched. The taps are summed in (kh, kw) order from the bias,
+// as the row kernel sums them.
+TEXT ·dwS2PlaneAVX512(SB), NOSPLIT, $0-100
+	MOVQ out+0(FP), DI
+	MOVQ ow+8(FP), R8
+	SHLQ $2, R8
+	MOVQ x+24(FP), SI
+	MOVQ iw+32(FP), R9
+	SHLQ $2, R9
+	MOVQ pw+56(FP), AX
+	SHLQ $2, AX
+	SUBQ AX, SI                 // x − pw: S of chunk 0 is row + 0
+	MOVQ zero+64(FP), R15
+	SUBQ AX, R15
+	MOVQ masks+72(FP), R12
+	MOVQ chunks+80(FP), R13
+	MOVQ w+88(FP), AX
+	VBROADCASTSS 0(AX), Z8
+	VBROADCASTSS 4(AX), Z9
+	VBROADCASTSS 8(AX), Z10
+	VBROADCASTSS 12(AX), Z11
+	VBROADCASTSS 16(AX), Z12
+	VBROADCASTSS 20(AX), Z13
+	VBROADCASTSS 24(AX), Z14
+	VBROADCASTSS 28(AX), Z15
+	VBROADCASTSS 32(AX), Z16
+	VBROADCASTSS bias+96(FP), Z17
+	VMOVDQU32 evenLanes<>(SB), Z6
+	VMOVDQU32 oddLanes<>(SB), Z7
+	XORQ R14, R14               // output row
+
+row:
+	CMPQ R14, oh+16(FP)
+	JGE  done
+	// row pointers R10, R11, BX for kh = 0, 1, 2: x + ih·iw, or the zero
+	// row where ih = 2r − ph + kh lies outside [0, ih)
+	MOVQ R14, DX
+	SHLQ $1, DX
+	SUBQ ph+48(FP), DX
+	MOVQ DX, AX
+	IMULQ R9, AX
+	LEAQ (SI)(AX*1), R10
+	CMPQ DX, $0
+	CMOVQLT R15, R10
+	CMPQ DX, ih+40(FP)
+	CMOVQGE R15, R10
+	INCQ DX
+	MOVQ DX, AX
+	IMULQ R9, AX
+	LEAQ (SI)(AX*1), R11
+	CMPQ DX, $0
+	CMOVQLT R15, R11
+	CMPQ DX, ih+40(FP)
+	CMOVQGE R15, R11
+	INCQ DX
+	MOVQ DX, AX
+	IMULQ R9, AX
+	LEAQ (SI)(AX*1), BX
+	CMPQ DX, $0
+	CMOVQLT R15, BX
+	CMPQ DX, ih+40(FP)
+	CMOVQGE R15, BX
+	XORQ CX, CX                 // chunk
+	MOVQ DI, DX                 // its outputs
+
+chunk:
+	CMPQ CX, R13
+	JGE  nextrow
+	MOVQ CX, AX
+	SHLQ $4, AX
+	MOVQ 8(R12)(AX*1), AX
+	KMOVW AX, K5
+	MOVQ CX, AX
+	SHLQ $4, AX
+	MOVQ (R12)(AX*1), AX
+	KMOVW AX, K1
+	SHRQ  $16, AX
+	KMOVW AX, K2
+	SHRQ  $16, AX
+	KMOVW AX, K3
+	SHRQ  $16, AX
+	KMOVW AX, K4
+	VMOVAPS Z17, Z18
+
+	// kh = 0
+	VMOVUPS.Z (R10), K1, Z0
+	VMOVUPS.Z 64(R10), K2, Z1
+	VMOVUPS.Z 8(R10), K3, Z2
+	VMOVUPS.Z 72(R10), K4, Z3
+	VMOVAPS Z6, Z4
+	VPERMI2PS Z1, Z0, Z4
+	VMOVAPS Z7, Z5
+	VPERMI2PS Z1, Z0, Z5
+	VMOVAPS Z6, Z19
+	VPERMI2PS Z3, Z2, Z19
+	VFMADD231PS Z8, Z4, Z18
+	VFMADD231PS Z9, Z5, Z18
+	VFMADD231PS Z10, Z19, Z18
+
+	// kh = 1
+	VMOVUPS.Z (R11), K1, Z0
+	VMOVUPS.Z 64(R11), K2, Z1
+	VMOVUPS.Z 8(R11), K3, Z2
+	VMOVUPS.Z 72(R11), K4, Z3
+	VMOVAPS Z6, Z4
+	VPERMI2PS Z1, Z0, Z4
+	VMOVAPS Z7, Z5
+	VPERMI2PS Z1, Z0, Z5
+	VMOVAPS Z6, Z19
+	VPERMI2PS Z3, Z2, Z19
+	VFMADD231PS Z11, Z4, Z18
+	VFMADD231PS Z12, Z5, Z18
+	VFMADD231PS Z13, Z19, Z18
+
+	// kh = 2
+	PREFETCHT0 (BX)(R9*1)
+	PREFETCHT0 64(BX)(R9*1)
+	PREFETCHT0 (BX)(R9*2)
+	PREFETCHT0 64(BX)(R9*2)
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z 64(BX), K2, Z1
+	VMOVUPS.Z 8(BX), K3, Z2
+	VMOVUPS.Z 72(BX), K4, Z3
+	VMOVAPS Z6, Z4
+	VPERMI2PS Z1, Z0, Z4
+	VMOVAPS Z7, Z5
+	VPERMI2PS Z1, Z0, Z5
+	VMOVAPS Z6, Z19
+	VPERMI2PS Z3, Z2, Z19
+	VFMADD231PS Z14, Z4, Z18
+	VFMADD231PS Z15, Z5, Z18
+	VFMADD231PS Z16, Z19, Z18
+
+	VMOVUPS Z18, K5, (DX)
+	ADDQ $64, DX
+	ADDQ $128, R10
+	ADDQ $128, R11
+	ADDQ $128, BX
+	INCQ CX
+	JMP  chunk
+
+nextrow:
+	ADDQ R8, DI
+	INCQ R14
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET

@@ -42,6 +42,9 @@ func depthwiseVariant() rawVariant {
 // planes, where a channel's row overheads outweigh its arithmetic, take the
 // channels-last path instead (dwCL, chosen by dwChoose): blocks of 16
 // channels in the vector lanes, the same sum per output in the same order.
+// Other 2D planes of a 3×3 stride-2 undilated kernel with one output
+// channel per input channel take the path from the input rows (dwS2),
+// with no window copy.
 type depthwise struct {
 	ex     *executor
 	p      *conv.Problem
@@ -53,6 +56,7 @@ type depthwise struct {
 	x, out []float32   // the current run's
 	task   func(wk, task int)
 	cl     *dwCL // the channels-last path, else nil
+	s2     *dwS2 // the 3×3 stride-2 path, else nil
 }
 
 func newDepthwise(ex *executor, p *conv.Problem, w, b []float32) *depthwise {
@@ -60,6 +64,10 @@ func newDepthwise(ex *executor, p *conv.Problem, w, b []float32) *depthwise {
 	if dwChoose(p) == dwCLPath {
 		d.cl = newDwCL(ex, p, w, b)
 		d.task = d.runCLTask
+		return d
+	}
+	if d.s2 = newDwS2(p); d.s2 != nil {
+		d.task = d.runS2Task
 		return d
 	}
 	d.pv = newPaddedVolume(p)
@@ -95,6 +103,18 @@ func depthwiseTasks(p *conv.Problem) int {
 func (d *depthwise) runCLTask(wk, task int) {
 	b := d.cl.blocks
 	d.cl.task(d.p, d.x, d.out, wk, task/b, task%b)
+}
+
+// runS2Task is the task of the 3×3 stride-2 path: one plane (dwS2).
+func (d *depthwise) runS2Task(_, task int) {
+	p := d.p
+	isp, osp := conv.Spatial(p.I), conv.Spatial(p.O)
+	n, g := task/p.G, task%p.G
+	bias := float32(0)
+	if d.b != nil {
+		bias = d.b[g]
+	}
+	d.s2.plane(p, d.out[(n*p.OC+g)*osp:][:osp], d.x[(n*p.IC+g)*isp:][:isp], d.w[g*9:(g+1)*9], bias)
 }
 
 func (d *depthwise) runTask(wk, task int) {
