@@ -148,7 +148,7 @@ func newConvGemm(ex *executor, p *conv.Problem, w, b []float32, mm gemmFunc, gat
 	c.k = c.icg * p.Taps()
 	c.osp, c.isp = conv.Spatial(p.O), conv.Spatial(p.I)
 	ex.useGemm(c.ocg, min(colTile, c.osp), c.k)
-	c.rows, c.mblocks, c.ct, c.tiles = convGemmBlocks(p, splitTarget(ex.workers))
+	c.rows, c.mblocks, c.ct, c.tiles = convGemmBlocks(p, gemmSplitTarget(ex.workers))
 	c.direct = !gather && isIdentityGather(p)
 	if !c.direct {
 		c.cols = ex.perWorker(c.k * min(colTile, c.osp))
@@ -207,8 +207,9 @@ func (c *convGemm) run(x, out []float32) {
 	c.x, c.out = nil, nil
 }
 
-// splitTarget is the number of tasks the GEMM variants aim for on workers
-// goroutines: when images × groups × column tiles (base) fall short of it,
+// splitTarget is the number of tasks the variants aim for on workers
+// goroutines (convGemm's GEMMs aim for gemmSplitTarget's): when images ×
+// groups × column tiles (base) fall short of it,
 // as in a small, deep layer at batch 1, each GEMM is also split over blocks
 // of output channels (its rows), a multiple of gemmRows each, and then
 // smaller column tiles or row blocks (colSplit, wideBlocks).
@@ -230,6 +231,23 @@ func splitTarget(workers int) int {
 		return 1
 	}
 	return min(16, 2*workers)
+}
+
+// gemmSplitTarget is splitTarget for convGemm's GEMMs: one task per
+// worker, not two. Each task packs the B panels of its own GEMM block
+// again, and on two workers the smaller blocks of four tasks cost more in
+// that and in ragged tiles than they gained in balance: paired ratios of
+// two tasks' target over four's (calls alternated, two workers) on deep
+// 1×1 layers 1.07–1.15 (ResNet-50's 1024→256 and 512→128, GoogLeNet's
+// 528→256, 512→64), 1.33 on ResNet-50's 256→128 at stride 2, 0.99 on
+// 512→1024 at stride 2 (noisy); the row kernels' layers, which pack
+// nothing per task, gained nothing from it (0.97–0.99) and keep
+// splitTarget. From 16 workers on, both are 16.
+func gemmSplitTarget(workers int) int {
+	if workers <= 1 {
+		return 1
+	}
+	return min(16, workers)
 }
 
 // convGemmBlocks is convGemm's (not wide) decomposition of p: output
@@ -491,7 +509,7 @@ func newConvGemmWide(ex *executor, p *conv.Problem, mm gemmFunc) *convGemmWide {
 	// so the padding stays as zero as the buffer came.
 	c.padded = ex.floats(p.MB*p.IC*psz + wp + p.ExtK(2))
 	c.offs = c.pv.tapOffsets(p, c.icg)
-	c.rows, c.blocks, c.mrows, c.mblocks = wideBlocks(p, wp, splitTarget(ex.workers))
+	c.rows, c.blocks, c.mrows, c.mblocks = wideBlocks(p, wp, gemmSplitTarget(ex.workers))
 	nt := min(c.rows, p.O[1]) * wp
 	c.cols, c.cs = ex.perWorker(c.k*nt), ex.perWorker(c.ocg*nt)
 	ex.useGemm(c.ocg, nt, c.k)

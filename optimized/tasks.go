@@ -107,12 +107,12 @@ func taskSplit(name string, p *conv.Problem, workers int) (int, string) {
 func convGemmSplit(p *conv.Problem, gather bool, workers int) (int, string) {
 	if gather && useWideIm2col(p) {
 		wp := newPaddedVolume(p).wp
-		rows, blocks, mrows, mblocks := wideBlocks(p, wp, splitTarget(workers))
+		rows, blocks, mrows, mblocks := wideBlocks(p, wp, gemmSplitTarget(workers))
 		return p.MB * p.G * p.O[0] * blocks * mblocks, fmt.Sprintf("batch %d × groups %d × depth %d × row blocks %d (%d rows of %d padded columns per block, tasks of ≥ %d multiply-adds) × output-channel blocks %d (%d of %d channels each)",
 			p.MB, p.G, p.O[0], blocks, rows, wp, minTaskMACs(), mblocks, mrows, p.OCG())
 	}
 	osp := conv.Spatial(p.O)
-	rows, blocks, ct, tiles := convGemmBlocks(p, splitTarget(workers))
+	rows, blocks, ct, tiles := convGemmBlocks(p, gemmSplitTarget(workers))
 	return p.MB * p.G * tiles * blocks, fmt.Sprintf("batch %d × groups %d × column tiles %d (%d output positions, %d per tile, tasks of ≥ %d multiply-adds) × output-channel blocks %d (%d of %d channels each)",
 		p.MB, p.G, tiles, osp, ct, minTaskMACs(), blocks, rows, p.OCG())
 }
