@@ -61,6 +61,23 @@ func Regressions() []conv.Problem {
 	d2.I, d2.K, d2.S = [3]int{1, 13, 37}, [3]int{1, 3, 3}, [3]int{1, 2, 2}
 	d2.PBegin, d2.PEnd = [3]int{0, 1, 1}, [3]int{0, 1, 1}
 	add(d2)
+	// Depthwise at stride 1, two images, 19 output rows: a last window of
+	// 1 row under the test tiles' windows of 3 (the census demands that
+	// remainder with several images; the 3×3 stride-2 draws that reached
+	// it take the path from the input rows now).
+	d1 := conv.New(conv.OpConv, 2)
+	d1.MB, d1.G, d1.IC, d1.OC = 2, 2, 2, 2
+	d1.I, d1.K = [3]int{1, 19, 21}, [3]int{1, 3, 3}
+	d1.PBegin, d1.PEnd = [3]int{0, 1, 1}, [3]int{0, 1, 1}
+	add(d1)
+	// Depthwise, one channel, a narrow plane of 5 output rows: one window
+	// for the whole plane under the test tiles (more rows than their
+	// windows of 3, fewer bytes than their 1 KiB).
+	d0 := conv.New(conv.OpConv, 2)
+	d0.G, d0.IC, d0.OC = 1, 1, 1
+	d0.I, d0.K = [3]int{1, 5, 6}, [3]int{1, 3, 3}
+	d0.PBegin, d0.PEnd = [3]int{0, 1, 1}, [3]int{0, 1, 1}
+	add(d0)
 	// Pointwise, 17 input channels (past a 16-wide block), stride 2.
 	pw := conv.New(conv.OpConv, 1)
 	pw.IC, pw.OC = 17, 5
