@@ -53,31 +53,45 @@ func Regressions() []conv.Problem {
 	dw.I, dw.K, dw.S = [3]int{1, 6, 7}, [3]int{1, 3, 3}, [3]int{1, 2, 1}
 	dw.PBegin, dw.PEnd = [3]int{0, 1, 1}, [3]int{0, 1, 1}
 	add(dw)
-	// Depthwise 3×3 at stride 2 on both axes (depthwise-direct's path from
-	// the input rows): two images, 19 outputs a row (a chunk of 16 and a
+	// Depthwise 3×3 at stride 2 on both axes (the path from the input
+	// rows): two images, 19 outputs a row (a chunk of 16 and a
 	// masked tail).
 	d2 := conv.New(conv.OpConv, 2)
 	d2.MB, d2.G, d2.IC, d2.OC = 2, 3, 3, 3
 	d2.I, d2.K, d2.S = [3]int{1, 13, 37}, [3]int{1, 3, 3}, [3]int{1, 2, 2}
 	d2.PBegin, d2.PEnd = [3]int{0, 1, 1}, [3]int{0, 1, 1}
 	add(d2)
-	// Depthwise at stride 1, two images, 19 output rows: a last window of
-	// 1 row under the test tiles' windows of 3 (the census demands that
-	// remainder with several images; the 3×3 stride-2 draws that reached
-	// it take the path from the input rows now).
+	// Depthwise, a 3×5 kernel (so the window path, not the 3×3 one from
+	// the input rows), two images, 19 output rows: a last window of 1 row
+	// under the test tiles' windows of 3 (the census demands that
+	// remainder with several images).
 	d1 := conv.New(conv.OpConv, 2)
 	d1.MB, d1.G, d1.IC, d1.OC = 2, 2, 2, 2
-	d1.I, d1.K = [3]int{1, 19, 21}, [3]int{1, 3, 3}
-	d1.PBegin, d1.PEnd = [3]int{0, 1, 1}, [3]int{0, 1, 1}
+	d1.I, d1.K = [3]int{1, 19, 21}, [3]int{1, 3, 5}
+	d1.PBegin, d1.PEnd = [3]int{0, 1, 2}, [3]int{0, 1, 2}
 	add(d1)
-	// Depthwise, one channel, a narrow plane of 5 output rows: one window
-	// for the whole plane under the test tiles (more rows than their
-	// windows of 3, fewer bytes than their 1 KiB).
+	// Depthwise 3×3 at stride 1 (the path from the input rows), two
+	// images, 19 outputs a row: a chunk of 16 and a masked tail.
+	d3 := conv.New(conv.OpConv, 2)
+	d3.MB, d3.G, d3.IC, d3.OC = 2, 3, 3, 3
+	d3.I, d3.K = [3]int{1, 9, 19}, [3]int{1, 3, 3}
+	d3.PBegin, d3.PEnd = [3]int{0, 1, 1}, [3]int{0, 1, 1}
+	add(d3)
+	// Depthwise, one channel, a 3×5 kernel, a narrow plane of 5 output
+	// rows: one window for the whole plane under the test tiles (more rows
+	// than their windows of 3, fewer bytes than their 1 KiB).
 	d0 := conv.New(conv.OpConv, 2)
 	d0.G, d0.IC, d0.OC = 1, 1, 1
-	d0.I, d0.K = [3]int{1, 5, 6}, [3]int{1, 3, 3}
-	d0.PBegin, d0.PEnd = [3]int{0, 1, 1}, [3]int{0, 1, 1}
+	d0.I, d0.K = [3]int{1, 5, 6}, [3]int{1, 3, 5}
+	d0.PBegin, d0.PEnd = [3]int{0, 1, 2}, [3]int{0, 1, 2}
 	add(d0)
+	// Unit stride, 2×5 outputs: im2col-gemm's padded-grid (wide) path,
+	// whose one row block of the test tiles is cut into single rows for
+	// the workers (its row split).
+	ws := conv.New(conv.OpConv, 2)
+	ws.IC, ws.OC = 2, 1
+	ws.I, ws.K = [3]int{1, 3, 5}, [3]int{1, 2, 1}
+	add(ws)
 	// Pointwise, 17 input channels (past a 16-wide block), stride 2.
 	pw := conv.New(conv.OpConv, 1)
 	pw.IC, pw.OC = 17, 5

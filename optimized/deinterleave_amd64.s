@@ -388,3 +388,131 @@ nextrow:
 done:
 	VZEROUPPER
 	RET
+
+// func dwS1PlaneAVX512(out *float32, ow, oh int, x *float32, iw, ih, ph, pw int, zero *float32, masks *uint64, chunks int, w *float32, bias float32)
+//
+// dwS2PlaneAVX512 at stride 1: for output row r < oh and chunk c < chunks
+// (16 outputs), with R_kh = x + (r − ph + kh)·iw (zero where that row lies
+// outside [0, ih)) and S = R_kh + 16c − pw,
+//
+//	out[r·ow + 16c + i] = bias + Σ_kh w[3kh]·S[i] + w[3kh+1]·S[i+1] + w[3kh+2]·S[i+2]
+//
+// for the lanes of the store mask. masks[c] bits 16kw … 16kw+15 select the
+// lanes of S[kw..kw+15] inside [0, iw), bits 48–63 the outputs to store.
+// Three loads and three multiply-adds per input row and chunk; the next
+// output row's new input row is asked for as it goes.
+TEXT ·dwS1PlaneAVX512(SB), NOSPLIT, $0-100
+	MOVQ out+0(FP), DI
+	MOVQ ow+8(FP), R8
+	SHLQ $2, R8
+	MOVQ x+24(FP), SI
+	MOVQ iw+32(FP), R9
+	SHLQ $2, R9
+	MOVQ pw+56(FP), AX
+	SHLQ $2, AX
+	SUBQ AX, SI                 // x − pw: S of chunk 0 is row + 0
+	MOVQ zero+64(FP), R15
+	SUBQ AX, R15
+	MOVQ masks+72(FP), R12
+	MOVQ chunks+80(FP), R13
+	MOVQ w+88(FP), AX
+	VBROADCASTSS 0(AX), Z8
+	VBROADCASTSS 4(AX), Z9
+	VBROADCASTSS 8(AX), Z10
+	VBROADCASTSS 12(AX), Z11
+	VBROADCASTSS 16(AX), Z12
+	VBROADCASTSS 20(AX), Z13
+	VBROADCASTSS 24(AX), Z14
+	VBROADCASTSS 28(AX), Z15
+	VBROADCASTSS 32(AX), Z16
+	VBROADCASTSS bias+96(FP), Z17
+	XORQ R14, R14               // output row
+
+s1row:
+	CMPQ R14, oh+16(FP)
+	JGE  s1done
+	// row pointers R10, R11, BX for kh = 0, 1, 2: x + ih·iw, or the zero
+	// row where ih = r − ph + kh lies outside [0, ih)
+	MOVQ R14, DX
+	SUBQ ph+48(FP), DX
+	MOVQ DX, AX
+	IMULQ R9, AX
+	LEAQ (SI)(AX*1), R10
+	CMPQ DX, $0
+	CMOVQLT R15, R10
+	CMPQ DX, ih+40(FP)
+	CMOVQGE R15, R10
+	INCQ DX
+	MOVQ DX, AX
+	IMULQ R9, AX
+	LEAQ (SI)(AX*1), R11
+	CMPQ DX, $0
+	CMOVQLT R15, R11
+	CMPQ DX, ih+40(FP)
+	CMOVQGE R15, R11
+	INCQ DX
+	MOVQ DX, AX
+	IMULQ R9, AX
+	LEAQ (SI)(AX*1), BX
+	CMPQ DX, $0
+	CMOVQLT R15, BX
+	CMPQ DX, ih+40(FP)
+	CMOVQGE R15, BX
+	XORQ CX, CX                 // chunk
+	MOVQ DI, DX                 // its outputs
+
+s1chunk:
+	CMPQ CX, R13
+	JGE  s1nextrow
+	MOVQ (R12)(CX*8), AX
+	KMOVW AX, K1
+	SHRQ  $16, AX
+	KMOVW AX, K2
+	SHRQ  $16, AX
+	KMOVW AX, K3
+	SHRQ  $16, AX
+	KMOVW AX, K5
+	VMOVAPS Z17, Z18
+
+	// kh = 0
+	VMOVUPS.Z (R10), K1, Z0
+	VMOVUPS.Z 4(R10), K2, Z1
+	VMOVUPS.Z 8(R10), K3, Z2
+	VFMADD231PS Z8, Z0, Z18
+	VFMADD231PS Z9, Z1, Z18
+	VFMADD231PS Z10, Z2, Z18
+
+	// kh = 1
+	VMOVUPS.Z (R11), K1, Z0
+	VMOVUPS.Z 4(R11), K2, Z1
+	VMOVUPS.Z 8(R11), K3, Z2
+	VFMADD231PS Z11, Z0, Z18
+	VFMADD231PS Z12, Z1, Z18
+	VFMADD231PS Z13, Z2, Z18
+
+	// kh = 2
+	PREFETCHT0 (BX)(R9*1)
+	PREFETCHT0 (BX)(R9*2)
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z 4(BX), K2, Z1
+	VMOVUPS.Z 8(BX), K3, Z2
+	VFMADD231PS Z14, Z0, Z18
+	VFMADD231PS Z15, Z1, Z18
+	VFMADD231PS Z16, Z2, Z18
+
+	VMOVUPS Z18, K5, (DX)
+	ADDQ $64, DX
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ $64, BX
+	INCQ CX
+	JMP  s1chunk
+
+s1nextrow:
+	ADDQ R8, DI
+	INCQ R14
+	JMP  s1row
+
+s1done:
+	VZEROUPPER
+	RET

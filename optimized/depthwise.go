@@ -42,9 +42,9 @@ func depthwiseVariant() rawVariant {
 // planes, where a channel's row overheads outweigh its arithmetic, take the
 // channels-last path instead (dwCL, chosen by dwChoose): blocks of 16
 // channels in the vector lanes, the same sum per output in the same order.
-// Other 2D planes of a 3×3 stride-2 undilated kernel with one output
-// channel per input channel take the path from the input rows (dwS2),
-// with no window copy.
+// Other 2D planes of a 3×3 undilated kernel at stride 1 or 2 with one
+// output channel per input channel take the path from the input rows
+// (dw3x3), with no window copy.
 type depthwise struct {
 	ex     *executor
 	p      *conv.Problem
@@ -55,8 +55,8 @@ type depthwise struct {
 	rows   int         // output rows per window (dwBlockRows), rank ≤ 2
 	x, out []float32   // the current run's
 	task   func(wk, task int)
-	cl     *dwCL // the channels-last path, else nil
-	s2     *dwS2 // the 3×3 stride-2 path, else nil
+	cl     *dwCL  // the channels-last path, else nil
+	d3     *dw3x3 // the 3×3 path from the input rows, else nil
 }
 
 func newDepthwise(ex *executor, p *conv.Problem, w, b []float32) *depthwise {
@@ -66,8 +66,8 @@ func newDepthwise(ex *executor, p *conv.Problem, w, b []float32) *depthwise {
 		d.task = d.runCLTask
 		return d
 	}
-	if d.s2 = newDwS2(p); d.s2 != nil {
-		d.task = d.runS2Task
+	if d.d3 = newDw3x3(p); d.d3 != nil {
+		d.task = d.run3x3Task
 		return d
 	}
 	d.pv = newPaddedVolume(p)
@@ -105,8 +105,9 @@ func (d *depthwise) runCLTask(wk, task int) {
 	d.cl.task(d.p, d.x, d.out, wk, task/b, task%b)
 }
 
-// runS2Task is the task of the 3×3 stride-2 path: one plane (dwS2).
-func (d *depthwise) runS2Task(_, task int) {
+// run3x3Task is the task of the 3×3 path from the input rows: one plane
+// (dw3x3).
+func (d *depthwise) run3x3Task(_, task int) {
 	p := d.p
 	isp, osp := conv.Spatial(p.I), conv.Spatial(p.O)
 	n, g := task/p.G, task%p.G
@@ -114,7 +115,7 @@ func (d *depthwise) runS2Task(_, task int) {
 	if d.b != nil {
 		bias = d.b[g]
 	}
-	d.s2.plane(p, d.out[(n*p.OC+g)*osp:][:osp], d.x[(n*p.IC+g)*isp:][:isp], d.w[g*9:(g+1)*9], bias)
+	d.d3.plane(p, d.out[(n*p.OC+g)*osp:][:osp], d.x[(n*p.IC+g)*isp:][:isp], d.w[g*9:(g+1)*9], bias)
 }
 
 func (d *depthwise) runTask(wk, task int) {

@@ -32,8 +32,10 @@ const (
 	pathDwRowRem                       // depthwise: a last window of fewer than dwRows rows
 	pathDwWholePlane                   // depthwise: a plane of more than dwRows output rows as one window (dwBlockRows)
 	pathDwMultiplier                   // depthwise: several output channels per input channel
-	pathDwS2                           // depthwise: a 3×3 stride-2 plane straight from the input rows (dwS2)
-	pathDwS2Tail                       // depthwise: dwS2 with OW not a multiple of 16 (a masked last chunk)
+	pathDwS1                           // depthwise: a 3×3 stride-1 plane straight from the input rows (dw3x3)
+	pathDwS1Tail                       // depthwise: that with OW not a multiple of 16 (a masked last chunk)
+	pathDwS2                           // depthwise: a 3×3 stride-2 plane straight from the input rows (dw3x3)
+	pathDwS2Tail                       // depthwise: that with OW not a multiple of 16 (a masked last chunk)
 	pathDirectOCRem                    // direct-tiled: a last output-channel block under ocBlock
 	pathDirectRowRem                   // direct-tiled: a last row block under rowBlock (several blocks)
 	pathIm2colWide                     // im2col-gemm: wide im2col on the padded grid (unit stride)
@@ -126,6 +128,8 @@ var pathNames = [numPaths]string{
 	pathDwRowRem:           "depthwise/row-block-remainder",
 	pathDwWholePlane:       "depthwise/whole-plane",
 	pathDwMultiplier:       "depthwise/multiplier",
+	pathDwS1:               "depthwise/s1-rows",
+	pathDwS1Tail:           "depthwise/s1-rows-tail",
 	pathDwS2:               "depthwise/s2-rows",
 	pathDwS2Tail:           "depthwise/s2-rows-tail",
 	pathDirectOCRem:        "direct/oc-block-remainder",
