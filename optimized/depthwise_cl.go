@@ -62,7 +62,8 @@ const (
 //   - rows: per channel ≈ 100, per output row ≈ 100 (its share of a window
 //     copy, a row copy, a kernel call) plus taps × vectors per output
 //     channel (a row of n ≤ 32 outputs takes two masked vectors, ≤ 63
-//     four, longer ones four per 64);
+//     four, longer ones four per 64); on the 3×3 path from the input rows
+//     (dw3x3) ≈ 20 per output row plus taps × ⌈n/16⌉ × stride;
 //   - channels-last (rank ≤ 2, its buffer within 128 KiB: with the block's
 //     input and output planes and flat outputs, a working set that stays
 //     in L2; larger planes measured no faster than rows): per block of 16
@@ -95,6 +96,13 @@ func dwChoose(p *conv.Problem) dwPath {
 	}
 	const fma = 115 // hundredths of a cycle per vector multiply-add
 	rows := (100 + OH*(100+fma*mult*taps*vecs/100)) * p.G
+	if dw3x3Applies(p) {
+		// from the input rows: no window copy, ≈ 20 a row, a vector per
+		// 16 outputs and tap, twice the loads and a permute per two
+		// vectors at stride 2 (measured on 28² and 14² planes of either
+		// stride, and 7²: it beat channels-last by 1.13 on the 28² ones)
+		rows = (100 + OH*(20+fma*taps*ceilDiv(OW, 16)*p.S[2]/100)) * p.G
+	}
 	isp, osp := p.I[1]*p.I[2], OH*OW
 	cl := (200 + fma*mult*taps*n/100 + 150*(ceilDiv(isp, 16)+mult*ceilDiv(osp, 16))) * ceilDiv(p.G, dwLanes)
 	if cl < rows {

@@ -26,11 +26,19 @@ type dw3x3 struct {
 	zero   []float32 // IW zeros: the row of the taps outside the input's rows
 }
 
+// dw3x3Applies reports whether p takes dw3x3 on depthwise's rows path: a
+// plane (rank ≤ 2), one input and one output channel a group, a 3×3
+// undilated kernel, the same stride 1 or 2 on both axes, no negative
+// begin padding.
+func dw3x3Applies(p *conv.Problem) bool {
+	return p.OCG() == 1 && p.ICG() == 1 && p.I[0] == 1 && p.O[0] == 1 && p.K[0] == 1 &&
+		p.K[1] == 3 && p.K[2] == 3 && p.S[1] == p.S[2] && p.S[1] >= 1 && p.S[1] <= 2 &&
+		p.Dil[1] == 1 && p.Dil[2] == 1 && p.PBegin[1] >= 0 && p.PBegin[2] >= 0
+}
+
 // newDw3x3 returns the path for p, or nil where it does not apply.
 func newDw3x3(p *conv.Problem) *dw3x3 {
-	if p.OCG() != 1 || p.ICG() != 1 || p.I[0] != 1 || p.O[0] != 1 || p.K[0] != 1 ||
-		p.K[1] != 3 || p.K[2] != 3 || p.S[1] != p.S[2] || p.S[1] < 1 || p.S[1] > 2 ||
-		p.Dil[1] != 1 || p.Dil[2] != 1 || p.PBegin[1] < 0 || p.PBegin[2] < 0 {
+	if !dw3x3Applies(p) {
 		return nil
 	}
 	return newDw3x3Width(p.S[1], p.I[2], p.O[2], p.PBegin[2])
