@@ -11,6 +11,48 @@
 // stride-2 padded volumes of direct-rows and direct-blocked 1.00.
 #define SRCAHEAD 2048
 
+// The 3×3 depthwise kernels at the end (dw3x3.go) share their prologue and
+// row pointers. DW3X3_PROLOGUE loads the arguments: DI out, R8 ow·4, SI
+// x − pw, R9 iw·4, R15 zero − pw, R12 masks, R13 chunks, the weights
+// broadcast in Z8–Z16, the bias in Z17. DW3X3_ROW(reg) sets reg to the
+// input row DX (x + DX·iw, or the zero row where DX lies outside
+// [0, ih)) and moves DX to the next row.
+#define DW3X3_PROLOGUE \
+	MOVQ         out+0(FP), DI; \
+	MOVQ         ow+8(FP), R8; \
+	SHLQ         $2, R8; \
+	MOVQ         x+24(FP), SI; \
+	MOVQ         iw+32(FP), R9; \
+	SHLQ         $2, R9; \
+	MOVQ         pw+56(FP), AX; \
+	SHLQ         $2, AX; \
+	SUBQ         AX, SI; \
+	MOVQ         zero+64(FP), R15; \
+	SUBQ         AX, R15; \
+	MOVQ         masks+72(FP), R12; \
+	MOVQ         chunks+80(FP), R13; \
+	MOVQ         w+88(FP), AX; \
+	VBROADCASTSS 0(AX), Z8; \
+	VBROADCASTSS 4(AX), Z9; \
+	VBROADCASTSS 8(AX), Z10; \
+	VBROADCASTSS 12(AX), Z11; \
+	VBROADCASTSS 16(AX), Z12; \
+	VBROADCASTSS 20(AX), Z13; \
+	VBROADCASTSS 24(AX), Z14; \
+	VBROADCASTSS 28(AX), Z15; \
+	VBROADCASTSS 32(AX), Z16; \
+	VBROADCASTSS bias+96(FP), Z17
+
+#define DW3X3_ROW(reg) \
+	MOVQ    DX, AX; \
+	IMULQ   R9, AX; \
+	LEAQ    (SI)(AX*1), reg; \
+	CMPQ    DX, $0; \
+	CMOVQLT R15, reg; \
+	CMPQ    DX, ih+40(FP); \
+	CMOVQGE R15, reg; \
+	INCQ    DX
+
 DATA evenLanes<>+0(SB)/4, $0
 DATA evenLanes<>+4(SB)/4, $2
 DATA evenLanes<>+8(SB)/4, $4
@@ -242,78 +284,34 @@ snext:
 // are never touched. The taps are summed in (kh, kw) order from the bias,
 // as the row kernel sums them.
 TEXT ·dwS2PlaneAVX512(SB), NOSPLIT, $0-100
-	MOVQ out+0(FP), DI
-	MOVQ ow+8(FP), R8
-	SHLQ $2, R8
-	MOVQ x+24(FP), SI
-	MOVQ iw+32(FP), R9
-	SHLQ $2, R9
-	MOVQ pw+56(FP), AX
-	SHLQ $2, AX
-	SUBQ AX, SI                 // x − pw: S of chunk 0 is row + 0
-	MOVQ zero+64(FP), R15
-	SUBQ AX, R15
-	MOVQ masks+72(FP), R12
-	MOVQ chunks+80(FP), R13
-	MOVQ w+88(FP), AX
-	VBROADCASTSS 0(AX), Z8
-	VBROADCASTSS 4(AX), Z9
-	VBROADCASTSS 8(AX), Z10
-	VBROADCASTSS 12(AX), Z11
-	VBROADCASTSS 16(AX), Z12
-	VBROADCASTSS 20(AX), Z13
-	VBROADCASTSS 24(AX), Z14
-	VBROADCASTSS 28(AX), Z15
-	VBROADCASTSS 32(AX), Z16
-	VBROADCASTSS bias+96(FP), Z17
+	DW3X3_PROLOGUE
 	VMOVDQU32 evenLanes<>(SB), Z6
 	VMOVDQU32 oddLanes<>(SB), Z7
 	XORQ R14, R14               // output row
 
-row:
+dwS2PlaneAVX512row:
 	CMPQ R14, oh+16(FP)
-	JGE  done
-	// row pointers R10, R11, BX for kh = 0, 1, 2: x + ih·iw, or the zero
-	// row where ih = 2r − ph + kh lies outside [0, ih)
+	JGE  dwS2PlaneAVX512done
+	// R10, R11, BX: the input rows of kh = 0, 1, 2 (2r − ph + kh)
 	MOVQ R14, DX
 	SHLQ $1, DX
 	SUBQ ph+48(FP), DX
-	MOVQ DX, AX
-	IMULQ R9, AX
-	LEAQ (SI)(AX*1), R10
-	CMPQ DX, $0
-	CMOVQLT R15, R10
-	CMPQ DX, ih+40(FP)
-	CMOVQGE R15, R10
-	INCQ DX
-	MOVQ DX, AX
-	IMULQ R9, AX
-	LEAQ (SI)(AX*1), R11
-	CMPQ DX, $0
-	CMOVQLT R15, R11
-	CMPQ DX, ih+40(FP)
-	CMOVQGE R15, R11
-	INCQ DX
-	MOVQ DX, AX
-	IMULQ R9, AX
-	LEAQ (SI)(AX*1), BX
-	CMPQ DX, $0
-	CMOVQLT R15, BX
-	CMPQ DX, ih+40(FP)
-	CMOVQGE R15, BX
+	DW3X3_ROW(R10)
+	DW3X3_ROW(R11)
+	DW3X3_ROW(BX)
 	XORQ CX, CX                 // chunk
 	MOVQ DI, DX                 // its outputs
 
-chunk:
+dwS2PlaneAVX512chunk:
 	CMPQ CX, R13
-	JGE  nextrow
-	MOVQ CX, AX
-	SHLQ $4, AX
-	MOVQ 8(R12)(AX*1), AX
+	JGE  dwS2PlaneAVX512next
+	MOVQ  CX, AX
+	SHLQ  $4, AX
+	MOVQ  8(R12)(AX*1), AX
 	KMOVW AX, K5
-	MOVQ CX, AX
-	SHLQ $4, AX
-	MOVQ (R12)(AX*1), AX
+	MOVQ  CX, AX
+	SHLQ  $4, AX
+	MOVQ  (R12)(AX*1), AX
 	KMOVW AX, K1
 	SHRQ  $16, AX
 	KMOVW AX, K2
@@ -378,14 +376,14 @@ chunk:
 	ADDQ $128, R11
 	ADDQ $128, BX
 	INCQ CX
-	JMP  chunk
+	JMP  dwS2PlaneAVX512chunk
 
-nextrow:
+dwS2PlaneAVX512next:
 	ADDQ R8, DI
 	INCQ R14
-	JMP  row
+	JMP  dwS2PlaneAVX512row
 
-done:
+dwS2PlaneAVX512done:
 	VZEROUPPER
 	RET
 
@@ -402,69 +400,25 @@ done:
 // Three loads and three multiply-adds per input row and chunk; the next
 // output row's new input row is asked for as it goes.
 TEXT ·dwS1PlaneAVX512(SB), NOSPLIT, $0-100
-	MOVQ out+0(FP), DI
-	MOVQ ow+8(FP), R8
-	SHLQ $2, R8
-	MOVQ x+24(FP), SI
-	MOVQ iw+32(FP), R9
-	SHLQ $2, R9
-	MOVQ pw+56(FP), AX
-	SHLQ $2, AX
-	SUBQ AX, SI                 // x − pw: S of chunk 0 is row + 0
-	MOVQ zero+64(FP), R15
-	SUBQ AX, R15
-	MOVQ masks+72(FP), R12
-	MOVQ chunks+80(FP), R13
-	MOVQ w+88(FP), AX
-	VBROADCASTSS 0(AX), Z8
-	VBROADCASTSS 4(AX), Z9
-	VBROADCASTSS 8(AX), Z10
-	VBROADCASTSS 12(AX), Z11
-	VBROADCASTSS 16(AX), Z12
-	VBROADCASTSS 20(AX), Z13
-	VBROADCASTSS 24(AX), Z14
-	VBROADCASTSS 28(AX), Z15
-	VBROADCASTSS 32(AX), Z16
-	VBROADCASTSS bias+96(FP), Z17
+	DW3X3_PROLOGUE
 	XORQ R14, R14               // output row
 
-s1row:
+dwS1PlaneAVX512row:
 	CMPQ R14, oh+16(FP)
-	JGE  s1done
-	// row pointers R10, R11, BX for kh = 0, 1, 2: x + ih·iw, or the zero
-	// row where ih = r − ph + kh lies outside [0, ih)
+	JGE  dwS1PlaneAVX512done
+	// R10, R11, BX: the input rows of kh = 0, 1, 2 (1r − ph + kh)
 	MOVQ R14, DX
 	SUBQ ph+48(FP), DX
-	MOVQ DX, AX
-	IMULQ R9, AX
-	LEAQ (SI)(AX*1), R10
-	CMPQ DX, $0
-	CMOVQLT R15, R10
-	CMPQ DX, ih+40(FP)
-	CMOVQGE R15, R10
-	INCQ DX
-	MOVQ DX, AX
-	IMULQ R9, AX
-	LEAQ (SI)(AX*1), R11
-	CMPQ DX, $0
-	CMOVQLT R15, R11
-	CMPQ DX, ih+40(FP)
-	CMOVQGE R15, R11
-	INCQ DX
-	MOVQ DX, AX
-	IMULQ R9, AX
-	LEAQ (SI)(AX*1), BX
-	CMPQ DX, $0
-	CMOVQLT R15, BX
-	CMPQ DX, ih+40(FP)
-	CMOVQGE R15, BX
+	DW3X3_ROW(R10)
+	DW3X3_ROW(R11)
+	DW3X3_ROW(BX)
 	XORQ CX, CX                 // chunk
 	MOVQ DI, DX                 // its outputs
 
-s1chunk:
+dwS1PlaneAVX512chunk:
 	CMPQ CX, R13
-	JGE  s1nextrow
-	MOVQ (R12)(CX*8), AX
+	JGE  dwS1PlaneAVX512next
+	MOVQ  (R12)(CX*8), AX
 	KMOVW AX, K1
 	SHRQ  $16, AX
 	KMOVW AX, K2
@@ -506,13 +460,13 @@ s1chunk:
 	ADDQ $64, R11
 	ADDQ $64, BX
 	INCQ CX
-	JMP  s1chunk
+	JMP  dwS1PlaneAVX512chunk
 
-s1nextrow:
+dwS1PlaneAVX512next:
 	ADDQ R8, DI
 	INCQ R14
-	JMP  s1row
+	JMP  dwS1PlaneAVX512row
 
-s1done:
+dwS1PlaneAVX512done:
 	VZEROUPPER
 	RET
