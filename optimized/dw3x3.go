@@ -107,7 +107,11 @@ func (d *dw3x3) plane(p *conv.Problem, out, x, w []float32, bias float32) {
 
 // dw3x3PlaneGo is the kernels in Go, at stride s: each output the bias,
 // then the taps inside the input in (kh, kw) order (those outside are
-// padding).
+// padding). Each tap's outputs whose column lies inside the row are one
+// range [lo, hi), found once per tap rather than checked per output (at
+// stride 1 an axpy over it): under noasm, against the window path's Go
+// kernels, 0.93 at stride 1 and 0.98–1.06 at stride 2 (checked per
+// output, 0.73 at stride 1).
 func dw3x3PlaneGo(s int, out []float32, ow, oh int, x []float32, iw, ih, ph, pw int, w []float32, bias float32) {
 	for r := 0; r < oh; r++ {
 		o := out[r*ow : (r+1)*ow]
@@ -119,11 +123,26 @@ func dw3x3PlaneGo(s int, out []float32, ow, oh int, x []float32, iw, ih, ph, pw 
 			}
 			row := x[y*iw : (y+1)*iw]
 			for kw := 0; kw < 3; kw++ {
+				// output i reads column s·i − pw + kw, inside [0, iw) for
+				// i in [lo, hi)
+				off := kw - pw
+				if iw-off <= 0 {
+					continue
+				}
+				lo, hi := 0, min(ow, ceilDiv(iw-off, s))
+				if off < 0 {
+					lo = ceilDiv(-off, s)
+				}
+				if hi <= lo {
+					continue
+				}
 				wv := w[3*kh+kw]
-				for i := range o {
-					if col := s*i - pw + kw; col >= 0 && col < iw {
-						o[i] += wv * row[col]
-					}
+				if s == 1 {
+					axpy(o[lo:hi], row[lo+off:], wv)
+					continue
+				}
+				for i, j := lo, s*lo+off; i < hi; i, j = i+1, j+s {
+					o[i] += wv * row[j]
 				}
 			}
 		}
