@@ -7,10 +7,14 @@ import (
 	"github.com/convverify/convverify/optimized/gemm"
 )
 
-// peakIters is the FMA probe's iterations per goroutine and op: 10⁴·768
-// flops, about 0.1 ms at AVX-512 rates, so the timer's and the goroutines'
-// start-up cost is negligible.
-const peakIters = 10000
+// peakIters is the FMA probe's iterations per goroutine and op: 10⁶·768
+// flops, about 3.6 ms at one AVX-512 core's rate. It was 10⁴ (0.1 ms), and
+// on a 2-vCPU virtual machine the second goroutine of each op then began
+// about 0.1 ms late (the hypervisor wakes its parked thread): the
+// 2-goroutine probe read 1.3× the 1-goroutine one, and 2-worker layers
+// passed "100 % of the peak". At 10⁶ it reads 1.96× there, so the start-up
+// cost is negligible as intended.
+const peakIters = 1000000
 
 // copyBytes is the copy probe's buffer: larger than any last-level cache
 // this suite runs on, so the copy streams from and to memory.

@@ -1,0 +1,83 @@
+package optimized
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+)
+
+// TestWorkerPoolRunsEveryTaskOnce drives plan pools through their three
+// ways of waking a helper (still spinning, parked after helperSpin, parked
+// because another pool started a call) and through closing: every call runs
+// each task exactly once, on a worker index below min(workers, tasks), and
+// returns only after the last one has finished.
+func TestWorkerPoolRunsEveryTaskOnce(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		helpers := rapid.IntRange(1, 5).Draw(rt, "helpers")
+		pools := []*workerPool{newWorkerPool(helpers), newWorkerPool(rapid.IntRange(1, 3).Draw(rt, "helpers2"))}
+		defer pools[0].close()
+		defer pools[1].close()
+		calls := rapid.IntRange(1, 12).Draw(rt, "calls")
+		for c := 0; c < calls; c++ {
+			wp := pools[rapid.IntRange(0, 1).Draw(rt, "pool")]
+			n := rapid.IntRange(2, 40).Draw(rt, "tasks")
+			switch rapid.IntRange(0, 2).Draw(rt, "gap") {
+			case 1: // helpers still spinning
+				time.Sleep(20 * time.Microsecond)
+			case 2: // helpers parked
+				time.Sleep(helperSpin + time.Millisecond)
+			}
+			ran := make([]atomic.Int32, n)
+			var running atomic.Int32
+			limit := min(len(wp.helpers)+1, n)
+			var bad atomic.Int32
+			wp.forEach(n, func(w, i int) {
+				running.Add(1)
+				if w < 0 || w >= limit {
+					bad.Store(int32(w) + 1000)
+				}
+				if i%3 == 0 {
+					time.Sleep(10 * time.Microsecond)
+				}
+				ran[i].Add(1)
+				running.Add(-1)
+			})
+			if r := running.Load(); r != 0 {
+				rt.Fatalf("call %d returned with %d tasks still running", c, r)
+			}
+			if b := bad.Load(); b != 0 {
+				rt.Fatalf("call %d: worker %d outside [0, %d)", c, b-1000, limit)
+			}
+			for i := range ran {
+				if k := ran[i].Load(); k != 1 {
+					rt.Fatalf("call %d: task %d of %d ran %d times", c, i, n, k)
+				}
+			}
+		}
+	})
+}
+
+// TestWorkerPoolsConcurrently: plans run from different goroutines at once
+// (each plan from one) do not disturb one another's calls.
+func TestWorkerPoolsConcurrently(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Go(func() {
+			wp := newWorkerPool(g + 1)
+			defer wp.close()
+			for c := range 200 {
+				n := 2 + (c*7+g)%17
+				var sum atomic.Int64
+				wp.forEach(n, func(_, i int) { sum.Add(int64(i + 1)) })
+				if s, want := sum.Load(), int64(n*(n+1)/2); s != want {
+					t.Errorf("pool %d call %d: task sum %d, want %d", g, c, s, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
