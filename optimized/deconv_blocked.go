@@ -52,7 +52,7 @@ type deconvBlocked struct {
 	subpixelPanels // weights packed for blocks of MR channels
 	mr, t          int
 	kc             int // input channels per K block
-	units          []subpixelUnit
+	units          [][]subpixelUnit // per task (subpixelUnits)
 	acc            [][]float32 // per worker: a scratch tile per output-channel block, [nob][MR][T]
 	fill, task     func(wk, task int)
 }
@@ -70,7 +70,7 @@ func deconvBlockedRunLen(phases []subpixelPhase, wp int) int {
 
 // deconvBlockedUnits is the units of p's phases, ranges of each plane's
 // flat tiles of T positions, for the plan and for Tasks.
-func deconvBlockedUnits(p *conv.Problem, phases []subpixelPhase, wp, t, workers int) []subpixelUnit {
+func deconvBlockedUnits(p *conv.Problem, phases []subpixelPhase, wp, t, workers int) [][]subpixelUnit {
 	return subpixelUnits(p, phases, t, workers, func(s *subpixelPhase) int { return ceilDiv((s.q[1]-1)*wp+s.q[2], t) })
 }
 
@@ -107,10 +107,17 @@ func (d *deconvBlocked) run(x, out []float32) {
 }
 
 func (d *deconvBlocked) runTask(wk, task int) {
-	p, vol := d.p, d.vol
-	u := d.units[task%len(d.units)]
+	us := d.units[task%len(d.units)]
 	task /= len(d.units)
-	g, n := task%p.G, task/p.G
+	g, n := task%d.p.G, task/d.p.G
+	for _, u := range us {
+		d.runUnit(wk, n, g, u)
+	}
+}
+
+// runUnit computes unit u of image n, group g on worker wk.
+func (d *deconvBlocked) runUnit(wk, n, g int, u subpixelUnit) {
+	p, vol := d.p, d.vol
 	s := &d.phases[u.phase]
 	icg, ocg, mr, T := p.ICG(), p.OCG(), d.mr, d.t
 	QH := s.q[1]
@@ -181,6 +188,6 @@ func deconvBlockedSplit(p *conv.Problem, workers int) (int, string) {
 	v, phases := newSubpixelPhases(p, nil)
 	_, nv := blockedShape(p.OCG(), deconvBlockedRunLen(phases, v.wp))
 	us := deconvBlockedUnits(p, phases, v.wp, 16*nv, workers)
-	return p.MB * p.G * len(us), fmt.Sprintf("batch %d × groups %d × (phase, depth plane, tile range) units %d (%d phases, tiles of %d positions)",
+	return p.MB * p.G * len(us), fmt.Sprintf("batch %d × groups %d × chunks %d (each a share of every phase and depth plane: %d phases, tiles of %d positions)",
 		p.MB, p.G, len(us), len(phases), 16*nv)
 }

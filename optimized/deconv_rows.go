@@ -55,7 +55,7 @@ type deconvRows struct {
 	subpixelPanels            // weights packed for blocks of oc channels
 	segs           []rowsSegs // per phase: how its rows are cut
 	oc, maxPos     int        // the tile (rowsShape)
-	units          []subpixelUnit
+	units          [][]subpixelUnit // per task (subpixelUnits)
 	acc            [][]float32 // per worker: a group's partial sums, [gs][P][oc] (and rowsStore's slack)
 	tmp            [][]float32 // per worker: a segment transposed, [oc][maxPos], for a strided store
 	fill, task     func(wk, task int)
@@ -74,7 +74,7 @@ func newRowsSegs(cols, maxPos int) rowsSegs {
 
 // deconvRowsUnits is the units of p's phases, ranges of each plane's row
 // segments, for the plan and for Tasks.
-func deconvRowsUnits(p *conv.Problem, phases []subpixelPhase, maxPos, workers int) []subpixelUnit {
+func deconvRowsUnits(p *conv.Problem, phases []subpixelPhase, maxPos, workers int) [][]subpixelUnit {
 	return subpixelUnits(p, phases, maxPos, workers, func(s *subpixelPhase) int { return s.q[1] * newRowsSegs(s.q[2], maxPos).segs })
 }
 
@@ -102,10 +102,17 @@ func (d *deconvRows) run(x, out []float32) {
 }
 
 func (d *deconvRows) runTask(wk, task int) {
-	p, vol := d.p, d.vol
-	u := d.units[task%len(d.units)]
+	us := d.units[task%len(d.units)]
 	task /= len(d.units)
-	g, n := task%p.G, task/p.G
+	g, n := task%d.p.G, task/d.p.G
+	for _, u := range us {
+		d.runUnit(wk, n, g, u)
+	}
+}
+
+// runUnit computes unit u of image n, group g on worker wk.
+func (d *deconvRows) runUnit(wk, n, g int, u subpixelUnit) {
+	p, vol := d.p, d.vol
 	s := &d.phases[u.phase]
 	sg := d.segs[u.phase]
 	icg, ocg, oc, P := p.ICG(), p.OCG(), d.oc, sg.pos
@@ -188,6 +195,6 @@ func deconvRowsSplit(p *conv.Problem, workers int) (int, string) {
 	_, phases := newSubpixelPhases(p, nil)
 	oc, maxPos := rowsShape(p)
 	us := deconvRowsUnits(p, phases, maxPos, workers)
-	return p.MB * p.G * len(us), fmt.Sprintf("batch %d × groups %d × (phase, depth plane, segment range) units %d (%d phases, row segments of up to %d outputs × %d output channels, tasks of ≥ %d multiply-adds)",
+	return p.MB * p.G * len(us), fmt.Sprintf("batch %d × groups %d × chunks %d (each a share of every phase and depth plane: %d phases, row segments of up to %d outputs × %d output channels, tasks of ≥ %d multiply-adds)",
 		p.MB, p.G, len(us), len(phases), maxPos, oc, minTaskMACs())
 }

@@ -378,38 +378,55 @@ func subpixelSpans(phases []subpixelPhase, icg, psz int) ([]int, error) {
 // (row segments).
 type subpixelUnit struct{ phase, qd, t0, t1 int }
 
-// subpixelUnits cuts every depth plane of every phase into ranges of its
-// pieces(s) pieces, each about pos output positions: as far as the
-// workers need (splitTarget, over images, groups and planes first) and
-// never below minTaskMACs.
-func subpixelUnits(p *conv.Problem, phases []subpixelPhase, pos, workers int, pieces func(s *subpixelPhase) int) []subpixelUnit {
-	planes, all := 0, 0
+// subpixelUnits cuts the phases into tasks for images × groups × chunks: a
+// task is the same share of every phase's pieces(s) pieces (each about pos
+// output positions), on every depth plane, chunk c the pieces [c·nt/chunks,
+// (c+1)·nt/chunks) of a phase of nt. Chunks are as many as the workers need
+// (splitTarget, over images and groups first), never below minTaskMACs.
+//
+// Why every phase in one task: phases that differ in the width phase
+// write the same output rows, every other column, so the same cache
+// lines. With a phase a task, two workers ran two such phases at once and
+// passed the lines back and forth on every store: the 4×4 stride-2 layer
+// 64→32 at 28² took longer on 2 workers than on 1 (0.7×). A share of rows
+// across the phases writes whole output rows that no other task touches.
+func subpixelUnits(p *conv.Problem, phases []subpixelPhase, pos, workers int, pieces func(s *subpixelPhase) int) [][]subpixelUnit {
+	all, most := 0, 0
 	for i := range phases {
-		planes += phases[i].q[0]
-		all += phases[i].q[0] * pieces(&phases[i])
+		nt := pieces(&phases[i])
+		all += phases[i].q[0] * nt
+		most = max(most, nt)
 	}
 	chunks := 1
-	if base, target := p.MB*p.G*planes, splitTarget(workers); base < target {
+	if base, target := p.MB*p.G, splitTarget(workers); base < target {
 		chunks = ceilDiv(target, base)
 		if m := minTaskMACs(); m > 0 && all > 0 {
 			// no smaller than minTaskMACs: per is the multiply-adds of an
 			// average piece (all its output channels, a phase's share of
-			// the taps), all/planes a plane's pieces
+			// the taps), all·per an image's and group's
 			per := max(1, pos*p.OCG()*p.ICG()*p.Taps()/max(1, len(phases)))
-			chunks = max(1, min(chunks, all*per/m/planes))
+			chunks = max(1, min(chunks, all*per/m))
 		}
+		chunks = max(1, min(chunks, most))
 	}
-	var us []subpixelUnit
-	for i := range phases {
-		nt := pieces(&phases[i])
-		per := ceilDiv(nt, min(chunks, nt))
-		for qd := 0; qd < phases[i].q[0]; qd++ {
-			for t0 := 0; t0 < nt; t0 += per {
-				us = append(us, subpixelUnit{i, qd, t0, min(nt, t0+per)})
+	var tasks [][]subpixelUnit
+	for c := range chunks {
+		var us []subpixelUnit
+		for i := range phases {
+			nt := pieces(&phases[i])
+			t0, t1 := c*nt/chunks, (c+1)*nt/chunks
+			if t0 == t1 {
+				continue
+			}
+			for qd := 0; qd < phases[i].q[0]; qd++ {
+				us = append(us, subpixelUnit{i, qd, t0, t1})
 			}
 		}
+		if len(us) > 0 {
+			tasks = append(tasks, us)
+		}
 	}
-	return us
+	return tasks
 }
 
 // packPanels writes phase s's weights, read from p's kernel w [G][IC/G]
