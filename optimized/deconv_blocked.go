@@ -51,9 +51,9 @@ func deconvBlockedVariant() rawVariant {
 type deconvBlocked struct {
 	subpixelPanels // weights packed for blocks of MR channels
 	mr, t          int
-	kc             int // input channels per K block
+	kc             int              // input channels per K block
 	units          [][]subpixelUnit // per task (subpixelUnits)
-	acc            [][]float32 // per worker: a scratch tile per output-channel block, [nob][MR][T]
+	acc            [][]float32      // per worker: a scratch tile per output-channel block, [nob][MR][T]
 	fill, task     func(wk, task int)
 }
 

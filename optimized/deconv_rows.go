@@ -52,12 +52,12 @@ func deconvRowsVariant() rawVariant {
 // its terms in chunks of whole input channels (about rowsChunkTerms), as
 // direct-rows does.
 type deconvRows struct {
-	subpixelPanels            // weights packed for blocks of oc channels
-	segs           []rowsSegs // per phase: how its rows are cut
-	oc, maxPos     int        // the tile (rowsShape)
+	subpixelPanels                  // weights packed for blocks of oc channels
+	segs           []rowsSegs       // per phase: how its rows are cut
+	oc, maxPos     int              // the tile (rowsShape)
 	units          [][]subpixelUnit // per task (subpixelUnits)
-	acc            [][]float32 // per worker: a group's partial sums, [gs][P][oc] (and rowsStore's slack)
-	tmp            [][]float32 // per worker: a segment transposed, [oc][maxPos], for a strided store
+	acc            [][]float32      // per worker: a group's partial sums, [gs][P][oc] (and rowsStore's slack)
+	tmp            [][]float32      // per worker: a segment transposed, [oc][maxPos], for a strided store
 	fill, task     func(wk, task int)
 }
 

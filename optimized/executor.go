@@ -13,8 +13,8 @@ import (
 // that run its tasks, and where its buffers come from.
 //
 // A prepared plan (Plan) owns a persistent executor: its helper goroutines
-// wait on channels between runs and its buffers are allocated once, so a
-// run allocates nothing. A one-shot call (Variant.Run) uses a transient
+// wait between runs (polling a while, then on channels: workerPool) and its
+// buffers are allocated once, so a run allocates nothing. A one-shot call (Variant.Run) uses a transient
 // one: goroutines started per forEach and buffers borrowed from bufPool
 // and given back at the end of the call.
 type executor struct {
