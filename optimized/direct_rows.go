@@ -248,9 +248,9 @@ func (d *rowsConv) run(x, out []float32) {
 	b, p := d.b, d.b.p
 	b.x, d.out = x, out
 	if !b.g.noCopy {
-		b.ex.forEach(p.MB*p.IC, b.fillTask)
+		b.ex.forEachAffine(b.fillTasks(), b.fillTask)
 	}
-	b.ex.forEach(d.g.tasks(p, &b.g), d.runTask)
+	b.ex.forEachAffine(d.g.tasks(p, &b.g), d.runTask)
 	b.x, d.out = nil, nil
 }
 

@@ -74,7 +74,21 @@ func (e *executor) forEach(n int, f func(worker, task int)) {
 		forEach(e.workers, n, f)
 		return
 	}
-	e.pool.forEach(n, f)
+	e.pool.run(n, f, false)
+}
+
+// forEachAffine is forEach where task i prefers worker ⌊i·W/n⌋ (W the
+// workers that take part): each worker runs its own contiguous block of
+// tasks first and then helps with the others' (see workerPool.drain). A
+// variant that numbers two phases' tasks alike (a fill of input rows and the
+// compute over the same rows) thus mostly reads on each core what that core
+// wrote. In a one-shot call it is forEach.
+func (e *executor) forEachAffine(n int, f func(worker, task int)) {
+	if e.pool == nil || n <= 1 {
+		forEach(e.workers, n, f)
+		return
+	}
+	e.pool.run(n, f, true)
 }
 
 // floats returns a buffer of n floats, zero on return (callers that need
@@ -169,6 +183,17 @@ type workerPool struct {
 	f      func(worker, task int)
 	n      int
 	next   atomic.Int64
+	// affine calls: worker w's block of tasks [w·n/W, (w+1)·n/W) and how
+	// many of each block have been claimed (a cache line each, since
+	// every worker claims from its own)
+	affine bool
+	parts  int
+	claims []paddedCount
+}
+
+type paddedCount struct {
+	atomic.Int64
+	_ [56]byte
 }
 
 // poolHelper is one helper's parking place: parked is 1 while it sleeps
@@ -190,7 +215,7 @@ const maxPoolHelpers = 1<<16 - 1
 
 func newWorkerPool(helpers int) *workerPool {
 	helpers = min(helpers, maxPoolHelpers)
-	wp := &workerPool{helpers: make([]poolHelper, helpers)}
+	wp := &workerPool{helpers: make([]poolHelper, helpers), claims: make([]paddedCount, helpers+1)}
 	for i := range wp.helpers {
 		h := &wp.helpers[i]
 		h.wake = make(chan struct{}, 1)
@@ -251,6 +276,21 @@ func (wp *workerPool) await(h *poolHelper, seen uint64) (uint64, bool) {
 }
 
 func (wp *workerPool) drain(w int) {
+	if wp.affine {
+		// own block first, then the others' in turn
+		for k := range wp.parts {
+			b := (w + k) % wp.parts
+			lo, hi := b*wp.n/wp.parts, (b+1)*wp.n/wp.parts
+			for {
+				i := lo + int(wp.claims[b].Add(1)-1)
+				if i >= hi {
+					break
+				}
+				wp.f(w, i)
+			}
+		}
+		return
+	}
 	for {
 		i := int(wp.next.Add(1) - 1)
 		if i >= wp.n {
@@ -260,10 +300,16 @@ func (wp *workerPool) drain(w int) {
 	}
 }
 
-func (wp *workerPool) forEach(n int, f func(worker, task int)) {
+// run runs f over n tasks on the caller and the helpers: from one shared
+// counter, or (affine) each worker from its own block first.
+func (wp *workerPool) run(n int, f func(worker, task int), affine bool) {
 	helpers := min(len(wp.helpers), n-1)
 	wp.f, wp.n = f, n
 	wp.next.Store(0)
+	wp.affine, wp.parts = affine, helpers+1
+	for i := range wp.claims[:helpers+1] {
+		wp.claims[i].Store(0)
+	}
 	wp.left.Store(int64(helpers))
 	wp.gen++
 	wp.job.Store(wp.gen<<16 | uint64(helpers))

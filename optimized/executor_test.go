@@ -34,7 +34,7 @@ func TestWorkerPoolRunsEveryTaskOnce(t *testing.T) {
 			var running atomic.Int32
 			limit := min(len(wp.helpers)+1, n)
 			var bad atomic.Int32
-			wp.forEach(n, func(w, i int) {
+			wp.run(n, func(w, i int) {
 				running.Add(1)
 				if w < 0 || w >= limit {
 					bad.Store(int32(w) + 1000)
@@ -44,7 +44,7 @@ func TestWorkerPoolRunsEveryTaskOnce(t *testing.T) {
 				}
 				ran[i].Add(1)
 				running.Add(-1)
-			})
+			}, rapid.Bool().Draw(rt, "affine"))
 			if r := running.Load(); r != 0 {
 				rt.Fatalf("call %d returned with %d tasks still running", c, r)
 			}
@@ -71,7 +71,7 @@ func TestWorkerPoolsConcurrently(t *testing.T) {
 			for c := range 200 {
 				n := 2 + (c*7+g)%17
 				var sum atomic.Int64
-				wp.forEach(n, func(_, i int) { sum.Add(int64(i + 1)) })
+				wp.run(n, func(_, i int) { sum.Add(int64(i + 1)) }, c%2 == 0)
 				if s, want := sum.Load(), int64(n*(n+1)/2); s != want {
 					t.Errorf("pool %d call %d: task sum %d, want %d", g, c, s, want)
 					return
