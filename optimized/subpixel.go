@@ -197,11 +197,16 @@ func newSubpixelPhases(p *conv.Problem, w []float32) (subpixelVolume, []subpixel
 // fill copies channel x of the input into its padded volume vol; only data
 // slots are written, so the padding stays as zero as the buffer came.
 func (v subpixelVolume) fill(p *conv.Problem, x, vol []float32) {
+	v.fillRows(p, x, vol, 0, p.I[0]*p.I[1])
+}
+
+// fillRows is fill for input rows [r0, r1) of the channel's I[0]·I[1]
+// (depth-major).
+func (v subpixelVolume) fillRows(p *conv.Problem, x, vol []float32, r0, r1 int) {
 	IH, IW := p.I[1], p.I[2]
-	for id := 0; id < p.I[0]; id++ {
-		for ih := 0; ih < IH; ih++ {
-			copy(vol[((id+v.pre[0])*v.hp+ih+v.pre[1])*v.wp+v.pre[2]:][:IW], x[(id*IH+ih)*IW:][:IW])
-		}
+	for r := r0; r < r1; r++ {
+		id, ih := r/IH, r%IH
+		copy(vol[((id+v.pre[0])*v.hp+ih+v.pre[1])*v.wp+v.pre[2]:][:IW], x[r*IW:][:IW])
 	}
 }
 
@@ -505,17 +510,27 @@ func (s *subpixelPanels) pack(w, b []float32, mr int) {
 	}
 }
 
-// fillTask copies input channel nc (over the batch) into its padded volume.
-func (s *subpixelPanels) fillTask(_, nc int) {
-	isp := conv.Spatial(s.p.I)
-	s.vol.fill(s.p, s.x[nc*isp:(nc+1)*isp], s.padded[nc*s.vol.psz:])
+// fillTask copies fill task t (image n, row range r, channel c, numbered
+// so: one range of input rows per worker, as blockedConv.fillTasks and for
+// the same reason) into its padded volume.
+func (s *subpixelPanels) fillTask(_, t int) {
+	p := s.p
+	parts := s.ex.workers
+	c := t % p.IC
+	t /= p.IC
+	r := t % parts
+	nc := t/parts*p.IC + c
+	isp, rows := conv.Spatial(p.I), p.I[0]*p.I[1]
+	s.vol.fillRows(p, s.x[nc*isp:(nc+1)*isp], s.padded[nc*s.vol.psz:], r*rows/parts, (r+1)*rows/parts)
 }
 
 // run fills the padded copy of x, then runs tasks tasks of task (its fill
-// and task functions made once, at preparation: see executor.forEach).
+// and task functions made once, at preparation: see executor.forEach),
+// both affine: a task's rows of every phase (subpixelUnits) come from
+// about the same share of the input rows, which its worker filled.
 func (s *subpixelPanels) run(x, out []float32, fill func(wk, t int), tasks int, task func(wk, t int)) {
 	s.x, s.out = x, out
-	s.ex.forEach(s.p.MB*s.p.IC, fill)
-	s.ex.forEach(tasks, task)
+	s.ex.forEachAffine(s.p.MB*s.ex.workers*s.p.IC, fill)
+	s.ex.forEachAffine(tasks, task)
 	s.x, s.out = nil, nil
 }
