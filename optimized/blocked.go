@@ -336,9 +336,7 @@ type blockedConv struct {
 	colLo, colHi, colIW []int
 	x, out              []float32 // the current run's
 	fillTask, runTask   func(wk, task int)
-	// fillParts is how many ranges of plane rows the fill cuts each
-	// channel into: the workers (fillTasks)
-	fillParts int
+	fillCut             fillSplit // how the input's fill is cut into tasks
 }
 
 type blockedPhase struct{ a, b, c, idx int }
@@ -434,8 +432,8 @@ func newBlockedPlanes(ex *executor, p *conv.Problem) (*blockedConv, error) {
 			d.colLo[c], d.colHi[c], d.colIW[c] = lo, hi, sw*lo+c-pw
 		}
 		d.planes = ex.floats(p.MB * p.IC * g.chanSize)
-		d.fillTask = d.fill
-		d.fillParts = ex.workers
+		d.fillTask = d.fillRows
+		d.fillCut = newFillSplit(p, ex.workers)
 	}
 	for _, o := range d.offs {
 		if o < 0 || o >= g.span {
@@ -489,40 +487,54 @@ func (d *blockedConv) run(x, out []float32) {
 	hitIf(d.g.noCopy, pathBlockedNoCopy)
 	hitIf(p.S[0]*p.S[1]*p.S[2] > 1, pathBlockedPhases)
 	if !d.g.noCopy {
-		d.ex.forEachAffine(d.fillTasks(), d.fillTask)
+		d.ex.forEachAffine(d.fillCut.tasks(p), d.fillTask)
 	}
 	d.ex.forEachAffine(d.g.tasks(p), d.runTask)
 	d.x, d.out = nil, nil
 }
 
-// fillTasks is the fill's task count: per image, fillParts ranges of plane
-// rows (depth-major) × the channels, so that the fill's tasks, numbered
-// image, row range, channel, and the compute's, numbered image, …, rows,
-// fall in the same order, and forEachAffine gives a worker the rows it
-// then computes from. Why: with a channel a task, each of two workers
-// read half its input from the other core's cache; 3×3 64→64 at 56² on
-// direct-rows ran 1.66× one worker on two, where 1×1 layers, which read
-// their input in place, ran 1.89×.
-func (d *blockedConv) fillTasks() int { return d.p.MB * d.fillParts * d.p.IC }
+// fillSplit cuts an input's fill into tasks numbered image, group, range
+// of rows, channel of the group: parts ranges of rows a channel, as many
+// as the workers need beyond the images and groups. The compute's tasks
+// are numbered image, group, …, rows too, so forEachAffine gives a worker
+// the rows it then computes from. Why: with a channel a task, each of two
+// workers read half its input from the other core's cache; 3×3 64→64 at
+// 56² on direct-rows ran 1.66× one worker on two, where 1×1 layers, which
+// read their input in place, ran 1.89×.
+type fillSplit struct{ parts int }
 
-// fill writes fill task t (image n, row range r, channel c; see
-// fillTasks) of the input into its phase planes: rows [r·R/parts,
-// (r+1)·R/parts) of the R = Dq·Hq rows of every phase plane of channel
-// n·IC + c, data slots only, the padding staying zero from the allocation.
-func (d *blockedConv) fill(_, t int) {
+func newFillSplit(p *conv.Problem, workers int) fillSplit {
+	return fillSplit{parts: max(1, ceilDiv(workers, p.MB*p.G))}
+}
+
+// tasks is the fill's task count.
+func (f fillSplit) tasks(p *conv.Problem) int { return p.MB * p.IC * f.parts }
+
+// task is task t's channel nc (image·IC + channel) and its rows [r0, r1)
+// of rows.
+func (f fillSplit) task(p *conv.Problem, t, rows int) (nc, r0, r1 int) {
+	icg := p.ICG()
+	c := t % icg
+	t /= icg
+	r := t % f.parts
+	ng := t / f.parts // image·G + group
+	return ng*icg + c, r * rows / f.parts, (r + 1) * rows / f.parts
+}
+
+// fillRows writes fill task t (fillSplit) of the input into its phase
+// planes: its rows of the Dq·Hq rows (depth-major) of every phase plane of
+// its channel, data slots only, the padding staying zero from the
+// allocation.
+func (d *blockedConv) fillRows(_, t int) {
 	p, g := d.p, &d.g
-	c := t % p.IC
-	t /= p.IC
-	r := t % d.fillParts
-	nc := t/d.fillParts*p.IC + c
+	nc, r0, r1 := d.fillCut.task(p, t, g.q[0]*g.q[1])
 	isp := conv.Spatial(p.I)
 	x := d.x[nc*isp : (nc+1)*isp]
 	dst := d.planes[nc*g.chanSize : (nc+1)*g.chanSize]
 	ID, IH, IW := p.I[0], p.I[1], p.I[2]
 	sd, sh, sw := p.S[0], p.S[1], p.S[2]
 	pd, ph := p.PBegin[0], p.PBegin[1]
-	Dq, Hq, Wq := g.q[0], g.q[1], g.q[2]
-	r0, r1 := r*Dq*Hq/d.fillParts, (r+1)*Dq*Hq/d.fillParts
+	Hq, Wq := g.q[1], g.q[2]
 	for _, f := range d.phases {
 		pl := dst[f.idx*g.plane : (f.idx+1)*g.plane]
 		lo, hi, iw0 := d.colLo[f.c], d.colHi[f.c], d.colIW[f.c]

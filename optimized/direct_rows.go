@@ -248,7 +248,7 @@ func (d *rowsConv) run(x, out []float32) {
 	b, p := d.b, d.b.p
 	b.x, d.out = x, out
 	if !b.g.noCopy {
-		b.ex.forEachAffine(b.fillTasks(), b.fillTask)
+		b.ex.forEachAffine(b.fillCut.tasks(p), b.fillTask)
 	}
 	b.ex.forEachAffine(d.g.tasks(p, &b.g), d.runTask)
 	b.x, d.out = nil, nil

@@ -465,16 +465,17 @@ func (s *subpixelPhase) packPanels(wp []float32, p *conv.Problem, w []float32, m
 // spans, and each phase's weights and the biases packed for blocks of mr
 // output channels (packBlockedPanels' layout).
 type subpixelPanels struct {
-	ex     *executor
-	p      *conv.Problem
-	vol    subpixelVolume
-	padded []float32
-	phases []subpixelPhase
-	span   []int       // per phase: 1 + its largest term offset
-	wp     [][]float32 // per phase: the weights packed [G][nob][k][mr], zero past OCG
-	bias   []float32   // [G][nob][mr]
-	nob    int
-	x, out []float32 // the current run's
+	ex      *executor
+	p       *conv.Problem
+	vol     subpixelVolume
+	padded  []float32
+	phases  []subpixelPhase
+	span    []int       // per phase: 1 + its largest term offset
+	wp      [][]float32 // per phase: the weights packed [G][nob][k][mr], zero past OCG
+	bias    []float32   // [G][nob][mr]
+	nob     int
+	fillCut fillSplit // how the input's fill is cut into tasks
+	x, out  []float32 // the current run's
 }
 
 // newSubpixelPanels sets up p's phases and a padded copy of the input with
@@ -487,6 +488,7 @@ func newSubpixelPanels(ex *executor, p *conv.Problem, name string, slackRows int
 		return s, fmt.Errorf("%s: %w", name, err)
 	}
 	s.padded = ex.floats(p.MB*p.IC*s.vol.psz + slackRows*s.vol.wp)
+	s.fillCut = newFillSplit(p, ex.workers)
 	return s, nil
 }
 
@@ -510,18 +512,12 @@ func (s *subpixelPanels) pack(w, b []float32, mr int) {
 	}
 }
 
-// fillTask copies fill task t (image n, row range r, channel c, numbered
-// so: one range of input rows per worker, as blockedConv.fillTasks and for
-// the same reason) into its padded volume.
+// fillTask copies fill task t (fillSplit) into its padded volume.
 func (s *subpixelPanels) fillTask(_, t int) {
 	p := s.p
-	parts := s.ex.workers
-	c := t % p.IC
-	t /= p.IC
-	r := t % parts
-	nc := t/parts*p.IC + c
-	isp, rows := conv.Spatial(p.I), p.I[0]*p.I[1]
-	s.vol.fillRows(p, s.x[nc*isp:(nc+1)*isp], s.padded[nc*s.vol.psz:], r*rows/parts, (r+1)*rows/parts)
+	isp := conv.Spatial(p.I)
+	nc, r0, r1 := s.fillCut.task(p, t, p.I[0]*p.I[1])
+	s.vol.fillRows(p, s.x[nc*isp:(nc+1)*isp], s.padded[nc*s.vol.psz:], r0, r1)
 }
 
 // run fills the padded copy of x, then runs tasks tasks of task (its fill
@@ -530,7 +526,7 @@ func (s *subpixelPanels) fillTask(_, t int) {
 // about the same share of the input rows, which its worker filled.
 func (s *subpixelPanels) run(x, out []float32, fill func(wk, t int), tasks int, task func(wk, t int)) {
 	s.x, s.out = x, out
-	s.ex.forEachAffine(s.p.MB*s.ex.workers*s.p.IC, fill)
+	s.ex.forEachAffine(s.fillCut.tasks(s.p), fill)
 	s.ex.forEachAffine(tasks, task)
 	s.x, s.out = nil, nil
 }
