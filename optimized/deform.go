@@ -209,8 +209,8 @@ func deformTileBounds(osp, tiles int) []int {
 
 func (d *deform) run(in conv.Inputs[float32], out []float32) {
 	d.in, d.out = in, out
-	d.ex.forEach(d.p.MB*d.p.I[1], d.padTask)
-	d.ex.forEach(d.p.MB*d.p.G*d.tiles, d.task)
+	d.ex.forEachAffine(d.p.MB*d.p.I[1], d.padTask)
+	d.ex.forEachAffine(d.p.MB*d.p.G*d.tiles, d.task)
 	d.in, d.out = conv.Inputs[float32]{}, nil
 }
 
