@@ -203,7 +203,10 @@ func (c *convGemm) run(x, out []float32) {
 	for i := range c.colsAt {
 		c.colsAt[i] = -1 // a new input: no worker holds a gathered tile
 	}
-	c.ex.forEach(c.p.MB*c.p.G*c.tiles*c.mblocks, c.task)
+	// affine: a worker's consecutive tasks share their column tile, which
+	// it gathers once (colsAt), and its input rows; paired ratios over the
+	// shared counter on 2 workers 1.02–1.11 on ResNet-50's 1×1 layers
+	c.ex.forEachAffine(c.p.MB*c.p.G*c.tiles*c.mblocks, c.task)
 	c.x, c.out = nil, nil
 }
 
