@@ -1406,8 +1406,10 @@ done:
 // For j < 1, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z0 hold the sums, Z28 the term's weights (1 + 1
-// loads per 1 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 1 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z1–Z2,
+// each feeding two sums (4 loads per 2 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA1(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -1423,6 +1425,26 @@ TEXT ·rows16FMA1(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VBROADCASTSS 0(SI), Z1
+	VBROADCASTSS 4(SI), Z2
+	VFMADD231PS Z28, Z1, Z0
+	VFMADD231PS Z29, Z2, Z0
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -1441,8 +1463,10 @@ store:
 // For j < 2, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z1 hold the sums, Z28 the term's weights (1 + 2
-// loads per 2 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 2 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z2–Z4,
+// each feeding two sums (5 loads per 4 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA2(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -1460,6 +1484,29 @@ TEXT ·rows16FMA2(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VBROADCASTSS 0(SI), Z2
+	VBROADCASTSS 4(SI), Z3
+	VBROADCASTSS 8(SI), Z4
+	VFMADD231PS Z28, Z2, Z0
+	VFMADD231PS Z28, Z3, Z1
+	VFMADD231PS Z29, Z3, Z0
+	VFMADD231PS Z29, Z4, Z1
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -1480,8 +1527,10 @@ store:
 // For j < 3, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z2 hold the sums, Z28 the term's weights (1 + 3
-// loads per 3 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 3 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z3–Z6,
+// each feeding two sums (6 loads per 6 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA3(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -1501,6 +1550,32 @@ TEXT ·rows16FMA3(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VBROADCASTSS 0(SI), Z3
+	VBROADCASTSS 4(SI), Z4
+	VBROADCASTSS 8(SI), Z5
+	VBROADCASTSS 12(SI), Z6
+	VFMADD231PS Z28, Z3, Z0
+	VFMADD231PS Z28, Z4, Z1
+	VFMADD231PS Z28, Z5, Z2
+	VFMADD231PS Z29, Z4, Z0
+	VFMADD231PS Z29, Z5, Z1
+	VFMADD231PS Z29, Z6, Z2
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -1523,8 +1598,10 @@ store:
 // For j < 4, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z3 hold the sums, Z28 the term's weights (1 + 4
-// loads per 4 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 4 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z4–Z8,
+// each feeding two sums (7 loads per 8 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA4(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -1546,6 +1623,35 @@ TEXT ·rows16FMA4(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VBROADCASTSS 0(SI), Z4
+	VBROADCASTSS 4(SI), Z5
+	VBROADCASTSS 8(SI), Z6
+	VBROADCASTSS 12(SI), Z7
+	VBROADCASTSS 16(SI), Z8
+	VFMADD231PS Z28, Z4, Z0
+	VFMADD231PS Z28, Z5, Z1
+	VFMADD231PS Z28, Z6, Z2
+	VFMADD231PS Z28, Z7, Z3
+	VFMADD231PS Z29, Z5, Z0
+	VFMADD231PS Z29, Z6, Z1
+	VFMADD231PS Z29, Z7, Z2
+	VFMADD231PS Z29, Z8, Z3
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -1570,8 +1676,10 @@ store:
 // For j < 5, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z4 hold the sums, Z28 the term's weights (1 + 5
-// loads per 5 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 5 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z5–Z10,
+// each feeding two sums (8 loads per 10 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA5(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -1595,6 +1703,38 @@ TEXT ·rows16FMA5(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VBROADCASTSS 0(SI), Z5
+	VBROADCASTSS 4(SI), Z6
+	VBROADCASTSS 8(SI), Z7
+	VBROADCASTSS 12(SI), Z8
+	VBROADCASTSS 16(SI), Z9
+	VBROADCASTSS 20(SI), Z10
+	VFMADD231PS Z28, Z5, Z0
+	VFMADD231PS Z28, Z6, Z1
+	VFMADD231PS Z28, Z7, Z2
+	VFMADD231PS Z28, Z8, Z3
+	VFMADD231PS Z28, Z9, Z4
+	VFMADD231PS Z29, Z6, Z0
+	VFMADD231PS Z29, Z7, Z1
+	VFMADD231PS Z29, Z8, Z2
+	VFMADD231PS Z29, Z9, Z3
+	VFMADD231PS Z29, Z10, Z4
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -1621,8 +1761,10 @@ store:
 // For j < 6, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z5 hold the sums, Z28 the term's weights (1 + 6
-// loads per 6 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 6 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z6–Z12,
+// each feeding two sums (9 loads per 12 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA6(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -1648,6 +1790,41 @@ TEXT ·rows16FMA6(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VBROADCASTSS 0(SI), Z6
+	VBROADCASTSS 4(SI), Z7
+	VBROADCASTSS 8(SI), Z8
+	VBROADCASTSS 12(SI), Z9
+	VBROADCASTSS 16(SI), Z10
+	VBROADCASTSS 20(SI), Z11
+	VBROADCASTSS 24(SI), Z12
+	VFMADD231PS Z28, Z6, Z0
+	VFMADD231PS Z28, Z7, Z1
+	VFMADD231PS Z28, Z8, Z2
+	VFMADD231PS Z28, Z9, Z3
+	VFMADD231PS Z28, Z10, Z4
+	VFMADD231PS Z28, Z11, Z5
+	VFMADD231PS Z29, Z7, Z0
+	VFMADD231PS Z29, Z8, Z1
+	VFMADD231PS Z29, Z9, Z2
+	VFMADD231PS Z29, Z10, Z3
+	VFMADD231PS Z29, Z11, Z4
+	VFMADD231PS Z29, Z12, Z5
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -1676,8 +1853,10 @@ store:
 // For j < 7, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z6 hold the sums, Z28 the term's weights (1 + 7
-// loads per 7 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 7 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z7–Z14,
+// each feeding two sums (10 loads per 14 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA7(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -1705,6 +1884,44 @@ TEXT ·rows16FMA7(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VBROADCASTSS 0(SI), Z7
+	VBROADCASTSS 4(SI), Z8
+	VBROADCASTSS 8(SI), Z9
+	VBROADCASTSS 12(SI), Z10
+	VBROADCASTSS 16(SI), Z11
+	VBROADCASTSS 20(SI), Z12
+	VBROADCASTSS 24(SI), Z13
+	VBROADCASTSS 28(SI), Z14
+	VFMADD231PS Z28, Z7, Z0
+	VFMADD231PS Z28, Z8, Z1
+	VFMADD231PS Z28, Z9, Z2
+	VFMADD231PS Z28, Z10, Z3
+	VFMADD231PS Z28, Z11, Z4
+	VFMADD231PS Z28, Z12, Z5
+	VFMADD231PS Z28, Z13, Z6
+	VFMADD231PS Z29, Z8, Z0
+	VFMADD231PS Z29, Z9, Z1
+	VFMADD231PS Z29, Z10, Z2
+	VFMADD231PS Z29, Z11, Z3
+	VFMADD231PS Z29, Z12, Z4
+	VFMADD231PS Z29, Z13, Z5
+	VFMADD231PS Z29, Z14, Z6
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -1735,8 +1952,10 @@ store:
 // For j < 8, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z7 hold the sums, Z28 the term's weights (1 + 8
-// loads per 8 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 8 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z8–Z16,
+// each feeding two sums (11 loads per 16 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA8(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -1766,6 +1985,47 @@ TEXT ·rows16FMA8(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VBROADCASTSS 0(SI), Z8
+	VBROADCASTSS 4(SI), Z9
+	VBROADCASTSS 8(SI), Z10
+	VBROADCASTSS 12(SI), Z11
+	VBROADCASTSS 16(SI), Z12
+	VBROADCASTSS 20(SI), Z13
+	VBROADCASTSS 24(SI), Z14
+	VBROADCASTSS 28(SI), Z15
+	VBROADCASTSS 32(SI), Z16
+	VFMADD231PS Z28, Z8, Z0
+	VFMADD231PS Z28, Z9, Z1
+	VFMADD231PS Z28, Z10, Z2
+	VFMADD231PS Z28, Z11, Z3
+	VFMADD231PS Z28, Z12, Z4
+	VFMADD231PS Z28, Z13, Z5
+	VFMADD231PS Z28, Z14, Z6
+	VFMADD231PS Z28, Z15, Z7
+	VFMADD231PS Z29, Z9, Z0
+	VFMADD231PS Z29, Z10, Z1
+	VFMADD231PS Z29, Z11, Z2
+	VFMADD231PS Z29, Z12, Z3
+	VFMADD231PS Z29, Z13, Z4
+	VFMADD231PS Z29, Z14, Z5
+	VFMADD231PS Z29, Z15, Z6
+	VFMADD231PS Z29, Z16, Z7
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -1798,8 +2058,10 @@ store:
 // For j < 9, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z8 hold the sums, Z28 the term's weights (1 + 9
-// loads per 9 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 9 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z9–Z18,
+// each feeding two sums (12 loads per 18 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA9(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -1831,6 +2093,50 @@ TEXT ·rows16FMA9(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VBROADCASTSS 0(SI), Z9
+	VBROADCASTSS 4(SI), Z10
+	VBROADCASTSS 8(SI), Z11
+	VBROADCASTSS 12(SI), Z12
+	VBROADCASTSS 16(SI), Z13
+	VBROADCASTSS 20(SI), Z14
+	VBROADCASTSS 24(SI), Z15
+	VBROADCASTSS 28(SI), Z16
+	VBROADCASTSS 32(SI), Z17
+	VBROADCASTSS 36(SI), Z18
+	VFMADD231PS Z28, Z9, Z0
+	VFMADD231PS Z28, Z10, Z1
+	VFMADD231PS Z28, Z11, Z2
+	VFMADD231PS Z28, Z12, Z3
+	VFMADD231PS Z28, Z13, Z4
+	VFMADD231PS Z28, Z14, Z5
+	VFMADD231PS Z28, Z15, Z6
+	VFMADD231PS Z28, Z16, Z7
+	VFMADD231PS Z28, Z17, Z8
+	VFMADD231PS Z29, Z10, Z0
+	VFMADD231PS Z29, Z11, Z1
+	VFMADD231PS Z29, Z12, Z2
+	VFMADD231PS Z29, Z13, Z3
+	VFMADD231PS Z29, Z14, Z4
+	VFMADD231PS Z29, Z15, Z5
+	VFMADD231PS Z29, Z16, Z6
+	VFMADD231PS Z29, Z17, Z7
+	VFMADD231PS Z29, Z18, Z8
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -1865,8 +2171,10 @@ store:
 // For j < 10, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z9 hold the sums, Z28 the term's weights (1 + 10
-// loads per 10 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 10 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z10–Z20,
+// each feeding two sums (13 loads per 20 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA10(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -1900,6 +2208,53 @@ TEXT ·rows16FMA10(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VBROADCASTSS 0(SI), Z10
+	VBROADCASTSS 4(SI), Z11
+	VBROADCASTSS 8(SI), Z12
+	VBROADCASTSS 12(SI), Z13
+	VBROADCASTSS 16(SI), Z14
+	VBROADCASTSS 20(SI), Z15
+	VBROADCASTSS 24(SI), Z16
+	VBROADCASTSS 28(SI), Z17
+	VBROADCASTSS 32(SI), Z18
+	VBROADCASTSS 36(SI), Z19
+	VBROADCASTSS 40(SI), Z20
+	VFMADD231PS Z28, Z10, Z0
+	VFMADD231PS Z28, Z11, Z1
+	VFMADD231PS Z28, Z12, Z2
+	VFMADD231PS Z28, Z13, Z3
+	VFMADD231PS Z28, Z14, Z4
+	VFMADD231PS Z28, Z15, Z5
+	VFMADD231PS Z28, Z16, Z6
+	VFMADD231PS Z28, Z17, Z7
+	VFMADD231PS Z28, Z18, Z8
+	VFMADD231PS Z28, Z19, Z9
+	VFMADD231PS Z29, Z11, Z0
+	VFMADD231PS Z29, Z12, Z1
+	VFMADD231PS Z29, Z13, Z2
+	VFMADD231PS Z29, Z14, Z3
+	VFMADD231PS Z29, Z15, Z4
+	VFMADD231PS Z29, Z16, Z5
+	VFMADD231PS Z29, Z17, Z6
+	VFMADD231PS Z29, Z18, Z7
+	VFMADD231PS Z29, Z19, Z8
+	VFMADD231PS Z29, Z20, Z9
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -1936,8 +2291,10 @@ store:
 // For j < 11, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z10 hold the sums, Z28 the term's weights (1 + 11
-// loads per 11 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 11 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z11–Z22,
+// each feeding two sums (14 loads per 22 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA11(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -1973,6 +2330,56 @@ TEXT ·rows16FMA11(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VBROADCASTSS 0(SI), Z11
+	VBROADCASTSS 4(SI), Z12
+	VBROADCASTSS 8(SI), Z13
+	VBROADCASTSS 12(SI), Z14
+	VBROADCASTSS 16(SI), Z15
+	VBROADCASTSS 20(SI), Z16
+	VBROADCASTSS 24(SI), Z17
+	VBROADCASTSS 28(SI), Z18
+	VBROADCASTSS 32(SI), Z19
+	VBROADCASTSS 36(SI), Z20
+	VBROADCASTSS 40(SI), Z21
+	VBROADCASTSS 44(SI), Z22
+	VFMADD231PS Z28, Z11, Z0
+	VFMADD231PS Z28, Z12, Z1
+	VFMADD231PS Z28, Z13, Z2
+	VFMADD231PS Z28, Z14, Z3
+	VFMADD231PS Z28, Z15, Z4
+	VFMADD231PS Z28, Z16, Z5
+	VFMADD231PS Z28, Z17, Z6
+	VFMADD231PS Z28, Z18, Z7
+	VFMADD231PS Z28, Z19, Z8
+	VFMADD231PS Z28, Z20, Z9
+	VFMADD231PS Z28, Z21, Z10
+	VFMADD231PS Z29, Z12, Z0
+	VFMADD231PS Z29, Z13, Z1
+	VFMADD231PS Z29, Z14, Z2
+	VFMADD231PS Z29, Z15, Z3
+	VFMADD231PS Z29, Z16, Z4
+	VFMADD231PS Z29, Z17, Z5
+	VFMADD231PS Z29, Z18, Z6
+	VFMADD231PS Z29, Z19, Z7
+	VFMADD231PS Z29, Z20, Z8
+	VFMADD231PS Z29, Z21, Z9
+	VFMADD231PS Z29, Z22, Z10
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -2011,8 +2418,10 @@ store:
 // For j < 12, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z11 hold the sums, Z28 the term's weights (1 + 12
-// loads per 12 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 12 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z12–Z24,
+// each feeding two sums (15 loads per 24 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA12(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -2050,6 +2459,59 @@ TEXT ·rows16FMA12(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VBROADCASTSS 0(SI), Z12
+	VBROADCASTSS 4(SI), Z13
+	VBROADCASTSS 8(SI), Z14
+	VBROADCASTSS 12(SI), Z15
+	VBROADCASTSS 16(SI), Z16
+	VBROADCASTSS 20(SI), Z17
+	VBROADCASTSS 24(SI), Z18
+	VBROADCASTSS 28(SI), Z19
+	VBROADCASTSS 32(SI), Z20
+	VBROADCASTSS 36(SI), Z21
+	VBROADCASTSS 40(SI), Z22
+	VBROADCASTSS 44(SI), Z23
+	VBROADCASTSS 48(SI), Z24
+	VFMADD231PS Z28, Z12, Z0
+	VFMADD231PS Z28, Z13, Z1
+	VFMADD231PS Z28, Z14, Z2
+	VFMADD231PS Z28, Z15, Z3
+	VFMADD231PS Z28, Z16, Z4
+	VFMADD231PS Z28, Z17, Z5
+	VFMADD231PS Z28, Z18, Z6
+	VFMADD231PS Z28, Z19, Z7
+	VFMADD231PS Z28, Z20, Z8
+	VFMADD231PS Z28, Z21, Z9
+	VFMADD231PS Z28, Z22, Z10
+	VFMADD231PS Z28, Z23, Z11
+	VFMADD231PS Z29, Z13, Z0
+	VFMADD231PS Z29, Z14, Z1
+	VFMADD231PS Z29, Z15, Z2
+	VFMADD231PS Z29, Z16, Z3
+	VFMADD231PS Z29, Z17, Z4
+	VFMADD231PS Z29, Z18, Z5
+	VFMADD231PS Z29, Z19, Z6
+	VFMADD231PS Z29, Z20, Z7
+	VFMADD231PS Z29, Z21, Z8
+	VFMADD231PS Z29, Z22, Z9
+	VFMADD231PS Z29, Z23, Z10
+	VFMADD231PS Z29, Z24, Z11
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -2090,8 +2552,10 @@ store:
 // For j < 13, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z12 hold the sums, Z28 the term's weights (1 + 13
-// loads per 13 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 13 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z13–Z26,
+// each feeding two sums (16 loads per 26 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA13(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -2131,6 +2595,62 @@ TEXT ·rows16FMA13(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VBROADCASTSS 0(SI), Z13
+	VBROADCASTSS 4(SI), Z14
+	VBROADCASTSS 8(SI), Z15
+	VBROADCASTSS 12(SI), Z16
+	VBROADCASTSS 16(SI), Z17
+	VBROADCASTSS 20(SI), Z18
+	VBROADCASTSS 24(SI), Z19
+	VBROADCASTSS 28(SI), Z20
+	VBROADCASTSS 32(SI), Z21
+	VBROADCASTSS 36(SI), Z22
+	VBROADCASTSS 40(SI), Z23
+	VBROADCASTSS 44(SI), Z24
+	VBROADCASTSS 48(SI), Z25
+	VBROADCASTSS 52(SI), Z26
+	VFMADD231PS Z28, Z13, Z0
+	VFMADD231PS Z28, Z14, Z1
+	VFMADD231PS Z28, Z15, Z2
+	VFMADD231PS Z28, Z16, Z3
+	VFMADD231PS Z28, Z17, Z4
+	VFMADD231PS Z28, Z18, Z5
+	VFMADD231PS Z28, Z19, Z6
+	VFMADD231PS Z28, Z20, Z7
+	VFMADD231PS Z28, Z21, Z8
+	VFMADD231PS Z28, Z22, Z9
+	VFMADD231PS Z28, Z23, Z10
+	VFMADD231PS Z28, Z24, Z11
+	VFMADD231PS Z28, Z25, Z12
+	VFMADD231PS Z29, Z14, Z0
+	VFMADD231PS Z29, Z15, Z1
+	VFMADD231PS Z29, Z16, Z2
+	VFMADD231PS Z29, Z17, Z3
+	VFMADD231PS Z29, Z18, Z4
+	VFMADD231PS Z29, Z19, Z5
+	VFMADD231PS Z29, Z20, Z6
+	VFMADD231PS Z29, Z21, Z7
+	VFMADD231PS Z29, Z22, Z8
+	VFMADD231PS Z29, Z23, Z9
+	VFMADD231PS Z29, Z24, Z10
+	VFMADD231PS Z29, Z25, Z11
+	VFMADD231PS Z29, Z26, Z12
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -2173,8 +2693,10 @@ store:
 // For j < 14, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z13 hold the sums, Z28 the term's weights (1 + 14
-// loads per 14 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 14 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z30 and Z31 in turn,
+// each feeding two sums (17 loads per 28 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA14(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -2216,6 +2738,63 @@ TEXT ·rows16FMA14(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VBROADCASTSS 4(SI), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z0
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z1
+	VBROADCASTSS 12(SI), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z2
+	VBROADCASTSS 16(SI), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z3
+	VBROADCASTSS 20(SI), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z4
+	VBROADCASTSS 24(SI), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z5
+	VBROADCASTSS 28(SI), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z6
+	VBROADCASTSS 32(SI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z7
+	VBROADCASTSS 36(SI), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z8
+	VBROADCASTSS 40(SI), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z9
+	VBROADCASTSS 44(SI), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z10
+	VBROADCASTSS 48(SI), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z11
+	VBROADCASTSS 52(SI), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z12
+	VFMADD231PS.BCST 56(SI), Z29, Z13
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -2260,8 +2839,10 @@ store:
 // For j < 15, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z14 hold the sums, Z28 the term's weights (1 + 15
-// loads per 15 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 15 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z30 and Z31 in turn,
+// each feeding two sums (18 loads per 30 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA15(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -2305,6 +2886,66 @@ TEXT ·rows16FMA15(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VBROADCASTSS 4(SI), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z0
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z1
+	VBROADCASTSS 12(SI), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z2
+	VBROADCASTSS 16(SI), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z3
+	VBROADCASTSS 20(SI), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z4
+	VBROADCASTSS 24(SI), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z5
+	VBROADCASTSS 28(SI), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z6
+	VBROADCASTSS 32(SI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z7
+	VBROADCASTSS 36(SI), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z8
+	VBROADCASTSS 40(SI), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z9
+	VBROADCASTSS 44(SI), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z10
+	VBROADCASTSS 48(SI), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z11
+	VBROADCASTSS 52(SI), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z12
+	VBROADCASTSS 56(SI), Z30
+	VFMADD231PS Z28, Z30, Z14
+	VFMADD231PS Z29, Z30, Z13
+	VFMADD231PS.BCST 60(SI), Z29, Z14
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -2351,8 +2992,10 @@ store:
 // For j < 16, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z15 hold the sums, Z28 the term's weights (1 + 16
-// loads per 16 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 16 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z30 and Z31 in turn,
+// each feeding two sums (19 loads per 32 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA16(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -2398,6 +3041,69 @@ TEXT ·rows16FMA16(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VBROADCASTSS 4(SI), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z0
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z1
+	VBROADCASTSS 12(SI), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z2
+	VBROADCASTSS 16(SI), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z3
+	VBROADCASTSS 20(SI), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z4
+	VBROADCASTSS 24(SI), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z5
+	VBROADCASTSS 28(SI), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z6
+	VBROADCASTSS 32(SI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z7
+	VBROADCASTSS 36(SI), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z8
+	VBROADCASTSS 40(SI), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z9
+	VBROADCASTSS 44(SI), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z10
+	VBROADCASTSS 48(SI), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z11
+	VBROADCASTSS 52(SI), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z12
+	VBROADCASTSS 56(SI), Z30
+	VFMADD231PS Z28, Z30, Z14
+	VFMADD231PS Z29, Z30, Z13
+	VBROADCASTSS 60(SI), Z31
+	VFMADD231PS Z28, Z31, Z15
+	VFMADD231PS Z29, Z31, Z14
+	VFMADD231PS.BCST 64(SI), Z29, Z15
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -2446,8 +3152,10 @@ store:
 // For j < 17, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z16 hold the sums, Z28 the term's weights (1 + 17
-// loads per 17 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 17 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z30 and Z31 in turn,
+// each feeding two sums (20 loads per 34 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA17(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -2495,6 +3203,72 @@ TEXT ·rows16FMA17(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VBROADCASTSS 4(SI), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z0
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z1
+	VBROADCASTSS 12(SI), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z2
+	VBROADCASTSS 16(SI), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z3
+	VBROADCASTSS 20(SI), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z4
+	VBROADCASTSS 24(SI), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z5
+	VBROADCASTSS 28(SI), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z6
+	VBROADCASTSS 32(SI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z7
+	VBROADCASTSS 36(SI), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z8
+	VBROADCASTSS 40(SI), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z9
+	VBROADCASTSS 44(SI), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z10
+	VBROADCASTSS 48(SI), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z11
+	VBROADCASTSS 52(SI), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z12
+	VBROADCASTSS 56(SI), Z30
+	VFMADD231PS Z28, Z30, Z14
+	VFMADD231PS Z29, Z30, Z13
+	VBROADCASTSS 60(SI), Z31
+	VFMADD231PS Z28, Z31, Z15
+	VFMADD231PS Z29, Z31, Z14
+	VBROADCASTSS 64(SI), Z30
+	VFMADD231PS Z28, Z30, Z16
+	VFMADD231PS Z29, Z30, Z15
+	VFMADD231PS.BCST 68(SI), Z29, Z16
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -2545,8 +3319,10 @@ store:
 // For j < 18, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z17 hold the sums, Z28 the term's weights (1 + 18
-// loads per 18 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 18 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z30 and Z31 in turn,
+// each feeding two sums (21 loads per 36 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA18(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -2596,6 +3372,75 @@ TEXT ·rows16FMA18(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VBROADCASTSS 4(SI), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z0
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z1
+	VBROADCASTSS 12(SI), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z2
+	VBROADCASTSS 16(SI), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z3
+	VBROADCASTSS 20(SI), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z4
+	VBROADCASTSS 24(SI), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z5
+	VBROADCASTSS 28(SI), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z6
+	VBROADCASTSS 32(SI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z7
+	VBROADCASTSS 36(SI), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z8
+	VBROADCASTSS 40(SI), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z9
+	VBROADCASTSS 44(SI), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z10
+	VBROADCASTSS 48(SI), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z11
+	VBROADCASTSS 52(SI), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z12
+	VBROADCASTSS 56(SI), Z30
+	VFMADD231PS Z28, Z30, Z14
+	VFMADD231PS Z29, Z30, Z13
+	VBROADCASTSS 60(SI), Z31
+	VFMADD231PS Z28, Z31, Z15
+	VFMADD231PS Z29, Z31, Z14
+	VBROADCASTSS 64(SI), Z30
+	VFMADD231PS Z28, Z30, Z16
+	VFMADD231PS Z29, Z30, Z15
+	VBROADCASTSS 68(SI), Z31
+	VFMADD231PS Z28, Z31, Z17
+	VFMADD231PS Z29, Z31, Z16
+	VFMADD231PS.BCST 72(SI), Z29, Z17
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -2648,8 +3493,10 @@ store:
 // For j < 19, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z18 hold the sums, Z28 the term's weights (1 + 19
-// loads per 19 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 19 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z30 and Z31 in turn,
+// each feeding two sums (22 loads per 38 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA19(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -2701,6 +3548,78 @@ TEXT ·rows16FMA19(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VBROADCASTSS 4(SI), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z0
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z1
+	VBROADCASTSS 12(SI), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z2
+	VBROADCASTSS 16(SI), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z3
+	VBROADCASTSS 20(SI), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z4
+	VBROADCASTSS 24(SI), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z5
+	VBROADCASTSS 28(SI), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z6
+	VBROADCASTSS 32(SI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z7
+	VBROADCASTSS 36(SI), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z8
+	VBROADCASTSS 40(SI), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z9
+	VBROADCASTSS 44(SI), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z10
+	VBROADCASTSS 48(SI), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z11
+	VBROADCASTSS 52(SI), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z12
+	VBROADCASTSS 56(SI), Z30
+	VFMADD231PS Z28, Z30, Z14
+	VFMADD231PS Z29, Z30, Z13
+	VBROADCASTSS 60(SI), Z31
+	VFMADD231PS Z28, Z31, Z15
+	VFMADD231PS Z29, Z31, Z14
+	VBROADCASTSS 64(SI), Z30
+	VFMADD231PS Z28, Z30, Z16
+	VFMADD231PS Z29, Z30, Z15
+	VBROADCASTSS 68(SI), Z31
+	VFMADD231PS Z28, Z31, Z17
+	VFMADD231PS Z29, Z31, Z16
+	VBROADCASTSS 72(SI), Z30
+	VFMADD231PS Z28, Z30, Z18
+	VFMADD231PS Z29, Z30, Z17
+	VFMADD231PS.BCST 76(SI), Z29, Z18
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -2755,8 +3674,10 @@ store:
 // For j < 20, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z19 hold the sums, Z28 the term's weights (1 + 20
-// loads per 20 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 20 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z30 and Z31 in turn,
+// each feeding two sums (23 loads per 40 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA20(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -2810,6 +3731,81 @@ TEXT ·rows16FMA20(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VBROADCASTSS 4(SI), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z0
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z1
+	VBROADCASTSS 12(SI), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z2
+	VBROADCASTSS 16(SI), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z3
+	VBROADCASTSS 20(SI), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z4
+	VBROADCASTSS 24(SI), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z5
+	VBROADCASTSS 28(SI), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z6
+	VBROADCASTSS 32(SI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z7
+	VBROADCASTSS 36(SI), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z8
+	VBROADCASTSS 40(SI), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z9
+	VBROADCASTSS 44(SI), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z10
+	VBROADCASTSS 48(SI), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z11
+	VBROADCASTSS 52(SI), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z12
+	VBROADCASTSS 56(SI), Z30
+	VFMADD231PS Z28, Z30, Z14
+	VFMADD231PS Z29, Z30, Z13
+	VBROADCASTSS 60(SI), Z31
+	VFMADD231PS Z28, Z31, Z15
+	VFMADD231PS Z29, Z31, Z14
+	VBROADCASTSS 64(SI), Z30
+	VFMADD231PS Z28, Z30, Z16
+	VFMADD231PS Z29, Z30, Z15
+	VBROADCASTSS 68(SI), Z31
+	VFMADD231PS Z28, Z31, Z17
+	VFMADD231PS Z29, Z31, Z16
+	VBROADCASTSS 72(SI), Z30
+	VFMADD231PS Z28, Z30, Z18
+	VFMADD231PS Z29, Z30, Z17
+	VBROADCASTSS 76(SI), Z31
+	VFMADD231PS Z28, Z31, Z19
+	VFMADD231PS Z29, Z31, Z18
+	VFMADD231PS.BCST 80(SI), Z29, Z19
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -2866,8 +3862,10 @@ store:
 // For j < 21, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z20 hold the sums, Z28 the term's weights (1 + 21
-// loads per 21 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 21 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z30 and Z31 in turn,
+// each feeding two sums (24 loads per 42 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA21(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -2923,6 +3921,84 @@ TEXT ·rows16FMA21(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VBROADCASTSS 4(SI), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z0
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z1
+	VBROADCASTSS 12(SI), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z2
+	VBROADCASTSS 16(SI), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z3
+	VBROADCASTSS 20(SI), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z4
+	VBROADCASTSS 24(SI), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z5
+	VBROADCASTSS 28(SI), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z6
+	VBROADCASTSS 32(SI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z7
+	VBROADCASTSS 36(SI), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z8
+	VBROADCASTSS 40(SI), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z9
+	VBROADCASTSS 44(SI), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z10
+	VBROADCASTSS 48(SI), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z11
+	VBROADCASTSS 52(SI), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z12
+	VBROADCASTSS 56(SI), Z30
+	VFMADD231PS Z28, Z30, Z14
+	VFMADD231PS Z29, Z30, Z13
+	VBROADCASTSS 60(SI), Z31
+	VFMADD231PS Z28, Z31, Z15
+	VFMADD231PS Z29, Z31, Z14
+	VBROADCASTSS 64(SI), Z30
+	VFMADD231PS Z28, Z30, Z16
+	VFMADD231PS Z29, Z30, Z15
+	VBROADCASTSS 68(SI), Z31
+	VFMADD231PS Z28, Z31, Z17
+	VFMADD231PS Z29, Z31, Z16
+	VBROADCASTSS 72(SI), Z30
+	VFMADD231PS Z28, Z30, Z18
+	VFMADD231PS Z29, Z30, Z17
+	VBROADCASTSS 76(SI), Z31
+	VFMADD231PS Z28, Z31, Z19
+	VFMADD231PS Z29, Z31, Z18
+	VBROADCASTSS 80(SI), Z30
+	VFMADD231PS Z28, Z30, Z20
+	VFMADD231PS Z29, Z30, Z19
+	VFMADD231PS.BCST 84(SI), Z29, Z20
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -2981,8 +4057,10 @@ store:
 // For j < 22, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z21 hold the sums, Z28 the term's weights (1 + 22
-// loads per 22 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 22 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z30 and Z31 in turn,
+// each feeding two sums (25 loads per 44 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA22(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -3040,6 +4118,87 @@ TEXT ·rows16FMA22(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VBROADCASTSS 4(SI), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z0
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z1
+	VBROADCASTSS 12(SI), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z2
+	VBROADCASTSS 16(SI), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z3
+	VBROADCASTSS 20(SI), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z4
+	VBROADCASTSS 24(SI), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z5
+	VBROADCASTSS 28(SI), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z6
+	VBROADCASTSS 32(SI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z7
+	VBROADCASTSS 36(SI), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z8
+	VBROADCASTSS 40(SI), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z9
+	VBROADCASTSS 44(SI), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z10
+	VBROADCASTSS 48(SI), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z11
+	VBROADCASTSS 52(SI), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z12
+	VBROADCASTSS 56(SI), Z30
+	VFMADD231PS Z28, Z30, Z14
+	VFMADD231PS Z29, Z30, Z13
+	VBROADCASTSS 60(SI), Z31
+	VFMADD231PS Z28, Z31, Z15
+	VFMADD231PS Z29, Z31, Z14
+	VBROADCASTSS 64(SI), Z30
+	VFMADD231PS Z28, Z30, Z16
+	VFMADD231PS Z29, Z30, Z15
+	VBROADCASTSS 68(SI), Z31
+	VFMADD231PS Z28, Z31, Z17
+	VFMADD231PS Z29, Z31, Z16
+	VBROADCASTSS 72(SI), Z30
+	VFMADD231PS Z28, Z30, Z18
+	VFMADD231PS Z29, Z30, Z17
+	VBROADCASTSS 76(SI), Z31
+	VFMADD231PS Z28, Z31, Z19
+	VFMADD231PS Z29, Z31, Z18
+	VBROADCASTSS 80(SI), Z30
+	VFMADD231PS Z28, Z30, Z20
+	VFMADD231PS Z29, Z30, Z19
+	VBROADCASTSS 84(SI), Z31
+	VFMADD231PS Z28, Z31, Z21
+	VFMADD231PS Z29, Z31, Z20
+	VFMADD231PS.BCST 88(SI), Z29, Z21
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -3100,8 +4259,10 @@ store:
 // For j < 23, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z22 hold the sums, Z28 the term's weights (1 + 23
-// loads per 23 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 23 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z30 and Z31 in turn,
+// each feeding two sums (26 loads per 46 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA23(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -3161,6 +4322,90 @@ TEXT ·rows16FMA23(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VBROADCASTSS 4(SI), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z0
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z1
+	VBROADCASTSS 12(SI), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z2
+	VBROADCASTSS 16(SI), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z3
+	VBROADCASTSS 20(SI), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z4
+	VBROADCASTSS 24(SI), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z5
+	VBROADCASTSS 28(SI), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z6
+	VBROADCASTSS 32(SI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z7
+	VBROADCASTSS 36(SI), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z8
+	VBROADCASTSS 40(SI), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z9
+	VBROADCASTSS 44(SI), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z10
+	VBROADCASTSS 48(SI), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z11
+	VBROADCASTSS 52(SI), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z12
+	VBROADCASTSS 56(SI), Z30
+	VFMADD231PS Z28, Z30, Z14
+	VFMADD231PS Z29, Z30, Z13
+	VBROADCASTSS 60(SI), Z31
+	VFMADD231PS Z28, Z31, Z15
+	VFMADD231PS Z29, Z31, Z14
+	VBROADCASTSS 64(SI), Z30
+	VFMADD231PS Z28, Z30, Z16
+	VFMADD231PS Z29, Z30, Z15
+	VBROADCASTSS 68(SI), Z31
+	VFMADD231PS Z28, Z31, Z17
+	VFMADD231PS Z29, Z31, Z16
+	VBROADCASTSS 72(SI), Z30
+	VFMADD231PS Z28, Z30, Z18
+	VFMADD231PS Z29, Z30, Z17
+	VBROADCASTSS 76(SI), Z31
+	VFMADD231PS Z28, Z31, Z19
+	VFMADD231PS Z29, Z31, Z18
+	VBROADCASTSS 80(SI), Z30
+	VFMADD231PS Z28, Z30, Z20
+	VFMADD231PS Z29, Z30, Z19
+	VBROADCASTSS 84(SI), Z31
+	VFMADD231PS Z28, Z31, Z21
+	VFMADD231PS Z29, Z31, Z20
+	VBROADCASTSS 88(SI), Z30
+	VFMADD231PS Z28, Z30, Z22
+	VFMADD231PS Z29, Z30, Z21
+	VFMADD231PS.BCST 92(SI), Z29, Z22
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -3223,8 +4468,10 @@ store:
 // For j < 24, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z23 hold the sums, Z28 the term's weights (1 + 24
-// loads per 24 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 24 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z30 and Z31 in turn,
+// each feeding two sums (27 loads per 48 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA24(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -3286,6 +4533,93 @@ TEXT ·rows16FMA24(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VBROADCASTSS 4(SI), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z0
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z1
+	VBROADCASTSS 12(SI), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z2
+	VBROADCASTSS 16(SI), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z3
+	VBROADCASTSS 20(SI), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z4
+	VBROADCASTSS 24(SI), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z5
+	VBROADCASTSS 28(SI), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z6
+	VBROADCASTSS 32(SI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z7
+	VBROADCASTSS 36(SI), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z8
+	VBROADCASTSS 40(SI), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z9
+	VBROADCASTSS 44(SI), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z10
+	VBROADCASTSS 48(SI), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z11
+	VBROADCASTSS 52(SI), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z12
+	VBROADCASTSS 56(SI), Z30
+	VFMADD231PS Z28, Z30, Z14
+	VFMADD231PS Z29, Z30, Z13
+	VBROADCASTSS 60(SI), Z31
+	VFMADD231PS Z28, Z31, Z15
+	VFMADD231PS Z29, Z31, Z14
+	VBROADCASTSS 64(SI), Z30
+	VFMADD231PS Z28, Z30, Z16
+	VFMADD231PS Z29, Z30, Z15
+	VBROADCASTSS 68(SI), Z31
+	VFMADD231PS Z28, Z31, Z17
+	VFMADD231PS Z29, Z31, Z16
+	VBROADCASTSS 72(SI), Z30
+	VFMADD231PS Z28, Z30, Z18
+	VFMADD231PS Z29, Z30, Z17
+	VBROADCASTSS 76(SI), Z31
+	VFMADD231PS Z28, Z31, Z19
+	VFMADD231PS Z29, Z31, Z18
+	VBROADCASTSS 80(SI), Z30
+	VFMADD231PS Z28, Z30, Z20
+	VFMADD231PS Z29, Z30, Z19
+	VBROADCASTSS 84(SI), Z31
+	VFMADD231PS Z28, Z31, Z21
+	VFMADD231PS Z29, Z31, Z20
+	VBROADCASTSS 88(SI), Z30
+	VFMADD231PS Z28, Z30, Z22
+	VFMADD231PS Z29, Z30, Z21
+	VBROADCASTSS 92(SI), Z31
+	VFMADD231PS Z28, Z31, Z23
+	VFMADD231PS Z29, Z31, Z22
+	VFMADD231PS.BCST 96(SI), Z29, Z23
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -3350,8 +4684,10 @@ store:
 // For j < 25, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z24 hold the sums, Z28 the term's weights (1 + 25
-// loads per 25 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 25 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z30 and Z31 in turn,
+// each feeding two sums (28 loads per 50 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA25(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -3415,6 +4751,96 @@ TEXT ·rows16FMA25(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VBROADCASTSS 4(SI), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z0
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z1
+	VBROADCASTSS 12(SI), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z2
+	VBROADCASTSS 16(SI), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z3
+	VBROADCASTSS 20(SI), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z4
+	VBROADCASTSS 24(SI), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z5
+	VBROADCASTSS 28(SI), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z6
+	VBROADCASTSS 32(SI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z7
+	VBROADCASTSS 36(SI), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z8
+	VBROADCASTSS 40(SI), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z9
+	VBROADCASTSS 44(SI), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z10
+	VBROADCASTSS 48(SI), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z11
+	VBROADCASTSS 52(SI), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z12
+	VBROADCASTSS 56(SI), Z30
+	VFMADD231PS Z28, Z30, Z14
+	VFMADD231PS Z29, Z30, Z13
+	VBROADCASTSS 60(SI), Z31
+	VFMADD231PS Z28, Z31, Z15
+	VFMADD231PS Z29, Z31, Z14
+	VBROADCASTSS 64(SI), Z30
+	VFMADD231PS Z28, Z30, Z16
+	VFMADD231PS Z29, Z30, Z15
+	VBROADCASTSS 68(SI), Z31
+	VFMADD231PS Z28, Z31, Z17
+	VFMADD231PS Z29, Z31, Z16
+	VBROADCASTSS 72(SI), Z30
+	VFMADD231PS Z28, Z30, Z18
+	VFMADD231PS Z29, Z30, Z17
+	VBROADCASTSS 76(SI), Z31
+	VFMADD231PS Z28, Z31, Z19
+	VFMADD231PS Z29, Z31, Z18
+	VBROADCASTSS 80(SI), Z30
+	VFMADD231PS Z28, Z30, Z20
+	VFMADD231PS Z29, Z30, Z19
+	VBROADCASTSS 84(SI), Z31
+	VFMADD231PS Z28, Z31, Z21
+	VFMADD231PS Z29, Z31, Z20
+	VBROADCASTSS 88(SI), Z30
+	VFMADD231PS Z28, Z30, Z22
+	VFMADD231PS Z29, Z30, Z21
+	VBROADCASTSS 92(SI), Z31
+	VFMADD231PS Z28, Z31, Z23
+	VFMADD231PS Z29, Z31, Z22
+	VBROADCASTSS 96(SI), Z30
+	VFMADD231PS Z28, Z30, Z24
+	VFMADD231PS Z29, Z30, Z23
+	VFMADD231PS.BCST 100(SI), Z29, Z24
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -3481,8 +4907,10 @@ store:
 // For j < 26, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z25 hold the sums, Z28 the term's weights (1 + 26
-// loads per 26 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 26 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z30 and Z31 in turn,
+// each feeding two sums (29 loads per 52 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA26(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -3548,6 +4976,99 @@ TEXT ·rows16FMA26(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VBROADCASTSS 4(SI), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z0
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z1
+	VBROADCASTSS 12(SI), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z2
+	VBROADCASTSS 16(SI), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z3
+	VBROADCASTSS 20(SI), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z4
+	VBROADCASTSS 24(SI), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z5
+	VBROADCASTSS 28(SI), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z6
+	VBROADCASTSS 32(SI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z7
+	VBROADCASTSS 36(SI), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z8
+	VBROADCASTSS 40(SI), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z9
+	VBROADCASTSS 44(SI), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z10
+	VBROADCASTSS 48(SI), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z11
+	VBROADCASTSS 52(SI), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z12
+	VBROADCASTSS 56(SI), Z30
+	VFMADD231PS Z28, Z30, Z14
+	VFMADD231PS Z29, Z30, Z13
+	VBROADCASTSS 60(SI), Z31
+	VFMADD231PS Z28, Z31, Z15
+	VFMADD231PS Z29, Z31, Z14
+	VBROADCASTSS 64(SI), Z30
+	VFMADD231PS Z28, Z30, Z16
+	VFMADD231PS Z29, Z30, Z15
+	VBROADCASTSS 68(SI), Z31
+	VFMADD231PS Z28, Z31, Z17
+	VFMADD231PS Z29, Z31, Z16
+	VBROADCASTSS 72(SI), Z30
+	VFMADD231PS Z28, Z30, Z18
+	VFMADD231PS Z29, Z30, Z17
+	VBROADCASTSS 76(SI), Z31
+	VFMADD231PS Z28, Z31, Z19
+	VFMADD231PS Z29, Z31, Z18
+	VBROADCASTSS 80(SI), Z30
+	VFMADD231PS Z28, Z30, Z20
+	VFMADD231PS Z29, Z30, Z19
+	VBROADCASTSS 84(SI), Z31
+	VFMADD231PS Z28, Z31, Z21
+	VFMADD231PS Z29, Z31, Z20
+	VBROADCASTSS 88(SI), Z30
+	VFMADD231PS Z28, Z30, Z22
+	VFMADD231PS Z29, Z30, Z21
+	VBROADCASTSS 92(SI), Z31
+	VFMADD231PS Z28, Z31, Z23
+	VFMADD231PS Z29, Z31, Z22
+	VBROADCASTSS 96(SI), Z30
+	VFMADD231PS Z28, Z30, Z24
+	VFMADD231PS Z29, Z30, Z23
+	VBROADCASTSS 100(SI), Z31
+	VFMADD231PS Z28, Z31, Z25
+	VFMADD231PS Z29, Z31, Z24
+	VFMADD231PS.BCST 104(SI), Z29, Z25
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -3616,8 +5137,10 @@ store:
 // For j < 27, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z26 hold the sums, Z28 the term's weights (1 + 27
-// loads per 27 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 27 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z30 and Z31 in turn,
+// each feeding two sums (30 loads per 54 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA27(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -3685,6 +5208,102 @@ TEXT ·rows16FMA27(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VBROADCASTSS 4(SI), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z0
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z1
+	VBROADCASTSS 12(SI), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z2
+	VBROADCASTSS 16(SI), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z3
+	VBROADCASTSS 20(SI), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z4
+	VBROADCASTSS 24(SI), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z5
+	VBROADCASTSS 28(SI), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z6
+	VBROADCASTSS 32(SI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z7
+	VBROADCASTSS 36(SI), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z8
+	VBROADCASTSS 40(SI), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z9
+	VBROADCASTSS 44(SI), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z10
+	VBROADCASTSS 48(SI), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z11
+	VBROADCASTSS 52(SI), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z12
+	VBROADCASTSS 56(SI), Z30
+	VFMADD231PS Z28, Z30, Z14
+	VFMADD231PS Z29, Z30, Z13
+	VBROADCASTSS 60(SI), Z31
+	VFMADD231PS Z28, Z31, Z15
+	VFMADD231PS Z29, Z31, Z14
+	VBROADCASTSS 64(SI), Z30
+	VFMADD231PS Z28, Z30, Z16
+	VFMADD231PS Z29, Z30, Z15
+	VBROADCASTSS 68(SI), Z31
+	VFMADD231PS Z28, Z31, Z17
+	VFMADD231PS Z29, Z31, Z16
+	VBROADCASTSS 72(SI), Z30
+	VFMADD231PS Z28, Z30, Z18
+	VFMADD231PS Z29, Z30, Z17
+	VBROADCASTSS 76(SI), Z31
+	VFMADD231PS Z28, Z31, Z19
+	VFMADD231PS Z29, Z31, Z18
+	VBROADCASTSS 80(SI), Z30
+	VFMADD231PS Z28, Z30, Z20
+	VFMADD231PS Z29, Z30, Z19
+	VBROADCASTSS 84(SI), Z31
+	VFMADD231PS Z28, Z31, Z21
+	VFMADD231PS Z29, Z31, Z20
+	VBROADCASTSS 88(SI), Z30
+	VFMADD231PS Z28, Z30, Z22
+	VFMADD231PS Z29, Z30, Z21
+	VBROADCASTSS 92(SI), Z31
+	VFMADD231PS Z28, Z31, Z23
+	VFMADD231PS Z29, Z31, Z22
+	VBROADCASTSS 96(SI), Z30
+	VFMADD231PS Z28, Z30, Z24
+	VFMADD231PS Z29, Z30, Z23
+	VBROADCASTSS 100(SI), Z31
+	VFMADD231PS Z28, Z31, Z25
+	VFMADD231PS Z29, Z31, Z24
+	VBROADCASTSS 104(SI), Z30
+	VFMADD231PS Z28, Z30, Z26
+	VFMADD231PS Z29, Z30, Z25
+	VFMADD231PS.BCST 108(SI), Z29, Z26
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
@@ -3755,8 +5374,10 @@ store:
 // For j < 28, o < 16: c[j·16 + o] = init[j·ldi + o] + Σ_{t<k} w[t·16 + o]·x[offs[t] + j],
 // the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z27 hold the sums, Z28 the term's weights (1 + 28
-// loads per 28 FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.
+// loads per 28 FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast into Z30 and Z31 in turn,
+// each feeding two sums (31 loads per 56 FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.
 TEXT ·rows16FMA28(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ init+8(FP), BX
@@ -3826,6 +5447,105 @@ TEXT ·rows16FMA28(SB), NOSPLIT, $0-56
 
 loop:
 	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29
+	VFMADD231PS.BCST 0(SI), Z28, Z0
+	VBROADCASTSS 4(SI), Z31
+	VFMADD231PS Z28, Z31, Z1
+	VFMADD231PS Z29, Z31, Z0
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z28, Z30, Z2
+	VFMADD231PS Z29, Z30, Z1
+	VBROADCASTSS 12(SI), Z31
+	VFMADD231PS Z28, Z31, Z3
+	VFMADD231PS Z29, Z31, Z2
+	VBROADCASTSS 16(SI), Z30
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z3
+	VBROADCASTSS 20(SI), Z31
+	VFMADD231PS Z28, Z31, Z5
+	VFMADD231PS Z29, Z31, Z4
+	VBROADCASTSS 24(SI), Z30
+	VFMADD231PS Z28, Z30, Z6
+	VFMADD231PS Z29, Z30, Z5
+	VBROADCASTSS 28(SI), Z31
+	VFMADD231PS Z28, Z31, Z7
+	VFMADD231PS Z29, Z31, Z6
+	VBROADCASTSS 32(SI), Z30
+	VFMADD231PS Z28, Z30, Z8
+	VFMADD231PS Z29, Z30, Z7
+	VBROADCASTSS 36(SI), Z31
+	VFMADD231PS Z28, Z31, Z9
+	VFMADD231PS Z29, Z31, Z8
+	VBROADCASTSS 40(SI), Z30
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z9
+	VBROADCASTSS 44(SI), Z31
+	VFMADD231PS Z28, Z31, Z11
+	VFMADD231PS Z29, Z31, Z10
+	VBROADCASTSS 48(SI), Z30
+	VFMADD231PS Z28, Z30, Z12
+	VFMADD231PS Z29, Z30, Z11
+	VBROADCASTSS 52(SI), Z31
+	VFMADD231PS Z28, Z31, Z13
+	VFMADD231PS Z29, Z31, Z12
+	VBROADCASTSS 56(SI), Z30
+	VFMADD231PS Z28, Z30, Z14
+	VFMADD231PS Z29, Z30, Z13
+	VBROADCASTSS 60(SI), Z31
+	VFMADD231PS Z28, Z31, Z15
+	VFMADD231PS Z29, Z31, Z14
+	VBROADCASTSS 64(SI), Z30
+	VFMADD231PS Z28, Z30, Z16
+	VFMADD231PS Z29, Z30, Z15
+	VBROADCASTSS 68(SI), Z31
+	VFMADD231PS Z28, Z31, Z17
+	VFMADD231PS Z29, Z31, Z16
+	VBROADCASTSS 72(SI), Z30
+	VFMADD231PS Z28, Z30, Z18
+	VFMADD231PS Z29, Z30, Z17
+	VBROADCASTSS 76(SI), Z31
+	VFMADD231PS Z28, Z31, Z19
+	VFMADD231PS Z29, Z31, Z18
+	VBROADCASTSS 80(SI), Z30
+	VFMADD231PS Z28, Z30, Z20
+	VFMADD231PS Z29, Z30, Z19
+	VBROADCASTSS 84(SI), Z31
+	VFMADD231PS Z28, Z31, Z21
+	VFMADD231PS Z29, Z31, Z20
+	VBROADCASTSS 88(SI), Z30
+	VFMADD231PS Z28, Z30, Z22
+	VFMADD231PS Z29, Z30, Z21
+	VBROADCASTSS 92(SI), Z31
+	VFMADD231PS Z28, Z31, Z23
+	VFMADD231PS Z29, Z31, Z22
+	VBROADCASTSS 96(SI), Z30
+	VFMADD231PS Z28, Z30, Z24
+	VFMADD231PS Z29, Z30, Z23
+	VBROADCASTSS 100(SI), Z31
+	VFMADD231PS Z28, Z31, Z25
+	VFMADD231PS Z29, Z31, Z24
+	VBROADCASTSS 104(SI), Z30
+	VFMADD231PS Z28, Z30, Z26
+	VFMADD231PS Z29, Z30, Z25
+	VBROADCASTSS 108(SI), Z31
+	VFMADD231PS Z28, Z31, Z27
+	VFMADD231PS Z29, Z31, Z26
+	VFMADD231PS.BCST 112(SI), Z29, Z27
+	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
 	LEAQ 0(R13)(SI*4), SI
 	VMOVUPS 0(R9), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0

@@ -58,8 +58,10 @@ def kernel(p, vecs):
     else:
         regs = f'''the terms added in t order, one VFMADD231PS each (its input broadcast
 // from memory). Z0–Z{p - 1} hold the sums, Z28 the term's weights (1 + {p}
-// loads per {p} FMAs). init may be c itself (ldi = 16): every row is loaded
-// before the first store.'''
+// loads per {p} FMAs); two terms whose inputs lie one apart go as a pair,
+// Z28 and Z29 their weights, the inputs broadcast {'into Z%d–Z%d' % (p, 2 * p) if 2 * p + 1 <= 28 else 'into Z30 and Z31 in turn'},
+// each feeding two sums ({p + 3} loads per {2 * p} FMAs). init may be c
+// itself (ldi = 16): every row is loaded before the first store.'''
     w(f'''
 // func {name}{p}(c, init, x *float32, offs *int, w *float32, k, ldi int)
 //
@@ -74,8 +76,11 @@ TEXT ·{name}{p}(SB), NOSPLIT, $0-56
             w('\tADDQ R11, BX')
     w('''	TESTQ CX, CX
 	JZ   store
-
-loop:
+''')
+    if vecs == 1:
+        narrow_loop(p)
+        return
+    w('''loop:
 	MOVQ 0(R8), SI
 	LEAQ 0(R13)(SI*4), SI''')
     for v in range(vecs):
@@ -92,13 +97,77 @@ loop:
 	ADDQ ${4 * oc}, R9
 	DECQ CX
 	JNZ  loop
+''')
+    kernel_store(p, vecs)
 
-store:''')
+
+def kernel_store(p, vecs):
+    oc = 16 * vecs
+    w('store:')
     for j in range(p):
         for v in range(vecs):
             w(f'\tVMOVUPS Z{vecs * j + v}, {4 * oc * j + 64 * v}(DI)')
     w('''	VZEROUPPER
 	RET''')
+
+
+def narrow_loop(p):
+    """rows16FMA{p}'s term loop. Two terms t, t+1 whose inputs lie one
+    apart (offs[t+1] = offs[t] + 1: consecutive kw taps at dilation 1)
+    go as a pair: each input x[offs[t] + m] is broadcast once into a
+    register and feeds accumulator m with w[t] and accumulator m − 1 with
+    w[t+1] (m − 1's term t came one step earlier, so every accumulator
+    still adds its terms in t order): P + 1 loads per 2·P multiply-adds,
+    where one term at a time needs 1 + P per P. Any other term goes alone,
+    its inputs broadcast from memory by the multiply-adds."""
+    w('''loop:
+	MOVQ 0(R8), SI
+	CMPQ CX, $2
+	JLT  single
+	MOVQ 8(R8), DX
+	SUBQ SI, DX
+	CMPQ DX, $1
+	JNE  single
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28
+	VMOVUPS 64(R9), Z29''')
+    if 2 * p + 1 <= 28:
+        # the P + 1 inputs fit in registers beside the sums: all
+        # multiply-adds of term t, then all of term t+1, so that a sum's
+        # two are P apart (the 4-cycle latency of two FMA pipes needs 8;
+        # interleaved they were 3 apart: the 3D 4×4×4 stride-2 layer's
+        # 8-wide segments ran 0.94×)
+        for m in range(p + 1):
+            w(f'\tVBROADCASTSS {4 * m}(SI), Z{p + m}')
+        for j in range(p):
+            w(f'\tVFMADD231PS Z28, Z{p + j}, Z{j}')
+        for j in range(p):
+            w(f'\tVFMADD231PS Z29, Z{p + j + 1}, Z{j}')
+    else:
+        w('\tVFMADD231PS.BCST 0(SI), Z28, Z0')
+        for m in range(1, p):
+            b = 30 + m % 2
+            w(f'''	VBROADCASTSS {4 * m}(SI), Z{b}
+	VFMADD231PS Z28, Z{b}, Z{m}
+	VFMADD231PS Z29, Z{b}, Z{m - 1}''')
+        w(f'\tVFMADD231PS.BCST {4 * p}(SI), Z29, Z{p - 1}')
+    w(f'''	ADDQ $16, R8
+	ADDQ $128, R9
+	SUBQ $2, CX
+	JNZ  loop
+	JMP  store
+
+single:
+	LEAQ 0(R13)(SI*4), SI
+	VMOVUPS 0(R9), Z28''')
+    for j in range(p):
+        w(f'\tVFMADD231PS.BCST {4 * j}(SI), Z28, Z{j}')
+    w('''	ADDQ $8, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  loop
+''')
+    kernel_store(p, 1)
 
 
 def store():
