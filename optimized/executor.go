@@ -14,9 +14,9 @@ import (
 //
 // A prepared plan (Plan) owns a persistent executor: its helper goroutines
 // wait between runs (polling a while, then on channels: workerPool) and its
-// buffers are allocated once, so a run allocates nothing. A one-shot call (Variant.Run) uses a transient
-// one: goroutines started per forEach and buffers borrowed from bufPool
-// and given back at the end of the call.
+// buffers are allocated once, so a run allocates nothing. A one-shot call
+// (Variant.Run) uses a transient one: goroutines started per forEach and
+// buffers borrowed from bufPool and given back at the end of the call.
 type executor struct {
 	workers int
 	pool    *workerPool // persistent helpers (plans with workers > 1), else nil
@@ -69,13 +69,7 @@ func newPlanExecutor(workers int) *executor {
 // forEach runs f(worker, task) for every task in [0, n) (see forEach). In a
 // plan f must be built once, at preparation: a closure made per run
 // escapes to the helpers and allocates.
-func (e *executor) forEach(n int, f func(worker, task int)) {
-	if e.pool == nil || n <= 1 {
-		forEach(e.workers, n, f)
-		return
-	}
-	e.pool.run(n, f, false)
-}
+func (e *executor) forEach(n int, f func(worker, task int)) { e.runTasks(n, f, false) }
 
 // forEachAffine is forEach where task i prefers worker ⌊i·W/n⌋ (W the
 // workers that take part): each worker runs its own contiguous block of
@@ -83,12 +77,15 @@ func (e *executor) forEach(n int, f func(worker, task int)) {
 // variant that numbers two phases' tasks alike (a fill of input rows and the
 // compute over the same rows) thus mostly reads on each core what that core
 // wrote. In a one-shot call it is forEach.
-func (e *executor) forEachAffine(n int, f func(worker, task int)) {
+func (e *executor) forEachAffine(n int, f func(worker, task int)) { e.runTasks(n, f, true) }
+
+// runTasks is forEach (affine false) and forEachAffine.
+func (e *executor) runTasks(n int, f func(worker, task int), affine bool) {
 	if e.pool == nil || n <= 1 {
 		forEach(e.workers, n, f)
 		return
 	}
-	e.pool.run(n, f, true)
+	e.pool.run(n, f, affine)
 }
 
 // floats returns a buffer of n floats, zero on return (callers that need
@@ -173,20 +170,18 @@ func (e *executor) release() {
 type workerPool struct {
 	helpers []poolHelper
 	// job is the current call, gen<<16 | helpers in it: a helper that
-	// sees gen change joins when its index is within the count. f and n
-	// are written before job is stored, which orders them before the
-	// helpers' reads.
+	// sees gen change joins when its index is within the count. f, n and
+	// parts are written before job is stored, which orders them before
+	// the helpers' reads.
 	job    atomic.Uint64
-	gen    uint64 // the caller's copy of job's gen
 	left   atomic.Int64
 	closed atomic.Bool
 	f      func(worker, task int)
 	n      int
-	next   atomic.Int64
-	// affine calls: worker w's block of tasks [w·n/W, (w+1)·n/W) and how
-	// many of each block have been claimed (a cache line each, since
-	// every worker claims from its own)
-	affine bool
+	// the call's tasks in parts blocks, [b·n/parts, (b+1)·n/parts), and
+	// how many of each block have been claimed (a cache line each, since
+	// in an affine call every worker claims from its own): one block
+	// shared by all, or (affine) one a worker
 	parts  int
 	claims []paddedCount
 }
@@ -275,28 +270,19 @@ func (wp *workerPool) await(h *poolHelper, seen uint64) (uint64, bool) {
 	}
 }
 
+// drain runs worker w's share of the call: its own block first (block w
+// mod parts), then the others' in turn.
 func (wp *workerPool) drain(w int) {
-	if wp.affine {
-		// own block first, then the others' in turn
-		for k := range wp.parts {
-			b := (w + k) % wp.parts
-			lo, hi := b*wp.n/wp.parts, (b+1)*wp.n/wp.parts
-			for {
-				i := lo + int(wp.claims[b].Add(1)-1)
-				if i >= hi {
-					break
-				}
-				wp.f(w, i)
+	for k := range wp.parts {
+		b := (w + k) % wp.parts
+		lo, hi := b*wp.n/wp.parts, (b+1)*wp.n/wp.parts
+		for {
+			i := lo + int(wp.claims[b].Add(1)-1)
+			if i >= hi {
+				break
 			}
+			wp.f(w, i)
 		}
-		return
-	}
-	for {
-		i := int(wp.next.Add(1) - 1)
-		if i >= wp.n {
-			return
-		}
-		wp.f(w, i)
 	}
 }
 
@@ -304,15 +290,16 @@ func (wp *workerPool) drain(w int) {
 // counter, or (affine) each worker from its own block first.
 func (wp *workerPool) run(n int, f func(worker, task int), affine bool) {
 	helpers := min(len(wp.helpers), n-1)
-	wp.f, wp.n = f, n
-	wp.next.Store(0)
-	wp.affine, wp.parts = affine, helpers+1
-	for i := range wp.claims[:helpers+1] {
+	wp.f, wp.n, wp.parts = f, n, 1
+	if affine {
+		wp.parts = helpers + 1
+	}
+	for i := range wp.claims[:wp.parts] {
 		wp.claims[i].Store(0)
 	}
 	wp.left.Store(int64(helpers))
-	wp.gen++
-	wp.job.Store(wp.gen<<16 | uint64(helpers))
+	gen := wp.job.Load()>>16 + 1
+	wp.job.Store(gen<<16 | uint64(helpers))
 	poolEpoch.Add(1)
 	for i := range wp.helpers[:helpers] {
 		if h := &wp.helpers[i]; h.parked.Load() == 1 && h.parked.CompareAndSwap(1, 0) {
