@@ -134,9 +134,10 @@ def narrow_loop(p):
     if 2 * p + 1 <= 28:
         # the P + 1 inputs fit in registers beside the sums: all
         # multiply-adds of term t, then all of term t+1, so that a sum's
-        # two are P apart (the 4-cycle latency of two FMA pipes needs 8;
-        # interleaved they were 3 apart: the 3D 4×4×4 stride-2 layer's
-        # 8-wide segments ran 0.94×)
+        # two are P apart (the 4-cycle latency of two FMA pipes needs 8
+        # in flight; interleaved they would be 3 apart). Not measured
+        # against the interleaved order: the 0.94× that prompted it came
+        # from sub-pixel taps that formed no pairs (see subpixelAxes)
         for m in range(p + 1):
             w(f'\tVBROADCASTSS {4 * m}(SI), Z{p + m}')
         for j in range(p):
