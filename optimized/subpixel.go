@@ -520,8 +520,10 @@ func (s *subpixelPanels) pack(w, b []float32, mr int) {
 func (s *subpixelPanels) fillTask(_, t int) {
 	p := s.p
 	isp := conv.Spatial(p.I)
-	nc, r0, r1 := s.fillCut.task(p, t, p.I[0]*p.I[1])
-	s.vol.fillRows(p, s.x[nc*isp:(nc+1)*isp], s.padded[nc*s.vol.psz:], r0, r1)
+	nc0, nc1, r0, r1 := s.fillCut.task(p, t, p.I[0]*p.I[1])
+	for nc := nc0; nc < nc1; nc++ {
+		s.vol.fillRows(p, s.x[nc*isp:(nc+1)*isp], s.padded[nc*s.vol.psz:], r0, r1)
+	}
 }
 
 // run fills the padded copy of x, then runs tasks tasks of task (its fill
