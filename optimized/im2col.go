@@ -2,6 +2,7 @@ package optimized
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/convverify/convverify/conv"
 	"github.com/convverify/convverify/optimized/gemm"
@@ -261,29 +262,85 @@ func convGemmBlocks(p *conv.Problem, target int) (rows, mblocks, ct, tiles int) 
 	k := p.ICG() * p.Taps()
 	unit := gemmBlockRows(p.OCG(), min(osp, colTile), k)
 	rows, mblocks = gemmSplitUnit(p.MB*p.G*ceilDiv(osp, colTile), p.OCG(), unit, target)
-	ct, tiles = colSplit(p.MB*p.G*mblocks, osp, rows*p.ICG()*p.Taps(), target)
+	ct, tiles = colSplit(p.MB*p.G*mblocks, osp, rows*p.ICG()*p.Taps(), target, mblocks == 1)
 	return rows, mblocks, ct, tiles
 }
 
 // colSplit returns the output positions per column tile and the number of
 // tiles for n positions, when base tasks (images × groups × output-channel
-// blocks) each cut their positions into such tiles: colTile, unless that
-// gives fewer than target tasks (splitTarget) (a small, deep layer at batch 1:
-// 14×14 and 7×7 planes are one tile), and then tiles just large enough for
-// the target, a multiple of colUnit positions, but never so small that a
-// task does fewer than minTaskMACs multiply-adds (macsPerCol per position):
+// blocks) each cut their positions into such tiles.
+//
+// Where tiles of colTile already give target tasks (splitTarget), they
+// stay, unless (balance: base's tasks are alike, no split of the output
+// channels, whose last block may be a sliver) even tiles of the same or a few more in number end the
+// tasks sooner (colMakespan) on target workers: 28² = 784 positions were a
+// tile of 512 and one of 272, so one of two workers did 65% of ResNet-50's
+// 28² 1×1 layers, which ran 1.22–1.31× faster on two workers as two tiles
+// of 400 and 384 (interleaved A/B, median of paired ratios). Even tiles
+// where colTile's already balance (56²: six of 512 and one of 64 on two
+// workers) ran 0.94–0.96×: the smaller tiles cost more than they gained.
+//
+// Where they do not (a small, deep layer at batch 1: 14×14 and 7×7 planes
+// are one tile), the tiles are just large enough for the target, a
+// multiple of colUnit positions and even, but never so small that a task
+// does fewer than minTaskMACs multiply-adds (macsPerCol per position):
 // below that, the GEMM's per-call packing and edges cost more than the
-// workers gain. Fixed by the problem alone.
-func colSplit(base, n, macsPerCol, target int) (ct, tiles int) {
-	ct = colTile
-	if base*ceilDiv(n, ct) >= target {
+// workers gain.
+//
+// Fixed by the problem and target alone, and the GEMM's tiles agree bit
+// for bit whatever the column tile (gemm's TestTilesAgree).
+func colSplit(base, n, macsPerCol, target int, balance bool) (ct, tiles int) {
+	unit := colUnit()
+	if tiles = ceilDiv(n, colTile); base*tiles >= target {
+		ct = colTile
+		if !balance || target <= 1 || base*tiles > colBalanceTasks*target {
+			return ct, tiles
+		}
+		best := colMakespan(base, n, ct, target)
+		for t := tiles; t <= tiles+target; t++ {
+			c := ceilDiv(ceilDiv(n, t), unit) * unit
+			if m := colMakespan(base, n, c, target); m < best {
+				best, ct = m, c
+			}
+		}
 		return ct, ceilDiv(n, ct)
 	}
-	unit := colUnit()
 	want := ceilDiv(target, base) // tiles
 	floor := ceilDiv(minTaskMACs(), max(1, macsPerCol))
 	ct = min(colTile, max(unit, floor, ceilDiv(ceilDiv(n, want), unit)*unit))
+	if balance {
+		// as many tiles, made even
+		ct = min(ct, ceilDiv(ceilDiv(n, ceilDiv(n, ct)), unit)*unit)
+	}
 	return ct, ceilDiv(n, ct)
+}
+
+// colBalanceTasks is the most tasks a worker of which colSplit weighs
+// even tiles against colTile's: beyond, one tile more or less is a small
+// share of a worker's work.
+const colBalanceTasks = 8
+
+// colMakespan is the most positions a worker computes when base tasks'
+// n positions, cut into tiles of ct, go largest first to the least loaded
+// of workers: a model of the executor's affine blocks with stealing.
+func colMakespan(base, n, ct, workers int) int {
+	tiles := ceilDiv(n, ct)
+	last := n - (tiles-1)*ct
+	load := make([]int, workers)
+	add := func(size, count int) {
+		for range count {
+			i := 0
+			for j := range load {
+				if load[j] < load[i] {
+					i = j
+				}
+			}
+			load[i] += size
+		}
+	}
+	add(ct, base*(tiles-1))
+	add(last, base)
+	return slices.Max(load)
 }
 
 // minTaskMACs is the least work (multiply-adds) of a task that colSplit or
