@@ -544,16 +544,17 @@ func (f fillSplit) task(p *conv.Problem, t, rows int) (nc0, nc1, r0, r1 int) {
 func (d *blockedConv) fillRows(_, t int) {
 	nc0, nc1, r0, r1 := d.fillCut.task(d.p, t, d.g.q[0]*d.g.q[1])
 	for nc := nc0; nc < nc1; nc++ {
-		d.fillChannel(nc, r0, r1)
+		d.fillChannel(d.planes, nc, r0, r1)
 	}
 }
 
-// fillChannel writes rows [r0, r1) of channel nc's phase planes (fillRows).
-func (d *blockedConv) fillChannel(nc, r0, r1 int) {
+// fillChannel writes rows [r0, r1) of channel nc's phase planes in planes
+// (d.planes or a copy of that layout).
+func (d *blockedConv) fillChannel(planes []float32, nc, r0, r1 int) {
 	p, g := d.p, &d.g
 	isp := conv.Spatial(p.I)
 	x := d.x[nc*isp : (nc+1)*isp]
-	dst := d.planes[nc*g.chanSize : (nc+1)*g.chanSize]
+	dst := planes[nc*g.chanSize : (nc+1)*g.chanSize]
 	ID, IH, IW := p.I[0], p.I[1], p.I[2]
 	sd, sh, sw := p.S[0], p.S[1], p.S[2]
 	pd, ph := p.PBegin[0], p.PBegin[1]

@@ -111,6 +111,7 @@ const (
 	pathRowsOCRem                      // direct-rows: OC/G not a multiple of 32 (zero-padded last block)
 	pathRowsChunks                     // direct-rows: more terms than a chunk (the partial sums go on across kernel calls)
 	pathRowsGroups                     // direct-rows: more segments in a task than a group
+	pathRowsOwnPlanes                  // direct-rows: each worker fills its own copy of the phase planes (rowsOwnPlanes)
 	numPaths
 )
 
@@ -207,6 +208,7 @@ var pathNames = [numPaths]string{
 	pathRowsOCRem:          "rows/oc-block-remainder",
 	pathRowsChunks:         "rows/k-chunks",
 	pathRowsGroups:         "rows/segment-groups",
+	pathRowsOwnPlanes:      "rows/own-planes",
 }
 
 var pathHits [numPaths]atomic.Int64
