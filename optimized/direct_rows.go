@@ -222,31 +222,55 @@ type rowsConv struct {
 	acc     [][]float32 // per worker: a group's partial sums, [gs][P][32] (and 16 − P rows more: rowsStore reads 16)
 	out     []float32   // the current run's (its input is b.x)
 	runTask func(wk, task int)
-	// own: per worker, a whole copy of the phase planes (rowsOwnPlanes),
-	// and the run whose input it holds (filled by that worker alone)
-	own    [][]float32
-	ownRun []paddedCount
-	run1   int64 // runs so far
+	// own: per worker, a copy of the phase planes (rowsOwnPlanes) that
+	// only that worker fills and reads, and which run and segment range
+	// (chunk) of the input it holds the rows of
+	own   [][]float32
+	ownAt []ownRows
+	run1  int64 // runs so far
+}
+
+// ownRows is what a worker's own planes hold: the rows of segment range
+// chunk of run (a cache line each: every worker writes its own).
+type ownRows struct {
+	run   int64
+	chunk int
+	_     [48]byte
 }
 
 // rowsOwnPlanes reports whether each worker fills its own copy of the
-// phase planes, at the start of its first task of a run, instead of all
-// workers filling one copy before the tasks. It does where every task
-// reads all of the planes (one image, group and depth slice, split over
-// output-channel blocks alone: a deep layer at batch 1) and the planes
-// are most of what a task reads, at least twice its blocks' packed
-// weights. There, with one copy, each core read from the other's cache
-// the rows that core had filled: 3×3 layers of 96 or 128 input channels
-// at 28² and 56² ran 1.12–1.17× faster on two workers with a copy each
-// (interleaved A/B, median of paired ratios), and two 1-worker plans at
-// once ran 2.06× one where the one copy ran 1.64×. Where a task's weights
-// weigh more (256 channels at 14² and 28², 512 at 7² and 28²) the copies
-// gained nothing (0.96–1.00) and cost their fill. The copy is the input's
-// size a worker, at most rowsOwnMax floats.
+// phase planes, the input rows its task reads (rowsOwnRows), when it
+// starts a task of rows it does not hold yet in this run, instead of all
+// workers filling one copy before the tasks. It does for one image, group
+// and depth slice (a layer at batch 1) where a task's rows of the planes
+// are at least twice its blocks' packed weights. Why: with one copy a core
+// read from the other's cache the rows that core had filled (all of them,
+// where the split is over output-channel blocks alone), and on the 2-vCPU
+// development VM that at times cost 3×3 layers of 96 or 128 input channels
+// at 28² and 56² 12–17% of their 2-worker speed (interleaved A/B, median of
+// paired ratios: 1.12–1.17 for the copies in one run, 1.00 in another,
+// where both plans ran 1.96× one worker), and split over row ranges, the
+// 3×3 64→64 layers at 56² and 112² 6–9% (1.087 and 1.062, where a worker
+// still read the rows next to its own from the other's cache, and waited
+// for the fill of every row). Where a task's weights weigh
+// more (256 channels at 14² and 28², 512 at 7² and 28²) the copies gained
+// nothing (0.96–1.00). A copy is at most rowsOwnMax floats.
 func rowsOwnPlanes(p *conv.Problem, b *blockedGeom, g *rowsGeom, workers int) bool {
-	planes := p.IC * b.chanSize
-	return workers > 1 && !b.noCopy && p.MB*p.G*b.nslice == 1 && g.chunks == 1 && g.obChunks > 1 &&
-		planes >= 2*g.obPer*b.k*g.oc && planes <= rowsOwnMax
+	if workers < 2 || b.noCopy || p.MB*p.G*b.nslice != 1 || p.IC*b.chanSize > rowsOwnMax {
+		return false
+	}
+	r0, r1 := rowsOwnRows(p, b, g, 0)
+	rows := p.IC * b.nph * (r1 - r0) * b.q[2]
+	return rows >= 2*g.obPer*b.k*g.oc
+}
+
+// rowsOwnRows is the plane rows [r0, r1) (of Dq·Hq, fillChannel's) that
+// the tasks of segment range chunk read: output rows oh0 … oh1−1 read
+// plane rows oh0 … oh1−1 + (KH−1)·DH div SH. For one depth slice.
+func rowsOwnRows(p *conv.Problem, b *blockedGeom, g *rowsGeom, chunk int) (r0, r1 int) {
+	t0, t1 := chunk*g.tilesPer, min(g.ntiles, (chunk+1)*g.tilesPer)
+	oh0, oh1 := t0/g.segs, ceilDiv(t1, g.segs)
+	return oh0, min(b.q[0]*b.q[1], oh1+(p.K[1]-1)*p.Dil[1]/p.S[1])
 }
 
 // rowsOwnMax is the largest phase-plane copy a worker fills for itself:
@@ -272,7 +296,7 @@ func newRowsConv(ex *executor, p *conv.Problem, w, b []float32) (*rowsConv, erro
 	if rowsOwnPlanes(p, &bc.g, &d.g, ex.workers) {
 		// zero, like b.planes: the fill writes data slots only
 		d.own = ex.perWorkerZero(p.IC * bc.g.chanSize)
-		d.ownRun = make([]paddedCount, ex.workers)
+		d.ownAt = make([]ownRows, ex.workers)
 	}
 	d.runTask = d.task
 	return d, nil
@@ -310,11 +334,12 @@ func (d *rowsConv) task(wk, task int) {
 	case d.own != nil:
 		hit(pathRowsOwnPlanes)
 		src = d.own[wk]
-		if d.ownRun[wk].Load() != d.run1 {
+		if at := &d.ownAt[wk]; at.run != d.run1 || at.chunk != chunk {
+			r0, r1 := rowsOwnRows(p, g, rg, chunk)
 			for nc := range p.MB * p.IC {
-				b.fillChannel(src, nc, 0, g.q[0]*g.q[1])
+				b.fillChannel(src, nc, r0, r1)
 			}
-			d.ownRun[wk].Store(d.run1)
+			at.run, at.chunk = d.run1, chunk
 		}
 	}
 	src = src[(n*p.IC+gi*icg)*g.chanSize+sl*g.slicePitch:]

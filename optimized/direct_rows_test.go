@@ -63,6 +63,7 @@ func testRowsMatchesReference(t *testing.T, v optimized.Variant) {
 		"mb1ic2id3ih3iw33oc5od3oh3ow33kd3kh3kw3pd1ph1pw1",  // 16-channel tile in 3D: 33 = 17 + 16
 		"mb1ic3ih6iw20oc9kh3kw3sh2sw2ph1pw1",               // 16-channel tile, stride 2: rows of 10
 		"mb1ic2ih24iw24oc192oh24ow24kh3kw3ph1pw1",          // split over 6 channel blocks alone, planes ≥ twice a task's weights: each worker's own planes
+		"mb1ic1ih30iw100oc20oh30ow100kh3kw3ph1pw1",         // split over row ranges, wide rows: each worker's own planes, its rows
 	} {
 		p, err := conv.ParseDescriptor(desc, conv.OpConv)
 		if err != nil {
