@@ -65,6 +65,7 @@ func testDeconvRows(t *testing.T, v optimized.Variant) {
 		{"deconv-rows/stride2-scatter", []string{optimized.Feature2D}},
 		{"deconv-rows/stride2-scatter", []string{optimized.Feature3D}},
 		{"deconv-rows/stride2-scatter", []string{optimized.FeatureWorkers}},
+		{"deconv-rows/own-volume", []string{optimized.FeatureWorkers}},
 	} {
 		if optimized.PathHitsWith(c.path, c.features...) == 0 {
 			t.Error(fmt.Sprintf("path %s never taken with %s", c.path, strings.Join(c.features, "+")))

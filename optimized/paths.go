@@ -112,6 +112,7 @@ const (
 	pathRowsChunks                     // direct-rows: more terms than a chunk (the partial sums go on across kernel calls)
 	pathRowsGroups                     // direct-rows: more segments in a task than a group
 	pathRowsOwnPlanes                  // direct-rows: each worker fills its own copy of the phase planes (rowsOwnPlanes)
+	pathDeconvRowsOwn                  // deconv-rows: each worker fills its own padded volume (deconvRowsOwn)
 	numPaths
 )
 
@@ -209,6 +210,7 @@ var pathNames = [numPaths]string{
 	pathRowsChunks:         "rows/k-chunks",
 	pathRowsGroups:         "rows/segment-groups",
 	pathRowsOwnPlanes:      "rows/own-planes",
+	pathDeconvRowsOwn:      "deconv-rows/own-volume",
 }
 
 var pathHits [numPaths]atomic.Int64
