@@ -61,11 +61,11 @@ type deconvRows struct {
 	// own: per worker, a padded volume only that worker fills and reads
 	// (deconvRowsOwn), ownRows per task the input rows [r0, r1) its units
 	// read, ownAt which run and task's rows a worker's volume holds
-	own     [][]float32
-	ownRows [][2]int
-	ownAt   []ownRows
-	run1    int64 // runs so far
-	fill, task     func(wk, task int)
+	own        [][]float32
+	ownRows    [][2]int
+	ownAt      []ownRows
+	run1       int64 // runs so far
+	fill, task func(wk, task int)
 }
 
 // rowsSegs is how a plane's rows of cols outputs are cut (direct-rows' and
