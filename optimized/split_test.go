@@ -60,3 +60,29 @@ func TestFillSplitCovers(t *testing.T) {
 		}
 	})
 }
+
+// TestBalancedCut: balancedCut gives at least rangeCut's ranges and ends
+// no later than they would on the workers (rangeMakespan), and 10 blocks
+// for 4 tasks on 2 workers end at 5 blocks a worker, not rangeCut's 6.
+func TestBalancedCut(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		n := rapid.IntRange(1, 300).Draw(rt, "n")
+		want := rapid.IntRange(1, 32).Draw(rt, "want")
+		copies := rapid.IntRange(1, 8).Draw(rt, "copies")
+		workers := rapid.IntRange(1, 16).Draw(rt, "workers")
+		macs := rapid.IntRange(1, 1<<22).Draw(rt, "macs")
+		per, old := balancedCut(n, want, copies, workers, macs), rangeCut(n, want, macs)
+		if per < 1 || per > old {
+			rt.Fatalf("balancedCut(%d, %d, %d, %d, %d) = %d, rangeCut's %d", n, want, copies, workers, macs, per, old)
+		}
+		if a, b := rangeMakespan(n, per, copies, workers), rangeMakespan(n, old, copies, workers); a > b {
+			rt.Fatalf("balancedCut(%d, %d, %d, %d, %d) = %d: makespan %d, rangeCut's %d: %d", n, want, copies, workers, macs, per, a, old, b)
+		}
+	})
+	if per := balancedCut(10, 4, 1, 2, 1<<21); rangeMakespan(10, per, 1, 2) != 5 {
+		t.Errorf("balancedCut(10 blocks, 4 tasks, 2 workers) = %d a range: makespan %d, want 5", per, rangeMakespan(10, per, 1, 2))
+	}
+	if m := rangeMakespan(7, 2, 1, 2); m != 4 {
+		t.Errorf("rangeMakespan(7, 2, 1, 2) = %d, want 4 (2+2 and 2+1)", m)
+	}
+}
