@@ -317,7 +317,6 @@ func rangeMakespan(n, per, copies, workers int) int {
 	rest := n - (k-1)*per
 	full := copies * (k - 1)
 	lo, extra := full/workers, full%workers
-	hi := 0
 	load := make([]int, 0, 16)
 	for w := range workers {
 		l := lo * per
@@ -335,10 +334,7 @@ func rangeMakespan(n, per, copies, workers int) int {
 		}
 		load[i] += rest
 	}
-	for _, l := range load {
-		hi = max(hi, l)
-	}
-	return hi
+	return slices.Max(load)
 }
 
 // rangeCut returns the items per range when n items of macsPerItem

@@ -2,7 +2,6 @@ package optimized
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/convverify/convverify/conv"
 	"github.com/convverify/convverify/optimized/gemm"
@@ -273,7 +272,7 @@ func convGemmBlocks(p *conv.Problem, target int) (rows, mblocks, ct, tiles int) 
 // Where tiles of colTile already give target tasks (splitTarget), they
 // stay, unless (balance: base's tasks are alike, no split of the output
 // channels, whose last block may be a sliver) even tiles of the same or a few more in number end the
-// tasks sooner (colMakespan) on target workers: 28² = 784 positions were a
+// tasks sooner (rangeMakespan) on target workers: 28² = 784 positions were a
 // tile of 512 and one of 272, so one of two workers did 65% of ResNet-50's
 // 28² 1×1 layers, which ran 1.22–1.31× faster on two workers as two tiles
 // of 400 and 384 (interleaved A/B, median of paired ratios). Even tiles
@@ -296,10 +295,10 @@ func colSplit(base, n, macsPerCol, target int, balance bool) (ct, tiles int) {
 		if !balance || target <= 1 || base*tiles > colBalanceTasks*target {
 			return ct, tiles
 		}
-		best := colMakespan(base, n, ct, target)
+		best := rangeMakespan(n, ct, base, target)
 		for t := tiles; t <= tiles+target; t++ {
 			c := ceilDiv(ceilDiv(n, t), unit) * unit
-			if m := colMakespan(base, n, c, target); m < best {
+			if m := rangeMakespan(n, c, base, target); m < best {
 				best, ct = m, c
 			}
 		}
@@ -319,29 +318,6 @@ func colSplit(base, n, macsPerCol, target int, balance bool) (ct, tiles int) {
 // even tiles against colTile's: beyond, one tile more or less is a small
 // share of a worker's work.
 const colBalanceTasks = 8
-
-// colMakespan is the most positions a worker computes when base tasks'
-// n positions, cut into tiles of ct, go largest first to the least loaded
-// of workers: a model of the executor's affine blocks with stealing.
-func colMakespan(base, n, ct, workers int) int {
-	tiles := ceilDiv(n, ct)
-	last := n - (tiles-1)*ct
-	load := make([]int, workers)
-	add := func(size, count int) {
-		for range count {
-			i := 0
-			for j := range load {
-				if load[j] < load[i] {
-					i = j
-				}
-			}
-			load[i] += size
-		}
-	}
-	add(ct, base*(tiles-1))
-	add(last, base)
-	return slices.Max(load)
-}
 
 // minTaskMACs is the least work (multiply-adds) of a task that colSplit or
 // wideBlocks cut smaller for parallelism: 2^21 at the production colTile

@@ -10,7 +10,7 @@ import (
 
 // TestColSplitCovers: colSplit's tiles cover the n positions, none empty,
 // for any base, target and balance; with balance on more than one worker
-// its tasks end no later (colMakespan) than colTile's tiles would, and
+// its tasks end no later (rangeMakespan) than colTile's tiles would, and
 // ResNet-50's 28² planes on two workers are two even tiles, not 512 and 272.
 func TestColSplitCovers(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
@@ -23,7 +23,7 @@ func TestColSplitCovers(t *testing.T) {
 			rt.Fatalf("colSplit(%d, %d, 64, %d, %v) = %d, %d", base, n, target, balance, ct, tiles)
 		}
 		if balance && target > 1 && base*ceilDiv(n, colTile) >= target {
-			if got, old := colMakespan(base, n, ct, target), colMakespan(base, n, colTile, target); got > old {
+			if got, old := rangeMakespan(n, ct, base, target), rangeMakespan(n, colTile, base, target); got > old {
 				rt.Fatalf("colSplit(%d, %d, 64, %d) = tiles of %d: makespan %d, colTile's %d", base, n, target, ct, got, old)
 			}
 		}
