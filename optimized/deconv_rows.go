@@ -59,12 +59,12 @@ type deconvRows struct {
 	acc            [][]float32      // per worker: a group's partial sums, [gs][P][oc] (and rowsStore's slack)
 	tmp            [][]float32      // per worker: a segment transposed, [oc][maxPos], for a strided store
 	// own: per worker, a padded volume only that worker fills and reads
-	// (deconvRowsOwn), ownRows per task the input rows [r0, r1) its units
+	// (deconvRowsOwn), taskRows per task the input rows [r0, r1) its units
 	// read, ownAt which run and task's rows a worker's volume holds
 	own        [][]float32
-	ownRows    [][2]int
-	ownAt      []ownRows
-	run1       int64 // runs so far
+	taskRows   [][2]int
+	ownAt      []ownHeld
+	runs       int64 // runs so far
 	fill, task func(wk, task int)
 }
 
@@ -103,10 +103,11 @@ func newDeconvRows(ex *executor, p *conv.Problem, w, b []float32) (*deconvRows, 
 	d.fill, d.task = d.fillTask, d.runTask
 	if deconvRowsOwn(p, ex.workers) {
 		d.own = ex.perWorkerZero(p.IC * d.vol.psz)
-		d.ownAt = make([]ownRows, ex.workers)
+		d.ownAt = make([]ownHeld, ex.workers)
 		for _, us := range d.units {
-			d.ownRows = append(d.ownRows, d.unitRows(us))
+			d.taskRows = append(d.taskRows, d.unitRows(us))
 		}
+		d.padded = nil // unused
 	}
 	return d, nil
 }
@@ -148,7 +149,7 @@ func (d *deconvRows) unitRows(us []subpixelUnit) [2]int {
 
 func (d *deconvRows) run(x, out []float32) {
 	if d.own != nil {
-		d.run1++
+		d.runs++
 		d.x, d.out = x, out
 		d.ex.forEachAffine(len(d.units), d.task)
 		d.x, d.out = nil, nil
@@ -166,13 +167,13 @@ func (d *deconvRows) runTask(wk, task int) {
 	if d.own != nil {
 		hit(pathDeconvRowsOwn)
 		vol = d.own[wk]
-		if at := &d.ownAt[wk]; at.run != d.run1 || at.chunk != c {
+		if at := &d.ownAt[wk]; at.run != d.runs || at.chunk != c {
 			p, isp := d.p, conv.Spatial(d.p.I)
-			r := d.ownRows[c]
+			r := d.taskRows[c]
 			for nc := range p.IC {
 				d.vol.fillRows(p, d.x[nc*isp:(nc+1)*isp], vol[nc*d.vol.psz:], r[0], r[1])
 			}
-			at.run, at.chunk = d.run1, c
+			at.run, at.chunk = d.runs, c
 		}
 	}
 	for _, u := range us {

@@ -230,13 +230,13 @@ type rowsConv struct {
 	// only that worker fills and reads, and which run and segment range
 	// (chunk) of the input it holds the rows of
 	own   [][]float32
-	ownAt []ownRows
-	run1  int64 // runs so far
+	ownAt []ownHeld
+	runs  int64 // runs so far
 }
 
-// ownRows is what a worker's own planes hold: the rows of segment range
-// chunk of run (a cache line each: every worker writes its own).
-type ownRows struct {
+// ownHeld is what a worker's own copy of the input holds: the rows of
+// task range chunk of run (a cache line each: every worker writes its own).
+type ownHeld struct {
 	run   int64
 	chunk int
 	_     [48]byte
@@ -245,36 +245,32 @@ type ownRows struct {
 // rowsOwnPlanes reports whether each worker fills its own copy of the
 // phase planes, the input rows its task reads (rowsOwnRows), when it
 // starts a task of rows it does not hold yet in this run, instead of all
-// workers filling one copy before the tasks. It does for one image, group
-// and depth slice (a layer at batch 1) where a task's rows of the planes
-// are at least twice its blocks' packed weights. Why: with one copy a core
-// read from the other's cache the rows that core had filled (all of them,
-// where the split is over output-channel blocks alone), and on the 2-vCPU
-// development VM that at times cost 3×3 layers of 96 or 128 input channels
-// at 28² and 56² 12–17% of their 2-worker speed (interleaved A/B, median of
-// paired ratios: 1.12–1.17 for the copies in one run, 1.00 in another,
-// where both plans ran 1.96× one worker), and split over row ranges, the
-// 3×3 64→64 layers at 56² and 112² 6–9% (1.087 and 1.062, where a worker
-// still read the rows next to its own from the other's cache, and waited
-// for the fill of every row). Where a task's weights weigh
-// more (256 channels at 14² and 28², 512 at 7² and 28²) the copies gained
-// nothing (0.96–1.00). A copy is at most rowsOwnMax floats.
-func rowsOwnPlanes(p *conv.Problem, b *blockedGeom, g *rowsGeom, workers int) bool {
-	if workers < 2 || b.noCopy || p.MB*p.G*b.nslice != 1 || p.IC*b.chanSize > rowsOwnMax {
-		return false
-	}
-	r0, r1 := rowsOwnRows(p, b, g, 0)
-	rows := p.IC * b.nph * (r1 - r0) * b.q[2]
-	return rows >= 2*g.obPer*b.k*g.oc
+// workers filling one copy before the tasks: for one image, group and
+// depth slice (a layer at batch 1), a copy of at most rowsOwnMax floats.
+// Why: with one copy a core read from the other's cache the rows that core
+// had filled (all of them, where the split is over output-channel blocks
+// alone, half the planes), and every worker waited for the whole fill.
+// Two workers, interleaved A/B, median of paired ratios, copies over one:
+// ResNet-50 v1.5's 3×3 stride-2 256→256 at 28² 1.73 (one copy had run it
+// at 1.03× one worker), its 1×1 stride-2 1024→512 at 14² 1.23, 3×3
+// 256→256 at 14² 1.13, 512→512 at 7² 1.03; 96 and 128 channels at 28² and
+// 56² 1.12–1.17 in one run and 1.00 in another, where both ran at 1.96×
+// one worker; the 3×3 64→64 layers at 56² and 112² (split over rows, the
+// rows next to a worker's own read from the other core) 1.09 and 1.06;
+// the 11×11 16→16 0.98.
+func rowsOwnPlanes(p *conv.Problem, b *blockedGeom, workers int) bool {
+	return workers > 1 && !b.noCopy && p.MB*p.G*b.nslice == 1 && p.IC*b.chanSize <= rowsOwnMax
 }
 
-// rowsOwnRows is the plane rows [r0, r1) (of Dq·Hq, fillChannel's) that
-// the tasks of segment range chunk read: output rows oh0 … oh1−1 read
-// plane rows oh0 … oh1−1 + (KH−1)·DH div SH. For one depth slice.
+// rowsOwnRows is the rows [r0, r1) of each depth plane of the phase
+// planes (Hq rows; fillChannel counts Dq·Hq, depth-major) that the tasks
+// of segment range chunk read, for one depth slice: output rows oh0 …
+// oh1−1 read plane rows oh0 … oh1−1 + (KH−1)·DH div SH, of every depth
+// plane its taps reach (all Dq of them, with one slice).
 func rowsOwnRows(p *conv.Problem, b *blockedGeom, g *rowsGeom, chunk int) (r0, r1 int) {
 	t0, t1 := chunk*g.tilesPer, min(g.ntiles, (chunk+1)*g.tilesPer)
 	oh0, oh1 := t0/g.segs, ceilDiv(t1, g.segs)
-	return oh0, min(b.q[0]*b.q[1], oh1+(p.K[1]-1)*p.Dil[1]/p.S[1])
+	return oh0, min(b.q[1], oh1+(p.K[1]-1)*p.Dil[1]/p.S[1])
 }
 
 // rowsOwnMax is the largest phase-plane copy a worker fills for itself:
@@ -297,11 +293,14 @@ func newRowsConv(ex *executor, p *conv.Problem, w, b []float32) (*rowsConv, erro
 		packBlockedPanels(d.wp, d.bias, p.G, p.OCG(), k, oc, w, b)
 	}
 	d.acc = ex.perWorker((d.g.gs-1)*d.g.pos*oc + rowsStoreFloats)
-	if rowsOwnPlanes(p, &bc.g, &d.g, ex.workers) {
+	if rowsOwnPlanes(p, &bc.g, ex.workers) {
 		// zero, like b.planes: the fill writes data slots only
 		d.own = ex.perWorkerZero(p.IC * bc.g.chanSize)
-		d.ownAt = make([]ownRows, ex.workers)
+		d.ownAt = make([]ownHeld, ex.workers)
+		bc.planes = nil // unused
 	}
+	// the fill over rows only where the tasks are (fillSplit)
+	bc.fillCut = newFillSplit(p, ex.workers, d.g.chunks > 1)
 	d.runTask = d.task
 	return d, nil
 }
@@ -309,7 +308,7 @@ func newRowsConv(ex *executor, p *conv.Problem, w, b []float32) (*rowsConv, erro
 func (d *rowsConv) run(x, out []float32) {
 	b, p := d.b, d.b.p
 	b.x, d.out = x, out
-	d.run1++
+	d.runs++
 	if !b.g.noCopy && d.own == nil {
 		b.ex.forEachAffine(b.fillCut.tasks(p), b.fillTask)
 	}
@@ -338,12 +337,14 @@ func (d *rowsConv) task(wk, task int) {
 	case d.own != nil:
 		hit(pathRowsOwnPlanes)
 		src = d.own[wk]
-		if at := &d.ownAt[wk]; at.run != d.run1 || at.chunk != chunk {
+		if at := &d.ownAt[wk]; at.run != d.runs || at.chunk != chunk {
 			r0, r1 := rowsOwnRows(p, g, rg, chunk)
 			for nc := range p.MB * p.IC {
-				b.fillChannel(src, nc, r0, r1)
+				for i := range g.q[0] {
+					b.fillChannel(src, nc, i*g.q[1]+r0, i*g.q[1]+r1)
+				}
 			}
-			at.run, at.chunk = d.run1, chunk
+			at.run, at.chunk = d.runs, chunk
 		}
 	}
 	src = src[(n*p.IC+gi*icg)*g.chanSize+sl*g.slicePitch:]

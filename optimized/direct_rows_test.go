@@ -62,8 +62,9 @@ func testRowsMatchesReference(t *testing.T, v optimized.Variant) {
 		"mb2g2ic6ih4iw29oc14oh4ow29kh5kw5ph2pw2",           // 16-channel tile, 7 channels a group: 29 = 15 + 14
 		"mb1ic2id3ih3iw33oc5od3oh3ow33kd3kh3kw3pd1ph1pw1",  // 16-channel tile in 3D: 33 = 17 + 16
 		"mb1ic3ih6iw20oc9kh3kw3sh2sw2ph1pw1",               // 16-channel tile, stride 2: rows of 10
-		"mb1ic2ih24iw24oc192oh24ow24kh3kw3ph1pw1",          // split over 6 channel blocks alone, planes ≥ twice a task's weights: each worker's own planes
-		"mb1ic1ih30iw100oc20oh30ow100kh3kw3ph1pw1",         // split over row ranges, wide rows: each worker's own planes, its rows
+		"mb1ic2ih24iw24oc192oh24ow24kh3kw3ph1pw1",          // split over 6 channel blocks alone: each worker's own planes, all rows
+		"mb1ic1ih30iw100oc20oh30ow100kh3kw3ph1pw1",         // split over row ranges: each worker's own planes, its rows
+		"mb1ic1id2ih2iw2oc1od1oh2ow2kd2kh1kw1",             // one depth slice, two depth planes: own planes fill both
 	} {
 		p, err := conv.ParseDescriptor(desc, conv.OpConv)
 		if err != nil {

@@ -43,7 +43,7 @@ func TestFillSplitCovers(t *testing.T) {
 		p.IC = p.G * rapid.IntRange(1, 40).Draw(rt, "icg")
 		workers := rapid.IntRange(1, 20).Draw(rt, "workers")
 		rows := rapid.IntRange(1, 40).Draw(rt, "rows")
-		f := newFillSplit(&p, workers)
+		f := newFillSplit(&p, workers, rapid.Bool().Draw(rt, "by-rows"))
 		seen := make([]int, p.MB*p.IC*rows)
 		for task := range f.tasks(&p) {
 			nc0, nc1, r0, r1 := f.task(&p, task, rows)

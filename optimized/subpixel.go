@@ -492,7 +492,7 @@ func newSubpixelPanels(ex *executor, p *conv.Problem, name string, slackRows int
 		return s, fmt.Errorf("%s: %w", name, err)
 	}
 	s.padded = ex.floats(p.MB*p.IC*s.vol.psz + slackRows*s.vol.wp)
-	s.fillCut = newFillSplit(p, ex.workers)
+	s.fillCut = newFillSplit(p, ex.workers, true)
 	return s, nil
 }
 
