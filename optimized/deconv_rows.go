@@ -101,7 +101,7 @@ func newDeconvRows(ex *executor, p *conv.Problem, w, b []float32) (*deconvRows, 
 	d.acc = ex.perWorker((rowsGroupSegs()-1)*d.maxPos*d.oc + rowsStoreFloats)
 	d.tmp = ex.perWorker(d.oc * d.maxPos)
 	d.fill, d.task = d.fillTask, d.runTask
-	if deconvRowsOwn(p, ex.workers) {
+	if deconvRowsOwn(p, d.vol, ex.workers) {
 		d.own = ex.perWorkerZero(p.IC * d.vol.psz)
 		d.ownAt = make([]ownHeld, ex.workers)
 		for _, us := range d.units {
@@ -116,14 +116,14 @@ func newDeconvRows(ex *executor, p *conv.Problem, w, b []float32) (*deconvRows, 
 // the input rows its task reads (unitRows), when it starts a task of rows
 // it does not hold yet in this run, instead of all workers filling one
 // volume before the tasks (see rowsOwnPlanes): for one image, group and
-// depth plane. Why: with one volume a worker read the rows next to its own
-// from the other core's cache, and every worker waited for the whole
-// fill. Two workers, interleaved A/B, median of paired ratios: the 4×4
-// stride-2 layers 64→32 at 28² 1.14–1.15, 128→64 at 14² 1.34, 32→32 at
-// 56² 1.08, 256→128 at 7² 1.09; 3×3 stride 1, 64→64 at 28², 1.20. Unlike
-// direct-rows, no layer measured lost by it, so no weight rule.
-func deconvRowsOwn(p *conv.Problem, workers int) bool {
-	return workers > 1 && p.MB*p.G == 1 && p.I[0] == 1 && p.O[0] == 1
+// depth plane, a volume of at most rowsOwnMax floats. Why: with one
+// volume a worker read the rows next to its own from the other core's
+// cache, and every worker waited for the whole fill. Two workers,
+// interleaved A/B, median of paired ratios: the 4×4 stride-2 layers
+// 64→32 at 28² 1.14–1.15, 128→64 at 14² 1.34, 32→32 at 56² 1.08, 256→128
+// at 7² 1.09; 3×3 stride 1, 64→64 at 28², 1.20. No layer measured lost.
+func deconvRowsOwn(p *conv.Problem, vol subpixelVolume, workers int) bool {
+	return workers > 1 && p.MB*p.G == 1 && p.I[0] == 1 && p.O[0] == 1 && p.IC*vol.psz <= rowsOwnMax
 }
 
 // unitRows is the input rows [r0, r1) that units us read (of one depth
