@@ -34,17 +34,24 @@ func newSplit2(pw, iw int) split2 {
 // rows (dst, row r at r·ldd, phase 1 ph after phase 0): one call per plane,
 // the copy being the whole overhead of a stride-2 depthwise layer.
 func (s split2) rows(dst []float32, ph, ldd int, src []float32, iw, rows int) {
+	s.rowsStrided(dst, ph, ldd, src, iw, iw, rows)
+}
+
+// rowsStrided is rows with the input rows lds apart (lds ≥ iw): the
+// blocked planes' fill at height stride SH takes every SH-th input row
+// into one phase plane.
+func (s split2) rowsStrided(dst []float32, ph, ldd int, src []float32, iw, lds, rows int) {
 	if rows == 0 || s.qb == s.qa {
 		return
 	}
 	_ = dst[(rows-1)*ldd+ph+s.qb-1]
-	_ = src[rows*iw-1]
+	_ = src[(rows-1)*lds+iw-1]
 	if hasMultiTapAsm {
-		deinterleave2Rows(&dst[s.qa], ph, ldd, &src[0], s.soff, iw, rows, &s.masks[0], len(s.masks))
+		deinterleave2Rows(&dst[s.qa], ph, ldd, &src[0], s.soff, lds, rows, &s.masks[0], len(s.masks))
 		return
 	}
 	for r := 0; r < rows; r++ {
-		d, x := dst[r*ldd:], src[r*iw:(r+1)*iw]
+		d, x := dst[r*ldd:], src[r*lds:r*lds+iw]
 		at := func(i int) float32 {
 			if i < 0 || i >= iw {
 				return 0

@@ -104,6 +104,7 @@ func testRowsMatchesReference(t *testing.T, v optimized.Variant) {
 		{"rows/16-channel-blocks", []string{optimized.Feature3D}},
 		{"rows/16-channel-blocks", []string{optimized.FeatureGroups}},
 		{"rows/own-planes", []string{optimized.FeatureWorkers}},
+		{"blocked/fill-split2", []string{optimized.Feature2D}},
 	} {
 		if optimized.PathHitsWith(c.path, c.features...) == 0 {
 			t.Error(fmt.Sprintf("path %s never taken with %s", c.path, strings.Join(c.features, "+")))

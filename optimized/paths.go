@@ -113,6 +113,7 @@ const (
 	pathRowsGroups                     // direct-rows: more segments in a task than a group
 	pathRowsOwnPlanes                  // direct-rows: each worker fills its own copy of the phase planes (rowsOwnPlanes)
 	pathDeconvRowsOwn                  // deconv-rows: each worker fills its own padded volume (deconvRowsOwn)
+	pathBlockedFillSplit2              // blocked planes: width stride 2, both width phases filled by one deinterleave
 	numPaths
 )
 
@@ -211,6 +212,7 @@ var pathNames = [numPaths]string{
 	pathRowsGroups:         "rows/segment-groups",
 	pathRowsOwnPlanes:      "rows/own-planes",
 	pathDeconvRowsOwn:      "deconv-rows/own-volume",
+	pathBlockedFillSplit2:  "blocked/fill-split2",
 }
 
 var pathHits [numPaths]atomic.Int64
