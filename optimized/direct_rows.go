@@ -299,8 +299,9 @@ func newRowsConv(ex *executor, p *conv.Problem, w, b []float32) (*rowsConv, erro
 		d.ownAt = make([]ownHeld, ex.workers)
 		bc.planes = nil // unused
 	}
-	// the fill over rows only where the tasks are (fillSplit)
-	bc.fillCut = newFillSplit(p, ex.workers, d.g.chunks > 1)
+	// the fill over rows (depth-major: depth slices too) only where the
+	// tasks are (fillSplit)
+	bc.fillCut = newFillSplit(p, ex.workers, bc.g.nslice > 1 || d.g.chunks > 1)
 	d.runTask = d.task
 	return d, nil
 }
