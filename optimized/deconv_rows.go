@@ -148,14 +148,12 @@ func (d *deconvRows) unitRows(us []subpixelUnit) [2]int {
 }
 
 func (d *deconvRows) run(x, out []float32) {
+	fill := d.fill
 	if d.own != nil {
 		d.runs++
-		d.x, d.out = x, out
-		d.ex.forEachAffine(len(d.units), d.task)
-		d.x, d.out = nil, nil
-		return
+		fill = nil // each task fills its worker's own volume
 	}
-	d.subpixelPanels.run(x, out, d.fill, d.p.MB*d.p.G*len(d.units), d.task)
+	d.subpixelPanels.run(x, out, fill, d.p.MB*d.p.G*len(d.units), d.task)
 }
 
 func (d *deconvRows) runTask(wk, task int) {
@@ -167,13 +165,12 @@ func (d *deconvRows) runTask(wk, task int) {
 	if d.own != nil {
 		hit(pathDeconvRowsOwn)
 		vol = d.own[wk]
-		if at := &d.ownAt[wk]; at.run != d.runs || at.chunk != c {
+		if d.ownAt[wk].take(d.runs, c) {
 			p, isp := d.p, conv.Spatial(d.p.I)
 			r := d.taskRows[c]
 			for nc := range p.IC {
 				d.vol.fillRows(p, d.x[nc*isp:(nc+1)*isp], vol[nc*d.vol.psz:], r[0], r[1])
 			}
-			at.run, at.chunk = d.runs, c
 		}
 	}
 	for _, u := range us {

@@ -242,6 +242,16 @@ type ownHeld struct {
 	_     [48]byte
 }
 
+// take reports whether the copy must be filled for task range chunk of run,
+// and records that it then holds them (its worker fills it next).
+func (h *ownHeld) take(run int64, chunk int) bool {
+	if h.run == run && h.chunk == chunk {
+		return false
+	}
+	h.run, h.chunk = run, chunk
+	return true
+}
+
 // rowsOwnPlanes reports whether each worker fills its own copy of the
 // phase planes, the input rows its task reads (rowsOwnRows), when it
 // starts a task of rows it does not hold yet in this run, instead of all
@@ -338,14 +348,13 @@ func (d *rowsConv) task(wk, task int) {
 	case d.own != nil:
 		hit(pathRowsOwnPlanes)
 		src = d.own[wk]
-		if at := &d.ownAt[wk]; at.run != d.runs || at.chunk != chunk {
+		if d.ownAt[wk].take(d.runs, chunk) {
 			r0, r1 := rowsOwnRows(p, g, rg, chunk)
 			for nc := range p.MB * p.IC {
 				for i := range g.q[0] {
 					b.fillChannel(src, nc, i*g.q[1]+r0, i*g.q[1]+r1)
 				}
 			}
-			at.run, at.chunk = d.runs, chunk
 		}
 	}
 	src = src[(n*p.IC+gi*icg)*g.chanSize+sl*g.slicePitch:]

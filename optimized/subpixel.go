@@ -526,13 +526,16 @@ func (s *subpixelPanels) fillTask(_, t int) {
 	}
 }
 
-// run fills the padded copy of x, then runs tasks tasks of task (its fill
-// and task functions made once, at preparation: see executor.forEach),
+// run fills the padded copy of x (unless fill is nil: the tasks fill
+// what they read), then runs tasks tasks of task (its fill and task
+// functions made once, at preparation: see executor.forEach),
 // both affine: a task's rows of every phase (subpixelUnits) come from
 // about the same share of the input rows, which its worker filled.
 func (s *subpixelPanels) run(x, out []float32, fill func(wk, t int), tasks int, task func(wk, t int)) {
 	s.x, s.out = x, out
-	s.ex.forEachAffine(s.fillCut.tasks(s.p), fill)
+	if fill != nil {
+		s.ex.forEachAffine(s.fillCut.tasks(s.p), fill)
+	}
 	s.ex.forEachAffine(tasks, task)
 	s.x, s.out = nil, nil
 }
