@@ -99,7 +99,7 @@ import (
 // under 2^21 multiply-adds a task (direct-rows likewise, over ranges of
 // row segments). A GEMM variant splits over images, groups, column
 // tiles (or row blocks) and, when those give fewer than 16 tasks, blocks of
-// output channels of at least 42 (gemmSplit), then smaller column tiles or
+// output channels of at least 42 (gemmSplit, gemmSplitEven), then smaller column tiles or
 // row blocks (colSplit, wideBlocks), never under 2^21 multiply-adds a task
 // (see Tasks), so only a small layer at batch 1 still gives it fewer tasks
 // than workers (three of ResNet-50's, at 13–14). When workers > 1 and

@@ -254,13 +254,13 @@ func gemmSplitTarget(workers int) int {
 }
 
 // convGemmBlocks is convGemm's (not wide) decomposition of p: output
-// channels per task and their blocks (gemmSplit), then output positions
+// channels per task and their blocks (gemmSplitEven), then output positions
 // per column tile and the tiles (colSplit).
 func convGemmBlocks(p *conv.Problem, target int) (rows, mblocks, ct, tiles int) {
 	osp := conv.Spatial(p.O)
 	k := p.ICG() * p.Taps()
-	unit := gemmBlockRows(p.OCG(), min(osp, colTile), k)
-	rows, mblocks = gemmSplitUnit(p.MB*p.G*ceilDiv(osp, colTile), p.OCG(), unit, target)
+	n := min(osp, colTile)
+	rows, mblocks = gemmSplitEven(p.MB*p.G*ceilDiv(osp, colTile), p.OCG(), gemmBlockRows(p.OCG(), n, k), gemmTileRows(p.OCG(), n, k), target)
 	ct, tiles = colSplit(p.MB*p.G*mblocks, osp, rows*p.ICG()*p.Taps(), target, mblocks == 1)
 	return rows, mblocks, ct, tiles
 }
@@ -337,17 +337,45 @@ func colUnit() int { return max(1, colTile/32) }
 // gemmSplit returns the output channels per task and the number of such
 // blocks for ocg channels over base tasks, in multiples of gemmRows.
 func gemmSplit(base, ocg, target int) (rows, blocks int) {
-	return gemmSplitUnit(base, ocg, gemmRows, target)
-}
-
-// gemmSplitUnit is gemmSplit in multiples of unit rows.
-func gemmSplitUnit(base, ocg, unit, target int) (rows, blocks int) {
-	if base >= target || ocg <= unit {
+	if base >= target || ocg <= gemmRows {
 		return ocg, 1
 	}
 	want := ceilDiv(target, base) // blocks per GEMM
-	rows = max(unit, ocg/want/unit*unit)
+	rows = max(gemmRows, ocg/want/gemmRows*gemmRows)
 	return rows, ceilDiv(ocg, rows)
+}
+
+// gemmSplitEven is convGemm's gemmSplit: as many blocks of output
+// channels as the target asks of each GEMM (want), even in the GEMM's
+// register tiles of unit rows, the last one short by what is left of a
+// ragged tile, but none under least rows.
+//
+// gemmSplit rounds the rows down to a multiple of least (42), so where
+// ocg/want is not well above it the blocks come out more than want and
+// uneven: GoogLeNet's 512→128 at 14² was four blocks of 42, 42, 42 and 2
+// channels on two workers (84 against 44 rows a worker), each packing the
+// whole B again, its 512→112 three. As 70 + 58 and 56 + 56 they ran
+// 1.18–1.25× and 1.03–1.18× faster, 512→160 (84 + 76 against 42, 42, 42,
+// 34) 1.02–1.07×, ResNet-50's 1024→256 (126 + 130 against 126, 126, 4)
+// 1.05, its 256→1024 and MobileNet's 512→512 0.99–1.04 (paired, two runs
+// each on two workers; the VM's bad periods move single runs by ±5%).
+func gemmSplitEven(base, ocg, least, unit, target int) (rows, blocks int) {
+	if base >= target || ocg <= least {
+		return ocg, 1
+	}
+	want := ceilDiv(target, base) // blocks per GEMM
+	rows = max(least, ceilDiv(ceilDiv(ocg, unit), want)*unit)
+	return rows, ceilDiv(ocg, rows)
+}
+
+// gemmTileRows is the register tile's M unit for an m×n×k GEMM
+// (gemmUnits), on which gemmSplitEven cuts; gemmRows at the test tiles.
+func gemmTileRows(m, n, k int) int {
+	if gemmRows != DefaultTiles.GemmRows {
+		return gemmRows
+	}
+	mu, _ := gemmUnits(m, n, k)
+	return max(1, mu)
 }
 
 // gemmBlockRows is the row unit of convGemm's output-channel blocks for an

@@ -33,6 +33,38 @@ func TestColSplitCovers(t *testing.T) {
 	}
 }
 
+// TestGemmSplitEven: convGemm's output-channel blocks cover the channels,
+// are no more than the target asks of the GEMM unless least forbids it, hold
+// whole register tiles but the last, and the largest is within a tile of an
+// even share (the rule that made 512→128 four blocks of 42, 42, 42 and 2 on
+// two workers fails it).
+func TestGemmSplitEven(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		base := rapid.IntRange(1, 8).Draw(rt, "base")
+		target := rapid.IntRange(1, 16).Draw(rt, "target")
+		unit := rapid.IntRange(1, 48).Draw(rt, "unit")
+		least := unit * rapid.IntRange(1, 4).Draw(rt, "least-tiles")
+		ocg := rapid.IntRange(1, 2048).Draw(rt, "ocg")
+		rows, blocks := gemmSplitEven(base, ocg, least, unit, target)
+		if rows < 1 || blocks != ceilDiv(ocg, rows) || (blocks-1)*rows >= ocg {
+			rt.Fatalf("gemmSplitEven(%d, %d, %d, %d, %d) = %d, %d: not a cover", base, ocg, least, unit, target, rows, blocks)
+		}
+		if blocks == 1 {
+			return
+		}
+		want := ceilDiv(target, base)
+		if rows%unit != 0 || rows < least {
+			rt.Fatalf("gemmSplitEven(%d, %d, %d, %d, %d) = %d rows: not whole tiles of at least %d", base, ocg, least, unit, target, rows, least)
+		}
+		if rows > least && (blocks > want || rows >= ceilDiv(ocg, want)+unit) {
+			rt.Fatalf("gemmSplitEven(%d, %d, %d, %d, %d) = %d blocks of %d: want %d, even within a tile", base, ocg, least, unit, target, blocks, rows, want)
+		}
+	})
+	if rows, blocks := gemmSplitEven(1, 128, 42, 14, 2); blocks != 2 || rows != 70 {
+		t.Errorf("gemmSplitEven(1, 128, 42, 14, 2) = %d, %d; want two blocks of 70 and 58", rows, blocks)
+	}
+}
+
 // TestFillSplitCovers: the fill's tasks write every row of every channel
 // of every image exactly once, for any problem and worker count.
 func TestFillSplitCovers(t *testing.T) {
