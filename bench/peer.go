@@ -73,9 +73,20 @@ type repKey struct {
 // implementations reuse their buffers; with these values theirs stay in
 // the heap too, so the comparison is of the convolutions, not of the
 // allocator's defaults.
+//
+// And OpenBLAS's idle wait, unless set: its pool threads spin for 2^28
+// cycles (about 0.1 s) after each call before they sleep, so a peer that
+// ran a layer on two threads through OpenBLAS kept one of this 2-vCPU
+// machine's cores busy through the first half of our next layer's
+// 2-worker round (torch 1.13 on GoogLeNet's 512→128 1×1 at 4²: 125 ms of
+// CPU in the 300 ms after its run, 0.1 ms with the timeout at 2^19
+// cycles). Our 512→160 1×1 after it measured 1.0× one worker in three
+// rounds of six and 1.9× in the others. 2^19 cycles (about 0.2 ms) is
+// our own helpers' spin (helperSpin): long enough that a timing loop's
+// back-to-back calls find the pool awake.
 func PeerEnv() []string {
 	var env []string
-	for _, kv := range [][2]string{{"MALLOC_MMAP_THRESHOLD_", "33554432"}, {"MALLOC_TRIM_THRESHOLD_", "1073741824"}} {
+	for _, kv := range [][2]string{{"MALLOC_MMAP_THRESHOLD_", "33554432"}, {"MALLOC_TRIM_THRESHOLD_", "1073741824"}, {"OPENBLAS_THREAD_TIMEOUT", "19"}} {
 		if _, set := os.LookupEnv(kv[0]); !set {
 			env = append(env, kv[0]+"="+kv[1])
 		}

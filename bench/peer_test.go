@@ -272,9 +272,14 @@ func TestPeerNameAndEnv(t *testing.T) {
 		}
 	}
 	t.Setenv("MALLOC_TRIM_THRESHOLD_", "5")
+	t.Setenv("OPENBLAS_THREAD_TIMEOUT", "4")
 	unsetenv(t, "MALLOC_MMAP_THRESHOLD_")
 	if got := strings.Join(PeerEnv(), " "); got != "MALLOC_MMAP_THRESHOLD_=33554432" {
 		t.Errorf("PeerEnv() = %q, want only the threshold the user did not set", got)
+	}
+	unsetenv(t, "OPENBLAS_THREAD_TIMEOUT")
+	if got := strings.Join(PeerEnv(), " "); got != "MALLOC_MMAP_THRESHOLD_=33554432 OPENBLAS_THREAD_TIMEOUT=19" {
+		t.Errorf("PeerEnv() = %q, want OpenBLAS's idle wait cut too", got)
 	}
 }
 
