@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -245,6 +246,7 @@ func TestMain(m *testing.M) {
 		}
 	}
 	peakBody, copyBody = cheap("GFLOP/s"), cheap("GB/s")
+	capacityBody = func(w int) float64 { return float64(100 * w) }
 	m.Run()
 }
 
@@ -285,5 +287,42 @@ func TestProgress(t *testing.T) {
 	// 2 rounds × (2 layers × 2 worker counts + 2 probes before and after × 2 worker counts).
 	if want := 2 * (4 + 8); total != want || len(dones) != want || dones[want-1] != want-1 {
 		t.Errorf("total %d, %d calls (last %v), want %d", total, len(dones), dones[len(dones)-1], want)
+	}
+}
+
+// TestShortSamples: samples taken while the capacity probe beside them
+// fell under CapacityHeld of the peak probe are left out of the medians
+// where at least half held, kept where fewer did, and the summary counts
+// them.
+func TestShortSamples(t *testing.T) {
+	peak := &Series{Name: "Peak", Workers: 2, Unit: "GFLOP/s"}
+	for range 4 {
+		peak.Samples = append(peak.Samples, Measurement{Iters: 1, NsPerOp: 1, Metrics: map[string]float64{"GFLOP/s": 400}})
+	}
+	series := func(name string, caps, gflops []float64) *Series {
+		s := &Series{Name: name, Workers: 2, Unit: "GFLOP/s", Pair: Pair{Layer: &Layer{Shape: name, Repeat: 1}, Impl: fake{name: name}}}
+		for i := range caps {
+			s.Samples = append(s.Samples, Measurement{Iters: 1, NsPerOp: 1e9 / gflops[i], Metrics: map[string]float64{"GFLOP/s": gflops[i], CapacityUnit: caps[i]}})
+		}
+		return s
+	}
+	held := series("held", []float64{400, 200, 390, 380, 150, 400}, []float64{10, 5, 11, 10, 4, 12})
+	most := series("most-short", []float64{400, 200, 150, 100, 150, 400}, []float64{10, 5, 4, 3, 4, 12})
+	r := &Results{PeakUnit: "avx512", Workers: []int{2}, Series: []*Series{held, most},
+		Probes: map[int]*Probes{2: {Peak: peak, Copy: &Series{Name: "Copy", Workers: 2, Unit: "GB/s"}}}, Steal: math.NaN()}
+	r.markShort()
+	if got := held.Values("GFLOP/s"); !slices.Equal(got, []float64{10, 11, 10, 12}) {
+		t.Errorf("held: Values = %v, want the four samples whose capacity held", got)
+	}
+	if got := held.Median(); got != 10.5 {
+		t.Errorf("held: Median = %v, want 10.5", got)
+	}
+	if got := most.Values("GFLOP/s"); len(got) != 6 {
+		t.Errorf("most-short: Values = %v, want all six (only two held)", got)
+	}
+	var b strings.Builder
+	r.writeCapacity(&b)
+	if want := "6 of 12 under 85% (warning: the machine lent fewer cores then; 2 of those samples are left out"; !strings.Contains(b.String(), want) {
+		t.Errorf("writeCapacity:\n%s\nwant it to contain %q", b.String(), want)
 	}
 }

@@ -32,10 +32,15 @@ func Median(v []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// Values are s's samples in unit.
+// Values are s's samples in unit: those that held the machine's capacity
+// (not Short), where at least half of them did, else all.
 func (s *Series) Values(unit string) []float64 {
 	var v []float64
-	for _, m := range s.Samples {
+	skip := s.shortSkipped()
+	for i, m := range s.Samples {
+		if skip && s.Short[i] {
+			continue
+		}
 		if unit == "ns/op" {
 			v = append(v, m.NsPerOp)
 		} else if x, ok := m.Metrics[unit]; ok {
@@ -43,6 +48,70 @@ func (s *Series) Values(unit string) []float64 {
 		}
 	}
 	return v
+}
+
+// shortSkipped is whether Values leaves s's Short samples out: some are
+// short, and at least half are not.
+func (s *Series) shortSkipped() bool {
+	n := 0
+	for _, short := range s.Short {
+		if short {
+			n++
+		}
+	}
+	return n > 0 && 2*(len(s.Samples)-n) >= len(s.Samples)
+}
+
+// markShort sets every series' Short from its samples' capacity and the
+// peak probe's median at its worker count.
+func (r *Results) markShort() {
+	for _, s := range r.Series {
+		p := r.Probes[s.Workers]
+		if p == nil || p.Peak.Median() <= 0 {
+			continue
+		}
+		s.Short = make([]bool, len(s.Samples))
+		for i, m := range s.Samples {
+			if c, ok := m.Metrics[CapacityUnit]; ok {
+				s.Short[i] = c < CapacityHeld*p.Peak.Median()
+			}
+		}
+	}
+}
+
+// writeCapacity prints, per worker count, the measurements' capacity as a
+// share of the peak probe, and how many fell short.
+func (r *Results) writeCapacity(w io.Writer) {
+	for _, wk := range r.Workers {
+		peak := r.Probes[wk].Peak.Median()
+		var shares []float64
+		short, left := 0, 0
+		for _, s := range r.Series {
+			if s.Workers != wk {
+				continue
+			}
+			for i, m := range s.Samples {
+				if c, ok := m.Metrics[CapacityUnit]; ok && peak > 0 {
+					shares = append(shares, c/peak)
+				}
+				if i < len(s.Short) && s.Short[i] {
+					short++
+				}
+			}
+			if s.shortSkipped() {
+				left += len(s.Values(s.Unit)) - len(s.Samples) // negative: the samples left out
+			}
+		}
+		if len(shares) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "capacity beside the measurements (FMA probe on %d goroutine%s, the higher of just before and just after): median %s of the peak probe, lowest %s; %d of %d under %.0f%%",
+			wk, plural(wk), pct(Median(shares)), pct(slices.Min(shares)), short, len(shares), 100*CapacityHeld)
+		if short > 0 {
+			fmt.Fprintf(w, " (warning: the machine lent fewer cores then; %d of those samples are left out of the medians below, the rest kept where fewer than half of a benchmark's samples held)", -left)
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // Median is the median of s's headline metric.
@@ -113,6 +182,7 @@ func (r *Results) WriteSummary(w io.Writer, network bool) {
 		}
 		fmt.Fprintln(w)
 	}
+	r.writeCapacity(w)
 	fmt.Fprintf(w, "kernels: %s\n\n", optimized.KernelInfo())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	multi := len(r.Workers) > 1

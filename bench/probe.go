@@ -3,6 +3,7 @@ package bench
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/convverify/convverify/optimized/gemm"
 )
@@ -15,6 +16,26 @@ import (
 // passed "100 % of the peak". At 10⁶ it reads 1.96× there, so the start-up
 // cost is negligible as intended.
 const peakIters = 1000000
+
+// capacity is the FMA probe once on workers goroutines at once (GFLOP/s
+// over wall time), about 3.6 ms: Run takes it just before and just after
+// every measurement, at the measurement's worker count, to see how many
+// cores the machine lent while it ran.
+//
+// Why: the 2-vCPU development VM has periods, minutes long and with no
+// steal reported, in which its two vCPUs together do one core's work
+// (the hypervisor seems to place them on one physical core's two
+// hardware threads). In one ResNet-50 v1.5 run every 2-worker layer took
+// 1.8× as long in rounds 1–3 as in rounds 4–6, at 2.0 cores of CPU time
+// (184 against 350 GFLOP/s on the 3×3 256→256 at 14²), so the network's
+// 2-worker total read 1.44× one worker where the other networks of the
+// same run read 1.78–1.80×. The probes before and after the whole run
+// cannot see such a period; a probe beside each measurement does.
+func capacity(workers int) float64 {
+	start := time.Now()
+	onEach(workers, func(int) { gemm.PeakProbe(peakIters) })
+	return float64(workers) * peakIters * gemm.PeakFlopsPerIter / time.Since(start).Seconds() / 1e9
+}
 
 // copyBytes is the copy probe's buffer: larger than any last-level cache
 // this suite runs on, so the copy streams from and to memory.

@@ -96,7 +96,7 @@ func Direction(unit string, sets ...*Set) (int, error) {
 	switch unit {
 	case "sec/op", "B/op", "allocs/op":
 		return -1, nil
-	case "B/s", "GFLOP/s", "GFLOP/s-cpu", "FLOP/s":
+	case "B/s", "GFLOP/s", "GFLOP/s-cpu", "FLOP/s", "probe-GFLOP/s":
 		return 1, nil
 	}
 	return 0, fmt.Errorf("metric %q: unknown direction (add a line \"Unit %s better=higher\" or \"better=lower\" to the files)", unit, unit)
