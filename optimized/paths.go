@@ -77,6 +77,7 @@ const (
 	pathSubpixelDeep                   // sub-pixel deconv: a task in a later depth plane of a phase (3D)
 	pathSubpixelNegEnd                 // sub-pixel deconv: negative end padding (cropped end)
 	pathGemmColSplit                   // im2col GEMM: column tiles cut below colTile for tasks (small, deep layer)
+	pathGemmPanelSplit                 // im2col GEMM: one column tile's B panels shared among the tasks (panelSplit)
 	pathWideRowSplit                   // wide im2col: row blocks cut below colTile columns for tasks
 	pathPanelsTail                     // implicit GEMM: a B panel past the last column (zero-filled)
 	pathPanelsRunSplit                 // implicit GEMM: a B panel that spans two runs of columns (depth planes)
@@ -176,6 +177,7 @@ var pathNames = [numPaths]string{
 	pathSubpixelDeep:       "subpixel/later-depth-plane",
 	pathSubpixelNegEnd:     "subpixel/negative-end-pad",
 	pathGemmColSplit:       "im2col/column-split",
+	pathGemmPanelSplit:     "im2col/panel-split",
 	pathWideRowSplit:       "im2col-wide/row-split",
 	pathPanelsTail:         "panels/tail",
 	pathPanelsRunSplit:     "panels/run-split",

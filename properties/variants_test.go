@@ -86,6 +86,7 @@ var requiredCombos = []struct {
 	{"im2col/tile-remainder", []string{optimized.Feature2D, optimized.FeatureBatch}},
 	{"im2col/tile-remainder", []string{optimized.Feature3D, optimized.FeatureGroups}},
 	{"im2col/gather", []string{optimized.Feature3D, optimized.FeatureWorkers}},
+	{"im2col/panel-split", []string{optimized.FeatureWorkers}},
 	{"im2col/strided-gather", []string{optimized.FeatureDilStride}},
 	{"im2col/strided-gather", []string{optimized.Feature3D, optimized.FeatureDilStride}},
 	{"im2col-wide/row-block-remainder", []string{optimized.Feature3D}},
