@@ -393,7 +393,7 @@ func gemmSplit(base, ocg, target int) (rows, blocks int) {
 // channels on two workers (84 against 44 rows a worker), each packing the
 // whole B again, its 512→112 three. As 70 + 58 and 56 + 56 they ran
 // 1.18–1.25× and 1.03–1.18× faster, 512→160 (84 + 76 against 42, 42, 42,
-// 34) 1.02–1.07×, ResNet-50's 1024→256 (126 + 130 against 126, 126, 4)
+// 34) 1.02–1.07×, ResNet-50's 1024→256 (140 + 116 against 126, 126, 4)
 // 1.05, its 256→1024 and MobileNet's 512→512 0.99–1.04 (paired, two runs
 // each on two workers; the VM's bad periods move single runs by ±5%).
 func gemmSplitEven(base, ocg, least, unit, target int) (rows, blocks int) {
