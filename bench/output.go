@@ -53,13 +53,19 @@ func (s *Series) Values(unit string) []float64 {
 // shortSkipped is whether Values leaves s's Short samples out: some are
 // short, and at least half are not.
 func (s *Series) shortSkipped() bool {
+	n := shortCount(s)
+	return n > 0 && 2*(len(s.Samples)-n) >= len(s.Samples)
+}
+
+// shortCount is how many of s's samples are Short.
+func shortCount(s *Series) int {
 	n := 0
 	for _, short := range s.Short {
 		if short {
 			n++
 		}
 	}
-	return n > 0 && 2*(len(s.Samples)-n) >= len(s.Samples)
+	return n
 }
 
 // markShort sets every series' Short from its samples' capacity and the
@@ -70,10 +76,11 @@ func (r *Results) markShort() {
 		if p == nil || p.Peak.Median() <= 0 {
 			continue
 		}
+		held := CapacityHeld * p.Peak.Median()
 		s.Short = make([]bool, len(s.Samples))
 		for i, m := range s.Samples {
 			if c, ok := m.Metrics[CapacityUnit]; ok {
-				s.Short[i] = c < CapacityHeld*p.Peak.Median()
+				s.Short[i] = c < held
 			}
 		}
 	}
@@ -90,16 +97,15 @@ func (r *Results) writeCapacity(w io.Writer) {
 			if s.Workers != wk {
 				continue
 			}
-			for i, m := range s.Samples {
+			for _, m := range s.Samples {
 				if c, ok := m.Metrics[CapacityUnit]; ok && peak > 0 {
 					shares = append(shares, c/peak)
 				}
-				if i < len(s.Short) && s.Short[i] {
-					short++
-				}
 			}
+			n := shortCount(s)
+			short += n
 			if s.shortSkipped() {
-				left += len(s.Values(s.Unit)) - len(s.Samples) // negative: the samples left out
+				left += n
 			}
 		}
 		if len(shares) == 0 {
@@ -108,7 +114,7 @@ func (r *Results) writeCapacity(w io.Writer) {
 		fmt.Fprintf(w, "capacity beside the measurements (FMA probe on %d goroutine%s, the higher of just before and just after): median %s of the peak probe, lowest %s; %d of %d under %.0f%%",
 			wk, plural(wk), pct(Median(shares)), pct(slices.Min(shares)), short, len(shares), 100*CapacityHeld)
 		if short > 0 {
-			fmt.Fprintf(w, " (warning: the machine lent fewer cores then; %d of those samples are left out of the medians below, the rest kept where fewer than half of a benchmark's samples held)", -left)
+			fmt.Fprintf(w, " (warning: the machine lent fewer cores then; %d of those samples are left out of the medians below, the rest kept where fewer than half of a benchmark's samples held)", left)
 		}
 		fmt.Fprintln(w)
 	}

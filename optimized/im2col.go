@@ -261,11 +261,14 @@ func convGemmBlocks(p *conv.Problem, target int) (rows, mblocks, ct, tiles int, 
 	osp := conv.Spatial(p.O)
 	k := p.ICG() * p.Taps()
 	n := min(osp, colTile)
-	rows, mblocks = gemmSplitEven(p.MB*p.G*ceilDiv(osp, colTile), p.OCG(), gemmBlockRows(p.OCG(), n, k), gemmTileRows(p.OCG(), n, k), target)
-	ct, tiles = colSplit(p.MB*p.G*mblocks, osp, rows*p.ICG()*p.Taps(), target, mblocks == 1)
-	if pc, ok := panelSplit(p.MB*p.G*ceilDiv(osp, colTile), osp, p.OCG(), k, target); ok && mblocks > 1 {
-		return p.OCG(), 1, pc, ceilDiv(osp, pc), true
+	base := p.MB * p.G * ceilDiv(osp, colTile)
+	rows, mblocks = gemmSplitEven(base, p.OCG(), gemmBlockRows(p.OCG(), n, k), gemmTileRows(p.OCG(), n, k), target)
+	if mblocks > 1 {
+		if pc, ok := panelSplit(base, osp, p.OCG(), k, target); ok {
+			return p.OCG(), 1, pc, ceilDiv(osp, pc), true
+		}
 	}
+	ct, tiles = colSplit(p.MB*p.G*mblocks, osp, rows*k, target, mblocks == 1)
 	return rows, mblocks, ct, tiles, false
 }
 
@@ -424,13 +427,7 @@ func gemmTileRows(m, n, k int) int {
 // problem and the active kernel only, never on workers; at the test tiles
 // it is gemmRows.
 func gemmBlockRows(m, n, k int) int {
-	if gemmRows != DefaultTiles.GemmRows {
-		return gemmRows
-	}
-	mu, _ := gemmUnits(m, n, k)
-	if mu <= 0 {
-		return gemmRows
-	}
+	mu := gemmTileRows(m, n, k)
 	return ceilDiv(gemmRows, mu) * mu
 }
 
