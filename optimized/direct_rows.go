@@ -2,6 +2,7 @@ package optimized
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/convverify/convverify/conv"
 )
@@ -171,7 +172,7 @@ func newRowsGeom(p *conv.Problem, b *blockedGeom, workers int) rowsGeom {
 	g.nob = ceilDiv(p.OCG(), g.oc)
 	g.kt = max(1, rowsChunkTerms()/p.Taps()) * p.Taps()
 	g.gs = rowsGroupSegs()
-	// The parallel split, as far as the workers need (splitTarget) and
+	// The parallel split, as far as the workers need (rowsStealTarget) and
 	// never under minTaskMACs multiply-adds a task: ranges of
 	// output-channel blocks first, then of segments. A task runs its
 	// blocks outermost, each over its segments, so a block's weights are
@@ -180,21 +181,86 @@ func newRowsGeom(p *conv.Problem, b *blockedGeom, workers int) rowsGeom {
 	// segments (ResNet-50's 3×3 at 14² ran at half its one-worker speed on
 	// two workers that way).
 	base := p.MB * p.G * b.nslice
-	target := splitTarget(workers)
-	g.tilesPer, g.obPer = g.ntiles, g.nob
-	if base < target {
-		g.obPer = balancedCut(g.nob, ceilDiv(target, base), base, workers, g.ntiles*g.pos*g.oc*b.k)
+	g.obPer, g.tilesPer = rowsCut(p, b, &g, base, rowsStealTarget(workers), workers)
+	if fine := g; base < rowsStealTarget(workers) {
+		// the stealing split only where it ends no later on the workers
+		// than splitTarget's (at 16 workers minTaskMACs may leave a
+		// layer 24 tasks of 51 M where 16 would do)
+		g.obPer, g.tilesPer = rowsCut(p, b, &g, base, splitTarget(workers), workers)
+		if fine.makespan(base, workers) <= g.makespan(base, workers) {
+			g = fine
+		}
 	}
 	g.obChunks = ceilDiv(g.nob, g.obPer)
-	// and ranges of segments too where the workers need more tasks, or
-	// where the block ranges leave one worker an eighth more than its
-	// share (7 blocks on 2 workers: 4 and 3, and GoogLeNet's 3×3 112→224
-	// at 14² ran 1.54× one worker on two)
-	if base*g.obChunks < target || 8*workers*rangeMakespan(g.nob, g.obPer, base, workers) > 9*base*g.nob {
-		g.tilesPer = balancedCut(g.ntiles, ceilDiv(target, base*g.obChunks), base*g.obChunks, workers, g.obPer*g.pos*g.oc*b.k)
-	}
 	g.chunks = ceilDiv(g.ntiles, g.tilesPer)
 	return g
+}
+
+// rowsCut is the output-channel blocks and the segments per range for
+// target tasks: block ranges, then segment ranges too where the workers
+// need more tasks, or where the block ranges leave one worker an eighth
+// more than its share (7 blocks on 2 workers: 4 and 3, and GoogLeNet's
+// 3×3 112→224 at 14² ran 1.54× one worker on two).
+func rowsCut(p *conv.Problem, b *blockedGeom, g *rowsGeom, base, target, workers int) (obPer, tilesPer int) {
+	obPer, tilesPer = g.nob, g.ntiles
+	if base >= target {
+		return obPer, tilesPer
+	}
+	obPer = balancedCut(g.nob, ceilDiv(target, base), base, workers, g.ntiles*g.pos*g.oc*b.k)
+	obChunks := ceilDiv(g.nob, obPer)
+	if base*obChunks < target || 8*workers*rangeMakespan(g.nob, obPer, base, workers) > 9*base*g.nob {
+		tilesPer = balancedCut(g.ntiles, ceilDiv(target, base*obChunks), base*obChunks, workers, obPer*g.pos*g.oc*b.k)
+	}
+	return obPer, tilesPer
+}
+
+// makespan is the most (block, segment) pairs a worker computes when the
+// tasks of g's ranges, base times over, go largest first to the least
+// loaded of workers (rangeMakespan's model of the executor, on both axes).
+func (g rowsGeom) makespan(base, workers int) int {
+	sizes := func(n, per int) []int {
+		var s []int
+		for i := 0; i < n; i += per {
+			s = append(s, min(per, n-i))
+		}
+		return s
+	}
+	var tasks []int
+	for _, ob := range sizes(g.nob, g.obPer) {
+		for _, t := range sizes(g.ntiles, g.tilesPer) {
+			for range base {
+				tasks = append(tasks, ob*t)
+			}
+		}
+	}
+	slices.Sort(tasks)
+	load := make([]int, max(1, workers))
+	for i := len(tasks) - 1; i >= 0; i-- {
+		load[slices.Index(load, slices.Min(load))] += tasks[i]
+	}
+	return slices.Max(load)
+}
+
+// rowsStealTarget is the tasks direct-rows asks for on workers: four
+// times splitTarget (where that ends no later: newRowsGeom), so that the executor's stealing can move work off a
+// worker whose core the machine slows. Why: on the 2-vCPU development VM
+// the host takes each vCPU away for about 37 µs some 1.4–2.2 times a
+// millisecond (5–9% of its time, reported as no steal), and in some
+// periods one vCPU runs load-heavy code 15% slower than the other; with
+// two tasks a worker, the faster had nothing left to take. Paired on two
+// workers (calls alternated, mean time per block), 16 tasks over 4, with a
+// process busy 10% of each millisecond on one vCPU: ResNet-50's 7×7
+// stride-2, 3×3 at 28², 14² and 7² and 1×1 stride-2 and 2048→512 at 7²
+// 1.04–1.08, the benchmark's 1×1 at 56², 3×3 64→64 and 11×11 1.04–1.10
+// (1.04–1.16 at 20%); without it 0.985–1.014. A row kernel's task packs
+// nothing, so smaller tasks cost little here; deconv-rows' (each refills
+// its rows of every phase: 0.94–0.98) and convGemm's (each packs its B
+// panels: 0.76–0.99) lost, and keep theirs.
+func rowsStealTarget(workers int) int {
+	if workers <= 1 {
+		return 1
+	}
+	return 4 * splitTarget(workers)
 }
 
 // useful is the share of the kernel's multiply-adds that reach an output

@@ -118,3 +118,45 @@ func TestBalancedCut(t *testing.T) {
 		t.Errorf("rangeMakespan(7, 2, 1, 2) = %d, want 4 (2+2 and 2+1)", m)
 	}
 }
+
+// TestRowsSplitSteals: direct-rows' split covers its blocks and segments
+// and ends no later on the workers (rowsGeom.makespan) than splitTarget's
+// cut would, for any layer and worker count; and the benchmark's 3×3, 1×1
+// and 11×11 layers at batch 1 get eight tasks a worker on two workers
+// (rowsStealTarget), so that stealing can move work off a slowed core:
+// splitTarget's two a worker fail it.
+func TestRowsSplitSteals(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		p := conv.New(conv.OpConv, 2)
+		p.MB = rapid.IntRange(1, 3).Draw(rt, "mb")
+		p.IC, p.OC = rapid.IntRange(1, 512).Draw(rt, "ic"), rapid.IntRange(1, 512).Draw(rt, "oc")
+		p.I = [3]int{1, rapid.IntRange(1, 64).Draw(rt, "ih"), rapid.IntRange(1, 64).Draw(rt, "iw")}
+		k := rapid.SampledFrom([]int{1, 3, 5}).Draw(rt, "k")
+		p.K = [3]int{1, k, k}
+		p.PBegin, p.PEnd = [3]int{0, k / 2, k / 2}, [3]int{0, k / 2, k / 2}
+		if err := p.Resolve(); err != nil {
+			rt.Skip(err)
+		}
+		workers := rapid.IntRange(1, 16).Draw(rt, "workers")
+		b := newBlockedGeom(&p, workers)
+		g := newRowsGeom(&p, &b, workers)
+		if g.obChunks*g.obPer < g.nob || (g.obChunks-1)*g.obPer >= g.nob || g.chunks*g.tilesPer < g.ntiles || (g.chunks-1)*g.tilesPer >= g.ntiles {
+			rt.Fatalf("%v on %d workers: %d×%d blocks for %d, %d×%d segments for %d", &p, workers, g.obChunks, g.obPer, g.nob, g.chunks, g.tilesPer, g.ntiles)
+		}
+		base := p.MB * p.G * b.nslice
+		coarse := g
+		coarse.obPer, coarse.tilesPer = rowsCut(&p, &b, &g, base, splitTarget(workers), workers)
+		if a, c := g.makespan(base, workers), coarse.makespan(base, workers); a > c {
+			rt.Fatalf("%v on %d workers: makespan %d, splitTarget's cut %d", &p, workers, a, c)
+		}
+	})
+	for _, d := range []string{"mb1ic64ih56oc64oh56kh3ph1", "mb1ic256ih56oc64oh56kh1", "mb1ic16ih64oc16oh64kh11ph5"} {
+		p, err := conv.ParseDescriptor(d, conv.OpConv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := rowsSplit(&p, 2); n < 16 {
+			t.Errorf("direct-rows on %s, 2 workers: %d tasks, want ≥ 16", d, n)
+		}
+	}
+}
