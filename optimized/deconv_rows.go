@@ -188,7 +188,7 @@ func (d *deconvRows) runUnit(wk, n, g int, u subpixelUnit, padded []float32) {
 	x := padded[(n*p.IC+g*icg)*vol.psz+u.qd*vol.hp*vol.wp:]
 	span := d.span[u.phase]
 	// terms per chunk: whole input channels of the phase's taps
-	kt := max(1, rowsChunkTerms()/max(1, s.ntap)) * max(1, s.ntap)
+	kt := rowsChunk(s.ntap, oc)
 	gs, acc := rowsGroupSegs(), d.acc[wk]
 	hitIf(s.ntap == 0, pathDeconvRowsBias)
 	hitIf(s.k > kt, pathDeconvRowsChunks)

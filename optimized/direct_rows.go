@@ -83,16 +83,27 @@ func rowsShape(p *conv.Problem) (oc, maxPos int) {
 // positions), whatever P.
 const rowsStoreFloats = 512
 
-// rowsChunkTerms is about how many terms a chunk holds (whole input
-// channels, at least one): 128 terms of 32 packed weights are 16 KB, a
-// third of a 48 KB L1 data cache, beside the group's input lines. At the
-// test tiles (SmallTiles) it is 20, so that problems of a few channels
-// already cross several chunks with a remainder.
-func rowsChunkTerms() int {
+// rowsChunkTerms is about how many terms a chunk holds for blocks of oc
+// output channels: as many as make 16 KB of packed weights (128 terms of
+// 32, 256 of 16), a third of a 48 KB L1 data cache, beside the group's
+// input lines. At the test tiles (SmallTiles) it is 20, so that problems
+// of a few channels already cross several chunks with a remainder.
+// Why 16 KB for the 16-channel tile too: the 11×11 16→16 layer's chunks
+// were one input channel (121 terms) and reloaded and stored their 22
+// accumulators, through a Go call, per 121 terms; at two channels a chunk
+// it ran 1.008–1.009× (one worker, paired, two runs).
+func rowsChunkTerms(oc int) int {
 	if colTile < DefaultTiles.ColTile {
 		return 20
 	}
-	return 128
+	return 16 << 10 / 4 / oc
+}
+
+// rowsChunk is the terms a chunk holds: whole input channels of taps
+// terms each, at least one, about rowsChunkTerms(oc).
+func rowsChunk(taps, oc int) int {
+	taps = max(1, taps)
+	return max(1, rowsChunkTerms(oc)/taps) * taps
 }
 
 // rowsGroupSegs is the most segments a group holds: 64 segments of up to
@@ -170,7 +181,7 @@ func newRowsGeom(p *conv.Problem, b *blockedGeom, workers int) rowsGeom {
 	g.segs, g.pos = sg.segs, sg.pos
 	g.ntiles = b.rows * g.segs
 	g.nob = ceilDiv(p.OCG(), g.oc)
-	g.kt = max(1, rowsChunkTerms()/p.Taps()) * p.Taps()
+	g.kt = rowsChunk(p.Taps(), g.oc)
 	g.gs = rowsGroupSegs()
 	// The parallel split, as far as the workers need (rowsStealTarget) and
 	// never under minTaskMACs multiply-adds a task: ranges of
