@@ -66,6 +66,7 @@ func testDeconvRows(t *testing.T, v optimized.Variant) {
 		{"deconv-rows/stride2-scatter", []string{optimized.Feature3D}},
 		{"deconv-rows/stride2-scatter", []string{optimized.FeatureWorkers}},
 		{"deconv-rows/own-volume", []string{optimized.FeatureWorkers}},
+		{"deconv-rows/own-volume-3d", []string{optimized.FeatureWorkers, optimized.Feature3D}},
 	} {
 		if optimized.PathHitsWith(c.path, c.features...) == 0 {
 			t.Error(fmt.Sprintf("path %s never taken with %s", c.path, strings.Join(c.features, "+")))

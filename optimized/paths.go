@@ -114,6 +114,7 @@ const (
 	pathRowsGroups                     // direct-rows: more segments in a task than a group
 	pathRowsOwnPlanes                  // direct-rows: each worker fills its own copy of the phase planes (rowsOwnPlanes)
 	pathDeconvRowsOwn                  // deconv-rows: each worker fills its own padded volume (deconvRowsOwn)
+	pathDeconvRowsOwn3D                // deconv-rows: … of several depth planes
 	pathBlockedFillSplit2              // blocked planes: width stride 2, both width phases filled by one deinterleave
 	numPaths
 )
@@ -214,6 +215,7 @@ var pathNames = [numPaths]string{
 	pathRowsGroups:         "rows/segment-groups",
 	pathRowsOwnPlanes:      "rows/own-planes",
 	pathDeconvRowsOwn:      "deconv-rows/own-volume",
+	pathDeconvRowsOwn3D:    "deconv-rows/own-volume-3d",
 	pathBlockedFillSplit2:  "blocked/fill-split2",
 }
 
