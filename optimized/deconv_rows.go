@@ -60,7 +60,7 @@ type deconvRows struct {
 	tmp            [][]float32      // per worker: a segment transposed, [oc][maxPos], for a strided store
 	// own: per worker, a padded volume only that worker fills and reads
 	// (deconvRowsOwn), taskRows per task the input rows [r0, r1) its units
-	// read, ownAt which run and task's rows a worker's volume holds
+	// read, ownAt which rows of which run a worker's volume holds
 	own        [][]float32
 	taskRows   [][2]int
 	ownAt      []ownHeld
@@ -170,13 +170,13 @@ func (d *deconvRows) runTask(wk, task int) {
 	if d.own != nil {
 		hit(pathDeconvRowsOwn)
 		vol = d.own[wk]
-		if d.ownAt[wk].take(d.runs, c) {
+		r := d.taskRows[c]
+		if r0, r1 := d.ownAt[wk].takeRows(d.runs, r[0], r[1]); r0 < r1 {
 			p, isp := d.p, conv.Spatial(d.p.I)
-			r := d.taskRows[c]
 			hitIf(p.I[0] > 1, pathDeconvRowsOwn3D)
 			for nc := range p.IC {
 				for id := range p.I[0] {
-					d.vol.fillRows(p, d.x[nc*isp:(nc+1)*isp], vol[nc*d.vol.psz:], id*p.I[1]+r[0], id*p.I[1]+r[1])
+					d.vol.fillRows(p, d.x[nc*isp:(nc+1)*isp], vol[nc*d.vol.psz:], id*p.I[1]+r0, id*p.I[1]+r1)
 				}
 			}
 		}

@@ -253,20 +253,21 @@ func (g rowsGeom) makespan(base, workers int) int {
 }
 
 // rowsStealTarget is the tasks direct-rows asks for on workers: four
-// times splitTarget (where that ends no later: newRowsGeom), so that the executor's stealing can move work off a
-// worker whose core the machine slows. Why: on the 2-vCPU development VM
-// the host takes each vCPU away for about 37 µs some 1.4–2.2 times a
-// millisecond (5–9% of its time, reported as no steal), and in some
-// periods one vCPU runs load-heavy code 15% slower than the other; with
-// two tasks a worker, the faster had nothing left to take. Paired on two
-// workers (calls alternated, mean time per block), 16 tasks over 4, with a
-// process busy 10% of each millisecond on one vCPU: ResNet-50's 7×7
-// stride-2, 3×3 at 28², 14² and 7² and 1×1 stride-2 and 2048→512 at 7²
-// 1.04–1.08, the benchmark's 1×1 at 56², 3×3 64→64 and 11×11 1.04–1.10
-// (1.04–1.16 at 20%); without it 0.985–1.014. A row kernel's task packs
-// nothing, so smaller tasks cost little here; deconv-rows' (each refills
-// its rows of every phase: 0.94–0.98) and convGemm's (each packs its B
-// panels: 0.76–0.99) lost, and keep theirs.
+// times splitTarget (where that ends no later: newRowsGeom), so that the
+// executor's stealing can move work off a worker whose core the machine
+// slows. Why: on the 2-vCPU development VM the host takes each vCPU away
+// for about 37 µs some 1.4–2.2 times a millisecond (5–9% of its time,
+// reported as no steal), and in some periods one vCPU runs load-heavy
+// code 15% slower than the other; with two tasks a worker, the faster had
+// nothing left to take. Paired on two workers (calls alternated, mean
+// time per block), 16 tasks over 4, with a process busy 10% of each
+// millisecond on one vCPU: ResNet-50's 7×7 stride-2, 3×3 at 28², 14² and
+// 7² and 1×1 stride-2 and 2048→512 at 7² 1.04–1.08, the benchmark's 1×1
+// at 56², 3×3 64→64 and 11×11 1.04–1.10 (1.04–1.16 at 20%); without it
+// 0.985–1.014. A row kernel's task packs nothing, so smaller tasks cost
+// little here; deconv-rows' (each refills its rows of every phase:
+// 0.94–0.98) and convGemm's (each packs its B panels: 0.76–0.99) lost,
+// and keep theirs.
 func rowsStealTarget(workers int) int {
 	if workers <= 1 {
 		return 1
@@ -304,29 +305,38 @@ type rowsConv struct {
 	out     []float32   // the current run's (its input is b.x)
 	runTask func(wk, task int)
 	// own: per worker, a copy of the phase planes (rowsOwnPlanes) that
-	// only that worker fills and reads, and which run and segment range
-	// (chunk) of the input it holds the rows of
+	// only that worker fills and reads, and which rows of which run it
+	// holds
 	own   [][]float32
 	ownAt []ownHeld
 	runs  int64 // runs so far
 }
 
-// ownHeld is what a worker's own copy of the input holds: the rows of
-// task range chunk of run (a cache line each: every worker writes its own).
+// ownHeld is what a worker's own copy of the input holds: the rows [lo,
+// hi) of run (a cache line each: every worker writes its own).
 type ownHeld struct {
-	run   int64
-	chunk int
-	_     [48]byte
+	run    int64
+	lo, hi int
+	_      [40]byte
 }
 
-// take reports whether the copy must be filled for task range chunk of run,
-// and records that it then holds them (its worker fills it next).
-func (h *ownHeld) take(run int64, chunk int) bool {
-	if h.run == run && h.chunk == chunk {
-		return false
+// takeRows returns the rows [f0, f1) the copy must be filled with for a
+// task that reads rows [r0, r1) in run (none where f0 ≥ f1), and records
+// that it then holds them: where r0 lies in what it holds (the same rows,
+// or the worker's next task in its own block), only the rows past its
+// end; else all of [r0, r1), what it held before forgotten. Why: a task's
+// rows overlap its neighbour's by the taps' reach, and the 11×11 layer's
+// 16 tasks on two workers, each refilling its 10 rows of overlap, ran
+// 0.977× (paired, two runs); deconv-rows' 4×4 stride-2 layers 0.993–0.995,
+// its 3D one 0.977.
+func (h *ownHeld) takeRows(run int64, r0, r1 int) (f0, f1 int) {
+	if h.run == run && r0 >= h.lo && r0 <= h.hi {
+		f0, f1 = h.hi, max(h.hi, r1)
+		h.hi = f1
+		return f0, f1
 	}
-	h.run, h.chunk = run, chunk
-	return true
+	h.run, h.lo, h.hi = run, r0, r1
+	return r0, r1
 }
 
 // rowsOwnPlanes reports whether each worker fills its own copy of the
@@ -425,8 +435,8 @@ func (d *rowsConv) task(wk, task int) {
 	case d.own != nil:
 		hit(pathRowsOwnPlanes)
 		src = d.own[wk]
-		if d.ownAt[wk].take(d.runs, chunk) {
-			r0, r1 := rowsOwnRows(p, g, rg, chunk)
+		r0, r1 := rowsOwnRows(p, g, rg, chunk)
+		if r0, r1 = d.ownAt[wk].takeRows(d.runs, r0, r1); r0 < r1 {
 			for nc := range p.MB * p.IC {
 				for i := range g.q[0] {
 					b.fillChannel(src, nc, i*g.q[1]+r0, i*g.q[1]+r1)

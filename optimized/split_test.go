@@ -160,3 +160,38 @@ func TestRowsSplitSteals(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnHeldTakeRows: after takeRows, every row a task reads was filled
+// in its run, by this call or an earlier one of the same run, whatever
+// order the tasks come in (a worker's own block ascending, stolen tasks
+// anywhere); and a worker's next task in its block fills only the rows
+// past what it holds.
+func TestOwnHeldTakeRows(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		var h ownHeld
+		filled := map[int]bool{} // rows filled in the current run
+		run := int64(1)
+		for i, n := 0, rapid.IntRange(1, 30).Draw(rt, "calls"); i < n; i++ {
+			if rapid.IntRange(0, 9).Draw(rt, "new-run") == 0 {
+				run++
+				clear(filled)
+			}
+			r0 := rapid.IntRange(0, 40).Draw(rt, "r0")
+			r1 := r0 + rapid.IntRange(0, 12).Draw(rt, "rows")
+			f0, f1 := h.takeRows(run, r0, r1)
+			for r := f0; r < f1; r++ {
+				filled[r] = true
+			}
+			for r := r0; r < r1; r++ {
+				if !filled[r] {
+					rt.Fatalf("run %d: rows [%d, %d) read, row %d never filled in the run (filled [%d, %d) now)", run, r0, r1, r, f0, f1)
+				}
+			}
+		}
+	})
+	var h ownHeld
+	h.takeRows(1, 0, 10)
+	if f0, f1 := h.takeRows(1, 8, 18); f0 != 10 || f1 != 18 {
+		t.Errorf("the next task's rows [8, 18) after [0, 10): filled [%d, %d), want [10, 18)", f0, f1)
+	}
+}
