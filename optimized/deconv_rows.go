@@ -122,10 +122,12 @@ func newDeconvRows(ex *executor, p *conv.Problem, w, b []float32) (*deconvRows, 
 // interleaved A/B, median of paired ratios: the 4×4 stride-2 layers
 // 64→32 at 28² 1.14–1.15, 128→64 at 14² 1.34, 32→32 at 56² 1.08, 256→128
 // at 7² 1.09; 3×3 stride 1, 64→64 at 28², 1.20. No layer measured lost.
-// In 3D too (a task's rows of every depth plane): the benchmark's 4×4×4
-// stride-2 32→16 at 8³ read the shared volume at up to 1.8× the time a
-// task took alone on its first task of a run, in periods when a cache
-// line took 0.9 µs to go from one vCPU to the other and back.
+// In 3D too (a task's rows of every depth plane): on the development VM,
+// where a cache line takes about 0.9 µs to go from one vCPU to the other
+// and back, the benchmark's 4×4×4 stride-2 32→16 at 8³ ran each worker's
+// first task of a run from the shared volume in up to 1.8× the time the
+// task took alone. Paired, two workers: 32→16 at 8³ 1.23, 64→32 at 8³
+// 1.14, 16→16 at 16³ 1.18.
 func deconvRowsOwn(p *conv.Problem, vol subpixelVolume, workers int) bool {
 	return workers > 1 && p.MB*p.G == 1 && p.IC*vol.psz <= rowsOwnMax
 }
