@@ -70,6 +70,15 @@ func Regressions() []conv.Problem {
 	d1.I, d1.K = [3]int{1, 19, 21}, [3]int{1, 3, 5}
 	d1.PBegin, d1.PEnd = [3]int{0, 1, 2}, [3]int{0, 1, 2}
 	add(d1)
+	// Depthwise, a 5×3 kernel, 9 rows of padding above and below 4 input
+	// rows: under the test tiles' windows of 3 output rows, the first
+	// windows read padding only (the census demands that path, and the
+	// random rounds drew it rarely enough that CI's six missed it once).
+	dp := conv.New(conv.OpConv, 2)
+	dp.G, dp.IC, dp.OC = 2, 2, 2
+	dp.I, dp.K = [3]int{1, 4, 40}, [3]int{1, 5, 3}
+	dp.PBegin, dp.PEnd = [3]int{0, 9, 1}, [3]int{0, 9, 1}
+	add(dp)
 	// Depthwise 3×3 at stride 1 (the path from the input rows), two
 	// images, 19 outputs a row: a chunk of 16 and a masked tail.
 	d3 := conv.New(conv.OpConv, 2)
@@ -114,6 +123,15 @@ func Regressions() []conv.Problem {
 		d.PBegin[2], d.PEnd[2] = 5, -2
 		add(d)
 	}
+	// 3D deconv, one image and group, 4×4×4 at stride 2: deconv-rows' own
+	// padded volume per worker in every depth plane (the census demands
+	// the path; the random rounds reach it only at several workers).
+	d3d := conv.New(conv.OpDeconv, 3)
+	d3d.IC, d3d.OC = 3, 4
+	for a := range 3 {
+		d3d.I[a], d3d.K[a], d3d.S[a], d3d.PBegin[a], d3d.PEnd[a] = 3, 4, 2, 1, 1
+	}
+	add(d3d)
 	// End padding so negative that every scatter target misses the output.
 	far := conv.New(conv.OpDeconv, 1)
 	far.IC, far.OC = 2, 3
