@@ -126,14 +126,12 @@ type convGemm struct {
 	w, b             []float32
 	mm               gemmFunc
 	icg, ocg, k, osp int
-	isp, tiles       int
-	rows, mblocks    int             // output channels per task, blocks of them (gemmSplit)
-	ct               int             // output positions per column tile (colSplit)
-	panels           bool            // the tiles are panelSplit's
-	pa               []*gemm.PackedA // prepared weights per (group, channel block), or nil
+	isp              int
+	gemmCut                          // the tasks
+	pa               []*gemm.PackedA // prepared weights per (group, channel block: mblocks, then restBlocks), or nil
 	direct           bool
 	cols             [][]float32 // per worker
-	colsAt           []int       // per worker: the column tile (task / mblocks) its cols hold in this run, or -1
+	colsAt           []int       // per worker: the (image, group, column tile) its cols hold in this run, or -1
 	wide             *convGemmWide
 	x, out           []float32 // the current run's
 	task             func(wk, task int)
@@ -149,7 +147,7 @@ func newConvGemm(ex *executor, p *conv.Problem, w, b []float32, mm gemmFunc, gat
 	c.k = c.icg * p.Taps()
 	c.osp, c.isp = conv.Spatial(p.O), conv.Spatial(p.I)
 	ex.useGemm(c.ocg, min(colTile, c.osp), c.k)
-	c.rows, c.mblocks, c.ct, c.tiles, c.panels = convGemmBlocks(p, gemmSplitTarget(ex.workers))
+	c.gemmCut = convGemmBlocks(p, gemmSplitTarget(ex.workers))
 	c.direct = !gather && isIdentityGather(p)
 	if !c.direct {
 		c.cols = ex.perWorker(c.k * min(colTile, c.osp))
@@ -170,9 +168,9 @@ func (c *convGemm) implicitB(prepack bool) {
 		if prepack {
 			// the gather or identity GEMM: its weights packed once too
 			for g := 0; g < c.p.G; g++ {
-				for m := 0; m < c.mblocks; m++ {
-					o0 := m * c.rows
-					c.pa = append(c.pa, gemm.PackA(min(c.rows, c.ocg-o0), c.k, c.w[(g*c.ocg+o0)*c.k:], c.k))
+				for blk := range c.mblocks + c.restBlocks {
+					o0, rows := c.block(blk, c.ocg)
+					c.pa = append(c.pa, gemm.PackA(rows, c.k, c.w[(g*c.ocg+o0)*c.k:], c.k))
 				}
 			}
 		}
@@ -207,7 +205,7 @@ func (c *convGemm) run(x, out []float32) {
 	// affine: a worker's consecutive tasks share their column tile, which
 	// it gathers once (colsAt), and its input rows; paired ratios over the
 	// shared counter on 2 workers 1.02–1.11 on ResNet-50's 1×1 layers
-	c.ex.forEachAffine(c.p.MB*c.p.G*c.tiles*c.mblocks, c.task)
+	c.ex.forEachAffine(c.p.MB*c.p.G*c.perImage(), c.task)
 	c.x, c.out = nil, nil
 }
 
@@ -254,29 +252,97 @@ func gemmSplitTarget(workers int) int {
 	return min(16, workers)
 }
 
+// gemmCut is convGemm's (not wide) decomposition into tasks: per image and
+// group, column tiles of ct output positions × blocks of rows output
+// channels, but, after a panelSplit whose last tile is a ragged panel,
+// that tile in restBlocks blocks of restRows channels instead.
+type gemmCut struct {
+	rows, mblocks        int  // output channels per block, blocks of them (gemmSplitEven)
+	ct, tiles            int  // output positions per column tile (colSplit), tiles
+	panels               bool // the tiles are panelSplit's
+	restRows, restBlocks int  // the ragged last tile's channel blocks, or 0
+}
+
+// perImage is the tasks per (image, group).
+func (gc gemmCut) perImage() int {
+	if gc.restBlocks > 0 {
+		return (gc.tiles-1)*gc.mblocks + gc.restBlocks
+	}
+	return gc.tiles * gc.mblocks
+}
+
+// locate is task i of an (image, group): its column tile and channel block
+// (an index into the group's packed blocks, see block). Where the last tile
+// is cut apart, full tile j and rest block j alternate, so that an affine
+// call gives each worker a whole tile and a share of the rest.
+func (gc gemmCut) locate(i int) (tile, blk int) {
+	if r := gc.restBlocks; r > 0 {
+		switch {
+		case i < 2*r && i%2 == 1:
+			return gc.tiles - 1, gc.mblocks + i/2
+		case i < 2*r:
+			i /= 2
+		default:
+			i -= r
+		}
+	}
+	return i / gc.mblocks, i % gc.mblocks
+}
+
+// block is channel block blk's first output channel and count: blocks
+// below mblocks are rows channels, those above the rest's restRows.
+func (gc gemmCut) block(blk, ocg int) (o0, rows int) {
+	if blk < gc.mblocks {
+		o0 = blk * gc.rows
+		return o0, min(gc.rows, ocg-o0)
+	}
+	o0 = (blk - gc.mblocks) * gc.restRows
+	return o0, min(gc.restRows, ocg-o0)
+}
+
 // convGemmBlocks is convGemm's (not wide) decomposition of p: output
 // channels per task and their blocks (gemmSplitEven), then output positions
-// per column tile and the tiles (colSplit).
-func convGemmBlocks(p *conv.Problem, target int) (rows, mblocks, ct, tiles int, panels bool) {
+// per column tile and the tiles (colSplit), or panelSplit's tiles over all
+// the channels.
+//
+// panelSplit leaves a last tile of what is left of a ragged panel (196 =
+// 4·48 + 4 positions at 14²), which is one task of the whole A for a few
+// columns: ResNet-50's 256→1024 at 14² on two workers ran tiles of 96
+// columns in 290 µs and the 4-column rest in 47 µs more on one of them,
+// MobileNet's 512→512 289 and 31 µs (an instrumented pool, medians). That
+// tile is cut into target blocks of channels instead, of whole register
+// tiles (gemmTileRows of its product), one beside each full tile; each
+// block has its weights packed apart (the layer's packed weights twice).
+// The two blocks took 21 and 18 µs on 512→512; paired over the single
+// rest task on two workers (blocks of calls alternated, mean call):
+// 512→512 1.012, 256→1024 1.034, 256→512 1.047, 1024→256 1.014.
+func convGemmBlocks(p *conv.Problem, target int) gemmCut {
 	osp := conv.Spatial(p.O)
 	k := p.ICG() * p.Taps()
 	n := min(osp, colTile)
 	base := p.MB * p.G * ceilDiv(osp, colTile)
-	rows, mblocks = gemmSplitEven(base, p.OCG(), gemmBlockRows(p.OCG(), n, k), gemmTileRows(p.OCG(), n, k), target)
+	rows, mblocks := gemmSplitEven(base, p.OCG(), gemmBlockRows(p.OCG(), n, k), gemmTileRows(p.OCG(), n, k), target)
 	if mblocks > 1 {
 		if pc, ok := panelSplit(base, osp, p.OCG(), k, target); ok {
-			return p.OCG(), 1, pc, ceilDiv(osp, pc), true
+			gc := gemmCut{rows: p.OCG(), mblocks: 1, ct: pc, tiles: ceilDiv(osp, pc), panels: true}
+			if rest := osp % pc; rest > 0 {
+				unit := gemmTileRows(p.OCG(), rest, k)
+				gc.restRows = ceilDiv(ceilDiv(p.OCG(), unit), target) * unit
+				gc.restBlocks = ceilDiv(p.OCG(), gc.restRows)
+			}
+			return gc
 		}
 	}
-	ct, tiles = colSplit(p.MB*p.G*mblocks, osp, rows*k, target, mblocks == 1)
-	return rows, mblocks, ct, tiles, false
+	ct, tiles := colSplit(p.MB*p.G*mblocks, osp, rows*k, target, mblocks == 1)
+	return gemmCut{rows: rows, mblocks: mblocks, ct: ct, tiles: tiles}
 }
 
 // panelSplit is the column tile that gives each of target tasks the same
 // number of the GEMM's whole B panels (nr columns), and a last tile of
-// what is left of a ragged panel, where the output positions are one
-// column tile (base 1), the tile is not transposed, the whole panels divide
-// evenly and a task keeps minTaskMACs. convGemmBlocks takes it over a
+// what is left of a ragged panel (which convGemmBlocks cuts by channels),
+// where the output positions are one column tile (base 1), the tile is not
+// transposed, the whole panels divide evenly and a task keeps minTaskMACs.
+// convGemmBlocks takes it over a
 // split of the output channels: each task then packs only its own panels
 // of B, where every channel block packed all of B again. ResNet-50's
 // 1024→256 and MobileNet's 512→512 1×1 at 14² on two workers, as 96, 96
@@ -289,7 +355,7 @@ func panelSplit(base, osp, m, k, target int) (ct int, ok bool) {
 	if base != 1 || target <= 1 {
 		return 0, false
 	}
-	nu := 1 // at the test tiles, whose small problems must reach it
+	nu := 2 // at the test tiles, whose small problems must reach it, and an odd count of positions its ragged rest
 	if colTile == DefaultTiles.ColTile {
 		_, nr, trans := gemm.Tile(m, osp, k)
 		if trans {
@@ -433,19 +499,18 @@ func gemmBlockRows(m, n, k int) int {
 
 func (c *convGemm) runTask(wk, task int) {
 	p, tiles, icg, ocg, osp, isp, k := c.p, c.tiles, c.icg, c.ocg, c.osp, c.isp, c.k
-	mblk := task % c.mblocks
-	task /= c.mblocks
-	tile := task // (image, group, column tile): what the im2col depends on
-	o0 := mblk * c.rows
-	rows := min(c.rows, ocg-o0)
-	t := task % tiles
-	g := (task / tiles) % p.G
-	n := task / (tiles * p.G)
+	per := c.perImage()
+	ng := task / per // image × groups + group
+	t, blk := c.locate(task % per)
+	o0, rows := c.block(blk, ocg)
+	tile := ng*tiles + t // (image, group, column tile): what the im2col depends on
+	g, n := ng%p.G, ng/p.G
 	j0, j1 := t*c.ct, min(osp, (t+1)*c.ct)
 	nt := j1 - j0
 	hitIf(tiles > 1 && nt < c.ct, pathIm2colTileRem)
 	hitIf(c.ct < colTile, pathGemmColSplit)
 	hitIf(c.panels, pathGemmPanelSplit)
+	hitIf(blk >= c.mblocks, pathGemmPanelRest)
 	xg := c.x[(n*p.IC+g*icg)*isp : (n*p.IC+(g+1)*icg)*isp]
 	out := c.out[(n*p.OC+g*ocg+o0)*osp+j0:]
 	beta := float32(0)
@@ -486,10 +551,10 @@ func (c *convGemm) runTask(wk, task int) {
 		hit(pathGemmPackedA)
 		if bias != nil {
 			hitIf(gemm.BiasFused(), pathGemmBiasPerTile)
-			c.ex.gemmWS(wk).SgemmPackedABias(c.pa[g*c.mblocks+mblk], nt, bm, ldb, bias, out, osp)
+			c.ex.gemmWS(wk).SgemmPackedABias(c.pa[g*(c.mblocks+c.restBlocks)+blk], nt, bm, ldb, bias, out, osp)
 			return
 		}
-		c.ex.gemmWS(wk).SgemmPackedA(c.pa[g*c.mblocks+mblk], nt, bm, ldb, beta, out, osp)
+		c.ex.gemmWS(wk).SgemmPackedA(c.pa[g*(c.mblocks+c.restBlocks)+blk], nt, bm, ldb, beta, out, osp)
 		return
 	}
 	c.mm(c.ex.gemmWS(wk), rows, nt, k, c.w[(g*ocg+o0)*k:], k, bm, ldb, beta, out, osp)

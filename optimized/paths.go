@@ -78,6 +78,7 @@ const (
 	pathSubpixelNegEnd                 // sub-pixel deconv: negative end padding (cropped end)
 	pathGemmColSplit                   // im2col GEMM: column tiles cut below colTile for tasks (small, deep layer)
 	pathGemmPanelSplit                 // im2col GEMM: one column tile's B panels shared among the tasks (panelSplit)
+	pathGemmPanelRest                  // im2col GEMM: panelSplit's ragged last tile, a block of its output channels
 	pathWideRowSplit                   // wide im2col: row blocks cut below colTile columns for tasks
 	pathPanelsTail                     // implicit GEMM: a B panel past the last column (zero-filled)
 	pathPanelsRunSplit                 // implicit GEMM: a B panel that spans two runs of columns (depth planes)
@@ -179,6 +180,7 @@ var pathNames = [numPaths]string{
 	pathSubpixelNegEnd:     "subpixel/negative-end-pad",
 	pathGemmColSplit:       "im2col/column-split",
 	pathGemmPanelSplit:     "im2col/panel-split",
+	pathGemmPanelRest:      "im2col/panel-rest",
 	pathWideRowSplit:       "im2col-wide/row-split",
 	pathPanelsTail:         "panels/tail",
 	pathPanelsRunSplit:     "panels/run-split",

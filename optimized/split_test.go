@@ -6,6 +6,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/convverify/convverify/conv"
+	"github.com/convverify/convverify/optimized/gemm"
 )
 
 // TestColSplitCovers: colSplit's tiles cover the n positions, none empty,
@@ -193,5 +194,78 @@ func TestOwnHeldTakeRows(t *testing.T) {
 	h.takeRows(1, 0, 10)
 	if f0, f1 := h.takeRows(1, 8, 18); f0 != 10 || f1 != 18 {
 		t.Errorf("the next task's rows [8, 18) after [0, 10): filled [%d, %d), want [10, 18)", f0, f1)
+	}
+}
+
+// TestGemmCutCovers: convGemm's tasks of an (image, group) compute every
+// output position of every channel exactly once, whatever the shape and
+// target, and where panelSplit's ragged last tile is cut by channels, the
+// affine blocks of target workers give each worker one full tile and at
+// most one block of the rest. At the production tiles MobileNet's 512→512
+// 1×1 at 14² on two workers is two tiles of 96 positions and the last 4
+// positions in two blocks of channels (1 and 3 workers are what the
+// conformance harness compares bit for bit; the bits are the tiles').
+func TestGemmCutCovers(t *testing.T) {
+	old := SetTiles(SmallTiles) // whose 11-position tiles reach panelSplit at these sizes
+	rests := 0
+	rapid.Check(t, func(rt *rapid.T) {
+		p := conv.New(conv.OpConv, 2)
+		p.IC = rapid.IntRange(1, 64).Draw(rt, "ic")
+		p.OC = rapid.IntRange(1, 64).Draw(rt, "oc")
+		p.I = [3]int{1, 1, rapid.IntRange(1, 40).Draw(rt, "iw")}
+		if err := p.Resolve(); err != nil {
+			rt.Fatal(err)
+		}
+		target := rapid.IntRange(1, 16).Draw(rt, "target")
+		gc := convGemmBlocks(&p, target)
+		osp, ocg := conv.Spatial(p.O), p.OCG()
+		seen := make([]int, osp*ocg)
+		n := gc.perImage()
+		for i := range n {
+			tl, blk := gc.locate(i)
+			o0, rows := gc.block(blk, ocg)
+			if (blk >= gc.mblocks) != (gc.restBlocks > 0 && tl == gc.tiles-1) {
+				rt.Fatalf("task %d: tile %d of %d with block %d (%d whole-tile blocks)", i, tl, gc.tiles, blk, gc.mblocks)
+			}
+			for o := o0; o < o0+rows; o++ {
+				for j := tl * gc.ct; j < min(osp, (tl+1)*gc.ct); j++ {
+					seen[o*osp+j]++
+				}
+			}
+		}
+		for i, c := range seen {
+			if c != 1 {
+				rt.Fatalf("target %d, %+v: channel %d position %d computed %d times", target, gc, i/osp, i%osp, c)
+			}
+		}
+		if gc.restBlocks == 0 {
+			return
+		}
+		rests++
+		for w := range target {
+			whole, rest := 0, 0
+			for i := w * n / target; i < (w+1)*n/target; i++ {
+				if _, blk := gc.locate(i); blk >= gc.mblocks {
+					rest++
+				} else {
+					whole++
+				}
+			}
+			if whole != 1 || rest > 1 {
+				rt.Fatalf("target %d, %+v: worker %d's block has %d whole tiles and %d rest blocks", target, gc, w, whole, rest)
+			}
+		}
+	})
+	if rests == 0 {
+		t.Error("no draw cut a ragged last tile by channels")
+	}
+	SetTiles(DefaultTiles)
+	defer SetTiles(old)
+	if _, nr, trans := gemm.Tile(512, 196, 512); nr != 48 || trans {
+		return // the pure-Go tiles (noasm): no 48-column panels
+	}
+	p, _ := conv.ParseDescriptor("mb1ic512ih14oc512oh14kh1", conv.OpConv)
+	if gc := convGemmBlocks(&p, 2); gc.ct != 96 || gc.tiles != 3 || gc.restBlocks != 2 || gc.perImage() != 4 {
+		t.Errorf("512→512 at 14² on two workers: %+v; want tiles of 96, the last 4 positions in two blocks", gc)
 	}
 }

@@ -112,7 +112,11 @@ func convGemmSplit(p *conv.Problem, gather bool, workers int) (int, string) {
 			p.MB, p.G, p.O[0], blocks, rows, wp, minTaskMACs(), mblocks, mrows, p.OCG())
 	}
 	osp := conv.Spatial(p.O)
-	rows, blocks, ct, tiles, _ := convGemmBlocks(p, gemmSplitTarget(workers))
-	return p.MB * p.G * tiles * blocks, fmt.Sprintf("batch %d × groups %d × column tiles %d (%d output positions, %d per tile, tasks of ≥ %d multiply-adds) × output-channel blocks %d (%d of %d channels each)",
-		p.MB, p.G, tiles, osp, ct, minTaskMACs(), blocks, rows, p.OCG())
+	gc := convGemmBlocks(p, gemmSplitTarget(workers))
+	d := fmt.Sprintf("batch %d × groups %d × column tiles %d (%d output positions, %d per tile, tasks of ≥ %d multiply-adds) × output-channel blocks %d (%d of %d channels each)",
+		p.MB, p.G, gc.tiles, osp, gc.ct, minTaskMACs(), gc.mblocks, gc.rows, p.OCG())
+	if gc.restBlocks > 0 {
+		d += fmt.Sprintf(", the last tile in %d blocks of %d channels", gc.restBlocks, gc.restRows)
+	}
+	return p.MB * p.G * gc.perImage(), d
 }
