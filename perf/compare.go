@@ -132,6 +132,7 @@ func Compare(old, new *Set, opt Options) (Report, error) {
 	default:
 		return Report{}, fmt.Errorf("normalize %q: want peak or none", opt.Normalize)
 	}
+	old, new = alignWorkers(old, new)
 	rep := Report{Metric: unit, Better: better, Normalized: opt.Normalize == "peak"}
 	th := benchmath.DefaultThresholds
 	th.CompareAlpha = opt.Alpha

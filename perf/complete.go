@@ -61,6 +61,7 @@ func plural(n int) string {
 // (old's, then new's). No gaps means complete evidence.
 func Completeness(old, new *Set, metric string, alpha float64) []Gap {
 	_, unit := benchunit.Tidy(1, metric)
+	old, new = alignWorkers(old, new) // as Compare matches them
 	var gaps []Gap
 	missing := func(in, from *Set) {
 		var names []string

@@ -34,6 +34,13 @@
 // file promised nothing (files from before that line), fewer than
 // MinSamples(α), the least that can reach a verdict.
 //
+// Names match exactly, but for one key: bench names a benchmark
+// …/workers=N only when its run timed several worker counts, so where just
+// one of the files has such names, the other file's names get the key of
+// the single count its "workers:" configuration line names (alignWorkers):
+// a one-worker baseline then compares with a --workers 1,2 run, whose
+// 2-worker benchmarks are only in one file.
+//
 // Shared machines: EnvWarnings says when two files differ in cpu, kernel,
 // GOMAXPROCS or workers, or when a run began at a load average of at least
 // HighLoad per CPU. Options.Normalize "peak" compares every benchmark as a

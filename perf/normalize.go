@@ -3,6 +3,7 @@ package perf
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"golang.org/x/perf/benchmath"
@@ -27,6 +28,63 @@ func workersKey(name string) string {
 		return ""
 	}
 	return name[i:]
+}
+
+// alignWorkers lets a run of one worker count, whose names carry no
+// /workers=N (bench adds the key only when it times several counts), be
+// compared with a run of several: where exactly one of the two files has
+// keyed names, the other's unkeyed names get the key of the count its run
+// timed, read from its "workers" configuration line ("workers: 1"). A
+// file without that line, or with several counts in it, is left as it is.
+func alignWorkers(old, new *Set) (*Set, *Set) {
+	ko, kn := hasWorkersKeys(old), hasWorkersKeys(new)
+	switch {
+	case ko && !kn:
+		return old, withWorkersKey(new)
+	case kn && !ko:
+		return withWorkersKey(old), new
+	}
+	return old, new
+}
+
+func hasWorkersKeys(s *Set) bool {
+	for _, n := range s.Names {
+		if workersKey(n) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// withWorkersKey is s with "/workers=W" added to every name that has no
+// such key, W its configured single worker count; s itself when the
+// configuration names none or several.
+func withWorkersKey(s *Set) *Set {
+	w, err := strconv.Atoi(strings.TrimSpace(s.Config["workers"]))
+	if err != nil || w < 1 {
+		return s
+	}
+	key := "/workers=" + strconv.Itoa(w)
+	rename := func(n string) string {
+		if workersKey(n) != "" {
+			return n
+		}
+		return n + key
+	}
+	t := *s
+	t.Names = make([]string, len(s.Names))
+	t.Values = make(map[string]map[string][]float64, len(s.Values))
+	t.Promised = make(map[string]int, len(s.Promised))
+	for i, n := range s.Names {
+		t.Names[i] = rename(n)
+	}
+	for n, v := range s.Values {
+		t.Values[rename(n)] = v
+	}
+	for n, v := range s.Promised {
+		t.Promised[rename(n)] = v
+	}
+	return &t
 }
 
 // PeakOf is the name of the FMA probe that s ran beside bench (the one of

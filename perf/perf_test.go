@@ -252,3 +252,46 @@ func TestOnlyInOneFile(t *testing.T) {
 		t.Errorf("rows %d only-old %q only-new %q", len(rep.Rows), rep.OnlyOld, rep.OnlyNew)
 	}
 }
+
+// TestOneWorkerFileComparesWithSeveral: a run of one worker count names
+// its benchmarks without /workers=N; compared with a run of several, its
+// names take the key of the count its "workers:" line names, in either
+// order, and the other counts are only in the other file. A file whose
+// line names several counts, or none, is not renamed.
+func TestOneWorkerFileComparesWithSeveral(t *testing.T) {
+	one := mustRead(t, file(map[string][]float64{"A": {10, 11, 12, 13}}, "workers: 1"), "one")
+	two := mustRead(t, file(map[string][]float64{"A/workers=1": {20, 21, 22, 23}, "A/workers=2": {5, 6, 7, 8}}, "workers: 1,2"), "two")
+	for _, pair := range [][2]*Set{{one, two}, {two, one}} {
+		rep, err := Compare(pair[0], pair[1], opt5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Rows) != 1 || rep.Rows[0].Name != "A/workers=1" || rep.Rows[0].Verdict == Same {
+			t.Fatalf("%s against %s: rows %+v", pair[0].File, pair[1].File, rep.Rows)
+		}
+		if only := append(rep.OnlyOld, rep.OnlyNew...); len(only) != 1 || only[0] != "A/workers=2" {
+			t.Errorf("%s against %s: only in one file %q, want A/workers=2", pair[0].File, pair[1].File, only)
+		}
+	}
+	if one.Names[0] != "A" {
+		t.Errorf("the file read was renamed: %q", one.Names)
+	}
+	for _, line := range []string{"workers: 1,2", ""} {
+		other := mustRead(t, file(map[string][]float64{"A": {10, 11, 12, 13}}, line), "other")
+		if _, err := Compare(other, two, opt5); err == nil {
+			t.Errorf("a file with %q matched /workers=1", line)
+		}
+	}
+}
+
+// TestCompletenessAlignsWorkers: Completeness matches names as Compare
+// does, so a one-worker file lacks only the other counts of a run of
+// several, not its own benchmarks under their keyed names.
+func TestCompletenessAlignsWorkers(t *testing.T) {
+	one := mustRead(t, file(map[string][]float64{"A": {10, 11, 12, 13}}, "workers: 1"), "one")
+	two := mustRead(t, file(map[string][]float64{"A/workers=1": {20, 21, 22, 23}, "A/workers=2": {5, 6, 7, 8}}, "workers: 1,2"), "two")
+	gaps := Completeness(one, two, "sec/op", 0.05)
+	if len(gaps) != 1 || gaps[0].File != "one" || len(gaps[0].Missing) != 1 || gaps[0].Missing[0] != "A/workers=2" {
+		t.Errorf("gaps %+v, want one lacking A/workers=2", gaps)
+	}
+}
