@@ -43,13 +43,14 @@ import (
 //     69.3 against 63.4 GFLOP/s, and loses most, up to 1.4× on the
 //     channel-expanding and strided ones: 58.8 against 79.6 at 256→1024
 //     on 14², 47.7 against 70.6 at 256→512 stride 2; no form separates
-//     them); but direct-rows on planes of fewer than 196 positions
-//     where its segments hold at least rowsMinPos outputs
+//     them); but direct-rows on planes of fewer than rows1x1MaxPlane =
+//     28² positions where its segments hold at least rowsMinPos outputs
 //     (rowsChosen1x1): with its terms in chunks (see direct-rows), paired
 //     ratios of interleaved calls at 7² gave it 1.04–1.12× on ResNet-50's
 //     512→2048, 2048→512, 1024→1024, 512→1024 and 1.2–2.0× on GoogLeNet's
 //     832→384, 256, 128, 48, where the GEMM's n = 49 fills its panels
-//     poorly; at 14² (512→512) the GEMM was 1.04× faster, at 28² 1.13×;
+//     poorly, and since its 16 KB chunks 1.14–1.23× at 14² (see
+//     rows1x1MaxPlane);
 //   - any other conv (kernels of two taps and more: 3×3 at any stride,
 //     large kernels, 3D, grouped) → direct-blocked. Planned, one core,
 //     GFLOP/s medians of interleaved rounds on the 2-core development
@@ -195,6 +196,20 @@ const (
 	rowsUsefulShare = 0.9
 )
 
+// rows1x1MaxPlane is the output plane, in positions, from which a 1×1
+// conv goes to pointwise-gemm rather than direct-rows (rowsChosen1x1):
+// 28² = 784. Paired ratios of direct-rows over pointwise-gemm (planned,
+// interleaved blocks of calls, median of the blocks' ratios), one worker
+// and two: at 14² 1.14–1.23 and 1.03–1.26 on eleven layers of ResNet-50,
+// MobileNet and GoogLeNet (512→512, 256→1024, 1024→256, 480→192, 512→64,
+// 528→256, 256→512, 512→1024 at stride 2); at 28² 1.02–1.13 and 0.83–1.26
+// (the stride-2 256→512 from 56² 0.83 on two workers); at 56² 0.97–1.03
+// and 0.93–1.24; at 112² (32→64) 0.89 and 0.85. It was 14² = 196 while
+// direct-rows put each input channel's terms in its own call; since its
+// terms go in chunks (rowsChunkTerms) the GEMM keeps only planes of 28²
+// and more.
+const rows1x1MaxPlane = 28 * 28
+
 // rowsChosen reports whether Best takes direct-rows for p where it would
 // take direct-blocked: its kernel runs in assembly, its row segments hold
 // at least rowsMinPos outputs, and the share of its multiply-adds that
@@ -230,11 +245,11 @@ func deconvRowsChosen(p *conv.Problem) bool {
 // rowsChosen1x1 reports whether Best takes direct-rows for a 1×1 conv
 // where it would take pointwise-gemm: its kernel runs in assembly, its
 // segments hold at least rowsMinPos outputs, and the output plane holds
-// fewer than rowsMaxPos² = 196 positions, the GEMM's n (its 32- and
+// fewer than rows1x1MaxPlane positions, the GEMM's n (its 32- and
 // 48-column panels tile a 7×7 plane poorly; a 1×1 without stride or
 // padding is one flat run of the plane, so segments of 13 there).
 func rowsChosen1x1(p *conv.Problem) bool {
-	if !rowsAsm() || conv.Spatial(p.O) >= rowsMaxPos*rowsMaxPos {
+	if !rowsAsm() || conv.Spatial(p.O) >= rows1x1MaxPlane {
 		return false
 	}
 	b := newBlockedGeom(p, 1)

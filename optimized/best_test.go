@@ -57,11 +57,14 @@ func TestBestRule(t *testing.T) {
 		// half of the 16-channel tile would be padding
 		{"mb1ic8ih28oc8oh28kh3ph1", conv.OpConv, "direct-blocked"},
 		{"mb1ic32ih56oc8oh56kh3ph1", conv.OpConv, "direct-blocked"},
-		// rows of 7, and 1×1 on rows narrower than 14
+		// rows of 7, and 1×1 on planes under 28²
 		{"mb1ic512ih7oc512oh7kh3ph1", conv.OpConv, rows},
 		{"mb1ic832ih7oc128oh7kh1", conv.OpConv, rows1x1},
 		{"mb1ic1024ih14oc2048oh7kh1sh2", conv.OpConv, rows1x1},
-		{"mb1ic512ih14oc512oh14kh1", conv.OpConv, "pointwise-gemm"},
+		{"mb1ic512ih14oc512oh14kh1", conv.OpConv, rows1x1},
+		{"mb1ic512ih28oc1024oh14kh1sh2", conv.OpConv, rows1x1},
+		{"mb1ic27ih27oc64oh27kh1", conv.OpConv, rows1x1},
+		{"mb1ic256ih28oc128oh28kh1", conv.OpConv, "pointwise-gemm"},
 		{"mb1ic1024ih1oc5oh1kh1", conv.OpConv, "pointwise-gemm"},
 		// segments under rowsMinPos
 		{"mb1ic64ih6oc64oh6kh3ph1", conv.OpConv, "direct-blocked"},
