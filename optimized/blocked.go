@@ -636,6 +636,22 @@ func (d *blockedConv) fillChannel(planes []float32, nc, r0, r1 int) {
 	sd, sh, sw := p.S[0], p.S[1], p.S[2]
 	pd, ph := p.PBegin[0], p.PBegin[1]
 	Hq, Wq := g.q[1], g.q[2]
+	// planeRows is, for phase f's depth plane i, its input depth plane id
+	// and its rows j in [r0, r1) whose input row ih = SH·j + b − PH is in
+	// [0, IH), as [j0, j1) (empty where id lies outside the input)
+	planeRows := func(f blockedPhase, i int) (id, j0, j1 int) {
+		id = sd*i + f.a - pd
+		if id < 0 || id >= ID {
+			return id, 0, 0
+		}
+		j0, j1 = max(r0-i*Hq, ceilDiv(max(0, ph-f.b), sh)), min(r1-i*Hq, Hq)
+		if last := IH - 1 + ph - f.b; last < 0 {
+			j1 = j0
+		} else {
+			j1 = min(j1, last/sh+1)
+		}
+		return id, j0, j1
+	}
 	for k := 0; k < len(d.phases); k++ {
 		f := d.phases[k]
 		pl := dst[f.idx*g.plane : (f.idx+1)*g.plane]
@@ -649,18 +665,7 @@ func (d *blockedConv) fillChannel(planes []float32, nc, r0, r1 int) {
 			// stride-2 conv1 1.10 (two)
 			hit(pathBlockedFillSplit2)
 			for i := r0 / Hq; i <= (r1-1)/Hq; i++ {
-				id := sd*i + f.a - pd
-				if id < 0 || id >= ID {
-					continue
-				}
-				// rows j of depth plane i in [r0, r1) whose input row
-				// ih = SH·j + b − PH is in [0, IH)
-				j0, j1 := max(r0-i*Hq, ceilDiv(max(0, ph-f.b), sh)), min(r1-i*Hq, Hq)
-				if last := IH - 1 + ph - f.b; last < 0 {
-					j1 = j0
-				} else {
-					j1 = min(j1, last/sh+1)
-				}
+				id, j0, j1 := planeRows(f, i)
 				if j1 <= j0 {
 					continue
 				}
@@ -671,6 +676,17 @@ func (d *blockedConv) fillChannel(planes []float32, nc, r0, r1 int) {
 		}
 		lo, hi, iw0 := d.colLo[f.c], d.colHi[f.c], d.colIW[f.c]
 		if hi <= lo {
+			continue
+		}
+		if sw == 2 {
+			// one phase of width stride 2 (the other unread, as in a 1×1
+			// stride-2 layer): each depth plane's rows in one gather
+			hit(pathBlockedFillGather2)
+			for i := r0 / Hq; i <= (r1-1)/Hq; i++ {
+				if id, j0, j1 := planeRows(f, i); j1 > j0 {
+					gather2Rows(pl[(i*Hq+j0)*Wq+lo:], Wq, x[(id*IH+sh*j0+f.b-ph)*IW+iw0:], sh*IW, hi-lo, j1-j0)
+				}
+			}
 			continue
 		}
 		for ij := r0; ij < r1; ij++ {

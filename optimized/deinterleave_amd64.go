@@ -9,6 +9,9 @@ func deinterleave2Rows(dst *float32, ph, ldd int, src *float32, soff, lds, rows 
 func copyRowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int)
 
 //go:noescape
+func gather2RowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int)
+
+//go:noescape
 func scatter2RowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int)
 
 //go:noescape

@@ -470,3 +470,75 @@ dwS1PlaneAVX512next:
 dwS1PlaneAVX512done:
 	VZEROUPPER
 	RET
+
+// func gather2RowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int)
+//
+// For each row r < rows: dst[r·ldd + i] = src[r·lds + 2i] for i < n (n ≥ 1,
+// rows ≥ 1). Per 16 outputs: two loads of 16 source floats, a two-table
+// permute of their even lanes and a store. The chunks whose 32 source
+// lanes all lie at or below the row's last read, src[2n − 2], go whole;
+// the last one (1–16 outputs) loads only the lanes below 2·rem − 1 (K1,
+// K2: the rest load as zero and are never touched) and stores rem (K3),
+// so nothing past either row is read or written.
+TEXT ·gather2RowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ      dst+0(FP), DI
+	MOVQ      ldd+8(FP), R8
+	SHLQ      $2, R8
+	MOVQ      src+16(FP), SI
+	MOVQ      lds+24(FP), R9
+	SHLQ      $2, R9
+	MOVQ      n+32(FP), DX
+	MOVQ      rows+40(FP), R11
+	VMOVDQU32 evenLanes<>(SB), Z6
+	// R13 whole chunks, ⌊(n − 1)/16⌋; rem = n − 16·R13 in 1…16
+	LEAQ      -1(DX), R13
+	SHRQ      $4, R13
+	MOVQ      R13, AX
+	SHLQ      $4, AX
+	MOVQ      DX, CX
+	SUBQ      AX, CX          // rem
+	// K3: the rem outputs
+	MOVQ      $1, AX
+	SHLQ      CX, AX
+	DECQ      AX
+	KMOVW     AX, K3
+	// source lanes below 2·rem − 1 (1…31): K1 the low 16, K2 the high
+	LEAQ      -1(CX)(CX*1), CX
+	MOVQ      $1, AX
+	SHLQ      CX, AX
+	DECQ      AX
+	KMOVW     AX, K1
+	SHRQ      $16, AX
+	KMOVW     AX, K2
+
+grow:
+	MOVQ SI, R12
+	MOVQ DI, BX
+	MOVQ R13, CX
+	TESTQ CX, CX
+	JZ   gtail
+
+gvec:
+	VMOVUPS   (R12), Z0
+	VMOVUPS   64(R12), Z1
+	PREFETCHT0 SRCAHEAD(R12)
+	VMOVAPS   Z6, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVUPS   Z2, (BX)
+	ADDQ      $128, R12
+	ADDQ      $64, BX
+	DECQ      CX
+	JNZ       gvec
+
+gtail:
+	VMOVUPS.Z (R12), K1, Z0
+	VMOVUPS.Z 64(R12), K2, Z1
+	VMOVAPS   Z6, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVUPS   Z2, K3, (BX)
+	ADDQ R9, SI
+	ADDQ R8, DI
+	DECQ R11
+	JNZ  grow
+	VZEROUPPER
+	RET

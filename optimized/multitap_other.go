@@ -20,6 +20,10 @@ func scatter2RowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int) {
 	panic("unreachable")
 }
 
+func gather2RowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int) {
+	panic("unreachable")
+}
+
 func dwS2PlaneAVX512(out *float32, ow, oh int, x *float32, iw, ih, ph, pw int, zero *float32, masks *uint64, chunks int, w *float32, bias float32) {
 	panic("unreachable")
 }

@@ -117,6 +117,7 @@ const (
 	pathDeconvRowsOwn                  // deconv-rows: each worker fills its own padded volume (deconvRowsOwn)
 	pathDeconvRowsOwn3D                // deconv-rows: … of several depth planes
 	pathBlockedFillSplit2              // blocked planes: width stride 2, both width phases filled by one deinterleave
+	pathBlockedFillGather2             // blocked planes: width stride 2, one width phase read, its rows gathered (gather2Rows)
 	numPaths
 )
 
@@ -219,6 +220,7 @@ var pathNames = [numPaths]string{
 	pathDeconvRowsOwn:      "deconv-rows/own-volume",
 	pathDeconvRowsOwn3D:    "deconv-rows/own-volume-3d",
 	pathBlockedFillSplit2:  "blocked/fill-split2",
+	pathBlockedFillGather2: "blocked/fill-gather2",
 }
 
 var pathHits [numPaths]atomic.Int64
