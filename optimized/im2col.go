@@ -273,18 +273,20 @@ func (gc gemmCut) perImage() int {
 
 // locate is task i of an (image, group): its column tile and channel block
 // (an index into the group's packed blocks, see block). Where the last tile
-// is cut apart, full tile j and rest block j alternate, so that an affine
-// call gives each worker a whole tile and a share of the rest.
+// is cut apart (its tiles − 1 whole ones then number the target workers, one
+// each), the tasks are ordered for forEachAffine's blocks, task i to worker
+// ⌊i·W/n⌋ of W = tiles − 1: each block starts with its worker's whole tile,
+// and the blocks of two tasks (restBlocks of them) end with a block of the
+// rest, in order.
 func (gc gemmCut) locate(i int) (tile, blk int) {
 	if r := gc.restBlocks; r > 0 {
-		switch {
-		case i < 2*r && i%2 == 1:
-			return gc.tiles - 1, gc.mblocks + i/2
-		case i < 2*r:
-			i /= 2
-		default:
-			i -= r
+		w := gc.tiles - 1
+		n := w + r
+		b := ((i+1)*w - 1) / n // the worker whose block holds task i
+		if first := b * n / w; i > first {
+			return w, gc.mblocks + first - b // blocks of two before b: first − b
 		}
+		return b, 0 // mblocks is 1
 	}
 	return i / gc.mblocks, i % gc.mblocks
 }

@@ -1,6 +1,7 @@
 package optimized
 
 import (
+	"fmt"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -199,68 +200,41 @@ func TestOwnHeldTakeRows(t *testing.T) {
 
 // TestGemmCutCovers: convGemm's tasks of an (image, group) compute every
 // output position of every channel exactly once, whatever the shape and
-// target, and where panelSplit's ragged last tile is cut by channels, the
-// affine blocks of target workers give each worker one full tile and at
-// most one block of the rest. At the production tiles MobileNet's 512→512
-// 1×1 at 14² on two workers is two tiles of 96 positions and the last 4
-// positions in two blocks of channels (1 and 3 workers are what the
-// conformance harness compares bit for bit; the bits are the tiles').
+// workers, and where panelSplit's ragged last tile is cut by channels, the
+// affine blocks of the workers give each worker one full tile and at most
+// one block of the rest: on random draws at the test tiles, and on four
+// fixed ones that cut a rest (random draws seldom do: an odd count of at
+// most 11 positions whose pairs the workers divide). At the production
+// tiles MobileNet's 512→512 1×1 at 14² on two workers is two tiles of 96
+// positions and the last 4 positions in two blocks of channels (1 and 3
+// workers are what the conformance harness compares bit for bit; the bits
+// are the tiles').
 func TestGemmCutCovers(t *testing.T) {
-	old := SetTiles(SmallTiles) // whose 11-position tiles reach panelSplit at these sizes
-	rests := 0
-	rapid.Check(t, func(rt *rapid.T) {
+	defer SetTiles(SetTiles(SmallTiles)) // whose 11-position tiles reach panelSplit at these sizes
+	problem := func(ic, iw, oc int) conv.Problem {
 		p := conv.New(conv.OpConv, 2)
-		p.IC = rapid.IntRange(1, 64).Draw(rt, "ic")
-		p.OC = rapid.IntRange(1, 64).Draw(rt, "oc")
-		p.I = [3]int{1, 1, rapid.IntRange(1, 40).Draw(rt, "iw")}
+		p.IC, p.OC, p.I = ic, oc, [3]int{1, 1, iw}
 		if err := p.Resolve(); err != nil {
-			rt.Fatal(err)
+			t.Fatal(err)
 		}
-		target := rapid.IntRange(1, 16).Draw(rt, "target")
-		gc := convGemmBlocks(&p, target)
-		osp, ocg := conv.Spatial(p.O), p.OCG()
-		seen := make([]int, osp*ocg)
-		n := gc.perImage()
-		for i := range n {
-			tl, blk := gc.locate(i)
-			o0, rows := gc.block(blk, ocg)
-			if (blk >= gc.mblocks) != (gc.restBlocks > 0 && tl == gc.tiles-1) {
-				rt.Fatalf("task %d: tile %d of %d with block %d (%d whole-tile blocks)", i, tl, gc.tiles, blk, gc.mblocks)
-			}
-			for o := o0; o < o0+rows; o++ {
-				for j := tl * gc.ct; j < min(osp, (tl+1)*gc.ct); j++ {
-					seen[o*osp+j]++
-				}
-			}
-		}
-		for i, c := range seen {
-			if c != 1 {
-				rt.Fatalf("target %d, %+v: channel %d position %d computed %d times", target, gc, i/osp, i%osp, c)
-			}
-		}
-		if gc.restBlocks == 0 {
-			return
-		}
-		rests++
-		for w := range target {
-			whole, rest := 0, 0
-			for i := w * n / target; i < (w+1)*n/target; i++ {
-				if _, blk := gc.locate(i); blk >= gc.mblocks {
-					rest++
-				} else {
-					whole++
-				}
-			}
-			if whole != 1 || rest > 1 {
-				rt.Fatalf("target %d, %+v: worker %d's block has %d whole tiles and %d rest blocks", target, gc, w, whole, rest)
-			}
+		return p
+	}
+	rapid.Check(t, func(rt *rapid.T) {
+		p := problem(rapid.IntRange(1, 64).Draw(rt, "ic"), rapid.IntRange(1, 40).Draw(rt, "iw"), rapid.IntRange(1, 64).Draw(rt, "oc"))
+		if msg := checkGemmCut(&p, rapid.IntRange(1, 16).Draw(rt, "workers")); msg != "" {
+			rt.Fatal(msg)
 		}
 	})
-	if rests == 0 {
-		t.Error("no draw cut a ragged last tile by channels")
+	for _, c := range []struct{ ic, iw, oc, workers int }{{3, 7, 8, 3}, {4, 5, 9, 2}, {2, 9, 12, 4}, {1, 11, 7, 5}} {
+		p := problem(c.ic, c.iw, c.oc)
+		if gc := convGemmBlocks(&p, c.workers); gc.restBlocks == 0 {
+			t.Errorf("%s on %d workers: %+v, no ragged last tile cut by channels", p.Descriptor(), c.workers, gc)
+		}
+		if msg := checkGemmCut(&p, c.workers); msg != "" {
+			t.Error(msg)
+		}
 	}
 	SetTiles(DefaultTiles)
-	defer SetTiles(old)
 	if _, nr, trans := gemm.Tile(512, 196, 512); nr != 48 || trans {
 		return // the pure-Go tiles (noasm): no 48-column panels
 	}
@@ -268,4 +242,47 @@ func TestGemmCutCovers(t *testing.T) {
 	if gc := convGemmBlocks(&p, 2); gc.ct != 96 || gc.tiles != 3 || gc.restBlocks != 2 || gc.perImage() != 4 {
 		t.Errorf("512→512 at 14² on two workers: %+v; want tiles of 96, the last 4 positions in two blocks", gc)
 	}
+}
+
+// checkGemmCut is TestGemmCutCovers' check of p's cut on workers: "" if
+// it holds, else what failed.
+func checkGemmCut(p *conv.Problem, workers int) string {
+	gc := convGemmBlocks(p, workers)
+	osp, ocg := conv.Spatial(p.O), p.OCG()
+	seen := make([]int, osp*ocg)
+	n := gc.perImage()
+	for i := range n {
+		tl, blk := gc.locate(i)
+		o0, rows := gc.block(blk, ocg)
+		if (blk >= gc.mblocks) != (gc.restBlocks > 0 && tl == gc.tiles-1) {
+			return fmt.Sprintf("%s, %d workers: task %d: tile %d of %d with block %d (%d whole-tile blocks)", p.Descriptor(), workers, i, tl, gc.tiles, blk, gc.mblocks)
+		}
+		for o := o0; o < o0+rows; o++ {
+			for j := tl * gc.ct; j < min(osp, (tl+1)*gc.ct); j++ {
+				seen[o*osp+j]++
+			}
+		}
+	}
+	for i, c := range seen {
+		if c != 1 {
+			return fmt.Sprintf("%s, %d workers, %+v: channel %d position %d computed %d times", p.Descriptor(), workers, gc, i/osp, i%osp, c)
+		}
+	}
+	if gc.restBlocks == 0 {
+		return ""
+	}
+	for w := range workers {
+		whole, rest := 0, 0
+		for i := w * n / workers; i < (w+1)*n/workers; i++ {
+			if _, blk := gc.locate(i); blk >= gc.mblocks {
+				rest++
+			} else {
+				whole++
+			}
+		}
+		if whole != 1 || rest > 1 {
+			return fmt.Sprintf("%s, %d workers, %+v: worker %d's block has %d whole tiles and %d rest blocks", p.Descriptor(), workers, gc, w, whole, rest)
+		}
+	}
+	return ""
 }
