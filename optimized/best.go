@@ -44,13 +44,13 @@ import (
 //     channel-expanding and strided ones: 58.8 against 79.6 at 256→1024
 //     on 14², 47.7 against 70.6 at 256→512 stride 2; no form separates
 //     them); but direct-rows on planes of fewer than rows1x1MaxPlane =
-//     28² positions where its segments hold at least rowsMinPos outputs
+//     56² positions where its segments hold at least rowsMinPos outputs
 //     (rowsChosen1x1): with its terms in chunks (see direct-rows), paired
 //     ratios of interleaved calls at 7² gave it 1.04–1.12× on ResNet-50's
 //     512→2048, 2048→512, 1024→1024, 512→1024 and 1.2–2.0× on GoogLeNet's
 //     832→384, 256, 128, 48, where the GEMM's n = 49 fills its panels
-//     poorly, and since its 16 KB chunks 1.14–1.23× at 14² (see
-//     rows1x1MaxPlane);
+//     poorly, and since its 16 KB chunks 1.14–1.23× at 14², 1.02–1.40×
+//     at 28² (see rows1x1MaxPlane);
 //   - any other conv (kernels of two taps and more: 3×3 at any stride,
 //     large kernels, 3D, grouped) → direct-blocked. Planned, one core,
 //     GFLOP/s medians of interleaved rounds on the 2-core development
@@ -198,17 +198,19 @@ const (
 
 // rows1x1MaxPlane is the output plane, in positions, from which a 1×1
 // conv goes to pointwise-gemm rather than direct-rows (rowsChosen1x1):
-// 28² = 784. Paired ratios of direct-rows over pointwise-gemm (planned,
+// 56² = 3136. Paired ratios of direct-rows over pointwise-gemm (planned,
 // interleaved blocks of calls, median of the blocks' ratios), one worker
 // and two: at 14² 1.14–1.23 and 1.03–1.26 on eleven layers of ResNet-50,
 // MobileNet and GoogLeNet (512→512, 256→1024, 1024→256, 480→192, 512→64,
-// 528→256, 256→512, 512→1024 at stride 2); at 28² 1.02–1.13 and 0.83–1.26
-// (the stride-2 256→512 from 56² 0.83 on two workers); at 56² 0.97–1.03
-// and 0.93–1.24; at 112² (32→64) 0.89 and 0.85. It was 14² = 196 while
-// direct-rows put each input channel's terms in its own call; since its
-// terms go in chunks (rowsChunkTerms) the GEMM keeps only planes of 28²
-// and more.
-const rows1x1MaxPlane = 28 * 28
+// 528→256, 256→512, 512→1024 at stride 2); at 28² 1.02–1.28 and 1.02–1.30
+// on eight (128→512, 512→128, 128→256, 256→256, 192→64, 256→32), the
+// stride-2 ones from 56² 1.25–1.40 and 1.14–1.40 since their fill gathers
+// (gather2Rows; 0.83 on two workers before); at 56² 0.97–1.03 and
+// 0.93–1.24 (64→256 loses on both); at 112² (32→64) 0.89 and 0.85. It was
+// 14² = 196 while direct-rows put each input channel's terms in its own
+// call; since its terms go in chunks (rowsChunkTerms) the GEMM keeps only
+// planes of 56² and more.
+const rows1x1MaxPlane = 56 * 56
 
 // rowsChosen reports whether Best takes direct-rows for p where it would
 // take direct-blocked: its kernel runs in assembly, its row segments hold

@@ -43,7 +43,7 @@ func TestBestRule(t *testing.T) {
 	checkBest(t, "", []bestCase{
 		{"mb1ic64ih56oc64oh56kh3ph1", conv.OpConv, rows},
 		{"mb1ic256ih56oc64oh56kh1ph0", conv.OpConv, "pointwise-gemm"},
-		{"mb1ic256ih56oc128oh28kh1sh2ph0", conv.OpConv, "pointwise-gemm"},
+		{"mb1ic256ih56oc128oh28kh1sh2ph0", conv.OpConv, rows1x1},
 		{"mb1g32ic32ih112oc32oh112kh3ph1", conv.OpConv, "depthwise-direct"},
 		{"mb1g32ic32ih112oc64oh112kh3ph1", conv.OpConv, "depthwise-direct"},
 		{"mb1ic3ih224oc64oh112kh7sh2ph3", conv.OpConv, rows},
@@ -57,14 +57,16 @@ func TestBestRule(t *testing.T) {
 		// half of the 16-channel tile would be padding
 		{"mb1ic8ih28oc8oh28kh3ph1", conv.OpConv, "direct-blocked"},
 		{"mb1ic32ih56oc8oh56kh3ph1", conv.OpConv, "direct-blocked"},
-		// rows of 7, and 1×1 on planes under 28²
+		// rows of 7, and 1×1 on planes under 56²
 		{"mb1ic512ih7oc512oh7kh3ph1", conv.OpConv, rows},
 		{"mb1ic832ih7oc128oh7kh1", conv.OpConv, rows1x1},
 		{"mb1ic1024ih14oc2048oh7kh1sh2", conv.OpConv, rows1x1},
 		{"mb1ic512ih14oc512oh14kh1", conv.OpConv, rows1x1},
 		{"mb1ic512ih28oc1024oh14kh1sh2", conv.OpConv, rows1x1},
-		{"mb1ic27ih27oc64oh27kh1", conv.OpConv, rows1x1},
-		{"mb1ic256ih28oc128oh28kh1", conv.OpConv, "pointwise-gemm"},
+		{"mb1ic256ih28oc128oh28kh1", conv.OpConv, rows1x1},
+		{"mb1ic256ih56oc128oh28kh1sh2", conv.OpConv, rows1x1},
+		{"mb1ic64ih55oc64oh55kh1", conv.OpConv, rows1x1},
+		{"mb1ic64ih56oc256oh56kh1", conv.OpConv, "pointwise-gemm"},
 		{"mb1ic1024ih1oc5oh1kh1", conv.OpConv, "pointwise-gemm"},
 		// segments under rowsMinPos
 		{"mb1ic64ih6oc64oh6kh3ph1", conv.OpConv, "direct-blocked"},
