@@ -15,7 +15,9 @@ import (
 // the benchmark layers as they are (batch 1, dynamic batch 2), and small
 // problems that take the paths the layers do not (3D depthwise, width
 // stride 3, dilation, groups, deconv with output padding, DCNv1 with
-// offset groups, sigmoid routing without bias, batch > 1).
+// offset groups, sigmoid routing without bias, batch > 1, a 1×1 GEMM whose
+// ragged last column tile is cut by channels on two workers, a 1×1
+// stride-2 fill that gathers one width phase).
 func allocProblems(t *testing.T) []BenchProblem {
 	t.Helper()
 	ps := BenchProblems()
@@ -30,6 +32,8 @@ func allocProblems(t *testing.T) []BenchProblem {
 		{conv.OpDeconv, "mb2g2ic4ih6oc6oh13kh3sh2ph1", nil},
 		{conv.OpDeform, "mb2ic4ih7oc3oh7kh3ph1", func(p *conv.Problem) { p.DG = 2 }},
 		{conv.OpDynamic, "mb3ic4ih6oc5oh6kh3ph1", func(p *conv.Problem) { p.E, p.Routing = 3, conv.RoutingSigmoid }},
+		{conv.OpConv, "mb1ic256ih14oc256oh14kh1", nil},
+		{conv.OpConv, "mb1ic64ih28oc64oh14kh1sh2", nil},
 	} {
 		p, err := conv.ParseDescriptor(s.desc, s.op)
 		if err != nil {
