@@ -344,9 +344,9 @@ func convGemmBlocks(p *conv.Problem, target int) gemmCut {
 // what is left of a ragged panel (which convGemmBlocks cuts by channels),
 // where the output positions are one column tile (base 1), the tile is not
 // transposed, the whole panels divide evenly and a task keeps minTaskMACs.
-// convGemmBlocks takes it over a
-// split of the output channels: each task then packs only its own panels
-// of B, where every channel block packed all of B again. ResNet-50's
+// convGemmBlocks takes it over a split of the output channels: each task
+// then packs only its own panels of B, where every channel block packed
+// all of B again. ResNet-50's
 // 1024→256 and MobileNet's 512→512 1×1 at 14² on two workers, as 96, 96
 // and 4 columns instead of 140 + 116 and 266 + 246 channels: 1.11 and
 // 1.09 (paired), 512→64 1.20, 512→128 1.06, 512→160 1.04, 256→1024 1.02,
@@ -357,7 +357,7 @@ func panelSplit(base, osp, m, k, target int) (ct int, ok bool) {
 	if base != 1 || target <= 1 {
 		return 0, false
 	}
-	nu := 2 // at the test tiles, whose small problems must reach it, and an odd count of positions its ragged rest
+	nu := 2 // at the test tiles: small problems reach it, and an odd count of positions leaves a ragged rest
 	if colTile == DefaultTiles.ColTile {
 		_, nr, trans := gemm.Tile(m, osp, k)
 		if trans {
