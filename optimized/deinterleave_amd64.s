@@ -11,6 +11,18 @@
 // stride-2 padded volumes of direct-rows and direct-blocked 1.00.
 #define SRCAHEAD 2048
 
+// ROWS_PROLOGUE loads the arguments the row copiers share (their
+// signature is (dst *float32, ldd int, src *float32, lds, n, rows int)):
+// DI dst, R8 ldd·4, SI src, R9 lds·4, R11 rows; each loads n itself.
+#define ROWS_PROLOGUE \
+	MOVQ dst+0(FP), DI; \
+	MOVQ ldd+8(FP), R8; \
+	SHLQ $2, R8; \
+	MOVQ src+16(FP), SI; \
+	MOVQ lds+24(FP), R9; \
+	SHLQ $2, R9; \
+	MOVQ rows+40(FP), R11
+
 // The 3×3 depthwise kernels at the end (dw3x3.go) share their prologue and
 // row pointers. DW3X3_PROLOGUE loads the arguments: DI out, R8 ow·4, SI
 // x − pw, R9 iw·4, R15 zero − pw, R12 masks, R13 chunks, the weights
@@ -166,14 +178,8 @@ done:
 // (the mask is the same for every row and set once): the padded-row copy
 // of width stride 1 without a memmove call per row.
 TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-48
-	MOVQ  dst+0(FP), DI
-	MOVQ  ldd+8(FP), R8
-	SHLQ  $2, R8
-	MOVQ  src+16(FP), SI
-	MOVQ  lds+24(FP), R9
-	SHLQ  $2, R9
+	ROWS_PROLOGUE
 	MOVQ  n+32(FP), R10
-	MOVQ  rows+40(FP), R11
 	MOVQ  R10, CX
 	ANDQ  $15, CX
 	MOVQ  $1, AX
@@ -221,14 +227,8 @@ cdone:
 // the even lanes below 2·(n mod 8) (masked lanes are neither read nor
 // written, so nothing past either row is touched).
 TEXT ·scatter2RowsAVX512(SB), NOSPLIT, $0-48
-	MOVQ  dst+0(FP), DI
-	MOVQ  ldd+8(FP), R8
-	SHLQ  $2, R8
-	MOVQ  src+16(FP), SI
-	MOVQ  lds+24(FP), R9
-	SHLQ  $2, R9
+	ROWS_PROLOGUE
 	MOVQ  n+32(FP), DX
-	MOVQ  rows+40(FP), R11
 	MOVL  $0x5555, AX
 	KMOVW AX, K1
 	MOVQ  DX, CX
@@ -481,14 +481,8 @@ dwS1PlaneAVX512done:
 // K2: the rest load as zero and are never touched) and stores rem (K3),
 // so nothing past either row is read or written.
 TEXT ·gather2RowsAVX512(SB), NOSPLIT, $0-48
-	MOVQ      dst+0(FP), DI
-	MOVQ      ldd+8(FP), R8
-	SHLQ      $2, R8
-	MOVQ      src+16(FP), SI
-	MOVQ      lds+24(FP), R9
-	SHLQ      $2, R9
+	ROWS_PROLOGUE
 	MOVQ      n+32(FP), DX
-	MOVQ      rows+40(FP), R11
 	VMOVDQU32 evenLanes<>(SB), Z6
 	// R13 whole chunks, ⌊(n − 1)/16⌋; rem = n − 16·R13 in 1…16
 	LEAQ      -1(DX), R13
