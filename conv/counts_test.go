@@ -269,12 +269,20 @@ func exactCounts(p *Problem) map[string]*big.Int {
 // either accepts and every count equals the exact big-integer count, or
 // refuses naming a count that is indeed over 2^63 − 1. No count wraps.
 func TestCountsExactOrRefused(t *testing.T) {
-	size := func(t *rapid.T, name string) int {
-		e := rapid.IntRange(0, 40).Draw(t, name+"_log2")
-		return rapid.IntRange(1, 1<<e).Draw(t, name)
-	}
 	refused := 0
 	rapid.Check(t, func(t *rapid.T) {
+		// Half the problems draw every size from [2^30, 2^40], so their
+		// counts are far over int64 and the refusal is reached on every
+		// run; drawn from [1, 2^40] alone it was reached about 8 times in
+		// 100, and once in a CI run not at all.
+		minLog2 := 0
+		if rapid.Bool().Draw(t, "huge") {
+			minLog2 = 30
+		}
+		size := func(t *rapid.T, name string) int {
+			e := rapid.IntRange(minLog2, 40).Draw(t, name+"_log2")
+			return rapid.IntRange(1<<minLog2, 1<<e).Draw(t, name)
+		}
 		op := Op(rapid.IntRange(0, 3).Draw(t, "op"))
 		rank := rapid.IntRange(1, 3).Draw(t, "rank")
 		if op == OpDeform {
