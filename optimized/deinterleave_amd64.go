@@ -2,6 +2,8 @@
 
 package optimized
 
+import "golang.org/x/sys/cpu"
+
 //go:noescape
 func deinterleave2Rows(dst *float32, ph, ldd int, src *float32, soff, lds, rows int, masks *uint64, chunks int)
 
@@ -19,3 +21,9 @@ func dwS2PlaneAVX512(out *float32, ow, oh int, x *float32, iw, ih, ph, pw int, z
 
 //go:noescape
 func dwS1PlaneAVX512(out *float32, ow, oh int, x *float32, iw, ih, ph, pw int, zero *float32, masks *uint64, chunks int, w *float32, bias float32)
+
+//go:noescape
+func deinterleave2AVX2(even, odd, src *float32, n int)
+
+// hasDeinterleaveAVX2 reports whether deinterleave2AVX2 runs here.
+var hasDeinterleaveAVX2 = cpu.X86.HasAVX2

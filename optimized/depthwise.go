@@ -159,6 +159,20 @@ func (d *depthwise) runTask(wk, task int) {
 	}
 }
 
+// dwOwnKernels reports whether depthwise takes its own paths where they
+// apply, the 3×3 path from the input rows (dw3x3) and the channels-last
+// one (dwCL): their kernels are AVX-512 assembly or Go, so with AVX-512,
+// and with no assembly at all, they beat the row path as dwChoose
+// measures; on an AVX2 machine the row kernel is assembly (multiTapAVX2)
+// and theirs would be Go, and every plane takes the row path. A test
+// switches dwForceOwn on to check those paths' Go code there.
+func dwOwnKernels() bool {
+	return hasMultiTapAsm || multiTapISA == multiTapGoISA || dwForceOwn
+}
+
+// dwForceOwn makes dwOwnKernels true (tests only).
+var dwForceOwn bool
+
 // dwWindow is the number of padded rows a block of rows output rows reads.
 func dwWindow(p *conv.Problem, rows int) int { return (rows-1)*p.S[1] + p.ExtK(1) }
 

@@ -75,7 +75,7 @@ const (
 // arithmetic; the transposes are shared by 16 channels), large ones by
 // rows. The estimate depends on the shape alone, never on the workers.
 func dwChoose(p *conv.Problem) dwPath {
-	if p.Rank > 2 || p.I[0] != 1 || p.O[0] != 1 {
+	if p.Rank > 2 || p.I[0] != 1 || p.O[0] != 1 || !dwOwnKernels() {
 		return dwRowsPath
 	}
 	OH, OW := p.O[1], p.O[2]

@@ -38,7 +38,7 @@ func dw3x3Applies(p *conv.Problem) bool {
 
 // newDw3x3 returns the path for p, or nil where it does not apply.
 func newDw3x3(p *conv.Problem) *dw3x3 {
-	if !dw3x3Applies(p) {
+	if !dw3x3Applies(p) || !dwOwnKernels() {
 		return nil
 	}
 	return newDw3x3Width(p.S[1], p.I[2], p.O[2], p.PBegin[2])

@@ -2,14 +2,27 @@ package optimized
 
 import "fmt"
 
-// multiTapKernel names the row kernel in use: "avx512", or "go" without
-// AVX-512 or under -tags noasm.
-func multiTapKernel() string {
-	if hasMultiTapAsm {
-		return "avx512"
-	}
-	return "go"
+// multiTapISAKind is a row kernel of tapPlan.run: assembly for an
+// instruction set, or Go.
+type multiTapISAKind int
+
+const (
+	multiTapGoISA multiTapISAKind = iota
+	multiTapAVX2ISA
+	multiTapAVX512ISA
+)
+
+func (k multiTapISAKind) String() string {
+	return [...]string{"go", "avx2", "avx512"}[k]
 }
+
+// multiTapISA is the row kernel tapPlan.run uses: the best this machine
+// runs (AVX-512, else AVX2+FMA, else Go, and Go under -tags noasm); a
+// variable so that a test can run each kernel the machine has.
+var multiTapISA = bestMultiTapISA()
+
+// multiTapKernel names the row kernel in use: "avx512", "avx2", or "go".
+func multiTapKernel() string { return multiTapISA.String() }
 
 // tapPlan is the list of taps of a unit-stride row computation: tap t reads
 // base[offs[t] + i] for output i. span = max(offs) + 1.
@@ -53,8 +66,8 @@ func (tp tapPlan) run(out []float32, n, rows, ldo int, base []float32, ldb int, 
 	hitIf(n%64 > 0 && n%64 <= 32, pathRowTail2)
 	hitIf(n%64 > 32, pathRowTail4)
 	_ = w[len(tp.offs)-1]
-	if hasMultiTapAsm {
-		multiTapAsm(out, n, rows, ldo, base, ldb, tp.offs, w, bias)
+	if multiTapISA != multiTapGoISA {
+		multiTapAsm(multiTapISA, out, n, rows, ldo, base, ldb, tp.offs, w, bias)
 		return
 	}
 	for r := 0; r < rows; r++ {

@@ -4,7 +4,11 @@ package optimized
 
 const hasMultiTapAsm = false
 
-func multiTapAsm(out []float32, n, rows, ldo int, base []float32, ldb int, offs []int, w []float32, bias float32) {
+func bestMultiTapISA() multiTapISAKind { return multiTapGoISA }
+
+func multiTapCanRun(isa multiTapISAKind) bool { return isa == multiTapGoISA }
+
+func multiTapAsm(isa multiTapISAKind, out []float32, n, rows, ldo int, base []float32, ldb int, offs []int, w []float32, bias float32) {
 	panic("unreachable")
 }
 
@@ -31,3 +35,7 @@ func dwS2PlaneAVX512(out *float32, ow, oh int, x *float32, iw, ih, ph, pw int, z
 func dwS1PlaneAVX512(out *float32, ow, oh int, x *float32, iw, ih, ph, pw int, zero *float32, masks *uint64, chunks int, w *float32, bias float32) {
 	panic("unreachable")
 }
+
+var hasDeinterleaveAVX2 = false
+
+func deinterleave2AVX2(even, odd, src *float32, n int) { panic("unreachable") }

@@ -6,10 +6,26 @@ import (
 	"testing"
 )
 
-// TestMultiTapMatchesGo checks the assembly row kernel against its pure-Go
-// twin at every length up to 200 (64-wide passes, masked tails), with guard
+// forEachMultiTapISA runs f with each row kernel this machine runs in use
+// in turn (the AVX2 one on AVX-512 machines too), as a subtest named by
+// the kernel.
+func forEachMultiTapISA(t *testing.T, f func(t *testing.T)) {
+	old := multiTapISA
+	defer func() { multiTapISA = old }()
+	for _, isa := range []multiTapISAKind{multiTapAVX512ISA, multiTapAVX2ISA, multiTapGoISA} {
+		if multiTapCanRun(isa) {
+			multiTapISA = isa
+			t.Run(isa.String(), f)
+		}
+	}
+}
+
+// TestMultiTapMatchesGo checks each assembly row kernel against its pure-Go
+// twin at every length up to 200 (64-wide passes with AVX-512, 32-wide with AVX2, masked tails), with guard
 // elements around out.
-func TestMultiTapMatchesGo(t *testing.T) {
+func TestMultiTapMatchesGo(t *testing.T) { forEachMultiTapISA(t, testMultiTapMatchesGo) }
+
+func testMultiTapMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for n := 1; n < 200; n++ {
 		for _, taps := range []int{1, 2, 9} {
@@ -44,7 +60,9 @@ func TestMultiTapMatchesGo(t *testing.T) {
 // time, an odd last one) against row-by-row Go at every length up to 140
 // (64-wide passes, both masked tails) and 1–7 rows, with output and input
 // row strides and guard elements between and after the rows.
-func TestMultiTapRows(t *testing.T) {
+func TestMultiTapRows(t *testing.T) { forEachMultiTapISA(t, testMultiTapRows) }
+
+func testMultiTapRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for n := 1; n <= 140; n++ {
 		for rows := 1; rows <= 7; rows++ {
@@ -174,6 +192,38 @@ func TestGather2Rows(t *testing.T) {
 			for i := range got {
 				if got[i] != want[i] {
 					t.Fatalf("n=%d rows=%d (%s): element %d: got %v, want %v", n, rows, multiTapKernel(), i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestDeinterleave2 checks the pair split at every length up to 70
+// against a scalar loop, with guards after both halves, in the build's
+// kernel (AVX2 assembly where the machine has it) and in Go.
+func TestDeinterleave2(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	old := hasDeinterleaveAVX2
+	defer func() { hasDeinterleaveAVX2 = old }()
+	for _, asm := range []bool{old, false} {
+		hasDeinterleaveAVX2 = asm
+		for n := 0; n <= 70; n++ {
+			src := make([]float32, 2*n)
+			for i := range src {
+				src[i] = float32(rng.IntN(99) - 49)
+			}
+			even, odd := make([]float32, n+3), make([]float32, n+3)
+			for i := range even {
+				even[i], odd[i] = -99, -99
+			}
+			deinterleave2(even[:n], odd[:n], src)
+			for j := range even {
+				we, wo := float32(-99), float32(-99)
+				if j < n {
+					we, wo = src[2*j], src[2*j+1]
+				}
+				if even[j] != we || odd[j] != wo {
+					t.Fatalf("n=%d asm=%v: pair %d: got %v %v, want %v %v", n, asm, j, even[j], odd[j], we, wo)
 				}
 			}
 		}

@@ -246,6 +246,27 @@ func hitIf(ok bool, p path) {
 	}
 }
 
+// PathsOff lists, by name, the counted paths this machine's kernels never
+// take, so that a demand for every path leaves them out: the fused bias of
+// the GEMM's AVX-512 kernel, and on a machine whose depthwise row kernel is
+// AVX2 assembly, depthwise's own paths (dwOwnKernels), whose kernels are
+// AVX-512 or Go. The tests of those paths switch them on (dwForceOwn) and
+// check them there too.
+func PathsOff() []string {
+	var off []path
+	if !gemm.BiasFused() {
+		off = append(off, pathGemmBiasPerTile)
+	}
+	if !dwOwnKernels() {
+		off = append(off, pathDwS1, pathDwS1Tail, pathDwS2, pathDwS2Tail, pathDwCL, pathDwCLChanRem, pathDwCLPhases, pathDwCLShort)
+	}
+	names := make([]string, len(off))
+	for i, p := range off {
+		names[i] = pathNames[p]
+	}
+	return names
+}
+
 // PathHits returns, for every counted code path by name, how often it was
 // taken since the process started or the last ResetPathHits (0 for a path
 // never taken: every name is present).
