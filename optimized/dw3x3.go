@@ -16,7 +16,11 @@ import "github.com/convverify/convverify/conv"
 // 1.05, two workers at 112² 1.13; stride 1, 112² 1.24–1.29 (MobileNet's
 // 32 and 96 channels), 224² 1.29, 56² 1.14, and on two workers 1.23–1.34
 // at 112² and 224², 1.06 at 56². (28² and smaller planes mostly go
-// channels-last, dwChoose.)
+// channels-last, dwChoose.) On AVX2 machines stride 2 has its kernel,
+// dwS2PlaneAVX2 (chunks of 8 outputs; see dw3x3AVX2): the benchmark's
+// 64-channel layer from 112² went from about 4–7 GFLOP/s on the window
+// path (the copy splitting even and odd columns, most of the time) to
+// about 14, one worker.
 // Each output is the bias plus the nine taps in (kh, kw) order, as on the
 // window path, with the padding taps exact zeros.
 type dw3x3 struct {
@@ -24,6 +28,24 @@ type dw3x3 struct {
 	masks  []uint64  // per chunk of 16 outputs: the load lanes inside the row and the outputs to store (see the kernels)
 	chunks int       // ⌈OW/16⌉
 	zero   []float32 // IW zeros: the row of the taps outside the input's rows
+	// at stride 2 and OW ≥ 8, per chunk of 8 outputs of dwS2PlaneAVX2 a
+	// record of dw3x3AVX2Record int32s (see newDw3x3Width), and their number
+	avx2   []int32
+	avx2Ch int
+}
+
+// dw3x3AVX2Record is the int32s of a chunk's record for dwS2PlaneAVX2: its
+// first output, 1 if its loads are masked, then four masks of 8 lanes.
+const dw3x3AVX2Record = 34
+
+// dw3x3AVX2 reports whether dw3x3 at stride s and OW outputs a row runs
+// dwS2PlaneAVX2: stride 2, at least one chunk of 8 outputs, and the row
+// kernel in use the AVX2 one (an AVX2 machine; the depthwise kernels
+// follow it, so a test that switches it to Go runs dw3x3PlaneGo). At
+// stride 1 the row path with multiTapAVX2 ran at about 30 GFLOP/s on the
+// benchmark's 112² layer, and only stride 2 paid for the window copy.
+func dw3x3AVX2(s, ow int) bool {
+	return s == 2 && ow >= 8 && multiTapISA == multiTapAVX2ISA
 }
 
 // dw3x3Applies reports whether p takes dw3x3 on depthwise's rows path: a
@@ -38,7 +60,7 @@ func dw3x3Applies(p *conv.Problem) bool {
 
 // newDw3x3 returns the path for p, or nil where it does not apply.
 func newDw3x3(p *conv.Problem) *dw3x3 {
-	if !dw3x3Applies(p) || !dwOwnKernels() {
+	if !dw3x3Applies(p) || !dwOwnKernels() && !dw3x3AVX2(p.S[1], p.O[2]) {
 		return nil
 	}
 	return newDw3x3Width(p.S[1], p.I[2], p.O[2], p.PBegin[2])
@@ -80,6 +102,26 @@ func newDw3x3Width(s, iw, ow, pw int) *dw3x3 {
 		}
 		d.masks = append(d.masks, m, st)
 	}
+	if s == 2 && ow >= 8 {
+		// chunks of 8 from output i0 = 8c, the last from ow − 8; lane l of
+		// the four loads reads column 2·i0 − pw + l, + 8, + 2, + 10
+		d.avx2Ch = ceilDiv(ow, 8)
+		for c := range d.avx2Ch {
+			i0 := min(8*c, ow-8)
+			rec := make([]int32, dw3x3AVX2Record)
+			rec[0] = int32(i0)
+			for j, shift := range [4]int{0, 8, 2, 10} {
+				for l := range 8 {
+					if in(2*i0 - pw + shift + l) {
+						rec[2+8*j+l] = -1
+					} else {
+						rec[1] = 1
+					}
+				}
+			}
+			d.avx2 = append(d.avx2, rec...)
+		}
+	}
 	return d
 }
 
@@ -96,6 +138,8 @@ func (d *dw3x3) plane(p *conv.Problem, out, x, w []float32, bias float32) {
 	}
 	out, x, w = out[:OH*OW], x[:IH*IW], w[:9]
 	switch {
+	case !hasMultiTapAsm && dw3x3AVX2(d.stride, OW):
+		dwS2PlaneAVX2(&out[0], OW, OH, &x[0], IW, IH, p.PBegin[1], p.PBegin[2], &d.zero[0], &d.avx2[0], d.avx2Ch, &w[0], bias)
 	case !hasMultiTapAsm:
 		dw3x3PlaneGo(d.stride, out, OW, OH, x, IW, IH, p.PBegin[1], p.PBegin[2], w, bias)
 	case d.stride == 1:

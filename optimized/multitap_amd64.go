@@ -45,3 +45,6 @@ func multiTapAsm(isa multiTapISAKind, out []float32, n, rows, ldo int, base []fl
 	}
 	multiTapAVX512(&out[0], n, rows, ldo, &base[0], ldb, &offs[0], &w[0], len(offs), bias)
 }
+
+//go:noescape
+func dwS2PlaneAVX2(out *float32, ow, oh int, x *float32, iw, ih, ph, pw int, zero *float32, chunks *int32, n int, w *float32, bias float32)

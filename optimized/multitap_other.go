@@ -39,3 +39,7 @@ func dwS1PlaneAVX512(out *float32, ow, oh int, x *float32, iw, ih, ph, pw int, z
 var hasDeinterleaveAVX2 = false
 
 func deinterleave2AVX2(even, odd, src *float32, n int) { panic("unreachable") }
+
+func dwS2PlaneAVX2(out *float32, ow, oh int, x *float32, iw, ih, ph, pw int, zero *float32, chunks *int32, n int, w *float32, bias float32) {
+	panic("unreachable")
+}

@@ -250,7 +250,7 @@ func hitIf(ok bool, p path) {
 // take, so that a demand for every path leaves them out: the fused bias of
 // the GEMM's AVX-512 kernel, and on a machine whose depthwise row kernel is
 // AVX2 assembly, depthwise's own paths (dwOwnKernels), whose kernels are
-// AVX-512 or Go. The tests of those paths switch them on (dwForceOwn) and
+// AVX-512 or Go, but for dw3x3 at stride 2 (dw3x3AVX2). The tests of those paths switch them on (dwForceOwn) and
 // check them there too.
 func PathsOff() []string {
 	var off []path
@@ -258,7 +258,10 @@ func PathsOff() []string {
 		off = append(off, pathGemmBiasPerTile)
 	}
 	if !dwOwnKernels() {
-		off = append(off, pathDwS1, pathDwS1Tail, pathDwS2, pathDwS2Tail, pathDwCL, pathDwCLChanRem, pathDwCLPhases, pathDwCLShort)
+		off = append(off, pathDwS1, pathDwS1Tail, pathDwCL, pathDwCLChanRem, pathDwCLPhases, pathDwCLShort)
+		if !dw3x3AVX2(2, 8) {
+			off = append(off, pathDwS2, pathDwS2Tail)
+		}
 	}
 	names := make([]string, len(off))
 	for i, p := range off {
