@@ -24,6 +24,16 @@ func deformPadAVX512(dst *float32, ldd int, src *float32, lds, nx, nc int)
 
 var hasDeformAsm = cpu.X86.HasAVX512F
 
+// deformPanel8AVX2 is deformPanelGo on 8 samples and 8·blocks channels,
+// transposed in registers 8×8 at a time; bit-identical to it.
+//
+//go:noescape
+func deformPanel8AVX2(dst *float32, ldd int, x *float32, cs, pw int, base *int32, w *float32, ws, blocks int)
+
+// hasDeformAVX2 reports whether deformPanel8AVX2 runs here (and deformPanel
+// uses it where the AVX-512 kernels do not run); a variable for tests.
+var hasDeformAVX2 = cpu.X86.HasAVX2
+
 func deformPanelAsm(dst []float32, ldd, sw int, x []float32, cs, pw int, base []int32, w []float32, ws, nc int) {
 	deformPanelAVX512(&dst[0], ldd, sw, &x[0], cs, pw, &base[0], &w[0], ws, nc)
 }

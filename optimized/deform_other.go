@@ -15,3 +15,9 @@ func deformTapsAsm(base []int32, w []float32, ws int, offY, offX, mask []float32
 func deformPadAsm(dst []float32, ldd int, src []float32, lds, nx, nc int) {
 	panic("unreachable")
 }
+
+const hasDeformAVX2 = false
+
+func deformPanel8AVX2(dst *float32, ldd int, x *float32, cs, pw int, base *int32, w *float32, ws, blocks int) {
+	panic("unreachable")
+}

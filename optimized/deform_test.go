@@ -12,9 +12,23 @@ import (
 // store widths, strides and tap tables, writes exactly the nc rows of sw
 // columns it is asked for (the rest of dst keeps its NaN poison).
 func TestDeformPanelAsmMatchesGo(t *testing.T) {
-	if !hasDeformAsm {
+	type sampler = func([]float32, int, int, []float32, int, int, []int32, []float32, int, int)
+	kernels := map[string]sampler{}
+	if hasDeformAsm {
+		kernels["avx512"] = deformPanelAsm
+	}
+	if hasDeformAVX2 {
+		kernels["avx2"] = deformPanelAVX2 // 8 × 8 blocks, the rest in Go
+	}
+	if len(kernels) == 0 {
 		t.Skip("no assembly sampler on this machine or build")
 	}
+	for name, kernel := range kernels {
+		t.Run(name, func(t *testing.T) { testDeformPanel(t, kernel) })
+	}
+}
+
+func testDeformPanel(t *testing.T, kernel func([]float32, int, int, []float32, int, int, []int32, []float32, int, int)) {
 	rapid.Check(t, func(rt *rapid.T) {
 		nc := rapid.IntRange(1, 40).Draw(rt, "nc")
 		cs := nc + rapid.IntRange(0, 5).Draw(rt, "extra_channels")
@@ -47,7 +61,7 @@ func TestDeformPanelAsmMatchesGo(t *testing.T) {
 			f(dst, ldd, sw, x, cs, pw, base, w, ws, nc)
 			return dst
 		}
-		want, got := run(deformPanelGo), run(deformPanelAsm)
+		want, got := run(deformPanelGo), run(kernel)
 		for i := range want {
 			c, j := i/ldd, i%ldd
 			written := c < nc && j < sw
