@@ -60,6 +60,10 @@ func packA(dst, a []float32, lda, ic, mcur, pc, kcur, mr int) []float32 {
 // (the AVX-512 kernel's) with an in-register transpose.
 var packFull14 func(chunks int, src []float32, lda int, dst []float32)
 
+// copy16, when set, copies rows rows of 16 floats, ldb apart in src, to
+// consecutive 16-float rows of dst (packB's full 16-wide panels).
+var copy16 func(rows int, src []float32, ldb int, dst []float32)
+
 // copy48, when set, copies rows rows of 48 floats, ldb apart in src, to
 // consecutive 48-float rows of dst (packB's full 48-wide panels).
 var copy48 func(rows int, src []float32, ldb int, dst []float32)
@@ -101,6 +105,10 @@ func packB(dst, b []float32, ldb, pc, kcur, jc, ncur, nr int) []float32 {
 					*(*[48]float32)(pan[p*48:]) = *(*[48]float32)(src[p*ldb:])
 				}
 			case 16:
+				if copy16 != nil {
+					copy16(pe-p0, src[p0*ldb:], ldb, pan[p0*16:])
+					continue
+				}
 				for p := p0; p < pe; p++ {
 					*(*[16]float32)(pan[p*16:]) = *(*[16]float32)(src[p*ldb:])
 				}

@@ -13,7 +13,17 @@ func packA48(chunks int, src *float32, lda int, dst *float32)
 //go:noescape
 func copyRows48(rows int, src *float32, ldb int, dst *float32)
 
+//go:noescape
+func copyRows16AVX(rows int, src *float32, ldb int, dst *float32)
+
 func init() {
+	if cpu.X86.HasAVX {
+		copy16 = func(rows int, src []float32, ldb int, dst []float32) {
+			_ = src[(rows-1)*ldb+15]
+			_ = dst[rows*16-1]
+			copyRows16AVX(rows, &src[0], ldb, &dst[0])
+		}
+	}
 	if cpu.X86.HasAVX512F {
 		packFull14 = func(chunks int, src []float32, lda int, dst []float32) {
 			_ = src[13*lda+16*chunks-1]
