@@ -22,7 +22,20 @@ func mixGo(dst, src []float32, size int, alpha []float64) {
 // TestMixIntoMatchesGo: mixInto (assembly for each whole 16 outputs, Go
 // for the rest) gives mixGo's bits at every length up to 70, for 1 to 5
 // experts, with NaN-poisoned outputs and guard words after them.
-func TestMixIntoMatchesGo(t *testing.T) {
+func TestMixIntoMatchesGo(t *testing.T) { forEachMixKernel(t, testMixIntoMatchesGo) }
+
+// forEachMixKernel runs f with the machine's mix kernel, then, on an
+// AVX-512 machine, with the AVX2 one.
+func forEachMixKernel(t *testing.T, f func(t *testing.T)) {
+	t.Run("best", f)
+	if hasMixAsm && hasMixAVX2 {
+		hasMixAsm = false
+		defer func() { hasMixAsm = true }()
+		t.Run("avx2", f)
+	}
+}
+
+func testMixIntoMatchesGo(t *testing.T) {
 	const guard = float32(-1234.5)
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.IntRange(0, 70).Draw(t, "n")
@@ -62,7 +75,9 @@ func TestMixIntoMatchesGo(t *testing.T) {
 // TestSumChannel: dynamicRouting's channel sum (16 lane sums in float64,
 // then the tail) is exact on integers whose partial sums stay under 2^53,
 // at every length up to 80, and never reads past the channel.
-func TestSumChannel(t *testing.T) {
+func TestSumChannel(t *testing.T) { forEachMixKernel(t, testSumChannel) }
+
+func testSumChannel(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.IntRange(0, 80).Draw(t, "n")
 		x := make([]float32, n+1)
