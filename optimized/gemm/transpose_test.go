@@ -7,11 +7,21 @@ import (
 )
 
 // TestTransposeEverySize checks transpose (the AVX-512 16×16 blocks where
-// the machine has them, Go for the edges) at every size up to three blocks
+// the machine has them, and the AVX2 ones where it has those, Go for the edges) at every size up to three blocks
 // and one, around two block edges, with padded leading dimensions: each
 // element lands at its transposed place and every other word of dst,
 // including the padding between and after rows, keeps its guard.
 func TestTransposeEverySize(t *testing.T) {
+	testTransposeEverySize(t)
+	if transposeBlocksAVX2 != nil {
+		old := transposeBlocks
+		transposeBlocks = transposeBlocksAVX2
+		defer func() { transposeBlocks = old }()
+		t.Run("avx2", testTransposeEverySize)
+	}
+}
+
+func testTransposeEverySize(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 9))
 	guard := float32(math.Float32frombits(0x7fc0beef)) // a NaN no transpose writes
 	sizes := append(upTo(49), 63, 64, 65)
