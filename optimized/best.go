@@ -217,7 +217,7 @@ const rows1x1MaxPlane = 56 * 56
 // at least rowsMinPos outputs, and the share of its multiply-adds that
 // reach an output is at least rowsUsefulShare of direct-blocked's.
 func rowsChosen(p *conv.Problem) bool {
-	if !rowsAsm() {
+	if !rowsAVX512() {
 		return false
 	}
 	b := newBlockedGeom(p, 1)
@@ -231,7 +231,7 @@ func rowsChosen(p *conv.Problem) bool {
 // least rowsMinPos outputs, and the useful share is at least
 // rowsUsefulShare of deconv-blocked's.
 func deconvRowsChosen(p *conv.Problem) bool {
-	if !rowsAsm() {
+	if !rowsAVX512() {
 		return false
 	}
 	v, phases := newSubpixelPhases(p, nil)
@@ -251,7 +251,7 @@ func deconvRowsChosen(p *conv.Problem) bool {
 // 48-column panels tile a 7×7 plane poorly; a 1×1 without stride or
 // padding is one flat run of the plane, so segments of 13 there).
 func rowsChosen1x1(p *conv.Problem) bool {
-	if !rowsAsm() || conv.Spatial(p.O) >= rows1x1MaxPlane {
+	if !rowsAVX512() || conv.Spatial(p.O) >= rows1x1MaxPlane {
 		return false
 	}
 	b := newBlockedGeom(p, 1)

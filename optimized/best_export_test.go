@@ -8,6 +8,6 @@ func SetBlockedFast(fast bool) (restore func()) {
 	return func() { blockedFast = old }
 }
 
-// RowsAsm reports whether direct-rows' assembly kernels run here (Best
+// RowsAsm reports whether direct-rows' AVX-512 kernels run here (Best
 // chooses it only then).
-func RowsAsm() bool { return rowsAsm() }
+func RowsAsm() bool { return rowsAVX512() }

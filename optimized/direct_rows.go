@@ -44,9 +44,15 @@ import (
 // 56² and 28² (interleaved in-process A/B, median of paired ratios), the
 // same at 14².
 //
-// The micro-kernel is AVX-512 assembly (gen/genrows.py) where the blocked
-// kernel set in use is AVX-512, else Go (rowsGo): on AVX2-only machines
-// and under noasm it is correct and slow, and Best does not choose it.
+// The micro-kernel follows the blocked kernel set in use (blockedISA):
+// AVX-512 assembly (gen/genrows.py) with the AVX-512 set, AVX2+FMA
+// assembly (gen/genrows_avx2.py: the tile cut into blocks of 6 positions
+// × 16 channels, rowsFMAAVX2) with the AVX2 set, which adds every term
+// with one fused multiply-add in the same order and so gives the AVX-512
+// kernels' sums bit for bit, and Go (rowsGo) with the Go set and under
+// noasm, correct and slow. Best chooses the row variants only with the
+// AVX-512 kernels (rowsChosen): on AVX2-only machines it keeps the blocked
+// variants, whatever the row kernels measure there.
 
 // rowsMaxPos is the longest row segment: 2·14 accumulators, two weight
 // vectors and two broadcast registers fill the 32 ZMM registers.
@@ -144,18 +150,23 @@ func directRowsVariant() rawVariant {
 	}
 }
 
-// rowsKernelName names direct-rows' micro-kernel in use.
+// rowsKernelName names direct-rows' micro-kernel in use: the row kernels
+// follow the blocked kernel set in use (blockedISA, which a test may
+// switch), AVX-512 assembly with the AVX-512 set, AVX2 assembly with the
+// AVX2 set, rowsGo with the Go set.
 func rowsKernelName() string {
-	if rowsAsm() {
+	switch blockedISA {
+	case blockedAVX512:
 		return "rows=avx512"
+	case blockedAVX2:
+		return "rows=avx2"
 	}
 	return "rows=go"
 }
 
-// rowsAsm reports whether the AVX-512 row kernels run: with the blocked
-// kernel set at AVX-512 (so that a test switching the set to AVX2 or Go
-// runs rowsGo).
-func rowsAsm() bool { return blockedISA == blockedAVX512 }
+// rowsAVX512 reports whether the AVX-512 row kernels run, the only ones
+// under which Best chooses the row variants (rowsChosen).
+func rowsAVX512() bool { return blockedISA == blockedAVX512 }
 
 // rowsGeom is direct-rows' decomposition of a problem on the phase planes
 // of b (newBlockedGeom's), computed without allocating.
@@ -507,17 +518,24 @@ func (d *rowsConv) task(wk, task int) {
 // rowsStore writes a segment's results c (position-major, [P][oc],
 // rowsStoreFloats long) to the output's channel planes: out[o·osp + j] =
 // c[j·oc + o] for o < chans, j < P; with the assembly kernels a register
-// transpose (rowsStoreT, rows16StoreT), else a Go loop. A scalar loop was
-// 22% of the time on a 64-channel 3×3 layer at 56², whose segments add
-// only 576 terms each.
+// transpose (AVX-512: rowsStoreT, rows16StoreT; AVX2: rowsStoreAVX2, in
+// 8×8 blocks), else a Go loop. A scalar loop was 22% of the time on a
+// 64-channel 3×3 layer at 56², whose segments add only 576 terms each
+// (with the AVX-512 kernels; with the AVX2 kernels, which take longer
+// over the terms, the Go loop was 5.6% of that layer's profile at one
+// worker on the Zen 3 VM, rowsStoreAVX2 3.0%).
 func rowsStore(oc, P int, c, out []float32, osp, chans int) {
 	if !rowsShapeOK(oc, P) || chans < 1 || chans > oc || (chans > 1 && osp < P) {
 		panic("optimized: row store out of range")
 	}
 	_ = c[rowsStoreFloats-1]
 	_ = out[(chans-1)*osp+P-1]
-	if rowsAsm() {
+	switch blockedISA {
+	case blockedAVX512:
 		rowsStoreAsm(oc, P, c, out, osp, chans)
+		return
+	case blockedAVX2:
+		rowsStoreAVX2Asm(oc, P, c, out, osp, chans)
 		return
 	}
 	for o := 0; o < chans; o++ {
@@ -561,15 +579,18 @@ func rowsKernel(oc, P int, c, init []float32, ldi int, x []float32, span int, of
 		_ = w[len(offs)*oc-1]
 		_ = x[span-1+P-1]
 	}
-	if rowsAsm() {
+	switch blockedISA {
+	case blockedAVX512:
 		o := offs
 		if len(offs) == 0 {
 			o = blockedNoTerms[:] // no terms: the kernel reads none
 		}
 		rowsFMA(oc, P, c, init, ldi, x, o, w, len(offs))
-		return
+	case blockedAVX2:
+		rowsFMAAVX2(oc, P, c, init, ldi, x, offs, w, len(offs))
+	default:
+		rowsGo(oc, P, c, init, ldi, x, offs, w)
 	}
-	rowsGo(oc, P, c, init, ldi, x, offs, w)
 }
 
 // rowsGo is the micro-kernel in Go.
