@@ -90,6 +90,24 @@ import (
 //     since, paired ratios: 3×3 512→512 at 7² 1.02×, 256→256 1.15×,
 //     GoogLeNet's 160→320 1.20× and 192→384 1.14×, 5×5 48→128 and 32→128 1.8×,
 //     so rowsMinPos is 7 (narrower rows are unmeasured).
+//   - where the row kernels are AVX2 (rowsAVX2Chosen's machines), the same
+//     rule with segments of at least rowsMinPosAVX2 = 12 outputs, and no
+//     1×1 on direct-rows. Their tile is blocks of up to 6 positions × 16
+//     channels, so a segment of 7 is blocks of 4 and 3, whose 8 and 6
+//     accumulators do not hide the FMA's latency. Planned, one worker, on
+//     an AVX2 EPYC (GFLOP/s, direct-rows against direct-blocked): 3×3
+//     64→64 at 56² 45.4 against 41.3, 128→128 at 28² 52.2 against 47.2,
+//     256→256 at 14² 51.7 against 44.4, 96→128 at 28² 55.9 against 50.3,
+//     11×11 16→16 61.9 against 52.3, 3×3×3 32→32 at 16³ 47.3 against 46.5;
+//     but 512→512 at 7² 32.8 against 39.5; within 2–8% either way the
+//     5×5 16→32 at 28² (50.3 against 53.5), 3×3 stride 2 128→128 from 56²
+//     (31.1 against 33.5) and ResNet's 7×7 stride 2 3→64 (37.4
+//     against 38.0). 1×1 layers stay on pointwise-gemm, which led both on
+//     ten of eleven (ResNet-50's, MobileNet's, GoogLeNet's, 41–61 GFLOP/s
+//     against 35–50). deconv-rows led deconv-blocked on all five deconv
+//     layers measured (4×4 stride 2, 2D and 3D, 7² to 56²: 1.05–1.46) and
+//     dynamic-rows dynamic-blocked on all three (1.05–1.23), so their rules
+//     are the AVX-512 ones.
 //
 // Where the blocked micro-kernel has no assembly for the CPU but the GEMM
 // has, the *-blocked choices above fall back to the GEMM-based variants
@@ -189,12 +207,17 @@ func bestName(p *conv.Problem) string {
 	return "direct-blocked"
 }
 
-// rowsMinPos and rowsUsefulShare are Best's thresholds for direct-rows
-// (see Best).
+// rowsMinPos, rowsMinPosAVX2 and rowsUsefulShare are Best's thresholds
+// for direct-rows (see Best).
 const (
 	rowsMinPos      = 7
+	rowsMinPosAVX2  = 12
 	rowsUsefulShare = 0.9
 )
+
+// rowsKernelsAsm reports whether the row kernels run in assembly, AVX-512
+// or AVX2 (they follow the blocked kernel set, blockedISA).
+func rowsKernelsAsm() bool { return blockedISA == blockedAVX512 || blockedISA == blockedAVX2 }
 
 // rows1x1MaxPlane is the output plane, in positions, from which a 1×1
 // conv goes to pointwise-gemm rather than direct-rows (rowsChosen1x1):
@@ -214,24 +237,29 @@ const rows1x1MaxPlane = 56 * 56
 
 // rowsChosen reports whether Best takes direct-rows for p where it would
 // take direct-blocked: its kernel runs in assembly, its row segments hold
-// at least rowsMinPos outputs, and the share of its multiply-adds that
-// reach an output is at least rowsUsefulShare of direct-blocked's.
+// at least rowsMinPos outputs (rowsMinPosAVX2 with the AVX2 kernels), and
+// the share of its multiply-adds that reach an output is at least
+// rowsUsefulShare of direct-blocked's.
 func rowsChosen(p *conv.Problem) bool {
-	if !rowsAVX512() {
+	if !rowsKernelsAsm() {
 		return false
+	}
+	minPos := rowsMinPos
+	if !rowsAVX512() {
+		minPos = rowsMinPosAVX2
 	}
 	b := newBlockedGeom(p, 1)
 	r := newRowsGeom(p, &b, 1)
-	return r.pos >= rowsMinPos && r.useful(p, &b) >= rowsUsefulShare*b.useful(p)
+	return r.pos >= minPos && r.useful(p, &b) >= rowsUsefulShare*b.useful(p)
 }
 
 // deconvRowsChosen reports whether Best takes deconv-rows for deconv p
 // where it would take deconv-blocked, by rowsChosen's rule over the
-// phases: the row kernels run in assembly, every phase's segments hold at
+// phases: the row kernels run in assembly (AVX-512 or AVX2), every phase's segments hold at
 // least rowsMinPos outputs, and the useful share is at least
 // rowsUsefulShare of deconv-blocked's.
 func deconvRowsChosen(p *conv.Problem) bool {
-	if !rowsAVX512() {
+	if !rowsKernelsAsm() {
 		return false
 	}
 	v, phases := newSubpixelPhases(p, nil)
@@ -245,7 +273,8 @@ func deconvRowsChosen(p *conv.Problem) bool {
 }
 
 // rowsChosen1x1 reports whether Best takes direct-rows for a 1×1 conv
-// where it would take pointwise-gemm: its kernel runs in assembly, its
+// where it would take pointwise-gemm: its kernel runs in AVX-512 assembly
+// (with the AVX2 kernels the GEMM led, see Best), its
 // segments hold at least rowsMinPos outputs, and the output plane holds
 // fewer than rows1x1MaxPlane positions, the GEMM's n (its 32- and
 // 48-column panels tile a 7×7 plane poorly; a 1×1 without stride or

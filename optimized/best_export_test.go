@@ -8,6 +8,15 @@ func SetBlockedFast(fast bool) (restore func()) {
 	return func() { blockedFast = old }
 }
 
-// RowsAsm reports whether direct-rows' AVX-512 kernels run here (Best
-// chooses it only then).
-func RowsAsm() bool { return rowsAVX512() }
+// RowsISA names the row kernels in use, "avx512", "avx2" or "go": Best
+// chooses the row variants only with assembly, and with AVX2 only on
+// segments of rowsMinPosAVX2 outputs or more and never for 1×1.
+func RowsISA() string {
+	switch {
+	case rowsAVX512():
+		return "avx512"
+	case rowsKernelsAsm():
+		return "avx2"
+	}
+	return "go"
+}

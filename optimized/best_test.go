@@ -36,9 +36,14 @@ func TestBestSupportsShapeFiles(t *testing.T) {
 // TestBestRule: one problem of each form the rule names gets the variant
 // the rule says, at 1 worker.
 func TestBestRule(t *testing.T) {
-	rows, rows1x1, dynRows, deconvRows := "direct-blocked", "pointwise-gemm", "dynamic-blocked", "deconv-blocked" // where direct-rows' kernels are not assembly
-	if optimized.RowsAsm() {
-		rows, rows1x1, dynRows, deconvRows = "direct-rows", "direct-rows", "dynamic-rows", "deconv-rows"
+	// where direct-rows' kernels are not assembly; rows8 is rows of 7 or 8
+	// outputs, which take the AVX2 kernels' short blocks
+	rows, rows8, rows1x1, dynRows, deconvRows := "direct-blocked", "direct-blocked", "pointwise-gemm", "dynamic-blocked", "deconv-blocked"
+	switch optimized.RowsISA() {
+	case "avx512":
+		rows, rows8, rows1x1, dynRows, deconvRows = "direct-rows", "direct-rows", "direct-rows", "dynamic-rows", "deconv-rows"
+	case "avx2":
+		rows, dynRows, deconvRows = "direct-rows", "dynamic-rows", "deconv-rows"
 	}
 	checkBest(t, "", []bestCase{
 		{"mb1ic64ih56oc64oh56kh3ph1", conv.OpConv, rows},
@@ -49,16 +54,16 @@ func TestBestRule(t *testing.T) {
 		{"mb1ic3ih224oc64oh112kh7sh2ph3", conv.OpConv, rows},
 		{"mb1ic256ih14oc256oh14kh3ph1", conv.OpConv, rows},
 		{"mb1ic16ih14oc48oh14kh5ph2", conv.OpConv, rows},
-		{"mb1ic32id16oc32od16kd3pd1", conv.OpConv, rows},
+		{"mb1ic32id16oc32od16kd3pd1", conv.OpConv, rows8}, // rows of 16: two segments of 8
 		// at most 16 channels a group: the 16-channel tile
 		{"mb1ic16ih64oc16oh64kh11ph5", conv.OpConv, rows},
-		{"mb1ic8id8oc8od8kd7pd3", conv.OpConv, rows},
+		{"mb1ic8id8oc8od8kd7pd3", conv.OpConv, rows8},
 		{"mb1g4ic64ih28oc64oh28kh3ph1", conv.OpConv, rows},
 		// half of the 16-channel tile would be padding
 		{"mb1ic8ih28oc8oh28kh3ph1", conv.OpConv, "direct-blocked"},
 		{"mb1ic32ih56oc8oh56kh3ph1", conv.OpConv, "direct-blocked"},
 		// rows of 7, and 1×1 on planes under 56²
-		{"mb1ic512ih7oc512oh7kh3ph1", conv.OpConv, rows},
+		{"mb1ic512ih7oc512oh7kh3ph1", conv.OpConv, rows8},
 		{"mb1ic832ih7oc128oh7kh1", conv.OpConv, rows1x1},
 		{"mb1ic1024ih14oc2048oh7kh1sh2", conv.OpConv, rows1x1},
 		{"mb1ic512ih14oc512oh14kh1", conv.OpConv, rows1x1},
@@ -132,9 +137,12 @@ func checkBest(t *testing.T, when string, cases []bestCase) {
 // only a layer too small for that (4×4 outputs, 32 channels: one task)
 // goes to direct-tiled's output-channel blocks at 16 workers.
 func TestBestWorkers(t *testing.T) {
-	rows, rows1x1 := "direct-blocked", "pointwise-gemm"
-	if optimized.RowsAsm() {
-		rows, rows1x1 = "direct-rows", "direct-rows"
+	rows, rows8, rows1x1 := "direct-blocked", "direct-blocked", "pointwise-gemm"
+	switch optimized.RowsISA() {
+	case "avx512":
+		rows, rows8, rows1x1 = "direct-rows", "direct-rows", "direct-rows"
+	case "avx2":
+		rows = "direct-rows"
 	}
 	for _, c := range []struct {
 		desc    string
@@ -147,7 +155,7 @@ func TestBestWorkers(t *testing.T) {
 		{"mb1ic256ih4oc32oh4kh3ph1", 16, "direct-tiled"},
 		{"mb1ic512ih7oc2048oh7kh1ph0", 2, rows1x1},
 		{"mb1ic512ih7oc2048oh7kh1ph0", 16, rows1x1},
-		{"mb1ic512ih7oc512oh7kh3ph1", 16, rows},
+		{"mb1ic512ih7oc512oh7kh3ph1", 16, rows8},
 		{"mb32ic256ih14oc256oh14kh3ph1", 16, rows},
 	} {
 		p, err := conv.ParseDescriptor(c.desc, conv.OpConv)

@@ -92,10 +92,12 @@ func TestBlockedMatchesReference(t *testing.T) {
 }
 
 // TestBlockedConformAVX2 runs the variants on the blocked kernels
-// (direct-, deconv- and dynamic-blocked) through the conformance suite
-// (as TestVariantsConform and TestVariantsConformProductionTiles do) with
-// the AVX2 kernels, where the machine runs them and they are not the set
-// in use already (which those tests cover).
+// (direct-, deconv- and dynamic-blocked) and on the row kernels, which
+// follow the blocked set (direct-, deconv- and dynamic-rows), through the
+// conformance suite (as TestVariantsConform and
+// TestVariantsConformProductionTiles do) with the AVX2 kernels, where the
+// machine runs them and they are not the set in use already (which those
+// tests cover).
 func TestBlockedConformAVX2(t *testing.T) {
 	v, _ := optimized.Lookup("direct-blocked")
 	if v.Kernel() == "blocked=avx2" {
@@ -106,12 +108,12 @@ func TestBlockedConformAVX2(t *testing.T) {
 	if !ok {
 		t.Skip("no AVX2+FMA (or noasm)")
 	}
-	for _, name := range []string{"direct-blocked", "deconv-blocked", "dynamic-blocked"} {
+	for _, name := range []string{"direct-blocked", "deconv-blocked", "dynamic-blocked", "direct-rows", "deconv-rows", "dynamic-rows"} {
 		v, ok := optimized.Lookup(name)
 		if !ok {
 			t.Fatalf("%s not registered", name)
 		}
-		if k := v.Kernel(); k != "blocked=avx2" {
+		if k := v.Kernel(); k != "blocked=avx2" && k != "rows=avx2" {
 			t.Fatalf("%s: kernel %s with the AVX2 set forced", name, k)
 		}
 		t.Run(name+"/production-tiles", func(t *testing.T) { convtest.Run(t, convtest.Variant(v), convtest.NoRandom()) })
