@@ -90,24 +90,22 @@ import (
 //     since, paired ratios: 3×3 512→512 at 7² 1.02×, 256→256 1.15×,
 //     GoogLeNet's 160→320 1.20× and 192→384 1.14×, 5×5 48→128 and 32→128 1.8×,
 //     so rowsMinPos is 7 (narrower rows are unmeasured).
-//   - where the row kernels are AVX2 (rowsAVX2Chosen's machines), the same
-//     rule with segments of at least rowsMinPosAVX2 = 12 outputs, and no
-//     1×1 on direct-rows. Their tile is blocks of up to 6 positions × 16
-//     channels, so a segment of 7 is blocks of 4 and 3, whose 8 and 6
-//     accumulators do not hide the FMA's latency. Planned, one worker, on
-//     an AVX2 EPYC (GFLOP/s, direct-rows against direct-blocked): 3×3
-//     64→64 at 56² 45.4 against 41.3, 128→128 at 28² 52.2 against 47.2,
-//     256→256 at 14² 51.7 against 44.4, 96→128 at 28² 55.9 against 50.3,
-//     11×11 16→16 61.9 against 52.3, 3×3×3 32→32 at 16³ 47.3 against 46.5;
-//     but 512→512 at 7² 32.8 against 39.5; within 2–8% either way the
-//     5×5 16→32 at 28² (50.3 against 53.5), 3×3 stride 2 128→128 from 56²
-//     (31.1 against 33.5) and ResNet's 7×7 stride 2 3→64 (37.4
-//     against 38.0). 1×1 layers stay on pointwise-gemm, which led both on
-//     ten of eleven (ResNet-50's, MobileNet's, GoogLeNet's, 41–61 GFLOP/s
-//     against 35–50). deconv-rows led deconv-blocked on all five deconv
-//     layers measured (4×4 stride 2, 2D and 3D, 7² to 56²: 1.05–1.46) and
-//     dynamic-rows dynamic-blocked on all three (1.05–1.23), so their rules
-//     are the AVX-512 ones.
+//   - where the row kernels are AVX2, the same rule with segments of at
+//     least rowsMinPosAVX2 = 12 outputs, and no 1×1 on direct-rows. That
+//     kernel's tile (16 × 28, rowsShape) is blocks of up to 6 positions ×
+//     16 channels, so a segment of 7 is blocks of 4 and 3, whose 8 and 6
+//     accumulators do not hide the FMA's latency: 512→512 at 7² ran 32.8
+//     against direct-blocked's 39.5 GFLOP/s. Planned, one worker, on an
+//     AVX2 EPYC, direct-rows against direct-blocked (two rounds): 3×3
+//     64→64 at 56² 57–60 against 41–46, 3×3 stride 2 128→128 from 56²
+//     39–46 against 34–38, 5×5 16→32 at 28² 60–63 against 48–51, 3×3×3
+//     32→32 at 16³ 59–61 against 49–53, 11×11 16→16 at 64² 65–67 against
+//     51–56. 1×1 layers stay on pointwise-gemm, which led direct-rows and
+//     direct-blocked on ten of eleven (ResNet-50's, MobileNet's,
+//     GoogLeNet's: 41–61 GFLOP/s against 35–51). deconv-rows led
+//     deconv-blocked on all five deconv layers measured (4×4 stride 2, 2D
+//     and 3D, 7² to 56²: 1.05–1.46) and dynamic-rows dynamic-blocked on
+//     all three (1.05–1.23), so their rules are the AVX-512 ones.
 //
 // Where the blocked micro-kernel has no assembly for the CPU but the GEMM
 // has, the *-blocked choices above fall back to the GEMM-based variants

@@ -37,7 +37,7 @@ func TestBestSupportsShapeFiles(t *testing.T) {
 // the rule says, at 1 worker.
 func TestBestRule(t *testing.T) {
 	// where direct-rows' kernels are not assembly; rows8 is rows of 7 or 8
-	// outputs, which take the AVX2 kernels' short blocks
+	// outputs, too short for the AVX2 kernels' blocks (rowsMinPosAVX2)
 	rows, rows8, rows1x1, dynRows, deconvRows := "direct-blocked", "direct-blocked", "pointwise-gemm", "dynamic-blocked", "deconv-blocked"
 	switch optimized.RowsISA() {
 	case "avx512":
@@ -54,7 +54,7 @@ func TestBestRule(t *testing.T) {
 		{"mb1ic3ih224oc64oh112kh7sh2ph3", conv.OpConv, rows},
 		{"mb1ic256ih14oc256oh14kh3ph1", conv.OpConv, rows},
 		{"mb1ic16ih14oc48oh14kh5ph2", conv.OpConv, rows},
-		{"mb1ic32id16oc32od16kd3pd1", conv.OpConv, rows8}, // rows of 16: two segments of 8
+		{"mb1ic32id16oc32od16kd3pd1", conv.OpConv, rows},
 		// at most 16 channels a group: the 16-channel tile
 		{"mb1ic16ih64oc16oh64kh11ph5", conv.OpConv, rows},
 		{"mb1ic8id8oc8od8kd7pd3", conv.OpConv, rows8},
