@@ -76,21 +76,32 @@ const (
 
 // rowsShape is direct-rows' tile for p: output channels a block and the
 // longest segment, 16 × 28 for at most 16 output channels a group, else
-// 32 × 14; with the AVX2 kernels always 16 × 28. It depends on the shape
-// and the kernel set alone. Why 16 × 28 with AVX2: that kernel computes a
+// 32 × 14; with the AVX2 kernels also 16 × 28 where a group's input holds
+// at most rowsNarrowMaxInput bytes. It depends on the shape and the
+// kernel set alone. Why 16 × 28 with AVX2: that kernel computes a
 // 32-channel block as two 16-channel halves anyway, each reading the
 // block's inputs again, so the narrow tile's longer segments (blocks of 6
 // positions, where 14 made 5 + 5 + 4) and its finer padding of output
 // channels cost nothing. Planned, one worker, an AVX2 EPYC, 16 × 28 over
-// 32 × 14 (two rounds each): 3×3 64→64 at 56² 1.18, 96→128 at 28² 1.12,
-// 256→256 at 14² 1.07, 128→128 at 28² 1.04, 7×7 stride 2 3→64 1.17;
-// deconv 4×4 stride 2 and dynamic 3×3 within 3%.
+// 32 × 14 (two rounds each): 3×3 64→64 at 56² (an input of 0.8 MB) 1.18,
+// 96→128 at 28² 1.12, 256→256 at 14² 1.07, 128→128 at 28² 1.04, 7×7
+// stride 2 3→64 1.17; deconv 4×4 stride 2 and dynamic 3×3 within 3%. But
+// every block of output channels reads the whole input again, and where it
+// is far larger than L2 twice the blocks cost more than the tile gains:
+// VGG-19's 128→128 at 112² (6.4 MB) about 0.8, 64→64 at 224² (12.8 MB)
+// about 0.9, 256→256 at 56² (3.2 MB) about 0.95, hence the bound.
 func rowsShape(p *conv.Problem) (oc, maxPos int) {
-	if p.OCG() <= rowsOC16 || blockedISA == blockedAVX2 {
+	if p.OCG() <= rowsOC16 || blockedISA == blockedAVX2 && 4*p.ICG()*conv.Spatial(p.I) <= rowsNarrowMaxInput {
 		return rowsOC16, rowsMaxPos16
 	}
 	return rowsOC, rowsMaxPos
 }
+
+// rowsNarrowMaxInput is the largest input of a group, in bytes, on which
+// the AVX2 kernels take the narrow tile (rowsShape): 2 MiB, between the
+// largest input measured faster on it (0.8 MB) and the smallest measured
+// slower (3.2 MB).
+const rowsNarrowMaxInput = 2 << 20
 
 // rowsStoreFloats is how much of a segment's results rowsStore reads:
 // 16 rows of 32 channels, or 32 rows of 16 (two transposes of 16
