@@ -31,9 +31,9 @@ GLOBL multiTapMask<>(SB), RODATA|NOPTR, $64
 // for i < n, taps ≥ 1, one fused multiply-add per tap in tap order.
 // Registers: DI out row, R13 base row, R15 ldo and R12 ldb in bytes, CX n,
 // R11 rows left, R8 offs, R9 w, R10 taps, BX the pass's first output,
-// R14 base + BX, DX the tap; Y0–Y7 the sums (row 0 in Y0–Y3, row 1 in
-// Y4–Y7), Y8 the tap's weight, Y9 the mask of a row under 8, Y13 a masked
-// load, Y15 the bias.
+// R14 base + BX, DX the tap; Y0–Y11 the sums (row r in Y4r–Y4r+3), Y12
+// the tap's weight, Y14 the mask of a row under 8, Y13 a masked load, Y15
+// the bias.
 TEXT ·multiTapAVX2(SB), NOSPLIT, $0-76
 	MOVQ         out+0(FP), DI
 	MOVQ         n+8(FP), CX
@@ -52,9 +52,189 @@ TEXT ·multiTapAVX2(SB), NOSPLIT, $0-76
 	LEAQ         multiTapMask<>(SB), SI
 	MOVQ         $8, DX
 	SUBQ         CX, DX
-	VMOVUPS      (SI)(DX*4), Y9
+	VMOVUPS      (SI)(DX*4), Y14
 
 rows:
+
+trirow:
+	CMPQ         R11, $3
+	JLT          pairrow
+	XORQ         BX, BX
+	CMPQ         CX, $32
+	JLT          trishort
+
+	// n ≥ 32: passes of 32, the last ending at n
+tripass:
+	VMOVAPS      Y15, Y0
+	VMOVAPS      Y15, Y1
+	VMOVAPS      Y15, Y2
+	VMOVAPS      Y15, Y3
+	VMOVAPS      Y15, Y4
+	VMOVAPS      Y15, Y5
+	VMOVAPS      Y15, Y6
+	VMOVAPS      Y15, Y7
+	VMOVAPS      Y15, Y8
+	VMOVAPS      Y15, Y9
+	VMOVAPS      Y15, Y10
+	VMOVAPS      Y15, Y11
+	XORQ         DX, DX
+	LEAQ         (R13)(BX*4), R14
+
+tritap:
+	MOVQ         (R8)(DX*8), SI
+	VBROADCASTSS (R9)(DX*4), Y12
+	LEAQ         (R14)(SI*4), AX
+	VFMADD231PS  (AX), Y12, Y0
+	VFMADD231PS  32(AX), Y12, Y1
+	VFMADD231PS  64(AX), Y12, Y2
+	VFMADD231PS  96(AX), Y12, Y3
+	VFMADD231PS  (AX)(R12*1), Y12, Y4
+	VFMADD231PS  32(AX)(R12*1), Y12, Y5
+	VFMADD231PS  64(AX)(R12*1), Y12, Y6
+	VFMADD231PS  96(AX)(R12*1), Y12, Y7
+	VFMADD231PS  (AX)(R12*2), Y12, Y8
+	VFMADD231PS  32(AX)(R12*2), Y12, Y9
+	VFMADD231PS  64(AX)(R12*2), Y12, Y10
+	VFMADD231PS  96(AX)(R12*2), Y12, Y11
+	INCQ         DX
+	CMPQ         DX, R10
+	JLT          tritap
+	LEAQ         (DI)(BX*4), AX
+	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y1, 32(AX)
+	VMOVUPS      Y2, 64(AX)
+	VMOVUPS      Y3, 96(AX)
+	ADDQ         R15, AX
+	VMOVUPS      Y4, (AX)
+	VMOVUPS      Y5, 32(AX)
+	VMOVUPS      Y6, 64(AX)
+	VMOVUPS      Y7, 96(AX)
+	ADDQ         R15, AX
+	VMOVUPS      Y8, (AX)
+	VMOVUPS      Y9, 32(AX)
+	VMOVUPS      Y10, 64(AX)
+	VMOVUPS      Y11, 96(AX)
+	ADDQ         $32, BX
+	MOVQ         CX, AX
+	SUBQ         BX, AX
+	JZ           trinext
+	CMPQ         AX, $32
+	JGE          tripass
+	MOVQ         CX, BX
+	SUBQ         $32, BX
+	JMP          tripass
+
+	// 8 ≤ n < 32: a pass of 16 if n ≥ 16, then passes of 8, the last
+	// ending at n; n < 8: one masked pass
+trishort:
+	CMPQ         CX, $8
+	JLT          trimasked
+	CMPQ         CX, $16
+	JLT          trieight
+	VMOVAPS      Y15, Y0
+	VMOVAPS      Y15, Y1
+	VMOVAPS      Y15, Y4
+	VMOVAPS      Y15, Y5
+	VMOVAPS      Y15, Y8
+	VMOVAPS      Y15, Y9
+	XORQ         DX, DX
+	LEAQ         (R13)(BX*4), R14
+
+tritap16:
+	MOVQ         (R8)(DX*8), SI
+	VBROADCASTSS (R9)(DX*4), Y12
+	LEAQ         (R14)(SI*4), AX
+	VFMADD231PS  (AX), Y12, Y0
+	VFMADD231PS  32(AX), Y12, Y1
+	VFMADD231PS  (AX)(R12*1), Y12, Y4
+	VFMADD231PS  32(AX)(R12*1), Y12, Y5
+	VFMADD231PS  (AX)(R12*2), Y12, Y8
+	VFMADD231PS  32(AX)(R12*2), Y12, Y9
+	INCQ         DX
+	CMPQ         DX, R10
+	JLT          tritap16
+	LEAQ         (DI)(BX*4), AX
+	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         R15, AX
+	VMOVUPS      Y4, (AX)
+	VMOVUPS      Y5, 32(AX)
+	ADDQ         R15, AX
+	VMOVUPS      Y8, (AX)
+	VMOVUPS      Y9, 32(AX)
+	MOVQ         $16, BX
+
+trieightnext:
+	MOVQ         CX, AX
+	SUBQ         BX, AX
+	JZ           trinext
+	CMPQ         AX, $8
+	JGE          trieight
+	MOVQ         CX, BX
+	SUBQ         $8, BX
+
+trieight:
+	VMOVAPS      Y15, Y0
+	VMOVAPS      Y15, Y4
+	VMOVAPS      Y15, Y8
+	XORQ         DX, DX
+	LEAQ         (R13)(BX*4), R14
+
+tritap8:
+	MOVQ         (R8)(DX*8), SI
+	VBROADCASTSS (R9)(DX*4), Y12
+	LEAQ         (R14)(SI*4), AX
+	VFMADD231PS  (AX), Y12, Y0
+	VFMADD231PS  (AX)(R12*1), Y12, Y4
+	VFMADD231PS  (AX)(R12*2), Y12, Y8
+	INCQ         DX
+	CMPQ         DX, R10
+	JLT          tritap8
+	LEAQ         (DI)(BX*4), AX
+	VMOVUPS      Y0, (AX)
+	ADDQ         R15, AX
+	VMOVUPS      Y4, (AX)
+	ADDQ         R15, AX
+	VMOVUPS      Y8, (AX)
+	ADDQ         $8, BX
+	JMP          trieightnext
+
+trimasked:
+	VMOVAPS      Y15, Y0
+	VMOVAPS      Y15, Y4
+	VMOVAPS      Y15, Y8
+	XORQ         DX, DX
+	LEAQ         (R13)(BX*4), R14
+
+tritapm:
+	MOVQ         (R8)(DX*8), SI
+	VBROADCASTSS (R9)(DX*4), Y12
+	LEAQ         (R14)(SI*4), AX
+	VMASKMOVPS   (AX), Y14, Y13
+	VFMADD231PS  Y13, Y12, Y0
+	VMASKMOVPS   (AX)(R12*1), Y14, Y13
+	VFMADD231PS  Y13, Y12, Y4
+	VMASKMOVPS   (AX)(R12*2), Y14, Y13
+	VFMADD231PS  Y13, Y12, Y8
+	INCQ         DX
+	CMPQ         DX, R10
+	JLT          tritapm
+	LEAQ         (DI)(BX*4), AX
+	VMASKMOVPS   Y0, Y14, (AX)
+	ADDQ         R15, AX
+	VMASKMOVPS   Y4, Y14, (AX)
+	ADDQ         R15, AX
+	VMASKMOVPS   Y8, Y14, (AX)
+
+trinext:
+	ADDQ         R15, DI
+	ADDQ         R12, R13
+	ADDQ         R15, DI
+	ADDQ         R12, R13
+	ADDQ         R15, DI
+	ADDQ         R12, R13
+	SUBQ         $3, R11
+	JMP          trirow
 
 pairrow:
 	CMPQ         R11, $2
@@ -78,16 +258,16 @@ pairpass:
 
 pairtap:
 	MOVQ         (R8)(DX*8), SI
-	VBROADCASTSS (R9)(DX*4), Y8
+	VBROADCASTSS (R9)(DX*4), Y12
 	LEAQ         (R14)(SI*4), AX
-	VFMADD231PS  (AX), Y8, Y0
-	VFMADD231PS  32(AX), Y8, Y1
-	VFMADD231PS  64(AX), Y8, Y2
-	VFMADD231PS  96(AX), Y8, Y3
-	VFMADD231PS  (AX)(R12*1), Y8, Y4
-	VFMADD231PS  32(AX)(R12*1), Y8, Y5
-	VFMADD231PS  64(AX)(R12*1), Y8, Y6
-	VFMADD231PS  96(AX)(R12*1), Y8, Y7
+	VFMADD231PS  (AX), Y12, Y0
+	VFMADD231PS  32(AX), Y12, Y1
+	VFMADD231PS  64(AX), Y12, Y2
+	VFMADD231PS  96(AX), Y12, Y3
+	VFMADD231PS  (AX)(R12*1), Y12, Y4
+	VFMADD231PS  32(AX)(R12*1), Y12, Y5
+	VFMADD231PS  64(AX)(R12*1), Y12, Y6
+	VFMADD231PS  96(AX)(R12*1), Y12, Y7
 	INCQ         DX
 	CMPQ         DX, R10
 	JLT          pairtap
@@ -127,12 +307,12 @@ pairshort:
 
 pairtap16:
 	MOVQ         (R8)(DX*8), SI
-	VBROADCASTSS (R9)(DX*4), Y8
+	VBROADCASTSS (R9)(DX*4), Y12
 	LEAQ         (R14)(SI*4), AX
-	VFMADD231PS  (AX), Y8, Y0
-	VFMADD231PS  32(AX), Y8, Y1
-	VFMADD231PS  (AX)(R12*1), Y8, Y4
-	VFMADD231PS  32(AX)(R12*1), Y8, Y5
+	VFMADD231PS  (AX), Y12, Y0
+	VFMADD231PS  32(AX), Y12, Y1
+	VFMADD231PS  (AX)(R12*1), Y12, Y4
+	VFMADD231PS  32(AX)(R12*1), Y12, Y5
 	INCQ         DX
 	CMPQ         DX, R10
 	JLT          pairtap16
@@ -161,10 +341,10 @@ paireight:
 
 pairtap8:
 	MOVQ         (R8)(DX*8), SI
-	VBROADCASTSS (R9)(DX*4), Y8
+	VBROADCASTSS (R9)(DX*4), Y12
 	LEAQ         (R14)(SI*4), AX
-	VFMADD231PS  (AX), Y8, Y0
-	VFMADD231PS  (AX)(R12*1), Y8, Y4
+	VFMADD231PS  (AX), Y12, Y0
+	VFMADD231PS  (AX)(R12*1), Y12, Y4
 	INCQ         DX
 	CMPQ         DX, R10
 	JLT          pairtap8
@@ -183,19 +363,19 @@ pairmasked:
 
 pairtapm:
 	MOVQ         (R8)(DX*8), SI
-	VBROADCASTSS (R9)(DX*4), Y8
+	VBROADCASTSS (R9)(DX*4), Y12
 	LEAQ         (R14)(SI*4), AX
-	VMASKMOVPS   (AX), Y9, Y13
-	VFMADD231PS  Y13, Y8, Y0
-	VMASKMOVPS   (AX)(R12*1), Y9, Y13
-	VFMADD231PS  Y13, Y8, Y4
+	VMASKMOVPS   (AX), Y14, Y13
+	VFMADD231PS  Y13, Y12, Y0
+	VMASKMOVPS   (AX)(R12*1), Y14, Y13
+	VFMADD231PS  Y13, Y12, Y4
 	INCQ         DX
 	CMPQ         DX, R10
 	JLT          pairtapm
 	LEAQ         (DI)(BX*4), AX
-	VMASKMOVPS   Y0, Y9, (AX)
+	VMASKMOVPS   Y0, Y14, (AX)
 	ADDQ         R15, AX
-	VMASKMOVPS   Y4, Y9, (AX)
+	VMASKMOVPS   Y4, Y14, (AX)
 
 pairnext:
 	ADDQ         R15, DI
@@ -223,12 +403,12 @@ onepass:
 
 onetap:
 	MOVQ         (R8)(DX*8), SI
-	VBROADCASTSS (R9)(DX*4), Y8
+	VBROADCASTSS (R9)(DX*4), Y12
 	LEAQ         (R14)(SI*4), AX
-	VFMADD231PS  (AX), Y8, Y0
-	VFMADD231PS  32(AX), Y8, Y1
-	VFMADD231PS  64(AX), Y8, Y2
-	VFMADD231PS  96(AX), Y8, Y3
+	VFMADD231PS  (AX), Y12, Y0
+	VFMADD231PS  32(AX), Y12, Y1
+	VFMADD231PS  64(AX), Y12, Y2
+	VFMADD231PS  96(AX), Y12, Y3
 	INCQ         DX
 	CMPQ         DX, R10
 	JLT          onetap
@@ -261,10 +441,10 @@ oneshort:
 
 onetap16:
 	MOVQ         (R8)(DX*8), SI
-	VBROADCASTSS (R9)(DX*4), Y8
+	VBROADCASTSS (R9)(DX*4), Y12
 	LEAQ         (R14)(SI*4), AX
-	VFMADD231PS  (AX), Y8, Y0
-	VFMADD231PS  32(AX), Y8, Y1
+	VFMADD231PS  (AX), Y12, Y0
+	VFMADD231PS  32(AX), Y12, Y1
 	INCQ         DX
 	CMPQ         DX, R10
 	JLT          onetap16
@@ -289,9 +469,9 @@ oneeight:
 
 onetap8:
 	MOVQ         (R8)(DX*8), SI
-	VBROADCASTSS (R9)(DX*4), Y8
+	VBROADCASTSS (R9)(DX*4), Y12
 	LEAQ         (R14)(SI*4), AX
-	VFMADD231PS  (AX), Y8, Y0
+	VFMADD231PS  (AX), Y12, Y0
 	INCQ         DX
 	CMPQ         DX, R10
 	JLT          onetap8
@@ -307,15 +487,15 @@ onemasked:
 
 onetapm:
 	MOVQ         (R8)(DX*8), SI
-	VBROADCASTSS (R9)(DX*4), Y8
+	VBROADCASTSS (R9)(DX*4), Y12
 	LEAQ         (R14)(SI*4), AX
-	VMASKMOVPS   (AX), Y9, Y13
-	VFMADD231PS  Y13, Y8, Y0
+	VMASKMOVPS   (AX), Y14, Y13
+	VFMADD231PS  Y13, Y12, Y0
 	INCQ         DX
 	CMPQ         DX, R10
 	JLT          onetapm
 	LEAQ         (DI)(BX*4), AX
-	VMASKMOVPS   Y0, Y9, (AX)
+	VMASKMOVPS   Y0, Y14, (AX)
 
 onenext:
 	ADDQ         R15, DI

@@ -56,10 +56,11 @@ func testMultiTapMatchesGo(t *testing.T) {
 	}
 }
 
-// TestMultiTapRows checks the multi-row form (rows four, then two at a
-// time, an odd last one) against row-by-row Go at every length up to 140
-// (64-wide passes, both masked tails) and 1–7 rows, with output and input
-// row strides and guard elements between and after the rows.
+// TestMultiTapRows checks the multi-row form (AVX-512: rows four, then
+// two at a time, an odd last one; AVX2: three, then two, then one)
+// against row-by-row Go at every length up to 140 (every pass width and
+// tail) and 1–7 rows, with output and input row strides and guard
+// elements between and after the rows.
 func TestMultiTapRows(t *testing.T) { forEachMultiTapISA(t, testMultiTapRows) }
 
 func testMultiTapRows(t *testing.T) {
