@@ -1205,26 +1205,6 @@ store:
 	VZEROUPPER
 	RET
 
-// blockedMask8: 8 dwords of all ones, then 8 of zero; the 8 from dword
-// 8 − r are the VMASKMOVPS mask of r lanes.
-DATA blockedMask8<>+0(SB)/4, $0xffffffff
-DATA blockedMask8<>+4(SB)/4, $0xffffffff
-DATA blockedMask8<>+8(SB)/4, $0xffffffff
-DATA blockedMask8<>+12(SB)/4, $0xffffffff
-DATA blockedMask8<>+16(SB)/4, $0xffffffff
-DATA blockedMask8<>+20(SB)/4, $0xffffffff
-DATA blockedMask8<>+24(SB)/4, $0xffffffff
-DATA blockedMask8<>+28(SB)/4, $0xffffffff
-DATA blockedMask8<>+32(SB)/4, $0
-DATA blockedMask8<>+36(SB)/4, $0
-DATA blockedMask8<>+40(SB)/4, $0
-DATA blockedMask8<>+44(SB)/4, $0
-DATA blockedMask8<>+48(SB)/4, $0
-DATA blockedMask8<>+52(SB)/4, $0
-DATA blockedMask8<>+56(SB)/4, $0
-DATA blockedMask8<>+60(SB)/4, $0
-GLOBL blockedMask8<>(SB), RODATA|NOPTR, $64
-
 // func blockedFMA6x2AVX2(c, bias, x *float32, offs *int, w *float32, k, accum, n, pf, ldc int)
 //
 // For m < 6, i < 16: c[m·ldc + i] = init + Σ_{j<k} w[j·6 + m]·x[offs[j] + i],
@@ -1290,7 +1270,7 @@ masks:
 	MOVQ n+56(FP), AX
 	CMPQ AX, $16
 	JEQ  full
-	LEAQ blockedMask8<>(SB), R11
+	LEAQ ·lanes8Mask(SB), R11
 	MOVQ $8, BX
 	XORQ SI, SI
 	MOVQ AX, DX
@@ -1562,7 +1542,7 @@ masks:
 	MOVQ n+56(FP), AX
 	CMPQ AX, $32
 	JEQ  full
-	LEAQ blockedMask8<>(SB), R11
+	LEAQ ·lanes8Mask(SB), R11
 	MOVQ $8, BX
 	XORQ SI, SI
 	MOVQ AX, DX
@@ -1844,7 +1824,7 @@ masks:
 	MOVQ n+56(FP), AX
 	CMPQ AX, $48
 	JEQ  full
-	LEAQ blockedMask8<>(SB), R11
+	LEAQ ·lanes8Mask(SB), R11
 	MOVQ $8, BX
 	XORQ SI, SI
 	MOVQ AX, DX

@@ -4,27 +4,6 @@
 
 #include "textflag.h"
 
-// multiTapMask: 8 dwords of all ones, then 8 of zero; the 8 from dword
-// 8 − k on are the mask of the first k lanes.
-
-DATA multiTapMask<>+0(SB)/4, $0xffffffff
-DATA multiTapMask<>+4(SB)/4, $0xffffffff
-DATA multiTapMask<>+8(SB)/4, $0xffffffff
-DATA multiTapMask<>+12(SB)/4, $0xffffffff
-DATA multiTapMask<>+16(SB)/4, $0xffffffff
-DATA multiTapMask<>+20(SB)/4, $0xffffffff
-DATA multiTapMask<>+24(SB)/4, $0xffffffff
-DATA multiTapMask<>+28(SB)/4, $0xffffffff
-DATA multiTapMask<>+32(SB)/4, $0x00000000
-DATA multiTapMask<>+36(SB)/4, $0x00000000
-DATA multiTapMask<>+40(SB)/4, $0x00000000
-DATA multiTapMask<>+44(SB)/4, $0x00000000
-DATA multiTapMask<>+48(SB)/4, $0x00000000
-DATA multiTapMask<>+52(SB)/4, $0x00000000
-DATA multiTapMask<>+56(SB)/4, $0x00000000
-DATA multiTapMask<>+60(SB)/4, $0x00000000
-GLOBL multiTapMask<>(SB), RODATA|NOPTR, $64
-
 // func multiTapAVX2(out *float32, n, rows, ldo int, base *float32, ldb int, offs *int, w *float32, taps int, bias float32)
 //
 // For each row r < rows: out[r·ldo + i] = bias + Σ_t w[t]·base[r·ldb + offs[t] + i]
@@ -49,7 +28,7 @@ TEXT ·multiTapAVX2(SB), NOSPLIT, $0-76
 	VBROADCASTSS bias+72(FP), Y15
 	CMPQ         CX, $8
 	JGE          rows
-	LEAQ         multiTapMask<>(SB), SI
+	LEAQ         ·lanes8Mask(SB), SI
 	MOVQ         $8, DX
 	SUBQ         CX, DX
 	VMOVUPS      (SI)(DX*4), Y14

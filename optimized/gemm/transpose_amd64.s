@@ -2,6 +2,7 @@
 
 #include "textflag.h"
 #include "../transpose16_amd64.h"
+#include "../transpose8_amd64.h"
 
 // func transpose16x16(n int, dst *float32, ldd int, src *float32, lds int)
 //
@@ -102,7 +103,7 @@ done:
 //
 // n 8×8 blocks side by side: dst[(8b+j)·ldd+i] = src[i·lds+8b+j] for
 // i, j < 8, b < n; each block loaded as 8 rows, transposed in registers
-// (VUNPCKLPS/VUNPCKHPS, VSHUFPS, VPERM2F128) and stored as 8 rows.
+// (TRANSPOSE8) and stored as 8 rows.
 TEXT ·transpose8x8AVX2(SB), NOSPLIT, $0-40
 	MOVQ n+0(FP), CX
 	MOVQ dst+8(FP), DI
@@ -131,30 +132,7 @@ t8block:
 	VMOVUPS (AX), Y6
 	ADDQ    R9, AX
 	VMOVUPS (AX), Y7
-	VUNPCKLPS  Y1, Y0, Y8
-	VUNPCKHPS  Y1, Y0, Y9
-	VUNPCKLPS  Y3, Y2, Y10
-	VUNPCKHPS  Y3, Y2, Y11
-	VUNPCKLPS  Y5, Y4, Y12
-	VUNPCKHPS  Y5, Y4, Y13
-	VUNPCKLPS  Y7, Y6, Y14
-	VUNPCKHPS  Y7, Y6, Y15
-	VSHUFPS    $0x44, Y10, Y8, Y0
-	VSHUFPS    $0xEE, Y10, Y8, Y1
-	VSHUFPS    $0x44, Y11, Y9, Y2
-	VSHUFPS    $0xEE, Y11, Y9, Y3
-	VSHUFPS    $0x44, Y14, Y12, Y4
-	VSHUFPS    $0xEE, Y14, Y12, Y5
-	VSHUFPS    $0x44, Y15, Y13, Y6
-	VSHUFPS    $0xEE, Y15, Y13, Y7
-	VPERM2F128 $0x20, Y4, Y0, Y8
-	VPERM2F128 $0x20, Y5, Y1, Y9
-	VPERM2F128 $0x20, Y6, Y2, Y10
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y4, Y0, Y12
-	VPERM2F128 $0x31, Y5, Y1, Y13
-	VPERM2F128 $0x31, Y6, Y2, Y14
-	VPERM2F128 $0x31, Y7, Y3, Y15
+	TRANSPOSE8
 	MOVQ    DI, AX
 	VMOVUPS Y8, (AX)
 	ADDQ    R8, AX

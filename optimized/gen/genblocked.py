@@ -151,7 +151,7 @@ for mr, nv in shapes:
 # vector at a time: MR + 1 or 2 registers). Either way every accumulator
 # takes its terms in k order, one VFMADD231PS each. A tail tile (n < T
 # lanes) loads with VMASKMOVPS, whose lane-mask vectors (lanes < n of each
-# vector, cut from blockedMask8) the kernel builds once in its frame:
+# vector, cut from lanes8Mask in lanes8_amd64.s) the kernel builds once in its frame:
 # masked-off lanes read nothing and give 0.
 shapes2 = [(6, 2), (3, 4), (2, 6)]
 
@@ -231,9 +231,9 @@ def kernel2(mr, nv):
     w('\tMOVQ n+56(FP), AX')
     w(f'\tCMPQ AX, ${T}')
     w('\tJEQ  full')
-    # vector v's mask: the 8 dwords of blockedMask8 (8 × −1, 8 × 0) from
+    # vector v's mask: the 8 dwords of lanes8Mask (8 × −1, 8 × 0) from
     # dword 8 − r, r = min(8, max(0, n − 8v)) its lanes on
-    w('\tLEAQ blockedMask8<>(SB), R11')
+    w('\tLEAQ ·lanes8Mask(SB), R11')
     w('\tMOVQ $8, BX')
     w('\tXORQ SI, SI')
     for v in range(nv):
@@ -251,11 +251,6 @@ def kernel2(mr, nv):
     loops_and_store(mr, nv, acc, step, 32)
 
 
-w('''// blockedMask8: 8 dwords of all ones, then 8 of zero; the 8 from dword
-// 8 − r are the VMASKMOVPS mask of r lanes.''')
-for i in range(16):
-    w(f'DATA blockedMask8<>+{4 * i}(SB)/4, ${"0xffffffff" if i < 8 else "0"}')
-w('GLOBL blockedMask8<>(SB), RODATA|NOPTR, $64\n')
 for mr, nv in shapes2:
     kernel2(mr, nv)
 print('\n'.join(out))
