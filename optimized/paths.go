@@ -247,11 +247,12 @@ func hitIf(ok bool, p path) {
 }
 
 // PathsOff lists, by name, the counted paths this machine's kernels never
-// take, so that a demand for every path leaves them out: the fused bias of
-// the GEMM's AVX-512 kernel, and on a machine whose depthwise row kernel is
-// AVX2 assembly, depthwise's own paths (dwOwnKernels), whose kernels are
-// AVX-512 or Go, but for dw3x3 at stride 2 (dw3x3AVX2). The tests of those paths switch them on (dwForceOwn) and
-// check them there too.
+// take, so that a demand for every path leaves them out: the GEMM's fused
+// bias where the CPU has no assembly add for it (AVX-512 or AVX2), and on
+// a machine whose depthwise row kernel is AVX2 assembly, depthwise's own
+// paths (dwOwnKernels), whose kernels are AVX-512 or Go, but for dw3x3 at
+// stride 2 (dw3x3AVX2). The tests of those paths switch them on
+// (dwForceOwn) and check them there too.
 func PathsOff() []string {
 	var off []path
 	if !gemm.BiasFused() {
