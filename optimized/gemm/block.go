@@ -166,7 +166,16 @@ func macro(kern *kernel, ws *workspace, ap, bp []float32, pstride int, src *rawB
 		if pstride == 0 && ncur-jr < nr {
 			packB(bp, src.b, src.ldb, 0, kcur, jr, ncur-jr, nr)
 		}
-		for ir := 0; ir < mcur; ir += mr {
+		ir := 0
+		if full := mcur / mr; kern.microN != nil && src == nil && full > 0 && ncur-jr >= nr {
+			// the block's full tiles of this panel in one call
+			kern.microN(full, kcur, ap, bp[jr/nr*pstride:], c[jr:], ldc, beta, accum)
+			if bias != nil {
+				addBiasRows(c[jr:], ldc, bias, full*mr, nr)
+			}
+			ir = full * mr
+		}
+		for ; ir < mcur; ir += mr {
 			tile(kern, ws, ap, bp[jr/nr*pstride:], src, ir, jr, mcur, ncur, kcur, c, ldc, beta, accum, bias)
 		}
 	}

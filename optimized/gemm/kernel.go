@@ -33,6 +33,13 @@ type kernel struct {
 	// through a scratch copy (m = 64 on the 14-row tile: 6 of 70 rows).
 	microRows func(rows, kc int, a, b, c []float32, ldc int, beta float32, accum bool)
 
+	// microN, if not nil, is micro over n ≥ 1 tiles down one B panel (kc
+	// ≥ 1): tile t reads the A panel a[t·kc·mr:] and writes C rows
+	// t·mr…t·mr+mr−1, each as micro would. macro runs a block's full
+	// tiles of a panel in one call: with a short k (a 1×1 convolution of
+	// 32 input channels) the Go call and checks per tile cost a tenth.
+	microN func(n, kc int, a, b, c []float32, ldc int, beta float32, accum bool)
+
 	// aOuter makes macro run the tiles of a block row panel by row panel
 	// (A micro-panel outside, B micro-panels inside): for tiles whose B
 	// micro-panel (KC·NR floats) does not fit L1 beside the rest, so the A

@@ -225,3 +225,60 @@ func TestMicroRows(t *testing.T) {
 		t.Error("the AVX-512 tile has no row-remainder kernel")
 	}
 }
+
+// TestMicroN checks each tile's column-of-tiles kernel (kernel.microN)
+// for 1–5 tiles at short and long k, in both store modes, against micro
+// run tile by tile: every word of C the same bits (NaN in C for the
+// overwrite mode, which must not reach the result), and the gaps between
+// rows and the words around the column keep their guards.
+func TestMicroN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	tested := false
+	for _, kern := range allTiles() {
+		if kern.microN == nil {
+			continue
+		}
+		tested = true
+		mr, nr := kern.mr, kern.nr
+		ldc := nr + 3
+		for n := 1; n <= 5; n++ {
+			for _, kc := range []int{1, 2, 3, 17, kern.kc, kern.kc + 1} {
+				for _, accum := range []bool{false, true} {
+					a := make([]float32, n*kc*mr)
+					b := make([]float32, kc*nr)
+					for i := range a {
+						a[i] = rng.Float32()*2 - 1
+					}
+					for i := range b {
+						b[i] = rng.Float32()*2 - 1
+					}
+					got := make([]float32, 2*guardWords+n*mr*ldc)
+					for i := range got {
+						got[i] = guard
+					}
+					for i := 0; i < n*mr; i++ {
+						for j := 0; j < nr; j++ {
+							c0 := float32(math.NaN())
+							if accum {
+								c0 = rng.Float32()
+							}
+							got[guardWords+i*ldc+j] = c0
+						}
+					}
+					want := slices.Clone(got)
+					c := func(s []float32) []float32 { return s[guardWords : guardWords+(n*mr-1)*ldc+nr] }
+					kern.microN(n, kc, a, b, c(got), ldc, 0.5, accum)
+					for tl := 0; tl < n; tl++ {
+						kern.micro(kc, a[tl*kc*mr:(tl+1)*kc*mr], b, c(want)[tl*mr*ldc:], ldc, 0.5, accum)
+					}
+					if i := firstDiff(want, got); i >= 0 {
+						t.Errorf("%s n=%d kc=%d accum=%v: word %d is %v, tile by tile %v", kern.name, n, kc, accum, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+	if !tested && slices.Contains(Kernels(), "avx2") {
+		t.Error("the AVX2 tile has no column-of-tiles kernel")
+	}
+}

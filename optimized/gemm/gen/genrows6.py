@@ -6,6 +6,7 @@
 #     product whose m is not a multiple of 6 (every conv with 64·2^j output
 #     channels: m = 64 leaves 4 rows, which the full tile computed 2/6 in
 #     vain into a scratch tile, then copied out);
+#   kern6x16n, n full tiles down one B panel in one call;
 #   kern6x8, its left 8 columns, for a last column panel of at most 8
 #     (n = 49, a 7×7 plane: 3 panels and 1 column, the last panel 15/16 in
 #     vain).
@@ -94,7 +95,101 @@ def kernel(name, r, v):
     w('')
 
 
+def pf():
+    # a row of 16 floats may straddle two lines
+    for i in range(6):
+        w('\tPREFETCHT0 (AX)')
+        w('\tPREFETCHT0 60(AX)')
+        if i < 5:
+            w('\tADDQ R8, AX')
+
+
+def step6(aoff, boff):
+    s = [f'\tVMOVUPS {boff}+{32*j}(DI), Y{12+j}' for j in range(2)]
+    for i in range(6):
+        bc = f'Y{14 + i % 2}'
+        s.append(f'\tVBROADCASTSS {aoff}+{4*i}(SI), {bc}')
+        for j in range(2):
+            s.append(f'\tVFMADD231PS Y{12+j}, {bc}, Y{2*i+j}')
+    return s
+
+
+def multi():
+    """kern6x16n: n full tiles down one B panel, A panels one after another."""
+    w('TEXT ·kern6x16n(SB), NOSPLIT, $0-64')
+    w('\tMOVQ n+0(FP), R9')
+    w('\tMOVQ a+16(FP), SI')
+    w('\tMOVQ c+32(FP), R13')
+    w('\tMOVQ ldc+40(FP), R8')
+    w('\tSHLQ $2, R8')
+    w('\tLEAQ (R8)(R8*2), R12')
+    w('\tSHLQ $1, R12 // 6 rows of C')
+    w('\t// the first tile\'s C rows, before its k loop')
+    w('\tMOVQ R13, AX')
+    pf()
+    w('tilen:')
+    w('\tMOVQ k+8(FP), CX')
+    w('\tMOVQ b+24(FP), DI')
+    w('\tMOVQ R13, DX')
+    w('\t// the next tile\'s C rows while this one computes (past the last')
+    w('\t// tile too: a prefetch never faults)')
+    w('\tLEAQ (R13)(R12*1), AX')
+    pf()
+    for x in range(12):
+        w(f'\tVXORPS Y{x}, Y{x}, Y{x}')
+    w('\tMOVQ CX, BX')
+    w('\tSHRQ $1, BX')
+    w('\tJZ   tailn')
+    w('loopn:')
+    out.extend(step6(0, 0))
+    out.extend(step6(24, 64))
+    w('\tADDQ $48, SI')
+    w('\tADDQ $128, DI')
+    w('\tDECQ BX')
+    w('\tJNZ  loopn')
+    w('tailn:')
+    w('\tTESTQ $1, CX')
+    w('\tJZ    storen')
+    out.extend(step6(0, 0))
+    w('\tADDQ $24, SI // now at the next A panel')
+    w('storen:')
+    w('\tMOVQ accum+56(FP), AX')
+    w('\tTESTQ AX, AX')
+    w('\tJNZ  accumn')
+    for i in range(6):
+        for j in range(2):
+            w(f'\tVMOVUPS Y{2*i+j}, {32*j}(DX)')
+        if i < 5:
+            w('\tADDQ R8, DX')
+    w('\tJMP  nextn')
+    w('accumn:')
+    w('\tVBROADCASTSS beta+48(FP), Y14')
+    for i in range(6):
+        for j in range(2):
+            w(f'\tVFMADD231PS {32*j}(DX), Y14, Y{2*i+j}')
+        for j in range(2):
+            w(f'\tVMOVUPS Y{2*i+j}, {32*j}(DX)')
+        if i < 5:
+            w('\tADDQ R8, DX')
+    w('nextn:')
+    w('\tADDQ R12, R13')
+    w('\tDECQ R9')
+    w('\tJNZ  tilen')
+    w('\tVZEROUPPER')
+    w('\tRET')
+    w('')
+
+
 for r in range(1, 6):
     kernel(f'kern6x16r{r}', r, 2)
 kernel('kern6x8', 6, 1)
+w('''// func kern6x16n(n, k int, a, b, c *float32, ldc int, beta float32, accum int)
+//
+// kern6x16 over n ≥ 1 tiles down one B panel: tile t reads the A panel
+// a[6kt:], writes C rows 6t…6t+5 and gets kern6x16's operations. One call
+// for a column of tiles spares a Go call and its checks per tile (a tile
+// of k = 32 is about 200 cycles of FMAs), and each tile asks for the next
+// one's C lines while it computes.
+''')
+multi()
 print('\n'.join(out))
