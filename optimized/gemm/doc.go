@@ -44,7 +44,7 @@
 //	avx512-8x48    8×48  256  192  1008  Z0–Z23; B row in Z24–Z26; A by VBROADCASTSS into Z27–Z30 (11 loads / 24 FMAs); aOuter
 //	avx512-7x48    7×48  256  168  1008  Z0–Z20; as 8×48
 //	…-7x48ᵀ, …-8x48ᵀ    the 48-wide tiles over Cᵀ = Bᵀ·Aᵀ (see below)
-//	avx2           6×16  256  144  4096  Y0–Y11; B row in Y12–Y13; A by VBROADCASTSS into Y14–Y15
+//	avx2           6×16  256  144   512  Y0–Y11; B row in Y12–Y13; A by VBROADCASTSS into Y14–Y15
 //	portable       2×4   256  128  4096  8 Go float32 locals (more spill to the stack)
 //
 // For the 14×32 tile a B micro-panel (KC·NR·4 B = 32 KiB) stays in the

@@ -99,10 +99,15 @@ var avx512x7 = &kernel{
 	eff:    0.9, // Sgemm GFLOP/s per padded flop vs 14×32 (BenchmarkSgemmConvTiles): 0.84–0.95
 }
 
+// The AVX2 tile's B block (KC·NC·4 B = 512 KiB) is a Zen 3 core's L2:
+// the packed panels are read back from there, not from L3. Paired over
+// NC = 4096, one core: 64×3136×256 1.025, 64×12544×32 1.015,
+// 128×3136×128 1.012, 256×3136×64 1.008, 512×784×128 1.00 (1024: about
+// half those gains).
 var avx2 = &kernel{
 	name: "avx2",
 	mr:   6, nr: 16,
-	kc: 256, mc: 6 * 24, nc: 16 * 256,
+	kc: 256, mc: 6 * 24, nc: 16 * 32,
 	micro:     asmMicro(kern6x16, 6, 16),
 	microHalf: asmMicroHalf(kern6x8, 6, 16),
 	microRows: asmMicroRows(kern6x16rows[:], 6, 16),
