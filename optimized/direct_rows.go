@@ -76,8 +76,9 @@ const (
 
 // rowsShape is direct-rows' tile for p: output channels a block and the
 // longest segment, 16 × 28 for at most 16 output channels a group, else
-// 32 × 14; with the AVX2 kernels also 16 × 28 where a group's input holds
-// at most rowsNarrowMaxInput bytes. It depends on the shape and the
+// the wide tile (rowsTiles: 32 × 14 with the AVX-512 kernels, else 32 ×
+// 28); with the AVX2 kernels also 16 × 28 where a group's input holds
+// at most rowsNarrow bytes (tiles.go). It depends on the shape and the
 // kernel set alone. Why 16 × 28 with AVX2: that kernel computes a
 // 32-channel block as two 16-channel halves anyway, each reading the
 // block's inputs again, so the narrow tile's longer segments (blocks of 6
@@ -89,24 +90,21 @@ const (
 // every block of output channels reads the whole input again, and where it
 // is far larger than L2 twice the blocks cost more than the tile gains:
 // VGG-19's 128→128 at 112² (6.4 MB) about 0.8, 64→64 at 224² (12.8 MB)
-// about 0.9, 256→256 at 56² (3.2 MB) about 0.95, hence the bound.
+// about 0.9, 256→256 at 56² (3.2 MB) about 0.95, hence the bound. (The
+// wide tile with the AVX2 kernels is now 32 × 28, rowsTiles: the same
+// blocks of 6 without reading the input twice.)
 func rowsShape(p *conv.Problem) (oc, maxPos int) {
-	if p.OCG() <= rowsOC16 || blockedISA == blockedAVX2 && 4*p.ICG()*conv.Spatial(p.I) <= rowsNarrowMaxInput {
+	if p.OCG() <= rowsOC16 || blockedISA == blockedAVX2 && 4*p.ICG()*conv.Spatial(p.I) <= rowsNarrow {
 		return rowsOC16, rowsMaxPos16
 	}
-	return rowsOC, rowsMaxPos
+	return rowsOC, rowsTiles()[0].maxPos
 }
 
-// rowsNarrowMaxInput is the largest input of a group, in bytes, on which
-// the AVX2 kernels take the narrow tile (rowsShape): 2 MiB, between the
-// largest input measured faster on it (0.8 MB) and the smallest measured
-// slower (3.2 MB).
-const rowsNarrowMaxInput = 2 << 20
-
-// rowsStoreFloats is how much of a segment's results rowsStore reads:
-// 16 rows of 32 channels, or 32 rows of 16 (two transposes of 16
-// positions), whatever P.
-const rowsStoreFloats = 512
+// rowsStoreFloats is how much of a segment's results rowsStore reads,
+// whatever P: up to 32 rows of 32 channels (the AVX2 store reads whole
+// blocks of 8 rows of the 32 × 28 tile); the AVX-512 store reads 16 rows
+// of 32 or 32 rows of 16 (two transposes of 16 positions).
+const rowsStoreFloats = 1024
 
 // rowsChunkTerms is about how many terms a chunk holds for blocks of oc
 // output channels: as many as make 16 KB of packed weights (128 terms of
@@ -565,13 +563,29 @@ func rowsStore(oc, P int, c, out []float32, osp, chans int) {
 	}
 }
 
-// rowsTiles are direct-rows' two tiles: output channels a block and the
-// longest segment the kernels have.
-var rowsTiles = [...]struct{ oc, maxPos int }{{rowsOC, rowsMaxPos}, {rowsOC16, rowsMaxPos16}}
+// rowsTile is a tile of direct-rows: output channels a block, and the
+// longest segment.
+type rowsTile struct{ oc, maxPos int }
+
+// rowsTiles are direct-rows' two tiles with the kernel set in use. With
+// the AVX-512 kernels 32 × 14 and 16 × 28 (a kernel is generated for
+// every length). With the AVX2 kernels, and in Go, 32 × 28 and 16 × 28:
+// the AVX2 kernel cuts any length into blocks of at most 6 positions, and
+// 14 made 5 + 5 + 4 (10, 10 and 8 accumulators), 28 makes 6 + 6 + 6 + 5
+// + 5. Planned, one worker, 2-vCPU Zen 3, paired over 32 × 14 (medians of
+// 100 alternating calls, quartiles about ±8%): VGG-19's 3×3 64→64 at
+// 224² 1.01, 64→128 and 128→128 at 112² 1.02 and 1.03, 256→256 at 56²
+// 1.06; the kernel alone (128 terms, in L1) ran at 74 against 63 GFLOP/s.
+func rowsTiles() [2]rowsTile {
+	if blockedISA == blockedAVX512 {
+		return [2]rowsTile{{rowsOC, rowsMaxPos}, {rowsOC16, rowsMaxPos16}}
+	}
+	return [2]rowsTile{{rowsOC, rowsMaxPos16}, {rowsOC16, rowsMaxPos16}}
+}
 
 // rowsShapeOK reports whether oc × P is a tile the kernels have.
 func rowsShapeOK(oc, P int) bool {
-	for _, t := range rowsTiles {
+	for _, t := range rowsTiles() {
 		if oc == t.oc {
 			return P >= 1 && P <= t.maxPos
 		}

@@ -30,7 +30,7 @@ func TestRowsKernel(t *testing.T) {
 }
 
 func testRowsKernel(t *testing.T, rng *rand.Rand) {
-	for _, sh := range rowsTiles {
+	for _, sh := range rowsTiles() {
 		for P := 1; P <= sh.maxPos; P++ {
 			for k := 0; k <= 40; k++ {
 				for _, goOn := range []bool{false, true} {
@@ -119,7 +119,7 @@ func TestRowsStore(t *testing.T) {
 func testRowsStore(t *testing.T) {
 	const guard = 8
 	const g = float32(-12345)
-	for _, sh := range rowsTiles {
+	for _, sh := range rowsTiles() {
 		oc := sh.oc
 		for P := 1; P <= sh.maxPos; P++ {
 			c := make([]float32, rowsStoreFloats)
@@ -312,7 +312,7 @@ func TestRowsKernelAVX2(t *testing.T) {
 			copy(b[guard:], s)
 			return b[guard : guard+len(s)]
 		}
-		for _, sh := range rowsTiles {
+		for _, sh := range rowsTiles() {
 			oc := sh.oc
 			biasN := nanned(bias[:oc])
 			for _, goOn := range []bool{false, true} {
@@ -394,7 +394,7 @@ func TestRowsKernelAVX2(t *testing.T) {
 //	go test ./optimized -run '^$' -bench RowsKernel -count 6
 func BenchmarkRowsKernel(b *testing.B) {
 	for _, isa := range rowsFMAISAs() {
-		for _, sh := range rowsTiles {
+		for _, sh := range rowsTiles() {
 			b.Run(fmt.Sprintf("%s/%dx%d", blockedISANames[isa], sh.oc, sh.maxPos), func(b *testing.B) {
 				withBlockedISA(isa, func() { benchRowsKernel(b, sh.oc, sh.maxPos) })
 			})

@@ -27,21 +27,27 @@ var (
 	// convGemm rounds it up to the M unit gemm.Tile reports for the layer
 	// (gemmBlockRows): 48 where the 7×48ᵀ tile runs a 7×7 plane.
 	gemmRows = 42
+	// rowsNarrow is the largest input of a group, in bytes, on which the
+	// AVX2 kernels take direct-rows' narrow tile (rowsShape): 2 MiB,
+	// between the largest input measured faster on it (0.8 MB) and the
+	// smallest measured slower (3.2 MB).
+	rowsNarrow = 2 << 20
 )
 
 // Tiles are the block sizes of the variants' tasks.
 type Tiles struct {
-	ColTile   int // output positions per im2col / col2im / deform task
-	OCBlock   int // output channels per direct-tiled task
-	RowBlock  int // output rows per direct-tiled task
-	DwRows    int // output rows per depthwise window
-	DwWhole   int // bytes up to which a depthwise window holds the whole plane
-	WinoChunk int // Winograd tiles per task
-	GemmRows  int // output channels per GEMM task when the GEMM splits over them
+	ColTile    int // output positions per im2col / col2im / deform task
+	OCBlock    int // output channels per direct-tiled task
+	RowBlock   int // output rows per direct-tiled task
+	DwRows     int // output rows per depthwise window
+	DwWhole    int // bytes up to which a depthwise window holds the whole plane
+	WinoChunk  int // Winograd tiles per task
+	GemmRows   int // output channels per GEMM task when the GEMM splits over them
+	RowsNarrow int // bytes of a group's input up to which direct-rows' AVX2 kernels take the narrow tile
 }
 
 // DefaultTiles are the production block sizes.
-var DefaultTiles = Tiles{ColTile: 512, OCBlock: 4, RowBlock: 8, DwRows: 16, DwWhole: 16 << 10, WinoChunk: 128, GemmRows: 42}
+var DefaultTiles = Tiles{ColTile: 512, OCBlock: 4, RowBlock: 8, DwRows: 16, DwWhole: 16 << 10, WinoChunk: 128, GemmRows: 42, RowsNarrow: 2 << 20}
 
 // SmallTiles are block sizes for tests: small, prime or odd and different
 // from each other, so that problems of a few pixels and channels already
@@ -50,12 +56,13 @@ var DefaultTiles = Tiles{ColTile: 512, OCBlock: 4, RowBlock: 8, DwRows: 16, DwWh
 // while a wide im2col task (ColTile / padded row width rows) still holds
 // several rows of a narrow image, and a narrow depthwise plane whose
 // window fits 1 KiB is still one block (so both of dwBlockRows's choices
-// are drawn).
-var SmallTiles = Tiles{ColTile: 11, OCBlock: 3, RowBlock: 3, DwRows: 3, DwWhole: 1 << 10, WinoChunk: 3, GemmRows: 5}
+// are drawn), and a group's input past 1 KiB takes direct-rows' wide
+// tile with the AVX2 kernels (both of rowsShape's choices are drawn).
+var SmallTiles = Tiles{ColTile: 11, OCBlock: 3, RowBlock: 3, DwRows: 3, DwWhole: 1 << 10, WinoChunk: 3, GemmRows: 5, RowsNarrow: 1 << 10}
 
 // CurrentTiles returns the block sizes in use.
 func CurrentTiles() Tiles {
-	return Tiles{ColTile: colTile, OCBlock: ocBlock, RowBlock: rowBlock, DwRows: dwRows, DwWhole: dwWhole, WinoChunk: winoChunk, GemmRows: gemmRows}
+	return Tiles{ColTile: colTile, OCBlock: ocBlock, RowBlock: rowBlock, DwRows: dwRows, DwWhole: dwWhole, WinoChunk: winoChunk, GemmRows: gemmRows, RowsNarrow: rowsNarrow}
 }
 
 // SetTiles sets the block sizes (every field ≥ 1; a field ≤ 0 keeps its
@@ -75,5 +82,6 @@ func SetTiles(t Tiles) Tiles {
 	set(&dwWhole, t.DwWhole)
 	set(&winoChunk, t.WinoChunk)
 	set(&gemmRows, t.GemmRows)
+	set(&rowsNarrow, t.RowsNarrow)
 	return old
 }
