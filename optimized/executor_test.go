@@ -1,11 +1,13 @@
 package optimized
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/convverify/convverify/conv"
 	"pgregory.net/rapid"
 )
 
@@ -80,4 +82,59 @@ func TestWorkerPoolsConcurrently(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestOneShotPoolsConcurrently: one-shot calls from several goroutines at
+// once, at worker counts that share idlePools' pools, each give a plan's
+// bits, and no pool is handed to two executors at a time (a pool's
+// helpers would run two calls' tasks: the race detector and the results
+// would see it). Afterwards the cache holds at most maxIdlePools pools
+// per helper count.
+func TestOneShotPoolsConcurrently(t *testing.T) {
+	p, err := conv.ParseDescriptor("mb2ic5ih9oc7oh9kh3ph1", conv.OpConv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := Lookup("direct-rows")
+	in := BenchInputs(&p, 3)
+	pl, err := v.Prepare(&p, in.W, in.B, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	want := make([]float32, dstLen(&p))
+	if err := pl.Run(conv.Inputs[float32]{X: in.X}, want); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			out := make([]float32, len(want))
+			for c := range 30 {
+				if err := v.Run(&p, in, out, 2+(g+c)%3); err != nil {
+					t.Error(err)
+					return
+				}
+				if !slices.Equal(out, want) {
+					t.Errorf("goroutine %d call %d: one-shot result differs from the plan's", g, c)
+					return
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		// two calls on one pool wait on each other's helpers for ever
+		t.Fatal("one-shot calls still running after a minute")
+	}
+	idlePools.Lock()
+	defer idlePools.Unlock()
+	for h, l := range idlePools.m {
+		if len(l) > maxIdlePools {
+			t.Errorf("%d idle pools of %d helpers, want at most %d", len(l), h, maxIdlePools)
+		}
+	}
 }
