@@ -83,8 +83,8 @@
 //
 // The AVX2 tile has the same edge kernels, generated with it by
 // gen/genkern6x16.py: kern6x16r1…r5 for a last row panel (every m =
-// 64·2^j leaves 2 or 4 rows) and kern6x8, its left half, for a last panel of at most 8 columns
-// (n = 49: 48 + 1). Paired ratios over the scratch tile they replace, one
+// 64·2^j leaves 2 or 4 rows) and kern6x8, its left half, for a last
+// panel of at most 8 columns (n = 49: 48 + 1). Paired ratios over the scratch tile they replace, one
 // core, 2-vCPU Zen 3 (medians of 150 alternating 20 ms blocks, a noisy
 // machine: quartiles about ±5%): m×n×k = 64×3136×256 1.03, 64×12544×32
 // 1.05, 128×3136×128 1.02, 512×196×512 1.03, 1024×49×512 1.07,
