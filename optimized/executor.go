@@ -168,6 +168,13 @@ func (e *executor) scratch(n int) []float32 {
 	return *b
 }
 
+// packA packs the m×k weights a (leading dimension lda) for the GEMM in
+// a buffer of the executor's (gemm.PackAInto): a one-shot call borrows
+// it from the pool instead of taking a new slice per call.
+func (e *executor) packA(m, k int, a []float32, lda int) *gemm.PackedA {
+	return gemm.PackAInto(e.scratch(gemm.PackedALen(m, k)), m, k, a, lda)
+}
+
 // perWorker returns one scratch buffer of n floats per worker.
 func (e *executor) perWorker(n int) [][]float32 {
 	s := make([][]float32, e.workers)

@@ -170,7 +170,7 @@ func (c *convGemm) implicitB(prepack bool) {
 			for g := 0; g < c.p.G; g++ {
 				for blk := range c.mblocks + c.restBlocks {
 					o0, rows := c.block(blk, c.ocg)
-					c.pa = append(c.pa, gemm.PackA(rows, c.k, c.w[(g*c.ocg+o0)*c.k:], c.k))
+					c.pa = append(c.pa, c.ex.packA(rows, c.k, c.w[(g*c.ocg+o0)*c.k:], c.k))
 				}
 			}
 		}
@@ -188,7 +188,7 @@ func (c *convGemm) implicitB(prepack bool) {
 	for g := 0; g < c.p.G; g++ {
 		for m := 0; m < cw.mblocks; m++ {
 			o0 := m * cw.mrows
-			cw.pa = append(cw.pa, gemm.PackA(min(cw.mrows, cw.ocg-o0), k, c.w[(g*cw.ocg+o0)*k:], k))
+			cw.pa = append(cw.pa, c.ex.packA(min(cw.mrows, cw.ocg-o0), k, c.w[(g*cw.ocg+o0)*k:], k))
 		}
 	}
 }

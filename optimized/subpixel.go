@@ -242,7 +242,7 @@ func newDeconvSubpixel(ex *executor, p *conv.Problem, w, b []float32) *deconvSub
 		for g := 0; g < p.G; g++ {
 			for m := 0; m < d.mblocks; m++ {
 				o0 := m * d.rows
-				s.pa = append(s.pa, gemm.PackA(min(d.rows, ocg-o0), s.k, s.w[(g*ocg+o0)*s.k:], s.k))
+				s.pa = append(s.pa, ex.packA(min(d.rows, ocg-o0), s.k, s.w[(g*ocg+o0)*s.k:], s.k))
 			}
 		}
 	}

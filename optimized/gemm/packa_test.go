@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -46,7 +47,18 @@ func TestPackedA(t *testing.T) {
 					Sgemm(1, o.m, o.n, o.k, o.aArg(), o.lda, o.bArg(), o.ldb, o.beta, wantC, o.ldc)
 					var pa *PackedA
 					if tile == nil {
-						pa = PackA(o.m, o.k, o.aArg(), o.lda)
+						// into a reused buffer (PackAInto): poisoned,
+						// with guard words past what it may write
+						n := PackedALen(o.m, o.k)
+						buf := make([]float32, n+guardWords)
+						for i := range buf {
+							buf[i] = float32(math.NaN())
+						}
+						buf[n] = guard
+						pa = PackAInto(buf, o.m, o.k, o.aArg(), o.lda)
+						if buf[n] != guard || n > 0 && &pa.data[0] != &buf[0] {
+							t.Fatalf("%s %v: PackAInto wrote past PackedALen or did not use the buffer", name, s)
+						}
 					} else {
 						pa = packAFor(tile, o.m, o.k, o.aArg(), o.lda)
 					}
