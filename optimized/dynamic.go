@@ -205,10 +205,15 @@ func dynamicRowsVariant() rawVariant {
 // biases for the batch (bmix is left alone without b: zero there).
 func newPackedMixer(ex *executor, p *conv.Problem, w, b []float32, wsz, bsz int, wmix, bmix []float32, pack func(wp, bias, w, b []float32)) *mixer {
 	per := p.OC * p.ICG() * p.Taps()
-	pw := make([]float32, p.E*wsz)
+	// from the executor (zero, as pack may leave padding alone): a
+	// one-shot call borrows them from the pool, where a new 147 KB slice
+	// a call (the benchmark layer's four experts) came from pages the
+	// runtime had handed back and its page faults made the one-shot call
+	// 2.4× the plan's run (see gemm.PackAInto)
+	pw := ex.floats(p.E * wsz)
 	var pb []float32
 	if b != nil {
-		pb = make([]float32, p.E*bsz)
+		pb = ex.floats(p.E * bsz)
 	} else {
 		bmix = nil
 	}
