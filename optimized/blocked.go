@@ -408,6 +408,7 @@ func newBlockedConv(ex *executor, p *conv.Problem, w, b []float32) (*blockedConv
 	if err != nil {
 		return nil, err
 	}
+	d.usePlanes()
 	g := d.g
 	mr := g.mr
 	d.wp = ex.floats(p.G * g.nob * g.k * mr) // pooled for a one-shot call (see newRowsConv)
@@ -497,7 +498,6 @@ func newBlockedPlanes(ex *executor, p *conv.Problem) (*blockedConv, error) {
 			s2 := newSplit2(p.PBegin[2], p.I[2])
 			d.s2 = &s2
 		}
-		d.planes = ex.floats(p.MB * p.IC * g.chanSize)
 		d.fillTask = d.fillRows
 		d.fillCut = newFillSplit(p, ex.workers, true)
 	}
@@ -507,6 +507,16 @@ func newBlockedPlanes(ex *executor, p *conv.Problem) (*blockedConv, error) {
 		}
 	}
 	return d, nil
+}
+
+// usePlanes gives d the phase planes that all workers fill (none when the
+// input is read in place), zero: the fill writes data slots only. (Not
+// where each worker fills its own copy, direct-rows' rowsOwnPlanes: a
+// one-shot call would clear them in vain.)
+func (d *blockedConv) usePlanes() {
+	if !d.g.noCopy {
+		d.planes = d.ex.floats(d.p.MB * d.p.IC * d.g.chanSize)
+	}
 }
 
 // pack writes the weights w [OC][IC/G][K…] and bias b [OC] (nil: none)

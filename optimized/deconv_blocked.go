@@ -77,10 +77,11 @@ func deconvBlockedUnits(p *conv.Problem, phases []subpixelPhase, wp, t, workers 
 func newDeconvBlocked(ex *executor, p *conv.Problem, w, b []float32) (*deconvBlocked, error) {
 	// a row of slack after the last volume: garbage columns of a plane's
 	// last row read up to wp elements past it
-	sp, err := newSubpixelPanels(ex, p, "deconv-blocked", 1)
+	sp, err := newSubpixelPanels(ex, p, "deconv-blocked")
 	if err != nil {
 		return nil, err
 	}
+	sp.usePadded(1)
 	d := &deconvBlocked{subpixelPanels: sp}
 	ocg := p.OCG()
 	var nv int

@@ -86,7 +86,7 @@ func deconvRowsUnits(p *conv.Problem, phases []subpixelPhase, maxPos, workers in
 }
 
 func newDeconvRows(ex *executor, p *conv.Problem, w, b []float32) (*deconvRows, error) {
-	sp, err := newSubpixelPanels(ex, p, "deconv-rows", 0)
+	sp, err := newSubpixelPanels(ex, p, "deconv-rows")
 	if err != nil {
 		return nil, err
 	}
@@ -102,12 +102,12 @@ func newDeconvRows(ex *executor, p *conv.Problem, w, b []float32) (*deconvRows, 
 	d.tmp = ex.perWorker(d.oc * d.maxPos)
 	d.fill, d.task = d.fillTask, d.runTask
 	if deconvRowsOwn(p, d.vol, ex.workers) {
-		d.own = ex.perWorkerZero(p.IC * d.vol.psz)
-		d.ownAt = make([]ownHeld, ex.workers)
+		d.own, d.ownAt = ownCopies(ex, p.IC*d.vol.psz)
 		for _, us := range d.units {
 			d.taskRows = append(d.taskRows, d.unitRows(us))
 		}
-		d.padded = nil // unused
+	} else {
+		d.usePadded(0)
 	}
 	return d, nil
 }
@@ -173,6 +173,7 @@ func (d *deconvRows) runTask(wk, task int) {
 		hit(pathDeconvRowsOwn)
 		vol = d.own[wk]
 		r := d.taskRows[c]
+		d.ownAt[wk].zeroOnce(vol)
 		if r0, r1 := d.ownAt[wk].takeRows(d.runs, r[0], r[1]); r0 < r1 {
 			p, isp := d.p, conv.Spatial(d.p.I)
 			hitIf(p.I[0] > 1, pathDeconvRowsOwn3D)

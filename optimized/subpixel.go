@@ -482,18 +482,24 @@ type subpixelPanels struct {
 	x, out  []float32 // the current run's
 }
 
-// newSubpixelPanels sets up p's phases and a padded copy of the input with
-// slackRows padded rows after the last volume; name prefixes its error.
-func newSubpixelPanels(ex *executor, p *conv.Problem, name string, slackRows int) (subpixelPanels, error) {
+// newSubpixelPanels sets up p's phases; name prefixes its error. The
+// padded copy of the input comes from usePadded.
+func newSubpixelPanels(ex *executor, p *conv.Problem, name string) (subpixelPanels, error) {
 	s := subpixelPanels{ex: ex, p: p}
 	s.vol, s.phases = newSubpixelPhases(p, nil) // the weights go straight into the panels (packPanels)
 	var err error
 	if s.span, err = subpixelSpans(s.phases, p.ICG(), s.vol.psz); err != nil {
 		return s, fmt.Errorf("%s: %w", name, err)
 	}
-	s.padded = ex.floats(p.MB*p.IC*s.vol.psz + slackRows*s.vol.wp)
 	s.fillCut = newFillSplit(p, ex.workers, true)
 	return s, nil
+}
+
+// usePadded gives s the padded copy of the input that all workers fill,
+// zero, with slackRows padded rows after the last volume. (Not where each
+// worker fills its own copy: a one-shot call would clear it in vain.)
+func (s *subpixelPanels) usePadded(slackRows int) {
+	s.padded = s.ex.floats(s.p.MB*s.p.IC*s.vol.psz + slackRows*s.vol.wp)
 }
 
 // pack packs the weights w (when not nil) and biases b (when not nil) for
@@ -503,11 +509,13 @@ func (s *subpixelPanels) pack(w, b []float32, mr int) {
 	s.nob = ceilDiv(p.OCG(), mr)
 	s.wp = make([][]float32, len(s.phases))
 	for i := range s.phases {
-		ph := &s.phases[i]
-		s.wp[i] = s.ex.floats(p.G * s.nob * ph.k * mr)
-		if w != nil {
-			ph.packPanels(s.wp[i], p, w, mr)
-		}
+		s.wp[i] = s.ex.floats(p.G * s.nob * s.phases[i].k * mr)
+	}
+	if w != nil {
+		// a phase a task: a one-shot call packs on every call, and on
+		// one goroutine the packing was a third of the benchmark's 4×4
+		// stride-2 layer's one-shot time on two workers
+		s.ex.forEach(len(s.phases), func(_, i int) { s.phases[i].packPanels(s.wp[i], p, w, mr) })
 	}
 	s.bias = make([]float32, p.G*s.nob*mr)
 	if b != nil {
