@@ -434,3 +434,23 @@ func benchRowsKernel(b *testing.B, oc, P int) {
 		b.ReportMetric(flops/cpu.Seconds()/1e9, "GFLOP/s-cpu")
 	}
 }
+
+// TestRowsShapeOK: rowsShapeOK, which spells the tiles out for speed,
+// accepts exactly rowsTiles' shapes under every kernel set.
+func TestRowsShapeOK(t *testing.T) {
+	for isa, name := range blockedISANames {
+		withBlockedISA(isa, func() {
+			for oc := -1; oc <= 40; oc++ {
+				for P := -1; P <= 40; P++ {
+					want := false
+					for _, s := range rowsTiles() {
+						want = want || oc == s.oc && P >= 1 && P <= s.maxPos
+					}
+					if got := rowsShapeOK(oc, P); got != want {
+						t.Errorf("%s: rowsShapeOK(%d, %d) = %v, rowsTiles say %v", name, oc, P, got, want)
+					}
+				}
+			}
+		})
+	}
+}
