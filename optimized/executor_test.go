@@ -1,11 +1,13 @@
 package optimized
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/convverify/convverify/conv"
 	"pgregory.net/rapid"
@@ -60,6 +62,49 @@ func TestWorkerPoolRunsEveryTaskOnce(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestClaimTagsDoNotAlias: a block that the last call did not use still
+// holds the count of an older call, whose tag comes round again every
+// 2^claimTagBits calls; run clears it, and every task of the call whose
+// tag matches it still runs once. (Planted: without the clear, the
+// blocks of the first call were taken as already claimed.)
+func TestClaimTagsDoNotAlias(t *testing.T) {
+	wp := newWorkerPool(2)
+	defer wp.close()
+	const n = 30
+	ran := make([]atomic.Int32, n)
+	count := func(_, i int) { ran[i].Add(1) }
+	wp.run(n, count, true)  // three blocks, tagged with gen 1
+	wp.run(n, count, false) // block 0 only, gen 2
+	// as if 2^claimTagBits − 1 calls of one block had followed: the next
+	// call's tag is gen 1's again
+	wp.job.Store(1 << claimTagBits << 16)
+	wp.run(n, count, true)
+	for i := range ran {
+		if k := ran[i].Load(); k != 3 {
+			t.Errorf("task %d ran %d times in 3 calls", i, k)
+		}
+	}
+}
+
+// TestWorkerPoolLayout: the call's fields share a cache line that only
+// the caller writes, left has one of its own, and each block's claims
+// another (a worker's claims must not move the call's line).
+func TestWorkerPoolLayout(t *testing.T) {
+	var wp workerPool
+	if o := unsafe.Offsetof(wp.parts); o >= 64 {
+		t.Errorf("parts at byte %d, past the call's line", o)
+	}
+	if o := unsafe.Offsetof(wp.left); o != 64 {
+		t.Errorf("left at byte %d, want 64", o)
+	}
+	if s := unsafe.Sizeof(wp); s%64 != 0 {
+		t.Errorf("workerPool is %d bytes, not whole cache lines (its allocations are then not line-aligned)", s)
+	}
+	if s := unsafe.Sizeof(paddedCount{}); s != 64 {
+		t.Errorf("paddedCount is %d bytes, want a cache line", s)
+	}
 }
 
 // TestWorkerPoolsConcurrently: plans run from different goroutines at once
@@ -135,6 +180,31 @@ func TestOneShotPoolsConcurrently(t *testing.T) {
 	for h, l := range idlePools.m {
 		if len(l) > maxIdlePools {
 			t.Errorf("%d idle pools of %d helpers, want at most %d", len(l), h, maxIdlePools)
+		}
+	}
+}
+
+// BenchmarkWorkerPoolRun: the fixed cost of a call of a pool with one
+// helper whose tasks do almost nothing, what a small layer on two workers
+// pays beside its arithmetic (run with -cpu 2: with one processor the
+// helper does not spin):
+//
+//	go test ./optimized -run '^$' -bench WorkerPoolRun -cpu 2 -count 6
+func BenchmarkWorkerPoolRun(b *testing.B) {
+	for _, n := range []int{2, 32} {
+		for _, affine := range []bool{false, true} {
+			b.Run(fmt.Sprintf("tasks=%d/affine=%v", n, affine), func(b *testing.B) {
+				wp := newWorkerPool(1)
+				defer wp.close()
+				var sink [2]struct {
+					n int
+					_ [56]byte
+				}
+				f := func(w, i int) { sink[w].n += i }
+				for b.Loop() {
+					wp.run(n, f, affine)
+				}
+			})
 		}
 	}
 }
