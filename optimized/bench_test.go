@@ -14,6 +14,11 @@ var printKernels sync.Once
 // GOMAXPROCS workers (so -cpu 1 is one worker):
 //
 //	go test ./optimized -run '^$' -bench Conv -cpu 1 -count 5
+//
+// One count per -cpu: a b.Loop benchmark measures in its first run, which
+// testing starts before it sets GOMAXPROCS to the first count of a list,
+// so with -cpu 1,2 the rows named for 1 measured the GOMAXPROCS the test
+// phase left (2 workers).
 func BenchmarkConv(b *testing.B) {
 	// A "key: value" line is configuration in the Go benchmark format, so
 	// benchstat and x/perf keep the kernels with the results.

@@ -38,7 +38,9 @@ func deconvRowsVariant() rawVariant {
 // depth plane qd) is cut into row segments as direct-rows cuts an output
 // plane, each computed as P outputs × a block of output channels from the
 // phase's terms (s.offs) and stored, transposed, to the phase's outputs,
-// which lie S apart along each axis (scatter2Rows at width stride 2).
+// which lie S apart along each axis: at width stride 2 the two width
+// phases of a row together (rowsJob, zip2Rows), else through
+// scatter2Rows.
 //
 // Why, beside deconv-blocked: its flat runs carry the padded volume's
 // garbage columns, and direct-rows' tile ran 1.18× direct-blocked's on a
@@ -47,8 +49,10 @@ func deconvRowsVariant() rawVariant {
 //
 // Tasks are (image, group, unit), a unit being a range of the segments of
 // one (phase, depth plane), split as far as the workers need
-// (splitTarget), never below minTaskMACs. A task runs its output-channel
-// blocks outermost, each over its segments in groups of rowsGroupSegs and
+// (splitTarget), never below minTaskMACs. A task runs its jobs (a unit, or
+// a zip pair of them) and each its output-channel blocks outermost, each
+// over its segments in groups of rowsGroupSegs (half that a unit of a
+// pair) and
 // its terms in chunks of whole input channels (about rowsChunkTerms), as
 // direct-rows does.
 type deconvRows struct {
@@ -56,8 +60,9 @@ type deconvRows struct {
 	segs           []rowsSegs       // per phase: how its rows are cut
 	oc, maxPos     int              // the tile (rowsShape)
 	units          [][]subpixelUnit // per task (subpixelUnits)
+	jobs           [][]rowsJob      // per task: its units, zip pairs joined (rowsJobs)
 	acc            [][]float32      // per worker: a group's partial sums, [gs][P][oc] (and rowsStore's slack)
-	tmp            [][]float32      // per worker: a segment transposed, [oc][maxPos], for a strided store
+	tmp            [][]float32      // per worker: a segment transposed, [2][oc][maxPos], for a strided store
 	// own: per worker, a padded volume only that worker fills and reads
 	// (deconvRowsOwn), taskRows per task the input rows [r0, r1) its units
 	// read, ownAt which rows of which run a worker's volume holds
@@ -98,8 +103,11 @@ func newDeconvRows(ex *executor, p *conv.Problem, w, b []float32) (*deconvRows, 
 	for i, s := range d.phases {
 		d.segs[i] = newRowsSegs(s.q[2], d.maxPos)
 	}
+	for _, us := range d.units {
+		d.jobs = append(d.jobs, d.rowsJobs(us))
+	}
 	d.acc = ex.perWorker((rowsGroupSegs()-1)*d.maxPos*d.oc + rowsStoreFloats)
-	d.tmp = ex.perWorker(d.oc * d.maxPos)
+	d.tmp = ex.perWorker(2 * d.oc * d.maxPos)
 	d.fill, d.task = d.fillTask, d.runTask
 	if deconvRowsOwn(p, d.vol, ex.workers) {
 		d.own, d.ownAt = ownCopies(ex, p.IC*d.vol.psz)
@@ -165,7 +173,6 @@ func (d *deconvRows) run(x, out []float32) {
 
 func (d *deconvRows) runTask(wk, task int) {
 	c := task % len(d.units)
-	us := d.units[c]
 	task /= len(d.units)
 	g, n := task%d.p.G, task/d.p.G
 	vol := d.padded
@@ -184,56 +191,162 @@ func (d *deconvRows) runTask(wk, task int) {
 			}
 		}
 	}
-	for _, u := range us {
-		d.runUnit(wk, n, g, u, vol)
+	for _, j := range d.jobs[c] {
+		d.runJob(wk, n, g, j, vol)
 	}
 }
 
-// runUnit computes unit u of image n, group g on worker wk, from the
-// padded volume vol.
-func (d *deconvRows) runUnit(wk, n, g int, u subpixelUnit, padded []float32) {
+// rowsJob is one unit, or two (paired) whose outputs alternate along a
+// row: the two width phases of a depth and row phase at width stride 2,
+// the same segments of the same planes (zipPartner), computed one after
+// the other and stored together (zip2Rows). Why: stored a phase at a time,
+// each output line was written twice, by masked stores a phase, from a
+// segment transposed and then spread; on the 2-vCPU Zen 5 those stores
+// were a tenth of the stride-2 layers' time on one worker and, on two, the
+// part that grew (4×4 stride-2 64→32 at 28², instrumented: 6.3 µs a task
+// alone, 10.5 in each worker's first task of a run).
+type rowsJob struct {
+	u      [2]subpixelUnit
+	paired bool
+}
+
+// rowsJobs is the jobs of a task's units us, in us's order: a unit whose
+// zip partner is in us with the same depth plane and segments joins it
+// (the job stands where the first of the two stood), the rest run alone.
+func (d *deconvRows) rowsJobs(us []subpixelUnit) []rowsJob {
+	partner := make([]int, len(us)) // index in us + 1, 0 for none
+	for i, u := range us {
+		b, ok := zipPartner(d.p, d.phases, u.phase)
+		if !ok {
+			continue
+		}
+		for k, v := range us {
+			if v.phase == b && v.qd == u.qd && v.t0 == u.t0 && v.t1 == u.t1 {
+				partner[i] = k + 1
+				break
+			}
+		}
+	}
+	var jobs []rowsJob
+	done := make([]bool, len(us))
+	for i, u := range us {
+		if done[i] {
+			continue
+		}
+		j := rowsJob{u: [2]subpixelUnit{u, u}}
+		for k := range us {
+			// u the first of a pair, or u's partner the first
+			switch {
+			case partner[i] == k+1 && !done[k]:
+				j.u[1], j.paired, done[k] = us[k], true, true
+			case partner[k] == i+1 && !done[k]:
+				j.u, j.paired, done[k] = [2]subpixelUnit{us[k], u}, true, true
+			}
+			if j.paired {
+				break
+			}
+		}
+		done[i] = true
+		jobs = append(jobs, j)
+	}
+	return jobs
+}
+
+// zipPartner returns the phase whose outputs follow phase a's along every
+// output row, alternating with them: at width stride 2, a neighbour of a
+// in newSubpixelPhases' order (width innermost) with the same depth and
+// row phase, as many outputs along each axis, and its first output one
+// column after a's. a's j-th output of a row segment then lies at 2j and
+// the partner's at 2j + 1 from a's first.
+func zipPartner(p *conv.Problem, phases []subpixelPhase, a int) (int, bool) {
+	if p.S[2] != 2 {
+		return 0, false
+	}
+	s := &phases[a]
+	for _, b := range []int{a - 1, a + 1} {
+		if b < 0 || b >= len(phases) {
+			continue
+		}
+		t := &phases[b]
+		if t.o0[0] == s.o0[0] && t.o0[1] == s.o0[1] && t.q == s.q && t.o0[2] == s.o0[2]+1 {
+			return b, true
+		}
+	}
+	return 0, false
+}
+
+// runJob computes job j of image n, group g on worker wk, from the padded
+// volume vol: its units' segments a group at a time, each unit's into its
+// half of the worker's acc when paired, then the group's stores.
+func (d *deconvRows) runJob(wk, n, g int, j rowsJob, padded []float32) {
 	p, vol := d.p, d.vol
-	s := &d.phases[u.phase]
-	sg := d.segs[u.phase]
-	icg, ocg, oc, P := p.ICG(), p.OCG(), d.oc, sg.pos
-	x := padded[(n*p.IC+g*icg)*vol.psz+u.qd*vol.hp*vol.wp:]
-	span := d.span[u.phase]
-	// terms per chunk: whole input channels of the phase's taps
-	kt := rowsChunk(s.ntap, oc)
-	gs, acc := rowsGroupSegs(), d.acc[wk]
-	hitIf(s.ntap == 0, pathDeconvRowsBias)
-	hitIf(s.k > kt, pathDeconvRowsChunks)
-	hitIf(u.t1-u.t0 > gs, pathDeconvRowsGroups)
+	icg, ocg, oc := p.ICG(), p.OCG(), d.oc
+	x := padded[(n*p.IC+g*icg)*vol.psz+j.u[0].qd*vol.hp*vol.wp:]
+	halves := 1
+	if j.paired {
+		halves = 2
+	}
+	u0 := j.u[0]
+	sg := d.segs[u0.phase] // a partner's segments are the same
+	P := sg.pos
+	gs, acc := max(1, rowsGroupSegs()/halves), d.acc[wk]
+	hitIf(u0.t1-u0.t0 > gs, pathDeconvRowsGroups)
+	hitIf(j.paired, pathDeconvRowsZip)
 	seg := func(t int) (qh, qw, width int) {
 		qh, qw = t/sg.segs, t%sg.segs*P
-		return qh, qw, min(P, s.q[2]-qw)
+		return qh, qw, min(P, d.phases[u0.phase].q[2]-qw)
 	}
 	for ob := 0; ob < d.nob; ob++ {
 		pb := g*d.nob + ob
-		w := d.wp[u.phase][pb*s.k*oc : (pb+1)*s.k*oc]
 		bias := d.bias[pb*oc : (pb+1)*oc]
 		chans := min(oc, ocg-ob*oc)
-		for tg := u.t0; tg < u.t1; tg += gs {
-			te := min(u.t1, tg+gs)
-			// one pass with no terms for a phase no tap reaches: the bias
-			for k0 := 0; k0 == 0 || k0 < s.k; k0 += kt {
-				k1 := min(s.k, k0+kt)
-				for t := tg; t < te; t++ {
-					qh, qw, width := seg(t)
-					c := acc[(t-tg)*P*oc:]
-					init, ldi := bias, 0
-					if k0 > 0 {
-						init, ldi = c, oc
+		for tg := u0.t0; tg < u0.t1; tg += gs {
+			te := min(u0.t1, tg+gs)
+			for h, u := range j.u[:halves] {
+				s := &d.phases[u.phase]
+				w := d.wp[u.phase][pb*s.k*oc : (pb+1)*s.k*oc]
+				span := d.span[u.phase]
+				// terms per chunk: whole input channels of the phase's taps
+				kt := rowsChunk(s.ntap, oc)
+				hitIf(s.ntap == 0, pathDeconvRowsBias)
+				hitIf(s.k > kt, pathDeconvRowsChunks)
+				ah := acc[h*gs*P*oc:]
+				// one pass with no terms for a phase no tap reaches: the bias
+				for k0 := 0; k0 == 0 || k0 < s.k; k0 += kt {
+					k1 := min(s.k, k0+kt)
+					for t := tg; t < te; t++ {
+						qh, qw, width := seg(t)
+						c := ah[(t-tg)*P*oc:]
+						init, ldi := bias, 0
+						if k0 > 0 {
+							init, ldi = c, oc
+						}
+						rowsKernel(oc, width, c, init, ldi, x[qh*vol.wp+qw:], span, s.offs[k0:k1], w[k0*oc:k1*oc])
 					}
-					rowsKernel(oc, width, c, init, ldi, x[qh*vol.wp+qw:], span, s.offs[k0:k1], w[k0*oc:k1*oc])
 				}
 			}
 			for t := tg; t < te; t++ {
 				qh, qw, width := seg(t)
-				d.store(wk, acc[(t-tg)*P*oc:], n, g*ocg+ob*oc, chans, s, u.qd, qh, qw, width)
+				c := acc[(t-tg)*P*oc:]
+				if j.paired {
+					d.storePair(wk, c, acc[(gs+t-tg)*P*oc:], n, g*ocg+ob*oc, chans, &d.phases[u0.phase], u0.qd, qh, qw, width)
+					continue
+				}
+				d.store(wk, c, n, g*ocg+ob*oc, chans, &d.phases[u0.phase], u0.qd, qh, qw, width)
 			}
 		}
 	}
+}
+
+// storePair writes the finished segments a and b of a zip pair (phase s
+// and its partner, zipPartner), width outputs each from (qh, qw) of depth
+// plane qd, output channels oc0 … oc0+chans−1: both transposed into the
+// worker's tmp, then interleaved into the output rows from s's first.
+func (d *deconvRows) storePair(wk int, a, b []float32, n, oc0, chans int, s *subpixelPhase, qd, qh, qw, width int) {
+	ta, tb := d.tmp[wk][:d.oc*d.maxPos], d.tmp[wk][d.oc*d.maxPos:]
+	rowsStore(d.oc, width, a, ta, d.maxPos, chans)
+	rowsStore(d.oc, width, b, tb, d.maxPos, chans)
+	zip2Rows(d.out[d.storeAt(n, oc0, s, qd, qh, qw):], conv.Spatial(d.p.O), ta, tb, d.maxPos, width, chans)
 }
 
 // store writes a finished segment c (width outputs from (qh, qw) of depth
@@ -242,10 +355,9 @@ func (d *deconvRows) runUnit(wk, n, g int, u subpixelUnit, padded []float32) {
 // into the worker's tmp and spread S apart.
 func (d *deconvRows) store(wk int, c []float32, n, oc0, chans int, s *subpixelPhase, qd, qh, qw, width int) {
 	p := d.p
-	OH, OW, SW := p.O[1], p.O[2], p.S[2]
+	SW := p.S[2]
 	osp := conv.Spatial(p.O)
-	od, oh := s.o0[0]+qd*p.S[0], s.o0[1]+qh*p.S[1]
-	base := (n*p.OC+oc0)*osp + (od*OH+oh)*OW + s.o0[2] + qw*SW
+	base := d.storeAt(n, oc0, s, qd, qh, qw)
 	if SW == 1 {
 		rowsStore(d.oc, width, c, d.out[base:], osp, chans)
 		return
@@ -254,6 +366,14 @@ func (d *deconvRows) store(wk int, c []float32, n, oc0, chans int, s *subpixelPh
 	rowsStore(d.oc, width, c, tmp, d.maxPos, chans)
 	hitIf(SW == 2, pathDeconvRowsScatter2)
 	spreadRows(d.out[base:], osp, tmp, d.maxPos, width, chans, SW)
+}
+
+// storeAt is the output index of the first output of the segment at (qh,
+// qw) of depth plane qd of phase s, output channel oc0 of image n.
+func (d *deconvRows) storeAt(n, oc0 int, s *subpixelPhase, qd, qh, qw int) int {
+	p := d.p
+	od, oh := s.o0[0]+qd*p.S[0], s.o0[1]+qh*p.S[1]
+	return (n*p.OC+oc0)*conv.Spatial(p.O) + (od*p.O[1]+oh)*p.O[2] + s.o0[2] + qw*p.S[2]
 }
 
 // deconvRowsUseful is the share of deconv-rows' multiply-adds that reach

@@ -140,6 +140,32 @@ func scatter2Rows(dst []float32, ldd int, src []float32, lds, n, rows int) {
 	}
 }
 
+// zip2Rows sets dst[r·ldd + 2i] = a[r·lds + i] and dst[r·ldd + 2i + 1] =
+// b[r·lds + i] for r < rows, i < n: the store of two width-stride-2
+// sub-pixel phases of deconv-rows at once, whose outputs alternate along
+// a row. One assembly call for all rows where there is one (two permutes
+// and two whole stores per 16 floats of each), else a scalar loop; each
+// output line is then written once, by whole stores, instead of once a
+// phase by masked ones (scatter2Rows).
+func zip2Rows(dst []float32, ldd int, a, b []float32, lds, n, rows int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	_ = dst[(rows-1)*ldd+2*n-1]
+	_ = a[(rows-1)*lds+n-1]
+	_ = b[(rows-1)*lds+n-1]
+	if hasMultiTapAsm {
+		zip2RowsAVX512(&dst[0], ldd, &a[0], &b[0], lds, n, rows)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		d, x, y := dst[r*ldd:r*ldd+2*n], a[r*lds:r*lds+n], b[r*lds:r*lds+n]
+		for i := range x {
+			d[2*i], d[2*i+1] = x[i], y[i]
+		}
+	}
+}
+
 // gather2Rows sets dst[r·ldd + i] = src[r·lds + 2i] for r < rows, i < n:
 // the phase-plane fill of a conv whose width stride is 2 where only one
 // width phase is read (a 1×1 stride-2 layer). One assembly call for all

@@ -14,6 +14,9 @@ func copyRowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int)
 func gather2RowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int)
 
 //go:noescape
+func zip2RowsAVX512(dst *float32, ldd int, a, b *float32, lds, n, rows int)
+
+//go:noescape
 func scatter2RowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int)
 
 //go:noescape

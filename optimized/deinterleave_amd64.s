@@ -536,3 +536,117 @@ gtail:
 	JNZ  grow
 	VZEROUPPER
 	RET
+
+// func zip2RowsAVX512(dst *float32, ldd int, a, b *float32, lds, n, rows int)
+//
+// For each row r < rows: dst[r·ldd + 2i] = a[r·lds + i] and dst[r·ldd +
+// 2i + 1] = b[r·lds + i] for i < n (n ≥ 1, rows ≥ 1). Per 16 floats of a
+// and of b: two VPERMI2PS interleave them into 32 outputs, stored whole;
+// the last n mod 16 are loaded under K1 (masked lanes are not read) and
+// stored under K2 and K3, the 2·(n mod 16) outputs' lanes, so nothing
+// past a row is read or written.
+TEXT ·zip2RowsAVX512(SB), NOSPLIT, $0-56
+	MOVQ    dst+0(FP), DI
+	MOVQ    ldd+8(FP), R8
+	SHLQ    $2, R8
+	MOVQ    a+16(FP), SI
+	MOVQ    b+24(FP), R10
+	MOVQ    lds+32(FP), R9
+	SHLQ    $2, R9
+	MOVQ    n+40(FP), DX
+	MOVQ    rows+48(FP), R11
+	VMOVUPS zipLanes<>+0(SB), Z6
+	VMOVUPS zipLanes<>+64(SB), Z7
+	MOVQ    DX, CX
+	ANDQ    $15, CX
+	MOVQ    $1, AX
+	SHLQ    CX, AX
+	DECQ    AX
+	KMOVW   AX, K1
+	SHLQ    $1, CX
+	MOVQ    $1, AX
+	SHLQ    CX, AX
+	DECQ    AX
+	KMOVW   AX, K2
+	SHRQ    $16, AX
+	KMOVW   AX, K3
+
+zrow:
+	MOVQ SI, R12
+	MOVQ R10, R13
+	MOVQ DI, R14
+	MOVQ DX, CX
+	SHRQ $4, CX
+	JZ   ztail
+
+zvec:
+	VMOVUPS   (R12), Z0
+	VMOVUPS   (R13), Z1
+	VMOVAPS   Z6, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVAPS   Z7, Z3
+	VPERMI2PS Z1, Z0, Z3
+	VMOVUPS   Z2, (R14)
+	VMOVUPS   Z3, 64(R14)
+	ADDQ      $64, R12
+	ADDQ      $64, R13
+	ADDQ      $128, R14
+	DECQ      CX
+	JNZ       zvec
+
+ztail:
+	KORTESTW  K1, K1
+	JZ        znext
+	VMOVUPS.Z (R12), K1, Z0
+	VMOVUPS.Z (R13), K1, Z1
+	VMOVAPS   Z6, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVAPS   Z7, Z3
+	VPERMI2PS Z1, Z0, Z3
+	VMOVUPS   Z2, K2, (R14)
+	VMOVUPS   Z3, K3, 64(R14)
+
+znext:
+	ADDQ R9, SI
+	ADDQ R9, R10
+	ADDQ R8, DI
+	DECQ R11
+	JNZ  zrow
+	VZEROUPPER
+	RET
+
+// zipLanes are zip2RowsAVX512's VPERMI2PS indices: a's lane i to output
+// lane 2i and b's (index 16 + i) to 2i + 1, for lanes 0–7 and then 8–15.
+DATA zipLanes<>+0(SB)/4, $0
+DATA zipLanes<>+4(SB)/4, $16
+DATA zipLanes<>+8(SB)/4, $1
+DATA zipLanes<>+12(SB)/4, $17
+DATA zipLanes<>+16(SB)/4, $2
+DATA zipLanes<>+20(SB)/4, $18
+DATA zipLanes<>+24(SB)/4, $3
+DATA zipLanes<>+28(SB)/4, $19
+DATA zipLanes<>+32(SB)/4, $4
+DATA zipLanes<>+36(SB)/4, $20
+DATA zipLanes<>+40(SB)/4, $5
+DATA zipLanes<>+44(SB)/4, $21
+DATA zipLanes<>+48(SB)/4, $6
+DATA zipLanes<>+52(SB)/4, $22
+DATA zipLanes<>+56(SB)/4, $7
+DATA zipLanes<>+60(SB)/4, $23
+DATA zipLanes<>+64(SB)/4, $8
+DATA zipLanes<>+68(SB)/4, $24
+DATA zipLanes<>+72(SB)/4, $9
+DATA zipLanes<>+76(SB)/4, $25
+DATA zipLanes<>+80(SB)/4, $10
+DATA zipLanes<>+84(SB)/4, $26
+DATA zipLanes<>+88(SB)/4, $11
+DATA zipLanes<>+92(SB)/4, $27
+DATA zipLanes<>+96(SB)/4, $12
+DATA zipLanes<>+100(SB)/4, $28
+DATA zipLanes<>+104(SB)/4, $13
+DATA zipLanes<>+108(SB)/4, $29
+DATA zipLanes<>+112(SB)/4, $14
+DATA zipLanes<>+116(SB)/4, $30
+DATA zipLanes<>+120(SB)/4, $15
+DATA zipLanes<>+124(SB)/4, $31
+GLOBL zipLanes<>(SB), RODATA|NOPTR, $128

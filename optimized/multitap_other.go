@@ -24,6 +24,10 @@ func scatter2RowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int) {
 	panic("unreachable")
 }
 
+func zip2RowsAVX512(dst *float32, ldd int, a, b *float32, lds, n, rows int) {
+	panic("unreachable")
+}
+
 func gather2RowsAVX512(dst *float32, ldd int, src *float32, lds, n, rows int) {
 	panic("unreachable")
 }

@@ -160,6 +160,43 @@ func TestScatter2Rows(t *testing.T) {
 	}
 }
 
+// TestZip2Rows checks the two-phase interleaving store at every length up
+// to 70 and 1–3 rows against a scalar loop, with guards between the rows
+// and after the last, and sources that end at the last element read,
+// with NaN between their rows (a read of one would show in the output).
+func TestZip2Rows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	nan := float32(math.NaN())
+	for n := 1; n <= 70; n++ {
+		for rows := 1; rows <= 3; rows++ {
+			ldd, lds := 2*n+rng.IntN(5), n+rng.IntN(3)
+			a, b := make([]float32, (rows-1)*lds+n), make([]float32, (rows-1)*lds+n)
+			for i := range a {
+				a[i], b[i] = nan, nan
+				if i%lds < n {
+					a[i], b[i] = float32(rng.IntN(9)-4), float32(rng.IntN(9)+10)
+				}
+			}
+			got := make([]float32, (rows-1)*ldd+2*n+3)
+			want := make([]float32, len(got))
+			for i := range got {
+				got[i], want[i] = -99, -99
+			}
+			zip2Rows(got, ldd, a, b, lds, n, rows)
+			for r := 0; r < rows; r++ {
+				for i := 0; i < n; i++ {
+					want[r*ldd+2*i], want[r*ldd+2*i+1] = a[r*lds+i], b[r*lds+i]
+				}
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("n=%d rows=%d (%s): element %d: got %v, want %v", n, rows, multiTapKernel(), i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 // TestGather2Rows checks the stride-2 row gather at every length up to 70
 // and 1–3 rows against a scalar loop, with guards between the rows and
 // after the last, and a source that ends at the last element read, its

@@ -107,6 +107,7 @@ const (
 	pathDeconvRowsChunks               // deconv-rows: more terms than a chunk (the partial sums go on across kernel calls)
 	pathDeconvRowsGroups               // deconv-rows: more segments in a task than a group
 	pathDeconvRowsScatter2             // deconv-rows: width stride 2, segments stored through scatter2Rows
+	pathDeconvRowsZip                  // deconv-rows: two width phases' segments stored together (zip2Rows)
 	pathRowsNarrow                     // direct-rows: output rows narrower than the longest segment (one segment, P = OW)
 	pathRows16                         // direct-rows: the 16-channel tile (at most 16 output channels a group)
 	pathRowsShort                      // direct-rows: a row's last segment shorter than the others (P ∤ OW)
@@ -210,6 +211,7 @@ var pathNames = [numPaths]string{
 	pathDeconvRowsChunks:   "deconv-rows/k-chunks",
 	pathDeconvRowsGroups:   "deconv-rows/segment-groups",
 	pathDeconvRowsScatter2: "deconv-rows/stride2-scatter",
+	pathDeconvRowsZip:      "deconv-rows/stride2-zip",
 	pathRowsNarrow:         "rows/narrow-row",
 	pathRows16:             "rows/16-channel-blocks",
 	pathRowsShort:          "rows/short-last-segment",
