@@ -102,8 +102,9 @@ func newDeconvRows(ex *executor, p *conv.Problem, w, b []float32) (*deconvRows, 
 	for i, s := range d.phases {
 		d.segs[i] = newRowsSegs(s.q[2], d.maxPos)
 	}
+	second, first := zipPairs(p, d.phases)
 	for _, us := range d.units {
-		d.jobs = append(d.jobs, d.rowsJobs(us))
+		d.jobs = append(d.jobs, d.rowsJobs(us, second, first))
 	}
 	d.acc = ex.perWorker((rowsGroupSegs()-1)*d.maxPos*d.oc + rowsStoreFloats)
 	d.tmp = ex.perWorker(2 * d.oc * d.maxPos)
@@ -215,19 +216,18 @@ type rowsJob struct {
 // rowsJobs is the jobs of a task's units us, in us's order: a unit whose
 // zip partner is in us with the same depth plane and segments joins it
 // (the job stands where the first of the two stood), the rest run alone.
-func (d *deconvRows) rowsJobs(us []subpixelUnit) []rowsJob {
-	partner := make([]int, len(us)) // index in us + 1, 0 for none
+// second and first are zipPairs'.
+// Linear in the units (a one-shot call makes the jobs on every call, and
+// a 3D task holds a unit per phase and depth plane).
+func (d *deconvRows) rowsJobs(us []subpixelUnit, second, first []int) []rowsJob {
+	// where each (phase, depth plane) stands in us: index + 1, 0 for none
+	nq := 1
+	for _, u := range us {
+		nq = max(nq, u.qd+1)
+	}
+	at := make([]int, len(d.phases)*nq)
 	for i, u := range us {
-		b, ok := zipPartner(d.p, d.phases, u.phase)
-		if !ok {
-			continue
-		}
-		for k, v := range us {
-			if v.phase == b && v.qd == u.qd && v.t0 == u.t0 && v.t1 == u.t1 {
-				partner[i] = k + 1
-				break
-			}
-		}
+		at[u.phase*nq+u.qd] = i + 1
 	}
 	var jobs []rowsJob
 	done := make([]bool, len(us))
@@ -235,23 +235,45 @@ func (d *deconvRows) rowsJobs(us []subpixelUnit) []rowsJob {
 		if done[i] {
 			continue
 		}
-		j := rowsJob{u: [2]subpixelUnit{u, u}}
-		for k := range us {
-			// u the first of a pair, or u's partner the first
-			switch {
-			case partner[i] == k+1 && !done[k]:
-				j.u[1], j.paired, done[k] = us[k], true, true
-			case partner[k] == i+1 && !done[k]:
-				j.u, j.paired, done[k] = [2]subpixelUnit{us[k], u}, true, true
-			}
-			if j.paired {
-				break
-			}
-		}
 		done[i] = true
+		j := rowsJob{u: [2]subpixelUnit{u, u}}
+		for _, q := range [2]struct {
+			phase  int
+			uFirst bool
+		}{{second[u.phase], true}, {first[u.phase], false}} {
+			if q.phase < 0 {
+				continue
+			}
+			k := at[q.phase*nq+u.qd] - 1
+			if k < 0 || done[k] || us[k].t0 != u.t0 || us[k].t1 != u.t1 {
+				continue
+			}
+			j.paired, done[k] = true, true
+			if q.uFirst {
+				j.u[1] = us[k]
+			} else {
+				j.u = [2]subpixelUnit{us[k], u}
+			}
+			break
+		}
 		jobs = append(jobs, j)
 	}
 	return jobs
+}
+
+// zipPairs returns, per phase, its zip partner (zipPartner) and the phase
+// whose partner it is, -1 for none.
+func zipPairs(p *conv.Problem, phases []subpixelPhase) (second, first []int) {
+	second, first = make([]int, len(phases)), make([]int, len(phases))
+	for i := range phases {
+		second[i], first[i] = -1, -1
+	}
+	for a := range phases {
+		if b, ok := zipPartner(p, phases, a); ok {
+			second[a], first[b] = b, a
+		}
+	}
+	return second, first
 }
 
 // zipPartner returns the phase whose outputs follow phase a's along every
