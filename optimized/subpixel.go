@@ -451,9 +451,10 @@ func (s *subpixelPhase) packPanels(wp []float32, p *conv.Problem, w []float32, m
 	}
 	icg, ocg, taps := p.ICG(), p.OCG(), p.Taps()
 	nob := ceilDiv(ocg, mr)
-	// block by block, so that no index divides by mr: a one-shot call
-	// packs on every call, and o/mr and o%mr for each (c, o) made this
-	// loop 12% of the 4×4×4 stride-2 layer's one-shot profile
+	// block by block, so that no index divides by mr (it did, for each
+	// (c, o)): a one-shot call packs on every call, where this loop was
+	// 12% of the 4×4×4 stride-2 layer's profile on two workers; block by
+	// block the call ran 0.95–0.98× (one-shot, alternated rounds)
 	for g := 0; g < p.G; g++ {
 		for c := 0; c < icg; c++ {
 			for ob := 0; ob < nob; ob++ {
