@@ -320,6 +320,16 @@ func (d *deconvRows) runJob(wk, n, g int, j rowsJob, padded []float32) {
 		qh, qw = t/sg.segs, t%sg.segs*P
 		return qh, qw, min(P, d.phases[u0.phase].q[2]-qw)
 	}
+	// each unit's phase and terms per chunk (whole input channels of the
+	// phase's taps), once a job
+	var ph [2]*subpixelPhase
+	var kts [2]int
+	for h, u := range j.u[:halves] {
+		ph[h] = &d.phases[u.phase]
+		kts[h] = rowsChunk(ph[h].ntap, oc)
+		hitIf(ph[h].ntap == 0, pathDeconvRowsBias)
+		hitIf(ph[h].k > kts[h], pathDeconvRowsChunks)
+	}
 	for ob := 0; ob < d.nob; ob++ {
 		pb := g*d.nob + ob
 		bias := d.bias[pb*oc : (pb+1)*oc]
@@ -327,13 +337,8 @@ func (d *deconvRows) runJob(wk, n, g int, j rowsJob, padded []float32) {
 		for tg := u0.t0; tg < u0.t1; tg += gs {
 			te := min(u0.t1, tg+gs)
 			for h, u := range j.u[:halves] {
-				s := &d.phases[u.phase]
+				s, kt, span := ph[h], kts[h], d.span[u.phase]
 				w := d.wp[u.phase][pb*s.k*oc : (pb+1)*s.k*oc]
-				span := d.span[u.phase]
-				// terms per chunk: whole input channels of the phase's taps
-				kt := rowsChunk(s.ntap, oc)
-				hitIf(s.ntap == 0, pathDeconvRowsBias)
-				hitIf(s.k > kt, pathDeconvRowsChunks)
 				ah := acc[h*gs*P*oc:]
 				// one pass with no terms for a phase no tap reaches: the bias
 				for k0 := 0; k0 == 0 || k0 < s.k; k0 += kt {

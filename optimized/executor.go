@@ -281,9 +281,9 @@ func claimTag(job uint64) uint64 { return job >> 16 & (1<<claimTagBits - 1) }
 // bump, see run: BenchmarkWorkerPoolRun, two workers, 0.89 against 1.01
 // µs a call of 2 tasks and 1.01 against 1.31 of 32 affine ones, medians
 // of 6 alternated runs on the 2-vCPU Zen 5 in a noisy period, p = 0.09
-// and 0.02; more lines move with more workers). A block whose tag is not this call's holds the previous
-// call's count: run clears a block the previous call did not use, so an
-// older tag cannot match this one.
+// and 0.02; more lines move with more workers). A block whose tag is not
+// this call's holds the previous call's count: run clears a block the
+// previous call did not use, so an older tag cannot match this one.
 func (c *paddedCount) claim(tag uint64) int64 {
 	for {
 		v := c.Load()
